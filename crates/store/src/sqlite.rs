@@ -1,0 +1,1 @@
+//! The embedded SQLite implementation of the Store trait (to be written).
