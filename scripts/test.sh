@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Pacific's test command: the whole suite, from a fresh clone or an existing target/.
+#
+#   1. a Python venv at target/interop-venv with the OASIS taxii2-client and stix2-validator
+#      (pinned in scripts/interop/requirements.txt; reused while it matches that file)
+#   2. cargo build --release -p pacific-cli (the binary the interop tests drive)
+#   3. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
+#      then the doctests
+#   4. the interop tests: pytest scripts/interop against a live `pacific node`
+#
+# Exits non-zero if anything fails. The last line is a plain "summary: N passed, N failed".
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT="$(pwd)"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+VENV="$ROOT/target/interop-venv"
+REQUIREMENTS="$ROOT/scripts/interop/requirements.txt"
+LOGS="$ROOT/target/test-logs"
+PACIFIC_BIN="$ROOT/target/release/pacific"
+START=$SECONDS
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+FAILED_STAGES=()
+CURRENT="setup"
+
+section() {
+    CURRENT="$1"
+    printf '\n==== %s ====\n' "$1"
+}
+
+on_exit() {
+    local rc=$?
+    if [ "$rc" -ne 0 ] && [ "${FINISHED:-0}" -ne 1 ]; then
+        printf '\nscripts/test.sh: aborted in "%s" (exit %s) after %ss\n' "$CURRENT" "$rc" "$((SECONDS - START))"
+        printf 'summary: %s passed, %s failed\n' "$PASSED" "$((FAILED + 1))"
+    fi
+}
+trap on_exit EXIT
+
+mkdir -p "$LOGS"
+
+# ---------------------------------------------------------------------------------------------
+section "Python venv for the interop tests (target/interop-venv)"
+PYTHON="$(command -v python3.11 || command -v python3 || true)"
+if [ -z "$PYTHON" ]; then
+    echo "error: python3 not found; install Python 3.11 with pip and venv" >&2
+    exit 1
+fi
+want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+stamp="$VENV/.requirements.sha256"
+if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ] \
+    && "$VENV/bin/python" -c 'import taxii2client.v21, stix2validator, pytest' 2>/dev/null; then
+    echo "reusing $VENV ($("$VENV/bin/python" --version))"
+else
+    echo "creating $VENV with $PYTHON ($("$PYTHON" --version))"
+    rm -rf "$VENV"
+    if ! "$PYTHON" -m venv "$VENV"; then
+        echo "error: '$PYTHON -m venv' failed (on Debian: apt-get install python3-venv)" >&2
+        exit 1
+    fi
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$REQUIREMENTS"
+    echo "$want" >"$stamp"
+fi
+"$VENV/bin/python" -m pip list --disable-pip-version-check 2>/dev/null \
+    | grep -Ei '^(taxii2-client|stix2-validator|pytest) ' || true
+
+# ---------------------------------------------------------------------------------------------
+section "Build: cargo build --release -p pacific-cli"
+cargo build --release -p pacific-cli
+test -x "$PACIFIC_BIN" || { echo "error: $PACIFIC_BIN was not built" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------
+strip_ansi() { sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1"; }
+
+if cargo nextest --version >/dev/null 2>&1; then
+    section "Rust tests: cargo nextest run --workspace"
+    set +e
+    cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$LOGS/rust.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    # e.g. "Summary [  12.3s] 140 tests run: 139 passed (1 slow), 1 failed, 2 skipped"
+    line="$(strip_ansi "$LOGS/rust.log" | grep -E '[0-9]+ tests? run:' | tail -n 1 || true)"
+    p="$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+    f="$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+    s="$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+else
+    section "Rust tests: cargo test --workspace (cargo-nextest not installed)"
+    set +e
+    cargo test --workspace --no-fail-fast 2>&1 | tee "$LOGS/rust.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    sum() { strip_ansi "$LOGS/rust.log" | grep -E '^test result:' | grep -oE "[0-9]+ $1" \
+        | awk '{n += $1} END {print n + 0}'; }
+    p="$(sum passed)"; f="$(sum failed)"; s="$(sum ignored)"
+fi
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # a build or harness failure counts too
+PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+RUST_RESULT="$p passed, $f failed, $s skipped"
+[ "$rc" -eq 0 ] || FAILED_STAGES+=("rust tests (exit $rc)")
+
+if cargo nextest --version >/dev/null 2>&1; then
+    section "Rust doctests: cargo test --workspace --doc"
+    set +e
+    cargo test --workspace --doc 2>&1 | tee "$LOGS/doctests.log"
+    rc=${PIPESTATUS[0]}
+    set -e
+    sum() { strip_ansi "$LOGS/doctests.log" | grep -E '^test result:' | grep -oE "[0-9]+ $1" \
+        | awk '{n += $1} END {print n + 0}'; }
+    p="$(sum passed)"; f="$(sum failed)"; s="$(sum ignored)"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+    [ "$rc" -eq 0 ] || FAILED_STAGES+=("doctests (exit $rc)")
+fi
+
+# ---------------------------------------------------------------------------------------------
+section "Interop tests: pytest scripts/interop (taxii2-client + stix2-validator vs. a live node)"
+set +e
+PACIFIC_BIN="$PACIFIC_BIN" "$VENV/bin/python" -m pytest "$ROOT/scripts/interop" \
+    -v --durations=5 -o cache_dir="$ROOT/target/pytest-cache" \
+    --junitxml="$LOGS/interop.xml" </dev/null
+rc=$?
+set -e
+read -r p f s < <("$VENV/bin/python" - "$LOGS/interop.xml" <<'EOF' || echo "0 0 0"
+import sys, xml.etree.ElementTree as ET
+try:
+    root = ET.parse(sys.argv[1]).getroot()
+except Exception:
+    print(0, 0, 0); sys.exit()
+suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+t = sum(int(x.get("tests", 0)) for x in suites)
+f = sum(int(x.get("failures", 0)) + int(x.get("errors", 0)) for x in suites)
+s = sum(int(x.get("skipped", 0)) for x in suites)
+print(t - f - s, f, s)
+EOF
+)
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # includes pytest's exit 5: no tests ran
+PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
+INTEROP_RESULT="$p passed, $f failed, $s skipped"
+[ "$rc" -eq 0 ] || FAILED_STAGES+=("interop tests (exit $rc)")
+
+# ---------------------------------------------------------------------------------------------
+FINISHED=1
+section "Summary"
+echo "rust:    $RUST_RESULT"
+echo "interop: $INTEROP_RESULT"
+if [ "${#FAILED_STAGES[@]}" -eq 0 ]; then
+    echo "scripts/test.sh: all green in $((SECONDS - START))s"
+    status=0
+else
+    echo "scripts/test.sh: FAILED in $((SECONDS - START))s: ${FAILED_STAGES[*]}"
+    status=1
+fi
+echo "summary: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+exit "$status"
