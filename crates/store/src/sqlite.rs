@@ -249,8 +249,8 @@ impl SqliteStore {
             for id in plan.ids {
                 query = query.bind(id.as_str());
             }
-            if let Some(t) = plan.type_name {
-                query = query.bind(t);
+            for t in &plan.types {
+                query = query.bind(*t);
             }
             for v in &plan.at {
                 query = query.bind(*v);
@@ -729,7 +729,9 @@ async fn apply_plan(tx: &mut SqliteConnection, key: i64, plan: &ChunkPlan) -> Re
 struct SubQuery<'q> {
     /// Object ids (non-empty only for a query by id).
     ids: &'q [String],
-    type_name: Option<&'q str>,
+    /// Object types (empty: any). One type per sub-query except for a query by id, where
+    /// the type only filters the few versions the id index finds.
+    types: Vec<&'q str>,
     /// The version condition: `None` for every version.
     flag: Option<&'static str>,
     /// Exact versions (`match[version]=<timestamp>`), OR-ed with `flag` when both are set.
@@ -760,7 +762,8 @@ fn sub_queries(q: &ObjectQuery) -> Vec<SubQuery<'_>> {
                 (false, false) => Some("FALSE"),
             }
         };
-        return vec![SubQuery { ids: &q.ids, type_name: None, flag, at: if all { Vec::new() } else { at } }];
+        let types = q.types.iter().map(String::as_str).collect();
+        return vec![SubQuery { ids: &q.ids, types, flag, at: if all { Vec::new() } else { at } }];
     }
     let mut selectors: Vec<(Option<&'static str>, Vec<i64>)> = Vec::new();
     if all {
@@ -785,7 +788,7 @@ fn sub_queries(q: &ObjectQuery) -> Vec<SubQuery<'_>> {
     let mut out = Vec::with_capacity(selectors.len() * types.len());
     for (flag, at) in &selectors {
         for t in &types {
-            out.push(SubQuery { ids: &[], type_name: *t, flag: *flag, at: at.clone() });
+            out.push(SubQuery { ids: &[], types: t.iter().copied().collect(), flag: *flag, at: at.clone() });
         }
     }
     out
@@ -796,7 +799,7 @@ impl SubQuery<'_> {
     fn index(&self) -> &'static str {
         if !self.ids.is_empty() {
             "object_versions_object"
-        } else if self.type_name.is_some() {
+        } else if !self.types.is_empty() {
             "object_versions_type"
         } else {
             match (self.flag, self.at.is_empty()) {
@@ -821,8 +824,12 @@ impl SubQuery<'_> {
         if !self.ids.is_empty() {
             let _ = write!(sql, " AND object_id IN ({})", placeholders(self.ids.len()));
         }
-        if self.type_name.is_some() {
-            sql.push_str(" AND type = ?");
+        match self.types.len() {
+            0 => {}
+            1 => sql.push_str(" AND type = ?"),
+            n => {
+                let _ = write!(sql, " AND type IN ({})", placeholders(n));
+            }
         }
         match (self.flag, self.at.is_empty()) {
             (None, _) => {}
@@ -991,8 +998,8 @@ mod tests {
                 for id in plan.ids {
                     query = query.bind(id.as_str());
                 }
-                if let Some(t) = plan.type_name {
-                    query = query.bind(t);
+                for t in &plan.types {
+                    query = query.bind(*t);
                 }
                 query = query.bind(11i64);
                 let rows = query.fetch_all(&store.pool).await.unwrap();
