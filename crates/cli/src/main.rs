@@ -1,1 +1,100 @@
-fn main() {}
+//! `pacific`: the command-line interface of a Pacific node.
+//!
+//! Each subcommand is a thin layer over `pacific-node`: it parses arguments, opens the data
+//! directory, calls the node, and prints. Exit codes are part of the interface:
+//! 0 success, 1 failure, 2 usage error (from clap), 3 ingest finished but some objects were invalid.
+
+mod bench;
+mod commands;
+mod demo;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit code: the work finished, but some input objects were rejected.
+pub const EXIT_PARTIAL: u8 = 3;
+
+#[derive(Parser)]
+#[command(name = "pacific", version, about = "A node of the Pacific federation: STIX 2.1 over TAXII 2.1, under each party's own control.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The data directory of a node.
+#[derive(Args, Clone)]
+pub struct DataArg {
+    /// The node's data directory (configuration, database, keys).
+    #[arg(long, env = "PACIFIC_DATA", value_name = "DIR")]
+    pub data: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new node: configuration, identity key, TLS certificate, database, default collection.
+    Init(commands::InitArgs),
+    /// Manage the node's users and their API tokens.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Manage the node's TAXII collections.
+    #[command(subcommand)]
+    Collection(commands::CollectionCommand),
+    /// Serve TAXII 2.1, /healthz and /metrics until interrupted.
+    Node(commands::NodeArgs),
+    /// Store the objects of a STIX 2.1 bundle file (streamed; any size) in a collection.
+    Ingest(commands::IngestArgs),
+    /// Write a collection's objects as a STIX 2.1 bundle.
+    Export(commands::ExportArgs),
+    /// Talk to a TAXII 2.1 server as a client.
+    #[command(subcommand)]
+    Taxii(commands::TaxiiCommand),
+    /// Measure ingest and TAXII paging speed on generated data.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+    /// Run a node on loopback seeded with the sample bundle, and print how to reach it.
+    Demo(demo::DemoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(args) => commands::init(args).await,
+            Command::User(cmd) => commands::user(cmd).await,
+            Command::Collection(cmd) => commands::collection(cmd).await,
+            Command::Node(args) => commands::node(args).await,
+            Command::Ingest(args) => commands::ingest(args).await,
+            Command::Export(args) => commands::export(args).await,
+            Command::Taxii(cmd) => commands::taxii(cmd).await,
+            Command::Bench(cmd) => bench::run(cmd).await,
+            Command::Demo(args) => demo::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Sets up logging to stderr for long-running commands.
+pub fn init_logging(config: &pacific_node::config::LogConfig) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match config.format {
+        pacific_node::config::LogFormat::Json => builder.json().try_init(),
+        pacific_node::config::LogFormat::Text => builder.try_init(),
+    };
+}

@@ -1,1 +1,62 @@
-//! placeholder
+//! Pacific's node: the TAXII 2.1 server and client, users and access, configuration, the
+//! data directory, ingest and metrics.
+//!
+//! Architecture invariant: this is the only crate that knows HTTP. Handlers are thin: they
+//! parse, authorise, call the store or the core, and render. Domain rules live in
+//! `pacific-core`; SQL lives in `pacific-store`.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod datadir;
+pub mod error;
+pub mod ingest;
+pub mod metrics;
+pub mod server;
+pub mod taxii;
+
+pub use datadir::DataDir;
+pub use server::Node;
+
+/// Errors of node operations outside a request (set-up, ingest, client).
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// The data directory, configuration or arguments are not usable.
+    #[error("{0}")]
+    Setup(String),
+    /// The input (a bundle, a server's answer) is not acceptable.
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Store(#[from] pacific_store::StoreError),
+    /// Talking to another server failed.
+    #[error("{0}")]
+    Remote(String),
+}
+
+/// Bytes from the operating system's random source.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).expect("the operating system's random source is available");
+    bytes
+}
+
+/// A random (version 4) UUID in its textual form.
+pub fn new_uuid() -> String {
+    let mut b = random_bytes::<16>();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
+/// Finds a collection by id or by alias.
+pub async fn find_collection(
+    store: &dyn pacific_store::Store,
+    key: &str,
+) -> Result<Option<pacific_store::Collection>, pacific_store::StoreError> {
+    if let Some(c) = store.collection(key).await? {
+        return Ok(Some(c));
+    }
+    Ok(store.collections().await?.into_iter().find(|c| c.alias.as_deref() == Some(key)))
+}

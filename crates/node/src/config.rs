@@ -1,0 +1,245 @@
+//! The node's configuration: `pacific.toml` in the data directory, with environment-variable
+//! overrides. Every field has a documented default (see `pacific.example.toml` at the
+//! repository root); unknown fields are an error, so a typo never silently does nothing.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use pacific_core::party::StakeholderType;
+use serde::{Deserialize, Serialize};
+
+/// Name of the configuration file inside a data directory.
+pub const CONFIG_FILE: &str = "pacific.toml";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub party: PartyConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub tls: TlsConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// Who runs this node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyConfig {
+    pub name: String,
+    pub stakeholder_type: StakeholderType,
+    /// ISO 3166-1 alpha-2 code; required for `state` parties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jurisdiction: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on. Plain HTTP is refused unless this is a loopback address.
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes (TAXII `max_content_length`).
+    pub max_content_length: usize,
+    /// Page size when a TAXII request gives no `limit`.
+    pub default_page_size: usize,
+    /// Largest page a TAXII request may ask for.
+    pub max_page_size: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 9001)),
+            max_content_length: 100 * 1024 * 1024,
+            default_page_size: 1000,
+            max_page_size: 10_000,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// Serve HTTPS. Required when `server.listen` is not a loopback address.
+    pub enabled: bool,
+    /// PEM certificate chain, relative to the data directory.
+    pub cert: String,
+    /// PEM private key, relative to the data directory.
+    pub key: String,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self { enabled: false, cert: "tls/cert.pem".into(), key: "tls/key.pem".into() }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `pacific_node=debug,info`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Text, level: "info".into() }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not a valid Pacific configuration: {message}")]
+    Parse { path: String, message: String },
+    #[error("environment variable {name}={value:?} is invalid: {reason}")]
+    Env { name: &'static str, value: String, reason: String },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Reads `pacific.toml` from a data directory and applies environment overrides.
+    pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let mut config = Self::from_toml(&text)
+            .map_err(|message| ConfigError::Parse { path: path.display().to_string(), message })?;
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("the configuration always serialises")
+    }
+
+    /// Overrides from `PACIFIC_LISTEN`, `PACIFIC_MAX_CONTENT_LENGTH`, `PACIFIC_LOG_FORMAT`,
+    /// `PACIFIC_LOG_LEVEL`, `PACIFIC_TLS` (`true`/`false`).
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e: T::Err| ConfigError::Env { name, reason: e.to_string(), value })
+        }
+        if let Some(v) = get("PACIFIC_LISTEN") {
+            self.server.listen = parse("PACIFIC_LISTEN", v)?;
+        }
+        if let Some(v) = get("PACIFIC_MAX_CONTENT_LENGTH") {
+            self.server.max_content_length = parse("PACIFIC_MAX_CONTENT_LENGTH", v)?;
+        }
+        if let Some(v) = get("PACIFIC_TLS") {
+            self.tls.enabled = parse("PACIFIC_TLS", v)?;
+        }
+        if let Some(v) = get("PACIFIC_LOG_LEVEL") {
+            self.log.level = v;
+        }
+        if let Some(v) = get("PACIFIC_LOG_FORMAT") {
+            self.log.format = match v.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => return Err(ConfigError::Env { name: "PACIFIC_LOG_FORMAT", value: v, reason: "expected text or json".into() }),
+            };
+        }
+        Ok(())
+    }
+
+    /// Rules that span fields.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.party.name.trim().is_empty() {
+            return Err(ConfigError::Invalid("party.name must not be empty".into()));
+        }
+        match (&self.party.jurisdiction, self.party.stakeholder_type) {
+            (None, StakeholderType::State) => {
+                return Err(ConfigError::Invalid("a state party needs party.jurisdiction".into()));
+            }
+            (Some(j), _) => pacific_core::party::check_jurisdiction(j).map_err(ConfigError::Invalid)?,
+            (None, _) => {}
+        }
+        if self.server.max_content_length == 0 || self.server.default_page_size == 0 {
+            return Err(ConfigError::Invalid("server limits must be positive".into()));
+        }
+        if self.server.default_page_size > self.server.max_page_size {
+            return Err(ConfigError::Invalid("server.default_page_size exceeds server.max_page_size".into()));
+        }
+        if !self.tls.enabled && !self.server.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid(format!(
+                "plain HTTP is only allowed on loopback; {} is not a loopback address: set tls.enabled = true (init made a certificate) or listen on 127.0.0.1",
+                self.server.listen
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[party]\nname = \"Alpha CERT\"\nstakeholder_type = \"state\"\njurisdiction = \"XA\"\n";
+
+    #[test]
+    fn minimal_file_gets_the_documented_defaults() {
+        let c = Config::from_toml(MINIMAL).unwrap();
+        assert_eq!(c.server, ServerConfig::default());
+        assert!(!c.tls.enabled);
+        c.check().unwrap();
+        assert_eq!(Config::from_toml(&c.to_toml()).unwrap(), c);
+    }
+
+    #[test]
+    fn the_example_file_parses_and_matches_the_defaults() {
+        let text = include_str!("../../../pacific.example.toml");
+        let c = Config::from_toml(text).unwrap();
+        assert_eq!(c.server, ServerConfig::default());
+        assert_eq!(c.tls, TlsConfig::default());
+        assert_eq!(c.log, LogConfig::default());
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected() {
+        let err = Config::from_toml(&format!("{MINIMAL}[server]\nlisten_adress = \"127.0.0.1:1\"\n")).unwrap_err();
+        assert!(err.contains("listen_adress"), "{err}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut c = Config::from_toml(MINIMAL).unwrap();
+        c.apply_env(|k| (k == "PACIFIC_LISTEN").then(|| "127.0.0.1:7777".to_string())).unwrap();
+        assert_eq!(c.server.listen.port(), 7777);
+        let bad = c.apply_env(|k| (k == "PACIFIC_MAX_CONTENT_LENGTH").then(|| "lots".to_string()));
+        assert!(matches!(bad, Err(ConfigError::Env { name: "PACIFIC_MAX_CONTENT_LENGTH", .. })));
+    }
+
+    #[test]
+    fn plain_http_off_loopback_is_refused() {
+        let mut c = Config::from_toml(MINIMAL).unwrap();
+        c.server.listen = "0.0.0.0:9001".parse().unwrap();
+        assert!(c.check().is_err());
+        c.tls.enabled = true;
+        c.check().unwrap();
+    }
+
+    #[test]
+    fn a_state_needs_a_jurisdiction() {
+        let c = Config::from_toml("[party]\nname = \"A\"\nstakeholder_type = \"state\"\n").unwrap();
+        assert!(c.check().is_err());
+    }
+}

@@ -1,0 +1,170 @@
+//! A node's data directory: configuration, SQLite database, Ed25519 identity key and TLS
+//! certificate, all in one folder that belongs to the party.
+//!
+//! ```text
+//! <data>/pacific.toml     configuration
+//! <data>/pacific.db       SQLite database (+ -wal, -shm)
+//! <data>/identity.key     Ed25519 secret key, hex, mode 0600
+//! <data>/tls/cert.pem     self-signed certificate (for listening off loopback)
+//! <data>/tls/key.pem      its private key, mode 0600
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+use pacific_core::party::StakeholderType;
+use pacific_store::{Collection, SqliteStore, Store};
+
+use crate::config::{Config, PartyConfig, CONFIG_FILE};
+use crate::NodeError;
+
+const DB_FILE: &str = "pacific.db";
+const KEY_FILE: &str = "identity.key";
+
+/// What `init` needs to know.
+#[derive(Clone, Debug)]
+pub struct InitOptions {
+    pub name: String,
+    pub stakeholder_type: StakeholderType,
+    pub jurisdiction: Option<String>,
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+/// What `init` made.
+#[derive(Clone, Debug)]
+pub struct InitReport {
+    pub public_key_hex: String,
+    pub default_collection: Collection,
+}
+
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join(DB_FILE)
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.root.join(CONFIG_FILE).exists()
+    }
+
+    /// Creates a new node's data directory. Refuses to touch one that is already initialised.
+    pub async fn init(&self, options: &InitOptions) -> Result<InitReport, NodeError> {
+        if self.is_initialised() {
+            return Err(NodeError::Setup(format!(
+                "{} is already initialised (it holds {CONFIG_FILE}); choose another --data directory",
+                self.root.display()
+            )));
+        }
+        let mut config = Config {
+            party: PartyConfig {
+                name: options.name.clone(),
+                stakeholder_type: options.stakeholder_type,
+                jurisdiction: options.jurisdiction.clone(),
+            },
+            server: Default::default(),
+            tls: Default::default(),
+            log: Default::default(),
+        };
+        if let Some(listen) = options.listen {
+            config.server.listen = listen;
+            config.tls.enabled = !listen.ip().is_loopback();
+        }
+        config.check().map_err(|e| NodeError::Setup(e.to_string()))?;
+        std::fs::create_dir_all(self.root.join("tls")).map_err(|e| self.io_error("create", &self.root, e))?;
+
+        let key = SigningKey::from_bytes(&crate::random_bytes::<32>());
+        write_private(&self.root.join(KEY_FILE), hex::encode(key.to_bytes()).as_bytes())
+            .map_err(|e| self.io_error("write", &self.root.join(KEY_FILE), e))?;
+
+        let (cert_pem, key_pem) = self_signed_certificate(&options.name)?;
+        let cert_path = self.root.join(&config.tls.cert);
+        std::fs::write(&cert_path, cert_pem).map_err(|e| self.io_error("write", &cert_path, e))?;
+        let tls_key_path = self.root.join(&config.tls.key);
+        write_private(&tls_key_path, key_pem.as_bytes()).map_err(|e| self.io_error("write", &tls_key_path, e))?;
+
+        let store = self.open_store().await?;
+        let default_collection = Collection {
+            id: crate::new_uuid(),
+            title: "Shared intelligence".into(),
+            description: Some(format!("Threat intelligence shared by {}", options.name)),
+            alias: Some("default".into()),
+        };
+        store.create_collection(&default_collection).await?;
+
+        // The configuration is written last: its presence marks a complete data directory.
+        let config_path = self.root.join(CONFIG_FILE);
+        std::fs::write(&config_path, config.to_toml()).map_err(|e| self.io_error("write", &config_path, e))?;
+        Ok(InitReport { public_key_hex: hex::encode(key.verifying_key().to_bytes()), default_collection })
+    }
+
+    pub fn load_config(&self) -> Result<Config, NodeError> {
+        if !self.is_initialised() {
+            return Err(self.not_initialised());
+        }
+        Config::load(&self.root).map_err(|e| NodeError::Setup(e.to_string()))
+    }
+
+    /// Opens (creating if needed) the node's SQLite database.
+    pub async fn open_store(&self) -> Result<Arc<dyn Store>, NodeError> {
+        let store = SqliteStore::open(&self.db_path()).await?;
+        Ok(Arc::new(store))
+    }
+
+    /// The node's Ed25519 identity.
+    pub fn load_identity(&self) -> Result<SigningKey, NodeError> {
+        let path = self.root.join(KEY_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| self.io_error("read", &path, e))?;
+        let bytes: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| NodeError::Setup(format!("{} is not a hex Ed25519 secret key", path.display())))?;
+        Ok(SigningKey::from_bytes(&bytes))
+    }
+
+    pub fn not_initialised(&self) -> NodeError {
+        NodeError::Setup(format!(
+            "{} is not a Pacific data directory (no {CONFIG_FILE}); run `pacific init --data {}` first",
+            self.root.display(),
+            self.root.display()
+        ))
+    }
+
+    fn io_error(&self, action: &str, path: &Path, e: std::io::Error) -> NodeError {
+        NodeError::Setup(format!("cannot {action} {}: {e}", path.display()))
+    }
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+/// A self-signed certificate for `localhost`, 127.0.0.1 and ::1, named after the party.
+fn self_signed_certificate(party: &str) -> Result<(String, String), NodeError> {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()])
+        .map_err(|e| NodeError::Setup(format!("cannot make a TLS certificate: {e}")))?;
+    params.distinguished_name.push(rcgen::DnType::CommonName, format!("Pacific node of {party}"));
+    let key = rcgen::KeyPair::generate().map_err(|e| NodeError::Setup(format!("cannot make a TLS key: {e}")))?;
+    let cert = params.self_signed(&key).map_err(|e| NodeError::Setup(format!("cannot sign the TLS certificate: {e}")))?;
+    Ok((cert.pem(), key.serialize_pem()))
+}

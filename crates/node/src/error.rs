@@ -1,0 +1,107 @@
+//! Every error the HTTP API can return, mapped in this one place to an HTTP status, a stable
+//! label and a TAXII 2.1 error message (§3.6.1).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::taxii::TAXII_MEDIA_TYPE;
+
+/// An API error. The label (`ApiError::label`) is stable: clients and tests may match on it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication is required: send `Authorization: Bearer <token>` or HTTP Basic with the token as password")]
+    Unauthenticated,
+    #[error("user {user:?} may not {action}")]
+    Forbidden { user: String, action: String },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("cannot answer with any media type in Accept: {0:?}; this server speaks application/taxii+json;version=2.1")]
+    NotAcceptable(String),
+    #[error("request body must be application/taxii+json;version=2.1, not {0:?}")]
+    UnsupportedMediaType(String),
+    #[error("request body exceeds the limit of {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable label, sent as the TAXII `error_code`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "auth-required",
+            ApiError::Forbidden { .. } => "auth-forbidden",
+            ApiError::NotFound(_) => "not-found",
+            ApiError::NotAcceptable(_) => "media-type-not-acceptable",
+            ApiError::UnsupportedMediaType(_) => "media-type-unsupported",
+            ApiError::PayloadTooLarge { .. } => "body-too-large",
+            ApiError::BadRequest(_) => "bad-request",
+            ApiError::Unprocessable(_) => "unprocessable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "Authentication required",
+            ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::NotAcceptable(_) => "Not acceptable",
+            ApiError::UnsupportedMediaType(_) => "Unsupported media type",
+            ApiError::PayloadTooLarge { .. } => "Request too large",
+            ApiError::BadRequest(_) => "Bad request",
+            ApiError::Unprocessable(_) => "Unprocessable request",
+            ApiError::Internal(_) => "Internal server error",
+        }
+    }
+}
+
+impl From<pacific_store::StoreError> for ApiError {
+    fn from(e: pacific_store::StoreError) -> Self {
+        match e {
+            pacific_store::StoreError::UnknownCollection(id) => ApiError::NotFound(format!("collection {id}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = json!({
+            "title": self.title(),
+            "description": self.to_string(),
+            "error_code": self.label(),
+            "http_status": status.as_u16().to_string(),
+        });
+        let mut response = (status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA_TYPE));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"pacific\", Bearer"));
+        }
+        response
+    }
+}

@@ -1,0 +1,81 @@
+//! Counters for `GET /metrics`, rendered in the Prometheus text exposition format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use pacific_store::StoreStats;
+
+#[derive(Default)]
+pub struct Metrics {
+    /// Requests by (route template, status code).
+    requests: Mutex<BTreeMap<(String, u16), u64>>,
+    objects_ingested: AtomicU64,
+    /// Objects per second of the most recent ingest job, as f64 bits.
+    last_ingest_rate: AtomicU64,
+}
+
+impl Metrics {
+    pub fn record_request(&self, route: &str, status: u16) {
+        *self.requests.lock().expect("metrics lock").entry((route.to_owned(), status)).or_default() += 1;
+    }
+
+    /// Records a finished ingest job (a TAXII POST or a CLI ingest).
+    pub fn record_ingest(&self, objects: u64, took: Duration) {
+        self.objects_ingested.fetch_add(objects, Ordering::Relaxed);
+        let rate = if took.is_zero() { 0.0 } else { objects as f64 / took.as_secs_f64() };
+        self.last_ingest_rate.store(rate.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn render(&self, stats: &StoreStats) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP pacific_http_requests_total HTTP requests by route and status.\n");
+        out.push_str("# TYPE pacific_http_requests_total counter\n");
+        for ((route, status), n) in self.requests.lock().expect("metrics lock").iter() {
+            let route = route.replace('\\', "\\\\").replace('"', "\\\"");
+            let _ = writeln!(out, "pacific_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+        }
+        let gauges = [
+            ("pacific_objects_stored", "Object versions in the store.", "gauge", stats.object_versions as f64),
+            ("pacific_store_size_bytes", "Size of the database on disk.", "gauge", stats.size_bytes as f64),
+            (
+                "pacific_objects_ingested_total",
+                "Objects stored by ingest since start.",
+                "counter",
+                self.objects_ingested.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "pacific_ingest_rate_objects_per_second",
+                "Rate of the most recent ingest job.",
+                "gauge",
+                f64::from_bits(self.last_ingest_rate.load(Ordering::Relaxed)),
+            ),
+        ];
+        for (name, help, kind, value) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.record_request("/taxii2/", 200);
+        m.record_request("/taxii2/", 200);
+        m.record_request("/taxii2/", 401);
+        m.record_ingest(500, Duration::from_millis(250));
+        let text = m.render(&StoreStats { object_versions: 7, size_bytes: 4096 });
+        assert!(text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"200\"} 2\n"));
+        assert!(text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"401\"} 1\n"));
+        assert!(text.contains("pacific_objects_stored 7\n"));
+        assert!(text.contains("pacific_objects_ingested_total 500\n"));
+        assert!(text.contains("pacific_ingest_rate_objects_per_second 2000\n"));
+    }
+}

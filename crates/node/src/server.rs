@@ -1,0 +1,169 @@
+//! The HTTP server: shared state, the router (TAXII, `/healthz`, `/metrics`), request
+//! metrics, and serving over plain HTTP (loopback only) or TLS.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use pacific_store::Store;
+
+use crate::auth::{Authenticator, Principal};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::{DataDir, NodeError};
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    config: Config,
+    store: Arc<dyn Store>,
+    auth: Authenticator,
+    metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
+        let auth = Authenticator::new(Arc::clone(&store));
+        Self(Arc::new(Inner { config, store, auth, metrics: Metrics::default() }))
+    }
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+    pub fn auth(&self) -> &Authenticator {
+        &self.0.auth
+    }
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+}
+
+/// A node ready to serve.
+pub struct Node {
+    state: AppState,
+    data_dir: Option<DataDir>,
+}
+
+impl Node {
+    /// Opens the node of a data directory.
+    pub async fn open(data_dir: &DataDir) -> Result<Self, NodeError> {
+        let config = data_dir.load_config()?;
+        let store = data_dir.open_store().await?;
+        Ok(Self { state: AppState::new(config, store), data_dir: Some(data_dir.clone()) })
+    }
+
+    /// A node from parts already open (tests, benchmarks).
+    pub fn from_parts(config: Config, store: Arc<dyn Store>) -> Self {
+        Self { state: AppState::new(config, store), data_dir: None }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn config_mut(&mut self) -> Option<&mut Config> {
+        Arc::get_mut(&mut self.state.0).map(|inner| &mut inner.config)
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(crate::taxii::routes())
+            .route("/healthz", get(healthz))
+            .route("/metrics", get(metrics))
+            .fallback(not_found)
+            .layer(axum::middleware::from_fn_with_state(self.state.clone(), record_request))
+            .with_state(self.state.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` completes. Uses TLS when the configuration says
+    /// so; refuses plain HTTP on a non-loopback address.
+    pub async fn serve(
+        self,
+        listener: std::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), NodeError> {
+        let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
+        let tls = &self.state.config().tls;
+        if !tls.enabled && !addr.ip().is_loopback() {
+            return Err(NodeError::Setup(format!(
+                "refusing plain HTTP on {addr}: only loopback may be served without TLS (set tls.enabled = true)"
+            )));
+        }
+        listener.set_nonblocking(true).map_err(|e| NodeError::Setup(e.to_string()))?;
+        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        if tls.enabled {
+            let root = self.data_dir.as_ref().map(|d| d.root().to_path_buf()).unwrap_or_default();
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(root.join(&tls.cert), root.join(&tls.key))
+                .await
+                .map_err(|e| NodeError::Setup(format!("cannot load the TLS certificate or key: {e}")))?;
+            let handle = axum_server::Handle::new();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            tracing::info!(%addr, "serving TAXII 2.1 over HTTPS");
+            axum_server::from_tcp_rustls(listener, rustls_config)
+                .map_err(|e| NodeError::Setup(e.to_string()))?
+                .handle(handle)
+                .serve(app)
+                .await
+                .map_err(|e| NodeError::Setup(format!("server failed: {e}")))
+        } else {
+            let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| NodeError::Setup(e.to_string()))?;
+            tracing::info!(%addr, "serving TAXII 2.1 over plain HTTP (loopback)");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(|e| NodeError::Setup(format!("server failed: {e}")))
+        }
+    }
+}
+
+/// Counts every request by route template and status.
+async fn record_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    state.metrics().record_request(&route, response.status().as_u16());
+    response
+}
+
+/// Liveness and readiness: answers 200 when the store answers. Public, and reveals nothing.
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store().stats().await {
+        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
+        }
+    }
+}
+
+/// Prometheus metrics; admins only, since counts and sizes are information about the party.
+async fn metrics(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    if who.role != pacific_core::access::Role::Admin {
+        return Err(ApiError::Forbidden { user: who.user, action: "read metrics".into() });
+    }
+    let stats = state.store().stats().await?;
+    let body = state.metrics().render(&stats);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::NotFound(format!("resource {}", request.uri().path()))
+}

@@ -1,0 +1,499 @@
+//! The TAXII 2.1 server (OASIS TAXII Version 2.1, §4–§5): discovery, one API root, status,
+//! collections, objects, object, versions and manifest. Handlers are thin: filters are parsed
+//! by `pacific_core::taxii`, data comes from the store, responses are TAXII JSON.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use pacific_core::access::Right;
+use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
+use pacific_core::{StixObject, Timestamp};
+use pacific_store::{AddOutcome, Collection, Page, StoredVersion};
+use serde_json::{json, Value};
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// The TAXII 2.1 media type, sent with every TAXII response.
+pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
+/// The STIX 2.1 media type of objects in collections.
+pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
+/// Where the discovery resource lives.
+pub const DISCOVERY_PATH: &str = "/taxii2/";
+/// This node's single API root.
+pub const API_ROOT_PATH: &str = "/taxii2/root/";
+
+const OBJECTS_FILTERS: &[&str] =
+    &["added_after", "limit", "next", "match[id]", "match[type]", "match[version]", "match[spec_version]"];
+const OBJECT_FILTERS: &[&str] = &["added_after", "limit", "next", "match[version]", "match[spec_version]"];
+const DELETE_FILTERS: &[&str] = &["match[version]", "match[spec_version]"];
+const VERSIONS_FILTERS: &[&str] = &["added_after", "limit", "next", "match[spec_version]"];
+
+/// The TAXII routes (under `/taxii2/`).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/taxii2/", get(discovery))
+        .route("/taxii2/root/", get(api_root))
+        .route("/taxii2/root/status/{status_id}/", get(status))
+        .route("/taxii2/root/collections/", get(collections))
+        .route("/taxii2/root/collections/{collection}/", get(collection))
+        .route("/taxii2/root/collections/{collection}/objects/", get(get_objects).post(post_objects))
+        .route("/taxii2/root/collections/{collection}/objects/{object_id}/", get(get_object).delete(delete_object))
+        .route("/taxii2/root/collections/{collection}/objects/{object_id}/versions/", get(versions))
+        .route("/taxii2/root/collections/{collection}/manifest/", get(manifest))
+        .route_layer(axum::middleware::from_fn(negotiate))
+}
+
+/// Content negotiation: every TAXII response is `application/taxii+json;version=2.1`, so a
+/// request whose `Accept` excludes it gets 406.
+async fn negotiate(request: Request, next: Next) -> Result<Response, ApiError> {
+    if let Some(accept) = request.headers().get(header::ACCEPT) {
+        let accept = accept.to_str().unwrap_or_default();
+        if !accepts_taxii(accept) {
+            return Err(ApiError::NotAcceptable(accept.to_owned()));
+        }
+    }
+    Ok(next.run(request).await)
+}
+
+/// Whether an `Accept` value admits TAXII 2.1 JSON.
+fn accepts_taxii(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let params: Vec<String> = parts.map(|p| p.replace(' ', "").to_ascii_lowercase()).collect();
+        let version_ok = params.iter().all(|p| !p.starts_with("version=") || p == "version=2.1");
+        let q_zero = params.iter().any(|p| p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000");
+        !q_zero && matches!(media.as_str(), "*/*" | "application/*" | "application/taxii+json") && version_ok
+    })
+}
+
+/// Whether a `Content-Type` value is TAXII 2.1 JSON.
+fn is_taxii_content_type(value: &str) -> bool {
+    let mut parts = value.split(';').map(str::trim);
+    let media = parts.next().unwrap_or_default();
+    media.eq_ignore_ascii_case("application/taxii+json")
+        && parts.all(|p| {
+            let p = p.replace(' ', "").to_ascii_lowercase();
+            !p.starts_with("version=") || p == "version=2.1"
+        })
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        state.auth().authenticate(header).await.map_err(|e| {
+            tracing::info!(reason = %e, path = %parts.uri.path(), "authentication failed");
+            ApiError::Unauthenticated
+        })
+    }
+}
+
+/// A TAXII JSON response.
+fn taxii_json(status: StatusCode, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA_TYPE));
+    response
+}
+
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    let scheme = if state.config().tls.enabled { "https" } else { "http" };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .unwrap_or_else(|| state.config().server.listen.to_string());
+    format!("{scheme}://{host}")
+}
+
+async fn discovery(State(state): State<AppState>, _who: Principal, headers: HeaderMap) -> Response {
+    let base = base_url(&state, &headers);
+    let party = &state.config().party;
+    let body = json!({
+        "title": format!("Pacific node of {}", party.name),
+        "description": "TAXII 2.1 server of a Pacific federation node",
+        "default": format!("{base}{API_ROOT_PATH}"),
+        "api_roots": [format!("{base}{API_ROOT_PATH}")],
+    });
+    taxii_json(StatusCode::OK, body.to_string())
+}
+
+async fn api_root(State(state): State<AppState>, _who: Principal) -> Response {
+    let body = json!({
+        "title": format!("{} shared intelligence", state.config().party.name),
+        "versions": [TAXII_MEDIA_TYPE],
+        "max_content_length": state.config().server.max_content_length,
+    });
+    taxii_json(StatusCode::OK, body.to_string())
+}
+
+async fn status(State(state): State<AppState>, _who: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let status = state.store().status(&id).await?.ok_or_else(|| ApiError::NotFound(format!("status {id}")))?;
+    Ok(taxii_json(StatusCode::OK, serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?))
+}
+
+/// Finds a collection by id or alias and checks the caller's right on it.
+async fn authorise(state: &AppState, who: &Principal, key: &str, right: Right) -> Result<Collection, ApiError> {
+    let collection = find_collection(state, key).await?;
+    let (can_read, can_write) = rights(state, who, &collection.id).await?;
+    let allowed = match right {
+        Right::Read => can_read,
+        Right::Write => can_write,
+    };
+    if !allowed {
+        let action = match right {
+            Right::Read => "read",
+            Right::Write => "write to",
+        };
+        return Err(ApiError::Forbidden { user: who.user.clone(), action: format!("{action} collection {}", collection.id) });
+    }
+    Ok(collection)
+}
+
+async fn find_collection(state: &AppState, key: &str) -> Result<Collection, ApiError> {
+    crate::find_collection(state.store().as_ref(), key)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("collection {key}")))
+}
+
+async fn rights(state: &AppState, who: &Principal, collection_id: &str) -> Result<(bool, bool), ApiError> {
+    let grant = state.store().grant(&who.user, collection_id).await?;
+    Ok((who.role.allows(Right::Read, grant.as_ref()), who.role.allows(Right::Write, grant.as_ref())))
+}
+
+fn collection_json(c: &Collection, can_read: bool, can_write: bool) -> Value {
+    let mut v = json!({
+        "id": c.id,
+        "title": c.title,
+        "can_read": can_read,
+        "can_write": can_write,
+        "media_types": [STIX_MEDIA_TYPE],
+    });
+    if let Some(d) = &c.description {
+        v["description"] = json!(d);
+    }
+    if let Some(a) = &c.alias {
+        v["alias"] = json!(a);
+    }
+    v
+}
+
+async fn collections(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    let mut listed = Vec::new();
+    for c in state.store().collections().await? {
+        let (r, w) = rights(&state, &who, &c.id).await?;
+        if r || w {
+            listed.push(collection_json(&c, r, w));
+        }
+    }
+    let body = if listed.is_empty() { json!({}) } else { json!({ "collections": listed }) };
+    Ok(taxii_json(StatusCode::OK, body.to_string()))
+}
+
+async fn collection(State(state): State<AppState>, who: Principal, Path(key): Path<String>) -> Result<Response, ApiError> {
+    let c = find_collection(&state, &key).await?;
+    let (r, w) = rights(&state, &who, &c.id).await?;
+    if !(r || w) {
+        return Err(ApiError::Forbidden { user: who.user, action: format!("see collection {}", c.id) });
+    }
+    Ok(taxii_json(StatusCode::OK, collection_json(&c, r, w).to_string()))
+}
+
+fn parse_query(state: &AppState, pairs: &[(String, String)], allowed: &[&str]) -> Result<ObjectQuery, ApiError> {
+    let server = &state.config().server;
+    ObjectQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), allowed, server.default_page_size, server.max_page_size)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// Adds the `X-TAXII-Date-Added-First/Last` headers of a page.
+fn with_date_headers(mut response: Response, items: &[StoredVersion]) -> Response {
+    if let (Some(first), Some(last)) = (items.first(), items.last()) {
+        let headers = response.headers_mut();
+        for (name, ts) in [("x-taxii-date-added-first", &first.date_added), ("x-taxii-date-added-last", &last.date_added)] {
+            if let Ok(v) = HeaderValue::from_str(ts.as_str()) {
+                headers.insert(name, v);
+            }
+        }
+    }
+    response
+}
+
+/// Writes an envelope `{"more":…,"next":…,"objects":[…]}` around stored JSON texts without
+/// re-parsing them.
+fn envelope(page: &Page) -> String {
+    let size: usize = page.items.iter().map(|i| i.json.len() + 1).sum();
+    let mut out = String::with_capacity(size + 64);
+    out.push_str("{\"more\":");
+    out.push_str(if page.next.is_some() { "true" } else { "false" });
+    if let Some(next) = page.next {
+        out.push_str(",\"next\":\"");
+        out.push_str(&next.encode());
+        out.push('"');
+    }
+    if !page.items.is_empty() {
+        out.push_str(",\"objects\":[");
+        for (i, item) in page.items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&item.json);
+        }
+        out.push(']');
+    }
+    out.push('}');
+    out
+}
+
+fn more_and_next(page: &Page, key: &str, list: Vec<Value>) -> String {
+    let mut body = json!({ "more": page.next.is_some() });
+    if let Some(next) = page.next {
+        body["next"] = json!(next.encode());
+    }
+    if !list.is_empty() {
+        body[key] = Value::Array(list);
+    }
+    body.to_string()
+}
+
+async fn get_objects(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
+    let page = state.store().query_objects(&c.id, &query, true).await?;
+    Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
+}
+
+async fn manifest(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
+    let page = state.store().query_objects(&c.id, &query, false).await?;
+    let records = page
+        .items
+        .iter()
+        .map(|i| json!({"id": i.id, "date_added": i.date_added, "version": i.version, "media_type": STIX_MEDIA_TYPE}))
+        .collect();
+    Ok(with_date_headers(taxii_json(StatusCode::OK, more_and_next(&page, "objects", records)), &page.items))
+}
+
+async fn get_object(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((key, object_id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let mut query = parse_query(&state, &pairs, OBJECT_FILTERS)?;
+    query.ids = vec![object_id.clone()];
+    let page = state.store().query_objects(&c.id, &query, true).await?;
+    if page.items.is_empty() && query.next.is_none() {
+        require_object(&state, &c, &object_id).await?;
+    }
+    Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
+}
+
+/// 404 unless the collection holds some version of the object.
+async fn require_object(state: &AppState, c: &Collection, object_id: &str) -> Result<(), ApiError> {
+    let mut any = ObjectQuery::all(1);
+    any.ids = vec![object_id.to_owned()];
+    any.versions = vec![VersionSelector::All];
+    if state.store().query_objects(&c.id, &any, false).await?.items.is_empty() {
+        return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
+    }
+    Ok(())
+}
+
+async fn delete_object(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((key, object_id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let c = authorise(&state, &who, &key, Right::Write).await?;
+    let mut query = parse_query(&state, &pairs, DELETE_FILTERS)?;
+    // Without match[version], DELETE removes every version (TAXII 2.1 §5.7).
+    if !pairs.iter().any(|(k, _)| k == "match[version]") {
+        query.versions = vec![VersionSelector::All];
+    }
+    require_object(&state, &c, &object_id).await?;
+    let deleted = state.store().delete_object(&c.id, &object_id, &query).await?;
+    tracing::info!(user = %who.user, collection = %c.id, object = %object_id, deleted, "object deleted");
+    Ok(taxii_json(StatusCode::OK, String::new()))
+}
+
+async fn versions(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((key, object_id)): Path<(String, String)>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let mut query = parse_query(&state, &pairs, VERSIONS_FILTERS)?;
+    query.ids = vec![object_id.clone()];
+    query.versions = vec![VersionSelector::All];
+    let page = state.store().query_objects(&c.id, &query, false).await?;
+    if page.items.is_empty() && query.next.is_none() {
+        require_object(&state, &c, &object_id).await?;
+    }
+    let list = page.items.iter().map(|i| json!(i.version)).collect();
+    Ok(with_date_headers(taxii_json(StatusCode::OK, more_and_next(&page, "versions", list)), &page.items))
+}
+
+/// POST objects: validates the envelope now, answers 202 with a pending status resource, and
+/// stores the valid objects in the background; the status resource tells the outcome.
+async fn post_objects(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let c = authorise(&state, &who, &key, Right::Write).await?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !is_taxii_content_type(content_type) {
+        return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
+    }
+    let limit = state.config().server.max_content_length;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let envelope: Value =
+        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("request body is not valid JSON: {e}")))?;
+    let Value::Object(mut envelope) = envelope else {
+        return Err(ApiError::Unprocessable("request body must be a TAXII envelope: a JSON object with an `objects` array".into()));
+    };
+    let Some(Value::Array(items)) = envelope.remove("objects") else {
+        return Err(ApiError::Unprocessable("the envelope has no `objects` array".into()));
+    };
+
+    let mut valid = Vec::with_capacity(items.len());
+    let mut failures = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let id = item.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let version = item
+            .get("modified")
+            .or_else(|| item.get("created"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        match StixObject::from_value(item) {
+            Ok(object) => valid.push(object),
+            Err(e) => failures.push(StatusDetail {
+                id: if id.is_empty() { format!("objects[{index}]") } else { id },
+                version,
+                message: Some(e.to_string()),
+            }),
+        }
+    }
+    let pendings: Vec<StatusDetail> = valid
+        .iter()
+        .map(|o| StatusDetail { id: o.id().to_owned(), version: version_text(o), message: None })
+        .collect();
+    let status = Status {
+        id: crate::new_uuid(),
+        status: if pendings.is_empty() { StatusState::Complete } else { StatusState::Pending },
+        request_timestamp: Timestamp::now(),
+        total_count: (pendings.len() + failures.len()) as u64,
+        success_count: 0,
+        successes: Vec::new(),
+        failure_count: failures.len() as u64,
+        failures,
+        pending_count: pendings.len() as u64,
+        pendings,
+    };
+    state.store().put_status(&status).await?;
+    let body = serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !valid.is_empty() {
+        tokio::spawn(complete_post(state.clone(), c.id.clone(), valid, status));
+    }
+    tracing::info!(user = %who.user, collection = %c.id, "objects posted");
+    Ok(taxii_json(StatusCode::ACCEPTED, body))
+}
+
+fn version_text(o: &StixObject) -> String {
+    o.version().map(|t| t.as_str().to_owned()).unwrap_or_default()
+}
+
+/// Background half of a POST: stores the objects and completes the status resource.
+async fn complete_post(state: AppState, collection_id: String, objects: Vec<StixObject>, mut status: Status) {
+    let started = std::time::Instant::now();
+    let store = Arc::clone(state.store());
+    let result = crate::ingest::store_in_batches(store.as_ref(), &collection_id, &objects).await;
+    let pendings = std::mem::take(&mut status.pendings);
+    match result {
+        Ok(outcomes) => {
+            for (detail, outcome) in pendings.into_iter().zip(outcomes) {
+                let message = match outcome {
+                    AddOutcome::Added { .. } => None,
+                    AddOutcome::AlreadyPresent => Some("this version was already in the collection".to_owned()),
+                };
+                status.successes.push(StatusDetail { message, ..detail });
+            }
+            state.metrics().record_ingest(objects.len() as u64, started.elapsed());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, collection = %collection_id, "storing posted objects failed");
+            for detail in pendings {
+                status.failures.push(StatusDetail { message: Some(format!("not stored: {e}")), ..detail });
+            }
+        }
+    }
+    status.success_count = status.successes.len() as u64;
+    status.failure_count = status.failures.len() as u64;
+    status.pending_count = 0;
+    status.status = StatusState::Complete;
+    if let Err(e) = state.store().put_status(&status).await {
+        tracing::error!(error = %e, status = %status.id, "cannot record a status resource");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_negotiation_follows_the_media_type_rules() {
+        for ok in [
+            "application/taxii+json;version=2.1",
+            "application/taxii+json; version=2.1",
+            "application/taxii+json",
+            "*/*",
+            "application/*",
+            "text/html, application/taxii+json;version=2.1;q=0.9",
+        ] {
+            assert!(accepts_taxii(ok), "{ok} refused");
+        }
+        for bad in ["application/json", "application/taxii+json;version=2.0", "text/html", "application/taxii+json;q=0"] {
+            assert!(!accepts_taxii(bad), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn content_type_must_be_taxii() {
+        assert!(is_taxii_content_type("application/taxii+json;version=2.1"));
+        assert!(is_taxii_content_type("application/taxii+json"));
+        assert!(!is_taxii_content_type("application/json"));
+        assert!(!is_taxii_content_type("application/taxii+json;version=2.0"));
+        assert!(!is_taxii_content_type(""));
+    }
+}
