@@ -1161,4 +1161,37 @@ mod tests {
         bad["confidence"] = json!(-3);
         assert_eq!(StixObject::from_value(bad).unwrap_err().property, "confidence");
     }
+
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            "[a-z0-9:.'\\[\\]= -]{0,12}".prop_map(Value::String),
+            Just(json!(T0)),
+            Just(json!(TARGET)),
+        ];
+        leaf.prop_recursive(2, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z_]{1,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever value any defined property holds, validation answers without panicking.
+        #[test]
+        fn no_panic_on_any_property_value(value in any_json()) {
+            for rules in TYPE_RULES {
+                for prop in rules.props.iter().chain(COMMON_PROPERTIES) {
+                    let mut map = minimal(rules.type_name);
+                    map.insert(prop.name.to_owned(), value.clone());
+                    let _ = StixObject::from_map(map);
+                }
+            }
+        }
+    }
 }
