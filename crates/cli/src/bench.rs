@@ -96,6 +96,7 @@ async fn bench_taxii(root: &std::path::Path, sizes: &[usize], pages: usize, conn
     let server = tokio::spawn(node.serve(listener, async {
         let _ = stop_rx.await;
     }));
+    pacific_node::install_crypto_provider();
     let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build().map_err(|e| NodeError::Setup(e.to_string()))?;
     let url = format!("http://{addr}/taxii2/root/collections/{collection}/objects/");
 

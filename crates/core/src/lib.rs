@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod bundle;
+pub mod party;
 pub mod stix;
 pub mod taxii;
 pub mod time;

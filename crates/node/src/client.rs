@@ -47,7 +47,7 @@ impl TaxiiClient {
     /// A client for the server whose discovery URL is given (e.g. `http://127.0.0.1:9001/taxii2/`).
     /// `ca_pem` adds a trusted certificate (e.g. a node's self-signed one).
     pub fn new(discovery_url: &str, credentials: Credentials, ca_pem: Option<&[u8]>) -> Result<Self, NodeError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_crypto_provider();
         let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(60)).connect_timeout(Duration::from_secs(10));
         if let Some(pem) = ca_pem {
             let cert = reqwest::Certificate::from_pem(pem).map_err(|e| NodeError::Setup(format!("bad CA certificate: {e}")))?;

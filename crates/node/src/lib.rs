@@ -60,3 +60,9 @@ pub async fn find_collection(
     }
     Ok(store.collections().await?.into_iter().find(|c| c.alias.as_deref() == Some(key)))
 }
+
+/// Installs the process-wide TLS crypto provider (ring). Idempotent; call before building
+/// any HTTP client or TLS server.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -104,7 +104,7 @@ impl Node {
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
         if tls.enabled {
             let root = self.data_dir.as_ref().map(|d| d.root().to_path_buf()).unwrap_or_default();
-            let _ = rustls::crypto::ring::default_provider().install_default();
+            crate::install_crypto_provider();
             let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(root.join(&tls.cert), root.join(&tls.key))
                 .await
                 .map_err(|e| NodeError::Setup(format!("cannot load the TLS certificate or key: {e}")))?;
