@@ -23,6 +23,9 @@ pub enum BenchCommand {
         /// Number of objects.
         #[arg(long, default_value_t = 200_000)]
         count: usize,
+        /// Also time parse + validate alone, without the store.
+        #[arg(long)]
+        parse_only: bool,
     },
     /// Serve pages of 1,000 objects over TAXII at growing collection sizes.
     Taxii {
@@ -41,7 +44,7 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
     let tmp = std::env::temp_dir().join(format!("pacific-bench-{}", pacific_node::new_uuid()));
     let result = match cmd {
-        BenchCommand::Ingest { count } => bench_ingest(&tmp, count).await,
+        BenchCommand::Ingest { count, parse_only } => bench_ingest(&tmp, count, parse_only).await,
         BenchCommand::Taxii { sizes, pages, connections } => bench_taxii(&tmp, &sizes, pages, connections).await,
     };
     let _ = std::fs::remove_dir_all(&tmp);
@@ -62,7 +65,7 @@ async fn bench_dir(root: &std::path::Path) -> Result<(DataDir, Arc<dyn Store>, S
     Ok((dir, store, report.default_collection.id))
 }
 
-async fn bench_ingest(root: &std::path::Path, count: usize) -> Result<(), NodeError> {
+async fn bench_ingest(root: &std::path::Path, count: usize, parse_only: bool) -> Result<(), NodeError> {
     let (_, store, collection) = bench_dir(root).await?;
     eprintln!("Generating a bundle of {count} objects…");
     let mut generator = Generator::new(1);
@@ -76,6 +79,13 @@ async fn bench_ingest(root: &std::path::Path, count: usize) -> Result<(), NodeEr
     }
     bundle.push_str("]}");
     let bytes = bundle.len();
+    if parse_only {
+        let started = Instant::now();
+        let summary = pacific_core::bundle::read_objects_from_slice(bundle.as_bytes(), |_| Ok::<(), &str>(()))
+            .map_err(|e| NodeError::Input(e.to_string()))?;
+        let took = started.elapsed().as_secs_f64();
+        println!("bench ingest (parse + validate only): {} objects in {took:.2} s, {:.0} objects/s", summary.valid, summary.valid as f64 / took);
+    }
     eprintln!("Ingesting {:.1} MB…", bytes as f64 / 1e6);
     let report =
         pacific_node::ingest::ingest_reader(store, &collection, std::io::Cursor::new(bundle.into_bytes()), |_| {}).await?;
