@@ -5,6 +5,7 @@
 //! - `bench taxii`: TAXII GET pages/s (1,000 objects per page) at several collection sizes,
 //!   with pages taken from everywhere in the collection, so a slow deep page would show.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,28 +68,34 @@ async fn bench_dir(root: &std::path::Path) -> Result<(DataDir, Arc<dyn Store>, S
 
 async fn bench_ingest(root: &std::path::Path, count: usize, parse_only: bool) -> Result<(), NodeError> {
     let (_, store, collection) = bench_dir(root).await?;
-    eprintln!("Generating a bundle of {count} objects…");
+    // The bundle goes to a file, so the peak RSS below is the ingest's, not the generator's.
+    let path = root.join("bench-bundle.json");
+    eprintln!("Generating a bundle of {count} objects in {}…", path.display());
+    let io = |e: std::io::Error| NodeError::Setup(format!("cannot write the generated bundle: {e}"));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
     let mut generator = Generator::new(1);
-    let mut bundle = String::with_capacity(count * 700);
-    bundle.push_str("{\"type\":\"bundle\",\"id\":\"bundle--2f0a5b7e-4c1d-4f7a-9d61-0c8b7e3a5d10\",\"objects\":[");
+    file.write_all(b"{\"type\":\"bundle\",\"id\":\"bundle--2f0a5b7e-4c1d-4f7a-9d61-0c8b7e3a5d10\",\"objects\":[").map_err(io)?;
     for i in 0..count {
         if i > 0 {
-            bundle.push(',');
+            file.write_all(b",").map_err(io)?;
         }
-        bundle.push_str(&generator.object());
+        file.write_all(generator.object().as_bytes()).map_err(io)?;
     }
-    bundle.push_str("]}");
-    let bytes = bundle.len();
+    file.write_all(b"]}").map_err(io)?;
+    file.flush().map_err(io)?;
+    drop(file);
+    let bytes = std::fs::metadata(&path).map_err(io)?.len();
     if parse_only {
         let started = Instant::now();
-        let summary = pacific_core::bundle::read_objects_from_slice(bundle.as_bytes(), |_| Ok::<(), &str>(()))
+        let reader = std::fs::File::open(&path).map_err(io)?;
+        let summary = pacific_core::bundle::read_objects(reader, |_| Ok::<(), &str>(()))
             .map_err(|e| NodeError::Input(e.to_string()))?;
         let took = started.elapsed().as_secs_f64();
         println!("bench ingest (parse + validate only): {} objects in {took:.2} s, {:.0} objects/s", summary.valid, summary.valid as f64 / took);
     }
     eprintln!("Ingesting {:.1} MB…", bytes as f64 / 1e6);
-    let report =
-        pacific_node::ingest::ingest_reader(store, &collection, std::io::Cursor::new(bundle.into_bytes()), |_| {}).await?;
+    let reader = std::fs::File::open(&path).map_err(io)?;
+    let report = pacific_node::ingest::ingest_reader(store, &collection, reader, |_| {}).await?;
     println!("bench ingest: {count} objects ({:.1} MB)", bytes as f64 / 1e6);
     println!("  stored {} (invalid {})", report.stored, report.invalid.len());
     println!("  {:.2} s, {:.0} objects/s (parse + validate + store)", report.took.as_secs_f64(), report.objects_per_second());
