@@ -153,4 +153,12 @@ mod tests {
             assert!(parse_authorization(bad).is_err(), "{bad:?} accepted");
         }
     }
+
+    proptest::proptest! {
+        /// The header parser reads outside input: it must never panic.
+        #[test]
+        fn any_header_is_parsed_or_refused(header in "\\PC{0,200}") {
+            let _ = parse_authorization(&header);
+        }
+    }
 }

@@ -496,4 +496,13 @@ mod tests {
         assert!(!is_taxii_content_type("application/taxii+json;version=2.0"));
         assert!(!is_taxii_content_type(""));
     }
+
+    proptest::proptest! {
+        /// Media-type parsing reads outside input: it must never panic.
+        #[test]
+        fn any_media_type_is_judged(value in "\\PC{0,120}") {
+            let _ = accepts_taxii(&value);
+            let _ = is_taxii_content_type(&value);
+        }
+    }
 }
