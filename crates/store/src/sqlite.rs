@@ -986,5 +986,22 @@ mod tests {
                 }
             }
         }
+
+        // The added_after seek, and the reads of add_objects and delete_object.
+        for (sql, index) in [
+            (
+                "SELECT seq FROM object_versions WHERE collection = ? AND date_added_us > ? ORDER BY date_added_us LIMIT 1",
+                "object_versions_added",
+            ),
+            ("SELECT object_id, version_us FROM object_versions WHERE collection = ? AND object_id IN (?, ?)", "COVERING INDEX object_versions_object"),
+            ("SELECT seq, version_us, spec_version, is_latest, is_first FROM object_versions WHERE collection = ? AND object_id = ?", "object_versions_object"),
+            ("UPDATE object_versions SET is_latest = FALSE WHERE collection = ? AND object_id IN (?, ?) AND is_latest", "object_versions_object"),
+            ("UPDATE object_versions SET is_first = FALSE WHERE collection = ? AND object_id IN (?, ?) AND is_first", "object_versions_object"),
+            ("SELECT object_id, json FROM object_versions WHERE collection = ? AND is_latest AND object_id IN (?, ?)", "object_versions_object"),
+        ] {
+            let rows = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(&store.pool).await.unwrap();
+            let text = rows.iter().map(|r| r.get::<String, _>(3)).collect::<Vec<_>>().join(" | ");
+            assert!(text.contains(index), "{sql}: plan {text}");
+        }
     }
 }
