@@ -23,6 +23,10 @@
 //! results are merged by `seq`. No query sorts or counts the collection, so a page costs the
 //! same at the start and the end of a million-version collection. Queries by object id use the
 //! (collection, object_id, version) index and cost what those objects' versions cost.
+//! Each sub-query names its index (`INDEXED BY`), so the plan cannot drift; a unit test checks
+//! the plans. Two shapes read more rows than they return, in proportion to how sparse the
+//! matches are (never to the cursor's position): `match[type]` with `first`/`last` (the type
+//! index has no flags), and `match[version]=<timestamp>` without `match[id]`.
 //!
 //! Reads use a pool of connections and run concurrently with the single writer (WAL mode).
 
