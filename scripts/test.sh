@@ -75,6 +75,20 @@ test -x "$PACIFIC_BIN" || { echo "error: $PACIFIC_BIN was not built" >&2; exit 1
 
 # ---------------------------------------------------------------------------------------------
 strip_ansi() { sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1"; }
+# The sum of "N <word>" over libtest's "test result:" lines (0 if there are none).
+libtest_count() {
+    strip_ansi "$1" | awk -v word="$2" '/^test result:/ {
+        for (i = 2; i <= NF; i++) { w = $i; sub(/[;,.]$/, "", w); if (w == word) n += $(i - 1) }
+    } END { print n + 0 }'
+}
+# "N <word>" from nextest's summary line, e.g. "66 tests run: 65 passed, 1 failed, 2 skipped".
+nextest_count() {
+    strip_ansi "$1" | awk -v word="$2" '/[0-9]+ tests? run:/ { line = $0 } END {
+        n = 0; k = split(line, f, /[ ,]+/)
+        for (i = 2; i <= k; i++) if (f[i] == word) n = f[i - 1]
+        print n + 0
+    }'
+}
 
 if cargo nextest --version >/dev/null 2>&1; then
     section "Rust tests: cargo nextest run --workspace"
@@ -83,19 +97,18 @@ if cargo nextest --version >/dev/null 2>&1; then
     rc=${PIPESTATUS[0]}
     set -e
     # e.g. "Summary [  12.3s] 140 tests run: 139 passed (1 slow), 1 failed, 2 skipped"
-    line="$(strip_ansi "$LOGS/rust.log" | grep -E '[0-9]+ tests? run:' | tail -n 1 || true)"
-    p="$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
-    f="$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
-    s="$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)"
+    p="$(nextest_count "$LOGS/rust.log" passed)"
+    f="$(nextest_count "$LOGS/rust.log" failed)"
+    s="$(nextest_count "$LOGS/rust.log" skipped)"
 else
     section "Rust tests: cargo test --workspace (cargo-nextest not installed)"
     set +e
     cargo test --workspace --no-fail-fast 2>&1 | tee "$LOGS/rust.log"
     rc=${PIPESTATUS[0]}
     set -e
-    sum() { strip_ansi "$LOGS/rust.log" | grep -E '^test result:' | grep -oE "[0-9]+ $1" \
-        | awk '{n += $1} END {print n + 0}'; }
-    p="$(sum passed)"; f="$(sum failed)"; s="$(sum ignored)"
+    p="$(libtest_count "$LOGS/rust.log" passed)"
+    f="$(libtest_count "$LOGS/rust.log" failed)"
+    s="$(libtest_count "$LOGS/rust.log" ignored)"
 fi
 if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # a build or harness failure counts too
 PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
@@ -108,9 +121,9 @@ if cargo nextest --version >/dev/null 2>&1; then
     cargo test --workspace --doc 2>&1 | tee "$LOGS/doctests.log"
     rc=${PIPESTATUS[0]}
     set -e
-    sum() { strip_ansi "$LOGS/doctests.log" | grep -E '^test result:' | grep -oE "[0-9]+ $1" \
-        | awk '{n += $1} END {print n + 0}'; }
-    p="$(sum passed)"; f="$(sum failed)"; s="$(sum ignored)"
+    p="$(libtest_count "$LOGS/doctests.log" passed)"
+    f="$(libtest_count "$LOGS/doctests.log" failed)"
+    s="$(libtest_count "$LOGS/doctests.log" ignored)"
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
     PASSED=$((PASSED + p)); FAILED=$((FAILED + f)); SKIPPED=$((SKIPPED + s))
     [ "$rc" -eq 0 ] || FAILED_STAGES+=("doctests (exit $rc)")
@@ -119,7 +132,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 section "Interop tests: pytest scripts/interop (taxii2-client + stix2-validator vs. a live node)"
 set +e
-PACIFIC_BIN="$PACIFIC_BIN" "$VENV/bin/python" -m pytest "$ROOT/scripts/interop" \
+PYTHONDONTWRITEBYTECODE=1 PACIFIC_BIN="$PACIFIC_BIN" "$VENV/bin/python" -m pytest "$ROOT/scripts/interop" \
     -v --durations=5 -o cache_dir="$ROOT/target/pytest-cache" \
     --junitxml="$LOGS/interop.xml" </dev/null
 rc=$?
