@@ -1,1 +1,426 @@
-//! todo
+//! The log entry: one act the node records (an object version stored, received, sent or
+//! withheld; a peer added or removed; the export policy changed; a user added).
+//!
+//! An entry is a flat JSON object in RFC 8785 canonical form (keys sorted, no whitespace,
+//! minimal string escaping, integers only), so the same entry always has the same bytes and
+//! hence the same leaf hash ([`Entry::leaf_hash`]). It is self-describing: `v` is the format
+//! version (1), `kind` names the act, and every other key is fixed by the kind:
+//!
+//! | kind | fields besides `v`, `kind`, `time`, `actor` |
+//! |---|---|
+//! | `object-stored` | `object_id`, `object_version`, `object_sha256` |
+//! | `object-received` | the object fields, `peer` |
+//! | `object-sent` | the object fields, `peer`, `rule` (the policy rule that allowed it) |
+//! | `object-withheld` | the object fields, `peer`, `reason` |
+//! | `peer-added` | `peer`, `peer_key` (hex Ed25519 public key) |
+//! | `peer-removed` | `peer` |
+//! | `policy-changed` | `policy_sha256` |
+//! | `user-added` | `user`, `role` |
+//!
+//! `time` is milliseconds since the Unix epoch (UTC), at most 2^53 - 1. `actor` names who acted
+//! (a user, a peer, or the node itself). Hashes are 64 lowercase hex digits; `object_sha256` is
+//! the SHA-256 of the object's canonical JSON. Entries name objects by id, version and hash
+//! only, never by content, so the log leaks nothing that the policy would withhold.
+//!
+//! [`Entry::decode`] accepts exactly what [`Entry::encode`] produces: a truncated, tampered,
+//! reordered or re-spaced entry, an unknown kind or an unknown field is
+//! [`TlogError::MalformedEntry`]. A tampered entry that still decodes changes its leaf hash, so
+//! inclusion proof verification catches it.
+//!
+//! This module does no I/O.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::TlogError;
+use crate::merkle::{self, Hash};
+
+/// The entry format version written in `v`.
+pub const ENTRY_FORMAT_VERSION: u64 = 1;
+
+/// Largest encoded entry accepted, in bytes.
+pub const MAX_ENTRY_LEN: usize = 16 * 1024;
+
+/// Largest `time` value: 2^53 - 1, the largest integer JSON numbers carry exactly.
+pub const MAX_TIME: u64 = (1 << 53) - 1;
+
+/// SHA-256 of some bytes (e.g. an object's canonical JSON, for [`ObjectRef::sha256`]).
+pub fn sha256(bytes: &[u8]) -> Hash {
+    Sha256::digest(bytes).into()
+}
+
+/// An object version, named without its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    /// The STIX id, e.g. `indicator--…`.
+    pub id: String,
+    /// The version (the STIX `modified` timestamp, as stored).
+    pub version: String,
+    /// SHA-256 of the object's canonical JSON.
+    pub sha256: Hash,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Act {
+    /// An object version was stored (from a local user or ingest).
+    ObjectStored {
+        /// The object version.
+        object: ObjectRef,
+    },
+    /// An object version was received from a peer and stored.
+    ObjectReceived {
+        /// The object version.
+        object: ObjectRef,
+        /// The peer it came from.
+        peer: String,
+    },
+    /// An object version was sent to a peer.
+    ObjectSent {
+        /// The object version.
+        object: ObjectRef,
+        /// The recipient.
+        peer: String,
+        /// The policy rule that allowed it.
+        rule: String,
+    },
+    /// An object version was withheld from a peer.
+    ObjectWithheld {
+        /// The object version.
+        object: ObjectRef,
+        /// The peer it was withheld from.
+        peer: String,
+        /// Why (the policy gate's reason).
+        reason: String,
+    },
+    /// A peer was added.
+    PeerAdded {
+        /// The peer's name.
+        peer: String,
+        /// The peer's Ed25519 public key.
+        peer_key: [u8; 32],
+    },
+    /// A peer was removed.
+    PeerRemoved {
+        /// The peer's name.
+        peer: String,
+    },
+    /// The export policy changed.
+    PolicyChanged {
+        /// SHA-256 of the new policy's canonical form.
+        policy_sha256: Hash,
+    },
+    /// A user was added.
+    UserAdded {
+        /// The user's name.
+        user: String,
+        /// The user's role.
+        role: String,
+    },
+}
+
+impl Act {
+    /// The `kind` string of this act.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Act::ObjectStored { .. } => "object-stored",
+            Act::ObjectReceived { .. } => "object-received",
+            Act::ObjectSent { .. } => "object-sent",
+            Act::ObjectWithheld { .. } => "object-withheld",
+            Act::PeerAdded { .. } => "peer-added",
+            Act::PeerRemoved { .. } => "peer-removed",
+            Act::PolicyChanged { .. } => "policy-changed",
+            Act::UserAdded { .. } => "user-added",
+        }
+    }
+
+    /// The object this act concerns, if any.
+    pub fn object(&self) -> Option<&ObjectRef> {
+        match self {
+            Act::ObjectStored { object }
+            | Act::ObjectReceived { object, .. }
+            | Act::ObjectSent { object, .. }
+            | Act::ObjectWithheld { object, .. } => Some(object),
+            _ => None,
+        }
+    }
+}
+
+/// One log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Milliseconds since the Unix epoch, UTC.
+    pub time: u64,
+    /// Who acted.
+    pub actor: String,
+    /// What happened.
+    pub act: Act,
+}
+
+enum Val {
+    Str(String),
+    Int(u64),
+}
+
+impl Entry {
+    /// An entry; checks it as [`Entry::encode`] would.
+    pub fn new(time: u64, actor: impl Into<String>, act: Act) -> Result<Self, TlogError> {
+        let e = Entry {
+            time,
+            actor: actor.into(),
+            act,
+        };
+        e.check()?;
+        Ok(e)
+    }
+
+    fn check(&self) -> Result<(), TlogError> {
+        if self.time > MAX_TIME {
+            return Err(TlogError::entry(format!("time {} exceeds 2^53 - 1", self.time)));
+        }
+        for (k, v) in self.fields() {
+            if let Val::Str(s) = v
+                && s.is_empty()
+            {
+                return Err(TlogError::entry(format!("field {k} is empty")));
+            }
+        }
+        Ok(())
+    }
+
+    fn fields(&self) -> BTreeMap<&'static str, Val> {
+        let mut m = BTreeMap::new();
+        m.insert("v", Val::Int(ENTRY_FORMAT_VERSION));
+        m.insert("kind", Val::Str(self.act.kind().to_owned()));
+        m.insert("time", Val::Int(self.time));
+        m.insert("actor", Val::Str(self.actor.clone()));
+        if let Some(o) = self.act.object() {
+            m.insert("object_id", Val::Str(o.id.clone()));
+            m.insert("object_version", Val::Str(o.version.clone()));
+            m.insert("object_sha256", Val::Str(hex::encode(o.sha256)));
+        }
+        match &self.act {
+            Act::ObjectStored { .. } => {}
+            Act::ObjectReceived { peer, .. } | Act::PeerRemoved { peer } => {
+                m.insert("peer", Val::Str(peer.clone()));
+            }
+            Act::ObjectSent { peer, rule, .. } => {
+                m.insert("peer", Val::Str(peer.clone()));
+                m.insert("rule", Val::Str(rule.clone()));
+            }
+            Act::ObjectWithheld { peer, reason, .. } => {
+                m.insert("peer", Val::Str(peer.clone()));
+                m.insert("reason", Val::Str(reason.clone()));
+            }
+            Act::PeerAdded { peer, peer_key } => {
+                m.insert("peer", Val::Str(peer.clone()));
+                m.insert("peer_key", Val::Str(hex::encode(peer_key)));
+            }
+            Act::PolicyChanged { policy_sha256 } => {
+                m.insert("policy_sha256", Val::Str(hex::encode(policy_sha256)));
+            }
+            Act::UserAdded { user, role } => {
+                m.insert("user", Val::Str(user.clone()));
+                m.insert("role", Val::Str(role.clone()));
+            }
+        }
+        m
+    }
+
+    /// The canonical bytes of the entry (what is hashed into the log).
+    pub fn encode(&self) -> Result<Vec<u8>, TlogError> {
+        self.check()?;
+        let mut out = String::with_capacity(256);
+        out.push('{');
+        for (i, (k, v)) in self.fields().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_json_string(&mut out, k);
+            out.push(':');
+            match v {
+                Val::Str(s) => write_json_string(&mut out, s),
+                Val::Int(n) => out.push_str(&n.to_string()),
+            }
+        }
+        out.push('}');
+        if out.len() > MAX_ENTRY_LEN {
+            return Err(TlogError::entry(format!("encoded entry longer than {MAX_ENTRY_LEN} bytes")));
+        }
+        Ok(out.into_bytes())
+    }
+
+    /// The entry's leaf hash in the log: `SHA-256(0x00 || encode())`.
+    pub fn leaf_hash(&self) -> Result<Hash, TlogError> {
+        Ok(merkle::leaf_hash(&self.encode()?))
+    }
+
+    /// Decodes canonical entry bytes. Anything that [`Entry::encode`] would not produce
+    /// byte for byte is rejected.
+    pub fn decode(bytes: &[u8]) -> Result<Self, TlogError> {
+        if bytes.len() > MAX_ENTRY_LEN {
+            return Err(TlogError::entry(format!("longer than {MAX_ENTRY_LEN} bytes")));
+        }
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| TlogError::entry(format!("not JSON: {e}")))?;
+        let Value::Object(map) = value else {
+            return Err(TlogError::entry("not a JSON object"));
+        };
+        let mut r = Reader { map, used: Vec::new() };
+        let v = r.int("v")?;
+        if v != ENTRY_FORMAT_VERSION {
+            return Err(TlogError::entry(format!("unsupported format version {v}")));
+        }
+        let kind = r.string("kind")?;
+        let time = r.int("time")?;
+        let actor = r.string("actor")?;
+        let act = match kind.as_str() {
+            "object-stored" => Act::ObjectStored { object: r.object()? },
+            "object-received" => Act::ObjectReceived {
+                object: r.object()?,
+                peer: r.string("peer")?,
+            },
+            "object-sent" => Act::ObjectSent {
+                object: r.object()?,
+                peer: r.string("peer")?,
+                rule: r.string("rule")?,
+            },
+            "object-withheld" => Act::ObjectWithheld {
+                object: r.object()?,
+                peer: r.string("peer")?,
+                reason: r.string("reason")?,
+            },
+            "peer-added" => Act::PeerAdded {
+                peer: r.string("peer")?,
+                peer_key: r.hash("peer_key")?,
+            },
+            "peer-removed" => Act::PeerRemoved {
+                peer: r.string("peer")?,
+            },
+            "policy-changed" => Act::PolicyChanged {
+                policy_sha256: r.hash("policy_sha256")?,
+            },
+            "user-added" => Act::UserAdded {
+                user: r.string("user")?,
+                role: r.string("role")?,
+            },
+            other => return Err(TlogError::entry(format!("unknown kind {other:?}"))),
+        };
+        if let Some(k) = r.map.keys().find(|k| !r.used.contains(&k.as_str())) {
+            return Err(TlogError::entry(format!("unknown field {k:?} for kind {kind}")));
+        }
+        let entry = Entry { time, actor, act };
+        if entry.encode()? != bytes {
+            return Err(TlogError::entry("not in canonical form"));
+        }
+        Ok(entry)
+    }
+}
+
+struct Reader {
+    map: serde_json::Map<String, Value>,
+    used: Vec<&'static str>,
+}
+
+impl Reader {
+    fn get(&mut self, k: &'static str) -> Result<&Value, TlogError> {
+        self.used.push(k);
+        self.map
+            .get(k)
+            .ok_or_else(|| TlogError::entry(format!("missing field {k}")))
+    }
+    fn string(&mut self, k: &'static str) -> Result<String, TlogError> {
+        match self.get(k)? {
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(TlogError::entry(format!("field {k} is not a string"))),
+        }
+    }
+    fn int(&mut self, k: &'static str) -> Result<u64, TlogError> {
+        self.get(k)?
+            .as_u64()
+            .ok_or_else(|| TlogError::entry(format!("field {k} is not a non-negative integer")))
+    }
+    fn hash(&mut self, k: &'static str) -> Result<Hash, TlogError> {
+        let s = self.string(k)?;
+        let bytes = hex::decode(&s)
+            .ok()
+            .and_then(|b| <Hash>::try_from(b).ok())
+            .filter(|_| s.bytes().all(|b| !b.is_ascii_uppercase()))
+            .ok_or_else(|| TlogError::entry(format!("field {k} is not 64 lowercase hex digits")))?;
+        Ok(bytes)
+    }
+    fn object(&mut self) -> Result<ObjectRef, TlogError> {
+        Ok(ObjectRef {
+            id: self.string("object_id")?,
+            version: self.string("object_version")?,
+            sha256: self.hash("object_sha256")?,
+        })
+    }
+}
+
+/// Writes `s` as an RFC 8785 JSON string: `"` and `\` escaped, the short escapes for
+/// backspace, tab, newline, form feed and carriage return, `\u00xx` (lowercase) for the other
+/// control characters, everything else as is.
+fn write_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj() -> ObjectRef {
+        ObjectRef {
+            id: "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f".into(),
+            version: "2024-01-01T00:00:00.000Z".into(),
+            sha256: sha256(b"{}"),
+        }
+    }
+
+    #[test]
+    fn encoding_is_canonical_and_round_trips() {
+        let e = Entry::new(
+            1_700_000_000_123,
+            "alice",
+            Act::ObjectSent {
+                object: obj(),
+                peer: "beta.example/node".into(),
+                rule: "tlp:green to members".into(),
+            },
+        )
+        .unwrap();
+        let b = e.encode().unwrap();
+        let s = std::str::from_utf8(&b).unwrap();
+        assert_eq!(
+            s,
+            "{\"actor\":\"alice\",\"kind\":\"object-sent\",\"object_id\":\"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f\",\
+             \"object_sha256\":\"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\",\
+             \"object_version\":\"2024-01-01T00:00:00.000Z\",\"peer\":\"beta.example/node\",\
+             \"rule\":\"tlp:green to members\",\"time\":1700000000123,\"v\":1}"
+        );
+        assert_eq!(Entry::decode(&b).unwrap(), e);
+    }
+
+    #[test]
+    fn escapes_follow_rfc_8785() {
+        let mut s = String::new();
+        write_json_string(&mut s, "a\"b\\c\n\u{1}\u{7f}é\u{2028}");
+        assert_eq!(s, "\"a\\\"b\\\\c\\n\\u0001\u{7f}é\u{2028}\"");
+    }
+}
