@@ -25,6 +25,14 @@ pub enum TlogError {
     /// A tree size is larger than the log can hold (2^63 leaves).
     #[error("tree size {0} is too large")]
     SizeTooLarge(u64),
+    /// A size beyond the tree's current size was asked for.
+    #[error("tree size {size} is beyond the tree's {tree_size} leaves")]
+    BeyondTree {
+        /// The size asked for.
+        size: u64,
+        /// The tree's size.
+        tree_size: u64,
+    },
     /// A stored subtree hash was asked for but is not there.
     #[error("missing tree node at level {level}, index {index}")]
     MissingNode {

@@ -22,6 +22,24 @@
 //!
 //! [`NodeSource`] wraps steps 2–3 for synchronous sources such as [`MemoryTree`].
 //!
+//! ```
+//! use pacific_tlog::merkle::{self, Frontier, MemoryTree, NodeSource};
+//!
+//! // Appending, as a store would inside the transaction that records the entries:
+//! let mut frontier = Frontier::new(); // or Frontier::from_bytes(row) / from_hashes(..)
+//! let leaves: Vec<_> = (0u8..10).map(|i| merkle::leaf_hash(&[i])).collect();
+//! let new_nodes = frontier.append(&leaves).unwrap(); // INSERT these (level, index, hash) rows
+//! assert_eq!(new_nodes.len(), 10 + 8); // 10 leaves, 5 + 2 + 1 interior nodes
+//!
+//! // A proof, as a store would serve it: plan, one fetch, assemble.
+//! let mut tree = MemoryTree::new(); // stands in for the table of stored nodes
+//! tree.append_leaf_hashes(&leaves).unwrap();
+//! let plan = merkle::inclusion_plan(3, 10).unwrap();
+//! let fetched = tree.nodes(plan.node_ids()).unwrap(); // SELECT ... WHERE (level, idx) IN (...)
+//! let proof = plan.assemble(&fetched).unwrap();
+//! merkle::verify_inclusion(&leaves[3], 3, 10, &proof, &frontier.root()).unwrap();
+//! ```
+//!
 //! # Appends
 //! [`Frontier`] holds the hashes of the maximal complete subtrees along the right edge (one per
 //! set bit of the tree size, so at most 63). Appending a batch of `b` leaves to it yields every
@@ -676,9 +694,9 @@ impl MemoryTree {
 
     fn check_size(&self, size: u64) -> Result<(), TlogError> {
         if size > self.len() {
-            Err(TlogError::IndexOutOfRange {
-                index: size,
-                size: self.len().saturating_add(1),
+            Err(TlogError::BeyondTree {
+                size,
+                tree_size: self.len(),
             })
         } else {
             Ok(())
