@@ -14,7 +14,7 @@
 //!
 //! Evaluation order: the markings' hard constraints first (a policy can never loosen them),
 //! then the policy's rules in order (the first that matches decides), then the policy's
-//! default. Every decision names what decided it: the rule for an [`Decision::Allow`], a
+//! default. Every decision names what decided it: the rule for a [`Decision::Allow`], a
 //! [`DenyReason`] for a [`Decision::Deny`]. The exact semantics, in plain words, are in
 //! `docs/policy.md`; they are the product.
 //!
@@ -38,9 +38,9 @@ pub use markings::{
     PROP_SHARING_GROUPS, TlpSource, is_tlp_definition,
 };
 
-/// The rule an [`Decision::Allow`] cites when no rule matched and the policy's default is allow.
+/// The rule a [`Decision::Allow`] cites when no rule matched and the policy's default is allow.
 pub const DEFAULT_RULE: &str = "default";
-/// The rule an [`Decision::Allow`] cites for a standard TLP marking definition no rule matched.
+/// The rule a [`Decision::Allow`] cites for a standard TLP marking definition no rule matched.
 pub const TLP_DEFINITION_RULE: &str = "tlp-definition";
 
 /// A party's identifier in the federation (its peer name or key fingerprint), as objects'
