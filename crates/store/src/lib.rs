@@ -8,7 +8,16 @@
 //!
 //! Architecture invariant: every write method is one database transaction; nothing is ever
 //! half-stored.
+//!
+//! Architecture invariant (transparency): every change to shared state is appended to the
+//! node's transparency log in the same transaction as the change itself. `add_objects` appends
+//! one `object-stored` entry per new version, `add_user` one `user-added` entry; acts that have
+//! no other table go through [`Store::append_log_entry`]. The log keeps every complete-subtree
+//! hash (`pacific_tlog::merkle`), so appends cost `O(batch + log n)` and a proof is one query
+//! of `O(log n)` rows. Entries name objects by id, version and the SHA-256 of their stored JSON
+//! text ([`StoredVersion::json`], which is `StixObject::to_json()`), never by content.
 
+pub mod federation;
 mod sqlite;
 
 use std::future::Future;
@@ -18,7 +27,15 @@ use pacific_core::access::{CollectionGrant, Role};
 use pacific_core::taxii::{ObjectQuery, PageCursor, Status};
 use pacific_core::{StixObject, Timestamp};
 
+pub use pacific_tlog::Hash;
+pub use pacific_tlog::entry::Entry as LogEntryData;
+pub use federation::{FederationStore, LinkState, OutboxItem, Peer, ProvenanceRecord, SqliteFederationStore};
 pub use sqlite::SqliteStore;
+
+/// The actor recorded in log entries written by the methods without an `actor` argument
+/// ([`Store::add_objects`], [`Store::add_user`]): the node itself, on behalf of a local user
+/// or command.
+pub const LOCAL_ACTOR: &str = "local";
 
 /// The boxed future every [`Store`] method returns (the trait is object-safe).
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -36,6 +53,10 @@ pub enum StoreError {
     Database(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A log request that cannot be answered as asked (a size beyond the log, an index not
+    /// below the size, an entry that cannot be encoded). The caller's fault, not the store's.
+    #[error("transparency log: {0}")]
+    Log(String),
 }
 
 /// A TAXII collection.
@@ -92,6 +113,38 @@ pub struct User {
     pub created: Timestamp,
 }
 
+/// One entry of the transparency log, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// The leaf index.
+    pub index: u64,
+    /// The canonical entry bytes (decode with `pacific_tlog::entry::Entry::decode`).
+    pub entry: Vec<u8>,
+}
+
+/// A checkpoint this node published: its tree size and the signed note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub note: String,
+}
+
+/// Evidence, kept by a witness, that a log showed two histories: the checkpoint the witness
+/// had seen and the one presented, both signed by the log, which cannot both be true.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitViewEvidence {
+    /// Assigned by the store; ignored by [`Store::add_split_view_evidence`].
+    pub id: i64,
+    pub origin: String,
+    pub detected: Timestamp,
+    /// Why the two cannot both be true (e.g. "two roots for tree size 5").
+    pub reason: String,
+    /// The signed checkpoint the witness had seen before.
+    pub kept_note: String,
+    /// The signed checkpoint presented that contradicts it.
+    pub new_note: String,
+}
+
 /// Sizes for operations and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreStats {
@@ -110,8 +163,19 @@ pub trait Store: Send + Sync {
 
     // Objects.
     /// Stores objects in a collection in one transaction, in order, giving each new version a
-    /// `date_added` later than every earlier one in the store. Returns one outcome per object.
-    fn add_objects<'a>(&'a self, collection_id: &'a str, objects: &'a [StixObject]) -> StoreFuture<'a, Vec<AddOutcome>>;
+    /// `date_added` later than every earlier one in the store, and appending one
+    /// `object-stored` log entry (by [`LOCAL_ACTOR`]) per new version in the same transaction.
+    /// Returns one outcome per object.
+    fn add_objects<'a>(&'a self, collection_id: &'a str, objects: &'a [StixObject]) -> StoreFuture<'a, Vec<AddOutcome>> {
+        self.add_objects_as(LOCAL_ACTOR, collection_id, objects)
+    }
+    /// [`Store::add_objects`], recording `actor` (a user name, a peer) in the log entries.
+    fn add_objects_as<'a>(
+        &'a self,
+        actor: &'a str,
+        collection_id: &'a str,
+        objects: &'a [StixObject],
+    ) -> StoreFuture<'a, Vec<AddOutcome>>;
     /// One page of the versions matching `query`, in insertion order (`seq`). With
     /// `with_json: false` the items' `json` is left empty (manifest and versions endpoints).
     fn query_objects<'a>(&'a self, collection_id: &'a str, query: &'a ObjectQuery, with_json: bool) -> StoreFuture<'a, Page>;
@@ -121,7 +185,12 @@ pub trait Store: Send + Sync {
     fn stats(&self) -> StoreFuture<'_, StoreStats>;
 
     // Users and access.
-    fn add_user<'a>(&'a self, user: &'a User) -> StoreFuture<'a, ()>;
+    /// Adds a user and appends a `user-added` log entry (by [`LOCAL_ACTOR`]) in one transaction.
+    fn add_user<'a>(&'a self, user: &'a User) -> StoreFuture<'a, ()> {
+        self.add_user_as(LOCAL_ACTOR, user)
+    }
+    /// [`Store::add_user`], recording `actor` in the log entry.
+    fn add_user_as<'a>(&'a self, actor: &'a str, user: &'a User) -> StoreFuture<'a, ()>;
     fn user<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<User>>;
     fn user_by_token_id<'a>(&'a self, token_id: &'a str) -> StoreFuture<'a, Option<User>>;
     fn users(&self) -> StoreFuture<'_, Vec<User>>;
@@ -132,4 +201,40 @@ pub trait Store: Send + Sync {
     // TAXII status resources.
     fn put_status<'a>(&'a self, status: &'a Status) -> StoreFuture<'a, ()>;
     fn status<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Status>>;
+
+    // The transparency log (this node's).
+    /// Number of entries in the log.
+    fn log_size(&self) -> StoreFuture<'_, u64>;
+    /// Entries `[start, end)`; `end` past the log is [`StoreError::Log`]. Unbounded: callers
+    /// that serve outside requests cap the range.
+    fn log_entries(&self, start: u64, end: u64) -> StoreFuture<'_, Vec<LogEntry>>;
+    /// Appends one entry for an act that has no other table (e.g. a policy change); returns
+    /// its index. Acts that change other tables are logged by the method that changes them.
+    fn append_log_entry<'a>(&'a self, entry: &'a LogEntryData) -> StoreFuture<'a, u64> {
+        self.append_log_entries(std::slice::from_ref(entry))
+    }
+    /// Appends several entries in one transaction (in order); returns the index of the first.
+    fn append_log_entries<'a>(&'a self, entries: &'a [LogEntryData]) -> StoreFuture<'a, u64>;
+    /// RFC 9162 inclusion proof of entry `index` in the tree of `size` entries (one query).
+    fn log_inclusion_proof(&self, index: u64, size: u64) -> StoreFuture<'_, Vec<Hash>>;
+    /// RFC 9162 consistency proof between the trees of `old` and `new` entries (one query).
+    fn log_consistency_proof(&self, old: u64, new: u64) -> StoreFuture<'_, Vec<Hash>>;
+    /// Root hash of the tree of `size` entries.
+    fn log_root(&self, size: u64) -> StoreFuture<'_, Hash>;
+    /// Keeps a published checkpoint (the signed note) of tree size `size`. Replaces an earlier
+    /// note of the same size only if it is the same text; otherwise [`StoreError::AlreadyExists`].
+    fn put_checkpoint<'a>(&'a self, size: u64, note: &'a str) -> StoreFuture<'a, ()>;
+    /// The published checkpoint of the largest size.
+    fn latest_checkpoint(&self) -> StoreFuture<'_, Option<StoredCheckpoint>>;
+
+    // Witnessing other logs.
+    /// The latest checkpoint (signed note) seen of the log `origin`, with its size.
+    fn witnessed_checkpoint<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Option<StoredCheckpoint>>;
+    /// Records `note` as the latest checkpoint seen of `origin`. The caller has checked that it
+    /// is consistent with the previous one.
+    fn put_witnessed_checkpoint<'a>(&'a self, origin: &'a str, size: u64, note: &'a str) -> StoreFuture<'a, ()>;
+    /// Keeps split-view evidence; returns its id.
+    fn add_split_view_evidence<'a>(&'a self, evidence: &'a SplitViewEvidence) -> StoreFuture<'a, i64>;
+    /// Every piece of split-view evidence kept about `origin`, oldest first.
+    fn split_view_evidence<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Vec<SplitViewEvidence>>;
 }

@@ -45,7 +45,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
-use crate::{AddOutcome, Collection, Page, Store, StoreError, StoreFuture, StoreStats, StoredVersion, User};
+use pacific_tlog::entry::{Act, Entry, ObjectRef};
+use pacific_tlog::merkle;
+
+use crate::{
+    AddOutcome, Collection, Hash, LogEntry, Page, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats,
+    StoredCheckpoint, StoredVersion, User,
+};
+
+mod log;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -179,7 +187,8 @@ impl SqliteStore {
     // ---------------------------------------------------------------------------------------
     // Adding objects
 
-    async fn add_objects_impl(&self, collection_id: &str, objects: &[StixObject]) -> Result<Vec<AddOutcome>, StoreError> {
+    async fn add_objects_impl(&self, actor: &str, collection_id: &str, objects: &[StixObject]) -> Result<Vec<AddOutcome>, StoreError> {
+        check_actor(actor)?;
         let _w = self.write_lock.lock().await;
         let ctx = || format!("adding objects to collection {collection_id:?}");
         // IMMEDIATE takes the write lock up front: the transaction reads before it writes, and
@@ -188,16 +197,25 @@ impl SqliteStore {
         let key = collection_key(&mut tx, collection_id).await?;
         let mut last_added = read_counter(&mut tx, "last_date_added_us").await?;
         let now = Timestamp::now().unix_micros();
+        let mut frontier = log::load_frontier(&mut tx).await?;
 
         let mut outcomes = Vec::with_capacity(objects.len());
         let mut added = 0i64;
+        let mut entries = Vec::with_capacity(objects.len().min(ADD_CHUNK));
         for chunk in objects.chunks(ADD_CHUNK) {
             let planned = plan_chunk(&mut tx, key, chunk, now, &mut last_added).await?;
             added += planned.rows.len() as i64;
             apply_plan(&mut tx, key, &planned).await?;
+            // The log entries of this chunk's new versions, in the same transaction.
+            entries.clear();
+            for row in &planned.rows {
+                entries.push(object_stored_entry(actor, row)?);
+            }
+            log::append(&mut tx, &mut frontier, &entries).await?;
             outcomes.extend(planned.outcomes);
         }
         if added > 0 {
+            log::save_frontier(&mut tx, &frontier).await?;
             sqlx::query("UPDATE counters SET value = ? WHERE name = 'last_date_added_us'")
                 .bind(last_added)
                 .execute(&mut *tx)
@@ -365,15 +383,25 @@ impl SqliteStore {
     // ---------------------------------------------------------------------------------------
     // Users and grants
 
-    async fn add_user_impl(&self, user: &User) -> Result<(), StoreError> {
+    async fn add_user_impl(&self, actor: &str, user: &User) -> Result<(), StoreError> {
+        check_actor(actor)?;
+        let ctx = || format!("adding user {:?}", user.name);
+        let entry = Entry::new(
+            Timestamp::now().unix_micros().max(0) as u64 / 1000,
+            actor,
+            Act::UserAdded { user: user.name.clone(), role: user.role.as_str().to_owned() },
+        )
+        .and_then(|e| e.encode())
+        .map_err(log::log_err)?;
         let _w = self.write_lock.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx()))?;
         sqlx::query("INSERT INTO users (name, role, token_id, token_hash, created) VALUES (?, ?, ?, ?, ?)")
             .bind(&user.name)
             .bind(user.role.as_str())
             .bind(&user.token_id)
             .bind(&user.token_hash)
             .bind(user.created.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| {
                 if is_unique_violation(&e) {
@@ -383,9 +411,13 @@ impl SqliteStore {
                         StoreError::AlreadyExists(format!("user {:?}", user.name))
                     }
                 } else {
-                    db_err(format_args!("adding user {:?}", user.name))(e)
+                    db_err(ctx())(e)
                 }
             })?;
+        let mut frontier = log::load_frontier(&mut tx).await?;
+        log::append(&mut tx, &mut frontier, &[entry]).await?;
+        log::save_frontier(&mut tx, &frontier).await?;
+        tx.commit().await.map_err(db_err(ctx()))?;
         Ok(())
     }
 
@@ -485,8 +517,13 @@ impl Store for SqliteStore {
     fn collection<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Collection>> {
         Box::pin(self.collection_impl(id))
     }
-    fn add_objects<'a>(&'a self, collection_id: &'a str, objects: &'a [StixObject]) -> StoreFuture<'a, Vec<AddOutcome>> {
-        Box::pin(self.add_objects_impl(collection_id, objects))
+    fn add_objects_as<'a>(
+        &'a self,
+        actor: &'a str,
+        collection_id: &'a str,
+        objects: &'a [StixObject],
+    ) -> StoreFuture<'a, Vec<AddOutcome>> {
+        Box::pin(self.add_objects_impl(actor, collection_id, objects))
     }
     fn query_objects<'a>(&'a self, collection_id: &'a str, query: &'a ObjectQuery, with_json: bool) -> StoreFuture<'a, Page> {
         Box::pin(self.query_objects_impl(collection_id, query, with_json))
@@ -497,8 +534,8 @@ impl Store for SqliteStore {
     fn stats(&self) -> StoreFuture<'_, StoreStats> {
         Box::pin(self.stats_impl())
     }
-    fn add_user<'a>(&'a self, user: &'a User) -> StoreFuture<'a, ()> {
-        Box::pin(self.add_user_impl(user))
+    fn add_user_as<'a>(&'a self, actor: &'a str, user: &'a User) -> StoreFuture<'a, ()> {
+        Box::pin(self.add_user_impl(actor, user))
     }
     fn user<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<User>> {
         Box::pin(self.user_where("name", name))
@@ -520,6 +557,213 @@ impl Store for SqliteStore {
     }
     fn status<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Status>> {
         Box::pin(self.status_impl(id))
+    }
+
+    fn log_size(&self) -> StoreFuture<'_, u64> {
+        Box::pin(self.log_size_impl())
+    }
+    fn log_entries(&self, start: u64, end: u64) -> StoreFuture<'_, Vec<LogEntry>> {
+        Box::pin(self.log_entries_impl(start, end))
+    }
+    fn append_log_entries<'a>(&'a self, entries: &'a [Entry]) -> StoreFuture<'a, u64> {
+        Box::pin(self.append_log_entries_impl(entries))
+    }
+    fn log_inclusion_proof(&self, index: u64, size: u64) -> StoreFuture<'_, Vec<Hash>> {
+        Box::pin(self.log_proof_impl(size, move || merkle::inclusion_plan(index, size)))
+    }
+    fn log_consistency_proof(&self, old: u64, new: u64) -> StoreFuture<'_, Vec<Hash>> {
+        Box::pin(self.log_proof_impl(new, move || merkle::consistency_plan(old, new)))
+    }
+    fn log_root(&self, size: u64) -> StoreFuture<'_, Hash> {
+        Box::pin(async move {
+            let hashes = self.log_proof_impl(size, move || merkle::root_plan(size)).await?;
+            Ok(hashes.first().copied().unwrap_or_else(merkle::empty_root))
+        })
+    }
+    fn put_checkpoint<'a>(&'a self, size: u64, note: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.put_checkpoint_impl(size, note))
+    }
+    fn latest_checkpoint(&self) -> StoreFuture<'_, Option<StoredCheckpoint>> {
+        Box::pin(self.latest_checkpoint_impl())
+    }
+    fn witnessed_checkpoint<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Option<StoredCheckpoint>> {
+        Box::pin(self.witnessed_checkpoint_impl(origin))
+    }
+    fn put_witnessed_checkpoint<'a>(&'a self, origin: &'a str, size: u64, note: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.put_witnessed_checkpoint_impl(origin, size, note))
+    }
+    fn add_split_view_evidence<'a>(&'a self, evidence: &'a SplitViewEvidence) -> StoreFuture<'a, i64> {
+        Box::pin(self.add_split_view_evidence_impl(evidence))
+    }
+    fn split_view_evidence<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Vec<SplitViewEvidence>> {
+        Box::pin(self.split_view_evidence_impl(origin))
+    }
+}
+
+/// The `object-stored` entry for a new version: named by id, version and the SHA-256 of the
+/// JSON text stored for it (exactly `NewRow::json`, i.e. `StixObject::to_json()`).
+fn object_stored_entry(actor: &str, row: &NewRow) -> Result<Vec<u8>, StoreError> {
+    let object = ObjectRef {
+        id: row.object_id.clone(),
+        version: row.version.clone(),
+        sha256: pacific_tlog::entry::sha256(row.json.as_bytes()),
+    };
+    let entry = Entry { time: row.date_added_us.max(0) as u64 / 1000, actor: actor.to_owned(), act: Act::ObjectStored { object } };
+    entry.encode().map_err(log::log_err)
+}
+
+fn check_actor(actor: &str) -> Result<(), StoreError> {
+    if actor.is_empty() {
+        return Err(StoreError::Log("the actor of a logged change must not be empty".into()));
+    }
+    Ok(())
+}
+
+fn to_u64(n: i64, what: &'static str) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} {n} is negative")))
+}
+
+// -------------------------------------------------------------------------------------------
+// The transparency log
+
+impl SqliteStore {
+    async fn log_size_impl(&self) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await.map_err(db_err("reading the log size"))?;
+        log::size(&mut conn).await
+    }
+
+    async fn log_entries_impl(&self, start: u64, end: u64) -> Result<Vec<LogEntry>, StoreError> {
+        let ctx = "reading log entries";
+        if start > end {
+            return Err(StoreError::Log(format!("start {start} is after end {end}")));
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err(ctx))?;
+        log::check_within(&mut tx, end).await?;
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT idx, entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx")
+            .bind(start as i64)
+            .bind(end as i64)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err(ctx))?;
+        tx.commit().await.map_err(db_err(ctx))?;
+        if rows.len() as u64 != end - start {
+            return Err(StoreError::Corrupt(format!("log entries {start}..{end}: {} rows found", rows.len())));
+        }
+        rows.into_iter().map(|(i, entry)| Ok(LogEntry { index: to_u64(i, "log index")?, entry })).collect()
+    }
+
+    async fn append_log_entries_impl(&self, entries: &[Entry]) -> Result<u64, StoreError> {
+        let bytes = entries.iter().map(|e| e.encode().map_err(log::log_err)).collect::<Result<Vec<_>, _>>()?;
+        let ctx = "appending log entries";
+        let _w = self.write_lock.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx))?;
+        let mut frontier = log::load_frontier(&mut tx).await?;
+        let index = frontier.size();
+        for chunk in bytes.chunks(ADD_CHUNK) {
+            log::append(&mut tx, &mut frontier, chunk).await?;
+        }
+        log::save_frontier(&mut tx, &frontier).await?;
+        tx.commit().await.map_err(db_err(ctx))?;
+        Ok(index)
+    }
+
+    /// Checks `size` against the log and runs the plan, in one read transaction.
+    async fn log_proof_impl(
+        &self,
+        size: u64,
+        plan: impl FnOnce() -> Result<merkle::ProofPlan, pacific_tlog::TlogError>,
+    ) -> Result<Vec<Hash>, StoreError> {
+        let plan = plan().map_err(log::log_err)?;
+        let ctx = "reading a log proof";
+        let mut tx = self.pool.begin().await.map_err(db_err(ctx))?;
+        log::check_within(&mut tx, size).await?;
+        let out = log::run_plan(&mut tx, &plan).await?;
+        tx.commit().await.map_err(db_err(ctx))?;
+        Ok(out)
+    }
+
+    async fn put_checkpoint_impl(&self, size: u64, note: &str) -> Result<(), StoreError> {
+        let ctx = || format!("storing the checkpoint of size {size}");
+        let _w = self.write_lock.lock().await;
+        let done = sqlx::query("INSERT INTO log_checkpoints (size, note) VALUES (?, ?) ON CONFLICT (size) DO NOTHING")
+            .bind(i64::try_from(size).map_err(|_| StoreError::Log(format!("size {size} is too large")))?)
+            .bind(note)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err(ctx()))?;
+        if done.rows_affected() == 0 {
+            let existing: String = sqlx::query_scalar("SELECT note FROM log_checkpoints WHERE size = ?")
+                .bind(size as i64)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err(ctx()))?;
+            if existing != note {
+                return Err(StoreError::AlreadyExists(format!("a different checkpoint of size {size}")));
+            }
+        }
+        Ok(())
+    }
+
+    async fn latest_checkpoint_impl(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err("reading the latest checkpoint"))?;
+        row.map(|(size, note)| Ok(StoredCheckpoint { size: to_u64(size, "checkpoint size")?, note })).transpose()
+    }
+
+    async fn witnessed_checkpoint_impl(&self, origin: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row: Option<(i64, String)> = sqlx::query_as("SELECT size, note FROM witnessed_checkpoints WHERE origin = ?")
+            .bind(origin)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err(format_args!("reading the witnessed checkpoint of {origin:?}")))?;
+        row.map(|(size, note)| Ok(StoredCheckpoint { size: to_u64(size, "checkpoint size")?, note })).transpose()
+    }
+
+    async fn put_witnessed_checkpoint_impl(&self, origin: &str, size: u64, note: &str) -> Result<(), StoreError> {
+        let _w = self.write_lock.lock().await;
+        sqlx::query(
+            "INSERT INTO witnessed_checkpoints (origin, size, note) VALUES (?, ?, ?)              ON CONFLICT (origin) DO UPDATE SET size = excluded.size, note = excluded.note",
+        )
+        .bind(origin)
+        .bind(i64::try_from(size).map_err(|_| StoreError::Log(format!("size {size} is too large")))?)
+        .bind(note)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err(format_args!("storing the witnessed checkpoint of {origin:?}")))?;
+        Ok(())
+    }
+
+    async fn add_split_view_evidence_impl(&self, e: &SplitViewEvidence) -> Result<i64, StoreError> {
+        let _w = self.write_lock.lock().await;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO split_view_evidence (origin, detected, reason, kept_note, new_note) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&e.origin)
+        .bind(e.detected.as_str())
+        .bind(&e.reason)
+        .bind(&e.kept_note)
+        .bind(&e.new_note)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_err(format_args!("storing split-view evidence about {:?}", e.origin)))?;
+        Ok(id)
+    }
+
+    async fn split_view_evidence_impl(&self, origin: &str) -> Result<Vec<SplitViewEvidence>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT id, origin, detected, reason, kept_note, new_note FROM split_view_evidence WHERE origin = ? ORDER BY id",
+        )
+        .bind(origin)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err(format_args!("reading split-view evidence about {origin:?}")))?;
+        rows.into_iter()
+            .map(|(id, origin, detected, reason, kept_note, new_note)| {
+                Ok(SplitViewEvidence { id, origin, detected: timestamp(&detected, "evidence time")?, reason, kept_note, new_note })
+            })
+            .collect()
     }
 }
 

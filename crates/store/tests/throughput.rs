@@ -47,7 +47,7 @@ async fn add_and_page_throughput() {
         added += batch.len();
     }
     println!(
-        "add_objects: {added} versions in {:.2?}: {:.0} objects/s (batches of {BATCH})",
+        "add_objects (each version also appended to the log): {added} versions in {:.2?}: {:.0} objects/s (batches of {BATCH})",
         add_time,
         added as f64 / add_time.as_secs_f64()
     );
@@ -94,5 +94,56 @@ async fn add_and_page_throughput() {
     let start = Instant::now();
     let got = store.query_objects(COLLECTION, &q, true).await.unwrap();
     println!("added_after middle, last, json, limit 1000: {:.2?} ({} items)", start.elapsed(), got.items.len());
+    // Every version above was appended to the transparency log in its add_objects transaction.
+    assert_eq!(store.log_size().await.unwrap(), total as u64);
+    drop(dir);
+}
+
+/// Log appends alone, batched in transactions of 1,000 (`append_log_entries`), then one per
+/// transaction; then proof times at that size.
+///
+/// ```text
+/// PACIFIC_BENCH_APPENDS=1000000 cargo test -p pacific-store --release --test throughput log_append -- --ignored --nocapture
+/// ```
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark; run by hand"]
+async fn log_append_throughput() {
+    use pacific_tlog::entry::{Act, Entry};
+    let (dir, store) = store().await;
+    let total: u64 = std::env::var("PACIFIC_BENCH_APPENDS").ok().and_then(|s| s.parse().ok()).unwrap_or(500_000);
+    let entry = |i: u64| {
+        let mut h = [0u8; 32];
+        h[..8].copy_from_slice(&i.to_be_bytes());
+        Entry::new(1_700_000_000_000 + i, "bench", Act::PolicyChanged { policy_sha256: h }).unwrap()
+    };
+    let mut el = Duration::ZERO;
+    let mut i = 0;
+    while i < total {
+        let batch: Vec<_> = (i..(i + BATCH as u64).min(total)).map(entry).collect();
+        let start = Instant::now();
+        store.append_log_entries(&batch).await.unwrap();
+        el += start.elapsed();
+        i += batch.len() as u64;
+    }
+    println!("append_log_entries: {total} entries in {el:.2?}: {:.0} appends/s (batches of {BATCH})", total as f64 / el.as_secs_f64());
+    let n = 2_000u64;
+    let start = Instant::now();
+    for j in 0..n {
+        store.append_log_entry(&entry(total + j)).await.unwrap();
+    }
+    let el = start.elapsed();
+    println!("append_log_entry: {n} single-entry transactions in {el:.2?}: {:.0} appends/s", n as f64 / el.as_secs_f64());
+    let size = store.log_size().await.unwrap();
+    let rounds = 1000u64;
+    let start = Instant::now();
+    for k in 0..rounds {
+        store.log_inclusion_proof(k * (size / rounds), size).await.unwrap();
+    }
+    println!("log inclusion proof at {size} entries: {:.2?} each", start.elapsed() / rounds as u32);
+    let start = Instant::now();
+    for k in 1..=rounds {
+        store.log_consistency_proof(k * (size / rounds) - 1, size).await.unwrap();
+    }
+    println!("log consistency proof at {size} entries: {:.2?} each", start.elapsed() / rounds as u32);
     drop(dir);
 }

@@ -1,0 +1,154 @@
+//! The transparency log in SQLite: the statements behind the `log_*` methods of
+//! [`super::SqliteStore`], and the append that `add_objects` / `add_user` run inside their own
+//! transactions.
+//!
+//! Layout (`migrations/sqlite/0002_log.sql`): `log_entries` (leaf index → canonical entry
+//! bytes), `log_nodes` (every complete subtree hash, level 0 = leaf hashes), `log_frontier`
+//! (one row: `Frontier::to_bytes`, the right edge, so an append reads one row), and
+//! `log_checkpoints` (published signed notes by size).
+//!
+//! Costs: an append of `b` entries writes `b` entry rows and fewer than `2b + 64` node rows,
+//! using a few fixed-shape multi-row statements (cached); a proof or root is one `SELECT`
+//! joining at most ~`2 log2 n` wanted `(level, idx)` pairs against the primary key.
+
+use std::collections::HashMap;
+
+use pacific_tlog::merkle::{self, Frontier, NodeId};
+use pacific_tlog::Hash;
+use sqlx::{AssertSqlSafe, SqliteConnection};
+
+use super::db_err;
+use crate::StoreError;
+
+/// Largest number of rows one multi-row INSERT writes (3 binds per node row: well under
+/// SQLite's 32766 bound parameters).
+const INSERT_ROWS: usize = 256;
+
+/// Rows for the next statement: `INSERT_ROWS`, else the largest power of two that fits, so at
+/// most 9 statement shapes exist and all stay in the connection's statement cache.
+fn next_chunk(remaining: usize) -> usize {
+    if remaining >= INSERT_ROWS { INSERT_ROWS } else { 1 << (usize::BITS - 1 - remaining.leading_zeros()) }
+}
+
+fn values(n: usize, row: &str) -> String {
+    let mut s = String::with_capacity(n * (row.len() + 1));
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(row);
+    }
+    s
+}
+
+fn to_i64(n: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Log(format!("{what} {n} is too large")))
+}
+
+pub(crate) fn log_err(e: pacific_tlog::TlogError) -> StoreError {
+    StoreError::Log(e.to_string())
+}
+
+/// The frontier row.
+pub(crate) async fn load_frontier(conn: &mut SqliteConnection) -> Result<Frontier, StoreError> {
+    let bytes: Vec<u8> = sqlx::query_scalar("SELECT frontier FROM log_frontier WHERE id = 0")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err("reading the log frontier"))?;
+    Frontier::from_bytes(&bytes).map_err(|e| StoreError::Corrupt(format!("log frontier: {e}")))
+}
+
+pub(crate) async fn save_frontier(conn: &mut SqliteConnection, frontier: &Frontier) -> Result<(), StoreError> {
+    sqlx::query("UPDATE log_frontier SET frontier = ? WHERE id = 0")
+        .bind(frontier.to_bytes())
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err("writing the log frontier"))?;
+    Ok(())
+}
+
+/// Appends encoded entries at `frontier.size()`, writing their rows and every newly complete
+/// node; advances `frontier` (the caller saves it with [`save_frontier`] before committing).
+pub(crate) async fn append(conn: &mut SqliteConnection, frontier: &mut Frontier, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let ctx = "appending to the transparency log";
+    let first = frontier.size();
+    let leaves: Vec<Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
+    let nodes = frontier.append(&leaves).map_err(log_err)?;
+
+    let mut done = 0;
+    while done < entries.len() {
+        let n = next_chunk(entries.len() - done);
+        let sql = format!("INSERT INTO log_entries (idx, entry) VALUES {}", values(n, "(?,?)"));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (i, e) in entries[done..done + n].iter().enumerate() {
+            q = q.bind(to_i64(first + (done + i) as u64, "log index")?).bind(e.as_slice());
+        }
+        q.execute(&mut *conn).await.map_err(db_err(ctx))?;
+        done += n;
+    }
+    let mut done = 0;
+    while done < nodes.len() {
+        let n = next_chunk(nodes.len() - done);
+        let sql = format!("INSERT INTO log_nodes (level, idx, hash) VALUES {}", values(n, "(?,?,?)"));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (id, h) in &nodes[done..done + n] {
+            q = q.bind(i64::from(id.level)).bind(to_i64(id.index, "node index")?).bind(h.as_slice());
+        }
+        q.execute(&mut *conn).await.map_err(db_err(ctx))?;
+        done += n;
+    }
+    Ok(())
+}
+
+/// The hashes of `ids`, in that order, in one query.
+pub(crate) async fn fetch_nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT n.level, n.idx, n.hash FROM (VALUES {}) AS w CROSS JOIN log_nodes AS n \
+         ON n.level = w.column1 AND n.idx = w.column2",
+        values(ids.len(), "(?,?)")
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(i64::from(id.level)).bind(to_i64(id.index, "node index")?);
+    }
+    let rows = q.fetch_all(&mut *conn).await.map_err(db_err("reading log tree nodes"))?;
+    let mut found: HashMap<(i64, i64), Hash> = HashMap::with_capacity(rows.len());
+    for (level, idx, hash) in rows {
+        let h: Hash = hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("log node ({level}, {idx}) is not 32 bytes")))?;
+        found.insert((level, idx), h);
+    }
+    ids.iter()
+        .map(|id| {
+            found.get(&(i64::from(id.level), id.index as i64)).copied().ok_or_else(|| {
+                StoreError::Corrupt(format!("log node (level {}, index {}) is missing", id.level, id.index))
+            })
+        })
+        .collect()
+}
+
+/// The log size, read from the frontier row.
+pub(crate) async fn size(conn: &mut SqliteConnection) -> Result<u64, StoreError> {
+    Ok(load_frontier(conn).await?.size())
+}
+
+pub(crate) async fn check_within(conn: &mut SqliteConnection, size: u64) -> Result<(), StoreError> {
+    let log_size = self::size(conn).await?;
+    if size > log_size {
+        return Err(StoreError::Log(format!("tree size {size} is beyond the log's {log_size} entries")));
+    }
+    Ok(())
+}
+
+/// Runs a proof plan: one fetch, then assemble.
+pub(crate) async fn run_plan(conn: &mut SqliteConnection, plan: &merkle::ProofPlan) -> Result<Vec<Hash>, StoreError> {
+    let hashes = fetch_nodes(conn, plan.node_ids()).await?;
+    plan.assemble(&hashes).map_err(log_err)
+}
