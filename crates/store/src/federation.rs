@@ -1,0 +1,485 @@
+//! Federation storage: peers, the state of each peer link, provenance of received objects and
+//! rejection counters ([`FederationStore`]), and its SQLite implementation
+//! ([`SqliteFederationStore`]).
+//!
+//! The object-versions table is the outbox: every stored version has a strictly increasing
+//! `seq` ([`crate::StoredVersion::seq`]), and each peer link keeps a delivery cursor (the last
+//! `seq` the peer acknowledged). [`FederationStore::versions_after`] reads the outbox.
+//!
+//! `SqliteFederationStore` opens its own connection pool on the node's database file (the same
+//! file as [`crate::SqliteStore`], WAL mode) and keeps to its own tables (migration
+//! `0010_federation.sql`), reading `object_versions` only. Its writes are small single-statement
+//! or single-transaction writes; SQLite serialises them with the object store's writer.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use pacific_core::party::StakeholderType;
+use pacific_core::policy::{PartyId, Provenance};
+use pacific_core::Timestamp;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use crate::{StoreError, StoreFuture, StoredVersion};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// A peer: another party's node, known by its public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Peer {
+    /// The party's id in the federation (what policies and markings name).
+    pub party_id: PartyId,
+    pub name: String,
+    pub stakeholder_type: StakeholderType,
+    pub jurisdiction: Option<String>,
+    pub organisation: Option<String>,
+    /// Base URL of its node, e.g. `http://127.0.0.1:9002`.
+    pub url: String,
+    /// Its Ed25519 public key, 64 hex digits.
+    pub public_key: String,
+    pub added: Timestamp,
+}
+
+/// The delivery state of the link to one peer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LinkState {
+    /// Highest local `seq` acknowledged by the peer (or held back from it by the gate).
+    pub out_cursor: i64,
+    /// Last envelope sequence number used towards the peer.
+    pub out_seq: u64,
+    /// Highest envelope sequence number accepted from the peer.
+    pub in_seq: u64,
+    /// Catch-up: the last `date_added` seen when pulling the peer's collection.
+    pub pull_after: Option<String>,
+}
+
+/// Where one received object version came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProvenanceRecord {
+    pub collection_id: String,
+    pub object_id: String,
+    /// The object's own version (modified, else created) in microseconds; 0 when it has none.
+    pub version_us: i64,
+    pub provenance: Provenance,
+}
+
+/// One object version of the outbox, with the collection it is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub collection_id: String,
+    pub version: StoredVersion,
+}
+
+/// Storage for federation. All methods are safe to call concurrently.
+pub trait FederationStore: Send + Sync {
+    /// Adds a peer; [`StoreError::AlreadyExists`] if its party id or key is known.
+    fn add_peer<'a>(&'a self, peer: &'a Peer) -> StoreFuture<'a, ()>;
+    fn peers(&self) -> StoreFuture<'_, Vec<Peer>>;
+    fn peer<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<Peer>>;
+    fn link<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<LinkState>>;
+    /// Takes the next outbound envelope sequence number of the link (persisted before use).
+    fn next_out_seq<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, u64>;
+    /// Moves the delivery cursor forward (never back).
+    fn set_out_cursor<'a>(&'a self, party_id: &'a str, seq: i64) -> StoreFuture<'a, ()>;
+    /// Accepts inbound envelope sequence `seq` if it is above every one accepted before
+    /// (atomically); `false` means a replay or a reordering.
+    fn accept_in_seq<'a>(&'a self, party_id: &'a str, seq: u64) -> StoreFuture<'a, bool>;
+    fn set_pull_after<'a>(&'a self, party_id: &'a str, date_added: &'a str) -> StoreFuture<'a, ()>;
+    /// Records provenance (first record of a version wins) and each object id's origin (first
+    /// origin wins), in one transaction.
+    fn put_provenance<'a>(&'a self, records: &'a [ProvenanceRecord]) -> StoreFuture<'a, ()>;
+    fn provenance<'a>(&'a self, collection_id: &'a str, object_id: &'a str, version_us: i64) -> StoreFuture<'a, Option<Provenance>>;
+    /// The party that first brought this object id to the node, if it was received.
+    fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>>;
+    fn count_rejection<'a>(&'a self, peer: &'a str, reason: &'a str) -> StoreFuture<'a, ()>;
+    /// (peer, reason, count), ordered.
+    fn rejections(&self) -> StoreFuture<'_, Vec<(String, String, u64)>>;
+    /// The outbox: up to `limit` object versions with `seq > after`, in `seq` order, with JSON.
+    fn versions_after(&self, after: i64, limit: usize) -> StoreFuture<'_, Vec<OutboxItem>>;
+    /// The highest `seq` stored (0 for an empty store).
+    fn max_seq(&self) -> StoreFuture<'_, i64>;
+}
+
+/// [`FederationStore`] on the node's SQLite database file.
+pub struct SqliteFederationStore {
+    pool: SqlitePool,
+}
+
+fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| StoreError::Database(format!("{context}: {e}"))
+}
+
+fn unique(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+fn ts(text: &str, what: &str) -> Result<Timestamp, StoreError> {
+    Timestamp::parse(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+fn peer_from_row(row: &SqliteRow) -> Result<Peer, StoreError> {
+    let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_peers: {e}"));
+    let kind: String = row.try_get("stakeholder_type").map_err(g)?;
+    let added: String = row.try_get("added").map_err(g)?;
+    Ok(Peer {
+        party_id: PartyId::new(row.try_get::<String, _>("party_id").map_err(g)?),
+        name: row.try_get("name").map_err(g)?,
+        stakeholder_type: StakeholderType::from_str(&kind).map_err(StoreError::Corrupt)?,
+        jurisdiction: row.try_get("jurisdiction").map_err(g)?,
+        organisation: row.try_get("organisation").map_err(g)?,
+        url: row.try_get("url").map_err(g)?,
+        public_key: row.try_get("public_key").map_err(g)?,
+        added: ts(&added, "federation_peers.added")?,
+    })
+}
+
+impl SqliteFederationStore {
+    /// Opens the database at `path` (creating it and its schema if needed).
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db("opening the federation database"))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(format!("migrating the database schema: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn add_peer_impl(&self, p: &Peer) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO federation_peers (party_id, name, stakeholder_type, jurisdiction, organisation, url, public_key, added)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(p.party_id.as_str())
+        .bind(&p.name)
+        .bind(p.stakeholder_type.as_str())
+        .bind(p.jurisdiction.as_deref())
+        .bind(p.organisation.as_deref())
+        .bind(&p.url)
+        .bind(&p.public_key)
+        .bind(p.added.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(|e| {
+            if unique(&e) {
+                StoreError::AlreadyExists(format!("a peer with party id {:?} or this public key", p.party_id.as_str()))
+            } else {
+                db("adding a peer")(e)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn peers_impl(&self) -> Result<Vec<Peer>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM federation_peers ORDER BY party_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing peers"))?;
+        rows.iter().map(peer_from_row).collect()
+    }
+
+    async fn peer_impl(&self, id: &str) -> Result<Option<Peer>, StoreError> {
+        let row = sqlx::query("SELECT * FROM federation_peers WHERE party_id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a peer"))?;
+        row.as_ref().map(peer_from_row).transpose()
+    }
+
+    async fn link_impl(&self, id: &str) -> Result<Option<LinkState>, StoreError> {
+        let row = sqlx::query("SELECT out_cursor, out_seq, in_seq, pull_after FROM federation_peers WHERE party_id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a peer link"))?;
+        let Some(row) = row else { return Ok(None) };
+        let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_peers: {e}"));
+        Ok(Some(LinkState {
+            out_cursor: row.try_get(0).map_err(g)?,
+            out_seq: row.try_get::<i64, _>(1).map_err(g)? as u64,
+            in_seq: row.try_get::<i64, _>(2).map_err(g)? as u64,
+            pull_after: row.try_get(3).map_err(g)?,
+        }))
+    }
+
+    async fn next_out_seq_impl(&self, id: &str) -> Result<u64, StoreError> {
+        let row = sqlx::query("UPDATE federation_peers SET out_seq = out_seq + 1 WHERE party_id = ? RETURNING out_seq")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("taking an envelope sequence number"))?;
+        let row = row.ok_or_else(|| StoreError::Database(format!("no peer {id:?}")))?;
+        Ok(row.try_get::<i64, _>(0).map_err(db("taking an envelope sequence number"))? as u64)
+    }
+
+    async fn set_out_cursor_impl(&self, id: &str, seq: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE federation_peers SET out_cursor = max(out_cursor, ?) WHERE party_id = ?")
+            .bind(seq)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("moving a delivery cursor"))?;
+        Ok(())
+    }
+
+    async fn accept_in_seq_impl(&self, id: &str, seq: u64) -> Result<bool, StoreError> {
+        let seq = i64::try_from(seq).map_err(|_| StoreError::Log("sequence number out of range".into()))?;
+        let done = sqlx::query("UPDATE federation_peers SET in_seq = ? WHERE party_id = ? AND in_seq < ?")
+            .bind(seq)
+            .bind(id)
+            .bind(seq)
+            .execute(&self.pool)
+            .await
+            .map_err(db("accepting an envelope sequence number"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_pull_after_impl(&self, id: &str, date_added: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE federation_peers SET pull_after = ? WHERE party_id = ?")
+            .bind(date_added)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(db("recording a catch-up position"))?;
+        Ok(())
+    }
+
+    async fn put_provenance_impl(&self, records: &[ProvenanceRecord]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("recording provenance"))?;
+        for r in records {
+            sqlx::query(
+                "INSERT OR IGNORE INTO federation_provenance (collection_id, object_id, version_us, received_from, received_at, origin)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&r.collection_id)
+            .bind(&r.object_id)
+            .bind(r.version_us)
+            .bind(r.provenance.received_from.as_str())
+            .bind(r.provenance.received_at.as_str())
+            .bind(r.provenance.origin.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("recording provenance"))?;
+            sqlx::query("INSERT OR IGNORE INTO federation_origins (object_id, origin) VALUES (?, ?)")
+                .bind(&r.object_id)
+                .bind(r.provenance.origin.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db("recording an origin"))?;
+        }
+        tx.commit().await.map_err(db("recording provenance"))?;
+        Ok(())
+    }
+
+    async fn provenance_impl(&self, collection_id: &str, object_id: &str, version_us: i64) -> Result<Option<Provenance>, StoreError> {
+        let row = sqlx::query(
+            "SELECT received_from, received_at, origin FROM federation_provenance
+             WHERE collection_id = ? AND object_id = ? AND version_us = ?",
+        )
+        .bind(collection_id)
+        .bind(object_id)
+        .bind(version_us)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading provenance"))?;
+        let Some(row) = row else { return Ok(None) };
+        let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_provenance: {e}"));
+        let at: String = row.try_get(1).map_err(g)?;
+        Ok(Some(Provenance {
+            received_from: PartyId::new(row.try_get::<String, _>(0).map_err(g)?),
+            received_at: ts(&at, "federation_provenance.received_at")?,
+            origin: PartyId::new(row.try_get::<String, _>(2).map_err(g)?),
+        }))
+    }
+
+    async fn origin_of_impl(&self, object_id: &str) -> Result<Option<PartyId>, StoreError> {
+        let row = sqlx::query("SELECT origin FROM federation_origins WHERE object_id = ?")
+            .bind(object_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading an origin"))?;
+        Ok(row.map(|r| PartyId::new(r.get::<String, _>(0))))
+    }
+
+    async fn count_rejection_impl(&self, peer: &str, reason: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO federation_rejections (peer, reason, count, last) VALUES (?, ?, 1, ?)
+             ON CONFLICT (peer, reason) DO UPDATE SET count = count + 1, last = excluded.last",
+        )
+        .bind(peer)
+        .bind(reason)
+        .bind(Timestamp::now().as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db("counting a rejection"))?;
+        Ok(())
+    }
+
+    async fn rejections_impl(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        let rows = sqlx::query("SELECT peer, reason, count FROM federation_rejections ORDER BY peer, reason")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading rejection counters"))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) as u64)).collect())
+    }
+
+    async fn versions_after_impl(&self, after: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT v.seq, v.object_id, v.type, v.spec_version, v.version, v.date_added, v.json, c.id
+             FROM object_versions v JOIN collections c ON c.key = v.collection
+             WHERE v.seq > ? ORDER BY v.seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading the outbox"))?;
+        rows.iter()
+            .map(|row| {
+                let g = |e: sqlx::Error| StoreError::Corrupt(format!("object_versions: {e}"));
+                let version: String = row.try_get(4).map_err(g)?;
+                let date_added: String = row.try_get(5).map_err(g)?;
+                Ok(OutboxItem {
+                    collection_id: row.try_get(7).map_err(g)?,
+                    version: StoredVersion {
+                        seq: row.try_get(0).map_err(g)?,
+                        id: row.try_get(1).map_err(g)?,
+                        type_name: row.try_get(2).map_err(g)?,
+                        spec_version: row.try_get(3).map_err(g)?,
+                        version: ts(&version, "object_versions.version")?,
+                        date_added: ts(&date_added, "object_versions.date_added")?,
+                        json: row.try_get(6).map_err(g)?,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn max_seq_impl(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT coalesce(max(seq), 0) FROM object_versions")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("reading the highest seq"))?;
+        Ok(row.get::<i64, _>(0))
+    }
+}
+
+impl FederationStore for SqliteFederationStore {
+    fn add_peer<'a>(&'a self, peer: &'a Peer) -> StoreFuture<'a, ()> {
+        Box::pin(self.add_peer_impl(peer))
+    }
+    fn peers(&self) -> StoreFuture<'_, Vec<Peer>> {
+        Box::pin(self.peers_impl())
+    }
+    fn peer<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<Peer>> {
+        Box::pin(self.peer_impl(party_id))
+    }
+    fn link<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<LinkState>> {
+        Box::pin(self.link_impl(party_id))
+    }
+    fn next_out_seq<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, u64> {
+        Box::pin(self.next_out_seq_impl(party_id))
+    }
+    fn set_out_cursor<'a>(&'a self, party_id: &'a str, seq: i64) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_out_cursor_impl(party_id, seq))
+    }
+    fn accept_in_seq<'a>(&'a self, party_id: &'a str, seq: u64) -> StoreFuture<'a, bool> {
+        Box::pin(self.accept_in_seq_impl(party_id, seq))
+    }
+    fn set_pull_after<'a>(&'a self, party_id: &'a str, date_added: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_pull_after_impl(party_id, date_added))
+    }
+    fn put_provenance<'a>(&'a self, records: &'a [ProvenanceRecord]) -> StoreFuture<'a, ()> {
+        Box::pin(self.put_provenance_impl(records))
+    }
+    fn provenance<'a>(&'a self, collection_id: &'a str, object_id: &'a str, version_us: i64) -> StoreFuture<'a, Option<Provenance>> {
+        Box::pin(self.provenance_impl(collection_id, object_id, version_us))
+    }
+    fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>> {
+        Box::pin(self.origin_of_impl(object_id))
+    }
+    fn count_rejection<'a>(&'a self, peer: &'a str, reason: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.count_rejection_impl(peer, reason))
+    }
+    fn rejections(&self) -> StoreFuture<'_, Vec<(String, String, u64)>> {
+        Box::pin(self.rejections_impl())
+    }
+    fn versions_after(&self, after: i64, limit: usize) -> StoreFuture<'_, Vec<OutboxItem>> {
+        Box::pin(self.versions_after_impl(after, limit))
+    }
+    fn max_seq(&self) -> StoreFuture<'_, i64> {
+        Box::pin(self.max_seq_impl())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn peer(id: &str, key: &str) -> Peer {
+        Peer {
+            party_id: PartyId::new(id),
+            name: id.to_uppercase(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XB".into()),
+            organisation: None,
+            url: "http://127.0.0.1:9002".into(),
+            public_key: key.into(),
+            added: Timestamp::now(),
+        }
+    }
+
+    #[tokio::test]
+    async fn peers_links_provenance_and_counters() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteFederationStore::open(&dir.path().join("db")).await.unwrap();
+        s.add_peer(&peer("bravo", "aa")).await.unwrap();
+        assert!(matches!(s.add_peer(&peer("bravo", "bb")).await, Err(StoreError::AlreadyExists(_))));
+        assert!(matches!(s.add_peer(&peer("charlie", "aa")).await, Err(StoreError::AlreadyExists(_))));
+        assert_eq!(s.peers().await.unwrap().len(), 1);
+        assert_eq!(s.peer("bravo").await.unwrap().unwrap().jurisdiction.as_deref(), Some("XB"));
+
+        assert_eq!(s.next_out_seq("bravo").await.unwrap(), 1);
+        assert_eq!(s.next_out_seq("bravo").await.unwrap(), 2);
+        s.set_out_cursor("bravo", 10).await.unwrap();
+        s.set_out_cursor("bravo", 5).await.unwrap();
+        assert_eq!(s.link("bravo").await.unwrap().unwrap().out_cursor, 10);
+        assert!(s.accept_in_seq("bravo", 1).await.unwrap());
+        assert!(!s.accept_in_seq("bravo", 1).await.unwrap());
+        assert!(s.accept_in_seq("bravo", 7).await.unwrap());
+        assert!(!s.accept_in_seq("bravo", 3).await.unwrap());
+        assert!(!s.accept_in_seq("nobody", 99).await.unwrap());
+
+        let p = Provenance { received_from: "bravo".into(), received_at: Timestamp::now(), origin: "alpha".into() };
+        let r = ProvenanceRecord { collection_id: "c".into(), object_id: "indicator--1".into(), version_us: 5, provenance: p.clone() };
+        s.put_provenance(std::slice::from_ref(&r)).await.unwrap();
+        let other = Provenance { origin: "mallory".into(), ..p.clone() };
+        s.put_provenance(&[ProvenanceRecord { provenance: other, version_us: 6, ..r.clone() }]).await.unwrap();
+        assert_eq!(s.provenance("c", "indicator--1", 5).await.unwrap(), Some(p));
+        assert_eq!(s.origin_of("indicator--1").await.unwrap(), Some(PartyId::new("alpha")));
+        assert_eq!(s.provenance("c", "indicator--1", 7).await.unwrap(), None);
+
+        s.count_rejection("bravo", "replay").await.unwrap();
+        s.count_rejection("bravo", "replay").await.unwrap();
+        assert_eq!(s.rejections().await.unwrap(), vec![("bravo".into(), "replay".into(), 2)]);
+        assert_eq!(s.max_seq().await.unwrap(), 0);
+        assert!(s.versions_after(0, 10).await.unwrap().is_empty());
+    }
+}
