@@ -7,6 +7,7 @@
 mod bench;
 mod commands;
 mod demo;
+mod federation;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,14 @@ enum Command {
     /// Measure ingest and TAXII paging speed on generated data.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Print this node's party id, name, URL and public key.
+    Id(federation::IdArgs),
+    /// Manage the node's federation peers.
+    #[command(subcommand)]
+    Peer(federation::PeerCommand),
+    /// Show the node's export policy.
+    #[command(subcommand)]
+    Policy(federation::PolicyCommand),
     /// Run a node on loopback seeded with the sample bundle, and print how to reach it.
     Demo(demo::DemoArgs),
 }
@@ -77,6 +86,9 @@ fn main() -> ExitCode {
             Command::Taxii(cmd) => commands::taxii(cmd).await,
             Command::Bench(cmd) => bench::run(cmd).await,
             Command::Demo(args) => demo::run(args).await,
+            Command::Id(args) => federation::id(args).await,
+            Command::Peer(cmd) => federation::peer(cmd).await,
+            Command::Policy(cmd) => federation::policy(cmd).await,
         }
     });
     match result {

@@ -16,6 +16,9 @@ pub enum Credentials {
     None,
     Bearer(String),
     Basic { user: String, password: String },
+    /// A federation peer: each request is signed with the peer's identity key
+    /// (`Authorization: Pacific-Peer ...`, see `crate::federation::peer_auth`).
+    Peer { sender: String, recipient: String, key: ed25519_dalek::SigningKey },
 }
 
 /// One page of objects.
@@ -61,14 +64,29 @@ impl TaxiiClient {
     fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
         let builder = self.http.request(method, url).header(ACCEPT, TAXII_MEDIA_TYPE);
         match &self.credentials {
-            Credentials::None => builder,
+            Credentials::None | Credentials::Peer { .. } => builder,
             Credentials::Bearer(token) => builder.bearer_auth(token),
             Credentials::Basic { user, password } => builder.basic_auth(user, Some(password)),
         }
     }
 
     async fn send(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::Response, NodeError> {
-        let response = builder.send().await.map_err(|e| NodeError::Remote(format!("request failed: {e}")))?;
+        let mut request = builder.build().map_err(|e| NodeError::Remote(format!("bad request: {e}")))?;
+        if let Credentials::Peer { sender, recipient, key } = &self.credentials {
+            let url = request.url();
+            let value = crate::federation::peer_auth::authorization(
+                key,
+                sender,
+                recipient,
+                request.method().as_str(),
+                url.path(),
+                url.query().unwrap_or(""),
+                pacific_core::Timestamp::now().unix().0,
+            );
+            let value = reqwest::header::HeaderValue::from_str(&value).map_err(|e| NodeError::Remote(e.to_string()))?;
+            request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let response = self.http.execute(request).await.map_err(|e| NodeError::Remote(format!("request failed: {e}")))?;
         if response.status().is_success() {
             return Ok(response);
         }

@@ -21,6 +21,43 @@ pub struct Config {
     pub tls: TlsConfig,
     #[serde(default)]
     pub log: LogConfig,
+    #[serde(default)]
+    pub federation: FederationConfig,
+}
+
+/// This node's place in the federation (see `crate::federation`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    /// This party's id in the federation (what peers' policies and objects' markings name).
+    /// Default: the party name in lower case, other characters than letters and digits as `-`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub party_id: Option<String>,
+    /// The base URL peers reach this node at. Default: `http(s)://<server.listen>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The organisation scope of TLP:AMBER+STRICT (parties sharing it may exchange it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation: Option<String>,
+    /// Run the outbox workers that push to peers (and catch up from them) while serving.
+    pub outbox: bool,
+    /// Largest envelope accepted at `/federation/inbox`, in bytes.
+    pub max_envelope_bytes: usize,
+    /// How far an envelope's or a signed request's time may be from this node's clock.
+    pub max_clock_skew_secs: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            party_id: None,
+            url: None,
+            organisation: None,
+            outbox: true,
+            max_envelope_bytes: 16 * 1024 * 1024,
+            max_clock_skew_secs: 300,
+        }
+    }
 }
 
 /// Who runs this node.

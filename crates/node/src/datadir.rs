@@ -78,6 +78,7 @@ impl DataDir {
             server: Default::default(),
             tls: Default::default(),
             log: Default::default(),
+            federation: Default::default(),
         };
         if let Some(listen) = options.listen {
             config.server.listen = listen;
@@ -104,6 +105,9 @@ impl DataDir {
             alias: Some("default".into()),
         };
         store.create_collection(&default_collection).await?;
+
+        let policy_path = self.root.join(crate::federation::POLICY_FILE);
+        std::fs::write(&policy_path, crate::federation::DEFAULT_POLICY).map_err(|e| self.io_error("write", &policy_path, e))?;
 
         // The configuration is written last: its presence marks a complete data directory.
         let config_path = self.root.join(CONFIG_FILE);

@@ -28,6 +28,10 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
+    /// authenticated, 403 otherwise.
+    #[error("{message}")]
+    PeerRejected { label: &'static str, unauthenticated: bool, message: String },
 }
 
 impl ApiError {
@@ -42,6 +46,8 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::PeerRejected { unauthenticated: true, .. } => StatusCode::UNAUTHORIZED,
+            ApiError::PeerRejected { .. } => StatusCode::FORBIDDEN,
         }
     }
 
@@ -57,6 +63,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
+            ApiError::PeerRejected { label, .. } => label,
         }
     }
 
@@ -71,6 +78,7 @@ impl ApiError {
             ApiError::BadRequest(_) => "Bad request",
             ApiError::Unprocessable(_) => "Unprocessable request",
             ApiError::Internal(_) => "Internal server error",
+            ApiError::PeerRejected { .. } => "Envelope rejected",
         }
     }
 }

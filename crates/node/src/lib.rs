@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod datadir;
 pub mod error;
+pub mod federation;
 pub mod ingest;
 pub mod metrics;
 pub mod server;

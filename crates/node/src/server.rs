@@ -28,12 +28,13 @@ struct Inner {
     store: Arc<dyn Store>,
     auth: Authenticator,
     metrics: Metrics,
+    federation: Option<Arc<crate::federation::Federation>>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         let auth = Authenticator::new(Arc::clone(&store));
-        Self(Arc::new(Inner { config, store, auth, metrics: Metrics::default() }))
+        Self(Arc::new(Inner { config, store, auth, metrics: Metrics::default(), federation: None }))
     }
     pub fn config(&self) -> &Config {
         &self.0.config
@@ -46,6 +47,10 @@ impl AppState {
     }
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
+    }
+    /// The federation side (peers, gate, envelopes); `None` for a node without a data directory.
+    pub fn federation(&self) -> Option<&Arc<crate::federation::Federation>> {
+        self.0.federation.as_ref()
     }
 }
 
@@ -60,7 +65,10 @@ impl Node {
     pub async fn open(data_dir: &DataDir) -> Result<Self, NodeError> {
         let config = data_dir.load_config()?;
         let store = data_dir.open_store().await?;
-        Ok(Self { state: AppState::new(config, store), data_dir: Some(data_dir.clone()) })
+        let federation = crate::federation::Federation::open(data_dir, &config, Arc::clone(&store)).await?;
+        let mut state = AppState::new(config, store);
+        Arc::get_mut(&mut state.0).expect("the state is not shared yet").federation = Some(federation);
+        Ok(Self { state, data_dir: Some(data_dir.clone()) })
     }
 
     /// A node from parts already open (tests, benchmarks).
@@ -79,6 +87,7 @@ impl Node {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(crate::taxii::routes())
+            .merge(crate::federation::inbox::routes())
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .fallback(not_found)
@@ -102,6 +111,12 @@ impl Node {
         }
         listener.set_nonblocking(true).map_err(|e| NodeError::Setup(e.to_string()))?;
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        // The outbox workers (one per peer) run while the node serves.
+        let workers = match self.state.federation().filter(|f| f.outbox_enabled) {
+            Some(f) => crate::federation::outbox::spawn(Arc::clone(f)).await?,
+            None => Vec::new(),
+        };
+        let _stop_workers = StopWorkers(workers);
         if tls.enabled {
             let root = self.data_dir.as_ref().map(|d| d.root().to_path_buf()).unwrap_or_default();
             crate::install_crypto_provider();
@@ -128,6 +143,17 @@ impl Node {
                 .with_graceful_shutdown(shutdown)
                 .await
                 .map_err(|e| NodeError::Setup(format!("server failed: {e}")))
+        }
+    }
+}
+
+/// Aborts the federation workers when the server stops.
+struct StopWorkers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for StopWorkers {
+    fn drop(&mut self) {
+        for worker in &self.0 {
+            worker.abort();
         }
     }
 }
@@ -160,7 +186,10 @@ async fn metrics(State(state): State<AppState>, who: Principal) -> Result<Respon
         return Err(ApiError::Forbidden { user: who.user, action: "read metrics".into() });
     }
     let stats = state.store().stats().await?;
-    let body = state.metrics().render(&stats);
+    let mut body = state.metrics().render(&stats);
+    if let Some(federation) = state.federation() {
+        body.push_str(&federation.render_metrics());
+    }
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 

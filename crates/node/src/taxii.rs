@@ -92,6 +92,20 @@ impl FromRequestParts<AppState> for Principal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if let (Some(h), Some(fed)) = (header, state.federation())
+            && crate::federation::peer_auth::is_peer_scheme(h)
+        {
+            // A federation peer: a signed request, a read-only principal, and every object it
+            // reads passes the policy gate (`gate_for_peer`).
+            let query = parts.uri.query().unwrap_or("");
+            return match fed.authenticate_peer(h, parts.method.as_str(), parts.uri.path(), query).await {
+                Ok(id) => Ok(Principal { user: format!("{}{id}", crate::federation::PEER_PRINCIPAL_PREFIX), role: pacific_core::access::Role::Reader }),
+                Err(reason) => {
+                    tracing::info!(%reason, path = %parts.uri.path(), "peer authentication failed");
+                    Err(ApiError::Unauthenticated)
+                }
+            };
+        }
         state.auth().authenticate(header).await.map_err(|e| {
             tracing::info!(reason = %e, path = %parts.uri.path(), "authentication failed");
             ApiError::Unauthenticated
@@ -215,6 +229,20 @@ fn parse_query(state: &AppState, pairs: &[(String, String)], allowed: &[&str]) -
         .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
+/// The peer a principal stands for, if it is one.
+fn peer_of(who: &Principal) -> Option<&str> {
+    who.user.strip_prefix(crate::federation::PEER_PRINCIPAL_PREFIX)
+}
+
+/// The policy gate on a peer's read: keeps only the versions `decide(.., TaxiiGet)` allows
+/// for that peer (the page's items must carry their JSON). Users' reads pass unchanged.
+async fn gate_for_peer(state: &AppState, who: &Principal, c: &Collection, mut page: Page) -> Result<Page, ApiError> {
+    let Some(peer) = peer_of(who) else { return Ok(page) };
+    let fed = state.federation().ok_or_else(|| ApiError::Internal("a peer principal without federation".into()))?;
+    page.items = fed.filter_for_peer(peer, c, std::mem::take(&mut page.items)).await?;
+    Ok(page)
+}
+
 /// Adds the `X-TAXII-Date-Added-First/Last` headers of a page.
 fn with_date_headers(mut response: Response, items: &[StoredVersion]) -> Response {
     if let (Some(first), Some(last)) = (items.first(), items.last()) {
@@ -274,6 +302,7 @@ async fn get_objects(
     let c = authorise(&state, &who, &key, Right::Read).await?;
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
     let page = state.store().query_objects(&c.id, &query, true).await?;
+    let page = gate_for_peer(&state, &who, &c, page).await?;
     Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
 }
 
@@ -285,7 +314,8 @@ async fn manifest(
 ) -> Result<Response, ApiError> {
     let c = authorise(&state, &who, &key, Right::Read).await?;
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
-    let page = state.store().query_objects(&c.id, &query, false).await?;
+    let page = state.store().query_objects(&c.id, &query, peer_of(&who).is_some()).await?;
+    let page = gate_for_peer(&state, &who, &c, page).await?;
     let records = page
         .items
         .iter()
@@ -304,7 +334,12 @@ async fn get_object(
     let mut query = parse_query(&state, &pairs, OBJECT_FILTERS)?;
     query.ids = vec![object_id.clone()];
     let page = state.store().query_objects(&c.id, &query, true).await?;
+    let page = gate_for_peer(&state, &who, &c, page).await?;
     if page.items.is_empty() && query.next.is_none() {
+        // A peer learns nothing of objects the gate holds back, not even that they exist.
+        if peer_of(&who).is_some() {
+            return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
+        }
         require_object(&state, &c, &object_id).await?;
     }
     Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
@@ -349,8 +384,12 @@ async fn versions(
     let mut query = parse_query(&state, &pairs, VERSIONS_FILTERS)?;
     query.ids = vec![object_id.clone()];
     query.versions = vec![VersionSelector::All];
-    let page = state.store().query_objects(&c.id, &query, false).await?;
+    let page = state.store().query_objects(&c.id, &query, peer_of(&who).is_some()).await?;
+    let page = gate_for_peer(&state, &who, &c, page).await?;
     if page.items.is_empty() && query.next.is_none() {
+        if peer_of(&who).is_some() {
+            return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
+        }
         require_object(&state, &c, &object_id).await?;
     }
     let list = page.items.iter().map(|i| json!(i.version)).collect();

@@ -1,0 +1,186 @@
+//! `pacific id`, `pacific peer add|list`, `pacific policy show`: a node's place in the federation.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use pacific_core::party::StakeholderType;
+use pacific_core::policy::PartyId;
+use pacific_core::Timestamp;
+use pacific_node::federation::{load_policy, local_party, local_url, parse_public_key, party_id_from_name, POLICY_FILE};
+use pacific_node::{DataDir, NodeError};
+use pacific_store::{FederationStore, Peer, SqliteFederationStore};
+
+use crate::DataArg;
+
+#[derive(Args)]
+pub struct IdArgs {
+    #[command(flatten)]
+    data: DataArg,
+}
+
+/// Prints this node's party id, name, URL and public key (what a peer needs to add it).
+pub async fn id(args: IdArgs) -> Result<ExitCode, NodeError> {
+    let dir = DataDir::new(&args.data.data);
+    let config = dir.load_config()?;
+    let key = dir.load_identity()?;
+    let party = local_party(&config);
+    println!("party id:    {}", party.id);
+    println!("name:        {}", party.name);
+    println!("type:        {}", party.stakeholder_type);
+    if let Some(j) = &party.jurisdiction {
+        println!("jurisdiction: {j}");
+    }
+    println!("url:         {}", local_url(&config));
+    let public: String = key.verifying_key().to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    println!("public key:  {public}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Subcommand)]
+pub enum PeerCommand {
+    /// Add a peer (an admin act): its node's URL and public key, and who it is.
+    Add(PeerAddArgs),
+    /// List the peers and the state of each link.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Args)]
+pub struct PeerAddArgs {
+    #[command(flatten)]
+    data: DataArg,
+    /// The party's name, e.g. "Bravo CERT".
+    #[arg(long)]
+    name: String,
+    /// Its party id (default: from the name, e.g. bravo-cert).
+    #[arg(long)]
+    id: Option<String>,
+    /// Its node's base URL, e.g. http://127.0.0.1:9002.
+    #[arg(long)]
+    url: String,
+    /// Its Ed25519 public key, 64 hex digits (`pacific id` on its node prints it).
+    #[arg(long)]
+    key: String,
+    /// Stakeholder type (default: state).
+    #[arg(long = "type", value_name = "TYPE", default_value = "state")]
+    stakeholder_type: StakeholderType,
+    /// ISO 3166-1 alpha-2 jurisdiction.
+    #[arg(long)]
+    jurisdiction: Option<String>,
+    /// Organisation scope (for TLP:AMBER+STRICT).
+    #[arg(long)]
+    organisation: Option<String>,
+}
+
+pub async fn peer(cmd: PeerCommand) -> Result<ExitCode, NodeError> {
+    match cmd {
+        PeerCommand::Add(args) => {
+            let dir = DataDir::new(&args.data.data);
+            let peer = add_peer(&dir, &args.name, args.id.as_deref(), &args.url, &args.key, args.stakeholder_type, args.jurisdiction, args.organisation).await?;
+            println!("Added peer {} ({}) at {}", peer.party_id, peer.name, peer.url);
+            Ok(ExitCode::SUCCESS)
+        }
+        PeerCommand::List { data } => {
+            let dir = DataDir::new(&data.data);
+            let store = open(&dir).await?;
+            let peers = store.peers().await?;
+            if peers.is_empty() {
+                println!("No peers. Add one with `pacific peer add`.");
+            }
+            for p in peers {
+                let link = store.link(p.party_id.as_str()).await?.unwrap_or_default();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\tdelivered up to seq {}, envelopes sent {}, received {}",
+                    p.party_id,
+                    p.name,
+                    p.stakeholder_type,
+                    p.jurisdiction.as_deref().unwrap_or("-"),
+                    p.url,
+                    p.public_key,
+                    link.out_cursor,
+                    link.out_seq,
+                    link.in_seq
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn open(dir: &DataDir) -> Result<SqliteFederationStore, NodeError> {
+    if !dir.is_initialised() {
+        return Err(dir.not_initialised());
+    }
+    Ok(SqliteFederationStore::open(&dir.db_path()).await?)
+}
+
+/// Adds a peer to a node's data directory (checks the key and the jurisdiction).
+#[allow(clippy::too_many_arguments)]
+pub async fn add_peer(
+    dir: &DataDir,
+    name: &str,
+    id: Option<&str>,
+    url: &str,
+    key: &str,
+    stakeholder_type: StakeholderType,
+    jurisdiction: Option<String>,
+    organisation: Option<String>,
+) -> Result<Peer, NodeError> {
+    if parse_public_key(key).is_none() {
+        return Err(NodeError::Setup(format!("{key:?} is not an Ed25519 public key (64 hex digits)")));
+    }
+    if let Some(j) = &jurisdiction {
+        pacific_core::party::check_jurisdiction(j).map_err(NodeError::Setup)?;
+    }
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(NodeError::Setup(format!("peer URL {url:?} must start with http:// or https://")));
+    }
+    let party_id = id.map_or_else(|| party_id_from_name(name), str::to_owned);
+    if party_id.is_empty() || party_id.contains(char::is_whitespace) {
+        return Err(NodeError::Setup(format!("party id {party_id:?} must be non-empty and without spaces")));
+    }
+    let store = open(dir).await?;
+    let peer = Peer {
+        party_id: PartyId::new(party_id),
+        name: name.to_owned(),
+        stakeholder_type,
+        jurisdiction,
+        organisation,
+        url: url.trim_end_matches('/').to_owned(),
+        public_key: key.trim().to_ascii_lowercase(),
+        added: Timestamp::now(),
+    };
+    store.add_peer(&peer).await?;
+    store.close().await;
+    Ok(peer)
+}
+
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Print the node's export policy (policy.toml in the data directory) as TOML.
+    Show {
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+pub async fn policy(cmd: PolicyCommand) -> Result<ExitCode, NodeError> {
+    match cmd {
+        PolicyCommand::Show { data } => {
+            let dir = DataDir::new(&data.data);
+            if !dir.is_initialised() {
+                return Err(dir.not_initialised());
+            }
+            let path = dir.root().join(POLICY_FILE);
+            let policy = load_policy(dir.root())?;
+            if !path.exists() {
+                println!("# {} is absent: the default policy applies (nothing leaves this node).", path.display());
+            }
+            let text = policy.to_toml().map_err(|e| NodeError::Setup(e.to_string()))?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

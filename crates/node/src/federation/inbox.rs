@@ -1,0 +1,223 @@
+//! `POST /federation/inbox`: where peers deliver envelopes.
+//!
+//! No user token: the envelope's signature authenticates the sender. Checks, in order (each
+//! failure is counted by reason and answered with an `ApiError` carrying the reason's label):
+//! size (413), JSON shape (400 `envelope-malformed`), sender is a registered peer (401
+//! `envelope-unknown-sender`), the envelope's key is the registered one (401
+//! `envelope-key-mismatch`), the signature (401 `envelope-bad-signature`: forged or altered),
+//! recipient is this node (403 `envelope-wrong-recipient`), time within the window (403
+//! `envelope-clock-skew`), sequence number above every one accepted from this sender (403
+//! `envelope-replay`). Then each object is judged on its own (see [`apply`]); an accepted
+//! envelope is answered with a signed [`Ack`].
+//!
+//! # Who may send what (the origin rule)
+//!
+//! Every object in an envelope names its `origin`, the party that created it. A sender may
+//! send its own objects (origin = sender) and relay other parties' objects (origin = that
+//! party). This node remembers, per object id, the first origin it learnt (or itself, for
+//! objects it holds that it did not receive). An object is rejected (`not-originator`) when
+//! its claimed origin differs from the remembered one — e.g. a new version of a third party's
+//! object presented as the sender's own, or a version of this node's own object that this node
+//! never made. Objects that are not valid STIX are rejected (`invalid-object`). Rejected
+//! objects are listed in the ack and counted; the rest of the envelope is applied.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use pacific_core::policy::{PartyId, Provenance};
+use pacific_core::taxii::{ObjectQuery, VersionSelector};
+use pacific_core::{StixObject, Timestamp};
+use pacific_store::{AddOutcome, ProvenanceRecord, StoreError};
+
+use super::envelope::{Ack, Envelope, EnvelopeRejection, RejectedObject, MAX_SEQ};
+use super::{version_key, Event, Federation};
+use crate::error::ApiError;
+use crate::server::AppState;
+
+pub const INBOX_PATH: &str = "/federation/inbox";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route(INBOX_PATH, post(inbox))
+}
+
+fn rejection(e: &EnvelopeRejection) -> ApiError {
+    ApiError::PeerRejected { label: e.label(), unauthenticated: e.is_unauthenticated(), message: e.to_string() }
+}
+
+async fn inbox(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+    let Some(fed) = state.federation().cloned() else {
+        return Err(ApiError::NotFound("federation (this node has no identity key)".into()));
+    };
+    let limit = fed.max_envelope_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let envelope: Envelope = match serde_json::from_slice(&bytes) {
+        Ok(e) => e,
+        Err(e) => {
+            let r = EnvelopeRejection::Malformed(e.to_string());
+            fed.reject("unknown", r.label(), &r.to_string()).await;
+            return Err(rejection(&r));
+        }
+    };
+    if let Err(r) = verify(&fed, &envelope).await {
+        // Unknown senders are counted together: a stranger must not grow the counters.
+        let who = if matches!(r, EnvelopeRejection::UnknownSender(_)) { "unknown" } else { envelope.sender.as_str() };
+        fed.reject(who, r.label(), &r.to_string()).await;
+        return Err(rejection(&r));
+    }
+    let from = PartyId::new(envelope.sender.clone());
+    let items = envelope.objects.into_iter().map(|o| (o.object, Some(o.origin))).collect();
+    let outcome = apply(&fed, &from, items).await?;
+    fed.emit(Event::Received {
+        from: from.clone(),
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+        rejected: outcome.rejected.len() as u64,
+    });
+    let ack = Ack {
+        accepted: outcome.accepted,
+        duplicates: outcome.duplicates,
+        recipient: envelope.sender,
+        rejected: outcome.rejected,
+        sender: fed.local().id.to_string(),
+        seq: envelope.seq,
+        signature: String::new(),
+        time: Timestamp::now().as_str().to_owned(),
+    }
+    .sign(fed.key());
+    let body = serde_json::to_string(&ack).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Every envelope-level check; on success the envelope's sequence number is consumed.
+pub async fn verify(fed: &Federation, e: &Envelope) -> Result<(), EnvelopeRejection> {
+    let internal = |err: StoreError| EnvelopeRejection::Malformed(format!("cannot check the envelope: {err}"));
+    if e.seq == 0 || e.seq > MAX_SEQ {
+        return Err(EnvelopeRejection::Malformed(format!("sequence number {} out of range", e.seq)));
+    }
+    let peer = fed.store().peer(&e.sender).await.map_err(internal)?.ok_or_else(|| EnvelopeRejection::UnknownSender(e.sender.clone()))?;
+    if !peer.public_key.eq_ignore_ascii_case(e.sender_key.trim()) {
+        return Err(EnvelopeRejection::KeyMismatch(e.sender.clone()));
+    }
+    let key = super::parse_public_key(&peer.public_key).ok_or_else(|| EnvelopeRejection::KeyMismatch(e.sender.clone()))?;
+    if !e.verify_signature(&key) {
+        return Err(EnvelopeRejection::BadSignature);
+    }
+    if e.recipient != fed.local().id.as_str() {
+        return Err(EnvelopeRejection::WrongRecipient(e.recipient.clone()));
+    }
+    let window = fed.max_skew_secs;
+    let skewed = match Timestamp::parse(&e.time) {
+        Ok(t) => (Timestamp::now().unix().0 - t.unix().0).abs() > window,
+        Err(_) => true,
+    };
+    if skewed {
+        return Err(EnvelopeRejection::ClockSkew { time: e.time.clone(), window_secs: window });
+    }
+    if !fed.store().accept_in_seq(&e.sender, e.seq).await.map_err(internal)? {
+        return Err(EnvelopeRejection::Replay { seq: e.seq });
+    }
+    Ok(())
+}
+
+/// What applying a batch of received objects did.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: Vec<RejectedObject>,
+}
+
+/// The versions (as version keys) of an object this node holds in any collection.
+async fn held_versions(fed: &Federation, object_id: &str) -> Result<Vec<i64>, StoreError> {
+    let mut keys = Vec::new();
+    for c in fed.objects().collections().await? {
+        let mut q = ObjectQuery::all(100);
+        q.ids = vec![object_id.to_owned()];
+        q.versions = vec![VersionSelector::All];
+        for v in fed.objects().query_objects(&c.id, &q, true).await?.items {
+            keys.push(StixObject::from_json(&v.json).map(|o| version_key(&o)).unwrap_or(0));
+        }
+    }
+    Ok(keys)
+}
+
+/// Applies objects received from peer `from` (each a JSON text and its claimed origin; `None`
+/// means "unknown", as in a catch-up pull: the remembered origin, else the sender) to the
+/// default collection: the origin rule, then provenance, then the objects (idempotently).
+pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<String>)>) -> Result<Applied, ApiError> {
+    let collection = crate::find_collection(fed.objects().as_ref(), "default")
+        .await?
+        .ok_or_else(|| ApiError::Internal("this node has no default collection to receive into".into()))?;
+    let local = fed.local().id.clone();
+    let now = Timestamp::now();
+    let mut out = Applied::default();
+    let mut records = Vec::new();
+    let mut objects = Vec::new();
+    for (text, claimed) in items {
+        let object = match StixObject::from_json(&text) {
+            Ok(o) => o,
+            Err(e) => {
+                let id = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                    .unwrap_or_default();
+                fed.reject(from.as_str(), "invalid-object", &e.to_string()).await;
+                out.rejected.push(RejectedObject { id, reason: "invalid-object".into() });
+                continue;
+            }
+        };
+        let remembered = match fed.store().origin_of(object.id()).await? {
+            Some(o) => Some(o),
+            None if !held_versions(fed, object.id()).await?.is_empty() => Some(local.clone()),
+            None => None,
+        };
+        let claimed = match claimed {
+            Some(c) => PartyId::new(c),
+            None => remembered.clone().unwrap_or_else(|| from.clone()),
+        };
+        let key = version_key(&object);
+        if claimed == local {
+            let held = held_versions(fed, object.id()).await?;
+            if held.contains(&key) || (key == 0 && !held.is_empty()) {
+                out.duplicates += 1;
+            } else {
+                fed.reject(from.as_str(), "not-originator", &format!("{} claims this node made {}", from, object.id())).await;
+                out.rejected.push(RejectedObject { id: object.id().to_owned(), reason: "not-originator".into() });
+            }
+            continue;
+        }
+        if let Some(r) = remembered.as_ref().filter(|r| **r != claimed) {
+            let detail = format!("{} is {}'s object; {} presented a version as {}'s", object.id(), r, from, claimed);
+            fed.reject(from.as_str(), "not-originator", &detail).await;
+            out.rejected.push(RejectedObject { id: object.id().to_owned(), reason: "not-originator".into() });
+            continue;
+        }
+        records.push(ProvenanceRecord {
+            collection_id: collection.id.clone(),
+            object_id: object.id().to_owned(),
+            version_us: key,
+            provenance: Provenance { received_from: from.clone(), received_at: now.clone(), origin: claimed },
+        });
+        objects.push(object);
+    }
+    if objects.is_empty() {
+        return Ok(out);
+    }
+    // Provenance first: an object received from a peer never exists here without it.
+    fed.store().put_provenance(&records).await?;
+    let actor = format!("{}{}", super::PEER_PRINCIPAL_PREFIX, from);
+    for outcome in fed.objects().add_objects_as(&actor, &collection.id, &objects).await? {
+        match outcome {
+            AddOutcome::Added { .. } => out.accepted += 1,
+            AddOutcome::AlreadyPresent => out.duplicates += 1,
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,323 @@
+//! Federation: this node's identity among its peers, the policy gate on every outbound path,
+//! signed envelopes, the inbox, the outbox workers and catch-up.
+//!
+//! ```text
+//! outbound: object_versions (the outbox, by seq) -> per-peer worker -> decide(.., FederationPush)
+//!             -> signed envelope -> POST <peer>/federation/inbox -> signed ack -> cursor moves
+//!           TAXII GET by a peer (Authorization: Pacific-Peer ...) -> decide(.., TaxiiGet) per object
+//! inbound:  POST /federation/inbox -> verify (sender, key, signature, recipient, time, sequence)
+//!             -> per-object origin rule -> provenance, then objects (idempotent) -> signed ack
+//! ```
+//!
+//! Invariants: every object that leaves by push or by a peer's TAXII read has passed
+//! [`Federation::decide`] (which calls `pacific_core::policy::decide` and nothing else decides);
+//! every envelope is signed by the node's identity key and carries a per-link sequence number
+//! the receiver requires to increase; an object received from a peer never exists here without
+//! its provenance (provenance is written first).
+
+pub mod envelope;
+pub mod inbox;
+pub mod outbox;
+pub mod peer_auth;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use pacific_core::policy::{decide, Decision, ExportPolicy, GateContext, OutboundPath, Party, PartyId, Provenance};
+use pacific_core::{StixObject, Timestamp};
+use pacific_store::{Collection, FederationStore, Peer, SqliteFederationStore, Store, StoreError, StoredVersion};
+
+use crate::config::Config;
+use crate::{DataDir, NodeError};
+
+/// The export policy's file in the data directory.
+pub const POLICY_FILE: &str = "policy.toml";
+
+/// The policy `init` writes: CLEAR and GREEN threat intelligence goes to federation members;
+/// everything else stays (markings still apply on top).
+pub const DEFAULT_POLICY: &str = r#"# This node's export policy (semantics: docs/policy.md). Nothing leaves unless a rule allows it,
+# and no rule can let go what an object's markings hold back.
+default = "deny"
+default_tlp = "amber"
+
+[[rules]]
+name = "share-clear-and-green-threat-intelligence"
+description = "TLP:CLEAR and TLP:GREEN threat intelligence goes to the federation's members."
+action = "allow"
+tlp = ["clear", "green"]
+types = [
+  "indicator", "malware", "attack-pattern", "infrastructure", "campaign", "intrusion-set",
+  "threat-actor", "tool", "vulnerability", "course-of-action", "report", "note", "sighting",
+  "observed-data", "relationship", "marking-definition",
+  "ipv4-addr", "ipv6-addr", "domain-name", "url", "file",
+]
+"#;
+
+/// The prefix of the principal name of a peer reading over TAXII (user names cannot hold `:`).
+pub const PEER_PRINCIPAL_PREFIX: &str = "peer:";
+
+/// A party id from a name: lower case, runs of other characters than letters and digits as one `-`.
+pub fn party_id_from_name(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// This node's party, as the gate and peers see it.
+pub fn local_party(config: &Config) -> Party {
+    Party {
+        id: PartyId::new(config.federation.party_id.clone().unwrap_or_else(|| party_id_from_name(&config.party.name))),
+        name: config.party.name.clone(),
+        stakeholder_type: config.party.stakeholder_type,
+        jurisdiction: config.party.jurisdiction.clone(),
+        organisation: config.federation.organisation.clone(),
+    }
+}
+
+/// The URL peers reach this node at.
+pub fn local_url(config: &Config) -> String {
+    config.federation.url.clone().unwrap_or_else(|| {
+        let scheme = if config.tls.enabled { "https" } else { "http" };
+        format!("{scheme}://{}", config.server.listen)
+    })
+}
+
+/// Reads `<data>/policy.toml`; a node without one gets the default policy (nothing leaves).
+pub fn load_policy(root: &Path) -> Result<ExportPolicy, NodeError> {
+    let path = root.join(POLICY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => ExportPolicy::from_toml(&text)
+            .map_err(|e| NodeError::Setup(format!("{} is not a valid export policy: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ExportPolicy::default()),
+        Err(e) => Err(NodeError::Setup(format!("cannot read {}: {e}", path.display()))),
+    }
+}
+
+/// The party a peer record describes.
+pub fn peer_party(peer: &Peer) -> Party {
+    Party {
+        id: peer.party_id.clone(),
+        name: peer.name.clone(),
+        stakeholder_type: peer.stakeholder_type,
+        jurisdiction: peer.jurisdiction.clone(),
+        organisation: peer.organisation.clone(),
+    }
+}
+
+/// Parses a 64-hex-digit Ed25519 public key.
+pub fn parse_public_key(hex_key: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = hex::decode(hex_key.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// The version key of provenance records: the object's own version in microseconds, 0 if none.
+pub fn version_key(object: &StixObject) -> i64 {
+    object.version().map(|t| t.unix_micros()).unwrap_or(0)
+}
+
+/// Something that crossed (or did not cross) a border, for logs and the demo's terminal.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// An object was delivered to a peer (acknowledged).
+    Sent { to: PartyId, object_id: String, type_name: String, rule: String },
+    /// The gate held an object back from a peer.
+    HeldBack { to: PartyId, object_id: String, type_name: String, label: &'static str, reason: String },
+    /// A peer's envelope was applied here.
+    Received { from: PartyId, accepted: u64, duplicates: u64, rejected: u64 },
+    /// An envelope or an object from a (claimed) peer was refused.
+    Rejected { from: String, label: &'static str, detail: String },
+}
+
+/// The federation side of a node. Shared by the inbox, the TAXII gate and the outbox workers.
+pub struct Federation {
+    local: Party,
+    url: String,
+    key: SigningKey,
+    store: Arc<dyn FederationStore>,
+    objects: Arc<dyn Store>,
+    policy: RwLock<Arc<ExportPolicy>>,
+    /// Rejections and hold-backs since start, by (peer, label), for /metrics.
+    counters: Mutex<BTreeMap<(&'static str, String, &'static str), u64>>,
+    events: tokio::sync::broadcast::Sender<Event>,
+    pub(crate) max_envelope_bytes: usize,
+    pub(crate) max_skew_secs: i64,
+    pub(crate) outbox_enabled: bool,
+}
+
+impl Federation {
+    /// The federation side of the node of a data directory.
+    pub async fn open(dir: &DataDir, config: &Config, objects: Arc<dyn Store>) -> Result<Arc<Self>, NodeError> {
+        let key = dir.load_identity()?;
+        let policy = load_policy(dir.root())?;
+        let store = SqliteFederationStore::open(&dir.db_path()).await?;
+        Ok(Self::from_parts(config, key, policy, Arc::new(store), objects))
+    }
+
+    pub fn from_parts(
+        config: &Config,
+        key: SigningKey,
+        policy: ExportPolicy,
+        store: Arc<dyn FederationStore>,
+        objects: Arc<dyn Store>,
+    ) -> Arc<Self> {
+        let (events, _) = tokio::sync::broadcast::channel(4096);
+        Arc::new(Self {
+            local: local_party(config),
+            url: local_url(config),
+            key,
+            store,
+            objects,
+            policy: RwLock::new(Arc::new(policy)),
+            counters: Mutex::default(),
+            events,
+            max_envelope_bytes: config.federation.max_envelope_bytes,
+            max_skew_secs: i64::try_from(config.federation.max_clock_skew_secs).unwrap_or(i64::MAX),
+            outbox_enabled: config.federation.outbox,
+        })
+    }
+
+    pub fn local(&self) -> &Party {
+        &self.local
+    }
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(self.key.verifying_key().to_bytes())
+    }
+    pub(crate) fn key(&self) -> &SigningKey {
+        &self.key
+    }
+    pub fn store(&self) -> &Arc<dyn FederationStore> {
+        &self.store
+    }
+    pub fn objects(&self) -> &Arc<dyn Store> {
+        &self.objects
+    }
+    pub fn policy(&self) -> Arc<ExportPolicy> {
+        Arc::clone(&self.policy.read().expect("policy lock"))
+    }
+    /// Replaces the export policy (after validating it); takes effect for the next decision.
+    pub fn set_policy(&self, policy: ExportPolicy) -> Result<(), NodeError> {
+        policy.validate().map_err(|e| NodeError::Setup(format!("invalid export policy: {e}")))?;
+        *self.policy.write().expect("policy lock") = Arc::new(policy);
+        Ok(())
+    }
+    /// Border events from now on (sent, held back, received, rejected).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
+    }
+
+    pub(crate) fn count(&self, kind: &'static str, peer: &str, label: &'static str) {
+        *self.counters.lock().expect("counters lock").entry((kind, peer.to_owned(), label)).or_default() += 1;
+    }
+
+    /// Records a refused envelope or object: counter, persisted counter, event, log line.
+    pub(crate) async fn reject(&self, from: &str, label: &'static str, detail: &str) {
+        tracing::warn!(peer = %from, reason = label, %detail, "federation input rejected");
+        self.count("rejected", from, label);
+        if let Err(e) = self.store.count_rejection(from, label).await {
+            tracing::error!(error = %e, "cannot count a rejection");
+        }
+        self.emit(Event::Rejected { from: from.to_owned(), label, detail: detail.to_owned() });
+    }
+
+    /// The parties of the federation as this node knows them: its peers.
+    pub async fn members(&self) -> Result<(Vec<Peer>, BTreeSet<PartyId>), StoreError> {
+        let peers = self.store.peers().await?;
+        let ids = peers.iter().map(|p| p.party_id.clone()).collect();
+        Ok((peers, ids))
+    }
+
+    /// The one question every outbound path asks: may `object`, held in `collection`, go to
+    /// `recipient` by `path`? Reads the object's provenance and calls the policy gate.
+    pub async fn decide(
+        &self,
+        object: &StixObject,
+        recipient: &Party,
+        members: &BTreeSet<PartyId>,
+        collection: &Collection,
+        path: OutboundPath,
+    ) -> Result<(Decision, Option<Provenance>), StoreError> {
+        let provenance = self.store.provenance(&collection.id, object.id(), version_key(object)).await?;
+        let policy = self.policy();
+        let now = Timestamp::now();
+        let name = collection.alias.as_deref().unwrap_or(&collection.id);
+        let ctx = GateContext::new(&policy, &self.local, members, &now, path)
+            .with_collection(Some(name))
+            .with_provenance(provenance.as_ref());
+        Ok((decide(object, recipient, &ctx), provenance))
+    }
+
+    /// Filters stored versions (with their JSON) for a peer's TAXII read: only what the gate
+    /// allows stays. Versions whose JSON does not parse are held back.
+    pub async fn filter_for_peer(
+        &self,
+        peer_id: &str,
+        collection: &Collection,
+        items: Vec<StoredVersion>,
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let (peers, members) = self.members().await?;
+        let Some(peer) = peers.iter().find(|p| p.party_id.as_str() == peer_id) else {
+            return Ok(Vec::new());
+        };
+        let recipient = peer_party(peer);
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items {
+            let Ok(object) = StixObject::from_json(&item.json) else {
+                self.count("held_back", peer_id, "unreadable-object");
+                continue;
+            };
+            let (decision, _) = self.decide(&object, &recipient, &members, collection, OutboundPath::TaxiiGet).await?;
+            match decision {
+                Decision::Allow { .. } => kept.push(item),
+                Decision::Deny(reason) => {
+                    self.count("held_back", peer_id, reason.label());
+                    tracing::debug!(peer = peer_id, object = %item.id, reason = %reason, "held back from a peer's TAXII read");
+                }
+            }
+        }
+        Ok(kept)
+    }
+
+    /// Prometheus lines for /metrics.
+    pub fn render_metrics(&self) -> String {
+        let mut out = String::from(
+            "# HELP pacific_federation_total Federation envelopes and objects rejected, and objects held back, by peer and reason.\n# TYPE pacific_federation_total counter\n",
+        );
+        for ((kind, peer, label), n) in self.counters.lock().expect("counters lock").iter() {
+            let peer = peer.replace('\\', "\\\\").replace('"', "\\\"");
+            out.push_str(&format!("pacific_federation_total{{kind=\"{kind}\",peer=\"{peer}\",reason=\"{label}\"}} {n}\n"));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn party_ids_from_names() {
+        assert_eq!(party_id_from_name("Bravo Police Cyber Unit"), "bravo-police-cyber-unit");
+        assert_eq!(party_id_from_name("Charlie Hosting Co."), "charlie-hosting-co");
+        assert_eq!(party_id_from_name("  Alpha--CERT "), "alpha-cert");
+    }
+
+    #[test]
+    fn the_default_policy_parses() {
+        ExportPolicy::from_toml(DEFAULT_POLICY).unwrap().validate().unwrap();
+    }
+}
