@@ -12,6 +12,7 @@ pub mod datadir;
 pub mod error;
 pub mod federation;
 pub mod ingest;
+pub mod log;
 pub mod metrics;
 pub mod server;
 pub mod taxii;

@@ -58,6 +58,7 @@ impl AppState {
 pub struct Node {
     state: AppState,
     data_dir: Option<DataDir>,
+    log: Arc<crate::log::LogState>,
 }
 
 impl Node {
@@ -65,15 +66,28 @@ impl Node {
     pub async fn open(data_dir: &DataDir) -> Result<Self, NodeError> {
         let config = data_dir.load_config()?;
         let store = data_dir.open_store().await?;
+        let log = Arc::new(crate::log::LogState::new(&config.party.name, data_dir.load_identity()?)?);
         let federation = crate::federation::Federation::open(data_dir, &config, Arc::clone(&store)).await?;
         let mut state = AppState::new(config, store);
         Arc::get_mut(&mut state.0).expect("the state is not shared yet").federation = Some(federation);
-        Ok(Self { state, data_dir: Some(data_dir.clone()) })
+        Ok(Self { state, data_dir: Some(data_dir.clone()), log })
     }
 
     /// A node from parts already open (tests, benchmarks).
     pub fn from_parts(config: Config, store: Arc<dyn Store>) -> Self {
-        Self { state: AppState::new(config, store), data_dir: None }
+        let log = Arc::new(crate::log::LogState::ephemeral(&config.party.name));
+        Self { state: AppState::new(config, store), data_dir: None, log }
+    }
+
+    /// Signs the transparency log with `key` (a node from parts has a random key).
+    pub fn with_log_key(mut self, key: ed25519_dalek::SigningKey) -> Result<Self, NodeError> {
+        self.log = Arc::new(crate::log::LogState::new(&self.state.config().party.name, key)?);
+        Ok(self)
+    }
+
+    /// The transparency log's identity (origin, keys).
+    pub fn log(&self) -> &Arc<crate::log::LogState> {
+        &self.log
     }
 
     pub fn state(&self) -> &AppState {
@@ -88,6 +102,7 @@ impl Node {
         Router::new()
             .merge(crate::taxii::routes())
             .merge(crate::federation::inbox::routes())
+            .merge(crate::log::routes(Arc::clone(&self.log)))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .fallback(not_found)
@@ -117,6 +132,8 @@ impl Node {
             None => Vec::new(),
         };
         let _stop_workers = StopWorkers(workers);
+        // Aborted when `serve` returns (the guard drops).
+        let _publisher = AbortOnDrop(crate::log::spawn_publisher(Arc::clone(self.state.store()), Arc::clone(&self.log)));
         if tls.enabled {
             let root = self.data_dir.as_ref().map(|d| d.root().to_path_buf()).unwrap_or_default();
             crate::install_crypto_provider();
@@ -144,6 +161,15 @@ impl Node {
                 .await
                 .map_err(|e| NodeError::Setup(format!("server failed: {e}")))
         }
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

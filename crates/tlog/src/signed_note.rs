@@ -279,9 +279,9 @@ pub(crate) fn encode_b64(b: &[u8]) -> String {
 /// Parses a verifier key `<name>+<8 hex key ID>+<base64(type || public key)>`; checks that the
 /// key ID matches. Returns (name, type, public key bytes).
 pub fn parse_vkey(vkey: &str) -> Result<(String, u8, Vec<u8>), TlogError> {
-    let mut parts = vkey.split('+');
-    let (Some(name), Some(id_hex), Some(b64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    // Names never contain '+', but the standard-base64 key may: split at the first two only.
+    let mut parts = vkey.splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(TlogError::MalformedKey("verifier key is not name+id+key".into()));
     };
     check_key_name(name)?;

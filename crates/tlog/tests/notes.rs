@@ -365,3 +365,18 @@ proptest! {
         }
     }
 }
+
+/// A key whose base64 contains '+' (any of many) must round-trip through its vkey.
+#[test]
+fn vkeys_with_plus_in_the_base64_round_trip() {
+    let mut found = 0;
+    for seed in 0u8..=255 {
+        let v = Ed25519Signer::new("pacific/Beta/x", ed25519_dalek::SigningKey::from_bytes(&[seed; 32])).unwrap().verifier();
+        let vk = v.to_vkey();
+        if vk.matches('+').count() > 2 {
+            found += 1;
+            assert_eq!(Ed25519Verifier::from_vkey(&vk).unwrap(), v, "{vk}");
+        }
+    }
+    assert!(found > 0);
+}

@@ -1,0 +1,297 @@
+//! The transparency log over HTTP on 127.0.0.1: every /log route requires a user; entries
+//! ingested over TAXII appear in the log; checkpoints verify with the node's key; inclusion and
+//! consistency proofs verify and tampering is caught; the witness endpoint cosigns consistent
+//! checkpoints and keeps evidence of a split view.
+
+mod common;
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use common::{indicator, uuid, TAXII};
+use ed25519_dalek::SigningKey;
+use pacific_core::access::Role;
+use pacific_core::party::StakeholderType;
+use pacific_node::datadir::InitOptions;
+use pacific_node::log::{publish_checkpoint, verify_remote, ConsistencyProofView, CosignRequest, InclusionProofView, LogState};
+use pacific_node::{DataDir, Node};
+use pacific_store::Store;
+use pacific_tlog::checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint};
+use pacific_tlog::merkle::{self, Hash, MemoryTree};
+use pacific_tlog::signed_note::{Ed25519Signer, Note, NoteVerifier};
+use serde_json::{json, Value};
+
+struct LogNode {
+    base: String,
+    analyst: String,
+    reader: String,
+    store: Arc<dyn Store>,
+    log: Arc<LogState>,
+    key: SigningKey,
+    http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl LogNode {
+    async fn start() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DataDir::new(tmp.path().join("node"));
+        dir.init(&InitOptions { name: "Log CERT".into(), stakeholder_type: StakeholderType::State, jurisdiction: Some("XA".into()), listen: None })
+            .await
+            .unwrap();
+        let store = dir.open_store().await.unwrap();
+        let analyst = pacific_node::auth::add_user(store.as_ref(), "analyst", Role::Analyst).await.unwrap().token;
+        let reader = pacific_node::auth::add_user(store.as_ref(), "reader", Role::Reader).await.unwrap().token;
+        let node = Node::open(&dir).await.unwrap();
+        let store = Arc::clone(node.state().store());
+        let log = Arc::clone(node.log());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(node.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        pacific_node::install_crypto_provider();
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
+        Self { base, analyst, reader, store, log, key: dir.load_identity().unwrap(), http, _stop: stop, _dir: tmp }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).bearer_auth(&self.reader).send().await.unwrap()
+    }
+
+    async fn ingest(&self, n: usize) {
+        let want = self.store.log_size().await.unwrap() + n as u64;
+        let objects: Vec<Value> = (0..n).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z")).collect();
+        let r = self
+            .http
+            .post(self.url("/taxii2/root/collections/default/objects/"))
+            .bearer_auth(&self.analyst)
+            .header("accept", TAXII)
+            .header("content-type", TAXII)
+            .body(json!({ "objects": objects }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let status: Value = r.json().await.unwrap();
+        // Ingest is asynchronous: wait until the log holds the objects.
+        for _ in 0..500 {
+            if self.store.log_size().await.unwrap() >= want {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let s: Value = self
+            .http
+            .get(self.url(&format!("/taxii2/root/status/{}/", status["id"].as_str().unwrap())))
+            .bearer_auth(&self.analyst)
+            .header("accept", TAXII)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        panic!("objects never reached the log: {s}");
+    }
+}
+
+fn hashes(h: &[String]) -> Vec<Hash> {
+    h.iter().map(|s| hex::decode(s).unwrap().try_into().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn every_log_route_requires_a_user() {
+    let node = LogNode::start().await;
+    let routes = [
+        ("GET", "/log/checkpoint"),
+        ("GET", "/log/key"),
+        ("GET", "/log/entries?start=0&end=1"),
+        ("GET", "/log/proof/inclusion?index=0&size=1"),
+        ("GET", "/log/proof/consistency?old=0&new=1"),
+        ("POST", "/log/cosign"),
+    ];
+    for (method, path) in routes {
+        let req = |token: Option<&str>| {
+            let mut r = if method == "GET" { node.http.get(node.url(path)) } else { node.http.post(node.url(path)).body("{}") };
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r
+        };
+        assert_eq!(req(None).send().await.unwrap().status(), 401, "{method} {path} without a token");
+        assert_eq!(req(Some("pac_nope_nope")).send().await.unwrap().status(), 401, "{method} {path} with a bad token");
+        let ok = req(Some(&node.reader)).send().await.unwrap().status();
+        assert!(ok != 401 && ok != 403, "{method} {path} as reader: {ok}");
+    }
+}
+
+#[tokio::test]
+async fn ingested_objects_are_logged_and_proofs_verify() {
+    let node = LogNode::start().await;
+    let vkey = node.log.verifier().to_vkey();
+    let verifier = pacific_tlog::signed_note::Ed25519Verifier::new(node.log.origin(), node.key.verifying_key()).unwrap();
+    assert_eq!(verifier.to_vkey(), vkey);
+
+    // Two users were added: two user-added entries already.
+    node.ingest(5).await;
+    let first = publish_checkpoint(node.store.as_ref(), &node.log).await.unwrap();
+    let served = node.get("/log/checkpoint").await.text().await.unwrap();
+    assert_eq!(served, first.note);
+    let (cp1, _) = open_checkpoint(&served, node.log.origin(), &verifier).unwrap();
+    assert_eq!(cp1.size(), 7);
+    assert_eq!(node.get("/log/key").await.text().await.unwrap().trim(), vkey);
+
+    node.ingest(6).await;
+    let second = publish_checkpoint(node.store.as_ref(), &node.log).await.unwrap();
+    let (cp2, _) = open_checkpoint(&second.note, node.log.origin(), &verifier).unwrap();
+    assert_eq!(cp2.size(), 13);
+
+    let page: Value = node.get("/log/entries?start=0&end=13").await.json().await.unwrap();
+    let entries = page["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 13);
+    assert_eq!(entries[0]["entry"]["kind"], "user-added");
+    assert_eq!(entries[12]["entry"]["kind"], "object-stored");
+    assert_eq!(entries[12]["entry"]["actor"], "local");
+    let mut tree = MemoryTree::new();
+    for (i, e) in entries.iter().enumerate() {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(e["entry_b64"].as_str().unwrap()).unwrap();
+        pacific_tlog::entry::Entry::decode(&bytes).unwrap();
+        let leaf = merkle::leaf_hash(&bytes);
+        assert_eq!(e["leaf_hash"], hex::encode(leaf));
+        tree.push(&bytes).unwrap();
+        let p: InclusionProofView = node.get(&format!("/log/proof/inclusion?index={i}&size=13")).await.json().await.unwrap();
+        let proof = hashes(&p.hashes);
+        merkle::verify_inclusion(&leaf, i as u64, 13, &proof, cp2.root()).unwrap();
+        // A tampered entry or proof does not verify.
+        let mut bad = bytes.clone();
+        bad[bytes.len() / 2] ^= 1;
+        assert!(merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, 13, &proof, cp2.root()).is_err());
+        if let Some(h) = proof.first() {
+            let mut bad_proof = proof.clone();
+            bad_proof[0] = merkle::node_hash(h, h);
+            assert!(merkle::verify_inclusion(&leaf, i as u64, 13, &bad_proof, cp2.root()).is_err());
+        }
+    }
+    assert_eq!(tree.root(), *cp2.root());
+
+    let p: ConsistencyProofView = node.get("/log/proof/consistency?old=7&new=13").await.json().await.unwrap();
+    let proof = hashes(&p.hashes);
+    merkle::verify_consistency(7, 13, cp1.root(), cp2.root(), &proof).unwrap();
+    let mut bad = proof.clone();
+    bad[0][0] ^= 1;
+    assert!(merkle::verify_consistency(7, 13, cp1.root(), cp2.root(), &bad).is_err());
+
+    for bad in [
+        "/log/entries?start=5&end=2",
+        "/log/entries?start=0&end=14",
+        "/log/entries?start=0&end=5000",
+        "/log/entries?start=x&end=2",
+        "/log/entries",
+        "/log/proof/inclusion?index=13&size=13",
+        "/log/proof/inclusion?index=0&size=14",
+        "/log/proof/consistency?old=8&new=7",
+        "/log/proof/consistency?old=1&new=99",
+    ] {
+        assert_eq!(node.get(bad).await.status(), 400, "{bad}");
+    }
+
+    // The verification client: from scratch, and since the first checkpoint.
+    let report = verify_remote(&node.base, &node.reader, None, Some(&vkey)).await.unwrap();
+    assert_eq!(report.size, 13);
+    let report = verify_remote(&node.base, &node.reader, Some(&first.note), Some(&hex::encode(node.key.verifying_key().as_bytes()))).await.unwrap();
+    assert!(report.checks.iter().any(|c| c.contains("consistency proof OK")), "{:?}", report.checks);
+    // A wrong key, and a forged old checkpoint, are refused.
+    let other = LogState::ephemeral("Log CERT");
+    assert!(verify_remote(&node.base, &node.reader, None, Some(&other.verifier().to_vkey())).await.is_err());
+    let forged = sign_checkpoint(&Checkpoint::new(node.log.origin(), 7, [9; 32]).unwrap(), &Ed25519Signer::new(node.log.origin(), node.key.clone()).unwrap()).unwrap();
+    let err = verify_remote(&node.base, &node.reader, Some(&forged.to_string()), Some(&vkey)).await.unwrap_err();
+    assert!(err.to_string().contains("NOT consistent"), "{err}");
+}
+
+/// A foreign log for the witness tests.
+struct Foreign {
+    signer: Ed25519Signer,
+    tree: MemoryTree,
+}
+
+impl Foreign {
+    fn new() -> Self {
+        let key = SigningKey::from_bytes(&[42; 32]);
+        let origin = pacific_node::log::log_origin("Beta", &key.verifying_key());
+        Self { signer: Ed25519Signer::new(origin, key).unwrap(), tree: MemoryTree::new() }
+    }
+    fn grow(&mut self, n: u32, salt: u8) {
+        for i in 0..n {
+            self.tree.push(&[salt, i as u8]).unwrap();
+        }
+    }
+    fn checkpoint(&self) -> String {
+        let cp = Checkpoint::new(self.signer.name(), self.tree.len(), self.tree.root()).unwrap();
+        sign_checkpoint(&cp, &self.signer).unwrap().to_string()
+    }
+    fn request(&self, old: u64) -> CosignRequest {
+        let proof = self.tree.consistency_proof(old, self.tree.len()).unwrap();
+        CosignRequest { checkpoint: self.checkpoint(), vkey: self.signer.verifier().to_vkey(), proof: proof.iter().map(hex::encode).collect() }
+    }
+}
+
+async fn cosign(node: &LogNode, req: &CosignRequest) -> reqwest::Response {
+    node.http.post(node.url("/log/cosign")).bearer_auth(&node.reader).json(req).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() {
+    let node = LogNode::start().await;
+    let mut honest = Foreign::new();
+    honest.grow(3, 1);
+    let r = cosign(&node, &honest.request(0)).await;
+    let status = r.status();
+    let line = r.text().await.unwrap();
+    assert_eq!(status, 200, "{line}");
+    // The cosignature verifies with the node's witness key.
+    let note = Note::parse(&format!("{}{line}", honest.checkpoint())).unwrap();
+    let w = node.log.cosignature_verifier();
+    let verified = note.verify(&[&w as &dyn NoteVerifier]).unwrap();
+    assert_eq!(verified.len(), 1);
+
+    // Growth with a valid proof is cosigned; a bad proof is refused.
+    honest.grow(5, 1);
+    let mut bad = honest.request(3);
+    bad.proof[0] = hex::encode([0u8; 32]);
+    let r = cosign(&node, &bad).await;
+    assert_eq!(r.status(), 409, "an inconsistent checkpoint is a conflict");
+    // The honest request still works (the inconsistent one was not recorded as seen).
+    assert_eq!(cosign(&node, &honest.request(3)).await.status(), 200);
+
+    // A second history of the same size: a split view.
+    let mut fork = Foreign::new();
+    fork.grow(8, 2);
+    let r = cosign(&node, &fork.request(0)).await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["description"].as_str().unwrap().contains("split view"), "{body}");
+    assert_eq!(body["evidence"]["presented_checkpoint"], fork.checkpoint());
+    assert_eq!(body["evidence"]["kept_checkpoint"], honest.checkpoint());
+    let kept = node.store.split_view_evidence(honest.signer.name()).await.unwrap();
+    assert_eq!(kept.len(), 2);
+    assert_eq!(kept[1].new_note, fork.checkpoint());
+    assert_eq!(kept[1].kept_note, honest.checkpoint());
+
+    // An older checkpoint is a conflict but not evidence; a bad signature is a 400.
+    let mut old = Foreign::new();
+    old.grow(3, 1);
+    assert_eq!(cosign(&node, &old.request(0)).await.status(), 409);
+    assert_eq!(node.store.split_view_evidence(honest.signer.name()).await.unwrap().len(), 2);
+    let mut forged = honest.request(8);
+    forged.vkey = LogState::ephemeral("Beta").verifier().to_vkey();
+    assert_eq!(cosign(&node, &forged).await.status(), 400);
+    let r = node.http.post(node.url("/log/cosign")).bearer_auth(&node.reader).body("not json").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+}
