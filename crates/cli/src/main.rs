@@ -8,6 +8,7 @@ mod bench;
 mod commands;
 mod demo;
 mod federation;
+mod log;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,9 @@ enum Command {
     /// Show the node's export policy.
     #[command(subcommand)]
     Policy(federation::PolicyCommand),
+    /// The node's transparency log: checkpoints, entries, proofs, verification.
+    #[command(subcommand)]
+    Log(log::LogCommand),
     /// Run a node on loopback seeded with the sample bundle, and print how to reach it.
     Demo(demo::DemoArgs),
 }
@@ -89,6 +93,7 @@ fn main() -> ExitCode {
             Command::Id(args) => federation::id(args).await,
             Command::Peer(cmd) => federation::peer(cmd).await,
             Command::Policy(cmd) => federation::policy(cmd).await,
+            Command::Log(cmd) => log::run(cmd).await,
         }
     });
     match result {
