@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use pacific_core::policy::{Decision, OutboundPath, PartyId};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{Collection, Peer};
+use pacific_store::{Collection, LogEntryData, Peer, LOCAL_ACTOR};
+use pacific_tlog::entry::{sha256, Act, ObjectRef};
 
 use super::envelope::{Ack, Envelope, EnvelopeObject};
 use super::inbox::{apply, INBOX_PATH};
@@ -126,10 +127,10 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
                 let origin = provenance.map_or_else(|| fed.local().id.to_string(), |p| p.origin.to_string());
                 bytes += item.version.json.len();
                 payload.push(EnvelopeObject { object: item.version.json.clone(), origin });
-                sent.push((object.id().to_owned(), object.type_name().to_owned(), rule));
+                sent.push((object.id().to_owned(), object.type_name().to_owned(), rule, object_ref(item)));
             }
             Decision::Deny(reason) => {
-                held.push((object.id().to_owned(), object.type_name().to_owned(), reason.label(), reason.to_string()));
+                held.push((object.id().to_owned(), object.type_name().to_owned(), reason.label(), reason.to_string(), object_ref(item)));
             }
         }
     }
@@ -139,16 +140,51 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
         let envelope = Envelope::sign(fed.key(), fed.local().id.as_str(), peer_id.as_str(), seq, Timestamp::now().as_str(), payload);
         send(http, &peer, &envelope).await?;
     }
+    // What crossed the border (after the peer's ack) and what the gate held back, logged
+    // before the cursor moves: a crash in between re-sends the batch and logs it again
+    // (at-least-once, like delivery), but never leaves a delivered object unlogged. The two
+    // writes are separate transactions (the log and the cursor live behind different store
+    // traits).
+    let now = now_ms();
+    let mut entries = Vec::with_capacity(sent.len() + held.len());
+    for (_, _, rule, object) in &sent {
+        entries.push(log_entry(now, Act::ObjectSent { object: object.clone(), peer: peer_id.to_string(), rule: non_empty(rule) })?);
+    }
+    for (_, _, label, _, object) in &held {
+        entries.push(log_entry(now, Act::ObjectWithheld { object: object.clone(), peer: peer_id.to_string(), reason: (*label).to_owned() })?);
+    }
+    if !entries.is_empty() {
+        fed.objects().append_log_entries(&entries).await?;
+    }
     store.set_out_cursor(peer_id.as_str(), last_seq).await?;
-    for (object_id, type_name, rule) in sent {
+    for (object_id, type_name, rule, _) in sent {
         fed.emit(Event::Sent { to: peer_id.clone(), object_id, type_name, rule });
     }
-    for (object_id, type_name, label, reason) in held {
+    for (object_id, type_name, label, reason, _) in held {
         fed.count("held_back", peer_id.as_str(), label);
         tracing::info!(peer = %peer_id, object = %object_id, reason = label, "held back from a peer");
         fed.emit(Event::HeldBack { to: peer_id.clone(), object_id, type_name, label, reason });
     }
     Ok(true)
+}
+
+/// An object version named for the log: id, version and the SHA-256 of its stored JSON text
+/// (as the `object-stored` entry names it).
+fn object_ref(item: &pacific_store::OutboxItem) -> ObjectRef {
+    ObjectRef { id: item.version.id.clone(), version: item.version.version.as_str().to_owned(), sha256: sha256(item.version.json.as_bytes()) }
+}
+
+fn non_empty(s: &str) -> String {
+    if s.is_empty() { "default".to_owned() } else { s.to_owned() }
+}
+
+/// Milliseconds since the Unix epoch, for log entries.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+fn log_entry(time: u64, act: Act) -> Result<LogEntryData, NodeError> {
+    LogEntryData::new(time, LOCAL_ACTOR, act).map_err(|e| NodeError::Input(format!("log entry: {e}")))
 }
 
 /// Posts an envelope and checks the peer's signed ack.
