@@ -317,11 +317,32 @@ pub struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Export for this peer (party id): only what this node's export policy and the objects'
+    /// markings let go to it (path `export`); what is held back is summarised on stderr.
+    #[arg(long = "for", value_name = "PEER")]
+    for_peer: Option<String>,
 }
 
 pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
-    let (_, store) = open(&args.data).await?;
+    let (dir, store) = open(&args.data).await?;
     let collection = resolve_collection(store.as_ref(), &args.collection).await?;
+    let mut query = ObjectQuery::all(5000);
+    query.types = args.types;
+    if args.all_versions {
+        query.versions = vec![pacific_core::taxii::VersionSelector::All];
+    }
+    // Check the peer before creating the output file.
+    let federation = match &args.for_peer {
+        Some(peer) => {
+            let config = dir.load_config()?;
+            let fed = pacific_node::federation::Federation::open(&dir, &config, Arc::clone(&store)).await?;
+            if fed.store().peer(peer).await?.is_none() {
+                return Err(NodeError::Setup(format!("unknown peer {peer:?}; `pacific peer list` shows the peers")));
+            }
+            Some(fed)
+        }
+        None => None,
+    };
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path).map_err(|e| NodeError::Setup(format!("cannot create {}: {e}", path.display())))?,
@@ -329,12 +350,18 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
-    let io = |e: std::io::Error| NodeError::Setup(format!("cannot write the bundle: {e}"));
-    let mut query = ObjectQuery::all(5000);
-    query.types = args.types;
-    if args.all_versions {
-        query.versions = vec![pacific_core::taxii::VersionSelector::All];
+    if let (Some(fed), Some(peer)) = (&federation, &args.for_peer) {
+        let report = pacific_node::federation::export::export_for_peer(fed, peer, &collection, query, &mut out).await?;
+        eprintln!("Exported {} objects for {peer}; held back {}.", report.exported, report.held_back.len());
+        for (label, n) in report.by_reason() {
+            eprintln!("  {n:>6}  {label}");
+        }
+        for h in report.held_back.iter().take(100) {
+            eprintln!("  held back {} ({}): {}", h.object_id, h.label, h.reason);
+        }
+        return Ok(ExitCode::SUCCESS);
     }
+    let io = |e: std::io::Error| NodeError::Setup(format!("cannot write the bundle: {e}"));
     write!(out, "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[", pacific_node::new_uuid()).map_err(io)?;
     let mut first = true;
     let mut exported = 0u64;

@@ -16,6 +16,7 @@
 //! its provenance (provenance is written first).
 
 pub mod envelope;
+pub mod export;
 pub mod inbox;
 pub mod outbox;
 pub mod peer_auth;
