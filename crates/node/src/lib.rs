@@ -16,6 +16,7 @@ pub mod log;
 pub mod metrics;
 pub mod server;
 pub mod taxii;
+pub mod witness;
 
 pub use datadir::DataDir;
 pub use server::Node;

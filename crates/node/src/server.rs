@@ -134,6 +134,8 @@ impl Node {
         let _stop_workers = StopWorkers(workers);
         // Aborted when `serve` returns (the guard drops).
         let _publisher = AbortOnDrop(crate::log::spawn_publisher(Arc::clone(self.state.store()), Arc::clone(&self.log)));
+        // Witnesses every peer's log while the node serves.
+        let _witness = self.state.federation().map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f))));
         if tls.enabled {
             let root = self.data_dir.as_ref().map(|d| d.root().to_path_buf()).unwrap_or_default();
             crate::install_crypto_provider();

@@ -1,0 +1,225 @@
+//! Witnessing peers' logs: a task, started by `Node::serve`, that every [`WITNESS_INTERVAL`]
+//! fetches each peer's latest signed checkpoint (`GET /log/checkpoint`, a signed
+//! `Pacific-Peer` request), verifies it with the key the peer is registered with, fetches a
+//! consistency proof from the last checkpoint witnessed of that log
+//! (`GET /log/proof/consistency`), runs [`check_witness_update`] and records the new checkpoint.
+//!
+//! A peer that shows two histories — two different roots for one size, or a checkpoint that
+//! its own consistency proof does not connect to the one seen before — is caught in the round
+//! that presents the second: both signed checkpoints are kept as split-view evidence
+//! ([`Store::add_split_view_evidence`], once per pair) and a warning is logged. The witnessed
+//! checkpoint is then *not* advanced, so every later round keeps comparing with the history
+//! first seen.
+//!
+//! The log's origin must be `pacific/<name>/<first 8 bytes of the peer's key, hex>`: a peer
+//! cannot dodge the comparison by signing under a name with another key prefix.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pacific_core::Timestamp;
+use pacific_store::{Peer, SplitViewEvidence, Store};
+use pacific_tlog::checkpoint::{open_checkpoint, Checkpoint};
+use pacific_tlog::cosignature::check_witness_update;
+use pacific_tlog::merkle::Hash;
+use pacific_tlog::signed_note::{Ed25519Verifier, Note};
+use pacific_tlog::TlogError;
+
+use crate::federation::{parse_public_key, Federation};
+use crate::log::ConsistencyProofView;
+use crate::NodeError;
+
+/// How often every peer's log is witnessed.
+pub const WITNESS_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Largest checkpoint note accepted from a peer.
+const MAX_NOTE: usize = 64 * 1024;
+
+/// What one witnessing of one peer found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Witnessed {
+    /// The first checkpoint seen of this log (trusted as the start of its history).
+    First { origin: String, size: u64 },
+    /// The same checkpoint as before.
+    Unchanged { origin: String, size: u64 },
+    /// A larger checkpoint, consistent with the one seen before.
+    Advanced { origin: String, old: u64, new: u64 },
+    /// Two histories: the evidence (both signed checkpoints) is kept under this id.
+    SplitView { origin: String, evidence_id: i64, reason: String },
+    /// The presented checkpoint is smaller than the one seen (a stale or rolled-back log).
+    Shrank { origin: String, old: u64, new: u64 },
+}
+
+/// Starts the witness task; abort the handle to stop it.
+pub fn spawn(fed: Arc<Federation>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        crate::install_crypto_provider();
+        let http = match http_client() {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot build the witness HTTP client");
+                return;
+            }
+        };
+        let mut tick = tokio::time::interval(WITNESS_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            for (peer, result) in witness_round(&fed, &http).await {
+                match result {
+                    Ok(Witnessed::SplitView { .. } | Witnessed::Shrank { .. }) => {} // warned already
+                    Ok(w) => tracing::trace!(%peer, ?w, "witnessed a peer's log"),
+                    Err(e) => tracing::debug!(%peer, error = %e, "witnessing a peer's log failed"),
+                }
+            }
+        }
+    })
+}
+
+/// The HTTP client the witness uses.
+pub fn http_client() -> Result<reqwest::Client, NodeError> {
+    crate::install_crypto_provider();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| NodeError::Setup(format!("HTTP client: {e}")))
+}
+
+/// Witnesses every registered peer once.
+pub async fn witness_round(fed: &Federation, http: &reqwest::Client) -> Vec<(String, Result<Witnessed, NodeError>)> {
+    let peers = match fed.store().peers().await {
+        Ok(p) => p,
+        Err(e) => return vec![("*".to_owned(), Err(e.into()))],
+    };
+    let mut out = Vec::with_capacity(peers.len());
+    for peer in peers {
+        let result = witness_peer(fed, http, &peer).await;
+        out.push((peer.party_id.to_string(), result));
+    }
+    out
+}
+
+/// A signed (`Pacific-Peer`) GET of `path?query` from `peer`.
+async fn peer_get(fed: &Federation, http: &reqwest::Client, peer: &Peer, path: &str, query: &str) -> Result<String, NodeError> {
+    let base = peer.url.trim_end_matches('/');
+    let url = if query.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{query}") };
+    let mut request = http.get(&url).build().map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+    let auth = crate::federation::peer_auth::authorization(
+        fed.key(),
+        fed.local().id.as_str(),
+        peer.party_id.as_str(),
+        "GET",
+        request.url().path(),
+        request.url().query().unwrap_or(""),
+        Timestamp::now().unix().0,
+    );
+    let value = reqwest::header::HeaderValue::from_str(&auth).map_err(|e| NodeError::Remote(e.to_string()))?;
+    request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+    let response = http.execute(request).await.map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+    let status = response.status();
+    let body = response.text().await.map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+    if !status.is_success() {
+        return Err(NodeError::Remote(format!("GET {url}: {status}: {}", body.trim())));
+    }
+    if body.len() > MAX_NOTE && path == "/log/checkpoint" {
+        return Err(NodeError::Remote(format!("GET {url}: checkpoint longer than {MAX_NOTE} bytes")));
+    }
+    Ok(body)
+}
+
+/// The verifier of `peer`'s checkpoints for the origin a note names, after checking that the
+/// origin is one the peer's key may sign (`pacific/<name>/<key prefix>`).
+pub fn peer_log_verifier(peer: &Peer, note_text: &str) -> Result<(String, Ed25519Verifier), NodeError> {
+    let key = parse_public_key(&peer.public_key).ok_or_else(|| NodeError::Setup(format!("peer {} has a bad key", peer.party_id)))?;
+    let note = Note::parse(note_text).map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
+    let body = Checkpoint::parse(note.text()).map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
+    let origin = body.origin().to_owned();
+    let suffix = format!("/{}", hex::encode(&key.as_bytes()[..8]));
+    if !origin.starts_with("pacific/") || !origin.ends_with(&suffix) {
+        return Err(NodeError::Input(format!("{}'s checkpoint names origin {origin:?}, not one of its key ({suffix})", peer.party_id)));
+    }
+    let verifier = Ed25519Verifier::new(origin.clone(), key).map_err(|e| NodeError::Input(format!("origin {origin:?}: {e}")))?;
+    Ok((origin, verifier))
+}
+
+/// Witnesses one peer's log once: fetch, verify, check against the last one seen, record.
+pub async fn witness_peer(fed: &Federation, http: &reqwest::Client, peer: &Peer) -> Result<Witnessed, NodeError> {
+    let note = peer_get(fed, http, peer, "/log/checkpoint", "").await?;
+    let peer_fetch = |old: u64, new: u64| async move {
+        let text = peer_get(fed, http, peer, "/log/proof/consistency", &format!("old={old}&new={new}")).await?;
+        let view: ConsistencyProofView =
+            serde_json::from_str(&text).map_err(|e| NodeError::Remote(format!("{}: bad consistency proof: {e}", peer.party_id)))?;
+        if view.old != old || view.new != new {
+            return Err(NodeError::Remote(format!("{} answered a proof for {}..{}, asked {old}..{new}", peer.party_id, view.old, view.new)));
+        }
+        view.hashes
+            .iter()
+            .map(|h| hex::decode(h).ok().and_then(|b| Hash::try_from(b).ok()))
+            .collect::<Option<Vec<Hash>>>()
+            .ok_or_else(|| NodeError::Remote(format!("{}: a proof hash is not 64 hex digits", peer.party_id)))
+    };
+    observe(fed.objects().as_ref(), peer, &note, peer_fetch).await
+}
+
+/// Checks a checkpoint `note` presented by `peer` against the last one witnessed of its log
+/// (fetching a consistency proof with `fetch_proof(old, new)` when it grew), records it or
+/// keeps split-view evidence.
+pub async fn observe<F, Fut>(store: &dyn Store, peer: &Peer, note: &str, fetch_proof: F) -> Result<Witnessed, NodeError>
+where
+    F: FnOnce(u64, u64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<Hash>, NodeError>>,
+{
+    let (origin, verifier) = peer_log_verifier(peer, note)?;
+    let (new_cp, _) = open_checkpoint(note, &origin, &verifier)
+        .map_err(|e| NodeError::Input(format!("{}'s checkpoint does not verify with its registered key: {e}", peer.party_id)))?;
+    let Some(seen) = store.witnessed_checkpoint(&origin).await? else {
+        store.put_witnessed_checkpoint(&origin, new_cp.size(), note).await?;
+        tracing::info!(peer = %peer.party_id, %origin, size = new_cp.size(), "witnessing a peer's log from now on");
+        return Ok(Witnessed::First { origin, size: new_cp.size() });
+    };
+    let (seen_cp, _) = open_checkpoint(&seen.note, &origin, &verifier).map_err(|e| {
+        NodeError::Input(format!("the last checkpoint witnessed of {origin} does not verify with {}'s registered key: {e}", peer.party_id))
+    })?;
+    let proof = if new_cp.size() > seen_cp.size() { fetch_proof(seen_cp.size(), new_cp.size()).await? } else { Vec::new() };
+    match check_witness_update(Some(&seen_cp), &new_cp, &proof) {
+        Ok(()) if new_cp.size() == seen_cp.size() => Ok(Witnessed::Unchanged { origin, size: new_cp.size() }),
+        Ok(()) => {
+            store.put_witnessed_checkpoint(&origin, new_cp.size(), note).await?;
+            Ok(Witnessed::Advanced { origin, old: seen_cp.size(), new: new_cp.size() })
+        }
+        Err(e @ (TlogError::SplitView { .. } | TlogError::ConsistencyMismatch)) => {
+            let reason = match e {
+                TlogError::SplitView { size } => format!("two different roots for tree size {size}"),
+                _ => format!(
+                    "checkpoint of size {} is not consistent with the one of size {} witnessed before",
+                    new_cp.size(),
+                    seen_cp.size()
+                ),
+            };
+            let known = store.split_view_evidence(&origin).await?;
+            let evidence_id = match known.iter().find(|k| k.kept_note == seen.note && k.new_note == note) {
+                Some(k) => k.id,
+                None => {
+                    let evidence = SplitViewEvidence {
+                        id: 0,
+                        origin: origin.clone(),
+                        detected: Timestamp::now(),
+                        reason: reason.clone(),
+                        kept_note: seen.note.clone(),
+                        new_note: note.to_owned(),
+                    };
+                    let id = store.add_split_view_evidence(&evidence).await?;
+                    tracing::warn!(peer = %peer.party_id, %origin, %reason, evidence = id, "split view of a peer's log detected; evidence kept");
+                    id
+                }
+            };
+            Ok(Witnessed::SplitView { origin, evidence_id, reason })
+        }
+        Err(TlogError::LogShrank { old, new }) => {
+            tracing::warn!(peer = %peer.party_id, %origin, old, new, "a peer presented a smaller checkpoint than one witnessed before");
+            Ok(Witnessed::Shrank { origin, old, new })
+        }
+        Err(e) => Err(NodeError::Remote(format!("{} cannot prove its log consistent: {e}", peer.party_id))),
+    }
+}
