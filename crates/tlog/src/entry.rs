@@ -29,7 +29,6 @@
 //!
 //! This module does no I/O.
 
-use std::collections::BTreeMap;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -159,9 +158,134 @@ pub struct Entry {
     pub act: Act,
 }
 
-enum Val {
-    Str(String),
+/// A field value, borrowed from the entry.
+#[derive(Clone, Copy)]
+enum Val<'a> {
+    Str(&'a str),
+    /// 32 bytes, written as 64 lowercase hex digits.
+    Hex(&'a [u8; 32]),
     Int(u64),
+}
+
+/// The most fields any kind has (`object-withheld`: v, kind, time, actor, 3 object fields,
+/// peer, reason).
+const MAX_FIELDS: usize = 9;
+
+/// An entry's fields, on the stack, in canonical (sorted) key order once [`Fields::sorted`].
+struct Fields<'a> {
+    items: [(&'static str, Val<'a>); MAX_FIELDS],
+    len: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn push(&mut self, k: &'static str, v: Val<'a>) {
+        self.items[self.len] = (k, v);
+        self.len += 1;
+    }
+    fn sorted(mut self) -> Self {
+        // RFC 8785 sorts keys by UTF-16 code units; every key here is ASCII, so byte order.
+        self.items[..self.len].sort_unstable_by_key(|(k, _)| *k);
+        self
+    }
+    fn as_slice(&self) -> &[(&'static str, Val<'a>)] {
+        &self.items[..self.len]
+    }
+}
+
+/// Fields of an entry, without building an [`Entry`]: `time`, `actor`, `kind`, `v`, then the
+/// object's fields (if any) and `extra`.
+fn fields_of<'a>(
+    time: u64,
+    actor: &'a str,
+    kind: &'static str,
+    object: Option<(&'a str, &'a str, &'a [u8; 32])>,
+    extra: &[(&'static str, Val<'a>)],
+) -> Fields<'a> {
+    let mut f = Fields { items: [("", Val::Int(0)); MAX_FIELDS], len: 0 };
+    f.push("v", Val::Int(ENTRY_FORMAT_VERSION));
+    f.push("kind", Val::Str(kind));
+    f.push("time", Val::Int(time));
+    f.push("actor", Val::Str(actor));
+    if let Some((id, version, sha)) = object {
+        f.push("object_id", Val::Str(id));
+        f.push("object_version", Val::Str(version));
+        f.push("object_sha256", Val::Hex(sha));
+    }
+    for (k, v) in extra {
+        f.push(k, *v);
+    }
+    f.sorted()
+}
+
+/// Checks fields as [`Entry::encode`] requires: `time` at most [`MAX_TIME`], no empty string.
+fn check_fields(time: u64, fields: &Fields<'_>) -> Result<(), TlogError> {
+    if time > MAX_TIME {
+        return Err(TlogError::entry(format!("time {time} exceeds 2^53 - 1")));
+    }
+    for (k, v) in fields.as_slice() {
+        if let Val::Str(s) = v
+            && s.is_empty()
+        {
+            return Err(TlogError::entry(format!("field {k} is empty")));
+        }
+    }
+    Ok(())
+}
+
+/// The canonical bytes of checked, sorted fields.
+fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
+    let mut len = 2;
+    for (k, v) in fields.as_slice() {
+        len += k.len() + 4 + match v {
+            Val::Str(s) => s.len() + 2,
+            Val::Hex(_) => 66,
+            Val::Int(_) => 20,
+        };
+    }
+    let mut out = String::with_capacity(len);
+    out.push('{');
+    for (i, (k, v)) in fields.as_slice().iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_json_string(&mut out, k);
+        out.push(':');
+        match v {
+            Val::Str(s) => write_json_string(&mut out, s),
+            Val::Hex(h) => {
+                let mut buf = [0u8; 64];
+                // Cannot fail: the buffer is exactly twice the input.
+                let _ = hex::encode_to_slice(h, &mut buf);
+                out.push('"');
+                out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+                out.push('"');
+            }
+            Val::Int(n) => {
+                let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{n}"));
+            }
+        }
+    }
+    out.push('}');
+    if out.len() > MAX_ENTRY_LEN {
+        return Err(TlogError::entry(format!("encoded entry longer than {MAX_ENTRY_LEN} bytes")));
+    }
+    Ok(out.into_bytes())
+}
+
+/// The canonical bytes of an `object-stored` entry, exactly
+/// `Entry { time, actor, act: Act::ObjectStored { object } }.encode()` with `object` made of
+/// `object_id`, `object_version` and `object_sha256`, without building the entry (the store
+/// writes one per stored object version).
+pub fn encode_object_stored(
+    time: u64,
+    actor: &str,
+    object_id: &str,
+    object_version: &str,
+    object_sha256: &Hash,
+) -> Result<Vec<u8>, TlogError> {
+    let fields = fields_of(time, actor, "object-stored", Some((object_id, object_version, object_sha256)), &[]);
+    check_fields(time, &fields)?;
+    write_fields(&fields)
 }
 
 impl Entry {
@@ -177,79 +301,28 @@ impl Entry {
     }
 
     fn check(&self) -> Result<(), TlogError> {
-        if self.time > MAX_TIME {
-            return Err(TlogError::entry(format!("time {} exceeds 2^53 - 1", self.time)));
-        }
-        for (k, v) in self.fields() {
-            if let Val::Str(s) = v
-                && s.is_empty()
-            {
-                return Err(TlogError::entry(format!("field {k} is empty")));
-            }
-        }
-        Ok(())
+        check_fields(self.time, &self.fields())
     }
 
-    fn fields(&self) -> BTreeMap<&'static str, Val> {
-        let mut m = BTreeMap::new();
-        m.insert("v", Val::Int(ENTRY_FORMAT_VERSION));
-        m.insert("kind", Val::Str(self.act.kind().to_owned()));
-        m.insert("time", Val::Int(self.time));
-        m.insert("actor", Val::Str(self.actor.clone()));
-        if let Some(o) = self.act.object() {
-            m.insert("object_id", Val::Str(o.id.clone()));
-            m.insert("object_version", Val::Str(o.version.clone()));
-            m.insert("object_sha256", Val::Str(hex::encode(o.sha256)));
-        }
-        match &self.act {
-            Act::ObjectStored { .. } => {}
-            Act::ObjectReceived { peer, .. } | Act::PeerRemoved { peer } => {
-                m.insert("peer", Val::Str(peer.clone()));
-            }
-            Act::ObjectSent { peer, rule, .. } => {
-                m.insert("peer", Val::Str(peer.clone()));
-                m.insert("rule", Val::Str(rule.clone()));
-            }
-            Act::ObjectWithheld { peer, reason, .. } => {
-                m.insert("peer", Val::Str(peer.clone()));
-                m.insert("reason", Val::Str(reason.clone()));
-            }
-            Act::PeerAdded { peer, peer_key } => {
-                m.insert("peer", Val::Str(peer.clone()));
-                m.insert("peer_key", Val::Str(hex::encode(peer_key)));
-            }
-            Act::PolicyChanged { policy_sha256 } => {
-                m.insert("policy_sha256", Val::Str(hex::encode(policy_sha256)));
-            }
-            Act::UserAdded { user, role } => {
-                m.insert("user", Val::Str(user.clone()));
-                m.insert("role", Val::Str(role.clone()));
-            }
-        }
-        m
+    fn fields(&self) -> Fields<'_> {
+        let object = self.act.object().map(|o| (o.id.as_str(), o.version.as_str(), &o.sha256));
+        let extra: &[(&'static str, Val<'_>)] = match &self.act {
+            Act::ObjectStored { .. } => &[],
+            Act::ObjectReceived { peer, .. } | Act::PeerRemoved { peer } => &[("peer", Val::Str(peer))],
+            Act::ObjectSent { peer, rule, .. } => &[("peer", Val::Str(peer)), ("rule", Val::Str(rule))],
+            Act::ObjectWithheld { peer, reason, .. } => &[("peer", Val::Str(peer)), ("reason", Val::Str(reason))],
+            Act::PeerAdded { peer, peer_key } => &[("peer", Val::Str(peer)), ("peer_key", Val::Hex(peer_key))],
+            Act::PolicyChanged { policy_sha256 } => &[("policy_sha256", Val::Hex(policy_sha256))],
+            Act::UserAdded { user, role } => &[("user", Val::Str(user)), ("role", Val::Str(role))],
+        };
+        fields_of(self.time, &self.actor, self.act.kind(), object, extra)
     }
 
     /// The canonical bytes of the entry (what is hashed into the log).
     pub fn encode(&self) -> Result<Vec<u8>, TlogError> {
-        self.check()?;
-        let mut out = String::with_capacity(256);
-        out.push('{');
-        for (i, (k, v)) in self.fields().iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_json_string(&mut out, k);
-            out.push(':');
-            match v {
-                Val::Str(s) => write_json_string(&mut out, s),
-                Val::Int(n) => out.push_str(&n.to_string()),
-            }
-        }
-        out.push('}');
-        if out.len() > MAX_ENTRY_LEN {
-            return Err(TlogError::entry(format!("encoded entry longer than {MAX_ENTRY_LEN} bytes")));
-        }
-        Ok(out.into_bytes())
+        let fields = self.fields();
+        check_fields(self.time, &fields)?;
+        write_fields(&fields)
     }
 
     /// The entry's leaf hash in the log: `SHA-256(0x00 || encode())`.
@@ -365,6 +438,12 @@ impl Reader {
 /// control characters, everything else as is.
 fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings (ids, timestamps, names) need no escape: copy them whole.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -415,6 +494,17 @@ mod tests {
              \"rule\":\"tlp:green to members\",\"time\":1700000000123,\"v\":1}"
         );
         assert_eq!(Entry::decode(&b).unwrap(), e);
+    }
+
+    #[test]
+    fn encode_object_stored_matches_encode() {
+        for (actor, id) in [("local", "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), ("a\"b\n\u{1}é", "x--\\y")] {
+            let o = ObjectRef { id: id.into(), version: "2024-01-01T00:00:00.000Z".into(), sha256: sha256(b"{}") };
+            let e = Entry { time: 1_700_000_000_123, actor: actor.into(), act: Act::ObjectStored { object: o.clone() } };
+            assert_eq!(encode_object_stored(e.time, actor, &o.id, &o.version, &o.sha256).unwrap(), e.encode().unwrap());
+        }
+        assert!(encode_object_stored(1, "", "x", "y", &[0; 32]).is_err());
+        assert!(encode_object_stored(MAX_TIME + 1, "a", "x", "y", &[0; 32]).is_err());
     }
 
     #[test]
