@@ -3,13 +3,15 @@
 //! transactions.
 //!
 //! Layout (`migrations/sqlite/0002_log.sql`): `log_entries` (leaf index → canonical entry
-//! bytes), `log_nodes` (every complete subtree hash, level 0 = leaf hashes), `log_frontier`
+//! bytes and leaf hash, i.e. the level-0 nodes), `log_nodes` (every complete subtree hash
+//! above the leaves, level >= 1), `log_frontier`
 //! (one row: `Frontier::to_bytes`, the right edge, so an append reads one row), and
 //! `log_checkpoints` (published signed notes by size).
 //!
-//! Costs: an append of `b` entries writes `b` entry rows and fewer than `2b + 64` node rows,
+//! Costs: an append of `b` entries writes `b` entry rows and fewer than `b + 64` node rows,
 //! using a few fixed-shape multi-row statements (cached); a proof or root is one `SELECT`
-//! joining at most ~`2 log2 n` wanted `(level, idx)` pairs against the primary key.
+//! joining at most ~`2 log2 n` wanted `(level, idx)` pairs against the primary keys of
+//! `log_entries` (level 0) and `log_nodes` (the rest).
 
 use std::collections::HashMap;
 
@@ -20,12 +22,13 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 use super::db_err;
 use crate::StoreError;
 
-/// Largest number of rows one multi-row INSERT writes (3 binds per node row: well under
-/// SQLite's 32766 bound parameters).
-const INSERT_ROWS: usize = 256;
+/// Largest number of rows one multi-row INSERT writes (3 binds per row: well under SQLite's
+/// 32766 bound parameters). Equal to `add_objects`' chunk, so a full chunk's entries and
+/// (about as many) nodes take one statement each.
+const INSERT_ROWS: usize = super::ADD_CHUNK;
 
 /// Rows for the next statement: `INSERT_ROWS`, else the largest power of two that fits, so at
-/// most 9 statement shapes exist and all stay in the connection's statement cache.
+/// most 11 statement shapes exist and all stay in the connection's statement cache.
 fn next_chunk(remaining: usize) -> usize {
     if remaining >= INSERT_ROWS { INSERT_ROWS } else { 1 << (usize::BITS - 1 - remaining.leading_zeros()) }
 }
@@ -76,15 +79,17 @@ pub(crate) async fn append(conn: &mut SqliteConnection, frontier: &mut Frontier,
     let ctx = "appending to the transparency log";
     let first = frontier.size();
     let leaves: Vec<Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
-    let nodes = frontier.append(&leaves).map_err(log_err)?;
+    let mut nodes = frontier.append(&leaves).map_err(log_err)?;
+    // Level 0 is stored with the entries.
+    nodes.retain(|(id, _)| id.level > 0);
 
     let mut done = 0;
     while done < entries.len() {
         let n = next_chunk(entries.len() - done);
-        let sql = format!("INSERT INTO log_entries (idx, entry) VALUES {}", values(n, "(?,?)"));
+        let sql = format!("INSERT INTO log_entries (idx, entry, leaf_hash) VALUES {}", values(n, "(?,?,?)"));
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (i, e) in entries[done..done + n].iter().enumerate() {
-            q = q.bind(to_i64(first + (done + i) as u64, "log index")?).bind(e.as_slice());
+        for (i, (e, h)) in entries[done..done + n].iter().zip(&leaves[done..done + n]).enumerate() {
+            q = q.bind(to_i64(first + (done + i) as u64, "log index")?).bind(e.as_slice()).bind(h.as_slice());
         }
         q.execute(&mut *conn).await.map_err(db_err(ctx))?;
         done += n;
@@ -103,18 +108,33 @@ pub(crate) async fn append(conn: &mut SqliteConnection, frontier: &mut Frontier,
     Ok(())
 }
 
-/// The hashes of `ids`, in that order, in one query.
+/// The hashes of `ids`, in that order, in one query: leaves (level 0) from `log_entries`,
+/// the rest from `log_nodes`.
 pub(crate) async fn fetch_nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT n.level, n.idx, n.hash FROM (VALUES {}) AS w CROSS JOIN log_nodes AS n \
-         ON n.level = w.column1 AND n.idx = w.column2",
-        values(ids.len(), "(?,?)")
-    );
+    let (leaves, inner): (Vec<&NodeId>, Vec<&NodeId>) = ids.iter().partition(|id| id.level == 0);
+    let mut parts = Vec::with_capacity(2);
+    if !leaves.is_empty() {
+        parts.push(format!(
+            "SELECT 0, e.idx, e.leaf_hash FROM (VALUES {}) AS w CROSS JOIN log_entries AS e ON e.idx = w.column1",
+            values(leaves.len(), "(?)")
+        ));
+    }
+    if !inner.is_empty() {
+        parts.push(format!(
+            "SELECT n.level, n.idx, n.hash FROM (VALUES {}) AS w CROSS JOIN log_nodes AS n \
+             ON n.level = w.column1 AND n.idx = w.column2",
+            values(inner.len(), "(?,?)")
+        ));
+    }
+    let sql = parts.join(" UNION ALL ");
     let mut q = sqlx::query_as::<_, (i64, i64, Vec<u8>)>(AssertSqlSafe(sql));
-    for id in ids {
+    for id in &leaves {
+        q = q.bind(to_i64(id.index, "node index")?);
+    }
+    for id in &inner {
         q = q.bind(i64::from(id.level)).bind(to_i64(id.index, "node index")?);
     }
     let rows = q.fetch_all(&mut *conn).await.map_err(db_err("reading log tree nodes"))?;
