@@ -11,7 +11,7 @@ use pacific_core::tlp::Tlp;
 use pacific_core::{StixObject, Timestamp};
 use pacific_node::federation::export::export_for_peer;
 use pacific_node::Node;
-use pacific_store::{FederationStore, ProvenanceRecord};
+use pacific_store::ProvenanceRecord;
 use serde_json::{json, Value};
 
 const POLICY: &str = r#"default = "allow"

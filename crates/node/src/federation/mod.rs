@@ -20,6 +20,7 @@ pub mod export;
 pub mod inbox;
 pub mod outbox;
 pub mod peer_auth;
+pub mod supervisor;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,0 +1,115 @@
+//! The outbox supervisor: one delivery worker per peer, for the peers known at start **and**
+//! those added while the node runs (`pacific peer add` writes the peers table of a running
+//! node's database; no restart is needed).
+//!
+//! Every [`RESCAN`] the supervisor re-reads the peers table, starts a worker for each peer
+//! that has none and stops the worker of a peer that is gone. A worker is the loop of
+//! `outbox`: catch-up by a signed TAXII pull, then [`deliver_once`] rounds with back-off
+//! (100 ms doubling to 10 s) and a fresh catch-up after each failure. Aborting the
+//! supervisor's handle stops every worker it started.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pacific_core::policy::PartyId;
+
+use super::outbox::{catch_up, deliver_once};
+use super::Federation;
+
+/// How often the peers table is re-read.
+pub const RESCAN: Duration = Duration::from_secs(2);
+/// How often an idle worker looks for new versions.
+const POLL: Duration = Duration::from_millis(50);
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(10);
+
+/// Aborts the workers when the supervisor stops (its task is aborted or ends).
+struct Workers(BTreeMap<PartyId, tokio::task::JoinHandle<()>>);
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        for worker in self.0.values() {
+            worker.abort();
+        }
+    }
+}
+
+/// Starts the supervisor; it starts the workers. Abort the handle to stop all of them.
+pub fn spawn(fed: Arc<Federation>) -> tokio::task::JoinHandle<()> {
+    spawn_every(fed, RESCAN)
+}
+
+/// [`spawn`] with another rescan interval (tests).
+pub fn spawn_every(fed: Arc<Federation>, rescan: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut workers = Workers(BTreeMap::new());
+        loop {
+            reconcile(&fed, &mut workers).await;
+            tokio::time::sleep(rescan).await;
+        }
+    })
+}
+
+/// One look at the peers table: a worker for each new peer, none for a removed one.
+async fn reconcile(fed: &Arc<Federation>, workers: &mut Workers) {
+    let peers = match fed.store().peers().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the peers table; keeping the current workers");
+            return;
+        }
+    };
+    let current: std::collections::BTreeSet<PartyId> = peers.into_iter().map(|p| p.party_id).collect();
+    workers.0.retain(|id, handle| {
+        let keep = current.contains(id) && !handle.is_finished();
+        if !keep {
+            handle.abort();
+            tracing::info!(peer = %id, "stopped delivering to a peer");
+        }
+        keep
+    });
+    for id in current {
+        if !workers.0.contains_key(&id) {
+            tracing::info!(peer = %id, "delivering to a peer");
+            let fed = Arc::clone(fed);
+            let peer = id.clone();
+            workers.0.insert(id, tokio::spawn(async move { run(fed, peer).await }));
+        }
+    }
+}
+
+/// One peer's worker: catch-up, then delivery rounds with back-off.
+async fn run(fed: Arc<Federation>, peer_id: PartyId) {
+    crate::install_crypto_provider();
+    let http = match reqwest::Client::builder().timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5)).build() {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the outbox HTTP client");
+            return;
+        }
+    };
+    let mut backoff = BACKOFF_MIN;
+    let mut need_catch_up = true;
+    loop {
+        if need_catch_up {
+            if let Err(e) = catch_up(&fed, &peer_id).await {
+                tracing::debug!(peer = %peer_id, error = %e, "catch-up from a peer failed");
+            }
+            need_catch_up = false;
+        }
+        match deliver_once(&fed, &http, &peer_id).await {
+            Ok(true) => backoff = BACKOFF_MIN,
+            Ok(false) => {
+                backoff = BACKOFF_MIN;
+                tokio::time::sleep(POLL).await;
+            }
+            Err(e) => {
+                tracing::debug!(peer = %peer_id, error = %e, retry_in = ?backoff, "delivery to a peer failed");
+                need_catch_up = true;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+            }
+        }
+    }
+}
