@@ -21,8 +21,22 @@
 //! number, the time or the addresses breaks the signature.
 //!
 //! Acknowledgements are signed the same way with the prefix `"pacific-ack/v1\n"`.
+//!
+//! # Receipts
+//!
+//! An ack is also a *receipt bound to the receiver's log*: for every object of the envelope
+//! the receiver holds after applying it (stored now or already), it appended an
+//! `object-received` entry (peer = the envelope's sender) to its transparency log and lists
+//! the entry's exact bytes and leaf index in `received`, with its log's origin and the log
+//! size just after those entries. Signed by the receiver's identity key (the key that signs
+//! its checkpoints), the receipt lets the sender prove later, against any checkpoint of that
+//! log of at least `log_size`, with one inclusion proof per entry ([`verify_receipt_entry`]),
+//! that the receiver logged receiving exactly those objects (id, version, SHA-256).
 
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use pacific_tlog::checkpoint::Checkpoint;
+use pacific_tlog::entry::{Act, Entry, ObjectRef};
+use pacific_tlog::merkle::{self, Hash};
 use serde::{Deserialize, Serialize};
 
 const ENVELOPE_CONTEXT: &[u8] = b"pacific-envelope/v1\n";
@@ -118,7 +132,18 @@ pub struct RejectedObject {
     pub reason: String,
 }
 
-/// The receiver's signed answer to an accepted envelope.
+/// One `object-received` entry of the receiver's log, as a receipt lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivedEntry {
+    /// The entry's exact canonical bytes (UTF-8 JSON).
+    pub entry: String,
+    /// Its leaf index in the receiver's log.
+    pub index: u64,
+}
+
+/// The receiver's signed answer to an accepted envelope, and its receipt (see the module
+/// documentation).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ack {
@@ -126,6 +151,12 @@ pub struct Ack {
     pub accepted: u64,
     /// Objects already held (same id and version): nothing changed.
     pub duplicates: u64,
+    /// The origin of the receiver's transparency log.
+    pub log_origin: String,
+    /// The receiver's log size just after the `received` entries were appended.
+    pub log_size: u64,
+    /// The receiver's `object-received` entries for this envelope's objects.
+    pub received: Vec<ReceivedEntry>,
     /// The envelope's sender.
     pub recipient: String,
     pub rejected: Vec<RejectedObject>,
@@ -141,6 +172,9 @@ pub struct Ack {
 struct AckBody<'a> {
     accepted: u64,
     duplicates: u64,
+    log_origin: &'a str,
+    log_size: u64,
+    received: &'a [ReceivedEntry],
     recipient: &'a str,
     rejected: &'a [RejectedObject],
     sender: &'a str,
@@ -153,6 +187,9 @@ impl Ack {
         let body = AckBody {
             accepted: self.accepted,
             duplicates: self.duplicates,
+            log_origin: &self.log_origin,
+            log_size: self.log_size,
+            received: &self.received,
             recipient: &self.recipient,
             rejected: &self.rejected,
             sender: &self.sender,
@@ -172,6 +209,46 @@ impl Ack {
     pub fn verify_signature(&self, key: &VerifyingKey) -> bool {
         verify(key, &self.signed_bytes(), &self.signature)
     }
+
+    /// The objects this receipt says the receiver logged as received from `self.recipient`,
+    /// with each entry's index. Checks that every entry decodes, is an `object-received`
+    /// entry naming the envelope's sender as the peer, lies below `log_size`, and that the
+    /// indices are distinct. Check the signature first ([`Ack::verify_signature`]).
+    pub fn receipt_objects(&self) -> Result<Vec<(u64, ObjectRef)>, String> {
+        let mut out: Vec<(u64, ObjectRef)> = Vec::with_capacity(self.received.len());
+        for r in &self.received {
+            let entry = Entry::decode(r.entry.as_bytes()).map_err(|e| format!("receipt entry {}: {e}", r.index))?;
+            let Act::ObjectReceived { object, peer } = entry.act else {
+                return Err(format!("receipt entry {} is not an object-received entry", r.index));
+            };
+            if peer != self.recipient {
+                return Err(format!("receipt entry {} names peer {peer:?}, not {:?}", r.index, self.recipient));
+            }
+            if r.index >= self.log_size {
+                return Err(format!("receipt entry {} is not below the receipt's log size {}", r.index, self.log_size));
+            }
+            if out.iter().any(|(i, _)| *i == r.index) {
+                return Err(format!("receipt lists index {} twice", r.index));
+            }
+            out.push((r.index, object));
+        }
+        Ok(out)
+    }
+}
+
+/// Verifies one entry of a receipt against a checkpoint of the receiver's log (already opened
+/// with the receiver's key, e.g. by `pacific_tlog::checkpoint::open_checkpoint`) and an RFC 9162
+/// inclusion proof of the entry's index in that checkpoint's tree.
+pub fn verify_receipt_entry(ack: &Ack, entry: &ReceivedEntry, checkpoint: &Checkpoint, proof: &[Hash]) -> Result<(), String> {
+    if checkpoint.origin() != ack.log_origin {
+        return Err(format!("the checkpoint is of log {:?}, the receipt of {:?}", checkpoint.origin(), ack.log_origin));
+    }
+    if checkpoint.size() < ack.log_size {
+        return Err(format!("the checkpoint (size {}) predates the receipt (log size {})", checkpoint.size(), ack.log_size));
+    }
+    let leaf = merkle::leaf_hash(entry.entry.as_bytes());
+    merkle::verify_inclusion(&leaf, entry.index, checkpoint.size(), proof, checkpoint.root())
+        .map_err(|e| format!("receipt entry {} is not in the receiver's log at size {}: {e}", entry.index, checkpoint.size()))
 }
 
 /// Why an envelope was refused as a whole. Each has a stable label (the API error label, the
@@ -275,6 +352,9 @@ mod tests {
         let ack = Ack {
             accepted: 1,
             duplicates: 0,
+            log_origin: "pacific/bravo/0000000000000000".into(),
+            log_size: 1,
+            received: vec![ReceivedEntry { entry: "{}".into(), index: 0 }],
             recipient: "alpha".into(),
             rejected: vec![RejectedObject { id: "x".into(), reason: "not-originator".into() }],
             sender: "bravo".into(),
@@ -286,6 +366,12 @@ mod tests {
         assert!(ack.verify_signature(&key(2).verifying_key()));
         let mut forged = ack.clone();
         forged.accepted = 9;
+        assert!(!forged.verify_signature(&key(2).verifying_key()));
+        let mut forged = ack.clone();
+        forged.received[0].index = 1;
+        assert!(!forged.verify_signature(&key(2).verifying_key()));
+        let mut forged = ack.clone();
+        forged.log_size = 2;
         assert!(!forged.verify_signature(&key(2).verifying_key()));
     }
 }

@@ -30,9 +30,10 @@ use axum::Router;
 use pacific_core::policy::{PartyId, Provenance};
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{AddOutcome, ProvenanceRecord, StoreError};
+use pacific_store::{AddOutcome, LogEntryData, ProvenanceRecord, StoreError};
+use pacific_tlog::entry::{sha256, Act, ObjectRef};
 
-use super::envelope::{Ack, Envelope, EnvelopeRejection, RejectedObject, MAX_SEQ};
+use super::envelope::{Ack, Envelope, EnvelopeRejection, ReceivedEntry, RejectedObject, MAX_SEQ};
 use super::{version_key, Event, Federation};
 use crate::error::ApiError;
 use crate::server::AppState;
@@ -83,6 +84,9 @@ async fn inbox(State(state): State<AppState>, headers: HeaderMap, body: Body) ->
     let ack = Ack {
         accepted: outcome.accepted,
         duplicates: outcome.duplicates,
+        log_origin: crate::log::log_origin(&state.config().party.name, &fed.key().verifying_key()),
+        log_size: outcome.log_size,
+        received: outcome.received,
         recipient: envelope.sender,
         rejected: outcome.rejected,
         sender: fed.local().id.to_string(),
@@ -132,6 +136,10 @@ pub struct Applied {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: Vec<RejectedObject>,
+    /// The `object-received` log entries appended for the objects held after applying.
+    pub received: Vec<ReceivedEntry>,
+    /// The log size just after those entries (0 when none were appended).
+    pub log_size: u64,
 }
 
 /// The versions (as version keys) of an object this node holds in any collection.
@@ -213,11 +221,34 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
     // Provenance first: an object received from a peer never exists here without it.
     fed.store().put_provenance(&records).await?;
     let actor = format!("{}{}", super::PEER_PRINCIPAL_PREFIX, from);
-    for outcome in fed.objects().add_objects_as(&actor, &collection.id, &objects).await? {
+    let outcomes = fed.objects().add_objects_as(&actor, &collection.id, &objects).await?;
+    let time = super::outbox::now_ms();
+    let mut entries = Vec::with_capacity(objects.len());
+    for (object, outcome) in objects.iter().zip(&outcomes) {
+        let version = match (object.version(), outcome) {
+            (Some(v), _) => v.as_str().to_owned(),
+            (None, AddOutcome::Added { date_added }) => date_added.as_str().to_owned(),
+            (None, AddOutcome::AlreadyPresent) => "unversioned".to_owned(),
+        };
         match outcome {
             AddOutcome::Added { .. } => out.accepted += 1,
             AddOutcome::AlreadyPresent => out.duplicates += 1,
         }
+        let object = ObjectRef { id: object.id().to_owned(), version, sha256: sha256(object.to_json().as_bytes()) };
+        let entry = LogEntryData::new(time, actor.clone(), Act::ObjectReceived { object, peer: from.to_string() })
+            .map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
+        entries.push(entry);
     }
+    // The receipt's entries. A separate transaction from the objects' (the store has no
+    // method that stores objects and appends other acts at once): a crash in between leaves
+    // the objects stored (with their `object-stored` entries, attributed to the peer) but
+    // unacknowledged, so the sender resends and the entries are appended then.
+    let first = fed.objects().append_log_entries(&entries).await?;
+    for (i, entry) in entries.iter().enumerate() {
+        let bytes = entry.encode().map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+        out.received.push(ReceivedEntry { entry: text, index: first + i as u64 });
+    }
+    out.log_size = first + entries.len() as u64;
     Ok(out)
 }

@@ -207,7 +207,29 @@ async fn send(http: &reqwest::Client, peer: &Peer, envelope: &Envelope) -> Resul
     if !ack.verify_signature(&key) || ack.seq != envelope.seq || ack.sender != peer.party_id.as_str() || ack.recipient != envelope.sender {
         return Err(NodeError::Remote(format!("{url} answered an ack that does not match the envelope or its signature")));
     }
+    check_receipt(&ack, peer, envelope).map_err(|e| NodeError::Remote(format!("{url} answered a bad receipt: {e}")))?;
     Ok(ack)
+}
+
+/// Checks the receipt part of a (signature-checked) ack: it is bound to a log the peer's key
+/// signs, and every `object-received` entry names an object of the envelope, by id and the
+/// SHA-256 of its exact text. Objects the peer rejected are absent from it.
+pub fn check_receipt(ack: &Ack, peer: &Peer, envelope: &Envelope) -> Result<(), String> {
+    let key = parse_public_key(&peer.public_key).ok_or("the peer's registered key is unusable")?;
+    let suffix = format!("/{}", hex::encode(&key.as_bytes()[..8]));
+    if !ack.log_origin.starts_with("pacific/") || !ack.log_origin.ends_with(&suffix) {
+        return Err(format!("log origin {:?} is not one of the peer's key", ack.log_origin));
+    }
+    for (index, object) in ack.receipt_objects()? {
+        let sent = envelope.objects.iter().any(|o| {
+            sha256(o.object.as_bytes()) == object.sha256
+                && serde_json::from_str::<serde_json::Value>(&o.object).ok().is_some_and(|v| v.get("id").and_then(|i| i.as_str()) == Some(&object.id))
+        });
+        if !sent {
+            return Err(format!("entry {index} names {} (sha256 {}), which was not sent", object.id, hex::encode(object.sha256)));
+        }
+    }
+    Ok(())
 }
 
 /// Pulls what the peer's gate lets this node see of its `default` collection since the last
