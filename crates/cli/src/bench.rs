@@ -4,6 +4,8 @@
 //! - `bench ingest`: objects/s for parse + validate + store of a generated bundle.
 //! - `bench taxii`: TAXII GET pages/s (1,000 objects per page) at several collection sizes,
 //!   with pages taken from everywhere in the collection, so a slow deep page would show.
+//! - `bench federation`: propagation latency to peers on loopback under a creation rate, and
+//!   envelope signature verification throughput.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,6 +42,22 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 4)]
         connections: usize,
     },
+    /// Nodes federating on loopback: propagation latency of new objects to every peer while
+    /// objects are created at a target rate, and envelope signature verification throughput.
+    Federation {
+        /// Nodes in the federation (one creates objects; the others are its peers).
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Objects created per second on the first node.
+        #[arg(long, default_value_t = 1_000)]
+        rate: u64,
+        /// Seconds of object creation.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Envelopes verified per size in the signature benchmark.
+        #[arg(long, default_value_t = 20_000)]
+        verify: usize,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
@@ -47,6 +65,9 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
     let result = match cmd {
         BenchCommand::Ingest { count, parse_only } => bench_ingest(&tmp, count, parse_only).await,
         BenchCommand::Taxii { sizes, pages, connections } => bench_taxii(&tmp, &sizes, pages, connections).await,
+        BenchCommand::Federation { nodes, rate, seconds, verify } => {
+            bench_federation(&tmp, nodes, rate, seconds, verify).await
+        }
     };
     let _ = std::fs::remove_dir_all(&tmp);
     result.map(|()| ExitCode::SUCCESS)
@@ -179,6 +200,226 @@ async fn bench_taxii(root: &std::path::Path, sizes: &[usize], pages: usize, conn
     println!("  peak RSS {}", peak_rss());
     let _ = stop_tx.send(());
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    Ok(())
+}
+
+/// A GREEN indicator of typical size (~550 bytes of JSON), unique per call.
+fn green_indicator(n: u64) -> String {
+    let now = pacific_core::Timestamp::now();
+    let id = pacific_node::new_uuid();
+    format!(
+        concat!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{id}","created":"{now}","modified":"{now}","#,
+            r#""name":"C2 server {n}","description":"Command-and-control server seen in intrusions against power operators.","#,
+            r#""indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = '198.51.{a}.{b}']","pattern_type":"stix","#,
+            r#""valid_from":"{now}","labels":["ics","c2"],"object_marking_refs":["{tlp}"]}}"#
+        ),
+        id = id,
+        now = now.as_str(),
+        n = n,
+        a = (n / 256) % 256,
+        b = n % 256,
+        tlp = pacific_core::tlp::TLP2_GREEN,
+    )
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, seconds: u64, verify: usize) -> Result<(), NodeError> {
+    use pacific_core::party::StakeholderType;
+    use pacific_node::federation::Event;
+    use std::collections::HashMap;
+    if nodes < 2 || rate == 0 {
+        return Err(NodeError::Setup("bench federation needs at least 2 nodes and a rate above 0".into()));
+    }
+    // N nodes on loopback, each the peer of every other, policies that let go what the
+    // markings allow (the objects are TLP:GREEN).
+    let mut dirs = Vec::new();
+    let mut addrs = Vec::new();
+    for i in 0..nodes {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| NodeError::Setup(e.to_string()))?;
+        let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
+        drop(listener);
+        let dir = DataDir::new(root.join(format!("node{i}")));
+        dir.init(&pacific_node::datadir::InitOptions {
+            name: format!("Node {i}"),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XA".into()),
+            listen: Some(addr),
+        })
+        .await?;
+        let mut config = dir.load_config()?;
+        config.federation.party_id = Some(format!("node{i}"));
+        config.log.level = "error".into();
+        let setup = |e: std::io::Error| NodeError::Setup(e.to_string());
+        std::fs::write(dir.root().join(pacific_node::config::CONFIG_FILE), config.to_toml()).map_err(setup)?;
+        std::fs::write(dir.root().join(pacific_node::federation::POLICY_FILE), "default = \"allow\"\n").map_err(setup)?;
+        dirs.push(dir);
+        addrs.push(addr);
+    }
+    for (i, dir) in dirs.iter().enumerate() {
+        for (j, other) in dirs.iter().enumerate() {
+            if i != j {
+                let key = hex::encode(other.load_identity()?.verifying_key().to_bytes());
+                let id = format!("node{j}");
+                crate::federation::add_peer(dir, &id, Some(&id), &format!("http://{}", addrs[j]), &key, StakeholderType::State, Some("XA".into()), None).await?;
+            }
+        }
+    }
+    bench_verify(verify, &dirs[0])?;
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut servers = Vec::new();
+    let mut source = None;
+    for (i, dir) in dirs.iter().enumerate() {
+        let node = Node::open(dir).await?;
+        if i == 0 {
+            let fed = node.state().federation().cloned().ok_or_else(|| NodeError::Setup("no federation".into()))?;
+            let store = Arc::clone(node.state().store());
+            let collection = pacific_node::find_collection(store.as_ref(), "default")
+                .await?
+                .ok_or_else(|| NodeError::Setup("no default collection".into()))?;
+            source = Some((fed, store, collection.id));
+        }
+        let listener = std::net::TcpListener::bind(addrs[i]).map_err(|e| NodeError::Setup(e.to_string()))?;
+        let mut stop = stop_rx.clone();
+        servers.push(tokio::spawn(node.serve(listener, async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })));
+    }
+    let (fed, store, collection) = source.expect("node 0 exists");
+    let peers = nodes - 1;
+    eprintln!("{nodes} nodes on loopback; node0 creates {rate} objects/s for {seconds} s; latency = add on node0 -> acknowledged by the peer (after it stored the object)");
+
+    // Latency: from just before `add_objects` on node0 to the peer's signed ack (the peer
+    // stored the object before acking), per object and peer, from node0's border events.
+    let started: Arc<std::sync::Mutex<HashMap<String, Instant>>> = Arc::default();
+    let mut events = fed.subscribe();
+    // (latencies, events lost to lag, held back)
+    let results: Arc<std::sync::Mutex<(Vec<Duration>, u64, u64)>> = Arc::default();
+    let collector = {
+        let started = Arc::clone(&started);
+        let results = Arc::clone(&results);
+        tokio::spawn(async move {
+            loop {
+                let event = events.recv().await;
+                let now = Instant::now();
+                let mut r = results.lock().expect("lock");
+                match event {
+                    Ok(Event::Sent { object_id, .. }) => {
+                        if let Some(t0) = started.lock().expect("lock").get(&object_id) {
+                            r.0.push(now - *t0);
+                        }
+                    }
+                    Ok(Event::HeldBack { .. }) => r.2 += 1,
+                    Ok(_) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => r.1 += n,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    };
+
+    let total = rate * seconds;
+    let per_batch = (rate / 100).max(1); // a batch every 10 ms at 1,000/s
+    let batches = total.div_ceil(per_batch);
+    let interval = Duration::from_secs_f64(per_batch as f64 / rate as f64);
+    let begin = Instant::now();
+    let mut created = 0u64;
+    for b in 0..batches {
+        tokio::time::sleep_until((begin + interval * b as u32).into()).await;
+        let n = per_batch.min(total - created);
+        let objects: Vec<StixObject> = (created..created + n)
+            .map(|k| StixObject::from_json(&green_indicator(k)).map_err(|e| NodeError::Input(e.to_string())))
+            .collect::<Result<_, _>>()?;
+        let t0 = Instant::now();
+        {
+            let mut map = started.lock().expect("lock");
+            for o in &objects {
+                map.insert(o.id().to_owned(), t0);
+            }
+        }
+        store.add_objects(&collection, &objects).await?;
+        created += n;
+    }
+    let creating = begin.elapsed();
+    eprintln!("created {created} objects in {:.2} s ({:.0}/s); waiting for delivery…", creating.as_secs_f64(), created as f64 / creating.as_secs_f64());
+    // Wait until every peer acknowledged everything (or 60 s).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let max = pacific_store::FederationStore::max_seq(fed.store().as_ref()).await?;
+    loop {
+        let mut done = true;
+        for j in 1..nodes {
+            let cursor = fed.store().link(&format!("node{j}")).await?.unwrap_or_default().out_cursor;
+            done &= cursor >= max;
+        }
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    collector.abort();
+    drop(fed);
+    let _ = stop_tx.send(true);
+    for s in servers {
+        let _ = s.await;
+    }
+    let (mut latencies, lagged, held) = std::mem::take(&mut *results.lock().expect("lock"));
+    latencies.sort();
+    let expected = created * peers as u64;
+    println!("federation propagation ({nodes} nodes, {peers} peers, {rate} objects/s for {seconds} s):");
+    println!(
+        "  deliveries measured: {} of {expected} (events lost: {lagged}, held back: {held})",
+        latencies.len()
+    );
+    println!(
+        "  latency p50 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
+        percentile(&latencies, 50.0).as_secs_f64() * 1e3,
+        percentile(&latencies, 99.0).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    Ok(())
+}
+
+/// Envelope signature verification on one core (this thread): canonical (RFC 8785) encoding
+/// of the envelope without its signature, then Ed25519 verification.
+fn bench_verify(n: usize, dir: &DataDir) -> Result<(), NodeError> {
+    use pacific_node::federation::envelope::{Envelope, EnvelopeObject};
+    let key = dir.load_identity()?;
+    let public = key.verifying_key();
+    println!("envelope signature verification (one core):");
+    for per_envelope in [1usize, 10, 100] {
+        let count = (n / per_envelope).max(100);
+        let envelopes: Vec<Envelope> = (0..count)
+            .map(|i| {
+                let objects = (0..per_envelope)
+                    .map(|k| EnvelopeObject { object: green_indicator((i * per_envelope + k) as u64), origin: "node0".into() })
+                    .collect();
+                Envelope::sign(&key, "node0", "node1", i as u64 + 1, pacific_core::Timestamp::now().as_str(), objects)
+            })
+            .collect();
+        let bytes: usize = envelopes.iter().map(|e| serde_json::to_string(e).map(|s| s.len()).unwrap_or(0)).sum::<usize>() / count;
+        let start = Instant::now();
+        let mut ok = 0usize;
+        for e in &envelopes {
+            ok += usize::from(e.verify_signature(&public));
+        }
+        let took = start.elapsed();
+        assert_eq!(ok, count, "every generated envelope verifies");
+        println!(
+            "  {per_envelope:>3} object(s)/envelope (~{bytes} bytes): {:>8.0} envelopes/s  ({:.1} µs each, {:.0} objects/s)",
+            count as f64 / took.as_secs_f64(),
+            took.as_secs_f64() * 1e6 / count as f64,
+            (count * per_envelope) as f64 / took.as_secs_f64()
+        );
+    }
     Ok(())
 }
 
