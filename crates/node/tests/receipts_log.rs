@@ -42,6 +42,8 @@ async fn sent_withheld_and_received_objects_are_logged_by_id_and_hash() {
     assert_eq!(withheld.len(), 1, "{a:?}");
     assert_eq!(withheld[0].act.object().unwrap().id, id(&red));
     assert!(matches!(&withheld[0].act, Act::ObjectWithheld { reason, .. } if !reason.is_empty()));
+    // The sender keeps the peer's receipt (by hash, bound to the peer's log size).
+    assert!(a.iter().any(|e| matches!(&e.act, Act::ReceiptReceived { peer, log_size, .. } if peer == "bravo" && *log_size > 0)), "{a:?}");
     // Named by hash only: the stored entry's hash is the sent entry's.
     let stored_sha = a
         .iter()

@@ -16,6 +16,7 @@
 //! | `peer-removed` | `peer` |
 //! | `policy-changed` | `policy_sha256` |
 //! | `user-added` | `user`, `role` |
+//! | `receipt-received` | `peer`, `log_size`, `receipt_sha256` (a peer's signed receipt for objects sent to it) |
 //!
 //! `time` is milliseconds since the Unix epoch (UTC), at most 2^53 - 1. `actor` names who acted
 //! (a user, a peer, or the node itself). Hashes are 64 lowercase hex digits; `object_sha256` is
@@ -118,6 +119,15 @@ pub enum Act {
         /// The user's role.
         role: String,
     },
+    /// A peer's signed receipt (bound to its log) for objects sent to it was received.
+    ReceiptReceived {
+        /// The peer that signed the receipt.
+        peer: String,
+        /// The peer's log size the receipt is bound to.
+        log_size: u64,
+        /// SHA-256 of the receipt's exact bytes.
+        receipt_sha256: Hash,
+    },
 }
 
 impl Act {
@@ -132,6 +142,7 @@ impl Act {
             Act::PeerRemoved { .. } => "peer-removed",
             Act::PolicyChanged { .. } => "policy-changed",
             Act::UserAdded { .. } => "user-added",
+            Act::ReceiptReceived { .. } => "receipt-received",
         }
     }
 
@@ -314,6 +325,9 @@ impl Entry {
             Act::PeerAdded { peer, peer_key } => &[("peer", Val::Str(peer)), ("peer_key", Val::Hex(peer_key))],
             Act::PolicyChanged { policy_sha256 } => &[("policy_sha256", Val::Hex(policy_sha256))],
             Act::UserAdded { user, role } => &[("user", Val::Str(user)), ("role", Val::Str(role))],
+            Act::ReceiptReceived { peer, log_size, receipt_sha256 } => {
+                &[("peer", Val::Str(peer)), ("log_size", Val::Int(*log_size)), ("receipt_sha256", Val::Hex(receipt_sha256))]
+            }
         };
         fields_of(self.time, &self.actor, self.act.kind(), object, extra)
     }
@@ -378,6 +392,11 @@ impl Entry {
             "user-added" => Act::UserAdded {
                 user: r.string("user")?,
                 role: r.string("role")?,
+            },
+            "receipt-received" => Act::ReceiptReceived {
+                peer: r.string("peer")?,
+                log_size: r.int("log_size")?,
+                receipt_sha256: r.hash("receipt_sha256")?,
             },
             other => return Err(TlogError::entry(format!("unknown kind {other:?}"))),
         };
@@ -505,6 +524,15 @@ mod tests {
         }
         assert!(encode_object_stored(1, "", "x", "y", &[0; 32]).is_err());
         assert!(encode_object_stored(MAX_TIME + 1, "a", "x", "y", &[0; 32]).is_err());
+    }
+
+    #[test]
+    fn receipt_received_round_trips() {
+        let e = Entry::new(7, "local", Act::ReceiptReceived { peer: "bravo".into(), log_size: 42, receipt_sha256: sha256(b"r") }).unwrap();
+        let b = e.encode().unwrap();
+        let s = std::str::from_utf8(&b).unwrap();
+        assert!(s.starts_with("{\"actor\":\"local\",\"kind\":\"receipt-received\",\"log_size\":42,\"peer\":\"bravo\",\"receipt_sha256\":\""), "{s}");
+        assert_eq!(Entry::decode(&b).unwrap(), e);
     }
 
     #[test]

@@ -135,10 +135,11 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
         }
     }
 
+    let mut receipt = None;
     if !payload.is_empty() {
         let seq = store.next_out_seq(peer_id.as_str()).await?;
         let envelope = Envelope::sign(fed.key(), fed.local().id.as_str(), peer_id.as_str(), seq, Timestamp::now().as_str(), payload);
-        send(http, &peer, &envelope).await?;
+        receipt = Some(send(http, &peer, &envelope).await?);
     }
     // What crossed the border (after the peer's ack) and what the gate held back, logged
     // before the cursor moves: a crash in between re-sends the batch and logs it again
@@ -152,6 +153,11 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
     }
     for (_, _, label, _, object) in &held {
         entries.push(log_entry(now, Act::ObjectWithheld { object: object.clone(), peer: peer_id.to_string(), reason: (*label).to_owned() })?);
+    }
+    if let Some((ack, text)) = &receipt {
+        // The peer's receipt, by hash (the receipt text itself has no table yet).
+        let act = Act::ReceiptReceived { peer: peer_id.to_string(), log_size: ack.log_size, receipt_sha256: sha256(text.as_bytes()) };
+        entries.push(log_entry(now, act)?);
     }
     if !entries.is_empty() {
         fed.objects().append_log_entries(&entries).await?;
@@ -187,8 +193,9 @@ fn log_entry(time: u64, act: Act) -> Result<LogEntryData, NodeError> {
     LogEntryData::new(time, LOCAL_ACTOR, act).map_err(|e| NodeError::Input(format!("log entry: {e}")))
 }
 
-/// Posts an envelope and checks the peer's signed ack.
-async fn send(http: &reqwest::Client, peer: &Peer, envelope: &Envelope) -> Result<Ack, NodeError> {
+/// Posts an envelope and checks the peer's signed ack (and receipt); returns it with its exact
+/// text.
+async fn send(http: &reqwest::Client, peer: &Peer, envelope: &Envelope) -> Result<(Ack, String), NodeError> {
     let url = format!("{}{INBOX_PATH}", peer.url.trim_end_matches('/'));
     let response = http
         .post(&url)
@@ -208,7 +215,7 @@ async fn send(http: &reqwest::Client, peer: &Peer, envelope: &Envelope) -> Resul
         return Err(NodeError::Remote(format!("{url} answered an ack that does not match the envelope or its signature")));
     }
     check_receipt(&ack, peer, envelope).map_err(|e| NodeError::Remote(format!("{url} answered a bad receipt: {e}")))?;
-    Ok(ack)
+    Ok((ack, text))
 }
 
 /// Checks the receipt part of a (signature-checked) ack: it is bound to a log the peer's key
