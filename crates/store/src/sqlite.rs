@@ -207,18 +207,26 @@ impl SqliteStore {
 
         let mut outcomes = Vec::with_capacity(objects.len());
         let mut added = 0i64;
-        let mut entries = Vec::with_capacity(objects.len().min(ADD_CHUNK));
-        for chunk in objects.chunks(ADD_CHUNK) {
-            let planned = plan_chunk(&mut tx, key, chunk, now, &mut last_added).await?;
+        let mut chunks = objects.chunks(ADD_CHUNK);
+        let mut current = chunks.next().map(|c| (c, object_texts(c)));
+        while let Some((chunk, texts)) = current.take() {
+            let planned = plan_chunk(&mut tx, key, chunk, texts, now, &mut last_added).await?;
             added += planned.rows.len() as i64;
-            apply_plan(&mut tx, key, &planned).await?;
+            let following = chunks.next();
+            // While the database thread inserts this chunk's rows, this one computes the
+            // chunk's log entries and tree nodes and the next chunk's texts and hashes (none
+            // of which depends on the insert), so the two threads overlap.
+            let (applied, prepared) = tokio::join!(apply_plan(&mut tx, key, &planned), async {
+                let entries = planned.rows.iter().map(|row| object_stored_entry(actor, row)).collect::<Result<Vec<_>, _>>()?;
+                let appended = log::prepare(&mut frontier, entries)?;
+                Ok::<_, StoreError>((appended, following.map(|c| (c, object_texts(c)))))
+            });
+            applied?;
+            let (appended, next) = prepared?;
             // The log entries of this chunk's new versions, in the same transaction.
-            entries.clear();
-            for row in &planned.rows {
-                entries.push(object_stored_entry(actor, row)?);
-            }
-            log::append(&mut tx, &mut frontier, &entries).await?;
+            log::write(&mut tx, &appended).await?;
             outcomes.extend(planned.outcomes);
+            current = next;
         }
         if added > 0 {
             log::save_frontier(&mut tx, &frontier).await?;
@@ -609,14 +617,20 @@ impl Store for SqliteStore {
 /// The `object-stored` entry for a new version: named by id, version and the SHA-256 of the
 /// JSON text stored for it (exactly `NewRow::json`, i.e. `StixObject::to_json()`).
 fn object_stored_entry(actor: &str, row: &NewRow<'_>) -> Result<Vec<u8>, StoreError> {
-    pacific_tlog::entry::encode_object_stored(
-        row.date_added_us.max(0) as u64 / 1000,
-        actor,
-        row.object_id,
-        &row.version,
-        &pacific_tlog::entry::sha256(row.json.as_bytes()),
-    )
-    .map_err(log::log_err)
+    pacific_tlog::entry::encode_object_stored(row.date_added_us.max(0) as u64 / 1000, actor, row.object_id, &row.version, &row.sha256)
+        .map_err(log::log_err)
+}
+
+/// Each object's JSON text to store (`StixObject::to_json()`) and its SHA-256, computed once.
+fn object_texts(chunk: &[StixObject]) -> Vec<(String, Hash)> {
+    chunk
+        .iter()
+        .map(|o| {
+            let json = o.to_json();
+            let sha = pacific_tlog::entry::sha256(json.as_bytes());
+            (json, sha)
+        })
+        .collect()
 }
 
 fn check_actor(actor: &str) -> Result<(), StoreError> {
@@ -788,6 +802,8 @@ struct NewRow<'a> {
     date_added_us: i64,
     date_added: String,
     json: String,
+    /// SHA-256 of `json`.
+    sha256: Hash,
 }
 
 /// What one object id looks like before and after the chunk.
@@ -814,6 +830,7 @@ async fn plan_chunk<'a>(
     tx: &mut SqliteConnection,
     key: i64,
     chunk: &'a [StixObject],
+    texts: Vec<(String, Hash)>,
     now: i64,
     last_added: &mut i64,
 ) -> Result<ChunkPlan<'a>, StoreError> {
@@ -870,7 +887,7 @@ async fn plan_chunk<'a>(
 
     let mut outcomes = Vec::with_capacity(chunk.len());
     let mut rows = Vec::with_capacity(chunk.len());
-    for object in chunk {
+    for (object, (json, sha256)) in chunk.iter().zip(texts) {
         let st = states.entry(object.id()).or_default();
         let own_version = object.version().map(Timestamp::unix_micros);
         let duplicate = match own_version {
@@ -904,7 +921,8 @@ async fn plan_chunk<'a>(
             version,
             date_added_us,
             date_added: date_added.as_str().to_owned(),
-            json: object.to_json(),
+            json,
+            sha256,
         });
         outcomes.push(AddOutcome::Added { date_added });
     }

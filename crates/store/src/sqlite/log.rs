@@ -73,15 +73,39 @@ pub(crate) async fn save_frontier(conn: &mut SqliteConnection, frontier: &Fronti
 /// Appends encoded entries at `frontier.size()`, writing their rows and every newly complete
 /// node; advances `frontier` (the caller saves it with [`save_frontier`] before committing).
 pub(crate) async fn append(conn: &mut SqliteConnection, frontier: &mut Frontier, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+    let appended = prepare(frontier, entries.to_vec())?;
+    write(conn, &appended).await
+}
+
+/// The rows an append writes, computed without the database.
+pub(crate) struct Appended {
+    first: u64,
+    entries: Vec<Vec<u8>>,
+    leaves: Vec<Hash>,
+    /// Newly complete nodes above the leaves.
+    nodes: Vec<(NodeId, Hash)>,
+}
+
+/// The first half of [`append`]: hashes `entries` into `frontier` (advancing it) and returns
+/// the rows to write with [`write`] in the same transaction. Pure computation, so it can run
+/// while the database does other work.
+pub(crate) fn prepare(frontier: &mut Frontier, entries: Vec<Vec<u8>>) -> Result<Appended, StoreError> {
+    let first = frontier.size();
+    let leaves: Vec<Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
+    let mut nodes = if leaves.is_empty() { Vec::new() } else { frontier.append(&leaves).map_err(log_err)? };
+    // Level 0 is stored with the entries.
+    nodes.retain(|(id, _)| id.level > 0);
+    Ok(Appended { first, entries, leaves, nodes })
+}
+
+/// The second half of [`append`]: writes the rows [`prepare`] computed.
+pub(crate) async fn write(conn: &mut SqliteConnection, appended: &Appended) -> Result<(), StoreError> {
+    let Appended { first, entries, leaves, nodes } = appended;
+    let first = *first;
     if entries.is_empty() {
         return Ok(());
     }
     let ctx = "appending to the transparency log";
-    let first = frontier.size();
-    let leaves: Vec<Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
-    let mut nodes = frontier.append(&leaves).map_err(log_err)?;
-    // Level 0 is stored with the entries.
-    nodes.retain(|(id, _)| id.level > 0);
 
     let mut done = 0;
     while done < entries.len() {
