@@ -36,6 +36,15 @@ pub enum LogCommand {
     /// Verify a node's log over HTTP: checkpoint signature, consistency with an older
     /// checkpoint, and inclusion of every entry since.
     Verify(VerifyArgs),
+    /// As a witness of another log: the last checkpoint witnessed of it and any split-view
+    /// evidence kept (both signed checkpoints), as JSON. Exits 1 when there is evidence.
+    Witnessed {
+        #[command(flatten)]
+        data: DataArg,
+        /// The other log's origin, e.g. pacific/Bravo-Police/0123456789abcdef.
+        #[arg(long)]
+        origin: String,
+    },
 }
 
 #[derive(Args)]
@@ -123,6 +132,27 @@ pub async fn run(cmd: LogCommand) -> Result<ExitCode, NodeError> {
                 "key": log.verifier().to_vkey(),
             });
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        }
+        LogCommand::Witnessed { data, origin } => {
+            let (store, _) = open(&data).await?;
+            let seen = store.witnessed_checkpoint(&origin).await?;
+            let evidence = store.split_view_evidence(&origin).await?;
+            let out = json!({
+                "origin": origin,
+                "witnessed": seen.map(|c| json!({ "size": c.size, "checkpoint": c.note })),
+                "split_view_evidence": evidence.iter().map(|e| json!({
+                    "id": e.id,
+                    "detected": e.detected.as_str(),
+                    "reason": e.reason,
+                    "kept_checkpoint": e.kept_note,
+                    "presented_checkpoint": e.new_note,
+                })).collect::<Vec<_>>(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+            if !evidence.is_empty() {
+                eprintln!("SPLIT VIEW: {} piece(s) of evidence kept about {origin}", evidence.len());
+                return Ok(ExitCode::FAILURE);
+            }
         }
         LogCommand::Verify(args) => {
             let since = match &args.since {
