@@ -20,6 +20,7 @@ pub mod export;
 pub mod inbox;
 pub mod outbox;
 pub mod peer_auth;
+pub mod replay;
 pub mod supervisor;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,6 +153,8 @@ pub struct Federation {
     pub(crate) max_envelope_bytes: usize,
     pub(crate) max_skew_secs: i64,
     pub(crate) outbox_enabled: bool,
+    /// Peers' signed TAXII requests seen within the clock-skew window (replay protection).
+    pub(crate) replay: replay::ReplayGuard,
 }
 
 impl Federation {
@@ -171,6 +174,7 @@ impl Federation {
         objects: Arc<dyn Store>,
     ) -> Arc<Self> {
         let (events, _) = tokio::sync::broadcast::channel(4096);
+        let max_skew_secs = i64::try_from(config.federation.max_clock_skew_secs).unwrap_or(i64::MAX);
         Arc::new(Self {
             local: local_party(config),
             url: local_url(config),
@@ -181,8 +185,9 @@ impl Federation {
             counters: Mutex::default(),
             events,
             max_envelope_bytes: config.federation.max_envelope_bytes,
-            max_skew_secs: i64::try_from(config.federation.max_clock_skew_secs).unwrap_or(i64::MAX),
+            max_skew_secs,
             outbox_enabled: config.federation.outbox,
+            replay: replay::ReplayGuard::new(max_skew_secs),
         })
     }
 

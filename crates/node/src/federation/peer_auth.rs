@@ -106,6 +106,10 @@ impl super::Federation {
         if !claim.verify(&key, self.local().id.as_str(), method, path, query) {
             return Err("bad signature".into());
         }
+        if let Err(stale) = self.replay.check(peer.party_id.as_str(), claim.unix, &claim.signature, pacific_core::Timestamp::now().unix_micros() / 1000) {
+            self.count("rejected", peer.party_id.as_str(), "request-replayed");
+            return Err(format!("replayed request ({stale:?})"));
+        }
         Ok(peer.party_id)
     }
 }
