@@ -302,9 +302,10 @@ async fn consistency(State(state): State<AppState>, Query(q): Query<HashMap<Stri
 /// consistency proof from the checkpoint this witness saw last of that log (empty the first
 /// time; ask `GET /log/proof/consistency?old=<last size>&new=<size>` of the log).
 ///
-/// The key is taken from the request for now (trust on first use): the witness checks that it
-/// also verifies the last checkpoint it recorded for that origin, so a key cannot be swapped
-/// later. Once peers are registered, the key will come from the peer registry instead.
+/// The key is taken from the request: if the origin names a registered peer's key
+/// (`pacific/<name>/<key prefix>`), it must be that peer's key; otherwise it is trusted on
+/// first use, and the witness checks that it also verifies the last checkpoint it recorded
+/// for that origin, so a key cannot be swapped later.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CosignRequest {
     /// The signed checkpoint note.
@@ -348,6 +349,16 @@ async fn cosign(
     let origin = pacific_tlog::signed_note::NoteVerifier::name(&verifier).to_owned();
     if origin == log.origin {
         return Err(ApiError::BadRequest("a node does not witness its own log".into()));
+    }
+    if let Some(fed) = state.federation() {
+        for peer in fed.store().peers().await.map_err(store_err)? {
+            if let Ok((o, registered)) = crate::witness::peer_log_verifier(&peer, &req.checkpoint)
+                && o == origin
+                && registered.public_key() != verifier.public_key()
+            {
+                return Err(ApiError::BadRequest(format!("the vkey is not the key registered for peer {}", peer.party_id)));
+            }
+        }
     }
     let (new_cp, _) = open_checkpoint(&req.checkpoint, &origin, &verifier).map_err(|e| bad("checkpoint", e))?;
     let proof = req
