@@ -95,8 +95,6 @@ impl SqliteStore {
             // the index pages that random object ids touch hot during large ingests.
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory")
-            // Reads of pages not in the cache map the file instead of copying it.
-            .pragma("mmap_size", "268435456")
             // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: an index page rewritten by
             // several consecutive transactions is copied back to the database file once.
             .pragma("wal_autocheckpoint", "10000");
