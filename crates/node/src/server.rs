@@ -126,12 +126,13 @@ impl Node {
         }
         listener.set_nonblocking(true).map_err(|e| NodeError::Setup(e.to_string()))?;
         let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
-        // The outbox workers (one per peer) run while the node serves.
-        let workers = match self.state.federation().filter(|f| f.outbox_enabled) {
-            Some(f) => crate::federation::outbox::spawn(Arc::clone(f)).await?,
-            None => Vec::new(),
-        };
-        let _stop_workers = StopWorkers(workers);
+        // The outbox supervisor runs one delivery worker per peer (also for peers added while
+        // the node serves); aborting it stops them all.
+        let _outbox = self
+            .state
+            .federation()
+            .filter(|f| f.outbox_enabled)
+            .map(|f| AbortOnDrop(crate::federation::supervisor::spawn(Arc::clone(f))));
         // Aborted when `serve` returns (the guard drops).
         let _publisher = AbortOnDrop(crate::log::spawn_publisher(Arc::clone(self.state.store()), Arc::clone(&self.log)));
         // Witnesses every peer's log while the node serves.
@@ -172,17 +173,6 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-/// Aborts the federation workers when the server stops.
-struct StopWorkers(Vec<tokio::task::JoinHandle<()>>);
-
-impl Drop for StopWorkers {
-    fn drop(&mut self) {
-        for worker in &self.0 {
-            worker.abort();
-        }
     }
 }
 

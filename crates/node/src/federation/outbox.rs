@@ -1,4 +1,5 @@
-//! The outbox workers: one per peer, started by `Node::serve`.
+//! Outbox delivery to one peer: the rounds a worker runs (workers are started by the
+//! `supervisor`, one per peer).
 //!
 //! The object-versions table is the outbox. A worker reads the versions after its link's
 //! delivery cursor in `seq` order ([`pacific_store::FederationStore::versions_after`]), asks the
@@ -16,8 +17,6 @@
 //! Objects the peer itself sent or created are not echoed back to it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use pacific_core::policy::{Decision, OutboundPath, PartyId};
 use pacific_core::{StixObject, Timestamp};
@@ -34,59 +33,6 @@ use crate::NodeError;
 const BATCH: usize = 500;
 /// Bytes of object text per envelope (well under the default inbox limit of 16 MiB).
 const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
-/// How often an idle worker looks for new versions.
-const POLL: Duration = Duration::from_millis(50);
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
-
-/// Starts one worker per peer known now. Abort the handles to stop them.
-pub async fn spawn(fed: Arc<Federation>) -> Result<Vec<tokio::task::JoinHandle<()>>, NodeError> {
-    let peers = fed.store().peers().await?;
-    Ok(peers
-        .into_iter()
-        .map(|peer| {
-            let fed = Arc::clone(&fed);
-            tokio::spawn(async move { run(fed, peer.party_id).await })
-        })
-        .collect())
-}
-
-async fn run(fed: Arc<Federation>, peer_id: PartyId) {
-    crate::install_crypto_provider();
-    let http = match reqwest::Client::builder().timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5)).build() {
-        Ok(h) => h,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot build the outbox HTTP client");
-            return;
-        }
-    };
-    let mut backoff = BACKOFF_MIN;
-    let mut need_catch_up = true;
-    loop {
-        if need_catch_up {
-            // A failed catch-up (peer down, or it does not know us yet) does not hold up
-            // delivery; it is tried again after the next failed delivery.
-            if let Err(e) = catch_up(&fed, &peer_id).await {
-                tracing::debug!(peer = %peer_id, error = %e, "catch-up from a peer failed");
-            }
-            need_catch_up = false;
-        }
-        let result = deliver_once(&fed, &http, &peer_id).await;
-        match result {
-            Ok(true) => backoff = BACKOFF_MIN,
-            Ok(false) => {
-                backoff = BACKOFF_MIN;
-                tokio::time::sleep(POLL).await;
-            }
-            Err(e) => {
-                tracing::debug!(peer = %peer_id, error = %e, retry_in = ?backoff, "delivery to a peer failed");
-                need_catch_up = true;
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
-        }
-    }
-}
 
 async fn collections_by_id(fed: &Federation) -> Result<HashMap<String, Collection>, NodeError> {
     Ok(fed.objects().collections().await?.into_iter().map(|c| (c.id.clone(), c)).collect())
