@@ -7,8 +7,11 @@ use pacific_core::StixObject;
 use pacific_core::bundle::{BundleItem, read_objects};
 use serde_json::Value;
 
+/// `../shared/data` beside the repository. The manifest directory is read at run time (cargo
+/// and nextest set it) so a test binary built in another checkout still looks beside this one.
 fn data_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/ics-attack-18.1.json")
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    manifest.join("../../../shared/data/ics-attack-18.1.json")
 }
 
 #[test]

@@ -69,3 +69,10 @@ pub async fn find_collection(
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
+
+/// A default HTTP client, with the crypto provider installed first (reqwest is built without
+/// one, and panics if none is installed).
+pub fn http_client() -> reqwest::Client {
+    install_crypto_provider();
+    reqwest::Client::new()
+}

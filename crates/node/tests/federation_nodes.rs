@@ -106,7 +106,7 @@ fn alpha_envelope(f: &Fed, key: &SigningKey, seq: u64, recipient: &str, objects:
 
 async fn post(f: &Fed, to: &FedNode, body: String) -> (u16, Value) {
     let _ = f;
-    let r = reqwest::Client::new().post(format!("{}/federation/inbox", to.url())).body(body).send().await.unwrap();
+    let r = pacific_node::http_client().post(format!("{}/federation/inbox", to.url())).body(body).send().await.unwrap();
     let status = r.status().as_u16();
     (status, r.json().await.unwrap_or(Value::Null))
 }
@@ -166,7 +166,7 @@ async fn forged_replayed_misaddressed_and_stale_envelopes_are_rejected() {
     let (status, body) = post(&f, &f.bravo, "{not json".into()).await;
     assert_eq!((status, body["error_code"].as_str()), (403, Some("envelope-malformed")));
     // Too large: 413 (or the connection closed on the sender mid-body, after the 413).
-    let big = reqwest::Client::new().post(format!("{}/federation/inbox", f.bravo.url())).body("x".repeat(17 * 1024 * 1024)).send().await;
+    let big = pacific_node::http_client().post(format!("{}/federation/inbox", f.bravo.url())).body("x".repeat(17 * 1024 * 1024)).send().await;
     if let Ok(r) = big {
         assert_eq!(r.status(), 413);
     }
@@ -247,7 +247,7 @@ async fn peers_read_over_taxii_through_the_gate_and_nothing_else() {
     assert_eq!(ids(&page.objects), ids(&[green.clone(), amber_bravo.clone()]));
 
     // Single object, versions and manifest of a held-back object: not found, not even listed.
-    let http = reqwest::Client::new();
+    let http = pacific_node::http_client();
     let key = f.charlie.dir.load_identity().unwrap();
     let signed_get = |path: String| {
         let auth = pacific_node::federation::peer_auth::authorization(&key, "charlie", "alpha", "GET", &path, "", Timestamp::now().unix().0);

@@ -18,7 +18,7 @@ async fn a_replayed_signed_get_is_refused() {
     alpha.start().await;
     let key = bravo.dir.load_identity().unwrap();
     pacific_node::install_crypto_provider();
-    let http = reqwest::Client::new();
+    let http = pacific_node::http_client();
     let get = |path: &str, auth: &str| http.get(format!("{}{path}", alpha.url())).header("Authorization", auth.to_owned()).send();
 
     let now = Timestamp::now().unix().0;

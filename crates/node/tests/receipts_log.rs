@@ -74,7 +74,7 @@ async fn sent_withheld_and_received_objects_are_logged_by_id_and_hash() {
 async fn peer_get(key: &ed25519_dalek::SigningKey, to: &FedNode, path: &str, query: &str) -> String {
     let auth = pacific_node::federation::peer_auth::authorization(key, "alpha", &to.id, "GET", path, query, pacific_core::Timestamp::now().unix().0);
     let url = if query.is_empty() { format!("{}{path}", to.url()) } else { format!("{}{path}?{query}", to.url()) };
-    let r = reqwest::Client::new().get(url).header("Authorization", auth).send().await.unwrap();
+    let r = pacific_node::http_client().get(url).header("Authorization", auth).send().await.unwrap();
     assert!(r.status().is_success(), "{path}?{query}: {}", r.status());
     r.text().await.unwrap()
 }
@@ -104,7 +104,7 @@ async fn an_ack_is_a_receipt_that_verifies_against_the_receivers_later_checkpoin
         pacific_core::Timestamp::now().as_str(),
         objects.iter().map(|o| EnvelopeObject { object: o.clone(), origin: "alpha".into() }).collect(),
     );
-    let r = reqwest::Client::new().post(format!("{}/federation/inbox", bravo.url())).body(serde_json::to_string(&envelope).unwrap()).send().await.unwrap();
+    let r = pacific_node::http_client().post(format!("{}/federation/inbox", bravo.url())).body(serde_json::to_string(&envelope).unwrap()).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let ack: Ack = r.json().await.unwrap();
     let bravo_key = bravo.dir.load_identity().unwrap();

@@ -100,7 +100,7 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     let bad = sign_checkpoint(&Checkpoint::new(origin.clone(), seen.size + 10, [1; 32]).unwrap(), &other).unwrap().to_string();
     let body = json!({"checkpoint": bad, "vkey": other.verifier().to_vkey()}).to_string();
     let auth = pacific_node::federation::peer_auth::authorization(&bravo_key, "bravo", "alpha", "POST", "/log/cosign", "", pacific_core::Timestamp::now().unix().0);
-    let r = reqwest::Client::new().post(format!("{}/log/cosign", alpha.url())).header("Authorization", auth).body(body).send().await.unwrap();
+    let r = pacific_node::http_client().post(format!("{}/log/cosign", alpha.url())).header("Authorization", auth).body(body).send().await.unwrap();
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     assert_eq!(status, 400, "{text}");
