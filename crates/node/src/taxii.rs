@@ -335,14 +335,28 @@ async fn get_object(
     query.ids = vec![object_id.clone()];
     let page = state.store().query_objects(&c.id, &query, true).await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
-    if page.items.is_empty() && query.next.is_none() {
-        // A peer learns nothing of objects the gate holds back, not even that they exist.
-        if peer_of(&who).is_some() {
-            return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
-        }
-        require_object(&state, &c, &object_id).await?;
-    }
+    require_found(&state, &who, &c, &object_id, &page, &query).await?;
     Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
+}
+
+/// 404 when a query for one object found nothing on its first page: always for a peer (it
+/// learns nothing of objects the gate holds back, not even that they exist), otherwise unless
+/// the collection holds some version of the object (its filters merely matched none).
+async fn require_found(
+    state: &AppState,
+    who: &Principal,
+    c: &Collection,
+    object_id: &str,
+    page: &Page,
+    query: &ObjectQuery,
+) -> Result<(), ApiError> {
+    if !page.items.is_empty() || query.next.is_some() {
+        return Ok(());
+    }
+    if peer_of(who).is_some() {
+        return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
+    }
+    require_object(state, c, object_id).await
 }
 
 /// 404 unless the collection holds some version of the object.
@@ -371,7 +385,8 @@ async fn delete_object(
     require_object(&state, &c, &object_id).await?;
     let deleted = state.store().delete_object(&c.id, &object_id, &query).await?;
     tracing::info!(user = %who.user, collection = %c.id, object = %object_id, deleted, "object deleted");
-    Ok(taxii_json(StatusCode::OK, String::new()))
+    // TAXII 2.1 §5.7: 200 with an empty body, so no media type either.
+    Ok(StatusCode::OK.into_response())
 }
 
 async fn versions(
@@ -386,12 +401,7 @@ async fn versions(
     query.versions = vec![VersionSelector::All];
     let page = state.store().query_objects(&c.id, &query, peer_of(&who).is_some()).await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
-    if page.items.is_empty() && query.next.is_none() {
-        if peer_of(&who).is_some() {
-            return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
-        }
-        require_object(&state, &c, &object_id).await?;
-    }
+    require_found(&state, &who, &c, &object_id, &page, &query).await?;
     let list = page.items.iter().map(|i| json!(i.version)).collect();
     Ok(with_date_headers(taxii_json(StatusCode::OK, more_and_next(&page, "versions", list)), &page.items))
 }
