@@ -91,9 +91,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(BUSY_TIMEOUT)
-            // 64 MiB of page cache per connection (allocated only as pages are used): keeps
-            // the index pages that random object ids touch hot during large ingests.
-            .pragma("cache_size", "-65536")
+            // 16 MiB of page cache per connection (allocated only as pages are used): keeps
+            // the index pages that random object ids touch warm during large ingests, while
+            // the whole pool stays well under the node's memory budget (8 x 16 MiB).
+            .pragma("cache_size", "-16384")
             .pragma("temp_store", "memory")
             // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: an index page rewritten by
             // several consecutive transactions is copied back to the database file once.
@@ -276,10 +277,19 @@ impl SqliteStore {
         // Each sub-query reads its rows' JSON directly: with several sub-queries that reads up
         // to (sub-queries - 1) x (limit + 1) JSON texts the merge drops, which measured far
         // cheaper than a second query fetching the page's JSON by seq.
-        let mut merged: BTreeMap<i64, SqliteRow> = BTreeMap::new();
+        let mut merged: BTreeMap<i64, StoredVersion> = BTreeMap::new();
         for plan in &plans {
-            let sql = plan.sql(q, with_json);
-            let mut query = sqlx::query(AssertSqlSafe(sql)).bind(key).bind(after_seq);
+            // The whole sub-query comes back as one text value: the driver hands rows from its
+            // worker thread to the caller one message each, which cost more than the query
+            // itself for pages of a thousand versions. Fields are joined by U+001F and records
+            // by U+001E, characters that cannot occur raw in ids, timestamps or JSON text.
+            let sql = format!(
+                "SELECT group_concat(seq || char(31) || object_id || char(31) || type || char(31) || spec_version \
+                 || char(31) || version || char(31) || date_added{}, char(30)) FROM ({})",
+                if with_json { " || char(31) || json" } else { "" },
+                plan.sql(q, with_json)
+            );
+            let mut query = sqlx::query_scalar::<_, Option<String>>(AssertSqlSafe(sql)).bind(key).bind(after_seq);
             for id in plan.ids {
                 query = query.bind(id.as_str());
             }
@@ -296,17 +306,15 @@ impl SqliteStore {
                 query = query.bind(t);
             }
             query = query.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
-            for row in query.fetch_all(&mut *tx).await.map_err(db_err(ctx()))? {
-                let seq: i64 = row.try_get(0).map_err(corrupt("object_versions.seq"))?;
-                merged.insert(seq, row);
+            let records = query.fetch_one(&mut *tx).await.map_err(db_err(ctx()))?.unwrap_or_default();
+            for record in records.split('\u{1e}').filter(|r| !r.is_empty()) {
+                let version = version_from_record(record, with_json)?;
+                merged.insert(version.seq, version);
             }
         }
 
         let more = merged.len() > limit;
-        let mut items = Vec::with_capacity(limit.min(merged.len()));
-        for row in merged.into_values().take(limit) {
-            items.push(version_from_row(&row, with_json)?);
-        }
+        let items: Vec<StoredVersion> = merged.into_values().take(limit).collect();
         tx.commit().await.map_err(db_err(ctx()))?;
         let next = if more { items.last().map(|v| PageCursor(v.seq)) } else { None };
         Ok(Page { items, next })
@@ -1207,18 +1215,20 @@ fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
     })
 }
 
-fn version_from_row(row: &SqliteRow, with_json: bool) -> Result<StoredVersion, StoreError> {
-    let version: String = row.try_get(4).map_err(corrupt("object_versions.version"))?;
-    let date_added: String = row.try_get(5).map_err(corrupt("object_versions.date_added"))?;
-    Ok(StoredVersion {
-        seq: row.try_get(0).map_err(corrupt("object_versions.seq"))?,
-        id: row.try_get(1).map_err(corrupt("object_versions.object_id"))?,
-        type_name: row.try_get(2).map_err(corrupt("object_versions.type"))?,
-        spec_version: row.try_get(3).map_err(corrupt("object_versions.spec_version"))?,
-        version: timestamp(&version, "object_versions.version")?,
-        date_added: timestamp(&date_added, "object_versions.date_added")?,
-        json: if with_json { row.try_get(6).map_err(corrupt("object_versions.json"))? } else { String::new() },
-    })
+/// One record of a page query: seq, object id, type, spec version, version, date added and,
+/// with `with_json`, the JSON text, joined by U+001F.
+fn version_from_record(record: &str, with_json: bool) -> Result<StoredVersion, StoreError> {
+    let mut fields = record.splitn(7, '\u{1f}');
+    let mut next = |name: &str| fields.next().ok_or_else(|| StoreError::Corrupt(format!("object_versions.{name} missing in a page record")));
+    let seq = next("seq")?;
+    let seq: i64 = seq.parse().map_err(|_| StoreError::Corrupt(format!("object_versions.seq {seq:?} is not an integer")))?;
+    let id = next("object_id")?.to_owned();
+    let type_name = next("type")?.to_owned();
+    let spec_version = next("spec_version")?.to_owned();
+    let version = timestamp(next("version")?, "object_versions.version")?;
+    let date_added = timestamp(next("date_added")?, "object_versions.date_added")?;
+    let json = if with_json { next("json")?.to_owned() } else { String::new() };
+    Ok(StoredVersion { seq, id, version, date_added, spec_version, type_name, json })
 }
 
 #[cfg(test)]
