@@ -70,6 +70,8 @@ pub struct ProvenanceRecord {
 pub struct OutboxItem {
     pub collection_id: String,
     pub version: StoredVersion,
+    /// Where the version came from, when it was received from a peer.
+    pub provenance: Option<Provenance>,
 }
 
 /// Storage for federation. All methods are safe to call concurrently.
@@ -341,35 +343,45 @@ impl SqliteFederationStore {
     }
 
     async fn versions_after_impl(&self, after: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT v.seq, v.object_id, v.type, v.spec_version, v.version, v.date_added, v.json, c.id
-             FROM object_versions v JOIN collections c ON c.key = v.collection
-             WHERE v.seq > ? ORDER BY v.seq LIMIT ?",
+        // One aggregated text value rather than a row per version (the driver hands each row
+        // over from its worker thread separately), with each version's provenance joined in
+        // so the outbox needs no query per object. Fields are joined by U+001F, records by
+        // U+001E; neither occurs raw in ids, timestamps, party ids or JSON text.
+        let records: Option<String> = sqlx::query_scalar(
+            "SELECT group_concat(rec, char(30)) FROM (
+               SELECT c.id || char(31) || coalesce(p.received_from, '') || char(31) || coalesce(p.received_at, '')
+                      || char(31) || coalesce(p.origin, '') || char(31) || v.seq || char(31) || v.object_id
+                      || char(31) || v.type || char(31) || v.spec_version || char(31) || v.version
+                      || char(31) || v.date_added || char(31) || v.json AS rec
+               FROM object_versions v JOIN collections c ON c.key = v.collection
+               LEFT JOIN federation_provenance p
+                 ON p.collection_id = c.id AND p.object_id = v.object_id AND p.version_us = v.version_us
+               WHERE v.seq > ? ORDER BY v.seq LIMIT ?)",
         )
         .bind(after)
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await
         .map_err(db("reading the outbox"))?;
-        rows.iter()
-            .map(|row| {
-                let g = |e: sqlx::Error| StoreError::Corrupt(format!("object_versions: {e}"));
-                let version: String = row.try_get(4).map_err(g)?;
-                let date_added: String = row.try_get(5).map_err(g)?;
-                Ok(OutboxItem {
-                    collection_id: row.try_get(7).map_err(g)?,
-                    version: StoredVersion {
-                        seq: row.try_get(0).map_err(g)?,
-                        id: row.try_get(1).map_err(g)?,
-                        type_name: row.try_get(2).map_err(g)?,
-                        spec_version: row.try_get(3).map_err(g)?,
-                        version: ts(&version, "object_versions.version")?,
-                        date_added: ts(&date_added, "object_versions.date_added")?,
-                        json: row.try_get(6).map_err(g)?,
-                    },
+        let mut items = Vec::new();
+        for record in records.as_deref().unwrap_or_default().split('\u{1e}').filter(|r| !r.is_empty()) {
+            let mut fields = record.splitn(5, '\u{1f}');
+            let mut next = || fields.next().ok_or_else(|| StoreError::Corrupt("a truncated outbox record".into()));
+            let (collection_id, received_from, received_at, origin) = (next()?, next()?, next()?, next()?);
+            let provenance = if received_from.is_empty() {
+                None
+            } else {
+                Some(Provenance {
+                    received_from: PartyId::new(received_from.to_owned()),
+                    received_at: ts(received_at, "federation_provenance.received_at")?,
+                    origin: PartyId::new(origin.to_owned()),
                 })
-            })
-            .collect()
+            };
+            let version = crate::sqlite::version_from_record(next()?, true)?;
+            items.push(OutboxItem { collection_id: collection_id.to_owned(), version, provenance });
+        }
+        items.sort_by_key(|i| i.version.seq);
+        Ok(items)
     }
 
     async fn max_seq_impl(&self) -> Result<i64, StoreError> {

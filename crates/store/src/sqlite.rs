@@ -1217,7 +1217,7 @@ fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
 
 /// One record of a page query: seq, object id, type, spec version, version, date added and,
 /// with `with_json`, the JSON text, joined by U+001F.
-fn version_from_record(record: &str, with_json: bool) -> Result<StoredVersion, StoreError> {
+pub(crate) fn version_from_record(record: &str, with_json: bool) -> Result<StoredVersion, StoreError> {
     let mut fields = record.splitn(7, '\u{1f}');
     let mut next = |name: &str| fields.next().ok_or_else(|| StoreError::Corrupt(format!("object_versions.{name} missing in a page record")));
     let seq = next("seq")?;

@@ -259,13 +259,28 @@ impl Federation {
         path: OutboundPath,
     ) -> Result<(Decision, Option<Provenance>), StoreError> {
         let provenance = self.store.provenance(&collection.id, object.id(), version_key(object)).await?;
+        let decision = self.decide_known(object, recipient, members, collection, path, provenance.as_ref());
+        Ok((decision, provenance))
+    }
+
+    /// [`Federation::decide`] for a caller that already read the object's provenance (the
+    /// outbox reads it with the batch).
+    pub fn decide_known(
+        &self,
+        object: &StixObject,
+        recipient: &Party,
+        members: &BTreeSet<PartyId>,
+        collection: &Collection,
+        path: OutboundPath,
+        provenance: Option<&Provenance>,
+    ) -> Decision {
         let policy = self.policy();
         let now = Timestamp::now();
         let name = collection.alias.as_deref().unwrap_or(&collection.id);
         let ctx = GateContext::new(&policy, &self.local, members, &now, path)
             .with_collection(Some(name))
-            .with_provenance(provenance.as_ref());
-        Ok((decide(object, recipient, &ctx), provenance))
+            .with_provenance(provenance);
+        decide(object, recipient, &ctx)
     }
 
     /// Filters stored versions (with their JSON) for a peer's TAXII read: only what the gate

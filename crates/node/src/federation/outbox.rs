@@ -63,7 +63,8 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
         let (Some(collection), Ok(object)) = (collections.get(&item.collection_id), StixObject::from_json(&item.version.json)) else {
             continue;
         };
-        let (decision, provenance) = fed.decide(&object, &recipient, &members, collection, OutboundPath::FederationPush).await?;
+        let provenance = item.provenance.clone();
+        let decision = fed.decide_known(&object, &recipient, &members, collection, OutboundPath::FederationPush, provenance.as_ref());
         // Not echoed back to the peer it came from or that made it.
         if provenance.as_ref().is_some_and(|p| &p.received_from == peer_id || &p.origin == peer_id) {
             continue;
