@@ -74,6 +74,13 @@ pub struct OutboxItem {
     pub provenance: Option<Provenance>,
 }
 
+/// What [`FederationStore::origins_and_held`] found for a batch of object ids.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OriginsAndHeld {
+    pub origins: std::collections::HashMap<String, PartyId>,
+    pub held: std::collections::HashSet<String>,
+}
+
 /// Storage for federation. All methods are safe to call concurrently.
 pub trait FederationStore: Send + Sync {
     /// Adds a peer; [`StoreError::AlreadyExists`] if its party id or key is known.
@@ -95,6 +102,9 @@ pub trait FederationStore: Send + Sync {
     fn provenance<'a>(&'a self, collection_id: &'a str, object_id: &'a str, version_us: i64) -> StoreFuture<'a, Option<Provenance>>;
     /// The party that first brought this object id to the node, if it was received.
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>>;
+    /// For a batch of received objects, in one read: the remembered origin of each id that
+    /// has one, and the ids of which any collection holds some version.
+    fn origins_and_held<'a>(&'a self, object_ids: &'a [&'a str]) -> StoreFuture<'a, OriginsAndHeld>;
     fn count_rejection<'a>(&'a self, peer: &'a str, reason: &'a str) -> StoreFuture<'a, ()>;
     /// (peer, reason, count), ordered.
     fn rejections(&self) -> StoreFuture<'_, Vec<(String, String, u64)>>;
@@ -320,6 +330,37 @@ impl SqliteFederationStore {
         Ok(row.map(|r| PartyId::new(r.get::<String, _>(0))))
     }
 
+    async fn origins_and_held_impl(&self, object_ids: &[&str]) -> Result<OriginsAndHeld, StoreError> {
+        let mut found = OriginsAndHeld::default();
+        // Bounded lists keep each statement under SQLite's bound-parameter limit.
+        for chunk in object_ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT object_id, origin FROM federation_origins WHERE object_id IN ({marks})
+                 UNION ALL
+                 SELECT DISTINCT object_id, NULL FROM object_versions WHERE object_id IN ({marks})"
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for _ in 0..2 {
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+            }
+            for row in query.fetch_all(&self.pool).await.map_err(db("reading origins"))? {
+                let id: String = row.get(0);
+                match row.get::<Option<String>, _>(1) {
+                    Some(origin) => {
+                        found.origins.insert(id, PartyId::new(origin));
+                    }
+                    None => {
+                        found.held.insert(id);
+                    }
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn count_rejection_impl(&self, peer: &str, reason: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO federation_rejections (peer, reason, count, last) VALUES (?, ?, 1, ?)
@@ -427,6 +468,9 @@ impl FederationStore for SqliteFederationStore {
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>> {
         Box::pin(self.origin_of_impl(object_id))
     }
+    fn origins_and_held<'a>(&'a self, object_ids: &'a [&'a str]) -> StoreFuture<'a, OriginsAndHeld> {
+        Box::pin(self.origins_and_held_impl(object_ids))
+    }
     fn count_rejection<'a>(&'a self, peer: &'a str, reason: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(self.count_rejection_impl(peer, reason))
     }
@@ -487,6 +531,10 @@ mod tests {
         assert_eq!(s.provenance("c", "indicator--1", 5).await.unwrap(), Some(p));
         assert_eq!(s.origin_of("indicator--1").await.unwrap(), Some(PartyId::new("alpha")));
         assert_eq!(s.provenance("c", "indicator--1", 7).await.unwrap(), None);
+        let found = s.origins_and_held(&["indicator--1", "indicator--2"]).await.unwrap();
+        assert_eq!(found.origins.len(), 1);
+        assert_eq!(found.origins.get("indicator--1"), Some(&PartyId::new("alpha")));
+        assert!(found.held.is_empty(), "no collection holds either object");
 
         s.count_rejection("bravo", "replay").await.unwrap();
         s.count_rejection("bravo", "replay").await.unwrap();

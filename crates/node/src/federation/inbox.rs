@@ -156,6 +156,12 @@ async fn held_versions(fed: &Federation, object_id: &str) -> Result<Vec<i64>, St
     Ok(keys)
 }
 
+/// Just the `id` of an object's JSON, to look a batch up before validating it.
+#[derive(serde::Deserialize)]
+struct IdOnly {
+    id: String,
+}
+
 /// Applies objects received from peer `from` (each a JSON text and its claimed origin; `None`
 /// means "unknown", as in a catch-up pull: the remembered origin, else the sender) to the
 /// default collection: the origin rule, then provenance, then the objects (idempotently).
@@ -168,6 +174,13 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
     let mut out = Applied::default();
     let mut records = Vec::new();
     let mut objects = Vec::new();
+    // Origins and local holdings of the whole batch in one read, not two queries per object.
+    let ids: Vec<String> = items
+        .iter()
+        .filter_map(|(text, _)| serde_json::from_str::<IdOnly>(text).ok().map(|o| o.id))
+        .collect();
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let known = fed.store().origins_and_held(&id_refs).await?;
     for (text, claimed) in items {
         let object = match StixObject::from_json(&text) {
             Ok(o) => o,
@@ -181,9 +194,9 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
                 continue;
             }
         };
-        let remembered = match fed.store().origin_of(object.id()).await? {
-            Some(o) => Some(o),
-            None if !held_versions(fed, object.id()).await?.is_empty() => Some(local.clone()),
+        let remembered = match known.origins.get(object.id()) {
+            Some(o) => Some(o.clone()),
+            None if known.held.contains(object.id()) => Some(local.clone()),
             None => None,
         };
         let claimed = match claimed {
