@@ -44,6 +44,15 @@ async fn sent_withheld_and_received_objects_are_logged_by_id_and_hash() {
     assert!(matches!(&withheld[0].act, Act::ObjectWithheld { reason, .. } if !reason.is_empty()));
     // The sender keeps the peer's receipt (by hash, bound to the peer's log size).
     assert!(a.iter().any(|e| matches!(&e.act, Act::ReceiptReceived { peer, log_size, .. } if peer == "bravo" && *log_size > 0)), "{a:?}");
+    // ... and the receipt itself, signed by the peer and naming the object sent.
+    let receipts = alpha.fed().store().receipts("bravo").await.unwrap();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    let kept: pacific_node::federation::envelope::Ack = serde_json::from_str(&receipts[0].receipt).unwrap();
+    assert!(kept.verify_signature(&bravo.dir.load_identity().unwrap().verifying_key()));
+    assert_eq!(kept.log_size, receipts[0].log_size);
+    assert!(kept.receipt_objects().unwrap().iter().any(|(_, r)| r.id == id(&green)));
+    assert!(a.iter().any(|e| matches!(&e.act, Act::ReceiptReceived { receipt_sha256, .. }
+        if *receipt_sha256 == pacific_tlog::entry::sha256(receipts[0].receipt.as_bytes()))));
     // Named by hash only: the stored entry's hash is the sent entry's.
     let stored_sha = a
         .iter()

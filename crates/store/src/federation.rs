@@ -74,6 +74,17 @@ pub struct OutboxItem {
     pub provenance: Option<Provenance>,
 }
 
+/// A peer's signed receipt for one envelope this node sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredReceipt {
+    pub peer: PartyId,
+    pub out_seq: u64,
+    pub log_size: u64,
+    /// The receipt exactly as received.
+    pub receipt: String,
+    pub received_at: Timestamp,
+}
+
 /// What [`FederationStore::origins_and_held`] found for a batch of object ids.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OriginsAndHeld {
@@ -96,6 +107,10 @@ pub trait FederationStore: Send + Sync {
     /// (atomically); `false` means a replay or a reordering.
     fn accept_in_seq<'a>(&'a self, party_id: &'a str, seq: u64) -> StoreFuture<'a, bool>;
     fn set_pull_after<'a>(&'a self, party_id: &'a str, date_added: &'a str) -> StoreFuture<'a, ()>;
+    /// Keeps a peer's receipt for outbound envelope `out_seq` (the first one kept wins).
+    fn put_receipt<'a>(&'a self, receipt: &'a StoredReceipt) -> StoreFuture<'a, ()>;
+    /// A peer's receipts, oldest envelope first.
+    fn receipts<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Vec<StoredReceipt>>;
     /// Records provenance (first record of a version wins) and each object id's origin (first
     /// origin wins), in one transaction.
     fn put_provenance<'a>(&'a self, records: &'a [ProvenanceRecord]) -> StoreFuture<'a, ()>;
@@ -261,6 +276,46 @@ impl SqliteFederationStore {
             .await
             .map_err(db("accepting an envelope sequence number"))?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn put_receipt_impl(&self, r: &StoredReceipt) -> Result<(), StoreError> {
+        let range = |what: &str| StoreError::Log(format!("receipt {what} out of range"));
+        sqlx::query(
+            "INSERT INTO federation_receipts (peer, out_seq, log_size, receipt, received_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (peer, out_seq) DO NOTHING",
+        )
+        .bind(r.peer.as_str())
+        .bind(i64::try_from(r.out_seq).map_err(|_| range("sequence number"))?)
+        .bind(i64::try_from(r.log_size).map_err(|_| range("log size"))?)
+        .bind(&r.receipt)
+        .bind(r.received_at.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(db("keeping a receipt"))?;
+        Ok(())
+    }
+
+    async fn receipts_impl(&self, id: &str) -> Result<Vec<StoredReceipt>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT out_seq, log_size, receipt, received_at FROM federation_receipts WHERE peer = ? ORDER BY out_seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading receipts"))?;
+        rows.iter()
+            .map(|row| {
+                let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_receipts: {e}"));
+                let at: String = row.try_get(3).map_err(g)?;
+                Ok(StoredReceipt {
+                    peer: PartyId::new(id.to_owned()),
+                    out_seq: row.try_get::<i64, _>(0).map_err(g)?.try_into().map_err(|_| StoreError::Corrupt("negative receipt sequence".into()))?,
+                    log_size: row.try_get::<i64, _>(1).map_err(g)?.try_into().map_err(|_| StoreError::Corrupt("negative receipt log size".into()))?,
+                    receipt: row.try_get(2).map_err(g)?,
+                    received_at: ts(&at, "federation_receipts.received_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn set_pull_after_impl(&self, id: &str, date_added: &str) -> Result<(), StoreError> {
@@ -459,6 +514,12 @@ impl FederationStore for SqliteFederationStore {
     fn set_pull_after<'a>(&'a self, party_id: &'a str, date_added: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(self.set_pull_after_impl(party_id, date_added))
     }
+    fn put_receipt<'a>(&'a self, receipt: &'a StoredReceipt) -> StoreFuture<'a, ()> {
+        Box::pin(self.put_receipt_impl(receipt))
+    }
+    fn receipts<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Vec<StoredReceipt>> {
+        Box::pin(self.receipts_impl(party_id))
+    }
     fn put_provenance<'a>(&'a self, records: &'a [ProvenanceRecord]) -> StoreFuture<'a, ()> {
         Box::pin(self.put_provenance_impl(records))
     }
@@ -535,6 +596,12 @@ mod tests {
         assert_eq!(found.origins.len(), 1);
         assert_eq!(found.origins.get("indicator--1"), Some(&PartyId::new("alpha")));
         assert!(found.held.is_empty(), "no collection holds either object");
+
+        let receipt = StoredReceipt { peer: "bravo".into(), out_seq: 3, log_size: 42, receipt: "{\"signed\":true}".into(), received_at: Timestamp::now() };
+        s.put_receipt(&receipt).await.unwrap();
+        s.put_receipt(&StoredReceipt { receipt: "a second copy".into(), ..receipt.clone() }).await.unwrap();
+        assert_eq!(s.receipts("bravo").await.unwrap(), vec![receipt], "the first receipt kept wins");
+        assert!(s.receipts("charlie").await.unwrap().is_empty());
 
         s.count_rejection("bravo", "replay").await.unwrap();
         s.count_rejection("bravo", "replay").await.unwrap();

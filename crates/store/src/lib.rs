@@ -29,7 +29,7 @@ use pacific_core::{StixObject, Timestamp};
 
 pub use pacific_tlog::Hash;
 pub use pacific_tlog::entry::Entry as LogEntryData;
-pub use federation::{FederationStore, LinkState, OutboxItem, Peer, ProvenanceRecord, SqliteFederationStore};
+pub use federation::{FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord, SqliteFederationStore, StoredReceipt};
 pub use sqlite::SqliteStore;
 
 /// The actor recorded in log entries written by the methods without an `actor` argument

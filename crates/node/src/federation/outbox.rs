@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use pacific_core::policy::{Decision, OutboundPath, PartyId};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{Collection, LogEntryData, Peer, LOCAL_ACTOR};
+use pacific_store::{Collection, LogEntryData, Peer, StoredReceipt, LOCAL_ACTOR};
 use pacific_tlog::entry::{sha256, Act, ObjectRef};
 
 use super::envelope::{Ack, Envelope, EnvelopeObject};
@@ -86,7 +86,17 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
     if !payload.is_empty() {
         let seq = store.next_out_seq(peer_id.as_str()).await?;
         let envelope = Envelope::sign(fed.key(), fed.local().id.as_str(), peer_id.as_str(), seq, Timestamp::now().as_str(), payload);
-        receipt = Some(send(http, &peer, &envelope).await?);
+        let (ack, text) = send(http, &peer, &envelope).await?;
+        // The receipt is kept whole, so this node can later show what the peer acknowledged.
+        let kept = StoredReceipt {
+            peer: peer_id.clone(),
+            out_seq: seq,
+            log_size: ack.log_size,
+            receipt: text.clone(),
+            received_at: Timestamp::now(),
+        };
+        store.put_receipt(&kept).await?;
+        receipt = Some((ack, text));
     }
     // What crossed the border (after the peer's ack) and what the gate held back, logged
     // before the cursor moves: a crash in between re-sends the batch and logs it again
@@ -102,7 +112,7 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
         entries.push(log_entry(now, Act::ObjectWithheld { object: object.clone(), peer: peer_id.to_string(), reason: (*label).to_owned() })?);
     }
     if let Some((ack, text)) = &receipt {
-        // The peer's receipt, by hash (the receipt text itself has no table yet).
+        // The peer's receipt, by hash (the text itself is kept in the federation store).
         let act = Act::ReceiptReceived { peer: peer_id.to_string(), log_size: ack.log_size, receipt_sha256: sha256(text.as_bytes()) };
         entries.push(log_entry(now, act)?);
     }
