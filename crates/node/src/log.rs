@@ -384,12 +384,19 @@ async fn cosign(
     };
     match check_witness_update(seen_cp.as_ref(), &new_cp, &proof) {
         Ok(()) => {}
-        Err(e @ (TlogError::SplitView { .. } | TlogError::ConsistencyMismatch)) => {
+        // A proof that does not connect the two checkpoints proves nothing against the log
+        // (the proof may merely be wrong): refused, and no evidence is kept. Evidence is two
+        // signed checkpoints that cannot both be true: two roots for one size.
+        Err(TlogError::ConsistencyMismatch) => {
+            let size = seen.as_ref().map_or(0, |s| s.size);
+            return Err(ApiError::Unprocessable(format!(
+                "the consistency proof does not lead from the checkpoint of size {size} seen before to this one of size {}",
+                new_cp.size()
+            )));
+        }
+        Err(TlogError::SplitView { size }) => {
             let seen = seen.expect("a split view needs an earlier checkpoint");
-            let reason = match e {
-                TlogError::SplitView { size } => format!("two different roots for tree size {size}"),
-                _ => format!("checkpoint of size {} is not consistent with the one of size {} seen before", new_cp.size(), seen.size),
-            };
+            let reason = format!("two different roots for tree size {size}");
             let mut evidence = SplitViewEvidence {
                 id: 0,
                 origin: origin.clone(),

@@ -266,7 +266,8 @@ async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() 
     let mut bad = honest.request(3);
     bad.proof[0] = hex::encode([0u8; 32]);
     let r = cosign(&node, &bad).await;
-    assert_eq!(r.status(), 409, "an inconsistent checkpoint is a conflict");
+    assert_eq!(r.status(), 422, "a proof that does not connect is refused, and is no evidence");
+    assert!(node.store.split_view_evidence(honest.signer.name()).await.unwrap().is_empty());
     // The honest request still works (the inconsistent one was not recorded as seen).
     assert_eq!(cosign(&node, &honest.request(3)).await.status(), 200);
 
@@ -280,15 +281,15 @@ async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() 
     assert_eq!(body["evidence"]["presented_checkpoint"], fork.checkpoint());
     assert_eq!(body["evidence"]["kept_checkpoint"], honest.checkpoint());
     let kept = node.store.split_view_evidence(honest.signer.name()).await.unwrap();
-    assert_eq!(kept.len(), 2);
-    assert_eq!(kept[1].new_note, fork.checkpoint());
-    assert_eq!(kept[1].kept_note, honest.checkpoint());
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].new_note, fork.checkpoint());
+    assert_eq!(kept[0].kept_note, honest.checkpoint());
 
     // An older checkpoint is a conflict but not evidence; a bad signature is a 400.
     let mut old = Foreign::new();
     old.grow(3, 1);
     assert_eq!(cosign(&node, &old.request(0)).await.status(), 409);
-    assert_eq!(node.store.split_view_evidence(honest.signer.name()).await.unwrap().len(), 2);
+    assert_eq!(node.store.split_view_evidence(honest.signer.name()).await.unwrap().len(), 1);
     let mut forged = honest.request(8);
     forged.vkey = LogState::ephemeral("Beta").verifier().to_vkey();
     assert_eq!(cosign(&node, &forged).await.status(), 400);
