@@ -13,15 +13,15 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use pacific_core::party::StakeholderType;
 use pacific_core::policy::{PartyId, Provenance};
 use pacific_core::Timestamp;
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, SqlitePool};
 
+use crate::sqlite::{is_unique_violation as unique, timestamp as ts};
 use crate::{StoreError, StoreFuture, StoredVersion};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -138,13 +138,6 @@ fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| StoreError::Database(format!("{context}: {e}"))
 }
 
-fn unique(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
-}
-
-fn ts(text: &str, what: &str) -> Result<Timestamp, StoreError> {
-    Timestamp::parse(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
 
 fn peer_from_row(row: &SqliteRow) -> Result<Peer, StoreError> {
     let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_peers: {e}"));
@@ -165,13 +158,7 @@ fn peer_from_row(row: &SqliteRow) -> Result<Peer, StoreError> {
 impl SqliteFederationStore {
     /// Opens the database at `path` (creating it and its schema if needed).
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+        let options = crate::sqlite::file_options(path);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)

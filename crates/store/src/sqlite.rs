@@ -79,26 +79,32 @@ pub struct SqliteStore {
     path: Option<PathBuf>,
 }
 
+/// Connection options for the database file at `path`, shared by every pool opened on it (the
+/// objects store and the federation store).
+pub(crate) fn file_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL in WAL mode: a commit survives a process crash; only a power loss may
+        // lose the last transactions, never corrupt the file.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(BUSY_TIMEOUT)
+        // 16 MiB of page cache per connection (allocated only as pages are used): keeps
+        // the index pages that random object ids touch warm during large ingests, while
+        // the whole pool stays well under the node's memory budget (8 x 16 MiB).
+        .pragma("cache_size", "-16384")
+        .pragma("temp_store", "memory")
+        // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: an index page rewritten by
+        // several consecutive transactions is copied back to the database file once.
+        .pragma("wal_autocheckpoint", "10000")
+}
+
 impl SqliteStore {
     /// Opens (creating it if missing) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL in WAL mode: a commit survives a process crash; only a power loss may
-            // lose the last transactions, never corrupt the file.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            // 16 MiB of page cache per connection (allocated only as pages are used): keeps
-            // the index pages that random object ids touch warm during large ingests, while
-            // the whole pool stays well under the node's memory budget (8 x 16 MiB).
-            .pragma("cache_size", "-16384")
-            .pragma("temp_store", "memory")
-            // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: an index page rewritten by
-            // several consecutive transactions is copied back to the database file once.
-            .pragma("wal_autocheckpoint", "10000");
+        let options = file_options(path);
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .connect_with(options)
@@ -1171,7 +1177,7 @@ async fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64, St
         .ok_or_else(|| StoreError::Corrupt(format!("counter {name} is missing")))
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
@@ -1189,7 +1195,7 @@ fn corrupt(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-fn timestamp(text: &str, what: &str) -> Result<Timestamp, StoreError> {
+pub(crate) fn timestamp(text: &str, what: &str) -> Result<Timestamp, StoreError> {
     Timestamp::parse(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
