@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Subcommand;
+use pacific_core::StixObject;
 use pacific_core::access::Role;
 use pacific_core::taxii::PageCursor;
-use pacific_core::StixObject;
 use pacific_node::{DataDir, Node, NodeError};
 use pacific_store::Store;
 
@@ -46,8 +46,13 @@ pub enum BenchCommand {
     /// objects are created at a target rate, and envelope signature verification throughput.
     Federation {
         /// Nodes in the federation (one creates objects; the others are its peers).
-        #[arg(long, default_value_t = 3)]
+        #[arg(long, default_value_t = 4)]
         nodes: usize,
+        /// Let the peers re-push what they received to each other too (a flooding full mesh:
+        /// each object then crosses (n-1)^2 links instead of n-1). Without it, the peers'
+        /// policies keep received objects off federation push (they still serve them over TAXII).
+        #[arg(long)]
+        reshare: bool,
         /// Objects created per second on the first node.
         #[arg(long, default_value_t = 1_000)]
         rate: u64,
@@ -64,10 +69,18 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
     let tmp = std::env::temp_dir().join(format!("pacific-bench-{}", pacific_node::new_uuid()));
     let result = match cmd {
         BenchCommand::Ingest { count, parse_only } => bench_ingest(&tmp, count, parse_only).await,
-        BenchCommand::Taxii { sizes, pages, connections } => bench_taxii(&tmp, &sizes, pages, connections).await,
-        BenchCommand::Federation { nodes, rate, seconds, verify } => {
-            bench_federation(&tmp, nodes, rate, seconds, verify).await
-        }
+        BenchCommand::Taxii {
+            sizes,
+            pages,
+            connections,
+        } => bench_taxii(&tmp, &sizes, pages, connections).await,
+        BenchCommand::Federation {
+            nodes,
+            rate,
+            seconds,
+            verify,
+            reshare,
+        } => bench_federation(&tmp, nodes, rate, seconds, verify, reshare).await,
     };
     let _ = std::fs::remove_dir_all(&tmp);
     result.map(|()| ExitCode::SUCCESS)
@@ -87,12 +100,20 @@ async fn bench_dir(root: &std::path::Path) -> Result<(DataDir, Arc<dyn Store>, S
     Ok((dir, store, report.default_collection.id))
 }
 
-async fn bench_ingest(root: &std::path::Path, count: usize, parse_only: bool) -> Result<(), NodeError> {
+async fn bench_ingest(
+    root: &std::path::Path,
+    count: usize,
+    parse_only: bool,
+) -> Result<(), NodeError> {
     let (_, store, collection) = bench_dir(root).await?;
     // The bundle goes to a file, so the peak RSS below is the ingest's, not the generator's.
     let path = root.join("bench-bundle.json");
-    eprintln!("Generating a bundle of {count} objects in {}…", path.display());
-    let io = |e: std::io::Error| NodeError::Setup(format!("cannot write the generated bundle: {e}"));
+    eprintln!(
+        "Generating a bundle of {count} objects in {}…",
+        path.display()
+    );
+    let io =
+        |e: std::io::Error| NodeError::Setup(format!("cannot write the generated bundle: {e}"));
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(io)?);
     let mut generator = Generator::new(1);
     file.write_all(b"{\"type\":\"bundle\",\"id\":\"bundle--2f0a5b7e-4c1d-4f7a-9d61-0c8b7e3a5d10\",\"objects\":[").map_err(io)?;
@@ -112,50 +133,91 @@ async fn bench_ingest(root: &std::path::Path, count: usize, parse_only: bool) ->
         let summary = pacific_core::bundle::read_objects(reader, |_| Ok::<(), &str>(()))
             .map_err(|e| NodeError::Input(e.to_string()))?;
         let took = started.elapsed().as_secs_f64();
-        println!("bench ingest (parse + validate only): {} objects in {took:.2} s, {:.0} objects/s", summary.valid, summary.valid as f64 / took);
+        println!(
+            "bench ingest (parse + validate only): {} objects in {took:.2} s, {:.0} objects/s",
+            summary.valid,
+            summary.valid as f64 / took
+        );
     }
     eprintln!("Ingesting {:.1} MB…", bytes as f64 / 1e6);
     let reader = std::fs::File::open(&path).map_err(io)?;
     let report = pacific_node::ingest::ingest_reader(store, &collection, reader, |_| {}).await?;
-    println!("bench ingest: {count} objects ({:.1} MB)", bytes as f64 / 1e6);
-    println!("  stored {} (invalid {})", report.stored, report.invalid.len());
-    println!("  {:.2} s, {:.0} objects/s (parse + validate + store)", report.took.as_secs_f64(), report.objects_per_second());
+    println!(
+        "bench ingest: {count} objects ({:.1} MB)",
+        bytes as f64 / 1e6
+    );
+    println!(
+        "  stored {} (invalid {})",
+        report.stored,
+        report.invalid.len()
+    );
+    println!(
+        "  {:.2} s, {:.0} objects/s (parse + validate + store)",
+        report.took.as_secs_f64(),
+        report.objects_per_second()
+    );
     println!("  peak RSS {}", peak_rss());
     Ok(())
 }
 
-async fn bench_taxii(root: &std::path::Path, sizes: &[usize], pages: usize, connections: usize) -> Result<(), NodeError> {
+async fn bench_taxii(
+    root: &std::path::Path,
+    sizes: &[usize],
+    pages: usize,
+    connections: usize,
+) -> Result<(), NodeError> {
     let (dir, store, collection) = bench_dir(root).await?;
-    let token = pacific_node::auth::add_user(store.as_ref(), "bench", Role::Reader).await?.token;
+    let token = pacific_node::auth::add_user(store.as_ref(), "bench", Role::Reader)
+        .await?
+        .token;
     let node = Node::open(&dir).await?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| NodeError::Setup(e.to_string()))?;
-    let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| NodeError::Setup(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(node.serve(listener, async {
         let _ = stop_rx.await;
     }));
     pacific_node::install_crypto_provider();
-    let http = reqwest::Client::builder().pool_max_idle_per_host(connections).build().map_err(|e| NodeError::Setup(e.to_string()))?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
     let url = format!("http://{addr}/taxii2/root/collections/{collection}/objects/");
 
     let mut generator = Generator::new(7);
     let mut stored = 0usize;
     let mut sizes = sizes.to_vec();
     sizes.sort_unstable();
-    println!("bench taxii: pages of 1000 objects, {pages} pages per size, {connections} connections");
+    println!(
+        "bench taxii: pages of 1000 objects, {pages} pages per size, {connections} connections"
+    );
     for size in sizes {
         let started = Instant::now();
         while stored < size {
             let n = (size - stored).min(5000);
             let batch: Vec<StixObject> = (0..n)
-                .map(|_| StixObject::from_json(&generator.object()).expect("generated objects are valid"))
+                .map(|_| {
+                    StixObject::from_json(&generator.object()).expect("generated objects are valid")
+                })
                 .collect();
             store.add_objects(&collection, &batch).await?;
             stored += n;
         }
-        eprintln!("  grew the collection to {size} objects in {:.1} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "  grew the collection to {size} objects in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
         // Page starts spread evenly over the whole collection.
-        let first_seq = store.query_objects(&collection, &pacific_core::taxii::ObjectQuery::all(1), false).await?;
+        let first_seq = store
+            .query_objects(
+                &collection,
+                &pacific_core::taxii::ObjectQuery::all(1),
+                false,
+            )
+            .await?;
         let base = first_seq.items.first().map_or(0, |i| i.seq - 1);
         let span = size.saturating_sub(1000).max(1) as i64;
         let started = Instant::now();
@@ -187,7 +249,10 @@ async fn bench_taxii(root: &std::path::Path, sizes: &[usize], pages: usize, conn
         }
         let mut bytes = 0;
         for t in tasks {
-            bytes += t.await.map_err(|e| NodeError::Setup(e.to_string()))?.map_err(NodeError::Remote)?;
+            bytes += t
+                .await
+                .map_err(|e| NodeError::Setup(e.to_string()))?
+                .map_err(NodeError::Remote)?;
         }
         let took = started.elapsed();
         println!(
@@ -231,20 +296,33 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, seconds: u64, verify: usize) -> Result<(), NodeError> {
+async fn bench_federation(
+    root: &std::path::Path,
+    nodes: usize,
+    rate: u64,
+    seconds: u64,
+    verify: usize,
+    reshare: bool,
+) -> Result<(), NodeError> {
     use pacific_core::party::StakeholderType;
     use pacific_node::federation::Event;
     use std::collections::HashMap;
     if nodes < 2 || rate == 0 {
-        return Err(NodeError::Setup("bench federation needs at least 2 nodes and a rate above 0".into()));
+        return Err(NodeError::Setup(
+            "bench federation needs at least 2 nodes and a rate above 0".into(),
+        ));
     }
     // N nodes on loopback, each the peer of every other, policies that let go what the
-    // markings allow (the objects are TLP:GREEN).
+    // markings allow (the objects are TLP:GREEN); unless `reshare`, the peers do not push on
+    // what they received (node0 is everyone's peer and sends it to each of them itself).
     let mut dirs = Vec::new();
     let mut addrs = Vec::new();
     for i in 0..nodes {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| NodeError::Setup(e.to_string()))?;
-        let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
         drop(listener);
         let dir = DataDir::new(root.join(format!("node{i}")));
         dir.init(&pacific_node::datadir::InitOptions {
@@ -258,8 +336,21 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
         config.federation.party_id = Some(format!("node{i}"));
         config.log.level = "error".into();
         let setup = |e: std::io::Error| NodeError::Setup(e.to_string());
-        std::fs::write(dir.root().join(pacific_node::config::CONFIG_FILE), config.to_toml()).map_err(setup)?;
-        std::fs::write(dir.root().join(pacific_node::federation::POLICY_FILE), "default = \"allow\"\n").map_err(setup)?;
+        std::fs::write(
+            dir.root().join(pacific_node::config::CONFIG_FILE),
+            config.to_toml(),
+        )
+        .map_err(setup)?;
+        let policy = if i == 0 || reshare {
+            "default = \"allow\"\n"
+        } else {
+            "default = \"allow\"\n\n[[rules]]\nname = \"no-reshare-push\"\naction = \"deny\"\nreceived = true\npaths = [\"federation-push\"]\n"
+        };
+        std::fs::write(
+            dir.root().join(pacific_node::federation::POLICY_FILE),
+            policy,
+        )
+        .map_err(setup)?;
         dirs.push(dir);
         addrs.push(addr);
     }
@@ -268,7 +359,17 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
             if i != j {
                 let key = hex::encode(other.load_identity()?.verifying_key().to_bytes());
                 let id = format!("node{j}");
-                crate::federation::add_peer(dir, &id, Some(&id), &format!("http://{}", addrs[j]), &key, StakeholderType::State, Some("XA".into()), None).await?;
+                crate::federation::add_peer(
+                    dir,
+                    &id,
+                    Some(&id),
+                    &format!("http://{}", addrs[j]),
+                    &key,
+                    StakeholderType::State,
+                    Some("XA".into()),
+                    None,
+                )
+                .await?;
             }
         }
     }
@@ -280,14 +381,19 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
     for (i, dir) in dirs.iter().enumerate() {
         let node = Node::open(dir).await?;
         if i == 0 {
-            let fed = node.state().federation().cloned().ok_or_else(|| NodeError::Setup("no federation".into()))?;
+            let fed = node
+                .state()
+                .federation()
+                .cloned()
+                .ok_or_else(|| NodeError::Setup("no federation".into()))?;
             let store = Arc::clone(node.state().store());
             let collection = pacific_node::find_collection(store.as_ref(), "default")
                 .await?
                 .ok_or_else(|| NodeError::Setup("no default collection".into()))?;
             source = Some((fed, store, collection.id));
         }
-        let listener = std::net::TcpListener::bind(addrs[i]).map_err(|e| NodeError::Setup(e.to_string()))?;
+        let listener =
+            std::net::TcpListener::bind(addrs[i]).map_err(|e| NodeError::Setup(e.to_string()))?;
         let mut stop = stop_rx.clone();
         servers.push(tokio::spawn(node.serve(listener, async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -295,7 +401,14 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
     }
     let (fed, store, collection) = source.expect("node 0 exists");
     let peers = nodes - 1;
-    eprintln!("{nodes} nodes on loopback; node0 creates {rate} objects/s for {seconds} s; latency = add on node0 -> acknowledged by the peer (after it stored the object)");
+    eprintln!(
+        "{nodes} nodes on loopback; node0 creates {rate} objects/s for {seconds} s; latency = add on node0 -> acknowledged by the peer (after it stored the object)"
+    );
+    eprintln!(
+        "peers {} what they received (each object crosses {} links)",
+        if reshare { "re-push" } else { "do not re-push" },
+        if reshare { peers * peers } else { peers }
+    );
 
     // Latency: from just before `add_objects` on node0 to the peer's signed ack (the peer
     // stored the object before acking), per object and peer, from node0's border events.
@@ -336,7 +449,10 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
         tokio::time::sleep_until((begin + interval * b as u32).into()).await;
         let n = per_batch.min(total - created);
         let objects: Vec<StixObject> = (created..created + n)
-            .map(|k| StixObject::from_json(&green_indicator(k)).map_err(|e| NodeError::Input(e.to_string())))
+            .map(|k| {
+                StixObject::from_json(&green_indicator(k))
+                    .map_err(|e| NodeError::Input(e.to_string()))
+            })
             .collect::<Result<_, _>>()?;
         let t0 = Instant::now();
         {
@@ -349,14 +465,23 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
         created += n;
     }
     let creating = begin.elapsed();
-    eprintln!("created {created} objects in {:.2} s ({:.0}/s); waiting for delivery…", creating.as_secs_f64(), created as f64 / creating.as_secs_f64());
+    eprintln!(
+        "created {created} objects in {:.2} s ({:.0}/s); waiting for delivery…",
+        creating.as_secs_f64(),
+        created as f64 / creating.as_secs_f64()
+    );
     // Wait until every peer acknowledged everything (or 60 s).
     let deadline = Instant::now() + Duration::from_secs(60);
     let max = pacific_store::FederationStore::max_seq(fed.store().as_ref()).await?;
     loop {
         let mut done = true;
         for j in 1..nodes {
-            let cursor = fed.store().link(&format!("node{j}")).await?.unwrap_or_default().out_cursor;
+            let cursor = fed
+                .store()
+                .link(&format!("node{j}"))
+                .await?
+                .unwrap_or_default()
+                .out_cursor;
             done &= cursor >= max;
         }
         if done || Instant::now() > deadline {
@@ -374,7 +499,9 @@ async fn bench_federation(root: &std::path::Path, nodes: usize, rate: u64, secon
     let (mut latencies, lagged, held) = std::mem::take(&mut *results.lock().expect("lock"));
     latencies.sort();
     let expected = created * peers as u64;
-    println!("federation propagation ({nodes} nodes, {peers} peers, {rate} objects/s for {seconds} s):");
+    println!(
+        "federation propagation ({nodes} nodes, {peers} peers, {rate} objects/s for {seconds} s):"
+    );
     println!(
         "  deliveries measured: {} of {expected} (events lost: {lagged}, held back: {held})",
         latencies.len()
@@ -400,12 +527,26 @@ fn bench_verify(n: usize, dir: &DataDir) -> Result<(), NodeError> {
         let envelopes: Vec<Envelope> = (0..count)
             .map(|i| {
                 let objects = (0..per_envelope)
-                    .map(|k| EnvelopeObject { object: green_indicator((i * per_envelope + k) as u64), origin: "node0".into() })
+                    .map(|k| EnvelopeObject {
+                        object: green_indicator((i * per_envelope + k) as u64),
+                        origin: "node0".into(),
+                    })
                     .collect();
-                Envelope::sign(&key, "node0", "node1", i as u64 + 1, pacific_core::Timestamp::now().as_str(), objects)
+                Envelope::sign(
+                    &key,
+                    "node0",
+                    "node1",
+                    i as u64 + 1,
+                    pacific_core::Timestamp::now().as_str(),
+                    objects,
+                )
             })
             .collect();
-        let bytes: usize = envelopes.iter().map(|e| serde_json::to_string(e).map(|s| s.len()).unwrap_or(0)).sum::<usize>() / count;
+        let bytes: usize = envelopes
+            .iter()
+            .map(|e| serde_json::to_string(e).map(|s| s.len()).unwrap_or(0))
+            .sum::<usize>()
+            / count;
         let start = Instant::now();
         let mut ok = 0usize;
         for e in &envelopes {
@@ -427,7 +568,11 @@ fn bench_verify(n: usize, dir: &DataDir) -> Result<(), NodeError> {
 fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l["VmHWM:".len()..].trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(|l| l["VmHWM:".len()..].trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
@@ -442,7 +587,12 @@ struct Generator {
 
 impl Generator {
     fn new(seed: u64) -> Self {
-        Self { state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, n: 0, malware: Vec::new(), indicators: Vec::new() }
+        Self {
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            n: 0,
+            malware: Vec::new(),
+            indicators: Vec::new(),
+        }
     }
 
     fn next(&mut self) -> u64 {
@@ -456,18 +606,37 @@ impl Generator {
     fn uuid(&mut self) -> String {
         let (a, b) = (self.next(), self.next());
         let h = format!("{a:016x}{b:016x}");
-        format!("{}-{}-4{}-a{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+        format!(
+            "{}-{}-4{}-a{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[13..16],
+            &h[17..20],
+            &h[20..32]
+        )
     }
 
     fn object(&mut self) -> String {
         self.n += 1;
         let day = 1 + self.next() % 28;
-        let created = format!("2026-{:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", 1 + self.next() % 11, self.next() % 24, self.next() % 60, self.next() % 60, self.next() % 1000);
-        let tlp = [pacific_core::tlp::TLP2_CLEAR, pacific_core::tlp::TLP2_GREEN, pacific_core::tlp::TLP2_AMBER][(self.next() % 3) as usize];
+        let created = format!(
+            "2026-{:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+            1 + self.next() % 11,
+            self.next() % 24,
+            self.next() % 60,
+            self.next() % 60,
+            self.next() % 1000
+        );
+        let tlp = [
+            pacific_core::tlp::TLP2_CLEAR,
+            pacific_core::tlp::TLP2_GREEN,
+            pacific_core::tlp::TLP2_AMBER,
+        ][(self.next() % 3) as usize];
         let roll = self.next() % 10;
         if roll == 0 || self.malware.is_empty() {
             let id = format!("malware--{}", self.uuid());
-            let family = ["Industroyer", "BlackEnergy", "Triton", "Havex", "PipeDream"][(self.next() % 5) as usize];
+            let family = ["Industroyer", "BlackEnergy", "Triton", "Havex", "PipeDream"]
+                [(self.next() % 5) as usize];
             self.malware.push(id.clone());
             if self.malware.len() > 64 {
                 self.malware.remove(0);
@@ -489,10 +658,28 @@ impl Generator {
         let id = format!("indicator--{}", self.uuid());
         let r = self.next();
         let pattern = match r % 4 {
-            0 => format!("[ipv4-addr:value = '{}.{}.{}.{}']", 1 + r % 223, (r >> 8) % 256, (r >> 16) % 256, (r >> 24) % 256),
-            1 => format!("[domain-name:value = 'c2-{:x}.example-threat.net']", r >> 20),
-            2 => format!("[url:value = 'https://login-{:x}.example-phish.org/session']", r >> 24),
-            _ => format!("[file:hashes.'SHA-256' = '{:016x}{:016x}{:016x}{:016x}']", self.next(), self.next(), self.next(), self.next()),
+            0 => format!(
+                "[ipv4-addr:value = '{}.{}.{}.{}']",
+                1 + r % 223,
+                (r >> 8) % 256,
+                (r >> 16) % 256,
+                (r >> 24) % 256
+            ),
+            1 => format!(
+                "[domain-name:value = 'c2-{:x}.example-threat.net']",
+                r >> 20
+            ),
+            2 => format!(
+                "[url:value = 'https://login-{:x}.example-phish.org/session']",
+                r >> 24
+            ),
+            _ => format!(
+                "[file:hashes.'SHA-256' = '{:016x}{:016x}{:016x}{:016x}']",
+                self.next(),
+                self.next(),
+                self.next(),
+                self.next()
+            ),
         };
         self.indicators.push(id.clone());
         if self.indicators.len() > 256 {

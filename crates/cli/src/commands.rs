@@ -3,8 +3,8 @@
 use std::io::{BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
@@ -48,10 +48,20 @@ pub async fn init(args: InitArgs) -> Result<ExitCode, NodeError> {
             listen: args.listen,
         })
         .await?;
-    println!("Initialised a Pacific node for {} in {}", args.name, dir.root().display());
+    println!(
+        "Initialised a Pacific node for {} in {}",
+        args.name,
+        dir.root().display()
+    );
     println!("  public key:         {}", report.public_key_hex);
-    println!("  default collection: {} (alias \"default\")", report.default_collection.id);
-    println!("Next: `pacific user add --data {} <name> --role admin`", dir.root().display());
+    println!(
+        "  default collection: {} (alias \"default\")",
+        report.default_collection.id
+    );
+    println!(
+        "Next: `pacific user add --data {} <name> --role admin`",
+        dir.root().display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -99,9 +109,13 @@ async fn open(data: &DataArg) -> Result<(DataDir, Arc<dyn Store>), NodeError> {
 }
 
 async fn resolve_collection(store: &dyn Store, key: &str) -> Result<Collection, NodeError> {
-    pacific_node::find_collection(store, key).await?.ok_or_else(|| {
-        NodeError::Setup(format!("no collection with id or alias {key:?}; `pacific collection list` shows them"))
-    })
+    pacific_node::find_collection(store, key)
+        .await?
+        .ok_or_else(|| {
+            NodeError::Setup(format!(
+                "no collection with id or alias {key:?}; `pacific collection list` shows them"
+            ))
+        })
 }
 
 pub async fn user(cmd: UserCommand) -> Result<ExitCode, NodeError> {
@@ -118,14 +132,34 @@ pub async fn user(cmd: UserCommand) -> Result<ExitCode, NodeError> {
                 println!("{:<24} {:<8} since {}", u.name, u.role, u.created);
             }
         }
-        UserCommand::Grant { data, name, collection, read, write } => {
+        UserCommand::Grant {
+            data,
+            name,
+            collection,
+            read,
+            write,
+        } => {
             let (_, store) = open(&data).await?;
             let c = resolve_collection(store.as_ref(), &collection).await?;
-            let user = store.user(&name).await?.ok_or_else(|| NodeError::Setup(format!("no user named {name:?}")))?;
+            let user = store
+                .user(&name)
+                .await?
+                .ok_or_else(|| NodeError::Setup(format!("no user named {name:?}")))?;
             if write && user.role == Role::Reader {
-                return Err(NodeError::Setup(format!("{name} is a reader; readers never write")));
+                return Err(NodeError::Setup(format!(
+                    "{name} is a reader; readers never write"
+                )));
             }
-            store.set_grant(&name, &CollectionGrant { collection_id: c.id.clone(), can_read: read, can_write: write }).await?;
+            store
+                .set_grant(
+                    &name,
+                    &CollectionGrant {
+                        collection_id: c.id.clone(),
+                        can_read: read,
+                        can_write: write,
+                    },
+                )
+                .await?;
             println!("{name} on {}: read={read} write={write}", c.id);
         }
     }
@@ -154,21 +188,40 @@ pub enum CollectionCommand {
 
 pub async fn collection(cmd: CollectionCommand) -> Result<ExitCode, NodeError> {
     match cmd {
-        CollectionCommand::Add { data, title, alias, description } => {
+        CollectionCommand::Add {
+            data,
+            title,
+            alias,
+            description,
+        } => {
             let (_, store) = open(&data).await?;
             if let Some(a) = &alias
-                && pacific_node::find_collection(store.as_ref(), a).await?.is_some()
+                && pacific_node::find_collection(store.as_ref(), a)
+                    .await?
+                    .is_some()
             {
-                return Err(NodeError::Setup(format!("a collection with alias {a:?} exists already")));
+                return Err(NodeError::Setup(format!(
+                    "a collection with alias {a:?} exists already"
+                )));
             }
-            let c = Collection { id: pacific_node::new_uuid(), title, description, alias };
+            let c = Collection {
+                id: pacific_node::new_uuid(),
+                title,
+                description,
+                alias,
+            };
             store.create_collection(&c).await?;
             println!("{}", c.id);
         }
         CollectionCommand::List { data } => {
             let (_, store) = open(&data).await?;
             for c in store.collections().await? {
-                println!("{}  {:<12} {}", c.id, c.alias.as_deref().unwrap_or("-"), c.title);
+                println!(
+                    "{}  {:<12} {}",
+                    c.id,
+                    c.alias.as_deref().unwrap_or("-"),
+                    c.title
+                );
             }
         }
     }
@@ -191,13 +244,17 @@ pub async fn node(args: NodeArgs) -> Result<ExitCode, NodeError> {
     if let Some(listen) = args.listen {
         config.server.listen = listen;
     }
-    config.check().map_err(|e| NodeError::Setup(e.to_string()))?;
+    config
+        .check()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
     crate::init_logging(&config.log);
     let listen = config.server.listen;
     let scheme = if config.tls.enabled { "https" } else { "http" };
     let listener = std::net::TcpListener::bind(listen)
         .map_err(|e| NodeError::Setup(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
     eprintln!("Pacific node serving TAXII 2.1 at {scheme}://{addr}/taxii2/ (Ctrl-C to stop)");
     node.serve(listener, shutdown_signal()).await?;
     eprintln!("Stopped.");
@@ -263,22 +320,28 @@ pub async fn ingest(args: IngestArgs) -> Result<ExitCode, NodeError> {
         (Box::new(file), size)
     };
     let count = Arc::new(AtomicU64::new(0));
-    let reader = CountingReader { inner: reader, count: Arc::clone(&count) };
+    let reader = CountingReader {
+        inner: reader,
+        count: Arc::clone(&count),
+    };
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else if let Some(size) = size {
         ProgressBar::new(size).with_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
+            )
+            .expect("valid template"),
         )
     } else {
         ProgressBar::new_spinner()
     };
-    let report = pacific_node::ingest::ingest_reader(Arc::clone(&store), &collection.id, reader, |p| {
-        bar.set_position(count.load(Ordering::Relaxed));
-        bar.set_message(format!("{} objects, {} invalid", p.objects_read, p.invalid));
-    })
-    .await;
+    let report =
+        pacific_node::ingest::ingest_reader(Arc::clone(&store), &collection.id, reader, |p| {
+            bar.set_position(count.load(Ordering::Relaxed));
+            bar.set_message(format!("{} objects, {} invalid", p.objects_read, p.invalid));
+        })
+        .await;
     bar.finish_and_clear();
     let report = report?;
     for (index, error) in report.invalid.iter().take(50) {
@@ -298,7 +361,11 @@ pub async fn ingest(args: IngestArgs) -> Result<ExitCode, NodeError> {
             report.objects_per_second()
         );
     }
-    Ok(if report.invalid.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(crate::EXIT_PARTIAL) })
+    Ok(if report.invalid.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_PARTIAL)
+    })
 }
 
 #[derive(Args)]
@@ -335,9 +402,12 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
     let federation = match &args.for_peer {
         Some(peer) => {
             let config = dir.load_config()?;
-            let fed = pacific_node::federation::Federation::open(&dir, &config, Arc::clone(&store)).await?;
+            let fed = pacific_node::federation::Federation::open(&dir, &config, Arc::clone(&store))
+                .await?;
             if fed.store().peer(peer).await?.is_none() {
-                return Err(NodeError::Setup(format!("unknown peer {peer:?}; `pacific peer list` shows the peers")));
+                return Err(NodeError::Setup(format!(
+                    "unknown peer {peer:?}; `pacific peer list` shows the peers"
+                )));
             }
             Some(fed)
         }
@@ -345,14 +415,26 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
     };
     let sink: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
-            std::fs::File::create(path).map_err(|e| NodeError::Setup(format!("cannot create {}: {e}", path.display())))?,
+            std::fs::File::create(path)
+                .map_err(|e| NodeError::Setup(format!("cannot create {}: {e}", path.display())))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
     if let (Some(fed), Some(peer)) = (&federation, &args.for_peer) {
-        let report = pacific_node::federation::export::export_for_peer(fed, peer, &collection, query, &mut out).await?;
-        eprintln!("Exported {} objects for {peer}; held back {}.", report.exported, report.held_back.len());
+        let report = pacific_node::federation::export::export_for_peer(
+            fed,
+            peer,
+            &collection,
+            query,
+            &mut out,
+        )
+        .await?;
+        eprintln!(
+            "Exported {} objects for {peer}; held back {}.",
+            report.exported,
+            report.held_back.len()
+        );
         for (label, n) in report.by_reason() {
             eprintln!("  {n:>6}  {label}");
         }
@@ -362,7 +444,12 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
         return Ok(ExitCode::SUCCESS);
     }
     let io = |e: std::io::Error| NodeError::Setup(format!("cannot write the bundle: {e}"));
-    write!(out, "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[", pacific_node::new_uuid()).map_err(io)?;
+    write!(
+        out,
+        "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[",
+        pacific_node::new_uuid()
+    )
+    .map_err(io)?;
     let mut first = true;
     let mut exported = 0u64;
     loop {
@@ -407,15 +494,21 @@ pub struct ClientArgs {
 impl ClientArgs {
     fn client(&self) -> Result<TaxiiClient, NodeError> {
         let credentials = match (&self.user, &self.token) {
-            (Some(user), Some(token)) => Credentials::Basic { user: user.clone(), password: token.clone() },
+            (Some(user), Some(token)) => Credentials::Basic {
+                user: user.clone(),
+                password: token.clone(),
+            },
             (None, Some(token)) => Credentials::Bearer(token.clone()),
             (Some(_), None) => return Err(NodeError::Setup("--user needs --token".into())),
             (None, None) => Credentials::None,
         };
-        let ca = match &self.ca_cert {
-            Some(path) => Some(std::fs::read(path).map_err(|e| NodeError::Setup(format!("cannot read {}: {e}", path.display())))?),
-            None => None,
-        };
+        let ca =
+            match &self.ca_cert {
+                Some(path) => Some(std::fs::read(path).map_err(|e| {
+                    NodeError::Setup(format!("cannot read {}: {e}", path.display()))
+                })?),
+                None => None,
+            };
         TaxiiClient::new(&self.url, credentials, ca.as_deref())
     }
 }
@@ -461,10 +554,17 @@ struct PullState {
 
 pub async fn taxii(cmd: TaxiiCommand) -> Result<ExitCode, NodeError> {
     match cmd {
-        TaxiiCommand::Pull { client: args, data, into, added_after, limit } => {
+        TaxiiCommand::Pull {
+            client: args,
+            data,
+            into,
+            added_after,
+            limit,
+        } => {
             let client = args.client()?;
             let Some(data) = data else {
-                return pull_to_stdout(&client, &args.collection, added_after.as_deref(), limit).await;
+                return pull_to_stdout(&client, &args.collection, added_after.as_deref(), limit)
+                    .await;
             };
             let (dir, store) = open(&DataArg { data }).await?;
             let local = resolve_collection(store.as_ref(), &into).await?;
@@ -496,7 +596,12 @@ pub async fn taxii(cmd: TaxiiCommand) -> Result<ExitCode, NodeError> {
                                 }
                             }
                         }
-                        let outcomes = pacific_node::ingest::store_in_batches(store.as_ref(), &local_id, &objects).await?;
+                        let outcomes = pacific_node::ingest::store_in_batches(
+                            store.as_ref(),
+                            &local_id,
+                            &objects,
+                        )
+                        .await?;
                         stored.fetch_add(outcomes.len() as u64, Ordering::Relaxed);
                         bar.set_message(format!("{} objects", stored.load(Ordering::Relaxed)));
                         bar.tick();
@@ -521,41 +626,72 @@ pub async fn taxii(cmd: TaxiiCommand) -> Result<ExitCode, NodeError> {
                 invalid.load(Ordering::Relaxed),
                 report.last_added.as_deref().unwrap_or("the beginning")
             );
-            Ok(if invalid.load(Ordering::Relaxed) == 0 { ExitCode::SUCCESS } else { ExitCode::from(crate::EXIT_PARTIAL) })
+            Ok(if invalid.load(Ordering::Relaxed) == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(crate::EXIT_PARTIAL)
+            })
         }
-        TaxiiCommand::Push { client: args, file, batch } => {
+        TaxiiCommand::Push {
+            client: args,
+            file,
+            batch,
+        } => {
             let client = args.client()?;
-            let text = std::fs::read(&file).map_err(|e| NodeError::Setup(format!("cannot read {}: {e}", file.display())))?;
+            let text = std::fs::read(&file)
+                .map_err(|e| NodeError::Setup(format!("cannot read {}: {e}", file.display())))?;
             let bundle: serde_json::Value = serde_json::from_slice(&text)
                 .map_err(|e| NodeError::Input(format!("{} is not JSON: {e}", file.display())))?;
             let objects = bundle
                 .get("objects")
                 .and_then(serde_json::Value::as_array)
-                .ok_or_else(|| NodeError::Input(format!("{} has no `objects` array", file.display())))?;
+                .ok_or_else(|| {
+                    NodeError::Input(format!("{} has no `objects` array", file.display()))
+                })?;
             let (mut ok, mut failed) = (0u64, 0u64);
             for chunk in objects.chunks(batch.max(1)) {
-                let status = client.push(&args.collection, chunk, Duration::from_secs(120)).await?;
+                let status = client
+                    .push(&args.collection, chunk, Duration::from_secs(120))
+                    .await?;
                 ok += status.success_count;
                 failed += status.failure_count;
                 for f in &status.failures {
-                    eprintln!("rejected {}: {}", f.id, f.message.as_deref().unwrap_or("no reason given"));
+                    eprintln!(
+                        "rejected {}: {}",
+                        f.id,
+                        f.message.as_deref().unwrap_or("no reason given")
+                    );
                 }
             }
-            println!("Pushed {} objects: {ok} accepted, {failed} rejected", objects.len());
-            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(crate::EXIT_PARTIAL) })
+            println!(
+                "Pushed {} objects: {ok} accepted, {failed} rejected",
+                objects.len()
+            );
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(crate::EXIT_PARTIAL)
+            })
         }
     }
 }
 
 fn save_cursor(path: &std::path::Path, key: &str, last: &str) -> Result<(), NodeError> {
-    let mut state: PullState =
-        std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let mut state: PullState = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
     state.cursors.insert(key.to_owned(), last.to_owned());
     let tmp = path.with_extension("json.tmp");
     let text = serde_json::to_vec_pretty(&state).expect("the pull state serialises");
     std::fs::write(&tmp, text)
         .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| NodeError::Setup(format!("cannot save pull progress in {}: {e}", path.display())))
+        .map_err(|e| {
+            NodeError::Setup(format!(
+                "cannot save pull progress in {}: {e}",
+                path.display()
+            ))
+        })
 }
 
 async fn pull_to_stdout(
@@ -567,7 +703,12 @@ async fn pull_to_stdout(
     let out = std::cell::RefCell::new(BufWriter::new(std::io::stdout().lock()));
     let first = std::cell::Cell::new(true);
     let io = |e: std::io::Error| NodeError::Setup(format!("cannot write: {e}"));
-    write!(out.borrow_mut(), "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[", pacific_node::new_uuid()).map_err(io)?;
+    write!(
+        out.borrow_mut(),
+        "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[",
+        pacific_node::new_uuid()
+    )
+    .map_err(io)?;
     let report = client
         .pull(collection, added_after, limit, |page| {
             let result = (|| {

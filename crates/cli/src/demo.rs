@@ -27,7 +27,7 @@ use pacific_core::{StixObject, Timestamp};
 use pacific_node::datadir::InitOptions;
 use pacific_node::federation::Event;
 use pacific_node::{DataDir, Node, NodeError};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The sample bundle, compiled in so the demo runs from any directory; Alpha holds it (it has
 /// no TLP marking, so Alpha's policy reads it as AMBER and keeps it home).
@@ -101,9 +101,27 @@ default_tlp = "amber"
 "#;
 
 const PARTIES: [Party; 3] = [
-    Party { id: "alpha", name: "Alpha CERT", kind: StakeholderType::State, jurisdiction: "XA", policy: ALPHA_POLICY },
-    Party { id: "bravo", name: "Bravo Police Cyber Unit", kind: StakeholderType::State, jurisdiction: "XB", policy: BRAVO_POLICY },
-    Party { id: "charlie", name: "Charlie Hosting Co.", kind: StakeholderType::Company, jurisdiction: "XB", policy: CHARLIE_POLICY },
+    Party {
+        id: "alpha",
+        name: "Alpha CERT",
+        kind: StakeholderType::State,
+        jurisdiction: "XA",
+        policy: ALPHA_POLICY,
+    },
+    Party {
+        id: "bravo",
+        name: "Bravo Police Cyber Unit",
+        kind: StakeholderType::State,
+        jurisdiction: "XB",
+        policy: BRAVO_POLICY,
+    },
+    Party {
+        id: "charlie",
+        name: "Charlie Hosting Co.",
+        kind: StakeholderType::Company,
+        jurisdiction: "XB",
+        policy: CHARLIE_POLICY,
+    },
 ];
 
 fn addr_of(base: SocketAddr, i: usize) -> SocketAddr {
@@ -112,12 +130,18 @@ fn addr_of(base: SocketAddr, i: usize) -> SocketAddr {
 
 /// Creates the three data directories, policies, peers and Alpha's admin token (once).
 async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeError> {
-    let dirs: Vec<DataDir> = PARTIES.iter().map(|p| DataDir::new(root.join(p.id))).collect();
+    let dirs: Vec<DataDir> = PARTIES
+        .iter()
+        .map(|p| DataDir::new(root.join(p.id)))
+        .collect();
     if dirs.iter().all(DataDir::is_initialised) {
         return Ok(());
     }
     if dirs.iter().any(DataDir::is_initialised) {
-        return Err(NodeError::Setup(format!("{} is half set up; remove it and run the demo again", root.display())));
+        return Err(NodeError::Setup(format!(
+            "{} is half set up; remove it and run the demo again",
+            root.display()
+        )));
     }
     eprintln!("Setting up three fictional parties in {}", root.display());
     for (i, (p, dir)) in PARTIES.iter().zip(&dirs).enumerate() {
@@ -131,8 +155,13 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         let config_path = dir.root().join(pacific_node::config::CONFIG_FILE);
         let mut config = dir.load_config()?;
         config.federation.party_id = Some(p.id.into());
-        std::fs::write(&config_path, config.to_toml()).map_err(|e| NodeError::Setup(e.to_string()))?;
-        std::fs::write(dir.root().join(pacific_node::federation::POLICY_FILE), p.policy).map_err(|e| NodeError::Setup(e.to_string()))?;
+        std::fs::write(&config_path, config.to_toml())
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        std::fs::write(
+            dir.root().join(pacific_node::federation::POLICY_FILE),
+            p.policy,
+        )
+        .map_err(|e| NodeError::Setup(e.to_string()))?;
     }
     for (i, dir) in dirs.iter().enumerate() {
         for (j, (p, other)) in PARTIES.iter().zip(&dirs).enumerate() {
@@ -140,9 +169,24 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
                 continue;
             }
             let key = other.load_identity()?;
-            let key_hex: String = key.verifying_key().to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            let key_hex: String = key
+                .verifying_key()
+                .to_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
             let url = format!("http://{}", addr_of(base, j));
-            crate::federation::add_peer(dir, p.name, Some(p.id), &url, &key_hex, p.kind, Some(p.jurisdiction.into()), None).await?;
+            crate::federation::add_peer(
+                dir,
+                p.name,
+                Some(p.id),
+                &url,
+                &key_hex,
+                p.kind,
+                Some(p.jurisdiction.into()),
+                None,
+            )
+            .await?;
         }
     }
     let store = dirs[0].open_store().await?;
@@ -154,7 +198,8 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
     let report = pacific_node::ingest::ingest_reader(store, &collection.id, sample, |_| {}).await?;
     eprintln!("Alpha holds the sample bundle: {} objects", report.stored);
     let token_path = root.join(TOKEN_FILE);
-    std::fs::write(&token_path, &issued.token).map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", token_path.display())))?;
+    std::fs::write(&token_path, &issued.token)
+        .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", token_path.display())))?;
     Ok(())
 }
 
@@ -181,25 +226,97 @@ fn indicator(name: &str, pattern: &str, tlp: Tlp, extra: Value) -> Value {
 /// The scenario: (party index, object, TLP label for printing).
 fn scenario() -> Vec<(usize, Value, &'static str)> {
     vec![
-        (0, indicator("GRIDLOCK wiper dropped on XA power operator's SCADA hosts", "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']", Tlp::Clear, json!({})), "CLEAR"),
-        (0, indicator("GRIDLOCK command-and-control server", "[ipv4-addr:value = '198.51.100.23']", Tlp::Green, json!({})), "GREEN"),
-        (0, indicator("Operator's staging domain (law enforcement only)", "[domain-name:value = 'update-grid-xa.example']", Tlp::Amber, json!({"x_pacific_sharing_groups": ["law-enforcement"]})), "AMBER"),
-        (0, indicator("Compromised jump host inside the power operator", "[ipv4-addr:value = '10.20.0.5']", Tlp::Red, json!({})), "RED"),
-        (0, indicator("Phished account of an XA grid engineer", "[email-addr:value = 'engineer@grid-xa.example']", Tlp::Green, json!({"x_pacific_personal_data": {"subjects_resident_in": ["XA"]}})), "GREEN, personal data (XA)"),
-        (2, indicator("Abuse report: customer VPS behind 198.51.100.23 in our XB data centre", "[ipv4-addr:value = '198.51.100.24']", Tlp::Green, json!({})), "GREEN"),
-        (1, indicator("Suspect's rented server, seized image hash (for Alpha only)", "[file:hashes.'SHA-256' = '3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea']", Tlp::Amber, json!({"x_pacific_recipients": ["alpha"]})), "AMBER"),
+        (
+            0,
+            indicator(
+                "GRIDLOCK wiper dropped on XA power operator's SCADA hosts",
+                "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+                Tlp::Clear,
+                json!({}),
+            ),
+            "CLEAR",
+        ),
+        (
+            0,
+            indicator(
+                "GRIDLOCK command-and-control server",
+                "[ipv4-addr:value = '198.51.100.23']",
+                Tlp::Green,
+                json!({}),
+            ),
+            "GREEN",
+        ),
+        (
+            0,
+            indicator(
+                "Operator's staging domain (law enforcement only)",
+                "[domain-name:value = 'update-grid-xa.example']",
+                Tlp::Amber,
+                json!({"x_pacific_sharing_groups": ["law-enforcement"]}),
+            ),
+            "AMBER",
+        ),
+        (
+            0,
+            indicator(
+                "Compromised jump host inside the power operator",
+                "[ipv4-addr:value = '10.20.0.5']",
+                Tlp::Red,
+                json!({}),
+            ),
+            "RED",
+        ),
+        (
+            0,
+            indicator(
+                "Phished account of an XA grid engineer",
+                "[email-addr:value = 'engineer@grid-xa.example']",
+                Tlp::Green,
+                json!({"x_pacific_personal_data": {"subjects_resident_in": ["XA"]}}),
+            ),
+            "GREEN, personal data (XA)",
+        ),
+        (
+            2,
+            indicator(
+                "Abuse report: customer VPS behind 198.51.100.23 in our XB data centre",
+                "[ipv4-addr:value = '198.51.100.24']",
+                Tlp::Green,
+                json!({}),
+            ),
+            "GREEN",
+        ),
+        (
+            1,
+            indicator(
+                "Suspect's rented server, seized image hash (for Alpha only)",
+                "[file:hashes.'SHA-256' = '3f79bb7b435b05321651daefd374cdc681dc06faa65e374e38337b88ca046dea']",
+                Tlp::Amber,
+                json!({"x_pacific_recipients": ["alpha"]}),
+            ),
+            "AMBER",
+        ),
     ]
 }
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     if addr_of(args.listen, 2).port() < args.listen.port() {
-        return Err(NodeError::Setup("the demo needs three consecutive ports".into()));
+        return Err(NodeError::Setup(
+            "the demo needs three consecutive ports".into(),
+        ));
     }
     set_up(&args.data, args.listen).await?;
-    crate::init_logging(&pacific_node::config::LogConfig { level: "warn".into(), ..Default::default() });
+    crate::init_logging(&pacific_node::config::LogConfig {
+        level: "warn".into(),
+        ..Default::default()
+    });
     let token_path = args.data.join(TOKEN_FILE);
-    let token = std::fs::read_to_string(&token_path)
-        .map_err(|e| NodeError::Setup(format!("cannot read the demo token {}: {e}", token_path.display())))?;
+    let token = std::fs::read_to_string(&token_path).map_err(|e| {
+        NodeError::Setup(format!(
+            "cannot read the demo token {}: {e}",
+            token_path.display()
+        ))
+    })?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut events = Vec::new();
@@ -210,8 +327,15 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         let dir = DataDir::new(args.data.join(p.id));
         let mut node = Node::open(&dir).await?;
         let addr = addr_of(args.listen, i);
-        node.config_mut().expect("the node is not shared yet").server.listen = addr;
-        let fed = node.state().federation().cloned().ok_or_else(|| NodeError::Setup("no federation".into()))?;
+        node.config_mut()
+            .expect("the node is not shared yet")
+            .server
+            .listen = addr;
+        let fed = node
+            .state()
+            .federation()
+            .cloned()
+            .ok_or_else(|| NodeError::Setup("no federation".into()))?;
         events.push(fed.subscribe());
         let store = std::sync::Arc::clone(node.state().store());
         let collection = pacific_node::find_collection(store.as_ref(), "default")
@@ -219,7 +343,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
             .ok_or_else(|| NodeError::Setup(format!("{} has no default collection", p.name)))?;
         stores.push(store);
         collections.push(collection.id);
-        let listener = std::net::TcpListener::bind(addr).map_err(|e| NodeError::Setup(format!("cannot listen on {addr}: {e}")))?;
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| NodeError::Setup(format!("cannot listen on {addr}: {e}")))?;
         let mut stop = stop_rx.clone();
         servers.push(tokio::spawn(node.serve(listener, async move {
             let _ = stop.wait_for(|s| *s).await;
@@ -228,10 +353,20 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
 
     println!("Pacific demo: three parties federate on loopback.");
     for (i, p) in PARTIES.iter().enumerate() {
-        println!("  {:<25} {:<8} {}  http://{}", p.name, p.kind.as_str(), p.jurisdiction, addr_of(args.listen, i));
+        println!(
+            "  {:<25} {:<8} {}  http://{}",
+            p.name,
+            p.kind.as_str(),
+            p.jurisdiction,
+            addr_of(args.listen, i)
+        );
     }
-    println!("\nScenario: a wiper hits a power operator in XA; its command-and-control server is hosted by");
-    println!("Charlie Hosting Co. in XB; Bravo's police unit investigates. Each party shares what it knows:\n");
+    println!(
+        "\nScenario: a wiper hits a power operator in XA; its command-and-control server is hosted by"
+    );
+    println!(
+        "Charlie Hosting Co. in XB; Bravo's police unit investigates. Each party shares what it knows:\n"
+    );
 
     let mut names: HashMap<String, (String, &'static str)> = HashMap::new();
     for (i, object, tlp) in scenario() {
@@ -240,11 +375,20 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         println!("  {} publishes [{}] {}", PARTIES[i].name, tlp, name);
         names.insert(id, (name, tlp));
         let object = StixObject::from_value(object).map_err(|e| NodeError::Input(e.to_string()))?;
-        stores[i].add_objects(&collections[i], std::slice::from_ref(&object)).await?;
+        stores[i]
+            .add_objects(&collections[i], std::slice::from_ref(&object))
+            .await?;
     }
-    println!("\nWhat crossed which border (as the outbox workers deliver, each object through the policy gate):\n");
+    println!(
+        "\nWhat crossed which border (as the outbox workers deliver, each object through the policy gate):\n"
+    );
 
-    let party = |id: &str| PARTIES.iter().find(|p| p.id == id).map_or_else(|| id.to_owned(), |p| format!("{} ({})", p.name, p.jurisdiction));
+    let party = |id: &str| {
+        PARTIES.iter().find(|p| p.id == id).map_or_else(
+            || id.to_owned(),
+            |p| format!("{} ({})", p.name, p.jurisdiction),
+        )
+    };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     let mut receivers: Vec<_> = events.into_iter().enumerate().collect();
     loop {
@@ -254,17 +398,37 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
                 any = true;
                 let from = party(PARTIES[*i].id);
                 match event {
-                    Event::Sent { to, object_id, rule, .. } => {
+                    Event::Sent {
+                        to,
+                        object_id,
+                        rule,
+                        ..
+                    } => {
                         if let Some((name, tlp)) = names.get(&object_id) {
-                            println!("  SENT  {from} -> {}: [{tlp}] {name}  (allowed by rule `{rule}`)", party(to.as_str()));
+                            println!(
+                                "  SENT  {from} -> {}: [{tlp}] {name}  (allowed by rule `{rule}`)",
+                                party(to.as_str())
+                            );
                         }
                     }
-                    Event::HeldBack { to, object_id, reason, .. } => {
+                    Event::HeldBack {
+                        to,
+                        object_id,
+                        reason,
+                        ..
+                    } => {
                         if let Some((name, tlp)) = names.get(&object_id) {
-                            println!("  HELD  {from} -/-> {}: [{tlp}] {name}\n          because {reason}", party(to.as_str()));
+                            println!(
+                                "  HELD  {from} -/-> {}: [{tlp}] {name}\n          because {reason}",
+                                party(to.as_str())
+                            );
                         }
                     }
-                    Event::Rejected { from: who, label, detail } => println!("  REFUSED at {from} from {who}: {label} ({detail})"),
+                    Event::Rejected {
+                        from: who,
+                        label,
+                        detail,
+                    } => println!("  REFUSED at {from} from {who}: {label} ({detail})"),
                     Event::Received { .. } => {}
                 }
             }
@@ -280,8 +444,14 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     println!("  TAXII 2.1 discovery (Alpha): {base}/taxii2/");
     println!("  admin token (Alpha):         {}", token.trim());
     println!("Try:");
-    println!("  curl -H 'Authorization: Bearer {}' {base}/taxii2/root/collections/default/objects/", token.trim());
-    println!("  pacific peer list --data {}", args.data.join("alpha").display());
+    println!(
+        "  curl -H 'Authorization: Bearer {}' {base}/taxii2/root/collections/default/objects/",
+        token.trim()
+    );
+    println!(
+        "  pacific peer list --data {}",
+        args.data.join("alpha").display()
+    );
     println!("Serving until Ctrl-C.");
     crate::commands::shutdown_signal().await;
     let _ = stop_tx.send(true);

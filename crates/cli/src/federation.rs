@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType;
 use pacific_core::policy::PartyId;
-use pacific_core::Timestamp;
-use pacific_node::federation::{load_policy, local_party, local_url, parse_public_key, party_id_from_name, POLICY_FILE};
+use pacific_node::federation::{
+    POLICY_FILE, load_policy, local_party, local_url, parse_public_key, party_id_from_name,
+};
 use pacific_node::{DataDir, NodeError};
 use pacific_store::{FederationStore, Peer, SqliteFederationStore};
 
@@ -31,7 +33,12 @@ pub async fn id(args: IdArgs) -> Result<ExitCode, NodeError> {
         println!("jurisdiction: {j}");
     }
     println!("url:         {}", local_url(&config));
-    let public: String = key.verifying_key().to_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let public: String = key
+        .verifying_key()
+        .to_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!("public key:  {public}");
     Ok(ExitCode::SUCCESS)
 }
@@ -78,8 +85,21 @@ pub async fn peer(cmd: PeerCommand) -> Result<ExitCode, NodeError> {
     match cmd {
         PeerCommand::Add(args) => {
             let dir = DataDir::new(&args.data.data);
-            let peer = add_peer(&dir, &args.name, args.id.as_deref(), &args.url, &args.key, args.stakeholder_type, args.jurisdiction, args.organisation).await?;
-            println!("Added peer {} ({}) at {}", peer.party_id, peer.name, peer.url);
+            let peer = add_peer(
+                &dir,
+                &args.name,
+                args.id.as_deref(),
+                &args.url,
+                &args.key,
+                args.stakeholder_type,
+                args.jurisdiction,
+                args.organisation,
+            )
+            .await?;
+            println!(
+                "Added peer {} ({}) at {}",
+                peer.party_id, peer.name, peer.url
+            );
             Ok(ExitCode::SUCCESS)
         }
         PeerCommand::List { data } => {
@@ -129,17 +149,23 @@ pub async fn add_peer(
     organisation: Option<String>,
 ) -> Result<Peer, NodeError> {
     if parse_public_key(key).is_none() {
-        return Err(NodeError::Setup(format!("{key:?} is not an Ed25519 public key (64 hex digits)")));
+        return Err(NodeError::Setup(format!(
+            "{key:?} is not an Ed25519 public key (64 hex digits)"
+        )));
     }
     if let Some(j) = &jurisdiction {
         pacific_core::party::check_jurisdiction(j).map_err(NodeError::Setup)?;
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(NodeError::Setup(format!("peer URL {url:?} must start with http:// or https://")));
+        return Err(NodeError::Setup(format!(
+            "peer URL {url:?} must start with http:// or https://"
+        )));
     }
     let party_id = id.map_or_else(|| party_id_from_name(name), str::to_owned);
     if party_id.is_empty() || party_id.contains(char::is_whitespace) {
-        return Err(NodeError::Setup(format!("party id {party_id:?} must be non-empty and without spaces")));
+        return Err(NodeError::Setup(format!(
+            "party id {party_id:?} must be non-empty and without spaces"
+        )));
     }
     let store = open(dir).await?;
     let peer = Peer {
@@ -176,9 +202,14 @@ pub async fn policy(cmd: PolicyCommand) -> Result<ExitCode, NodeError> {
             let path = dir.root().join(POLICY_FILE);
             let policy = load_policy(dir.root())?;
             if !path.exists() {
-                println!("# {} is absent: the default policy applies (nothing leaves this node).", path.display());
+                println!(
+                    "# {} is absent: the default policy applies (nothing leaves this node).",
+                    path.display()
+                );
             }
-            let text = policy.to_toml().map_err(|e| NodeError::Setup(e.to_string()))?;
+            let text = policy
+                .to_toml()
+                .map_err(|e| NodeError::Setup(e.to_string()))?;
             print!("{text}");
             Ok(ExitCode::SUCCESS)
         }

@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use pacific_node::log::{publish_checkpoint, verify_remote, LogState};
+use pacific_node::log::{LogState, publish_checkpoint, verify_remote};
 use pacific_node::{DataDir, NodeError};
 use pacific_store::Store;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::DataArg;
 
@@ -104,19 +104,28 @@ pub async fn run(cmd: LogCommand) -> Result<ExitCode, NodeError> {
             let size = store.log_size().await?;
             let end = args.from.saturating_add(args.count).min(size);
             if args.from >= size && args.count > 0 {
-                return Err(NodeError::Input(format!("the log has {size} entries; --from {} is past its end", args.from)));
+                return Err(NodeError::Input(format!(
+                    "the log has {size} entries; --from {} is past its end",
+                    args.from
+                )));
             }
             for e in store.log_entries(args.from, end).await? {
                 let entry: Value = serde_json::from_slice(&e.entry).unwrap_or(Value::Null);
                 let leaf = hex::encode(pacific_tlog::merkle::leaf_hash(&e.entry));
-                println!("{}", json!({ "index": e.index, "leaf_hash": leaf, "entry": entry }));
+                println!(
+                    "{}",
+                    json!({ "index": e.index, "leaf_hash": leaf, "entry": entry })
+                );
             }
         }
         LogCommand::Prove { data, entry } => {
             let (store, log) = open(&data).await?;
             let cp = publish_checkpoint(store.as_ref(), &log).await?;
             if entry >= cp.size {
-                return Err(NodeError::Input(format!("entry {entry} is not in the latest checkpoint (size {})", cp.size)));
+                return Err(NodeError::Input(format!(
+                    "entry {entry} is not in the latest checkpoint (size {})",
+                    cp.size
+                )));
             }
             let e = store.log_entries(entry, entry + 1).await?.remove(0);
             let proof = store.log_inclusion_proof(entry, cp.size).await?;
@@ -150,26 +159,40 @@ pub async fn run(cmd: LogCommand) -> Result<ExitCode, NodeError> {
             });
             println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
             if !evidence.is_empty() {
-                eprintln!("SPLIT VIEW: {} piece(s) of evidence kept about {origin}", evidence.len());
+                eprintln!(
+                    "SPLIT VIEW: {} piece(s) of evidence kept about {origin}",
+                    evidence.len()
+                );
                 return Ok(ExitCode::FAILURE);
             }
         }
         LogCommand::Verify(args) => {
-            let since = match &args.since {
-                Some(p) => Some(
-                    std::fs::read_to_string(p).map_err(|e| NodeError::Input(format!("cannot read {}: {e}", p.display())))?,
-                ),
-                None => None,
-            };
-            let report = verify_remote(&args.url, &args.token, since.as_deref(), args.key.as_deref())
-                .await
-                .map_err(|e| NodeError::Input(format!("log verification FAILED: {e}")))?;
+            let since =
+                match &args.since {
+                    Some(p) => Some(std::fs::read_to_string(p).map_err(|e| {
+                        NodeError::Input(format!("cannot read {}: {e}", p.display()))
+                    })?),
+                    None => None,
+                };
+            let report = verify_remote(
+                &args.url,
+                &args.token,
+                since.as_deref(),
+                args.key.as_deref(),
+            )
+            .await
+            .map_err(|e| NodeError::Input(format!("log verification FAILED: {e}")))?;
             for c in &report.checks {
                 println!("ok: {c}");
             }
             if let Some(p) = &args.save {
-                std::fs::write(p, &report.checkpoint).map_err(|e| NodeError::Input(format!("cannot write {}: {e}", p.display())))?;
-                println!("saved the verified checkpoint (size {}) to {}", report.size, p.display());
+                std::fs::write(p, &report.checkpoint)
+                    .map_err(|e| NodeError::Input(format!("cannot write {}: {e}", p.display())))?;
+                println!(
+                    "saved the verified checkpoint (size {}) to {}",
+                    report.size,
+                    p.display()
+                );
             }
             println!("log verified: size {}", report.size);
         }

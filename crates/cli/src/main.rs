@@ -19,7 +19,11 @@ use clap::{Args, Parser, Subcommand};
 pub const EXIT_PARTIAL: u8 = 3;
 
 #[derive(Parser)]
-#[command(name = "pacific", version, about = "A node of the Pacific federation: STIX 2.1 over TAXII 2.1, under each party's own control.")]
+#[command(
+    name = "pacific",
+    version,
+    about = "A node of the Pacific federation: STIX 2.1 over TAXII 2.1, under each party's own control."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -72,7 +76,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -108,8 +115,11 @@ fn main() -> ExitCode {
 /// Sets up logging to stderr for long-running commands.
 pub fn init_logging(config: &pacific_node::config::LogConfig) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.format {
         pacific_node::config::LogFormat::Json => builder.json().try_init(),
         pacific_node::config::LogFormat::Text => builder.try_init(),

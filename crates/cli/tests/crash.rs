@@ -46,7 +46,14 @@ async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consi
     let status = Command::new(exe)
         .args(["init", "--data"])
         .arg(&data)
-        .args(["--name", "Crash Test", "--type", "company", "--jurisdiction", "XA"])
+        .args([
+            "--name",
+            "Crash Test",
+            "--type",
+            "company",
+            "--jurisdiction",
+            "XA",
+        ])
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -73,7 +80,10 @@ async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consi
         if size >= base + 3000 {
             break size;
         }
-        assert!(child.try_wait().unwrap().is_none(), "ingest finished before it could be killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "ingest finished before it could be killed"
+        );
         assert!(Instant::now() < deadline, "ingest made no progress");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
@@ -90,10 +100,17 @@ async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consi
     let store = SqliteStore::open(&db).await.unwrap();
     let size = store.log_size().await.unwrap();
     assert!(size >= seen, "lost committed entries: {size} < {seen}");
-    assert!(size < base + OBJECTS as u64, "the ingest was not interrupted");
+    assert!(
+        size < base + OBJECTS as u64,
+        "the ingest was not interrupted"
+    );
     let entries = store.log_entries(0, size).await.unwrap();
     assert_eq!(entries.len() as u64, size);
-    assert_eq!(&entries[..seen as usize], &seen_entries[..], "entries seen before the kill changed");
+    assert_eq!(
+        &entries[..seen as usize],
+        &seen_entries[..],
+        "entries seen before the kill changed"
+    );
 
     let mut tree = MemoryTree::new();
     let mut stored = 0u64;
@@ -106,7 +123,11 @@ async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consi
         tree.push(&e.entry).unwrap();
     }
     let root = tree.root();
-    assert_eq!(store.log_root(size).await.unwrap(), root, "stored root differs from the entries' root");
+    assert_eq!(
+        store.log_root(size).await.unwrap(),
+        root,
+        "stored root differs from the entries' root"
+    );
     assert_eq!(store.log_root(seen).await.unwrap(), seen_root);
     for (i, e) in entries.iter().enumerate() {
         let proof = store.log_inclusion_proof(i as u64, size).await.unwrap();
@@ -115,10 +136,20 @@ async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consi
     }
     let consistency = store.log_consistency_proof(seen, size).await.unwrap();
     merkle::verify_consistency(seen, size, &seen_root, &root, &consistency).unwrap();
-    assert_eq!(store.stats().await.unwrap().object_versions, stored, "objects and object-stored entries disagree");
+    assert_eq!(
+        store.stats().await.unwrap().object_versions,
+        stored,
+        "objects and object-stored entries disagree"
+    );
 
     // The log keeps growing from where it stopped, consistently.
-    let collection = store.collections().await.unwrap().into_iter().find(|c| c.alias.as_deref() == Some("default")).unwrap();
+    let collection = store
+        .collections()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.alias.as_deref() == Some("default"))
+        .unwrap();
     let more = StixObject::from_json(
         "{\"type\":\"indicator\",\"spec_version\":\"2.1\",\"id\":\"indicator--11111111-0000-4000-8000-000000000000\",\
          \"created\":\"2024-01-01T00:00:00.000Z\",\"modified\":\"2024-01-01T00:00:00.000Z\",\
@@ -136,5 +167,9 @@ async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consi
 
 /// The database file of a data directory.
 fn pacific_node_db_file(data: &Path) -> std::path::PathBuf {
-    pacific_node::DataDir::new(data).db_path().strip_prefix(data).unwrap().to_path_buf()
+    pacific_node::DataDir::new(data)
+        .db_path()
+        .strip_prefix(data)
+        .unwrap()
+        .to_path_buf()
 }

@@ -79,7 +79,11 @@ mod tests {
     use super::*;
 
     fn grant(read: bool, write: bool) -> CollectionGrant {
-        CollectionGrant { collection_id: "c".into(), can_read: read, can_write: write }
+        CollectionGrant {
+            collection_id: "c".into(),
+            can_read: read,
+            can_write: write,
+        }
     }
 
     #[test]

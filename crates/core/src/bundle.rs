@@ -21,7 +21,10 @@ pub enum BundleItem {
     /// A valid STIX 2.1 object.
     Valid(StixObject),
     /// Valid JSON that is not a valid STIX object; `index` is its position in `objects`.
-    Invalid { index: usize, error: ValidationError },
+    Invalid {
+        index: usize,
+        error: ValidationError,
+    },
 }
 
 /// What a completed read saw.
@@ -71,12 +74,20 @@ pub fn read_objects_from_slice<E>(
     drive(&mut de, sink)
 }
 
-fn drive<'de, R, E, F>(de: &mut serde_json::Deserializer<R>, mut sink: F) -> Result<BundleSummary, BundleError<E>>
+fn drive<'de, R, E, F>(
+    de: &mut serde_json::Deserializer<R>,
+    mut sink: F,
+) -> Result<BundleSummary, BundleError<E>>
 where
     R: serde_json::de::Read<'de>,
     F: FnMut(BundleItem) -> Result<(), E>,
 {
-    let mut state = State { sink: &mut sink, summary: BundleSummary::default(), next_index: 0, failure: None };
+    let mut state = State {
+        sink: &mut sink,
+        summary: BundleSummary::default(),
+        next_index: 0,
+        failure: None,
+    };
     let outcome = TopLevel(&mut state).deserialize(&mut *de);
     // A failure recorded by the visitors explains the serde error they raised to stop the read.
     match (outcome, state.failure.take()) {
@@ -158,7 +169,9 @@ macro_rules! reject_other_kinds {
 /// The top-level object: bundle or envelope.
 struct TopLevel<'a, 's, E, F>(&'a mut State<'s, E, F>);
 
-impl<'de, E, F: FnMut(BundleItem) -> Result<(), E>> DeserializeSeed<'de> for TopLevel<'_, '_, E, F> {
+impl<'de, E, F: FnMut(BundleItem) -> Result<(), E>> DeserializeSeed<'de>
+    for TopLevel<'_, '_, E, F>
+{
     type Value = ();
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_any(self)
@@ -185,17 +198,27 @@ impl<'de, E, F: FnMut(BundleItem) -> Result<(), E>> Visitor<'de> for TopLevel<'_
             match key.as_str() {
                 "type" => match map.next_value::<Scalar>()? {
                     Scalar::Str(t) if t == "bundle" => recognised = true,
-                    Scalar::Str(t) => return Err(state.not_a_bundle(format!("type is {t:?}, not \"bundle\""))),
-                    Scalar::Other(kind) => return Err(state.not_a_bundle(format!("type is {kind}, not \"bundle\""))),
+                    Scalar::Str(t) => {
+                        return Err(state.not_a_bundle(format!("type is {t:?}, not \"bundle\"")));
+                    }
+                    Scalar::Other(kind) => {
+                        return Err(state.not_a_bundle(format!("type is {kind}, not \"bundle\"")));
+                    }
                 },
                 "id" => match map.next_value::<Scalar>()? {
                     Scalar::Str(id) => {
-                        if crate::validate::check_identifier(&id, Some("bundle"), None, "id").is_err() {
-                            return Err(state.not_a_bundle(format!("bundle id {id:?} is not bundle--UUID")));
+                        if crate::validate::check_identifier(&id, Some("bundle"), None, "id")
+                            .is_err()
+                        {
+                            return Err(
+                                state.not_a_bundle(format!("bundle id {id:?} is not bundle--UUID"))
+                            );
                         }
                         state.summary.bundle_id = Some(id);
                     }
-                    Scalar::Other(kind) => return Err(state.not_a_bundle(format!("bundle id is {kind}"))),
+                    Scalar::Other(kind) => {
+                        return Err(state.not_a_bundle(format!("bundle id is {kind}")));
+                    }
                 },
                 "objects" => {
                     map.next_value_seed(Objects(&mut *state))?;
@@ -240,7 +263,9 @@ impl<'de, E, F: FnMut(BundleItem) -> Result<(), E>> Visitor<'de> for Objects<'_,
     reject_other_kinds!("objects");
 
     fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(self.0.not_a_bundle("objects is an object, not an array".into()))
+        Err(self
+            .0
+            .not_a_bundle("objects is an object, not an array".into()))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -324,7 +349,10 @@ mod tests {
             r#"{{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{INDICATOR},{BAD_MALWARE},42,{IPV4}]}}"#
         );
         let (summary, items) = collect(&text).expect("reads");
-        assert_eq!(summary.bundle_id.as_deref(), Some("bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"));
+        assert_eq!(
+            summary.bundle_id.as_deref(),
+            Some("bundle--5d0092c5-5f74-4287-9642-33f4c354e56d")
+        );
         assert_eq!((summary.valid, summary.invalid), (2, 2));
         assert!(matches!(&items[0], BundleItem::Valid(o) if o.type_name() == "indicator"));
         match &items[1] {
@@ -334,13 +362,17 @@ mod tests {
         assert!(matches!(&items[2], BundleItem::Invalid { index: 2, .. }));
         assert!(matches!(&items[3], BundleItem::Valid(o) if o.type_name() == "ipv4-addr"));
         // The in-memory reader agrees.
-        let summary2 = read_objects_from_slice(text.as_bytes(), |_| Ok::<_, Infallible>(())).expect("reads");
+        let summary2 =
+            read_objects_from_slice(text.as_bytes(), |_| Ok::<_, Infallible>(())).expect("reads");
         assert_eq!(summary, summary2);
     }
 
     #[test]
     fn taxii_envelope_and_any_key_order() {
-        let (summary, items) = collect(&format!(r#"{{"more":false,"objects":[{IPV4}],"next":"abc"}}"#)).expect("reads");
+        let (summary, items) = collect(&format!(
+            r#"{{"more":false,"objects":[{IPV4}],"next":"abc"}}"#
+        ))
+        .expect("reads");
         assert_eq!(summary.bundle_id, None);
         assert_eq!(items.len(), 1);
         let (summary, _) = collect(&format!(
@@ -348,8 +380,17 @@ mod tests {
         ))
         .expect("reads");
         assert_eq!(summary.valid, 1);
-        let (summary, _) = collect(r#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}"#).expect("empty bundle");
-        assert_eq!(summary, BundleSummary { bundle_id: summary.bundle_id.clone(), valid: 0, invalid: 0 });
+        let (summary, _) =
+            collect(r#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d"}"#)
+                .expect("empty bundle");
+        assert_eq!(
+            summary,
+            BundleSummary {
+                bundle_id: summary.bundle_id.clone(),
+                valid: 0,
+                invalid: 0
+            }
+        );
     }
 
     #[test]
@@ -381,7 +422,10 @@ mod tests {
             other => panic!("expected a JSON error, got {other:?}"),
         }
         for text in ["", "{", r#"{"objects":[]} trailing"#, r#"{"objects":[1,]}"#] {
-            assert!(matches!(collect(text), Err(BundleError::Json(_))), "{text:?}");
+            assert!(
+                matches!(collect(text), Err(BundleError::Json(_))),
+                "{text:?}"
+            );
         }
     }
 
@@ -409,7 +453,13 @@ mod tests {
     impl Generated {
         fn new(count: u64) -> Self {
             let head = br#"{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":["#.to_vec();
-            Self { count, next: 0, chunk: head, pos: 0, done: false }
+            Self {
+                count,
+                next: 0,
+                chunk: head,
+                pos: 0,
+                done: false,
+            }
         }
     }
 
@@ -453,6 +503,9 @@ mod tests {
             Ok::<_, Infallible>(())
         })
         .expect("reads");
-        assert_eq!((summary.valid, summary.invalid, count), (200_000, 0, 200_000));
+        assert_eq!(
+            (summary.valid, summary.invalid, count),
+            (200_000, 0, 200_000)
+        );
     }
 }

@@ -46,10 +46,16 @@ impl fmt::Display for StakeholderType {
 impl FromStr for StakeholderType {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
-            let names: Vec<_> = Self::ALL.iter().map(|t| t.as_str()).collect();
-            format!("unknown stakeholder type {s:?} (expected one of {})", names.join(", "))
-        })
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|t| t.as_str()).collect();
+                format!(
+                    "unknown stakeholder type {s:?} (expected one of {})",
+                    names.join(", ")
+                )
+            })
     }
 }
 
@@ -59,6 +65,8 @@ pub fn check_jurisdiction(code: &str) -> Result<(), String> {
     if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(format!("jurisdiction {code:?} is not an ISO 3166-1 alpha-2 code (two upper-case letters)"))
+        Err(format!(
+            "jurisdiction {code:?} is not an ISO 3166-1 alpha-2 code (two upper-case letters)"
+        ))
     }
 }

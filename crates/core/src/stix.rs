@@ -38,8 +38,16 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub fn new(object_id: Option<&str>, property: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { object_id: object_id.map(str::to_owned), property: property.into(), reason: reason.into() }
+    pub fn new(
+        object_id: Option<&str>,
+        property: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self {
+            object_id: object_id.map(str::to_owned),
+            property: property.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -58,7 +66,11 @@ impl StixObject {
     pub fn from_value(value: Value) -> Result<Self, ValidationError> {
         match value {
             Value::Object(map) => Self::from_map(map),
-            other => Err(ValidationError::new(None, "", format!("expected a JSON object, found {}", json_kind(&other)))),
+            other => Err(ValidationError::new(
+                None,
+                "",
+                format!("expected a JSON object, found {}", json_kind(&other)),
+            )),
         }
     }
 
@@ -73,7 +85,13 @@ impl StixObject {
     pub fn from_map(map: Map<String, Value>) -> Result<Self, ValidationError> {
         let type_name = match map.get("type") {
             Some(Value::String(t)) => t.clone(),
-            Some(_) => return Err(ValidationError::new(raw_id(&map), "type", "must be a string")),
+            Some(_) => {
+                return Err(ValidationError::new(
+                    raw_id(&map),
+                    "type",
+                    "must be a string",
+                ));
+            }
             None => return Err(ValidationError::new(raw_id(&map), "type", "is required")),
         };
         crate::validate::check_type_name(&type_name, raw_id(&map))?;
@@ -86,7 +104,13 @@ impl StixObject {
         let category = category_of(&type_name);
         let created = optional_timestamp(&map, "created", &id)?;
         let modified = optional_timestamp(&map, "modified", &id)?;
-        let object = Self { map, id, category, created, modified };
+        let object = Self {
+            map,
+            id,
+            category,
+            created,
+            modified,
+        };
         crate::validate::validate(&object)?;
         Ok(object)
     }
@@ -108,7 +132,10 @@ impl StixObject {
 
     /// `spec_version`, defaulting to `2.1` (the only version this node accepts).
     pub fn spec_version(&self) -> &str {
-        self.map.get("spec_version").and_then(Value::as_str).unwrap_or("2.1")
+        self.map
+            .get("spec_version")
+            .and_then(Value::as_str)
+            .unwrap_or("2.1")
     }
 
     pub fn created(&self) -> Option<&Timestamp> {
@@ -127,7 +154,10 @@ impl StixObject {
 
     /// Whether the object has `revoked: true`.
     pub fn is_revoked(&self) -> bool {
-        self.map.get("revoked").and_then(Value::as_bool).unwrap_or(false)
+        self.map
+            .get("revoked")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// The ids in `object_marking_refs`.
@@ -193,13 +223,21 @@ fn raw_id(map: &Map<String, Value>) -> Option<&str> {
     map.get("id").and_then(Value::as_str)
 }
 
-fn optional_timestamp(map: &Map<String, Value>, property: &str, id: &str) -> Result<Option<Timestamp>, ValidationError> {
+fn optional_timestamp(
+    map: &Map<String, Value>,
+    property: &str,
+    id: &str,
+) -> Result<Option<Timestamp>, ValidationError> {
     match map.get(property) {
         None => Ok(None),
         Some(Value::String(s)) => Timestamp::parse(s)
             .map(Some)
             .map_err(|e| ValidationError::new(Some(id), property, e.to_string())),
-        Some(other) => Err(ValidationError::new(Some(id), property, format!("must be a timestamp string, found {}", json_kind(other)))),
+        Some(other) => Err(ValidationError::new(
+            Some(id),
+            property,
+            format!("must be a timestamp string, found {}", json_kind(other)),
+        )),
     }
 }
 

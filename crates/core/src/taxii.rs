@@ -33,7 +33,10 @@ impl PageCursor {
         if s.is_empty() || s.len() > 16 {
             return None;
         }
-        i64::from_str_radix(s, 16).ok().filter(|v| *v >= 0).map(PageCursor)
+        i64::from_str_radix(s, 16)
+            .ok()
+            .filter(|v| *v >= 0)
+            .map(PageCursor)
     }
 }
 
@@ -89,11 +92,16 @@ impl ObjectQuery {
         let mut versions = Vec::new();
         for (key, value) in pairs {
             if !allowed.contains(&key) {
-                return Err(QueryError::new(key, "is not a filter this endpoint supports"));
+                return Err(QueryError::new(
+                    key,
+                    "is not a filter this endpoint supports",
+                ));
             }
             match key {
                 "added_after" => {
-                    q.added_after = Some(Timestamp::parse(value).map_err(|e| QueryError::new(key, e.to_string()))?)
+                    q.added_after = Some(
+                        Timestamp::parse(value).map_err(|e| QueryError::new(key, e.to_string()))?,
+                    )
                 }
                 "limit" => {
                     let n: usize = value
@@ -104,12 +112,18 @@ impl ObjectQuery {
                     q.limit = n.min(max_limit);
                 }
                 "next" => {
-                    q.next = Some(PageCursor::decode(value).ok_or_else(|| QueryError::new(key, "is not a value this server issued"))?)
+                    q.next =
+                        Some(PageCursor::decode(value).ok_or_else(|| {
+                            QueryError::new(key, "is not a value this server issued")
+                        })?)
                 }
                 "match[id]" => {
                     for id in split(value) {
                         if !id.contains("--") {
-                            return Err(QueryError::new(key, format!("{id:?} is not a STIX identifier")));
+                            return Err(QueryError::new(
+                                key,
+                                format!("{id:?} is not a STIX identifier"),
+                            ));
                         }
                         q.ids.push(id.to_owned());
                     }
@@ -122,13 +136,21 @@ impl ObjectQuery {
                             "last" => VersionSelector::Last,
                             "all" => VersionSelector::All,
                             ts => VersionSelector::At(Timestamp::parse(ts).map_err(|_| {
-                                QueryError::new(key, format!("{ts:?} is neither first, last, all nor a timestamp"))
+                                QueryError::new(
+                                    key,
+                                    format!("{ts:?} is neither first, last, all nor a timestamp"),
+                                )
                             })?),
                         });
                     }
                 }
                 "match[spec_version]" => q.spec_versions.extend(split(value).map(str::to_owned)),
-                _ => return Err(QueryError::new(key, "is not a filter this endpoint supports")),
+                _ => {
+                    return Err(QueryError::new(
+                        key,
+                        "is not a filter this endpoint supports",
+                    ));
+                }
             }
         }
         if !versions.is_empty() {
@@ -155,7 +177,10 @@ pub struct QueryError {
 
 impl QueryError {
     fn new(parameter: &str, reason: impl Into<String>) -> Self {
-        Self { parameter: parameter.to_owned(), reason: reason.into() }
+        Self {
+            parameter: parameter.to_owned(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -198,7 +223,15 @@ pub struct Status {
 mod tests {
     use super::*;
 
-    const ALL: &[&str] = &["added_after", "limit", "next", "match[id]", "match[type]", "match[version]", "match[spec_version]"];
+    const ALL: &[&str] = &[
+        "added_after",
+        "limit",
+        "next",
+        "match[id]",
+        "match[type]",
+        "match[version]",
+        "match[spec_version]",
+    ];
 
     #[test]
     fn defaults_to_the_latest_versions() {
@@ -214,7 +247,10 @@ mod tests {
                 ("limit", "5000"),
                 ("match[type]", "indicator,malware"),
                 ("match[version]", "first,2021-01-01T00:00:00.000Z"),
-                ("match[id]", "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"),
+                (
+                    "match[id]",
+                    "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                ),
                 ("match[spec_version]", "2.1"),
                 ("next", "ff"),
             ],
@@ -252,6 +288,8 @@ mod tests {
             let err = ObjectQuery::from_pairs([(k, v)], ALL, 10, 10).unwrap_err();
             assert_eq!(err.parameter, k);
         }
-        assert!(ObjectQuery::from_pairs([("match[version]", "all")], &["match[id]"], 10, 10).is_err());
+        assert!(
+            ObjectQuery::from_pairs([("match[version]", "all")], &["match[id]"], 10, 10).is_err()
+        );
     }
 }

@@ -27,7 +27,13 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, TimestampError> {
         let err = || TimestampError(s.to_owned());
         let b = s.as_bytes();
-        if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        if b.len() < 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+        {
             return Err(err());
         }
         if *b.last().unwrap() != b'Z' {
@@ -38,7 +44,9 @@ impl Timestamp {
             if !part.iter().all(u8::is_ascii_digit) {
                 return Err(err());
             }
-            Ok(part.iter().fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
+            Ok(part
+                .iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0')))
         };
         let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
@@ -60,8 +68,13 @@ impl Timestamp {
             }
         }
         let days = days_from_civil(i64::from(year), month, day);
-        let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-        Ok(Self { text: s.to_owned(), secs, nanos })
+        let secs =
+            days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
+        Ok(Self {
+            text: s.to_owned(),
+            secs,
+            nanos,
+        })
     }
 
     /// The instant `secs` seconds and `nanos` nanoseconds after the Unix epoch, written with
@@ -88,7 +101,10 @@ impl Timestamp {
 
     /// The timestamp for a count of microseconds since the Unix epoch.
     pub fn from_unix_micros(micros: i64) -> Self {
-        Self::from_unix(micros.div_euclid(1_000_000), (micros.rem_euclid(1_000_000) * 1000) as u32)
+        Self::from_unix(
+            micros.div_euclid(1_000_000),
+            (micros.rem_euclid(1_000_000) * 1000) as u32,
+        )
     }
 
     /// The current time, from the system clock.

@@ -62,6 +62,9 @@ impl Tlp {
 
     /// The most restrictive TLP level among an object's marking refs, if any is a TLP marking.
     pub fn strictest<'a>(marking_refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
-        marking_refs.into_iter().filter_map(Tlp::from_marking_id).max()
+        marking_refs
+            .into_iter()
+            .filter_map(Tlp::from_marking_id)
+            .max()
     }
 }

@@ -8,32 +8,73 @@ use crate::time::Timestamp;
 
 /// STIX Domain Object types (spec §4).
 pub const DOMAIN_TYPES: &[&str] = &[
-    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
-    "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note",
-    "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "location",
+    "malware",
+    "malware-analysis",
+    "note",
+    "observed-data",
+    "opinion",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
 ];
 /// STIX Relationship Object types (spec §5).
 pub const RELATIONSHIP_TYPES: &[&str] = &["relationship", "sighting"];
 /// STIX Cyber-observable Object types (spec §6).
 pub const OBSERVABLE_TYPES: &[&str] = &[
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message",
-    "file", "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software",
-    "url", "user-account", "windows-registry-key", "x509-certificate",
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
 ];
 /// STIX meta object types (spec §7).
-pub const META_TYPES: &[&str] = &["language-content", "marking-definition", "extension-definition"];
+pub const META_TYPES: &[&str] = &[
+    "language-content",
+    "marking-definition",
+    "extension-definition",
+];
 
 /// A type name: 3–250 characters of lower-case ASCII letters, digits and single hyphens.
 pub(crate) fn check_type_name(type_name: &str, id: Option<&str>) -> Result<(), ValidationError> {
     let ok = (3..=250).contains(&type_name.len())
-        && type_name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && type_name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !type_name.starts_with('-')
         && !type_name.ends_with('-')
         && !type_name.contains("--");
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new(id, "type", format!("{type_name:?} is not a valid type name (3-250 chars of a-z, 0-9, '-')")))
+        Err(ValidationError::new(
+            id,
+            "type",
+            format!("{type_name:?} is not a valid type name (3-250 chars of a-z, 0-9, '-')"),
+        ))
     }
 }
 
@@ -46,14 +87,17 @@ pub(crate) fn check_identifier(
 ) -> Result<(), ValidationError> {
     let bad = |why: String| ValidationError::new(object_id, property, why);
     let Some((prefix, uuid)) = value.split_once("--") else {
-        return Err(bad(format!("{value:?} is not an identifier of the form type--UUID")));
+        return Err(bad(format!(
+            "{value:?} is not an identifier of the form type--UUID"
+        )));
     };
     if let Some(t) = expected_type
         && prefix != t
     {
         return Err(bad(format!("identifier {value:?} must start with {t:?}--")));
     }
-    check_type_name(prefix, object_id).map_err(|_| bad(format!("identifier {value:?} has an invalid type part")))?;
+    check_type_name(prefix, object_id)
+        .map_err(|_| bad(format!("identifier {value:?} has an invalid type part")))?;
     if !is_uuid(uuid) {
         return Err(bad(format!("identifier {value:?} does not end in a UUID")));
     }
@@ -81,27 +125,50 @@ pub(crate) fn validate(object: &StixObject) -> Result<(), ValidationError> {
     let needs_spec_version = category != ObjectCategory::Observable;
     match object.get("spec_version") {
         Some(Value::String(v)) if v == "2.1" => {}
-        Some(Value::String(v)) => return Err(ValidationError::new(id, "spec_version", format!("must be \"2.1\", found {v:?}"))),
+        Some(Value::String(v)) => {
+            return Err(ValidationError::new(
+                id,
+                "spec_version",
+                format!("must be \"2.1\", found {v:?}"),
+            ));
+        }
         Some(_) => return Err(ValidationError::new(id, "spec_version", "must be a string")),
-        None if needs_spec_version => return Err(ValidationError::new(id, "spec_version", "is required")),
+        None if needs_spec_version => {
+            return Err(ValidationError::new(id, "spec_version", "is required"));
+        }
         None => {}
     }
-    let needs_created = matches!(category, ObjectCategory::Domain | ObjectCategory::Relationship | ObjectCategory::Meta);
+    let needs_created = matches!(
+        category,
+        ObjectCategory::Domain | ObjectCategory::Relationship | ObjectCategory::Meta
+    );
     if needs_created && object.created().is_none() {
         return Err(ValidationError::new(id, "created", "is required"));
     }
-    let needs_modified = matches!(category, ObjectCategory::Domain | ObjectCategory::Relationship)
-        || matches!(object.type_name(), "language-content" | "extension-definition");
+    let needs_modified = matches!(
+        category,
+        ObjectCategory::Domain | ObjectCategory::Relationship
+    ) || matches!(
+        object.type_name(),
+        "language-content" | "extension-definition"
+    );
     if needs_modified && object.modified().is_none() {
         return Err(ValidationError::new(id, "modified", "is required"));
     }
     if let (Some(c), Some(m)) = (object.created(), object.modified())
         && m < c
     {
-        return Err(ValidationError::new(id, "modified", format!("{m} is earlier than created {c}")));
+        return Err(ValidationError::new(
+            id,
+            "modified",
+            format!("{m} is earlier than created {c}"),
+        ));
     }
 
-    let obj = Obj { id: object.id(), map: object.as_map() };
+    let obj = Obj {
+        id: object.id(),
+        map: object.as_map(),
+    };
     check_property_names(&obj)?;
     check_props(&obj, COMMON_PROPERTIES)?;
     // Custom object types get only the common rules: their own properties are theirs to define.
@@ -133,7 +200,10 @@ impl Obj<'_> {
 
     /// A timestamp property already checked by the property table; `None` when absent.
     fn time(&self, property: &str) -> Option<Timestamp> {
-        self.map.get(property).and_then(Value::as_str).and_then(|s| Timestamp::parse(s).ok())
+        self.map
+            .get(property)
+            .and_then(Value::as_str)
+            .and_then(|s| Timestamp::parse(s).ok())
     }
 }
 
@@ -144,9 +214,15 @@ pub(crate) enum Kind {
     Str,
     Bool,
     /// An integer in `min..=max`.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// Any JSON number in `min..=max`.
-    Float { min: f64, max: f64 },
+    Float {
+        min: f64,
+        max: f64,
+    },
     Time,
     /// Base64 text (`*_bin` properties).
     Binary,
@@ -187,11 +263,19 @@ pub(crate) struct Prop {
 }
 
 const fn req(name: &'static str, kind: Kind) -> Prop {
-    Prop { name, kind, required: true }
+    Prop {
+        name,
+        kind,
+        required: true,
+    }
 }
 
 const fn opt(name: &'static str, kind: Kind) -> Prop {
-    Prop { name, kind, required: false }
+    Prop {
+        name,
+        kind,
+        required: false,
+    }
 }
 
 /// A rule that relates several properties (e.g. `valid_until` after `valid_from`).
@@ -208,8 +292,14 @@ use Kind::*;
 
 const ANY: &[&str] = &[];
 const SCO_ADDR: &[&str] = &["ipv4-addr", "ipv6-addr", "mac-addr", "domain-name"];
-const COUNT: Kind = Int { min: 0, max: 999_999_999 };
-const NON_NEGATIVE: Kind = Int { min: 0, max: i64::MAX };
+const COUNT: Kind = Int {
+    min: 0,
+    max: 999_999_999,
+};
+const NON_NEGATIVE: Kind = Int {
+    min: 0,
+    max: i64::MAX,
+};
 
 /// Properties every object may carry (spec §3.2, SCO common properties §6.1). Optional everywhere;
 /// their presence rules (e.g. SDOs need `created`) are checked in [`validate`].
@@ -231,113 +321,223 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     // --- SDOs (§4) ---
     TypeRules {
         type_name: "attack-pattern",
-        props: &[req("name", Str), opt("description", Str), opt("aliases", Strs), opt("kill_chain_phases", KillChainPhases)],
+        props: &[
+            req("name", Str),
+            opt("description", Str),
+            opt("aliases", Strs),
+            opt("kill_chain_phases", KillChainPhases),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "campaign",
         props: &[
-            req("name", Str), opt("description", Str), opt("aliases", Strs),
-            opt("first_seen", Time), opt("last_seen", Time), opt("objective", Str),
+            req("name", Str),
+            opt("description", Str),
+            opt("aliases", Strs),
+            opt("first_seen", Time),
+            opt("last_seen", Time),
+            opt("objective", Str),
         ],
         checks: &[seen_in_order],
     },
-    TypeRules { type_name: "course-of-action", props: &[req("name", Str), opt("description", Str)], checks: &[] },
+    TypeRules {
+        type_name: "course-of-action",
+        props: &[req("name", Str), opt("description", Str)],
+        checks: &[],
+    },
     TypeRules {
         type_name: "grouping",
-        props: &[opt("name", Str), opt("description", Str), req("context", Str), req("object_refs", Refs(ANY))],
+        props: &[
+            opt("name", Str),
+            opt("description", Str),
+            req("context", Str),
+            req("object_refs", Refs(ANY)),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "identity",
         props: &[
-            req("name", Str), opt("description", Str), opt("roles", Strs), opt("identity_class", Str),
-            opt("sectors", Strs), opt("contact_information", Str),
+            req("name", Str),
+            opt("description", Str),
+            opt("roles", Strs),
+            opt("identity_class", Str),
+            opt("sectors", Strs),
+            opt("contact_information", Str),
         ],
         checks: &[],
     },
     TypeRules {
         type_name: "incident",
-        props: &[req("name", Str), opt("description", Str), opt("kill_chain_phases", KillChainPhases)],
+        props: &[
+            req("name", Str),
+            opt("description", Str),
+            opt("kill_chain_phases", KillChainPhases),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "indicator",
         props: &[
-            opt("name", Str), opt("description", Str), opt("indicator_types", Strs), req("pattern", Str),
-            req("pattern_type", Str), opt("pattern_version", Str), req("valid_from", Time),
-            opt("valid_until", Time), opt("kill_chain_phases", KillChainPhases),
+            opt("name", Str),
+            opt("description", Str),
+            opt("indicator_types", Strs),
+            req("pattern", Str),
+            req("pattern_type", Str),
+            opt("pattern_version", Str),
+            req("valid_from", Time),
+            opt("valid_until", Time),
+            opt("kill_chain_phases", KillChainPhases),
         ],
         checks: &[indicator_validity],
     },
     TypeRules {
         type_name: "infrastructure",
         props: &[
-            req("name", Str), opt("description", Str), opt("infrastructure_types", Strs), opt("aliases", Strs),
-            opt("kill_chain_phases", KillChainPhases), opt("first_seen", Time), opt("last_seen", Time),
+            req("name", Str),
+            opt("description", Str),
+            opt("infrastructure_types", Strs),
+            opt("aliases", Strs),
+            opt("kill_chain_phases", KillChainPhases),
+            opt("first_seen", Time),
+            opt("last_seen", Time),
         ],
         checks: &[seen_in_order],
     },
     TypeRules {
         type_name: "intrusion-set",
         props: &[
-            req("name", Str), opt("description", Str), opt("aliases", Strs), opt("first_seen", Time),
-            opt("last_seen", Time), opt("goals", Strs), opt("resource_level", Str),
-            opt("primary_motivation", Str), opt("secondary_motivations", Strs),
+            req("name", Str),
+            opt("description", Str),
+            opt("aliases", Strs),
+            opt("first_seen", Time),
+            opt("last_seen", Time),
+            opt("goals", Strs),
+            opt("resource_level", Str),
+            opt("primary_motivation", Str),
+            opt("secondary_motivations", Strs),
         ],
         checks: &[seen_in_order],
     },
     TypeRules {
         type_name: "location",
         props: &[
-            opt("name", Str), opt("description", Str),
-            opt("latitude", Float { min: -90.0, max: 90.0 }), opt("longitude", Float { min: -180.0, max: 180.0 }),
-            opt("precision", Float { min: 0.0, max: f64::MAX }), opt("region", Str), opt("country", Str),
-            opt("administrative_area", Str), opt("city", Str), opt("street_address", Str), opt("postal_code", Str),
+            opt("name", Str),
+            opt("description", Str),
+            opt(
+                "latitude",
+                Float {
+                    min: -90.0,
+                    max: 90.0,
+                },
+            ),
+            opt(
+                "longitude",
+                Float {
+                    min: -180.0,
+                    max: 180.0,
+                },
+            ),
+            opt(
+                "precision",
+                Float {
+                    min: 0.0,
+                    max: f64::MAX,
+                },
+            ),
+            opt("region", Str),
+            opt("country", Str),
+            opt("administrative_area", Str),
+            opt("city", Str),
+            opt("street_address", Str),
+            opt("postal_code", Str),
         ],
         checks: &[location_place],
     },
     TypeRules {
         type_name: "malware",
         props: &[
-            opt("name", Str), opt("description", Str), opt("malware_types", Strs), req("is_family", Bool),
-            opt("aliases", Strs), opt("kill_chain_phases", KillChainPhases), opt("first_seen", Time),
-            opt("last_seen", Time), opt("operating_system_refs", Refs(&["software"])),
-            opt("architecture_execution_envs", Strs), opt("implementation_languages", Strs),
-            opt("capabilities", Strs), opt("sample_refs", Refs(&["file", "artifact"])),
+            opt("name", Str),
+            opt("description", Str),
+            opt("malware_types", Strs),
+            req("is_family", Bool),
+            opt("aliases", Strs),
+            opt("kill_chain_phases", KillChainPhases),
+            opt("first_seen", Time),
+            opt("last_seen", Time),
+            opt("operating_system_refs", Refs(&["software"])),
+            opt("architecture_execution_envs", Strs),
+            opt("implementation_languages", Strs),
+            opt("capabilities", Strs),
+            opt("sample_refs", Refs(&["file", "artifact"])),
         ],
         checks: &[malware_family_name, seen_in_order],
     },
     TypeRules {
         type_name: "malware-analysis",
         props: &[
-            req("product", Str), opt("version", Str), opt("host_vm_ref", Ref(&["software"])),
-            opt("operating_system_ref", Ref(&["software"])), opt("installed_software_refs", Refs(&["software"])),
-            opt("configuration_version", Str), opt("modules", Strs), opt("analysis_engine_version", Str),
-            opt("analysis_definition_version", Str), opt("submitted", Time), opt("analysis_started", Time),
-            opt("analysis_ended", Time), opt("result_name", Str), opt("result", Str),
-            opt("analysis_sco_refs", Refs(ANY)), opt("sample_ref", Ref(&["file", "network-traffic", "artifact"])),
+            req("product", Str),
+            opt("version", Str),
+            opt("host_vm_ref", Ref(&["software"])),
+            opt("operating_system_ref", Ref(&["software"])),
+            opt("installed_software_refs", Refs(&["software"])),
+            opt("configuration_version", Str),
+            opt("modules", Strs),
+            opt("analysis_engine_version", Str),
+            opt("analysis_definition_version", Str),
+            opt("submitted", Time),
+            opt("analysis_started", Time),
+            opt("analysis_ended", Time),
+            opt("result_name", Str),
+            opt("result", Str),
+            opt("analysis_sco_refs", Refs(ANY)),
+            opt("sample_ref", Ref(&["file", "network-traffic", "artifact"])),
         ],
         checks: &[malware_analysis_outcome],
     },
     TypeRules {
         type_name: "note",
-        props: &[opt("abstract", Str), req("content", Str), opt("authors", Strs), req("object_refs", Refs(ANY))],
+        props: &[
+            opt("abstract", Str),
+            req("content", Str),
+            opt("authors", Strs),
+            req("object_refs", Refs(ANY)),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "observed-data",
         props: &[
-            req("first_observed", Time), req("last_observed", Time),
-            req("number_observed", Int { min: 1, max: 999_999_999 }), opt("objects", Dict), opt("object_refs", Refs(ANY)),
+            req("first_observed", Time),
+            req("last_observed", Time),
+            req(
+                "number_observed",
+                Int {
+                    min: 1,
+                    max: 999_999_999,
+                },
+            ),
+            opt("objects", Dict),
+            opt("object_refs", Refs(ANY)),
         ],
         checks: &[observed_data_content],
     },
     TypeRules {
         type_name: "opinion",
         props: &[
-            opt("explanation", Str), opt("authors", Strs),
-            req("opinion", Enum(&["strongly-disagree", "disagree", "neutral", "agree", "strongly-agree"])),
+            opt("explanation", Str),
+            opt("authors", Strs),
+            req(
+                "opinion",
+                Enum(&[
+                    "strongly-disagree",
+                    "disagree",
+                    "neutral",
+                    "agree",
+                    "strongly-agree",
+                ]),
+            ),
             req("object_refs", Refs(ANY)),
         ],
         checks: &[],
@@ -345,7 +545,10 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     TypeRules {
         type_name: "report",
         props: &[
-            req("name", Str), opt("description", Str), opt("report_types", Strs), req("published", Time),
+            req("name", Str),
+            opt("description", Str),
+            opt("report_types", Strs),
+            req("published", Time),
             req("object_refs", Refs(ANY)),
         ],
         checks: &[],
@@ -353,37 +556,63 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     TypeRules {
         type_name: "threat-actor",
         props: &[
-            req("name", Str), opt("description", Str), opt("threat_actor_types", Strs), opt("aliases", Strs),
-            opt("first_seen", Time), opt("last_seen", Time), opt("roles", Strs), opt("goals", Strs),
-            opt("sophistication", Str), opt("resource_level", Str), opt("primary_motivation", Str),
-            opt("secondary_motivations", Strs), opt("personal_motivations", Strs),
+            req("name", Str),
+            opt("description", Str),
+            opt("threat_actor_types", Strs),
+            opt("aliases", Strs),
+            opt("first_seen", Time),
+            opt("last_seen", Time),
+            opt("roles", Strs),
+            opt("goals", Strs),
+            opt("sophistication", Str),
+            opt("resource_level", Str),
+            opt("primary_motivation", Str),
+            opt("secondary_motivations", Strs),
+            opt("personal_motivations", Strs),
         ],
         checks: &[seen_in_order],
     },
     TypeRules {
         type_name: "tool",
         props: &[
-            req("name", Str), opt("description", Str), opt("tool_types", Strs), opt("aliases", Strs),
-            opt("kill_chain_phases", KillChainPhases), opt("tool_version", Str),
+            req("name", Str),
+            opt("description", Str),
+            opt("tool_types", Strs),
+            opt("aliases", Strs),
+            opt("kill_chain_phases", KillChainPhases),
+            opt("tool_version", Str),
         ],
         checks: &[],
     },
-    TypeRules { type_name: "vulnerability", props: &[req("name", Str), opt("description", Str)], checks: &[] },
+    TypeRules {
+        type_name: "vulnerability",
+        props: &[req("name", Str), opt("description", Str)],
+        checks: &[],
+    },
     // --- SROs (§5) ---
     TypeRules {
         type_name: "relationship",
         props: &[
-            req("relationship_type", Str), opt("description", Str), req("source_ref", Ref(ANY)),
-            req("target_ref", Ref(ANY)), opt("start_time", Time), opt("stop_time", Time),
+            req("relationship_type", Str),
+            opt("description", Str),
+            req("source_ref", Ref(ANY)),
+            req("target_ref", Ref(ANY)),
+            opt("start_time", Time),
+            opt("stop_time", Time),
         ],
         checks: &[relationship_type_chars, relationship_times],
     },
     TypeRules {
         type_name: "sighting",
         props: &[
-            opt("description", Str), opt("first_seen", Time), opt("last_seen", Time), opt("count", COUNT),
-            req("sighting_of_ref", Ref(ANY)), opt("observed_data_refs", Refs(&["observed-data"])),
-            opt("where_sighted_refs", Refs(&["identity", "location"])), opt("summary", Bool),
+            opt("description", Str),
+            opt("first_seen", Time),
+            opt("last_seen", Time),
+            opt("count", COUNT),
+            req("sighting_of_ref", Ref(ANY)),
+            opt("observed_data_refs", Refs(&["observed-data"])),
+            opt("where_sighted_refs", Refs(&["identity", "location"])),
+            opt("summary", Bool),
         ],
         checks: &[seen_in_order],
     },
@@ -391,53 +620,94 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     TypeRules {
         type_name: "artifact",
         props: &[
-            opt("mime_type", Str), opt("payload_bin", Binary), opt("url", Str), opt("hashes", Hashes),
-            opt("encryption_algorithm", Enum(&["AES-256-GCM", "ChaCha20-Poly1305", "mime-type-indicated"])),
+            opt("mime_type", Str),
+            opt("payload_bin", Binary),
+            opt("url", Str),
+            opt("hashes", Hashes),
+            opt(
+                "encryption_algorithm",
+                Enum(&["AES-256-GCM", "ChaCha20-Poly1305", "mime-type-indicated"]),
+            ),
             opt("decryption_key", Str),
         ],
         checks: &[artifact_content],
     },
     TypeRules {
         type_name: "autonomous-system",
-        props: &[req("number", NON_NEGATIVE), opt("name", Str), opt("rir", Str)],
+        props: &[
+            req("number", NON_NEGATIVE),
+            opt("name", Str),
+            opt("rir", Str),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "directory",
         props: &[
-            req("path", Str), opt("path_enc", Str), opt("ctime", Time), opt("mtime", Time),
-            opt("atime", Time), opt("contains_refs", Refs(&["file", "directory"])),
+            req("path", Str),
+            opt("path_enc", Str),
+            opt("ctime", Time),
+            opt("mtime", Time),
+            opt("atime", Time),
+            opt("contains_refs", Refs(&["file", "directory"])),
         ],
         checks: &[],
     },
     TypeRules {
         type_name: "domain-name",
-        props: &[req("value", Str), opt("resolves_to_refs", Refs(&["ipv4-addr", "ipv6-addr", "domain-name"]))],
+        props: &[
+            req("value", Str),
+            opt(
+                "resolves_to_refs",
+                Refs(&["ipv4-addr", "ipv6-addr", "domain-name"]),
+            ),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "email-addr",
-        props: &[req("value", Str), opt("display_name", Str), opt("belongs_to_ref", Ref(&["user-account"]))],
+        props: &[
+            req("value", Str),
+            opt("display_name", Str),
+            opt("belongs_to_ref", Ref(&["user-account"])),
+        ],
         checks: &[],
     },
     TypeRules {
         type_name: "email-message",
         props: &[
-            req("is_multipart", Bool), opt("date", Time), opt("content_type", Str),
-            opt("from_ref", Ref(&["email-addr"])), opt("sender_ref", Ref(&["email-addr"])),
-            opt("to_refs", Refs(&["email-addr"])), opt("cc_refs", Refs(&["email-addr"])),
-            opt("bcc_refs", Refs(&["email-addr"])), opt("message_id", Str), opt("subject", Str),
-            opt("received_lines", Strs), opt("additional_header_fields", Dict), opt("body", Str),
-            opt("body_multipart", Dicts), opt("raw_email_ref", Ref(&["artifact"])),
+            req("is_multipart", Bool),
+            opt("date", Time),
+            opt("content_type", Str),
+            opt("from_ref", Ref(&["email-addr"])),
+            opt("sender_ref", Ref(&["email-addr"])),
+            opt("to_refs", Refs(&["email-addr"])),
+            opt("cc_refs", Refs(&["email-addr"])),
+            opt("bcc_refs", Refs(&["email-addr"])),
+            opt("message_id", Str),
+            opt("subject", Str),
+            opt("received_lines", Strs),
+            opt("additional_header_fields", Dict),
+            opt("body", Str),
+            opt("body_multipart", Dicts),
+            opt("raw_email_ref", Ref(&["artifact"])),
         ],
         checks: &[email_body],
     },
     TypeRules {
         type_name: "file",
         props: &[
-            opt("hashes", Hashes), opt("size", NON_NEGATIVE), opt("name", Str), opt("name_enc", Str),
-            opt("magic_number_hex", Hex), opt("mime_type", Str), opt("ctime", Time), opt("mtime", Time),
-            opt("atime", Time), opt("parent_directory_ref", Ref(&["directory"])), opt("contains_refs", Refs(ANY)),
+            opt("hashes", Hashes),
+            opt("size", NON_NEGATIVE),
+            opt("name", Str),
+            opt("name_enc", Str),
+            opt("magic_number_hex", Hex),
+            opt("mime_type", Str),
+            opt("ctime", Time),
+            opt("mtime", Time),
+            opt("atime", Time),
+            opt("parent_directory_ref", Ref(&["directory"])),
+            opt("contains_refs", Refs(ANY)),
             opt("content_ref", Ref(&["artifact"])),
         ],
         checks: &[file_identity],
@@ -445,7 +715,8 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     TypeRules {
         type_name: "ipv4-addr",
         props: &[
-            req("value", Str), opt("resolves_to_refs", Refs(&["mac-addr"])),
+            req("value", Str),
+            opt("resolves_to_refs", Refs(&["mac-addr"])),
             opt("belongs_to_refs", Refs(&["autonomous-system"])),
         ],
         checks: &[],
@@ -453,70 +724,131 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     TypeRules {
         type_name: "ipv6-addr",
         props: &[
-            req("value", Str), opt("resolves_to_refs", Refs(&["mac-addr"])),
+            req("value", Str),
+            opt("resolves_to_refs", Refs(&["mac-addr"])),
             opt("belongs_to_refs", Refs(&["autonomous-system"])),
         ],
         checks: &[],
     },
-    TypeRules { type_name: "mac-addr", props: &[req("value", Str)], checks: &[] },
-    TypeRules { type_name: "mutex", props: &[req("name", Str)], checks: &[] },
+    TypeRules {
+        type_name: "mac-addr",
+        props: &[req("value", Str)],
+        checks: &[],
+    },
+    TypeRules {
+        type_name: "mutex",
+        props: &[req("name", Str)],
+        checks: &[],
+    },
     TypeRules {
         type_name: "network-traffic",
         props: &[
-            opt("start", Time), opt("end", Time), opt("is_active", Bool), opt("src_ref", Ref(SCO_ADDR)),
-            opt("dst_ref", Ref(SCO_ADDR)), opt("src_port", Int { min: 0, max: 65535 }),
-            opt("dst_port", Int { min: 0, max: 65535 }), req("protocols", Strs), opt("src_byte_count", NON_NEGATIVE),
-            opt("dst_byte_count", NON_NEGATIVE), opt("src_packets", NON_NEGATIVE), opt("dst_packets", NON_NEGATIVE),
-            opt("ipfix", Dict), opt("src_payload_ref", Ref(&["artifact"])), opt("dst_payload_ref", Ref(&["artifact"])),
-            opt("encapsulates_refs", Refs(&["network-traffic"])), opt("encapsulated_by_ref", Ref(&["network-traffic"])),
+            opt("start", Time),
+            opt("end", Time),
+            opt("is_active", Bool),
+            opt("src_ref", Ref(SCO_ADDR)),
+            opt("dst_ref", Ref(SCO_ADDR)),
+            opt("src_port", Int { min: 0, max: 65535 }),
+            opt("dst_port", Int { min: 0, max: 65535 }),
+            req("protocols", Strs),
+            opt("src_byte_count", NON_NEGATIVE),
+            opt("dst_byte_count", NON_NEGATIVE),
+            opt("src_packets", NON_NEGATIVE),
+            opt("dst_packets", NON_NEGATIVE),
+            opt("ipfix", Dict),
+            opt("src_payload_ref", Ref(&["artifact"])),
+            opt("dst_payload_ref", Ref(&["artifact"])),
+            opt("encapsulates_refs", Refs(&["network-traffic"])),
+            opt("encapsulated_by_ref", Ref(&["network-traffic"])),
         ],
         checks: &[network_traffic_ends, network_traffic_times],
     },
     TypeRules {
         type_name: "process",
         props: &[
-            opt("is_hidden", Bool), opt("pid", Int { min: 0, max: i64::MAX }), opt("created_time", Time),
-            opt("cwd", Str), opt("command_line", Str), opt("environment_variables", Dict),
-            opt("opened_connection_refs", Refs(&["network-traffic"])), opt("creator_user_ref", Ref(&["user-account"])),
-            opt("image_ref", Ref(&["file"])), opt("parent_ref", Ref(&["process"])), opt("child_refs", Refs(&["process"])),
+            opt("is_hidden", Bool),
+            opt(
+                "pid",
+                Int {
+                    min: 0,
+                    max: i64::MAX,
+                },
+            ),
+            opt("created_time", Time),
+            opt("cwd", Str),
+            opt("command_line", Str),
+            opt("environment_variables", Dict),
+            opt("opened_connection_refs", Refs(&["network-traffic"])),
+            opt("creator_user_ref", Ref(&["user-account"])),
+            opt("image_ref", Ref(&["file"])),
+            opt("parent_ref", Ref(&["process"])),
+            opt("child_refs", Refs(&["process"])),
         ],
         checks: &[sco_not_empty],
     },
     TypeRules {
         type_name: "software",
         props: &[
-            req("name", Str), opt("cpe", Str), opt("swid", Str), opt("languages", Strs), opt("vendor", Str),
+            req("name", Str),
+            opt("cpe", Str),
+            opt("swid", Str),
+            opt("languages", Strs),
+            opt("vendor", Str),
             opt("version", Str),
         ],
         checks: &[],
     },
-    TypeRules { type_name: "url", props: &[req("value", Str)], checks: &[] },
+    TypeRules {
+        type_name: "url",
+        props: &[req("value", Str)],
+        checks: &[],
+    },
     TypeRules {
         type_name: "user-account",
         props: &[
-            opt("user_id", Str), opt("credential", Str), opt("account_login", Str), opt("account_type", Str),
-            opt("display_name", Str), opt("is_service_account", Bool), opt("is_privileged", Bool),
-            opt("can_escalate_privs", Bool), opt("is_disabled", Bool), opt("account_created", Time),
-            opt("account_expires", Time), opt("credential_last_changed", Time),
-            opt("account_first_login", Time), opt("account_last_login", Time),
+            opt("user_id", Str),
+            opt("credential", Str),
+            opt("account_login", Str),
+            opt("account_type", Str),
+            opt("display_name", Str),
+            opt("is_service_account", Bool),
+            opt("is_privileged", Bool),
+            opt("can_escalate_privs", Bool),
+            opt("is_disabled", Bool),
+            opt("account_created", Time),
+            opt("account_expires", Time),
+            opt("credential_last_changed", Time),
+            opt("account_first_login", Time),
+            opt("account_last_login", Time),
         ],
         checks: &[sco_not_empty],
     },
     TypeRules {
         type_name: "windows-registry-key",
         props: &[
-            opt("key", Str), opt("values", Dicts), opt("modified_time", Time),
-            opt("creator_user_ref", Ref(&["user-account"])), opt("number_of_subkeys", NON_NEGATIVE),
+            opt("key", Str),
+            opt("values", Dicts),
+            opt("modified_time", Time),
+            opt("creator_user_ref", Ref(&["user-account"])),
+            opt("number_of_subkeys", NON_NEGATIVE),
         ],
         checks: &[sco_not_empty],
     },
     TypeRules {
         type_name: "x509-certificate",
         props: &[
-            opt("is_self_signed", Bool), opt("hashes", Hashes), opt("version", Str), opt("serial_number", Str),
-            opt("signature_algorithm", Str), opt("issuer", Str), opt("validity_not_before", Time),
-            opt("validity_not_after", Time), opt("subject", Str), opt("subject_public_key_algorithm", Str),
-            opt("subject_public_key_modulus", Str), opt("subject_public_key_exponent", NON_NEGATIVE),
+            opt("is_self_signed", Bool),
+            opt("hashes", Hashes),
+            opt("version", Str),
+            opt("serial_number", Str),
+            opt("signature_algorithm", Str),
+            opt("issuer", Str),
+            opt("validity_not_before", Time),
+            opt("validity_not_after", Time),
+            opt("subject", Str),
+            opt("subject_public_key_algorithm", Str),
+            opt("subject_public_key_modulus", Str),
+            opt("subject_public_key_exponent", NON_NEGATIVE),
             opt("x509_v3_extensions", Dict),
         ],
         checks: &[sco_not_empty],
@@ -524,22 +856,39 @@ pub(crate) const TYPE_RULES: &[TypeRules] = &[
     // --- Meta objects (§7) ---
     TypeRules {
         type_name: "language-content",
-        props: &[req("object_ref", Ref(ANY)), opt("object_modified", Time), req("contents", Dict)],
+        props: &[
+            req("object_ref", Ref(ANY)),
+            opt("object_modified", Time),
+            req("contents", Dict),
+        ],
         checks: &[language_contents],
     },
     TypeRules {
         type_name: "marking-definition",
-        props: &[opt("name", Str), opt("definition_type", Str), opt("definition", Dict)],
+        props: &[
+            opt("name", Str),
+            opt("definition_type", Str),
+            opt("definition", Dict),
+        ],
         checks: &[marking_definition_body],
     },
     TypeRules {
         type_name: "extension-definition",
         props: &[
-            req("created_by_ref", Ref(&["identity"])), req("name", Str), opt("description", Str), req("schema", Str),
+            req("created_by_ref", Ref(&["identity"])),
+            req("name", Str),
+            opt("description", Str),
+            req("schema", Str),
             req("version", Str),
             req(
                 "extension_types",
-                Enums(&["new-sdo", "new-sco", "new-sro", "property-extension", "toplevel-property-extension"]),
+                Enums(&[
+                    "new-sdo",
+                    "new-sco",
+                    "new-sro",
+                    "property-extension",
+                    "toplevel-property-extension",
+                ]),
             ),
             opt("extension_properties", Strs),
         ],
@@ -558,14 +907,20 @@ pub(crate) fn rules_for(type_name: &str) -> Option<&'static TypeRules> {
 fn check_property_names(obj: &Obj<'_>) -> Result<(), ValidationError> {
     for name in obj.map.keys() {
         if name != "id" && !is_property_name(name) {
-            return Err(obj.err(name.as_str(), "property names must be 3-250 characters of a-z, 0-9 and '_'"));
+            return Err(obj.err(
+                name.as_str(),
+                "property names must be 3-250 characters of a-z, 0-9 and '_'",
+            ));
         }
     }
     Ok(())
 }
 
 fn is_property_name(name: &str) -> bool {
-    (3..=250).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    (3..=250).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Presence of required properties, then the kind of every property present, in table order.
@@ -582,14 +937,21 @@ fn check_props(obj: &Obj<'_>, props: &[Prop]) -> Result<(), ValidationError> {
 
 /// Checks one value against its kind; `path` names it in errors (dotted for nested values).
 fn check_kind(obj: &Obj<'_>, path: &str, kind: Kind, value: &Value) -> Result<(), ValidationError> {
-    let wrong = |expected: &str| obj.err(path, format!("must be {expected}, found {}", json_kind(value)));
+    let wrong = |expected: &str| {
+        obj.err(
+            path,
+            format!("must be {expected}, found {}", json_kind(value)),
+        )
+    };
     match kind {
         Str => value.as_str().map(drop).ok_or_else(|| wrong("a string")),
         Bool => value.as_bool().map(drop).ok_or_else(|| wrong("a boolean")),
         Int { min, max } => match value.as_i64() {
             Some(n) if (min..=max).contains(&n) => Ok(()),
             Some(n) => Err(obj.err(path, format!("{n} is outside {min}..={max}"))),
-            None if value.is_number() => Err(obj.err(path, format!("{value} is not an integer in {min}..={max}"))),
+            None if value.is_number() => {
+                Err(obj.err(path, format!("{value} is not an integer in {min}..={max}")))
+            }
             None => Err(wrong("an integer")),
         },
         Float { min, max } => match value.as_f64() {
@@ -599,24 +961,41 @@ fn check_kind(obj: &Obj<'_>, path: &str, kind: Kind, value: &Value) -> Result<()
         },
         Time => {
             let text = value.as_str().ok_or_else(|| wrong("a timestamp string"))?;
-            Timestamp::parse(text).map(drop).map_err(|e| obj.err(path, e.to_string()))
+            Timestamp::parse(text)
+                .map(drop)
+                .map_err(|e| obj.err(path, e.to_string()))
         }
         Binary => {
             let text = value.as_str().ok_or_else(|| wrong("a base64 string"))?;
-            let ok = text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
-            if ok { Ok(()) } else { Err(obj.err(path, "is not base64 text")) }
+            let ok = text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+            if ok {
+                Ok(())
+            } else {
+                Err(obj.err(path, "is not base64 text"))
+            }
         }
         Hex => {
             let text = value.as_str().ok_or_else(|| wrong("a hex string"))?;
-            if text.bytes().all(|b| b.is_ascii_hexdigit()) { Ok(()) } else { Err(obj.err(path, "is not hexadecimal text")) }
+            if text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                Ok(())
+            } else {
+                Err(obj.err(path, "is not hexadecimal text"))
+            }
         }
         Ref(types) => {
-            let text = value.as_str().ok_or_else(|| wrong("an identifier string"))?;
+            let text = value
+                .as_str()
+                .ok_or_else(|| wrong("an identifier string"))?;
             check_ref(obj, path, text, types)
         }
         Refs(types) => each(obj, path, value, |p, v| match v.as_str() {
             Some(text) => check_ref(obj, p, text, types),
-            None => Err(obj.err(p, format!("must be an identifier string, found {}", json_kind(v)))),
+            None => Err(obj.err(
+                p,
+                format!("must be an identifier string, found {}", json_kind(v)),
+            )),
         }),
         Strs => each(obj, path, value, |p, v| check_kind(obj, p, Str, v)),
         Enum(allowed) => match value.as_str() {
@@ -624,24 +1003,37 @@ fn check_kind(obj: &Obj<'_>, path: &str, kind: Kind, value: &Value) -> Result<()
             Some(s) => Err(obj.err(path, format!("{s:?} is not one of {}", allowed.join(", ")))),
             None => Err(wrong("a string")),
         },
-        Enums(allowed) => each(obj, path, value, |p, v| check_kind(obj, p, Enum(allowed), v)),
-        Dict => value.as_object().map(drop).ok_or_else(|| wrong("an object")),
+        Enums(allowed) => each(obj, path, value, |p, v| {
+            check_kind(obj, p, Enum(allowed), v)
+        }),
+        Dict => value
+            .as_object()
+            .map(drop)
+            .ok_or_else(|| wrong("an object")),
         Dicts => each(obj, path, value, |p, v| check_kind(obj, p, Dict, v)),
         Hashes => {
-            let map = value.as_object().ok_or_else(|| wrong("an object of hash values"))?;
+            let map = value
+                .as_object()
+                .ok_or_else(|| wrong("an object of hash values"))?;
             if map.is_empty() {
                 return Err(obj.err(path, "must hold at least one hash"));
             }
             for (algorithm, hash) in map {
                 match hash.as_str() {
                     Some(h) if !h.is_empty() => {}
-                    _ => return Err(obj.err(format!("{path}.{algorithm}"), "must be a non-empty string")),
+                    _ => {
+                        return Err(
+                            obj.err(format!("{path}.{algorithm}"), "must be a non-empty string")
+                        );
+                    }
                 }
             }
             Ok(())
         }
         KillChainPhases => each(obj, path, value, |p, v| {
-            let phase = v.as_object().ok_or_else(|| obj.err(p, "must be a kill-chain-phase object"))?;
+            let phase = v
+                .as_object()
+                .ok_or_else(|| obj.err(p, "must be a kill-chain-phase object"))?;
             for field in ["kill_chain_name", "phase_name"] {
                 match phase.get(field) {
                     Some(f) => check_kind(obj, &format!("{p}.{field}"), Str, f)?,
@@ -667,7 +1059,10 @@ fn each(
         .as_array()
         .ok_or_else(|| obj.err(path, format!("must be a list, found {}", json_kind(value))))?;
     if items.is_empty() {
-        return Err(obj.err(path, "must not be an empty list (omit the property instead)"));
+        return Err(obj.err(
+            path,
+            "must not be an empty list (omit the property instead)",
+        ));
     }
     for (i, item) in items.iter().enumerate() {
         check(&format!("{path}.{i}"), item)?;
@@ -681,49 +1076,85 @@ fn check_ref(obj: &Obj<'_>, path: &str, text: &str, types: &[&str]) -> Result<()
     if types.is_empty() || types.contains(&prefix) {
         Ok(())
     } else {
-        Err(obj.err(path, format!("{text:?} must be an identifier of type {}", types.join(" or "))))
+        Err(obj.err(
+            path,
+            format!(
+                "{text:?} must be an identifier of type {}",
+                types.join(" or ")
+            ),
+        ))
     }
 }
 
 /// §2.5: `source_name` is required, and at least one of description, url, external_id.
-fn check_external_reference(obj: &Obj<'_>, path: &str, value: &Value) -> Result<(), ValidationError> {
-    let r = value.as_object().ok_or_else(|| obj.err(path, "must be an external-reference object"))?;
+fn check_external_reference(
+    obj: &Obj<'_>,
+    path: &str,
+    value: &Value,
+) -> Result<(), ValidationError> {
+    let r = value
+        .as_object()
+        .ok_or_else(|| obj.err(path, "must be an external-reference object"))?;
     match r.get("source_name") {
         Some(v) => check_kind(obj, &format!("{path}.source_name"), Str, v)?,
         None => return Err(obj.err(format!("{path}.source_name"), "is required")),
     }
-    for (field, kind) in [("description", Str), ("url", Str), ("external_id", Str), ("hashes", Hashes)] {
+    for (field, kind) in [
+        ("description", Str),
+        ("url", Str),
+        ("external_id", Str),
+        ("hashes", Hashes),
+    ] {
         if let Some(v) = r.get(field) {
             check_kind(obj, &format!("{path}.{field}"), kind, v)?;
         }
     }
-    if !["description", "url", "external_id"].iter().any(|f| r.contains_key(*f)) {
-        return Err(obj.err(path, "needs at least one of description, url or external_id"));
+    if !["description", "url", "external_id"]
+        .iter()
+        .any(|f| r.contains_key(*f))
+    {
+        return Err(obj.err(
+            path,
+            "needs at least one of description, url or external_id",
+        ));
     }
     Ok(())
 }
 
 /// §7.2.3: non-empty `selectors`, and exactly one of `marking_ref` or `lang`.
 fn check_granular_marking(obj: &Obj<'_>, path: &str, value: &Value) -> Result<(), ValidationError> {
-    let m = value.as_object().ok_or_else(|| obj.err(path, "must be a granular-marking object"))?;
+    let m = value
+        .as_object()
+        .ok_or_else(|| obj.err(path, "must be a granular-marking object"))?;
     let selectors = format!("{path}.selectors");
     match m.get("selectors") {
         Some(v) => check_kind(obj, &selectors, Strs, v)?,
         None => return Err(obj.err(selectors, "is required")),
     }
     match (m.get("marking_ref"), m.get("lang")) {
-        (Some(r), None) => check_kind(obj, &format!("{path}.marking_ref"), Ref(&["marking-definition"]), r),
+        (Some(r), None) => check_kind(
+            obj,
+            &format!("{path}.marking_ref"),
+            Ref(&["marking-definition"]),
+            r,
+        ),
         (None, Some(l)) => check_kind(obj, &format!("{path}.lang"), Str, l),
         (Some(_), Some(_)) => Err(obj.err(path, "must have marking_ref or lang, not both")),
-        (None, None) => Err(obj.err(format!("{path}.marking_ref"), "one of marking_ref or lang is required")),
+        (None, None) => Err(obj.err(
+            format!("{path}.marking_ref"),
+            "one of marking_ref or lang is required",
+        )),
     }
 }
 
 /// §3.2 / §7.3: keys are extension-definition ids or predefined `*-ext` names; values objects.
 fn check_extensions(obj: &Obj<'_>, path: &str, value: &Value) -> Result<(), ValidationError> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| obj.err(path, format!("must be an object, found {}", json_kind(value))))?;
+    let map = value.as_object().ok_or_else(|| {
+        obj.err(
+            path,
+            format!("must be an object, found {}", json_kind(value)),
+        )
+    })?;
     for (key, ext) in map {
         let key_path = format!("{path}.{key}");
         if key.starts_with("extension-definition--") {
@@ -731,13 +1162,21 @@ fn check_extensions(obj: &Obj<'_>, path: &str, value: &Value) -> Result<(), Vali
         } else {
             let named = key.len() > 4
                 && key.ends_with("-ext")
-                && key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !named {
-                return Err(obj.err(key_path, "extension keys must be extension-definition ids or *-ext names"));
+                return Err(obj.err(
+                    key_path,
+                    "extension keys must be extension-definition ids or *-ext names",
+                ));
             }
         }
         if !ext.is_object() {
-            return Err(obj.err(key_path, format!("must be an object, found {}", json_kind(ext))));
+            return Err(obj.err(
+                key_path,
+                format!("must be an object, found {}", json_kind(ext)),
+            ));
         }
     }
     Ok(())
@@ -750,7 +1189,11 @@ fn ordered(obj: &Obj<'_>, earlier: &str, later: &str, strict: bool) -> Result<()
     if let (Some(a), Some(b)) = (obj.time(earlier), obj.time(later)) {
         let bad = if strict { b <= a } else { b < a };
         if bad {
-            let relation = if strict { "later than" } else { "later than or equal to" };
+            let relation = if strict {
+                "later than"
+            } else {
+                "later than or equal to"
+            };
             return Err(obj.err(later, format!("{b} must be {relation} {earlier} {a}")));
         }
     }
@@ -771,11 +1214,21 @@ fn relationship_times(obj: &Obj<'_>) -> Result<(), ValidationError> {
 
 /// §5.1.1: relationship_type is limited to a-z, 0-9 and hyphen.
 fn relationship_type_chars(obj: &Obj<'_>) -> Result<(), ValidationError> {
-    let t = obj.map.get("relationship_type").and_then(Value::as_str).unwrap_or_default();
-    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+    let t = obj
+        .map
+        .get("relationship_type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
         Ok(())
     } else {
-        Err(obj.err("relationship_type", format!("{t:?} must be non-empty and only a-z, 0-9, '-'")))
+        Err(obj.err(
+            "relationship_type",
+            format!("{t:?} must be non-empty and only a-z, 0-9, '-'"),
+        ))
     }
 }
 
@@ -796,7 +1249,10 @@ fn location_place(obj: &Obj<'_>) -> Result<(), ValidationError> {
         _ => {}
     }
     if !(obj.has("region") || obj.has("country") || obj.has("latitude")) {
-        return Err(obj.err("region", "one of region, country or latitude+longitude is required"));
+        return Err(obj.err(
+            "region",
+            "one of region, country or latitude+longitude is required",
+        ));
     }
     Ok(())
 }
@@ -813,7 +1269,10 @@ fn observed_data_content(obj: &Obj<'_>) -> Result<(), ValidationError> {
     ordered(obj, "first_observed", "last_observed", false)?;
     match (obj.has("objects"), obj.has("object_refs")) {
         (true, true) => Err(obj.err("objects", "must not be present together with object_refs")),
-        (false, false) => Err(obj.err("object_refs", "one of object_refs or (deprecated) objects is required")),
+        (false, false) => Err(obj.err(
+            "object_refs",
+            "one of object_refs or (deprecated) objects is required",
+        )),
         _ => Ok(()),
     }
 }
@@ -823,7 +1282,10 @@ fn marking_definition_body(obj: &Obj<'_>) -> Result<(), ValidationError> {
         if obj.has("extensions") {
             return Ok(());
         }
-        return Err(obj.err("definition_type", "is required unless the marking is defined by extensions"));
+        return Err(obj.err(
+            "definition_type",
+            "is required unless the marking is defined by extensions",
+        ));
     };
     let Some(definition) = obj.map.get("definition").and_then(Value::as_object) else {
         return Err(obj.err("definition", "is required with definition_type"));
@@ -849,7 +1311,10 @@ fn language_contents(obj: &Obj<'_>) -> Result<(), ValidationError> {
     };
     for (lang, props) in contents {
         if !props.is_object() {
-            return Err(obj.err(format!("contents.{lang}"), "must be an object of translated properties"));
+            return Err(obj.err(
+                format!("contents.{lang}"),
+                "must be an object of translated properties",
+            ));
         }
     }
     Ok(())
@@ -859,7 +1324,9 @@ fn artifact_content(obj: &Obj<'_>) -> Result<(), ValidationError> {
     match (obj.has("payload_bin"), obj.has("url")) {
         (true, true) => Err(obj.err("url", "must not be present together with payload_bin")),
         (false, false) => Err(obj.err("payload_bin", "one of payload_bin or url is required")),
-        (false, true) if !obj.has("hashes") => Err(obj.err("hashes", "is required when url is present")),
+        (false, true) if !obj.has("hashes") => {
+            Err(obj.err("hashes", "is required when url is present"))
+        }
         _ => Ok(()),
     }
 }
@@ -870,7 +1337,10 @@ fn email_body(obj: &Obj<'_>) -> Result<(), ValidationError> {
         return Err(obj.err("body", "must not be present when is_multipart is true"));
     }
     if !multipart && obj.has("body_multipart") {
-        return Err(obj.err("body_multipart", "must not be present when is_multipart is false"));
+        return Err(obj.err(
+            "body_multipart",
+            "must not be present when is_multipart is false",
+        ));
     }
     Ok(())
 }
@@ -899,7 +1369,14 @@ fn network_traffic_times(obj: &Obj<'_>) -> Result<(), ValidationError> {
 }
 
 /// Properties every SCO may have, which do not count as describing the observable.
-const SCO_COMMON: &[&str] = &["type", "id", "spec_version", "object_marking_refs", "granular_markings", "defanged"];
+const SCO_COMMON: &[&str] = &[
+    "type",
+    "id",
+    "spec_version",
+    "object_marking_refs",
+    "granular_markings",
+    "defanged",
+];
 
 /// §6.x: a user-account, process, windows-registry-key or x509-certificate must carry at least
 /// one property of its own (or of one of its extensions).
@@ -912,7 +1389,10 @@ fn sco_not_empty(obj: &Obj<'_>) -> Result<(), ValidationError> {
         Ok(())
     } else {
         let t = obj.id.split_once("--").map_or(obj.id, |(t, _)| t);
-        Err(obj.err("*", format!("a {t} must have at least one property besides the common ones")))
+        Err(obj.err(
+            "*",
+            format!("a {t} must have at least one property besides the common ones"),
+        ))
     }
 }
 
@@ -930,10 +1410,14 @@ mod tests {
     /// The smallest valid object of each specification type: only what its rules demand.
     fn type_props(type_name: &str) -> Value {
         match type_name {
-            "attack-pattern" | "campaign" | "course-of-action" | "identity" | "incident" | "infrastructure"
-            | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => json!({"name": "n"}),
+            "attack-pattern" | "campaign" | "course-of-action" | "identity" | "incident"
+            | "infrastructure" | "intrusion-set" | "threat-actor" | "tool" | "vulnerability" => {
+                json!({"name": "n"})
+            }
             "grouping" => json!({"context": "suspicious-activity", "object_refs": [TARGET]}),
-            "indicator" => json!({"pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix", "valid_from": T0}),
+            "indicator" => {
+                json!({"pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix", "valid_from": T0})
+            }
             "location" => json!({"region": "oceania"}),
             "malware" => json!({"is_family": false}),
             "malware-analysis" => json!({"product": "sandbox", "result": "malicious"}),
@@ -944,7 +1428,9 @@ mod tests {
             }),
             "opinion" => json!({"opinion": "agree", "object_refs": [TARGET]}),
             "report" => json!({"name": "r", "published": T1, "object_refs": [TARGET]}),
-            "relationship" => json!({"relationship_type": "uses", "source_ref": IDENTITY, "target_ref": TARGET}),
+            "relationship" => {
+                json!({"relationship_type": "uses", "source_ref": IDENTITY, "target_ref": TARGET})
+            }
             "sighting" => json!({"sighting_of_ref": TARGET}),
             "artifact" => json!({"payload_bin": "aGVsbG8="}),
             "autonomous-system" => json!({"number": 64496}),
@@ -957,7 +1443,9 @@ mod tests {
             "ipv6-addr" => json!({"value": "2001:db8::1"}),
             "mac-addr" => json!({"value": "00:00:5e:00:53:01"}),
             "mutex" => json!({"name": "m"}),
-            "network-traffic" => json!({"protocols": ["tcp"], "src_ref": "ipv4-addr--74b7a90c-688d-4e0c-b592-b5a2882aeb4e"}),
+            "network-traffic" => {
+                json!({"protocols": ["tcp"], "src_ref": "ipv4-addr--74b7a90c-688d-4e0c-b592-b5a2882aeb4e"})
+            }
             "process" => json!({"pid": 4}),
             "software" => json!({"name": "s"}),
             "url" => json!({"value": "https://example.org/"}),
@@ -965,7 +1453,9 @@ mod tests {
             "windows-registry-key" => json!({"key": "HKEY_LOCAL_MACHINE\\System"}),
             "x509-certificate" => json!({"serial_number": "01"}),
             "language-content" => json!({"object_ref": TARGET, "contents": {"de": {"name": "n"}}}),
-            "marking-definition" => json!({"definition_type": "statement", "definition": {"statement": "s"}}),
+            "marking-definition" => {
+                json!({"definition_type": "statement", "definition": {"statement": "s"}})
+            }
             "extension-definition" => json!({
                 "created_by_ref": IDENTITY, "name": "e", "schema": "https://example.org/schema.json",
                 "version": "1.0.0", "extension_types": ["property-extension"],
@@ -993,7 +1483,12 @@ mod tests {
     }
 
     fn all_types() -> impl Iterator<Item = &'static str> {
-        DOMAIN_TYPES.iter().chain(RELATIONSHIP_TYPES).chain(OBSERVABLE_TYPES).chain(META_TYPES).copied()
+        DOMAIN_TYPES
+            .iter()
+            .chain(RELATIONSHIP_TYPES)
+            .chain(OBSERVABLE_TYPES)
+            .chain(META_TYPES)
+            .copied()
     }
 
     fn error_of(map: Map<String, Value>) -> ValidationError {
@@ -1066,7 +1561,10 @@ mod tests {
             assert!(map.remove(removed).is_some(), "minimal {t} lacks {removed}");
             let e = error_of(map);
             assert_eq!(e.property, named, "{t} without {removed}: {e}");
-            assert_eq!(e.object_id.as_deref(), Some(format!("{t}--{UUID}").as_str()));
+            assert_eq!(
+                e.object_id.as_deref(),
+                Some(format!("{t}--{UUID}").as_str())
+            );
         }
         // malware: name becomes required with is_family.
         let e = error_of(with("malware", json!({"is_family": true})));
@@ -1082,42 +1580,134 @@ mod tests {
             ("indicator", json!({"lang": 7}), "lang"),
             ("indicator", json!({"labels": ["a", 1]}), "labels.1"),
             ("indicator", json!({"labels": []}), "labels"),
-            ("indicator", json!({"created_by_ref": TARGET}), "created_by_ref"),
-            ("indicator", json!({"object_marking_refs": [IDENTITY]}), "object_marking_refs.0"),
-            ("indicator", json!({"external_references": [{"url": "https://example.org"}]}), "external_references.0.source_name"),
-            ("indicator", json!({"external_references": [{"source_name": "x"}]}), "external_references.0"),
-            ("indicator", json!({"granular_markings": [{"selectors": [], "lang": "en"}]}), "granular_markings.0.selectors"),
-            ("indicator", json!({"granular_markings": [{"selectors": ["name"]}]}), "granular_markings.0.marking_ref"),
-            ("indicator", json!({"extensions": {"bogus": {}}}), "extensions.bogus"),
-            ("indicator", json!({"extensions": {"x-acme-ext": 1}}), "extensions.x-acme-ext"),
+            (
+                "indicator",
+                json!({"created_by_ref": TARGET}),
+                "created_by_ref",
+            ),
+            (
+                "indicator",
+                json!({"object_marking_refs": [IDENTITY]}),
+                "object_marking_refs.0",
+            ),
+            (
+                "indicator",
+                json!({"external_references": [{"url": "https://example.org"}]}),
+                "external_references.0.source_name",
+            ),
+            (
+                "indicator",
+                json!({"external_references": [{"source_name": "x"}]}),
+                "external_references.0",
+            ),
+            (
+                "indicator",
+                json!({"granular_markings": [{"selectors": [], "lang": "en"}]}),
+                "granular_markings.0.selectors",
+            ),
+            (
+                "indicator",
+                json!({"granular_markings": [{"selectors": ["name"]}]}),
+                "granular_markings.0.marking_ref",
+            ),
+            (
+                "indicator",
+                json!({"extensions": {"bogus": {}}}),
+                "extensions.bogus",
+            ),
+            (
+                "indicator",
+                json!({"extensions": {"x-acme-ext": 1}}),
+                "extensions.x-acme-ext",
+            ),
             ("indicator", json!({"Bad-Name": 1}), "Bad-Name"),
             ("indicator", json!({"xy": 1}), "xy"),
             ("indicator", json!({"valid_until": T0}), "valid_until"),
-            ("indicator", json!({"valid_from": "yesterday"}), "valid_from"),
-            ("indicator", json!({"kill_chain_phases": [{"kill_chain_name": "k"}]}), "kill_chain_phases.0.phase_name"),
+            (
+                "indicator",
+                json!({"valid_from": "yesterday"}),
+                "valid_from",
+            ),
+            (
+                "indicator",
+                json!({"kill_chain_phases": [{"kill_chain_name": "k"}]}),
+                "kill_chain_phases.0.phase_name",
+            ),
             ("malware", json!({"is_family": "true"}), "is_family"),
-            ("campaign", json!({"first_seen": T1, "last_seen": T0}), "last_seen"),
-            ("relationship", json!({"relationship_type": "Uses"}), "relationship_type"),
-            ("relationship", json!({"source_ref": "nothing"}), "source_ref"),
+            (
+                "campaign",
+                json!({"first_seen": T1, "last_seen": T0}),
+                "last_seen",
+            ),
+            (
+                "relationship",
+                json!({"relationship_type": "Uses"}),
+                "relationship_type",
+            ),
+            (
+                "relationship",
+                json!({"source_ref": "nothing"}),
+                "source_ref",
+            ),
             ("sighting", json!({"count": -1}), "count"),
-            ("sighting", json!({"where_sighted_refs": [TARGET]}), "where_sighted_refs.0"),
-            ("observed-data", json!({"number_observed": 0}), "number_observed"),
-            ("observed-data", json!({"last_observed": "2023-01-01T00:00:00Z"}), "last_observed"),
-            ("observed-data", json!({"objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.1"}}}), "objects"),
+            (
+                "sighting",
+                json!({"where_sighted_refs": [TARGET]}),
+                "where_sighted_refs.0",
+            ),
+            (
+                "observed-data",
+                json!({"number_observed": 0}),
+                "number_observed",
+            ),
+            (
+                "observed-data",
+                json!({"last_observed": "2023-01-01T00:00:00Z"}),
+                "last_observed",
+            ),
+            (
+                "observed-data",
+                json!({"objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.1"}}}),
+                "objects",
+            ),
             ("opinion", json!({"opinion": "maybe"}), "opinion"),
             ("location", json!({"latitude": 10.0}), "longitude"),
-            ("location", json!({"latitude": 91.0, "longitude": 0}), "latitude"),
+            (
+                "location",
+                json!({"latitude": 91.0, "longitude": 0}),
+                "latitude",
+            ),
             ("artifact", json!({"url": "https://example.org/a"}), "url"),
-            ("artifact", json!({"payload_bin": null, "url": "https://example.org/a"}), "hashes"),
+            (
+                "artifact",
+                json!({"payload_bin": null, "url": "https://example.org/a"}),
+                "hashes",
+            ),
             ("file", json!({"hashes": {}}), "hashes"),
             ("file", json!({"size": -1}), "size"),
-            ("email-message", json!({"is_multipart": true, "body": "b"}), "body"),
+            (
+                "email-message",
+                json!({"is_multipart": true, "body": "b"}),
+                "body",
+            ),
             ("network-traffic", json!({"dst_port": 70000}), "dst_port"),
             ("network-traffic", json!({"protocols": "tcp"}), "protocols"),
             ("autonomous-system", json!({"number": "AS1"}), "number"),
-            ("marking-definition", json!({"definition_type": "tlp", "definition": {"tlp": "purple"}}), "definition.tlp"),
-            ("extension-definition", json!({"extension_types": ["new-thing"]}), "extension_types.0"),
-            ("extension-definition", json!({"extension_types": []}), "extension_types"),
+            (
+                "marking-definition",
+                json!({"definition_type": "tlp", "definition": {"tlp": "purple"}}),
+                "definition.tlp",
+            ),
+            (
+                "extension-definition",
+                json!({"extension_types": ["new-thing"]}),
+                "extension_types.0",
+            ),
+            (
+                "extension-definition",
+                json!({"extension_types": []}),
+                "extension_types",
+            ),
             ("language-content", json!({"contents": {}}), "contents"),
         ];
         for (t, changes, named) in cases {
@@ -1129,18 +1719,48 @@ mod tests {
     #[test]
     fn allowed_variants_pass() {
         let cases: &[(&str, Value)] = &[
-            ("indicator", json!({"x_mitre_version": "1.0", "external_references": [{"source_name": "s", "external_id": "T1"}]})),
-            ("indicator", json!({"granular_markings": [{"selectors": ["name"], "marking_ref": crate::tlp::TLP2_RED}]})),
-            ("indicator", json!({"extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension"}}})),
-            ("location", json!({"region": null, "latitude": -33.8, "longitude": 151.2, "precision": 10})),
+            (
+                "indicator",
+                json!({"x_mitre_version": "1.0", "external_references": [{"source_name": "s", "external_id": "T1"}]}),
+            ),
+            (
+                "indicator",
+                json!({"granular_markings": [{"selectors": ["name"], "marking_ref": crate::tlp::TLP2_RED}]}),
+            ),
+            (
+                "indicator",
+                json!({"extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension"}}}),
+            ),
+            (
+                "location",
+                json!({"region": null, "latitude": -33.8, "longitude": 151.2, "precision": 10}),
+            ),
             ("malware", json!({"is_family": true, "name": "n"})),
-            ("malware-analysis", json!({"result": null, "analysis_sco_refs": [TARGET]})),
-            ("artifact", json!({"payload_bin": null, "url": "https://example.org/a", "hashes": {"SHA-256": "ab"}})),
-            ("file", json!({"name": null, "hashes": {"MD5": "d41d8cd98f00b204e9800998ecf8427e"}})),
-            ("marking-definition", json!({"definition_type": null, "definition": null, "name": "TLP:GREEN",
-                "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension", "tlp_2_0": "green"}}})),
-            ("user-account", json!({"user_id": null, "extensions": {"unix-account-ext": {"gid": 1}}})),
-            ("observed-data", json!({"object_refs": null, "objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.1"}}})),
+            (
+                "malware-analysis",
+                json!({"result": null, "analysis_sco_refs": [TARGET]}),
+            ),
+            (
+                "artifact",
+                json!({"payload_bin": null, "url": "https://example.org/a", "hashes": {"SHA-256": "ab"}}),
+            ),
+            (
+                "file",
+                json!({"name": null, "hashes": {"MD5": "d41d8cd98f00b204e9800998ecf8427e"}}),
+            ),
+            (
+                "marking-definition",
+                json!({"definition_type": null, "definition": null, "name": "TLP:GREEN",
+                "extensions": {"extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d": {"extension_type": "property-extension", "tlp_2_0": "green"}}}),
+            ),
+            (
+                "user-account",
+                json!({"user_id": null, "extensions": {"unix-account-ext": {"gid": 1}}}),
+            ),
+            (
+                "observed-data",
+                json!({"object_refs": null, "objects": {"0": {"type": "ipv4-addr", "value": "198.51.100.1"}}}),
+            ),
             ("relationship", json!({"description": ""})),
         ];
         for (t, changes) in cases {
@@ -1159,7 +1779,10 @@ mod tests {
         assert!(StixObject::from_value(custom.clone()).is_ok());
         let mut bad = custom;
         bad["confidence"] = json!(-3);
-        assert_eq!(StixObject::from_value(bad).unwrap_err().property, "confidence");
+        assert_eq!(
+            StixObject::from_value(bad).unwrap_err().property,
+            "confidence"
+        );
     }
 
     fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
@@ -1176,7 +1799,8 @@ mod tests {
         leaf.prop_recursive(2, 16, 4, |inner| {
             prop_oneof![
                 prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z_]{1,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::btree_map("[a-z_]{1,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }

@@ -2,13 +2,21 @@
 //! arbitrary bytes, and valid input mutated byte by byte, must give an answer or an error —
 //! never a panic — and a valid bundle must keep parsing to the same objects.
 
-use pacific_core::bundle::{read_objects_from_slice, BundleItem};
+use pacific_core::bundle::{BundleItem, read_objects_from_slice};
 use pacific_core::taxii::ObjectQuery;
 use pacific_core::{StixObject, Timestamp};
 use proptest::prelude::*;
 
 const SAMPLE: &str = include_str!("../../../samples/sample-bundle.json");
-const FILTERS: &[&str] = &["added_after", "limit", "next", "match[id]", "match[type]", "match[version]", "match[spec_version]"];
+const FILTERS: &[&str] = &[
+    "added_after",
+    "limit",
+    "next",
+    "match[id]",
+    "match[type]",
+    "match[version]",
+    "match[spec_version]",
+];
 
 fn count(bytes: &[u8]) -> Result<(u64, u64), String> {
     read_objects_from_slice(bytes, |_item: BundleItem| Ok::<(), String>(()))

@@ -46,12 +46,19 @@ fn the_documented_example_policy_parses_validates_and_round_trips() {
         ]
     );
     assert_eq!(policy.rules[4].paths, Some(vec![OutboundPath::Export]));
-    assert_eq!(policy.rules[4].tlp, Some(vec![Tlp::Amber, Tlp::AmberStrict]));
+    assert_eq!(
+        policy.rules[4].tlp,
+        Some(vec![Tlp::Amber, Tlp::AmberStrict])
+    );
     assert_eq!(
         policy.rules[2].recipient_stakeholder_types_not,
-        Some(vec![StakeholderType::State, StakeholderType::IntergovernmentalOrganization])
+        Some(vec![
+            StakeholderType::State,
+            StakeholderType::IntergovernmentalOrganization
+        ])
     );
-    let again = ExportPolicy::from_toml(&policy.to_toml().expect("serialises")).expect("own output parses");
+    let again =
+        ExportPolicy::from_toml(&policy.to_toml().expect("serialises")).expect("own output parses");
     assert_eq!(again, policy);
 }
 
@@ -62,17 +69,32 @@ fn an_empty_policy_file_is_the_documented_default_and_lets_nothing_out() {
     assert_eq!(policy.default, Action::Deny);
     assert_eq!(policy.default_tlp, Tlp::Amber);
     assert!(policy.rules.is_empty() && policy.sharing_groups.is_empty());
-    assert_eq!(policy.to_toml().expect("serialises"), "default = \"deny\"\ndefault_tlp = \"amber\"\n");
+    assert_eq!(
+        policy.to_toml().expect("serialises"),
+        "default = \"deny\"\ndefault_tlp = \"amber\"\n"
+    );
 }
 
 #[test]
 fn tlp_levels_are_written_as_in_the_docs_and_read_liberally() {
-    for (text, tlp) in [("clear", Tlp::Clear), ("TLP:AMBER+STRICT", Tlp::AmberStrict), ("Red", Tlp::Red)] {
+    for (text, tlp) in [
+        ("clear", Tlp::Clear),
+        ("TLP:AMBER+STRICT", Tlp::AmberStrict),
+        ("Red", Tlp::Red),
+    ] {
         let policy = ExportPolicy::from_toml(&format!("default_tlp = {text:?}")).expect("parses");
         assert_eq!(policy.default_tlp, tlp);
     }
-    let policy = ExportPolicy { default_tlp: Tlp::AmberStrict, ..ExportPolicy::default() };
-    assert!(policy.to_toml().expect("serialises").contains("default_tlp = \"amber+strict\""));
+    let policy = ExportPolicy {
+        default_tlp: Tlp::AmberStrict,
+        ..ExportPolicy::default()
+    };
+    assert!(
+        policy
+            .to_toml()
+            .expect("serialises")
+            .contains("default_tlp = \"amber+strict\"")
+    );
 }
 
 fn error(text: &str) -> String {
@@ -88,32 +110,77 @@ fn every_mistake_is_an_error_never_an_ignored_restriction() {
         ("defualt = \"deny\"", "unknown field"),
         ("default = \"maybe\"", "unknown variant"),
         ("default_tlp = \"orange\"", "unknown TLP level"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\ntype = [\"identity\"]", "unknown field"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\ntypes = []", "empty list"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\n[[rules]]\nname = \"r\"\naction = \"allow\"", "defined twice"),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\ntype = [\"identity\"]",
+            "unknown field",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\ntypes = []",
+            "empty list",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\n[[rules]]\nname = \"r\"\naction = \"allow\"",
+            "defined twice",
+        ),
         ("[[rules]]\nname = \"\"\naction = \"deny\"", "empty name"),
-        ("[[rules]]\nname = \"default\"\naction = \"allow\"", "reserved"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\ntypes = [\"x-*-thing\"]", "only have `*` at its end"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\nrecipient_groups = [\"nobody\"]", "not defined"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\nrecipient_jurisdictions = [\"Xa\"]", "ISO 3166-1"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\nrecipient_stakeholder_types = [\"state-actor\"]", "unknown variant"),
-        ("[[rules]]\nname = \"r\"\naction = \"deny\"\npaths = [\"email\"]", "unknown variant"),
-        ("[[sharing_groups]]\nname = \"g\"\n[[sharing_groups]]\nname = \"g\"", "defined twice"),
-        ("[[sharing_groups]]\nname = \"g\"\nmembers = [\"a\"]\nmember = [\"b\"]", "unknown field"),
+        (
+            "[[rules]]\nname = \"default\"\naction = \"allow\"",
+            "reserved",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\ntypes = [\"x-*-thing\"]",
+            "only have `*` at its end",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\nrecipient_groups = [\"nobody\"]",
+            "not defined",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\nrecipient_jurisdictions = [\"Xa\"]",
+            "ISO 3166-1",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\nrecipient_stakeholder_types = [\"state-actor\"]",
+            "unknown variant",
+        ),
+        (
+            "[[rules]]\nname = \"r\"\naction = \"deny\"\npaths = [\"email\"]",
+            "unknown variant",
+        ),
+        (
+            "[[sharing_groups]]\nname = \"g\"\n[[sharing_groups]]\nname = \"g\"",
+            "defined twice",
+        ),
+        (
+            "[[sharing_groups]]\nname = \"g\"\nmembers = [\"a\"]\nmember = [\"b\"]",
+            "unknown field",
+        ),
     ];
     for (text, expected) in cases {
         let message = error(text);
-        assert!(message.contains(expected), "{text:?}: {message:?} should mention {expected:?}");
+        assert!(
+            message.contains(expected),
+            "{text:?}: {message:?} should mention {expected:?}"
+        );
     }
-    assert!(matches!(ExportPolicy::from_toml("default = 1"), Err(PolicyError::Parse(_))));
-    assert!(matches!(ExportPolicy::from_toml("[[rules]]\nname = \"r\"\naction = \"deny\"\ntlp = []"), Err(PolicyError::Invalid(_))));
+    assert!(matches!(
+        ExportPolicy::from_toml("default = 1"),
+        Err(PolicyError::Parse(_))
+    ));
+    assert!(matches!(
+        ExportPolicy::from_toml("[[rules]]\nname = \"r\"\naction = \"deny\"\ntlp = []"),
+        Err(PolicyError::Invalid(_))
+    ));
 }
 
 #[test]
 fn a_rule_built_in_code_writes_only_the_conditions_it_states() {
     let mut rule = Rule::new("no-identities", Action::Deny);
     rule.types = Some(vec!["identity".into()]);
-    let policy = ExportPolicy { rules: vec![rule], ..ExportPolicy::default() };
+    let policy = ExportPolicy {
+        rules: vec![rule],
+        ..ExportPolicy::default()
+    };
     let text = policy.to_toml().expect("serialises");
     assert_eq!(
         text,

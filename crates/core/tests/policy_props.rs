@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 
 use pacific_core::party::StakeholderType;
 use pacific_core::policy::{
-    Action, Decision, DenyReason, ExportPolicy, GateContext, Markings, OutboundPath, Party, PartyId, Provenance, Rule,
-    SharingGroup, TlpSource, decide,
+    Action, Decision, DenyReason, ExportPolicy, GateContext, Markings, OutboundPath, Party,
+    PartyId, Provenance, Rule, SharingGroup, TlpSource, decide,
 };
 use pacific_core::tlp::{self, Tlp};
 use pacific_core::{StixObject, Timestamp};
@@ -19,7 +19,13 @@ const PARTIES: [&str; 5] = ["alpha", "bravo", "charlie", "delta", "echo"];
 const GROUPS: [&str; 3] = ["g1", "g2", "g3"]; // g3 is never defined by a policy
 const CODES: [&str; 3] = ["XA", "XB", "XC"];
 const ORGS: [&str; 2] = ["org1", "org2"];
-const TYPES: [&str; 5] = ["indicator", "identity", "x-alpha-case", "x-pacific-request", "marking-definition"];
+const TYPES: [&str; 5] = [
+    "indicator",
+    "identity",
+    "x-alpha-case",
+    "x-pacific-request",
+    "marking-definition",
+];
 const STATEMENT: &str = "marking-definition--2a9b9c4c-3f6d-4c1e-9a43-6ec2b2f2a111";
 const TLP_REFS: [&str; 10] = [
     tlp::TLP1_WHITE,
@@ -33,23 +39,37 @@ const TLP_REFS: [&str; 10] = [
     tlp::TLP2_RED,
     STATEMENT,
 ];
-const TLP1_DEFINITIONS: [(&str, &str); 4] =
-    [(tlp::TLP1_WHITE, "white"), (tlp::TLP1_GREEN, "green"), (tlp::TLP1_AMBER, "amber"), (tlp::TLP1_RED, "red")];
+const TLP1_DEFINITIONS: [(&str, &str); 4] = [
+    (tlp::TLP1_WHITE, "white"),
+    (tlp::TLP1_GREEN, "green"),
+    (tlp::TLP1_AMBER, "amber"),
+    (tlp::TLP1_RED, "red"),
+];
 /// 2025-06-01T12:00:00Z.
 const NOW_SECS: i64 = 1_748_779_200;
 
 // ---- Strategies ---------------------------------------------------------------------------
 
-fn subset<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = Vec<T>> {
+fn subset<T: Clone + std::fmt::Debug + 'static>(
+    items: &'static [T],
+) -> impl Strategy<Value = Vec<T>> {
     proptest::sample::subsequence(items, 0..=items.len())
 }
 
-fn nonempty<T: Clone + std::fmt::Debug + 'static>(items: &'static [T]) -> impl Strategy<Value = Vec<T>> {
+fn nonempty<T: Clone + std::fmt::Debug + 'static>(
+    items: &'static [T],
+) -> impl Strategy<Value = Vec<T>> {
     proptest::sample::subsequence(items, 1..=items.len().min(3))
 }
 
 fn tlp_level() -> impl Strategy<Value = Tlp> {
-    proptest::sample::select(vec![Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red])
+    proptest::sample::select(vec![
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ])
 }
 
 fn stakeholder_type() -> impl Strategy<Value = StakeholderType> {
@@ -57,7 +77,11 @@ fn stakeholder_type() -> impl Strategy<Value = StakeholderType> {
 }
 
 fn path() -> impl Strategy<Value = OutboundPath> {
-    proptest::sample::select(vec![OutboundPath::TaxiiGet, OutboundPath::FederationPush, OutboundPath::Export])
+    proptest::sample::select(vec![
+        OutboundPath::TaxiiGet,
+        OutboundPath::FederationPush,
+        OutboundPath::Export,
+    ])
 }
 
 fn owned(v: Vec<&str>) -> Vec<String> {
@@ -78,7 +102,12 @@ fn junk() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::btree_map(
-                prop_oneof![Just("keep_within".to_owned()), Just("subjects_resident_in".to_owned()), Just("until".to_owned()), "[a-z]{1,6}"],
+                prop_oneof![
+                    Just("keep_within".to_owned()),
+                    Just("subjects_resident_in".to_owned()),
+                    Just("until".to_owned()),
+                    "[a-z]{1,6}"
+                ],
                 inner,
                 0..3
             )
@@ -95,7 +124,9 @@ enum Prop<T> {
     Junk(Value),
 }
 
-fn prop_of<T: std::fmt::Debug + Clone>(good: impl Strategy<Value = T>) -> impl Strategy<Value = Prop<T>> {
+fn prop_of<T: std::fmt::Debug + Clone>(
+    good: impl Strategy<Value = T>,
+) -> impl Strategy<Value = Prop<T>> {
     prop_oneof![12 => Just(Prop::Absent), 6 => good.prop_map(Prop::Good), 1 => junk().prop_map(Prop::Junk)]
 }
 
@@ -126,7 +157,17 @@ fn object_spec() -> impl Strategy<Value = ObjectSpec> {
         prop_of(-100i64..100),
     )
         .prop_map(
-            |(type_name, tlp1_definition, marking_refs, granular_ref, recipients, groups, keep_within, personal_data, retention)| {
+            |(
+                type_name,
+                tlp1_definition,
+                marking_refs,
+                granular_ref,
+                recipients,
+                groups,
+                keep_within,
+                personal_data,
+                retention,
+            )| {
                 ObjectSpec {
                     type_name,
                     tlp1_definition,
@@ -162,12 +203,21 @@ impl ObjectSpec {
             map.insert("definition_type".into(), json!("tlp"));
             map.insert("definition".into(), json!({ "tlp": level }));
         } else {
-            map.insert("id".into(), json!(format!("{}--96072a14-c559-4e68-bb8b-5c06210c5a02", self.type_name)));
+            map.insert(
+                "id".into(),
+                json!(format!(
+                    "{}--96072a14-c559-4e68-bb8b-5c06210c5a02",
+                    self.type_name
+                )),
+            );
             map.insert("modified".into(), json!("2025-03-02T10:00:00.000Z"));
             map.insert("name".into(), json!("thing"));
         }
         if self.type_name == "indicator" {
-            map.insert("pattern".into(), json!("[domain-name:value = 'grid-update.example']"));
+            map.insert(
+                "pattern".into(),
+                json!("[domain-name:value = 'grid-update.example']"),
+            );
             map.insert("pattern_type".into(), json!("stix"));
             map.insert("valid_from".into(), json!("2025-03-01T10:00:00Z"));
         }
@@ -176,7 +226,10 @@ impl ObjectSpec {
         }
         if let Some(r) = self.granular_ref {
             map.insert("description".into(), json!("detail"));
-            map.insert("granular_markings".into(), json!([{ "selectors": ["description"], "marking_ref": r }]));
+            map.insert(
+                "granular_markings".into(),
+                json!([{ "selectors": ["description"], "marking_ref": r }]),
+            );
         }
         let mut put = |name: &str, prop: Value| {
             map.insert(name.into(), prop);
@@ -193,17 +246,26 @@ impl ObjectSpec {
             Prop::Absent => {}
         }
         match &self.keep_within {
-            Prop::Good(v) => put("x_pacific_jurisdiction_restriction", json!({ "keep_within": v })),
+            Prop::Good(v) => put(
+                "x_pacific_jurisdiction_restriction",
+                json!({ "keep_within": v }),
+            ),
             Prop::Junk(j) => put("x_pacific_jurisdiction_restriction", j.clone()),
             Prop::Absent => {}
         }
         match &self.personal_data {
-            Prop::Good(v) => put("x_pacific_personal_data", json!({ "subjects_resident_in": v })),
+            Prop::Good(v) => put(
+                "x_pacific_personal_data",
+                json!({ "subjects_resident_in": v }),
+            ),
             Prop::Junk(j) => put("x_pacific_personal_data", j.clone()),
             Prop::Absent => {}
         }
         match &self.retention {
-            Prop::Good(offset) => put("x_pacific_retention", json!({ "until": until(*offset).as_str() })),
+            Prop::Good(offset) => put(
+                "x_pacific_retention",
+                json!({ "until": until(*offset).as_str() }),
+            ),
             Prop::Junk(j) => put("x_pacific_retention", j.clone()),
             Prop::Absent => {}
         }
@@ -227,7 +289,12 @@ impl ObjectSpec {
             }
         }
         let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<_>>();
-        let marked = self.marking_refs.iter().chain(&self.granular_ref).filter_map(|r| Tlp::from_marking_id(r)).max();
+        let marked = self
+            .marking_refs
+            .iter()
+            .chain(&self.granular_ref)
+            .filter_map(|r| Tlp::from_marking_id(r))
+            .max();
         let (tlp, tlp_source) = match marked {
             Some(t) => (t, TlpSource::Marked),
             None if self.is_tlp_definition() => (Tlp::Clear, TlpSource::TlpDefinition),
@@ -262,7 +329,10 @@ fn party() -> impl Strategy<Value = Party> {
 }
 
 fn local_party() -> impl Strategy<Value = Party> {
-    party().prop_map(|p| Party { id: PartyId::from(LOCAL), ..p })
+    party().prop_map(|p| Party {
+        id: PartyId::from(LOCAL),
+        ..p
+    })
 }
 
 fn opt<S: Strategy>(s: S) -> impl Strategy<Value = Option<S::Value>> {
@@ -272,7 +342,14 @@ fn opt<S: Strategy>(s: S) -> impl Strategy<Value = Option<S::Value>> {
 fn rule(name: String) -> impl Strategy<Value = Rule> {
     (
         proptest::sample::select(vec![Action::Allow, Action::Deny]),
-        opt(nonempty(&["indicator", "identity", "x-*", "x-alpha-*", "marking-definition"]).prop_map(owned)),
+        opt(nonempty(&[
+            "indicator",
+            "identity",
+            "x-*",
+            "x-alpha-*",
+            "marking-definition",
+        ])
+        .prop_map(owned)),
         opt(nonempty(&["c1", "c2"]).prop_map(owned)),
         opt(prop::collection::vec(tlp_level(), 1..3)),
         opt(prop::collection::vec(path(), 1..3)),
@@ -288,7 +365,16 @@ fn rule(name: String) -> impl Strategy<Value = Rule> {
         ),
     )
         .prop_map(
-            move |(action, types, collections, tlp, paths, recipients, recipient_groups, (st, st_not, rj, rj_not, pd, received))| {
+            move |(
+                action,
+                types,
+                collections,
+                tlp,
+                paths,
+                recipients,
+                recipient_groups,
+                (st, st_not, rj, rj_not, pd, received),
+            )| {
                 Rule {
                     name: name.clone(),
                     action,
@@ -311,22 +397,37 @@ fn rule(name: String) -> impl Strategy<Value = Rule> {
 }
 
 fn rules() -> impl Strategy<Value = Vec<Rule>> {
-    (0usize..6).prop_flat_map(|n| (0..n).map(|i| rule(format!("rule-{i}"))).collect::<Vec<_>>())
+    (0usize..6).prop_flat_map(|n| {
+        (0..n)
+            .map(|i| rule(format!("rule-{i}")))
+            .collect::<Vec<_>>()
+    })
 }
 
 fn policy() -> impl Strategy<Value = ExportPolicy> {
     let members = || subset(&PARTIES).prop_map(|v| v.into_iter().map(PartyId::from).collect());
-    (proptest::sample::select(vec![Action::Allow, Action::Deny]), tlp_level(), members(), members(), rules()).prop_map(
-        |(default, default_tlp, g1, g2, rules)| ExportPolicy {
+    (
+        proptest::sample::select(vec![Action::Allow, Action::Deny]),
+        tlp_level(),
+        members(),
+        members(),
+        rules(),
+    )
+        .prop_map(|(default, default_tlp, g1, g2, rules)| ExportPolicy {
             default,
             default_tlp,
             sharing_groups: vec![
-                SharingGroup { name: "g1".into(), members: g1 },
-                SharingGroup { name: "g2".into(), members: g2 },
+                SharingGroup {
+                    name: "g1".into(),
+                    members: g1,
+                },
+                SharingGroup {
+                    name: "g2".into(),
+                    members: g2,
+                },
             ],
             rules,
-        },
-    )
+        })
 }
 
 #[derive(Clone, Debug)]
@@ -348,26 +449,36 @@ fn world() -> impl Strategy<Value = World> {
         policy(),
         local_party(),
         prop::collection::vec(prop::bool::weighted(0.8), PARTIES.len()).prop_map(|member| {
-            PARTIES.iter().zip(member).filter(|(_, m)| *m).map(|(p, _)| *p).collect::<Vec<_>>()
+            PARTIES
+                .iter()
+                .zip(member)
+                .filter(|(_, m)| *m)
+                .map(|(p, _)| *p)
+                .collect::<Vec<_>>()
         }),
         proptest::option::of(proptest::sample::select(vec!["c1", "c2"])),
-        proptest::option::of((proptest::sample::select(PARTIES.to_vec()), proptest::sample::select(PARTIES.to_vec()))),
+        proptest::option::of((
+            proptest::sample::select(PARTIES.to_vec()),
+            proptest::sample::select(PARTIES.to_vec()),
+        )),
         path(),
     )
-        .prop_map(|(object, recipient, policy, local, peers, collection, provenance, path)| World {
-            object,
-            recipient,
-            policy,
-            local,
-            peers: peers.into_iter().map(PartyId::from).collect(),
-            collection,
-            provenance: provenance.map(|(from, origin)| Provenance {
-                received_from: PartyId::from(from),
-                received_at: until(-3600),
-                origin: PartyId::from(origin),
-            }),
-            path,
-        })
+        .prop_map(
+            |(object, recipient, policy, local, peers, collection, provenance, path)| World {
+                object,
+                recipient,
+                policy,
+                local,
+                peers: peers.into_iter().map(PartyId::from).collect(),
+                collection,
+                provenance: provenance.map(|(from, origin)| Provenance {
+                    received_from: PartyId::from(from),
+                    received_at: until(-3600),
+                    origin: PartyId::from(origin),
+                }),
+                path,
+            },
+        )
 }
 
 impl World {
@@ -380,18 +491,28 @@ impl World {
     }
 
     fn is_received(&self) -> bool {
-        self.provenance.as_ref().is_some_and(|p| p.origin.as_str() != LOCAL)
+        self.provenance
+            .as_ref()
+            .is_some_and(|p| p.origin.as_str() != LOCAL)
     }
 
     /// Every hard constraint, checked for an object the gate let out, against markings `m`.
     fn check_allowed(&self, m: &Markings) -> Result<(), TestCaseError> {
         let r = &self.recipient;
         let named = m.recipients.as_ref().is_some_and(|s| s.contains(&r.id));
-        let in_group = m.sharing_groups.iter().flatten().any(|g| self.policy.in_group(g, &r.id));
+        let in_group = m
+            .sharing_groups
+            .iter()
+            .flatten()
+            .any(|g| self.policy.in_group(g, &r.id));
         prop_assert_ne!(r.id.as_str(), LOCAL, "allowed to this node's own party");
         prop_assert_ne!(m.tlp, Tlp::Red, "TLP:RED came out");
         if m.tlp >= Tlp::Green {
-            prop_assert!(self.peers.contains(&r.id), "{} went to a non-member", m.tlp.label());
+            prop_assert!(
+                self.peers.contains(&r.id),
+                "{} went to a non-member",
+                m.tlp.label()
+            );
         }
         if m.tlp == Tlp::AmberStrict {
             prop_assert!(
@@ -400,13 +521,22 @@ impl World {
             );
         }
         if m.tlp == Tlp::Amber {
-            prop_assert!(named || in_group, "AMBER went to a party neither named nor in a named group");
+            prop_assert!(
+                named || in_group,
+                "AMBER went to a party neither named nor in a named group"
+            );
         }
         if m.recipients.is_some() || m.sharing_groups.is_some() {
-            prop_assert!(named || in_group, "an addressed object went outside its audience");
+            prop_assert!(
+                named || in_group,
+                "an addressed object went outside its audience"
+            );
         }
         if let Some(k) = &m.keep_within {
-            prop_assert!(r.jurisdiction.as_ref().is_some_and(|j| k.contains(j)), "left its jurisdictions");
+            prop_assert!(
+                r.jurisdiction.as_ref().is_some_and(|j| k.contains(j)),
+                "left its jurisdictions"
+            );
         }
         if let Some(subjects) = &m.personal_data_of {
             let j = r.jurisdiction.as_ref();
@@ -419,7 +549,11 @@ impl World {
             prop_assert!(until > &until_now(), "passed on after its retention period");
         }
         if self.is_received() && m.tlp > Tlp::Green {
-            prop_assert!(named, "received {} passed on to a party the originator did not name", m.tlp.label());
+            prop_assert!(
+                named,
+                "received {} passed on to a party the originator did not name",
+                m.tlp.label()
+            );
         }
         Ok(())
     }
@@ -431,7 +565,11 @@ fn until_now() -> Timestamp {
 
 fn config() -> ProptestConfig {
     // No regression files in the tree: a failure prints its minimal input instead.
-    ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases: 2048,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {
@@ -566,7 +704,8 @@ fn the_generator_reaches_every_interesting_case() {
         let object = w.object.build();
         match w.decide_with(&w.policy, &object) {
             Decision::Allow { .. } => {
-                let m = Markings::read(&object, w.policy.default_tlp).expect("allowed objects' markings read");
+                let m = Markings::read(&object, w.policy.default_tlp)
+                    .expect("allowed objects' markings read");
                 let mut count = |k| *allowed.entry(k).or_default() += 1;
                 count(m.tlp.label());
                 if m.personal_data_of.is_some() {
@@ -589,16 +728,40 @@ fn the_generator_reaches_every_interesting_case() {
         }
     }
     for kind in [
-        "TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "personal-data", "keep-within", "retention",
-        "received-amber", "tlp-definition",
+        "TLP:CLEAR",
+        "TLP:GREEN",
+        "TLP:AMBER",
+        "TLP:AMBER+STRICT",
+        "personal-data",
+        "keep-within",
+        "retention",
+        "received-amber",
+        "tlp-definition",
     ] {
-        assert!(allowed.get(kind).copied().unwrap_or(0) >= 5, "too few allowed {kind}: {allowed:?}");
+        assert!(
+            allowed.get(kind).copied().unwrap_or(0) >= 5,
+            "too few allowed {kind}: {allowed:?}"
+        );
     }
     for label in [
-        "recipient-is-self", "malformed-marking", "tlp-red", "not-federation-member", "amber-strict-outside-organisation",
-        "amber-not-named-recipient", "not-in-sharing-group", "jurisdiction-restricted", "personal-data",
-        "retention-expired", "reshare-not-allowed", "type-not-shared", "stakeholder-type-not-allowed", "default-deny",
+        "recipient-is-self",
+        "malformed-marking",
+        "tlp-red",
+        "not-federation-member",
+        "amber-strict-outside-organisation",
+        "amber-not-named-recipient",
+        "not-in-sharing-group",
+        "jurisdiction-restricted",
+        "personal-data",
+        "retention-expired",
+        "reshare-not-allowed",
+        "type-not-shared",
+        "stakeholder-type-not-allowed",
+        "default-deny",
     ] {
-        assert!(denied.get(label).copied().unwrap_or(0) >= 5, "too few {label} denials: {denied:?}");
+        assert!(
+            denied.get(label).copied().unwrap_or(0) >= 5,
+            "too few {label} denials: {denied:?}"
+        );
     }
 }

@@ -8,7 +8,8 @@ use pacific_core::tlp::Tlp;
 #[test]
 fn sample_bundle_is_valid() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/sample-bundle.json");
-    let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let file = std::fs::File::open(&path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
     let mut invalid = Vec::new();
     let mut types = Vec::new();
     let mut tlp_marked = 0;
@@ -25,10 +26,25 @@ fn sample_bundle_is_valid() {
         Ok::<_, std::convert::Infallible>(())
     })
     .expect("the sample reads");
-    assert!(invalid.is_empty(), "invalid objects in the sample: {invalid:#?}");
+    assert!(
+        invalid.is_empty(),
+        "invalid objects in the sample: {invalid:#?}"
+    );
     assert_eq!(summary.invalid, 0);
     assert!(summary.valid >= 15, "only {} objects", summary.valid);
-    for t in ["identity", "indicator", "malware", "attack-pattern", "intrusion-set", "relationship", "sighting", "observed-data", "report", "ipv4-addr", "domain-name"] {
+    for t in [
+        "identity",
+        "indicator",
+        "malware",
+        "attack-pattern",
+        "intrusion-set",
+        "relationship",
+        "sighting",
+        "observed-data",
+        "report",
+        "ipv4-addr",
+        "domain-name",
+    ] {
         assert!(types.iter().any(|x| x == t), "sample lacks a {t}");
     }
     // Every object but the two observables carries a TLP 2.0 marking.

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use base64::Engine;
-use pacific_core::access::Role;
 use pacific_core::Timestamp;
+use pacific_core::access::Role;
 use pacific_store::{Store, User};
 use sha2::{Digest, Sha256};
 
@@ -47,19 +47,31 @@ pub struct IssuedToken {
 
 /// Creates a user with a new token. The token is returned once; only its hash is stored.
 pub async fn add_user(store: &dyn Store, name: &str, role: Role) -> Result<IssuedToken, NodeError> {
-    if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b)) {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
+    {
         return Err(NodeError::Setup(format!(
             "user name {name:?} must be 1-64 characters of letters, digits and - _ . @"
         )));
     }
     let token_id = hex::encode(crate::random_bytes::<6>());
-    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::random_bytes::<32>());
+    let secret =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::random_bytes::<32>());
     let token = format!("pac_{token_id}_{secret}");
     let hash: PasswordHash = Argon2::default()
         .hash_password_with_salt(token.as_bytes(), &crate::random_bytes::<16>())
         .map_err(|e| NodeError::Setup(format!("cannot hash the token: {e}")))?;
     let token_hash = hash.to_string();
-    let user = User { name: name.to_owned(), role, token_id, token_hash, created: Timestamp::now() };
+    let user = User {
+        name: name.to_owned(),
+        role,
+        token_id,
+        token_hash,
+        created: Timestamp::now(),
+    };
     store.add_user(&user).await?;
     Ok(IssuedToken { token, user })
 }
@@ -73,7 +85,10 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, verified: Arc::default() }
+        Self {
+            store,
+            verified: Arc::default(),
+        }
     }
 
     /// Authenticates an `Authorization` header value.
@@ -91,7 +106,11 @@ impl Authenticator {
             .and_then(|rest| rest.split_once('_'))
             .map(|(id, _)| id)
             .ok_or(AuthError::BadToken)?;
-        let user = self.store.user_by_token_id(token_id).await.map_err(|_| AuthError::BadToken)?;
+        let user = self
+            .store
+            .user_by_token_id(token_id)
+            .await
+            .map_err(|_| AuthError::BadToken)?;
         let user = user.ok_or(AuthError::BadToken)?;
         if claimed_user.as_deref().is_some_and(|u| u != user.name) {
             return Err(AuthError::BadToken);
@@ -99,15 +118,26 @@ impl Authenticator {
         // Argon2 takes tens of milliseconds: keep it off the async workers.
         let hash_text = user.token_hash.clone();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordVerifier::<str>::verify_password(&Argon2::default(), token.as_bytes(), &hash_text).is_ok()
+            PasswordVerifier::<str>::verify_password(
+                &Argon2::default(),
+                token.as_bytes(),
+                &hash_text,
+            )
+            .is_ok()
         })
         .await
         .unwrap_or(false);
         if !ok {
             return Err(AuthError::BadToken);
         }
-        let principal = Principal { user: user.name, role: user.role };
-        self.verified.lock().expect("auth cache lock").insert(digest, (principal.clone(), Instant::now()));
+        let principal = Principal {
+            user: user.name,
+            role: user.role,
+        };
+        self.verified
+            .lock()
+            .expect("auth cache lock")
+            .insert(digest, (principal.clone(), Instant::now()));
         Ok(principal)
     }
 
@@ -129,10 +159,16 @@ fn parse_authorization(header: &str) -> Result<(Option<String>, String), AuthErr
     let (scheme, value) = header.trim().split_once(' ').ok_or(AuthError::Malformed)?;
     let value = value.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
-        return if value.is_empty() { Err(AuthError::Malformed) } else { Ok((None, value.to_owned())) };
+        return if value.is_empty() {
+            Err(AuthError::Malformed)
+        } else {
+            Ok((None, value.to_owned()))
+        };
     }
     if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(value).map_err(|_| AuthError::Malformed)?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(value)
+            .map_err(|_| AuthError::Malformed)?;
         let text = String::from_utf8(decoded).map_err(|_| AuthError::Malformed)?;
         let (user, token) = text.split_once(':').ok_or(AuthError::Malformed)?;
         return Ok((Some(user.to_owned()), token.to_owned()));
@@ -146,10 +182,23 @@ mod tests {
 
     #[test]
     fn reads_basic_and_bearer() {
-        assert_eq!(parse_authorization("Bearer pac_1_x").unwrap(), (None, "pac_1_x".into()));
+        assert_eq!(
+            parse_authorization("Bearer pac_1_x").unwrap(),
+            (None, "pac_1_x".into())
+        );
         let basic = base64::engine::general_purpose::STANDARD.encode("ana:pac_1_x");
-        assert_eq!(parse_authorization(&format!("Basic {basic}")).unwrap(), (Some("ana".into()), "pac_1_x".into()));
-        for bad in ["", "Bearer", "Bearer ", "Basic !!!", "Digest abc", "Basic bm9jb2xvbg=="] {
+        assert_eq!(
+            parse_authorization(&format!("Basic {basic}")).unwrap(),
+            (Some("ana".into()), "pac_1_x".into())
+        );
+        for bad in [
+            "",
+            "Bearer",
+            "Bearer ",
+            "Basic !!!",
+            "Digest abc",
+            "Basic bm9jb2xvbg==",
+        ] {
             assert!(parse_authorization(bad).is_err(), "{bad:?} accepted");
         }
     }

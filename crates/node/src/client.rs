@@ -7,18 +7,25 @@ use pacific_core::taxii::{Status, StatusState};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 
-use crate::taxii::TAXII_MEDIA_TYPE;
 use crate::NodeError;
+use crate::taxii::TAXII_MEDIA_TYPE;
 
 /// How the client proves who it is.
 #[derive(Clone, Debug)]
 pub enum Credentials {
     None,
     Bearer(String),
-    Basic { user: String, password: String },
+    Basic {
+        user: String,
+        password: String,
+    },
     /// A federation peer: each request is signed with the peer's identity key
     /// (`Authorization: Pacific-Peer ...`, see `crate::federation::peer_auth`).
-    Peer { sender: String, recipient: String, key: ed25519_dalek::SigningKey },
+    Peer {
+        sender: String,
+        recipient: String,
+        key: ed25519_dalek::SigningKey,
+    },
 }
 
 /// One page of objects.
@@ -49,20 +56,40 @@ pub struct TaxiiClient {
 impl TaxiiClient {
     /// A client for the server whose discovery URL is given (e.g. `http://127.0.0.1:9001/taxii2/`).
     /// `ca_pem` adds a trusted certificate (e.g. a node's self-signed one).
-    pub fn new(discovery_url: &str, credentials: Credentials, ca_pem: Option<&[u8]>) -> Result<Self, NodeError> {
+    pub fn new(
+        discovery_url: &str,
+        credentials: Credentials,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<Self, NodeError> {
         crate::install_crypto_provider();
-        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(60)).connect_timeout(Duration::from_secs(10));
+        let mut builder = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10));
         if let Some(pem) = ca_pem {
-            let cert = reqwest::Certificate::from_pem(pem).map_err(|e| NodeError::Setup(format!("bad CA certificate: {e}")))?;
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| NodeError::Setup(format!("bad CA certificate: {e}")))?;
             builder = builder.add_root_certificate(cert);
         }
-        let http = builder.build().map_err(|e| NodeError::Setup(format!("cannot build the HTTP client: {e}")))?;
-        let discovery_url = if discovery_url.ends_with('/') { discovery_url.to_owned() } else { format!("{discovery_url}/") };
-        Ok(Self { http, discovery_url, credentials })
+        let http = builder
+            .build()
+            .map_err(|e| NodeError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        let discovery_url = if discovery_url.ends_with('/') {
+            discovery_url.to_owned()
+        } else {
+            format!("{discovery_url}/")
+        };
+        Ok(Self {
+            http,
+            discovery_url,
+            credentials,
+        })
     }
 
     fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
-        let builder = self.http.request(method, url).header(ACCEPT, TAXII_MEDIA_TYPE);
+        let builder = self
+            .http
+            .request(method, url)
+            .header(ACCEPT, TAXII_MEDIA_TYPE);
         match &self.credentials {
             Credentials::None | Credentials::Peer { .. } => builder,
             Credentials::Bearer(token) => builder.bearer_auth(token),
@@ -71,8 +98,15 @@ impl TaxiiClient {
     }
 
     async fn send(&self, builder: reqwest::RequestBuilder) -> Result<reqwest::Response, NodeError> {
-        let mut request = builder.build().map_err(|e| NodeError::Remote(format!("bad request: {e}")))?;
-        if let Credentials::Peer { sender, recipient, key } = &self.credentials {
+        let mut request = builder
+            .build()
+            .map_err(|e| NodeError::Remote(format!("bad request: {e}")))?;
+        if let Credentials::Peer {
+            sender,
+            recipient,
+            key,
+        } = &self.credentials
+        {
             let url = request.url();
             let value = crate::federation::peer_auth::authorization(
                 key,
@@ -83,22 +117,41 @@ impl TaxiiClient {
                 url.query().unwrap_or(""),
                 pacific_core::Timestamp::now().unix().0,
             );
-            let value = reqwest::header::HeaderValue::from_str(&value).map_err(|e| NodeError::Remote(e.to_string()))?;
-            request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+            let value = reqwest::header::HeaderValue::from_str(&value)
+                .map_err(|e| NodeError::Remote(e.to_string()))?;
+            request
+                .headers_mut()
+                .insert(reqwest::header::AUTHORIZATION, value);
         }
-        let response = self.http.execute(request).await.map_err(|e| NodeError::Remote(format!("request failed: {e}")))?;
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| NodeError::Remote(format!("request failed: {e}")))?;
         if response.status().is_success() {
             return Ok(response);
         }
         let status = response.status();
         let url = response.url().to_string();
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        let detail = body.get("description").or_else(|| body.get("title")).and_then(Value::as_str).unwrap_or("");
-        Err(NodeError::Remote(format!("{url} answered {status}: {detail}")))
+        let detail = body
+            .get("description")
+            .or_else(|| body.get("title"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        Err(NodeError::Remote(format!(
+            "{url} answered {status}: {detail}"
+        )))
     }
 
-    async fn get_json(&self, url: &str, query: &[(&str, String)]) -> Result<(Value, reqwest::header::HeaderMap), NodeError> {
-        let response = self.send(self.request(reqwest::Method::GET, url).query(query)).await?;
+    async fn get_json(
+        &self,
+        url: &str,
+        query: &[(&str, String)],
+    ) -> Result<(Value, reqwest::header::HeaderMap), NodeError> {
+        let response = self
+            .send(self.request(reqwest::Method::GET, url).query(query))
+            .await?;
         let headers = response.headers().clone();
         let body = response
             .json()
@@ -117,7 +170,12 @@ impl TaxiiClient {
         let root = d
             .get("default")
             .and_then(Value::as_str)
-            .or_else(|| d.get("api_roots").and_then(Value::as_array).and_then(|a| a.first()).and_then(Value::as_str))
+            .or_else(|| {
+                d.get("api_roots")
+                    .and_then(Value::as_array)
+                    .and_then(|a| a.first())
+                    .and_then(Value::as_str)
+            })
             .ok_or_else(|| NodeError::Remote("the discovery resource names no API root".into()))?;
         let url = reqwest::Url::parse(&self.discovery_url)
             .and_then(|base| base.join(root))
@@ -131,8 +189,14 @@ impl TaxiiClient {
 
     /// The collections of an API root.
     pub async fn collections(&self, api_root: &str) -> Result<Vec<Value>, NodeError> {
-        let (body, _) = self.get_json(&format!("{api_root}collections/"), &[]).await?;
-        Ok(body.get("collections").and_then(Value::as_array).cloned().unwrap_or_default())
+        let (body, _) = self
+            .get_json(&format!("{api_root}collections/"), &[])
+            .await?;
+        Ok(body
+            .get("collections")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// One page of a collection's objects.
@@ -159,13 +223,20 @@ impl TaxiiClient {
         let objects = match body.get("objects") {
             None => Vec::new(),
             Some(Value::Array(a)) => a.clone(),
-            Some(_) => return Err(NodeError::Remote(format!("{url}: `objects` is not an array"))),
+            Some(_) => {
+                return Err(NodeError::Remote(format!(
+                    "{url}: `objects` is not an array"
+                )));
+            }
         };
         Ok(ObjectsPage {
             objects,
             more: body.get("more").and_then(Value::as_bool).unwrap_or(false),
             next: body.get("next").and_then(Value::as_str).map(str::to_owned),
-            date_added_last: headers.get("x-taxii-date-added-last").and_then(|v| v.to_str().ok()).map(str::to_owned),
+            date_added_last: headers
+                .get("x-taxii-date-added-last")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
         })
     }
 
@@ -184,10 +255,15 @@ impl TaxiiClient {
         Fut: std::future::Future<Output = Result<(), NodeError>>,
     {
         let api_root = self.api_root().await?;
-        let mut report = PullReport { last_added: added_after.map(str::to_owned), ..Default::default() };
+        let mut report = PullReport {
+            last_added: added_after.map(str::to_owned),
+            ..Default::default()
+        };
         let mut next: Option<String> = None;
         loop {
-            let page = self.objects_page(&api_root, collection, added_after, next.as_deref(), limit).await?;
+            let page = self
+                .objects_page(&api_root, collection, added_after, next.as_deref(), limit)
+                .await?;
             report.pages += 1;
             report.objects += page.objects.len() as u64;
             if page.date_added_last.is_some() {
@@ -200,27 +276,42 @@ impl TaxiiClient {
                 break;
             }
             if next.is_none() {
-                return Err(NodeError::Remote("the server said more objects follow but gave no `next`".into()));
+                return Err(NodeError::Remote(
+                    "the server said more objects follow but gave no `next`".into(),
+                ));
             }
         }
         Ok(report)
     }
 
     /// Posts objects to a collection and waits (up to `wait`) for the status to complete.
-    pub async fn push(&self, collection: &str, objects: &[Value], wait: Duration) -> Result<Status, NodeError> {
+    pub async fn push(
+        &self,
+        collection: &str,
+        objects: &[Value],
+        wait: Duration,
+    ) -> Result<Status, NodeError> {
         let api_root = self.api_root().await?;
         let url = format!("{api_root}collections/{collection}/objects/");
         let body = serde_json::json!({ "objects": objects }).to_string();
         let response = self
-            .send(self.request(reqwest::Method::POST, &url).header(CONTENT_TYPE, TAXII_MEDIA_TYPE).body(body))
+            .send(
+                self.request(reqwest::Method::POST, &url)
+                    .header(CONTENT_TYPE, TAXII_MEDIA_TYPE)
+                    .body(body),
+            )
             .await?;
-        let mut status: Status =
-            response.json().await.map_err(|e| NodeError::Remote(format!("{url} did not answer a status resource: {e}")))?;
+        let mut status: Status = response.json().await.map_err(|e| {
+            NodeError::Remote(format!("{url} did not answer a status resource: {e}"))
+        })?;
         let deadline = std::time::Instant::now() + wait;
         while status.status == StatusState::Pending && std::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let (body, _) = self.get_json(&format!("{api_root}status/{}/", status.id), &[]).await?;
-            status = serde_json::from_value(body).map_err(|e| NodeError::Remote(format!("bad status resource: {e}")))?;
+            let (body, _) = self
+                .get_json(&format!("{api_root}status/{}/", status.id), &[])
+                .await?;
+            status = serde_json::from_value(body)
+                .map_err(|e| NodeError::Remote(format!("bad status resource: {e}")))?;
         }
         Ok(status)
     }

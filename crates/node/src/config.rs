@@ -108,7 +108,11 @@ pub struct TlsConfig {
 
 impl Default for TlsConfig {
     fn default() -> Self {
-        Self { enabled: false, cert: "tls/cert.pem".into(), key: "tls/key.pem".into() }
+        Self {
+            enabled: false,
+            cert: "tls/cert.pem".into(),
+            key: "tls/key.pem".into(),
+        }
     }
 }
 
@@ -129,7 +133,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Text, level: "info".into() }
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
     }
 }
 
@@ -137,11 +144,18 @@ impl Default for LogConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid Pacific configuration: {message}")]
     Parse { path: String, message: String },
     #[error("environment variable {name}={value:?} is invalid: {reason}")]
-    Env { name: &'static str, value: String, reason: String },
+    Env {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
@@ -150,10 +164,14 @@ impl Config {
     /// Reads `pacific.toml` from a data directory and applies environment overrides.
     pub fn load(data_dir: &Path) -> Result<Self, ConfigError> {
         let path = data_dir.join(CONFIG_FILE);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-        let mut config = Self::from_toml(&text)
-            .map_err(|message| ConfigError::Parse { path: path.display().to_string(), message })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut config = Self::from_toml(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })?;
         config.apply_env(|name| std::env::var(name).ok())?;
         config.check()?;
         Ok(config)
@@ -174,7 +192,11 @@ impl Config {
         where
             T::Err: std::fmt::Display,
         {
-            value.parse().map_err(|e: T::Err| ConfigError::Env { name, reason: e.to_string(), value })
+            value.parse().map_err(|e: T::Err| ConfigError::Env {
+                name,
+                reason: e.to_string(),
+                value,
+            })
         }
         if let Some(v) = get("PACIFIC_LISTEN") {
             self.server.listen = parse("PACIFIC_LISTEN", v)?;
@@ -192,7 +214,13 @@ impl Config {
             self.log.format = match v.as_str() {
                 "text" => LogFormat::Text,
                 "json" => LogFormat::Json,
-                _ => return Err(ConfigError::Env { name: "PACIFIC_LOG_FORMAT", value: v, reason: "expected text or json".into() }),
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "PACIFIC_LOG_FORMAT",
+                        value: v,
+                        reason: "expected text or json".into(),
+                    });
+                }
             };
         }
         Ok(())
@@ -205,16 +233,24 @@ impl Config {
         }
         match (&self.party.jurisdiction, self.party.stakeholder_type) {
             (None, StakeholderType::State) => {
-                return Err(ConfigError::Invalid("a state party needs party.jurisdiction".into()));
+                return Err(ConfigError::Invalid(
+                    "a state party needs party.jurisdiction".into(),
+                ));
             }
-            (Some(j), _) => pacific_core::party::check_jurisdiction(j).map_err(ConfigError::Invalid)?,
+            (Some(j), _) => {
+                pacific_core::party::check_jurisdiction(j).map_err(ConfigError::Invalid)?
+            }
             (None, _) => {}
         }
         if self.server.max_content_length == 0 || self.server.default_page_size == 0 {
-            return Err(ConfigError::Invalid("server limits must be positive".into()));
+            return Err(ConfigError::Invalid(
+                "server limits must be positive".into(),
+            ));
         }
         if self.server.default_page_size > self.server.max_page_size {
-            return Err(ConfigError::Invalid("server.default_page_size exceeds server.max_page_size".into()));
+            return Err(ConfigError::Invalid(
+                "server.default_page_size exceeds server.max_page_size".into(),
+            ));
         }
         if !self.tls.enabled && !self.server.listen.ip().is_loopback() {
             return Err(ConfigError::Invalid(format!(
@@ -230,7 +266,8 @@ impl Config {
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = "[party]\nname = \"Alpha CERT\"\nstakeholder_type = \"state\"\njurisdiction = \"XA\"\n";
+    const MINIMAL: &str =
+        "[party]\nname = \"Alpha CERT\"\nstakeholder_type = \"state\"\njurisdiction = \"XA\"\n";
 
     #[test]
     fn minimal_file_gets_the_documented_defaults() {
@@ -252,17 +289,27 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_rejected() {
-        let err = Config::from_toml(&format!("{MINIMAL}[server]\nlisten_adress = \"127.0.0.1:1\"\n")).unwrap_err();
+        let err = Config::from_toml(&format!(
+            "{MINIMAL}[server]\nlisten_adress = \"127.0.0.1:1\"\n"
+        ))
+        .unwrap_err();
         assert!(err.contains("listen_adress"), "{err}");
     }
 
     #[test]
     fn environment_overrides_the_file() {
         let mut c = Config::from_toml(MINIMAL).unwrap();
-        c.apply_env(|k| (k == "PACIFIC_LISTEN").then(|| "127.0.0.1:7777".to_string())).unwrap();
+        c.apply_env(|k| (k == "PACIFIC_LISTEN").then(|| "127.0.0.1:7777".to_string()))
+            .unwrap();
         assert_eq!(c.server.listen.port(), 7777);
         let bad = c.apply_env(|k| (k == "PACIFIC_MAX_CONTENT_LENGTH").then(|| "lots".to_string()));
-        assert!(matches!(bad, Err(ConfigError::Env { name: "PACIFIC_MAX_CONTENT_LENGTH", .. })));
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Env {
+                name: "PACIFIC_MAX_CONTENT_LENGTH",
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -17,8 +17,8 @@ use ed25519_dalek::SigningKey;
 use pacific_core::party::StakeholderType;
 use pacific_store::{Collection, SqliteStore, Store};
 
-use crate::config::{Config, PartyConfig, CONFIG_FILE};
 use crate::NodeError;
+use crate::config::{CONFIG_FILE, Config, PartyConfig};
 
 const DB_FILE: &str = "pacific.db";
 const KEY_FILE: &str = "identity.key";
@@ -84,18 +84,25 @@ impl DataDir {
             config.server.listen = listen;
             config.tls.enabled = !listen.ip().is_loopback();
         }
-        config.check().map_err(|e| NodeError::Setup(e.to_string()))?;
-        std::fs::create_dir_all(self.root.join("tls")).map_err(|e| self.io_error("create", &self.root, e))?;
+        config
+            .check()
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        std::fs::create_dir_all(self.root.join("tls"))
+            .map_err(|e| self.io_error("create", &self.root, e))?;
 
         let key = SigningKey::from_bytes(&crate::random_bytes::<32>());
-        write_private(&self.root.join(KEY_FILE), hex::encode(key.to_bytes()).as_bytes())
-            .map_err(|e| self.io_error("write", &self.root.join(KEY_FILE), e))?;
+        write_private(
+            &self.root.join(KEY_FILE),
+            hex::encode(key.to_bytes()).as_bytes(),
+        )
+        .map_err(|e| self.io_error("write", &self.root.join(KEY_FILE), e))?;
 
         let (cert_pem, key_pem) = self_signed_certificate(&options.name)?;
         let cert_path = self.root.join(&config.tls.cert);
         std::fs::write(&cert_path, cert_pem).map_err(|e| self.io_error("write", &cert_path, e))?;
         let tls_key_path = self.root.join(&config.tls.key);
-        write_private(&tls_key_path, key_pem.as_bytes()).map_err(|e| self.io_error("write", &tls_key_path, e))?;
+        write_private(&tls_key_path, key_pem.as_bytes())
+            .map_err(|e| self.io_error("write", &tls_key_path, e))?;
 
         let store = self.open_store().await?;
         let default_collection = Collection {
@@ -107,12 +114,17 @@ impl DataDir {
         store.create_collection(&default_collection).await?;
 
         let policy_path = self.root.join(crate::federation::POLICY_FILE);
-        std::fs::write(&policy_path, crate::federation::DEFAULT_POLICY).map_err(|e| self.io_error("write", &policy_path, e))?;
+        std::fs::write(&policy_path, crate::federation::DEFAULT_POLICY)
+            .map_err(|e| self.io_error("write", &policy_path, e))?;
 
         // The configuration is written last: its presence marks a complete data directory.
         let config_path = self.root.join(CONFIG_FILE);
-        std::fs::write(&config_path, config.to_toml()).map_err(|e| self.io_error("write", &config_path, e))?;
-        Ok(InitReport { public_key_hex: hex::encode(key.verifying_key().to_bytes()), default_collection })
+        std::fs::write(&config_path, config.to_toml())
+            .map_err(|e| self.io_error("write", &config_path, e))?;
+        Ok(InitReport {
+            public_key_hex: hex::encode(key.verifying_key().to_bytes()),
+            default_collection,
+        })
     }
 
     pub fn load_config(&self) -> Result<Config, NodeError> {
@@ -135,7 +147,12 @@ impl DataDir {
         let bytes: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| NodeError::Setup(format!("{} is not a hex Ed25519 secret key", path.display())))?;
+            .ok_or_else(|| {
+                NodeError::Setup(format!(
+                    "{} is not a hex Ed25519 secret key",
+                    path.display()
+                ))
+            })?;
         Ok(SigningKey::from_bytes(&bytes))
     }
 
@@ -165,10 +182,20 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
 
 /// A self-signed certificate for `localhost`, 127.0.0.1 and ::1, named after the party.
 fn self_signed_certificate(party: &str) -> Result<(String, String), NodeError> {
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()])
-        .map_err(|e| NodeError::Setup(format!("cannot make a TLS certificate: {e}")))?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, format!("Pacific node of {party}"));
-    let key = rcgen::KeyPair::generate().map_err(|e| NodeError::Setup(format!("cannot make a TLS key: {e}")))?;
-    let cert = params.self_signed(&key).map_err(|e| NodeError::Setup(format!("cannot sign the TLS certificate: {e}")))?;
+    let mut params = rcgen::CertificateParams::new(vec![
+        "localhost".to_string(),
+        "127.0.0.1".into(),
+        "::1".into(),
+    ])
+    .map_err(|e| NodeError::Setup(format!("cannot make a TLS certificate: {e}")))?;
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("Pacific node of {party}"),
+    );
+    let key = rcgen::KeyPair::generate()
+        .map_err(|e| NodeError::Setup(format!("cannot make a TLS key: {e}")))?;
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| NodeError::Setup(format!("cannot sign the TLS certificate: {e}")))?;
     Ok((cert.pem(), key.serialize_pem()))
 }

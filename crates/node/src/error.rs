@@ -1,7 +1,7 @@
 //! Every error the HTTP API can return, mapped in this one place to an HTTP status, a stable
 //! label and a TAXII 2.1 error message (§3.6.1).
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -10,13 +10,17 @@ use crate::taxii::TAXII_MEDIA_TYPE;
 /// An API error. The label (`ApiError::label`) is stable: clients and tests may match on it.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("authentication is required: send `Authorization: Bearer <token>` or HTTP Basic with the token as password")]
+    #[error(
+        "authentication is required: send `Authorization: Bearer <token>` or HTTP Basic with the token as password"
+    )]
     Unauthenticated,
     #[error("user {user:?} may not {action}")]
     Forbidden { user: String, action: String },
     #[error("{0} not found")]
     NotFound(String),
-    #[error("cannot answer with any media type in Accept: {0:?}; this server speaks application/taxii+json;version=2.1")]
+    #[error(
+        "cannot answer with any media type in Accept: {0:?}; this server speaks application/taxii+json;version=2.1"
+    )]
     NotAcceptable(String),
     #[error("request body must be application/taxii+json;version=2.1, not {0:?}")]
     UnsupportedMediaType(String),
@@ -31,7 +35,11 @@ pub enum ApiError {
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 403 otherwise.
     #[error("{message}")]
-    PeerRejected { label: &'static str, unauthenticated: bool, message: String },
+    PeerRejected {
+        label: &'static str,
+        unauthenticated: bool,
+        message: String,
+    },
 }
 
 impl ApiError {
@@ -46,7 +54,10 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::PeerRejected { unauthenticated: true, .. } => StatusCode::UNAUTHORIZED,
+            ApiError::PeerRejected {
+                unauthenticated: true,
+                ..
+            } => StatusCode::UNAUTHORIZED,
             ApiError::PeerRejected { .. } => StatusCode::FORBIDDEN,
         }
     }
@@ -86,7 +97,9 @@ impl ApiError {
 impl From<pacific_store::StoreError> for ApiError {
     fn from(e: pacific_store::StoreError) -> Self {
         match e {
-            pacific_store::StoreError::UnknownCollection(id) => ApiError::NotFound(format!("collection {id}")),
+            pacific_store::StoreError::UnknownCollection(id) => {
+                ApiError::NotFound(format!("collection {id}"))
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -106,9 +119,15 @@ impl IntoResponse for ApiError {
         });
         let mut response = (status, body.to_string()).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA_TYPE));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(TAXII_MEDIA_TYPE),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"pacific\", Bearer"));
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"pacific\", Bearer"),
+            );
         }
         response
     }

@@ -8,7 +8,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pacific_core::bundle::{read_objects, BundleError, BundleItem};
+use pacific_core::bundle::{BundleError, BundleItem, read_objects};
 use pacific_core::{StixObject, ValidationError};
 use pacific_store::{AddOutcome, Store};
 
@@ -37,7 +37,11 @@ pub struct IngestReport {
 impl IngestReport {
     pub fn objects_per_second(&self) -> f64 {
         let n = (self.stored + self.already_present + self.invalid.len() as u64) as f64;
-        if self.took.is_zero() { 0.0 } else { n / self.took.as_secs_f64() }
+        if self.took.is_zero() {
+            0.0
+        } else {
+            n / self.took.as_secs_f64()
+        }
     }
 
     fn count(&mut self, outcomes: &[AddOutcome]) {
@@ -76,7 +80,9 @@ pub async fn ingest_reader<R: Read + Send + 'static>(
     mut progress: impl FnMut(IngestProgress) + Send,
 ) -> Result<IngestReport, NodeError> {
     if store.collection(collection_id).await?.is_none() {
-        return Err(NodeError::Setup(format!("no collection with id {collection_id:?} (see `pacific collection list`)")));
+        return Err(NodeError::Setup(format!(
+            "no collection with id {collection_id:?} (see `pacific collection list`)"
+        )));
     }
     let started = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(4);
@@ -88,10 +94,13 @@ pub async fn ingest_reader<R: Read + Send + 'static>(
                     batch.push(object);
                     if batch.len() == BATCH_SIZE {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
-                        tx.blocking_send(Message::Batch(full)).map_err(|_| STOPPED)?;
+                        tx.blocking_send(Message::Batch(full))
+                            .map_err(|_| STOPPED)?;
                     }
                 }
-                BundleItem::Invalid { index, error } => tx.blocking_send(Message::Invalid(index, error)).map_err(|_| STOPPED)?,
+                BundleItem::Invalid { index, error } => tx
+                    .blocking_send(Message::Invalid(index, error))
+                    .map_err(|_| STOPPED)?,
             }
             Ok::<(), &'static str>(())
         });
@@ -121,10 +130,15 @@ pub async fn ingest_reader<R: Read + Send + 'static>(
                 report.invalid.push((index, error));
             }
         }
-        progress(IngestProgress { objects_read: read, invalid: report.invalid.len() as u64 });
+        progress(IngestProgress {
+            objects_read: read,
+            invalid: report.invalid.len() as u64,
+        });
     }
     drop(rx);
-    let parsed = parser.await.map_err(|e| NodeError::Setup(format!("the bundle reader failed: {e}")))?;
+    let parsed = parser
+        .await
+        .map_err(|e| NodeError::Setup(format!("the bundle reader failed: {e}")))?;
     if let Some(e) = store_error {
         return Err(e.into());
     }

@@ -50,7 +50,14 @@ pub fn new_uuid() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Finds a collection by id or by alias.
@@ -61,7 +68,11 @@ pub async fn find_collection(
     if let Some(c) = store.collection(key).await? {
         return Ok(Some(c));
     }
-    Ok(store.collections().await?.into_iter().find(|c| c.alias.as_deref() == Some(key)))
+    Ok(store
+        .collections()
+        .await?
+        .into_iter()
+        .find(|c| c.alias.as_deref() == Some(key)))
 }
 
 /// Installs the process-wide TLS crypto provider (ring). Idempotent; call before building

@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -34,20 +34,20 @@ use base64::Engine as _;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use pacific_core::Timestamp;
 use pacific_store::{SplitViewEvidence, Store, StoreError, StoredCheckpoint};
-use pacific_tlog::checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint};
-use pacific_tlog::cosignature::{check_witness_update, CosignatureVerifier, Cosigner};
+use pacific_tlog::TlogError;
+use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
+use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner, check_witness_update};
 use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle::{self, Hash, MemoryTree};
 use pacific_tlog::signed_note::{Ed25519Signer, Ed25519Verifier, Note};
-use pacific_tlog::TlogError;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::NodeError;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
-use crate::NodeError;
 
 /// How often the publisher looks for growth and signs a new checkpoint.
 pub const PUBLISH_INTERVAL: Duration = Duration::from_secs(2);
@@ -71,7 +71,9 @@ pub struct LogState {
 
 impl std::fmt::Debug for LogState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LogState").field("origin", &self.origin).finish_non_exhaustive()
+        f.debug_struct("LogState")
+            .field("origin", &self.origin)
+            .finish_non_exhaustive()
     }
 }
 
@@ -80,9 +82,19 @@ pub fn log_origin(party: &str, key: &VerifyingKey) -> String {
     let name: String = party
         .trim()
         .chars()
-        .map(|c| if c.is_whitespace() || c == '+' || c.is_control() { '-' } else { c })
+        .map(|c| {
+            if c.is_whitespace() || c == '+' || c.is_control() {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
-    let name = if name.is_empty() { "node".to_owned() } else { name };
+    let name = if name.is_empty() {
+        "node".to_owned()
+    } else {
+        name
+    };
     format!("pacific/{name}/{}", hex::encode(&key.as_bytes()[..8]))
 }
 
@@ -90,18 +102,26 @@ impl LogState {
     /// The log identity of party `party` with identity key `key`.
     pub fn new(party: &str, key: SigningKey) -> Result<Self, NodeError> {
         let origin = log_origin(party, &key.verifying_key());
-        let signer = Ed25519Signer::new(origin.clone(), key.clone()).map_err(|e| NodeError::Setup(format!("log key: {e}")))?;
+        let signer = Ed25519Signer::new(origin.clone(), key.clone())
+            .map_err(|e| NodeError::Setup(format!("log key: {e}")))?;
         let mut seed = Sha256::new();
         seed.update(b"pacific witness cosigning key v1\n");
         seed.update(key.to_bytes());
         let cosign_key = SigningKey::from_bytes(&seed.finalize().into());
-        let cosigner = Cosigner::new(origin.clone(), cosign_key).map_err(|e| NodeError::Setup(format!("cosigning key: {e}")))?;
-        Ok(Self { origin, signer, cosigner, witness_lock: tokio::sync::Mutex::new(()) })
+        let cosigner = Cosigner::new(origin.clone(), cosign_key)
+            .map_err(|e| NodeError::Setup(format!("cosigning key: {e}")))?;
+        Ok(Self {
+            origin,
+            signer,
+            cosigner,
+            witness_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
     /// A log identity with a fresh random key (nodes built from parts, in tests).
     pub fn ephemeral(party: &str) -> Self {
-        Self::new(party, SigningKey::from_bytes(&crate::random_bytes::<32>())).expect("a fresh key makes a valid log identity")
+        Self::new(party, SigningKey::from_bytes(&crate::random_bytes::<32>()))
+            .expect("a fresh key makes a valid log identity")
     }
 
     pub fn origin(&self) -> &str {
@@ -125,7 +145,10 @@ fn tlog_err(what: &str) -> impl Fn(TlogError) -> NodeError + '_ {
 
 /// Signs and stores a checkpoint of the current log if the log grew since the latest one (or
 /// none exists yet). Returns the latest checkpoint either way.
-pub async fn publish_checkpoint(store: &dyn Store, log: &LogState) -> Result<StoredCheckpoint, NodeError> {
+pub async fn publish_checkpoint(
+    store: &dyn Store,
+    log: &LogState,
+) -> Result<StoredCheckpoint, NodeError> {
     let latest = store.latest_checkpoint().await?;
     let size = store.log_size().await?;
     if let Some(latest) = latest
@@ -135,7 +158,9 @@ pub async fn publish_checkpoint(store: &dyn Store, log: &LogState) -> Result<Sto
     }
     let root = store.log_root(size).await?;
     let cp = Checkpoint::new(log.origin.clone(), size, root).map_err(tlog_err("checkpoint"))?;
-    let note = sign_checkpoint(&cp, &log.signer).map_err(tlog_err("signing the checkpoint"))?.to_string();
+    let note = sign_checkpoint(&cp, &log.signer)
+        .map_err(tlog_err("signing the checkpoint"))?
+        .to_string();
     store.put_checkpoint(size, &note).await?;
     Ok(StoredCheckpoint { size, note })
 }
@@ -192,18 +217,30 @@ fn node_err(e: NodeError) -> ApiError {
 }
 
 fn number(q: &HashMap<String, String>, name: &str) -> Result<u64, ApiError> {
-    let v = q.get(name).ok_or_else(|| ApiError::BadRequest(format!("query parameter {name} is required")))?;
-    v.parse().map_err(|_| ApiError::BadRequest(format!("query parameter {name}={v:?} is not a non-negative integer")))
+    let v = q
+        .get(name)
+        .ok_or_else(|| ApiError::BadRequest(format!("query parameter {name} is required")))?;
+    v.parse().map_err(|_| {
+        ApiError::BadRequest(format!(
+            "query parameter {name}={v:?} is not a non-negative integer"
+        ))
+    })
 }
 
 fn text(body: String) -> Response {
     ([(header::CONTENT_TYPE, TEXT)], body).into_response()
 }
 
-async fn checkpoint(State(state): State<AppState>, Extension(log): Extension<Arc<LogState>>, _who: Principal) -> Result<Response, ApiError> {
+async fn checkpoint(
+    State(state): State<AppState>,
+    Extension(log): Extension<Arc<LogState>>,
+    _who: Principal,
+) -> Result<Response, ApiError> {
     let cp = match state.store().latest_checkpoint().await.map_err(store_err)? {
         Some(cp) => cp,
-        None => publish_checkpoint(state.store().as_ref(), &log).await.map_err(node_err)?,
+        None => publish_checkpoint(state.store().as_ref(), &log)
+            .await
+            .map_err(node_err)?,
     };
     Ok(text(cp.note))
 }
@@ -224,16 +261,29 @@ pub struct EntryView {
     pub entry: Value,
 }
 
-async fn entries(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>, _who: Principal) -> Result<Response, ApiError> {
+async fn entries(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    _who: Principal,
+) -> Result<Response, ApiError> {
     let start = number(&q, "start")?;
     let end = number(&q, "end")?;
     if start > end {
-        return Err(ApiError::BadRequest(format!("start {start} is after end {end}")));
+        return Err(ApiError::BadRequest(format!(
+            "start {start} is after end {end}"
+        )));
     }
     if end - start > MAX_ENTRIES {
-        return Err(ApiError::BadRequest(format!("at most {MAX_ENTRIES} entries per request (asked for {})", end - start)));
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_ENTRIES} entries per request (asked for {})",
+            end - start
+        )));
     }
-    let rows = state.store().log_entries(start, end).await.map_err(store_err)?;
+    let rows = state
+        .store()
+        .log_entries(start, end)
+        .await
+        .map_err(store_err)?;
     let views: Vec<EntryView> = rows
         .into_iter()
         .map(|e| EntryView {
@@ -271,28 +321,60 @@ fn hexes(h: &[Hash]) -> Vec<String> {
     h.iter().map(hex::encode).collect()
 }
 
-async fn inclusion(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>, _who: Principal) -> Result<Response, ApiError> {
+async fn inclusion(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    _who: Principal,
+) -> Result<Response, ApiError> {
     let index = number(&q, "index")?;
     let size = number(&q, "size")?;
     if index >= size {
-        return Err(ApiError::BadRequest(format!("index {index} is not below size {size}")));
+        return Err(ApiError::BadRequest(format!(
+            "index {index} is not below size {size}"
+        )));
     }
-    let hashes = state.store().log_inclusion_proof(index, size).await.map_err(store_err)?;
+    let hashes = state
+        .store()
+        .log_inclusion_proof(index, size)
+        .await
+        .map_err(store_err)?;
     let root = state.store().log_root(size).await.map_err(store_err)?;
-    Ok(Json(InclusionProofView { index, size, root: hex::encode(root), hashes: hexes(&hashes) }).into_response())
+    Ok(Json(InclusionProofView {
+        index,
+        size,
+        root: hex::encode(root),
+        hashes: hexes(&hashes),
+    })
+    .into_response())
 }
 
-async fn consistency(State(state): State<AppState>, Query(q): Query<HashMap<String, String>>, _who: Principal) -> Result<Response, ApiError> {
+async fn consistency(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+    _who: Principal,
+) -> Result<Response, ApiError> {
     let old = number(&q, "old")?;
     let new = number(&q, "new")?;
     if old > new {
-        return Err(ApiError::BadRequest(format!("old size {old} is larger than new size {new}")));
+        return Err(ApiError::BadRequest(format!(
+            "old size {old} is larger than new size {new}"
+        )));
     }
-    let hashes = state.store().log_consistency_proof(old, new).await.map_err(store_err)?;
+    let hashes = state
+        .store()
+        .log_consistency_proof(old, new)
+        .await
+        .map_err(store_err)?;
     let old_root = state.store().log_root(old).await.map_err(store_err)?;
     let new_root = state.store().log_root(new).await.map_err(store_err)?;
-    Ok(Json(ConsistencyProofView { old, new, old_root: hex::encode(old_root), new_root: hex::encode(new_root), hashes: hexes(&hashes) })
-        .into_response())
+    Ok(Json(ConsistencyProofView {
+        old,
+        new,
+        old_root: hex::encode(old_root),
+        new_root: hex::encode(new_root),
+        hashes: hexes(&hashes),
+    })
+    .into_response())
 }
 
 // -------------------------------------------------------------------------------------------
@@ -342,13 +424,15 @@ async fn cosign(
     _who: Principal,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let req: CosignRequest =
-        serde_json::from_slice(&body).map_err(|e| ApiError::BadRequest(format!("cosign request is not valid JSON: {e}")))?;
+    let req: CosignRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("cosign request is not valid JSON: {e}")))?;
     let bad = |what: &str, e: TlogError| ApiError::BadRequest(format!("{what}: {e}"));
     let verifier = Ed25519Verifier::from_vkey(req.vkey.trim()).map_err(|e| bad("vkey", e))?;
     let origin = pacific_tlog::signed_note::NoteVerifier::name(&verifier).to_owned();
     if origin == log.origin {
-        return Err(ApiError::BadRequest("a node does not witness its own log".into()));
+        return Err(ApiError::BadRequest(
+            "a node does not witness its own log".into(),
+        ));
     }
     if let Some(fed) = state.federation() {
         for peer in fed.store().peers().await.map_err(store_err)? {
@@ -356,11 +440,15 @@ async fn cosign(
                 && o == origin
                 && registered.public_key() != verifier.public_key()
             {
-                return Err(ApiError::BadRequest(format!("the vkey is not the key registered for peer {}", peer.party_id)));
+                return Err(ApiError::BadRequest(format!(
+                    "the vkey is not the key registered for peer {}",
+                    peer.party_id
+                )));
             }
         }
     }
-    let (new_cp, _) = open_checkpoint(&req.checkpoint, &origin, &verifier).map_err(|e| bad("checkpoint", e))?;
+    let (new_cp, _) =
+        open_checkpoint(&req.checkpoint, &origin, &verifier).map_err(|e| bad("checkpoint", e))?;
     let proof = req
         .proof
         .iter()
@@ -370,7 +458,10 @@ async fn cosign(
 
     let store = state.store();
     let _w = log.witness_lock.lock().await;
-    let seen = store.witnessed_checkpoint(&origin).await.map_err(store_err)?;
+    let seen = store
+        .witnessed_checkpoint(&origin)
+        .await
+        .map_err(store_err)?;
     let seen_cp = match &seen {
         Some(s) => {
             let (cp, _) = open_checkpoint(&s.note, &origin, &verifier).map_err(|e| {
@@ -405,20 +496,40 @@ async fn cosign(
                 kept_note: seen.note.clone(),
                 new_note: req.checkpoint.clone(),
             };
-            evidence.id = store.add_split_view_evidence(&evidence).await.map_err(store_err)?;
+            evidence.id = store
+                .add_split_view_evidence(&evidence)
+                .await
+                .map_err(store_err)?;
             tracing::warn!(%origin, %reason, "split view detected; evidence kept");
-            return Ok(conflict(format!("split view of {origin}: {reason}"), Some(&evidence), &seen.note));
+            return Ok(conflict(
+                format!("split view of {origin}: {reason}"),
+                Some(&evidence),
+                &seen.note,
+            ));
         }
         Err(TlogError::LogShrank { old, new }) => {
             let seen = seen.expect("a shrink needs an earlier checkpoint");
-            return Ok(conflict(format!("checkpoint of size {new} is older than the size {old} already seen"), None, &seen.note));
+            return Ok(conflict(
+                format!("checkpoint of size {new} is older than the size {old} already seen"),
+                None,
+                &seen.note,
+            ));
         }
         Err(e) => return Err(bad("consistency proof", e)),
     }
-    let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let sig = log.cosigner.cosign(&new_cp, ts).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ts = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let sig = log
+        .cosigner
+        .cosign(&new_cp, ts)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     if seen.as_ref().is_none_or(|s| new_cp.size() > s.size) {
-        store.put_witnessed_checkpoint(&origin, new_cp.size(), &req.checkpoint).await.map_err(store_err)?;
+        store
+            .put_witnessed_checkpoint(&origin, new_cp.size(), &req.checkpoint)
+            .await
+            .map_err(store_err)?;
     }
     Ok(text(sig.to_line()))
 }
@@ -441,8 +552,12 @@ pub struct VerifyReport {
 pub fn parse_log_key(key: &str, origin: &str) -> Result<Ed25519Verifier, NodeError> {
     let key = key.trim();
     if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
-        let bytes: [u8; 32] = hex::decode(key).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| NodeError::Input("bad hex key".into()))?;
-        let vk = VerifyingKey::from_bytes(&bytes).map_err(|e| NodeError::Input(format!("not an Ed25519 public key: {e}")))?;
+        let bytes: [u8; 32] = hex::decode(key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| NodeError::Input("bad hex key".into()))?;
+        let vk = VerifyingKey::from_bytes(&bytes)
+            .map_err(|e| NodeError::Input(format!("not an Ed25519 public key: {e}")))?;
         return Ed25519Verifier::new(origin, vk).map_err(tlog_err("log key"));
     }
     Ed25519Verifier::from_vkey(key).map_err(tlog_err("log key (expected a vkey or 64 hex digits)"))
@@ -468,15 +583,30 @@ impl Remote {
         if !resp.status().is_success() {
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();
-            return Err(NodeError::Remote(format!("GET {url}: {status}: {}", body.trim())));
+            return Err(NodeError::Remote(format!(
+                "GET {url}: {status}: {}",
+                body.trim()
+            )));
         }
         Ok(resp)
     }
     async fn text(&self, path: &str) -> Result<String, NodeError> {
-        self.get(path, &[]).await?.text().await.map_err(|e| NodeError::Remote(format!("reading {path}: {e}")))
+        self.get(path, &[])
+            .await?
+            .text()
+            .await
+            .map_err(|e| NodeError::Remote(format!("reading {path}: {e}")))
     }
-    async fn json<T: serde::de::DeserializeOwned>(&self, path: &str, query: &[(&str, u64)]) -> Result<T, NodeError> {
-        self.get(path, query).await?.json().await.map_err(|e| NodeError::Remote(format!("{path}: unexpected answer: {e}")))
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, u64)],
+    ) -> Result<T, NodeError> {
+        self.get(path, query)
+            .await?
+            .json()
+            .await
+            .map_err(|e| NodeError::Remote(format!("{path}: unexpected answer: {e}")))
     }
 }
 
@@ -492,13 +622,22 @@ fn parse_hashes(hs: &[String], what: &str) -> Result<Vec<Hash>, NodeError> {
 /// checkpoint of the same log) is given, a consistency proof from it; then every entry after
 /// it: each decodes, its leaf hash matches, its inclusion proof verifies against the new
 /// checkpoint, and (from an empty start) all entries rebuild the checkpoint's root.
-pub async fn verify_remote(url: &str, token: &str, since: Option<&str>, key: Option<&str>) -> Result<VerifyReport, NodeError> {
+pub async fn verify_remote(
+    url: &str,
+    token: &str,
+    since: Option<&str>,
+    key: Option<&str>,
+) -> Result<VerifyReport, NodeError> {
     crate::install_crypto_provider();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
         .build()
         .map_err(|e| NodeError::Setup(format!("HTTP client: {e}")))?;
-    let remote = Remote { http, base: url.trim_end_matches('/').to_owned(), token: token.to_owned() };
+    let remote = Remote {
+        http,
+        base: url.trim_end_matches('/').to_owned(),
+        token: token.to_owned(),
+    };
     let mut report = VerifyReport::default();
 
     let note_text = remote.text("/log/checkpoint").await?;
@@ -508,31 +647,60 @@ pub async fn verify_remote(url: &str, token: &str, since: Option<&str>, key: Opt
         Some(k) => parse_log_key(k, body.origin())?,
         None => {
             let vkey = remote.text("/log/key").await?;
-            report.checks.push(format!("no --key given: trusting the key the node serves ({})", vkey.trim()));
+            report.checks.push(format!(
+                "no --key given: trusting the key the node serves ({})",
+                vkey.trim()
+            ));
             Ed25519Verifier::from_vkey(vkey.trim()).map_err(tlog_err("the served key"))?
         }
     };
     let origin = pacific_tlog::signed_note::NoteVerifier::name(&verifier).to_owned();
-    let (new_cp, _) = open_checkpoint(&note_text, &origin, &verifier).map_err(tlog_err("checkpoint signature"))?;
-    report.checks.push(format!("checkpoint signature OK: origin {origin}, size {}, root {}", new_cp.size(), hex::encode(new_cp.root())));
+    let (new_cp, _) = open_checkpoint(&note_text, &origin, &verifier)
+        .map_err(tlog_err("checkpoint signature"))?;
+    report.checks.push(format!(
+        "checkpoint signature OK: origin {origin}, size {}, root {}",
+        new_cp.size(),
+        hex::encode(new_cp.root())
+    ));
 
     let old_size = match since {
         Some(old_text) => {
-            let (old_cp, _) = open_checkpoint(old_text, &origin, &verifier).map_err(tlog_err("the --since checkpoint"))?;
+            let (old_cp, _) = open_checkpoint(old_text, &origin, &verifier)
+                .map_err(tlog_err("the --since checkpoint"))?;
             if old_cp.size() > new_cp.size() {
-                return Err(NodeError::Input(format!("the log shrank: size {} before, {} now", old_cp.size(), new_cp.size())));
+                return Err(NodeError::Input(format!(
+                    "the log shrank: size {} before, {} now",
+                    old_cp.size(),
+                    new_cp.size()
+                )));
             }
-            let p: ConsistencyProofView =
-                remote.json("/log/proof/consistency", &[("old", old_cp.size()), ("new", new_cp.size())]).await?;
+            let p: ConsistencyProofView = remote
+                .json(
+                    "/log/proof/consistency",
+                    &[("old", old_cp.size()), ("new", new_cp.size())],
+                )
+                .await?;
             let hashes = parse_hashes(&p.hashes, "consistency proof")?;
-            merkle::verify_consistency(old_cp.size(), new_cp.size(), old_cp.root(), new_cp.root(), &hashes).map_err(|e| {
+            merkle::verify_consistency(
+                old_cp.size(),
+                new_cp.size(),
+                old_cp.root(),
+                new_cp.root(),
+                &hashes,
+            )
+            .map_err(|e| {
                 NodeError::Input(format!(
                     "the log is NOT consistent with the old checkpoint (size {} to {}): {e}",
                     old_cp.size(),
                     new_cp.size()
                 ))
             })?;
-            report.checks.push(format!("consistency proof OK: size {} -> {} ({} hashes)", old_cp.size(), new_cp.size(), hashes.len()));
+            report.checks.push(format!(
+                "consistency proof OK: size {} -> {} ({} hashes)",
+                old_cp.size(),
+                new_cp.size(),
+                hashes.len()
+            ));
             old_cp.size()
         }
         None => 0,
@@ -543,39 +711,65 @@ pub async fn verify_remote(url: &str, token: &str, since: Option<&str>, key: Opt
     let mut pos = old_size;
     while pos < size {
         let end = (pos + MAX_ENTRIES).min(size);
-        let page: EntriesView = remote.json("/log/entries", &[("start", pos), ("end", end)]).await?;
+        let page: EntriesView = remote
+            .json("/log/entries", &[("start", pos), ("end", end)])
+            .await?;
         if page.entries.len() as u64 != end - pos {
-            return Err(NodeError::Input(format!("asked for entries {pos}..{end}, got {}", page.entries.len())));
+            return Err(NodeError::Input(format!(
+                "asked for entries {pos}..{end}, got {}",
+                page.entries.len()
+            )));
         }
         for (i, e) in page.entries.iter().enumerate() {
             let index = pos + i as u64;
             if e.index != index {
-                return Err(NodeError::Input(format!("entry {index} came back as index {}", e.index)));
+                return Err(NodeError::Input(format!(
+                    "entry {index} came back as index {}",
+                    e.index
+                )));
             }
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(&e.entry_b64)
                 .map_err(|_| NodeError::Input(format!("entry {index}: entry_b64 is not base64")))?;
-            Entry::decode(&bytes).map_err(|err| NodeError::Input(format!("entry {index} is malformed: {err}")))?;
+            Entry::decode(&bytes)
+                .map_err(|err| NodeError::Input(format!("entry {index} is malformed: {err}")))?;
             let leaf = merkle::leaf_hash(&bytes);
             if hex::encode(leaf) != e.leaf_hash {
-                return Err(NodeError::Input(format!("entry {index}: served leaf hash does not match its bytes")));
+                return Err(NodeError::Input(format!(
+                    "entry {index}: served leaf hash does not match its bytes"
+                )));
             }
-            let p: InclusionProofView = remote.json("/log/proof/inclusion", &[("index", index), ("size", size)]).await?;
+            let p: InclusionProofView = remote
+                .json("/log/proof/inclusion", &[("index", index), ("size", size)])
+                .await?;
             let hashes = parse_hashes(&p.hashes, "inclusion proof")?;
-            merkle::verify_inclusion(&leaf, index, size, &hashes, new_cp.root())
-                .map_err(|err| NodeError::Input(format!("entry {index} is NOT included in the checkpoint of size {size}: {err}")))?;
+            merkle::verify_inclusion(&leaf, index, size, &hashes, new_cp.root()).map_err(
+                |err| {
+                    NodeError::Input(format!(
+                        "entry {index} is NOT included in the checkpoint of size {size}: {err}"
+                    ))
+                },
+            )?;
             if let Some(t) = tree.as_mut() {
-                t.push_leaf_hash(leaf).map_err(tlog_err("rebuilding the tree"))?;
+                t.push_leaf_hash(leaf)
+                    .map_err(tlog_err("rebuilding the tree"))?;
             }
         }
         pos = end;
     }
-    report.checks.push(format!("{} entries ({old_size}..{size}) decode and have valid inclusion proofs", size - old_size));
+    report.checks.push(format!(
+        "{} entries ({old_size}..{size}) decode and have valid inclusion proofs",
+        size - old_size
+    ));
     if let Some(t) = tree {
         if t.root() != *new_cp.root() {
-            return Err(NodeError::Input("the entries do NOT rebuild the checkpoint's root".into()));
+            return Err(NodeError::Input(
+                "the entries do NOT rebuild the checkpoint's root".into(),
+            ));
         }
-        report.checks.push(format!("all {size} entries rebuild the checkpoint's root"));
+        report
+            .checks
+            .push(format!("all {size} entries rebuild the checkpoint's root"));
     }
     report.checkpoint = note_text;
     report.size = size;

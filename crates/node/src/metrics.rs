@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use pacific_store::StoreStats;
@@ -19,14 +19,24 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn record_request(&self, route: &str, status: u16) {
-        *self.requests.lock().expect("metrics lock").entry((route.to_owned(), status)).or_default() += 1;
+        *self
+            .requests
+            .lock()
+            .expect("metrics lock")
+            .entry((route.to_owned(), status))
+            .or_default() += 1;
     }
 
     /// Records a finished ingest job (a TAXII POST or a CLI ingest).
     pub fn record_ingest(&self, objects: u64, took: Duration) {
         self.objects_ingested.fetch_add(objects, Ordering::Relaxed);
-        let rate = if took.is_zero() { 0.0 } else { objects as f64 / took.as_secs_f64() };
-        self.last_ingest_rate.store(rate.to_bits(), Ordering::Relaxed);
+        let rate = if took.is_zero() {
+            0.0
+        } else {
+            objects as f64 / took.as_secs_f64()
+        };
+        self.last_ingest_rate
+            .store(rate.to_bits(), Ordering::Relaxed);
     }
 
     pub fn render(&self, stats: &StoreStats) -> String {
@@ -35,11 +45,24 @@ impl Metrics {
         out.push_str("# TYPE pacific_http_requests_total counter\n");
         for ((route, status), n) in self.requests.lock().expect("metrics lock").iter() {
             let route = route.replace('\\', "\\\\").replace('"', "\\\"");
-            let _ = writeln!(out, "pacific_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "pacific_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
         let gauges = [
-            ("pacific_objects_stored", "Object versions in the store.", "gauge", stats.object_versions as f64),
-            ("pacific_store_size_bytes", "Size of the database on disk.", "gauge", stats.size_bytes as f64),
+            (
+                "pacific_objects_stored",
+                "Object versions in the store.",
+                "gauge",
+                stats.object_versions as f64,
+            ),
+            (
+                "pacific_store_size_bytes",
+                "Size of the database on disk.",
+                "gauge",
+                stats.size_bytes as f64,
+            ),
             (
                 "pacific_objects_ingested_total",
                 "Objects stored by ingest since start.",
@@ -54,7 +77,10 @@ impl Metrics {
             ),
         ];
         for (name, help, kind, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         }
         out
     }
@@ -71,9 +97,16 @@ mod tests {
         m.record_request("/taxii2/", 200);
         m.record_request("/taxii2/", 401);
         m.record_ingest(500, Duration::from_millis(250));
-        let text = m.render(&StoreStats { object_versions: 7, size_bytes: 4096 });
-        assert!(text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"200\"} 2\n"));
-        assert!(text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"401\"} 1\n"));
+        let text = m.render(&StoreStats {
+            object_versions: 7,
+            size_bytes: 4096,
+        });
+        assert!(
+            text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"200\"} 2\n")
+        );
+        assert!(
+            text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"401\"} 1\n")
+        );
         assert!(text.contains("pacific_objects_stored 7\n"));
         assert!(text.contains("pacific_objects_ingested_total 500\n"));
         assert!(text.contains("pacific_ingest_rate_objects_per_second 2000\n"));

@@ -5,12 +5,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use pacific_store::Store;
 
 use crate::auth::{Authenticator, Principal};
@@ -34,7 +34,13 @@ struct Inner {
 impl AppState {
     pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
         let auth = Authenticator::new(Arc::clone(&store));
-        Self(Arc::new(Inner { config, store, auth, metrics: Metrics::default(), federation: None }))
+        Self(Arc::new(Inner {
+            config,
+            store,
+            auth,
+            metrics: Metrics::default(),
+            federation: None,
+        }))
     }
     pub fn config(&self) -> &Config {
         &self.0.config
@@ -66,22 +72,39 @@ impl Node {
     pub async fn open(data_dir: &DataDir) -> Result<Self, NodeError> {
         let config = data_dir.load_config()?;
         let store = data_dir.open_store().await?;
-        let log = Arc::new(crate::log::LogState::new(&config.party.name, data_dir.load_identity()?)?);
-        let federation = crate::federation::Federation::open(data_dir, &config, Arc::clone(&store)).await?;
+        let log = Arc::new(crate::log::LogState::new(
+            &config.party.name,
+            data_dir.load_identity()?,
+        )?);
+        let federation =
+            crate::federation::Federation::open(data_dir, &config, Arc::clone(&store)).await?;
         let mut state = AppState::new(config, store);
-        Arc::get_mut(&mut state.0).expect("the state is not shared yet").federation = Some(federation);
-        Ok(Self { state, data_dir: Some(data_dir.clone()), log })
+        Arc::get_mut(&mut state.0)
+            .expect("the state is not shared yet")
+            .federation = Some(federation);
+        Ok(Self {
+            state,
+            data_dir: Some(data_dir.clone()),
+            log,
+        })
     }
 
     /// A node from parts already open (tests, benchmarks).
     pub fn from_parts(config: Config, store: Arc<dyn Store>) -> Self {
         let log = Arc::new(crate::log::LogState::ephemeral(&config.party.name));
-        Self { state: AppState::new(config, store), data_dir: None, log }
+        Self {
+            state: AppState::new(config, store),
+            data_dir: None,
+            log,
+        }
     }
 
     /// Signs the transparency log with `key` (a node from parts has a random key).
     pub fn with_log_key(mut self, key: ed25519_dalek::SigningKey) -> Result<Self, NodeError> {
-        self.log = Arc::new(crate::log::LogState::new(&self.state.config().party.name, key)?);
+        self.log = Arc::new(crate::log::LogState::new(
+            &self.state.config().party.name,
+            key,
+        )?);
         Ok(self)
     }
 
@@ -106,7 +129,10 @@ impl Node {
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .fallback(not_found)
-            .layer(axum::middleware::from_fn_with_state(self.state.clone(), record_request))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                record_request,
+            ))
             .with_state(self.state.clone())
     }
 
@@ -117,15 +143,21 @@ impl Node {
         listener: std::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), NodeError> {
-        let addr = listener.local_addr().map_err(|e| NodeError::Setup(e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
         let tls = &self.state.config().tls;
         if !tls.enabled && !addr.ip().is_loopback() {
             return Err(NodeError::Setup(format!(
                 "refusing plain HTTP on {addr}: only loopback may be served without TLS (set tls.enabled = true)"
             )));
         }
-        listener.set_nonblocking(true).map_err(|e| NodeError::Setup(e.to_string()))?;
-        let app = self.router().into_make_service_with_connect_info::<SocketAddr>();
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        let app = self
+            .router()
+            .into_make_service_with_connect_info::<SocketAddr>();
         // The outbox supervisor runs one delivery worker per peer (also for peers added while
         // the node serves); aborting it stops them all.
         let _outbox = self
@@ -134,15 +166,30 @@ impl Node {
             .filter(|f| f.outbox_enabled)
             .map(|f| AbortOnDrop(crate::federation::supervisor::spawn(Arc::clone(f))));
         // Aborted when `serve` returns (the guard drops).
-        let _publisher = AbortOnDrop(crate::log::spawn_publisher(Arc::clone(self.state.store()), Arc::clone(&self.log)));
+        let _publisher = AbortOnDrop(crate::log::spawn_publisher(
+            Arc::clone(self.state.store()),
+            Arc::clone(&self.log),
+        ));
         // Witnesses every peer's log while the node serves.
-        let _witness = self.state.federation().map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f))));
+        let _witness = self
+            .state
+            .federation()
+            .map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f))));
         if tls.enabled {
-            let root = self.data_dir.as_ref().map(|d| d.root().to_path_buf()).unwrap_or_default();
+            let root = self
+                .data_dir
+                .as_ref()
+                .map(|d| d.root().to_path_buf())
+                .unwrap_or_default();
             crate::install_crypto_provider();
-            let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(root.join(&tls.cert), root.join(&tls.key))
-                .await
-                .map_err(|e| NodeError::Setup(format!("cannot load the TLS certificate or key: {e}")))?;
+            let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(
+                root.join(&tls.cert),
+                root.join(&tls.key),
+            )
+            .await
+            .map_err(|e| {
+                NodeError::Setup(format!("cannot load the TLS certificate or key: {e}"))
+            })?;
             let handle = axum_server::Handle::new();
             let stopper = handle.clone();
             tokio::spawn(async move {
@@ -157,7 +204,8 @@ impl Node {
                 .await
                 .map_err(|e| NodeError::Setup(format!("server failed: {e}")))
         } else {
-            let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| NodeError::Setup(e.to_string()))?;
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| NodeError::Setup(e.to_string()))?;
             tracing::info!(%addr, "serving TAXII 2.1 over plain HTTP (loopback)");
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
@@ -183,7 +231,9 @@ async fn record_request(State(state): State<AppState>, request: Request, next: N
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
-    state.metrics().record_request(&route, response.status().as_u16());
+    state
+        .metrics()
+        .record_request(&route, response.status().as_u16());
     response
 }
 
@@ -201,7 +251,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
 /// Prometheus metrics; admins only, since counts and sizes are information about the party.
 async fn metrics(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
     if who.role != pacific_core::access::Role::Admin {
-        return Err(ApiError::Forbidden { user: who.user, action: "read metrics".into() });
+        return Err(ApiError::Forbidden {
+            user: who.user,
+            action: "read metrics".into(),
+        });
     }
     let stats = state.store().stats().await?;
     let mut body = state.metrics().render(&stats);

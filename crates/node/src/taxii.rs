@@ -4,19 +4,19 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use pacific_core::access::Right;
 use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
 use pacific_store::{AddOutcome, Collection, Page, StoredVersion};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -31,9 +31,22 @@ pub const DISCOVERY_PATH: &str = "/taxii2/";
 /// This node's single API root.
 pub const API_ROOT_PATH: &str = "/taxii2/root/";
 
-const OBJECTS_FILTERS: &[&str] =
-    &["added_after", "limit", "next", "match[id]", "match[type]", "match[version]", "match[spec_version]"];
-const OBJECT_FILTERS: &[&str] = &["added_after", "limit", "next", "match[version]", "match[spec_version]"];
+const OBJECTS_FILTERS: &[&str] = &[
+    "added_after",
+    "limit",
+    "next",
+    "match[id]",
+    "match[type]",
+    "match[version]",
+    "match[spec_version]",
+];
+const OBJECT_FILTERS: &[&str] = &[
+    "added_after",
+    "limit",
+    "next",
+    "match[version]",
+    "match[spec_version]",
+];
 const DELETE_FILTERS: &[&str] = &["match[version]", "match[spec_version]"];
 const VERSIONS_FILTERS: &[&str] = &["added_after", "limit", "next", "match[spec_version]"];
 
@@ -45,10 +58,22 @@ pub fn routes() -> Router<AppState> {
         .route("/taxii2/root/status/{status_id}/", get(status))
         .route("/taxii2/root/collections/", get(collections))
         .route("/taxii2/root/collections/{collection}/", get(collection))
-        .route("/taxii2/root/collections/{collection}/objects/", get(get_objects).post(post_objects))
-        .route("/taxii2/root/collections/{collection}/objects/{object_id}/", get(get_object).delete(delete_object))
-        .route("/taxii2/root/collections/{collection}/objects/{object_id}/versions/", get(versions))
-        .route("/taxii2/root/collections/{collection}/manifest/", get(manifest))
+        .route(
+            "/taxii2/root/collections/{collection}/objects/",
+            get(get_objects).post(post_objects),
+        )
+        .route(
+            "/taxii2/root/collections/{collection}/objects/{object_id}/",
+            get(get_object).delete(delete_object),
+        )
+        .route(
+            "/taxii2/root/collections/{collection}/objects/{object_id}/versions/",
+            get(versions),
+        )
+        .route(
+            "/taxii2/root/collections/{collection}/manifest/",
+            get(manifest),
+        )
         .route_layer(axum::middleware::from_fn(negotiate))
 }
 
@@ -69,10 +94,21 @@ fn accepts_taxii(accept: &str) -> bool {
     accept.split(',').any(|range| {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default().to_ascii_lowercase();
-        let params: Vec<String> = parts.map(|p| p.replace(' ', "").to_ascii_lowercase()).collect();
-        let version_ok = params.iter().all(|p| !p.starts_with("version=") || p == "version=2.1");
-        let q_zero = params.iter().any(|p| p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000");
-        !q_zero && matches!(media.as_str(), "*/*" | "application/*" | "application/taxii+json") && version_ok
+        let params: Vec<String> = parts
+            .map(|p| p.replace(' ', "").to_ascii_lowercase())
+            .collect();
+        let version_ok = params
+            .iter()
+            .all(|p| !p.starts_with("version=") || p == "version=2.1");
+        let q_zero = params
+            .iter()
+            .any(|p| p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000");
+        !q_zero
+            && matches!(
+                media.as_str(),
+                "*/*" | "application/*" | "application/taxii+json"
+            )
+            && version_ok
     })
 }
 
@@ -90,16 +126,28 @@ fn is_taxii_content_type(value: &str) -> bool {
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         if let (Some(h), Some(fed)) = (header, state.federation())
             && crate::federation::peer_auth::is_peer_scheme(h)
         {
             // A federation peer: a signed request, a read-only principal, and every object it
             // reads passes the policy gate (`gate_for_peer`).
             let query = parts.uri.query().unwrap_or("");
-            return match fed.authenticate_peer(h, parts.method.as_str(), parts.uri.path(), query).await {
-                Ok(id) => Ok(Principal { user: format!("{}{id}", crate::federation::PEER_PRINCIPAL_PREFIX), role: pacific_core::access::Role::Reader }),
+            return match fed
+                .authenticate_peer(h, parts.method.as_str(), parts.uri.path(), query)
+                .await
+            {
+                Ok(id) => Ok(Principal {
+                    user: format!("{}{id}", crate::federation::PEER_PRINCIPAL_PREFIX),
+                    role: pacific_core::access::Role::Reader,
+                }),
                 Err(reason) => {
                     tracing::info!(%reason, path = %parts.uri.path(), "peer authentication failed");
                     Err(ApiError::Unauthenticated)
@@ -116,12 +164,19 @@ impl FromRequestParts<AppState> for Principal {
 /// A TAXII JSON response.
 fn taxii_json(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA_TYPE));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(TAXII_MEDIA_TYPE),
+    );
     response
 }
 
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    let scheme = if state.config().tls.enabled { "https" } else { "http" };
+    let scheme = if state.config().tls.enabled {
+        "https"
+    } else {
+        "http"
+    };
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -151,13 +206,29 @@ async fn api_root(State(state): State<AppState>, _who: Principal) -> Response {
     taxii_json(StatusCode::OK, body.to_string())
 }
 
-async fn status(State(state): State<AppState>, _who: Principal, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let status = state.store().status(&id).await?.ok_or_else(|| ApiError::NotFound(format!("status {id}")))?;
-    Ok(taxii_json(StatusCode::OK, serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?))
+async fn status(
+    State(state): State<AppState>,
+    _who: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let status = state
+        .store()
+        .status(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("status {id}")))?;
+    Ok(taxii_json(
+        StatusCode::OK,
+        serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?,
+    ))
 }
 
 /// Finds a collection by id or alias and checks the caller's right on it.
-async fn authorise(state: &AppState, who: &Principal, key: &str, right: Right) -> Result<Collection, ApiError> {
+async fn authorise(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    right: Right,
+) -> Result<Collection, ApiError> {
     let collection = find_collection(state, key).await?;
     let (can_read, can_write) = rights(state, who, &collection.id).await?;
     let allowed = match right {
@@ -169,7 +240,10 @@ async fn authorise(state: &AppState, who: &Principal, key: &str, right: Right) -
             Right::Read => "read",
             Right::Write => "write to",
         };
-        return Err(ApiError::Forbidden { user: who.user.clone(), action: format!("{action} collection {}", collection.id) });
+        return Err(ApiError::Forbidden {
+            user: who.user.clone(),
+            action: format!("{action} collection {}", collection.id),
+        });
     }
     Ok(collection)
 }
@@ -180,9 +254,16 @@ async fn find_collection(state: &AppState, key: &str) -> Result<Collection, ApiE
         .ok_or_else(|| ApiError::NotFound(format!("collection {key}")))
 }
 
-async fn rights(state: &AppState, who: &Principal, collection_id: &str) -> Result<(bool, bool), ApiError> {
+async fn rights(
+    state: &AppState,
+    who: &Principal,
+    collection_id: &str,
+) -> Result<(bool, bool), ApiError> {
     let grant = state.store().grant(&who.user, collection_id).await?;
-    Ok((who.role.allows(Right::Read, grant.as_ref()), who.role.allows(Right::Write, grant.as_ref())))
+    Ok((
+        who.role.allows(Right::Read, grant.as_ref()),
+        who.role.allows(Right::Write, grant.as_ref()),
+    ))
 }
 
 fn collection_json(c: &Collection, can_read: bool, can_write: bool) -> Value {
@@ -210,36 +291,71 @@ async fn collections(State(state): State<AppState>, who: Principal) -> Result<Re
             listed.push(collection_json(&c, r, w));
         }
     }
-    let body = if listed.is_empty() { json!({}) } else { json!({ "collections": listed }) };
+    let body = if listed.is_empty() {
+        json!({})
+    } else {
+        json!({ "collections": listed })
+    };
     Ok(taxii_json(StatusCode::OK, body.to_string()))
 }
 
-async fn collection(State(state): State<AppState>, who: Principal, Path(key): Path<String>) -> Result<Response, ApiError> {
+async fn collection(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
     let c = find_collection(&state, &key).await?;
     let (r, w) = rights(&state, &who, &c.id).await?;
     if !(r || w) {
-        return Err(ApiError::Forbidden { user: who.user, action: format!("see collection {}", c.id) });
+        return Err(ApiError::Forbidden {
+            user: who.user,
+            action: format!("see collection {}", c.id),
+        });
     }
-    Ok(taxii_json(StatusCode::OK, collection_json(&c, r, w).to_string()))
+    Ok(taxii_json(
+        StatusCode::OK,
+        collection_json(&c, r, w).to_string(),
+    ))
 }
 
-fn parse_query(state: &AppState, pairs: &[(String, String)], allowed: &[&str]) -> Result<ObjectQuery, ApiError> {
+fn parse_query(
+    state: &AppState,
+    pairs: &[(String, String)],
+    allowed: &[&str],
+) -> Result<ObjectQuery, ApiError> {
     let server = &state.config().server;
-    ObjectQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), allowed, server.default_page_size, server.max_page_size)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))
+    ObjectQuery::from_pairs(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        allowed,
+        server.default_page_size,
+        server.max_page_size,
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// The peer a principal stands for, if it is one.
 fn peer_of(who: &Principal) -> Option<&str> {
-    who.user.strip_prefix(crate::federation::PEER_PRINCIPAL_PREFIX)
+    who.user
+        .strip_prefix(crate::federation::PEER_PRINCIPAL_PREFIX)
 }
 
 /// The policy gate on a peer's read: keeps only the versions `decide(.., TaxiiGet)` allows
 /// for that peer (the page's items must carry their JSON). Users' reads pass unchanged.
-async fn gate_for_peer(state: &AppState, who: &Principal, c: &Collection, mut page: Page) -> Result<Page, ApiError> {
-    let Some(peer) = peer_of(who) else { return Ok(page) };
-    let fed = state.federation().ok_or_else(|| ApiError::Internal("a peer principal without federation".into()))?;
-    page.items = fed.filter_for_peer(peer, c, std::mem::take(&mut page.items)).await?;
+async fn gate_for_peer(
+    state: &AppState,
+    who: &Principal,
+    c: &Collection,
+    mut page: Page,
+) -> Result<Page, ApiError> {
+    let Some(peer) = peer_of(who) else {
+        return Ok(page);
+    };
+    let fed = state
+        .federation()
+        .ok_or_else(|| ApiError::Internal("a peer principal without federation".into()))?;
+    page.items = fed
+        .filter_for_peer(peer, c, std::mem::take(&mut page.items))
+        .await?;
     Ok(page)
 }
 
@@ -247,7 +363,10 @@ async fn gate_for_peer(state: &AppState, who: &Principal, c: &Collection, mut pa
 fn with_date_headers(mut response: Response, items: &[StoredVersion]) -> Response {
     if let (Some(first), Some(last)) = (items.first(), items.last()) {
         let headers = response.headers_mut();
-        for (name, ts) in [("x-taxii-date-added-first", &first.date_added), ("x-taxii-date-added-last", &last.date_added)] {
+        for (name, ts) in [
+            ("x-taxii-date-added-first", &first.date_added),
+            ("x-taxii-date-added-last", &last.date_added),
+        ] {
             if let Ok(v) = HeaderValue::from_str(ts.as_str()) {
                 headers.insert(name, v);
             }
@@ -303,7 +422,10 @@ async fn get_objects(
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
     let page = state.store().query_objects(&c.id, &query, true).await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
-    Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
+    Ok(with_date_headers(
+        taxii_json(StatusCode::OK, envelope(&page)),
+        &page.items,
+    ))
 }
 
 async fn manifest(
@@ -314,14 +436,20 @@ async fn manifest(
 ) -> Result<Response, ApiError> {
     let c = authorise(&state, &who, &key, Right::Read).await?;
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
-    let page = state.store().query_objects(&c.id, &query, peer_of(&who).is_some()).await?;
+    let page = state
+        .store()
+        .query_objects(&c.id, &query, peer_of(&who).is_some())
+        .await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
     let records = page
         .items
         .iter()
         .map(|i| json!({"id": i.id, "date_added": i.date_added, "version": i.version, "media_type": STIX_MEDIA_TYPE}))
         .collect();
-    Ok(with_date_headers(taxii_json(StatusCode::OK, more_and_next(&page, "objects", records)), &page.items))
+    Ok(with_date_headers(
+        taxii_json(StatusCode::OK, more_and_next(&page, "objects", records)),
+        &page.items,
+    ))
 }
 
 async fn get_object(
@@ -336,7 +464,10 @@ async fn get_object(
     let page = state.store().query_objects(&c.id, &query, true).await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
     require_found(&state, &who, &c, &object_id, &page, &query).await?;
-    Ok(with_date_headers(taxii_json(StatusCode::OK, envelope(&page)), &page.items))
+    Ok(with_date_headers(
+        taxii_json(StatusCode::OK, envelope(&page)),
+        &page.items,
+    ))
 }
 
 /// 404 when a query for one object found nothing on its first page: always for a peer (it
@@ -354,7 +485,10 @@ async fn require_found(
         return Ok(());
     }
     if peer_of(who).is_some() {
-        return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
+        return Err(ApiError::NotFound(format!(
+            "object {object_id} in collection {}",
+            c.id
+        )));
     }
     require_object(state, c, object_id).await
 }
@@ -364,8 +498,17 @@ async fn require_object(state: &AppState, c: &Collection, object_id: &str) -> Re
     let mut any = ObjectQuery::all(1);
     any.ids = vec![object_id.to_owned()];
     any.versions = vec![VersionSelector::All];
-    if state.store().query_objects(&c.id, &any, false).await?.items.is_empty() {
-        return Err(ApiError::NotFound(format!("object {object_id} in collection {}", c.id)));
+    if state
+        .store()
+        .query_objects(&c.id, &any, false)
+        .await?
+        .items
+        .is_empty()
+    {
+        return Err(ApiError::NotFound(format!(
+            "object {object_id} in collection {}",
+            c.id
+        )));
     }
     Ok(())
 }
@@ -383,7 +526,10 @@ async fn delete_object(
         query.versions = vec![VersionSelector::All];
     }
     require_object(&state, &c, &object_id).await?;
-    let deleted = state.store().delete_object(&c.id, &object_id, &query).await?;
+    let deleted = state
+        .store()
+        .delete_object(&c.id, &object_id, &query)
+        .await?;
     tracing::info!(user = %who.user, collection = %c.id, object = %object_id, deleted, "object deleted");
     // TAXII 2.1 §5.7: 200 with an empty body, so no media type either.
     Ok(StatusCode::OK.into_response())
@@ -399,11 +545,17 @@ async fn versions(
     let mut query = parse_query(&state, &pairs, VERSIONS_FILTERS)?;
     query.ids = vec![object_id.clone()];
     query.versions = vec![VersionSelector::All];
-    let page = state.store().query_objects(&c.id, &query, peer_of(&who).is_some()).await?;
+    let page = state
+        .store()
+        .query_objects(&c.id, &query, peer_of(&who).is_some())
+        .await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
     require_found(&state, &who, &c, &object_id, &page, &query).await?;
     let list = page.items.iter().map(|i| json!(i.version)).collect();
-    Ok(with_date_headers(taxii_json(StatusCode::OK, more_and_next(&page, "versions", list)), &page.items))
+    Ok(with_date_headers(
+        taxii_json(StatusCode::OK, more_and_next(&page, "versions", list)),
+        &page.items,
+    ))
 }
 
 /// POST objects: validates the envelope now, answers 202 with a pending status resource, and
@@ -416,29 +568,45 @@ async fn post_objects(
     body: Body,
 ) -> Result<Response, ApiError> {
     let c = authorise(&state, &who, &key, Right::Write).await?;
-    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     if !is_taxii_content_type(content_type) {
         return Err(ApiError::UnsupportedMediaType(content_type.to_owned()));
     }
     let limit = state.config().server.max_content_length;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
-    let envelope: Value =
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("request body is not valid JSON: {e}")))?;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let envelope: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("request body is not valid JSON: {e}")))?;
     let Value::Object(mut envelope) = envelope else {
-        return Err(ApiError::Unprocessable("request body must be a TAXII envelope: a JSON object with an `objects` array".into()));
+        return Err(ApiError::Unprocessable(
+            "request body must be a TAXII envelope: a JSON object with an `objects` array".into(),
+        ));
     };
     let Some(Value::Array(items)) = envelope.remove("objects") else {
-        return Err(ApiError::Unprocessable("the envelope has no `objects` array".into()));
+        return Err(ApiError::Unprocessable(
+            "the envelope has no `objects` array".into(),
+        ));
     };
 
     let mut valid = Vec::with_capacity(items.len());
     let mut failures = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
-        let id = item.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let id = item
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         let version = item
             .get("modified")
             .or_else(|| item.get("created"))
@@ -448,7 +616,11 @@ async fn post_objects(
         match StixObject::from_value(item) {
             Ok(object) => valid.push(object),
             Err(e) => failures.push(StatusDetail {
-                id: if id.is_empty() { format!("objects[{index}]") } else { id },
+                id: if id.is_empty() {
+                    format!("objects[{index}]")
+                } else {
+                    id
+                },
                 version,
                 message: Some(e.to_string()),
             }),
@@ -456,11 +628,19 @@ async fn post_objects(
     }
     let pendings: Vec<StatusDetail> = valid
         .iter()
-        .map(|o| StatusDetail { id: o.id().to_owned(), version: version_text(o), message: None })
+        .map(|o| StatusDetail {
+            id: o.id().to_owned(),
+            version: version_text(o),
+            message: None,
+        })
         .collect();
     let status = Status {
         id: crate::new_uuid(),
-        status: if pendings.is_empty() { StatusState::Complete } else { StatusState::Pending },
+        status: if pendings.is_empty() {
+            StatusState::Complete
+        } else {
+            StatusState::Pending
+        },
         request_timestamp: Timestamp::now(),
         total_count: (pendings.len() + failures.len()) as u64,
         success_count: 0,
@@ -480,11 +660,18 @@ async fn post_objects(
 }
 
 fn version_text(o: &StixObject) -> String {
-    o.version().map(|t| t.as_str().to_owned()).unwrap_or_default()
+    o.version()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default()
 }
 
 /// Background half of a POST: stores the objects and completes the status resource.
-async fn complete_post(state: AppState, collection_id: String, objects: Vec<StixObject>, mut status: Status) {
+async fn complete_post(
+    state: AppState,
+    collection_id: String,
+    objects: Vec<StixObject>,
+    mut status: Status,
+) {
     let started = std::time::Instant::now();
     let store = Arc::clone(state.store());
     let result = crate::ingest::store_in_batches(store.as_ref(), &collection_id, &objects).await;
@@ -494,16 +681,23 @@ async fn complete_post(state: AppState, collection_id: String, objects: Vec<Stix
             for (detail, outcome) in pendings.into_iter().zip(outcomes) {
                 let message = match outcome {
                     AddOutcome::Added { .. } => None,
-                    AddOutcome::AlreadyPresent => Some("this version was already in the collection".to_owned()),
+                    AddOutcome::AlreadyPresent => {
+                        Some("this version was already in the collection".to_owned())
+                    }
                 };
                 status.successes.push(StatusDetail { message, ..detail });
             }
-            state.metrics().record_ingest(objects.len() as u64, started.elapsed());
+            state
+                .metrics()
+                .record_ingest(objects.len() as u64, started.elapsed());
         }
         Err(e) => {
             tracing::error!(error = %e, collection = %collection_id, "storing posted objects failed");
             for detail in pendings {
-                status.failures.push(StatusDetail { message: Some(format!("not stored: {e}")), ..detail });
+                status.failures.push(StatusDetail {
+                    message: Some(format!("not stored: {e}")),
+                    ..detail
+                });
             }
         }
     }
@@ -532,7 +726,12 @@ mod tests {
         ] {
             assert!(accepts_taxii(ok), "{ok} refused");
         }
-        for bad in ["application/json", "application/taxii+json;version=2.0", "text/html", "application/taxii+json;q=0"] {
+        for bad in [
+            "application/json",
+            "application/taxii+json;version=2.0",
+            "text/html",
+            "application/taxii+json;q=0",
+        ] {
             assert!(!accepts_taxii(bad), "{bad} accepted");
         }
     }

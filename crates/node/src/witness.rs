@@ -19,15 +19,15 @@ use std::time::Duration;
 
 use pacific_core::Timestamp;
 use pacific_store::{Peer, SplitViewEvidence, Store};
-use pacific_tlog::checkpoint::{open_checkpoint, Checkpoint};
+use pacific_tlog::TlogError;
+use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint};
 use pacific_tlog::cosignature::check_witness_update;
 use pacific_tlog::merkle::Hash;
 use pacific_tlog::signed_note::{Ed25519Verifier, Note};
-use pacific_tlog::TlogError;
 
-use crate::federation::{parse_public_key, Federation};
-use crate::log::ConsistencyProofView;
 use crate::NodeError;
+use crate::federation::{Federation, parse_public_key};
+use crate::log::ConsistencyProofView;
 
 /// How often every peer's log is witnessed.
 pub const WITNESS_INTERVAL: Duration = Duration::from_secs(2);
@@ -45,7 +45,11 @@ pub enum Witnessed {
     /// A larger checkpoint, consistent with the one seen before.
     Advanced { origin: String, old: u64, new: u64 },
     /// Two histories: the evidence (both signed checkpoints) is kept under this id.
-    SplitView { origin: String, evidence_id: i64, reason: String },
+    SplitView {
+        origin: String,
+        evidence_id: i64,
+        reason: String,
+    },
     /// The presented checkpoint is smaller than the one seen (a stale or rolled-back log).
     Shrank { origin: String, old: u64, new: u64 },
 }
@@ -87,7 +91,10 @@ pub fn http_client() -> Result<reqwest::Client, NodeError> {
 }
 
 /// Witnesses every registered peer once.
-pub async fn witness_round(fed: &Federation, http: &reqwest::Client) -> Vec<(String, Result<Witnessed, NodeError>)> {
+pub async fn witness_round(
+    fed: &Federation,
+    http: &reqwest::Client,
+) -> Vec<(String, Result<Witnessed, NodeError>)> {
     let peers = match fed.store().peers().await {
         Ok(p) => p,
         Err(e) => return vec![("*".to_owned(), Err(e.into()))],
@@ -101,10 +108,23 @@ pub async fn witness_round(fed: &Federation, http: &reqwest::Client) -> Vec<(Str
 }
 
 /// A signed (`Pacific-Peer`) GET of `path?query` from `peer`.
-async fn peer_get(fed: &Federation, http: &reqwest::Client, peer: &Peer, path: &str, query: &str) -> Result<String, NodeError> {
+async fn peer_get(
+    fed: &Federation,
+    http: &reqwest::Client,
+    peer: &Peer,
+    path: &str,
+    query: &str,
+) -> Result<String, NodeError> {
     let base = peer.url.trim_end_matches('/');
-    let url = if query.is_empty() { format!("{base}{path}") } else { format!("{base}{path}?{query}") };
-    let mut request = http.get(&url).build().map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+    let url = if query.is_empty() {
+        format!("{base}{path}")
+    } else {
+        format!("{base}{path}?{query}")
+    };
+    let mut request = http
+        .get(&url)
+        .build()
+        .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
     let auth = crate::federation::peer_auth::authorization(
         fed.key(),
         fed.local().id.as_str(),
@@ -114,50 +134,94 @@ async fn peer_get(fed: &Federation, http: &reqwest::Client, peer: &Peer, path: &
         request.url().query().unwrap_or(""),
         Timestamp::now().unix().0,
     );
-    let value = reqwest::header::HeaderValue::from_str(&auth).map_err(|e| NodeError::Remote(e.to_string()))?;
-    request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
-    let response = http.execute(request).await.map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+    let value = reqwest::header::HeaderValue::from_str(&auth)
+        .map_err(|e| NodeError::Remote(e.to_string()))?;
+    request
+        .headers_mut()
+        .insert(reqwest::header::AUTHORIZATION, value);
+    let response = http
+        .execute(request)
+        .await
+        .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
     let status = response.status();
-    let body = response.text().await.map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+    let body = response
+        .text()
+        .await
+        .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
     if !status.is_success() {
-        return Err(NodeError::Remote(format!("GET {url}: {status}: {}", body.trim())));
+        return Err(NodeError::Remote(format!(
+            "GET {url}: {status}: {}",
+            body.trim()
+        )));
     }
     if body.len() > MAX_NOTE && path == "/log/checkpoint" {
-        return Err(NodeError::Remote(format!("GET {url}: checkpoint longer than {MAX_NOTE} bytes")));
+        return Err(NodeError::Remote(format!(
+            "GET {url}: checkpoint longer than {MAX_NOTE} bytes"
+        )));
     }
     Ok(body)
 }
 
 /// The verifier of `peer`'s checkpoints for the origin a note names, after checking that the
 /// origin is one the peer's key may sign (`pacific/<name>/<key prefix>`).
-pub fn peer_log_verifier(peer: &Peer, note_text: &str) -> Result<(String, Ed25519Verifier), NodeError> {
-    let key = parse_public_key(&peer.public_key).ok_or_else(|| NodeError::Setup(format!("peer {} has a bad key", peer.party_id)))?;
-    let note = Note::parse(note_text).map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
-    let body = Checkpoint::parse(note.text()).map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
+pub fn peer_log_verifier(
+    peer: &Peer,
+    note_text: &str,
+) -> Result<(String, Ed25519Verifier), NodeError> {
+    let key = parse_public_key(&peer.public_key)
+        .ok_or_else(|| NodeError::Setup(format!("peer {} has a bad key", peer.party_id)))?;
+    let note = Note::parse(note_text)
+        .map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
+    let body = Checkpoint::parse(note.text())
+        .map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
     let origin = body.origin().to_owned();
     let suffix = format!("/{}", hex::encode(&key.as_bytes()[..8]));
     if !origin.starts_with("pacific/") || !origin.ends_with(&suffix) {
-        return Err(NodeError::Input(format!("{}'s checkpoint names origin {origin:?}, not one of its key ({suffix})", peer.party_id)));
+        return Err(NodeError::Input(format!(
+            "{}'s checkpoint names origin {origin:?}, not one of its key ({suffix})",
+            peer.party_id
+        )));
     }
-    let verifier = Ed25519Verifier::new(origin.clone(), key).map_err(|e| NodeError::Input(format!("origin {origin:?}: {e}")))?;
+    let verifier = Ed25519Verifier::new(origin.clone(), key)
+        .map_err(|e| NodeError::Input(format!("origin {origin:?}: {e}")))?;
     Ok((origin, verifier))
 }
 
 /// Witnesses one peer's log once: fetch, verify, check against the last one seen, record.
-pub async fn witness_peer(fed: &Federation, http: &reqwest::Client, peer: &Peer) -> Result<Witnessed, NodeError> {
+pub async fn witness_peer(
+    fed: &Federation,
+    http: &reqwest::Client,
+    peer: &Peer,
+) -> Result<Witnessed, NodeError> {
     let note = peer_get(fed, http, peer, "/log/checkpoint", "").await?;
     let peer_fetch = |old: u64, new: u64| async move {
-        let text = peer_get(fed, http, peer, "/log/proof/consistency", &format!("old={old}&new={new}")).await?;
-        let view: ConsistencyProofView =
-            serde_json::from_str(&text).map_err(|e| NodeError::Remote(format!("{}: bad consistency proof: {e}", peer.party_id)))?;
+        let text = peer_get(
+            fed,
+            http,
+            peer,
+            "/log/proof/consistency",
+            &format!("old={old}&new={new}"),
+        )
+        .await?;
+        let view: ConsistencyProofView = serde_json::from_str(&text).map_err(|e| {
+            NodeError::Remote(format!("{}: bad consistency proof: {e}", peer.party_id))
+        })?;
         if view.old != old || view.new != new {
-            return Err(NodeError::Remote(format!("{} answered a proof for {}..{}, asked {old}..{new}", peer.party_id, view.old, view.new)));
+            return Err(NodeError::Remote(format!(
+                "{} answered a proof for {}..{}, asked {old}..{new}",
+                peer.party_id, view.old, view.new
+            )));
         }
         view.hashes
             .iter()
             .map(|h| hex::decode(h).ok().and_then(|b| Hash::try_from(b).ok()))
             .collect::<Option<Vec<Hash>>>()
-            .ok_or_else(|| NodeError::Remote(format!("{}: a proof hash is not 64 hex digits", peer.party_id)))
+            .ok_or_else(|| {
+                NodeError::Remote(format!(
+                    "{}: a proof hash is not 64 hex digits",
+                    peer.party_id
+                ))
+            })
     };
     observe(fed.objects().as_ref(), peer, &note, peer_fetch).await
 }
@@ -165,32 +229,61 @@ pub async fn witness_peer(fed: &Federation, http: &reqwest::Client, peer: &Peer)
 /// Checks a checkpoint `note` presented by `peer` against the last one witnessed of its log
 /// (fetching a consistency proof with `fetch_proof(old, new)` when it grew), records it or
 /// keeps split-view evidence.
-pub async fn observe<F, Fut>(store: &dyn Store, peer: &Peer, note: &str, fetch_proof: F) -> Result<Witnessed, NodeError>
+pub async fn observe<F, Fut>(
+    store: &dyn Store,
+    peer: &Peer,
+    note: &str,
+    fetch_proof: F,
+) -> Result<Witnessed, NodeError>
 where
     F: FnOnce(u64, u64) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<Hash>, NodeError>>,
 {
     let (origin, verifier) = peer_log_verifier(peer, note)?;
-    let (new_cp, _) = open_checkpoint(note, &origin, &verifier)
-        .map_err(|e| NodeError::Input(format!("{}'s checkpoint does not verify with its registered key: {e}", peer.party_id)))?;
+    let (new_cp, _) = open_checkpoint(note, &origin, &verifier).map_err(|e| {
+        NodeError::Input(format!(
+            "{}'s checkpoint does not verify with its registered key: {e}",
+            peer.party_id
+        ))
+    })?;
     let Some(seen) = store.witnessed_checkpoint(&origin).await? else {
-        store.put_witnessed_checkpoint(&origin, new_cp.size(), note).await?;
+        store
+            .put_witnessed_checkpoint(&origin, new_cp.size(), note)
+            .await?;
         tracing::info!(peer = %peer.party_id, %origin, size = new_cp.size(), "witnessing a peer's log from now on");
-        return Ok(Witnessed::First { origin, size: new_cp.size() });
+        return Ok(Witnessed::First {
+            origin,
+            size: new_cp.size(),
+        });
     };
     let (seen_cp, _) = open_checkpoint(&seen.note, &origin, &verifier).map_err(|e| {
         NodeError::Input(format!("the last checkpoint witnessed of {origin} does not verify with {}'s registered key: {e}", peer.party_id))
     })?;
-    let proof = if new_cp.size() > seen_cp.size() { fetch_proof(seen_cp.size(), new_cp.size()).await? } else { Vec::new() };
+    let proof = if new_cp.size() > seen_cp.size() {
+        fetch_proof(seen_cp.size(), new_cp.size()).await?
+    } else {
+        Vec::new()
+    };
     match check_witness_update(Some(&seen_cp), &new_cp, &proof) {
-        Ok(()) if new_cp.size() == seen_cp.size() => Ok(Witnessed::Unchanged { origin, size: new_cp.size() }),
+        Ok(()) if new_cp.size() == seen_cp.size() => Ok(Witnessed::Unchanged {
+            origin,
+            size: new_cp.size(),
+        }),
         Ok(()) => {
-            store.put_witnessed_checkpoint(&origin, new_cp.size(), note).await?;
-            Ok(Witnessed::Advanced { origin, old: seen_cp.size(), new: new_cp.size() })
+            store
+                .put_witnessed_checkpoint(&origin, new_cp.size(), note)
+                .await?;
+            Ok(Witnessed::Advanced {
+                origin,
+                old: seen_cp.size(),
+                new: new_cp.size(),
+            })
         }
         Err(e @ (TlogError::SplitView { .. } | TlogError::ConsistencyMismatch)) => {
             let reason = match e {
-                TlogError::SplitView { size } => format!("two different roots for tree size {size}"),
+                TlogError::SplitView { size } => {
+                    format!("two different roots for tree size {size}")
+                }
                 _ => format!(
                     "checkpoint of size {} is not consistent with the one of size {} witnessed before",
                     new_cp.size(),
@@ -198,7 +291,10 @@ where
                 ),
             };
             let known = store.split_view_evidence(&origin).await?;
-            let evidence_id = match known.iter().find(|k| k.kept_note == seen.note && k.new_note == note) {
+            let evidence_id = match known
+                .iter()
+                .find(|k| k.kept_note == seen.note && k.new_note == note)
+            {
                 Some(k) => k.id,
                 None => {
                     let evidence = SplitViewEvidence {
@@ -214,12 +310,19 @@ where
                     id
                 }
             };
-            Ok(Witnessed::SplitView { origin, evidence_id, reason })
+            Ok(Witnessed::SplitView {
+                origin,
+                evidence_id,
+                reason,
+            })
         }
         Err(TlogError::LogShrank { old, new }) => {
             tracing::warn!(peer = %peer.party_id, %origin, old, new, "a peer presented a smaller checkpoint than one witnessed before");
             Ok(Witnessed::Shrank { origin, old, new })
         }
-        Err(e) => Err(NodeError::Remote(format!("{} cannot prove its log consistent: {e}", peer.party_id))),
+        Err(e) => Err(NodeError::Remote(format!(
+            "{} cannot prove its log consistent: {e}",
+            peer.party_id
+        ))),
     }
 }

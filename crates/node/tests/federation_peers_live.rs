@@ -13,30 +13,59 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_peer_added_while_running_receives_objects_without_restart() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(tmp.path(), &Spec { id: "alpha", name: "Alpha CERT", kind: State, jurisdiction: Some("XA"), policy: OPEN_POLICY }).await;
-    let mut bravo = FedNode::create(tmp.path(), &Spec { id: "bravo", name: "Bravo Police", kind: State, jurisdiction: Some("XB"), policy: OPEN_POLICY }).await;
+    let mut alpha = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "alpha",
+            name: "Alpha CERT",
+            kind: State,
+            jurisdiction: Some("XA"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
+    let mut bravo = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "bravo",
+            name: "Bravo Police",
+            kind: State,
+            jurisdiction: Some("XB"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
     // Alpha's outbox is run by the supervisor below, not by the workers `serve` starts for
     // the peers known at start (it knows none).
     let config_path = alpha.dir.root().join("pacific.toml");
-    let mut config = pacific_node::config::Config::from_toml(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    let mut config =
+        pacific_node::config::Config::from_toml(&std::fs::read_to_string(&config_path).unwrap())
+            .unwrap();
     config.federation.outbox = false;
     std::fs::write(&config_path, config.to_toml()).unwrap();
     bravo.add_peer(&alpha, State, Some("XA")).await;
     alpha.start().await;
     bravo.start().await;
-    let supervisor = pacific_node::federation::supervisor::spawn_every(std::sync::Arc::clone(alpha.fed()), Duration::from_millis(500));
+    let supervisor = pacific_node::federation::supervisor::spawn_every(
+        std::sync::Arc::clone(alpha.fed()),
+        Duration::from_millis(500),
+    );
 
     let before = indicator(Some(Tlp::Green), json!({}));
     alpha.add(&[before.clone()]).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(!bravo.has(before["id"].as_str().unwrap()).await, "alpha does not know bravo yet");
+    assert!(
+        !bravo.has(before["id"].as_str().unwrap()).await,
+        "alpha does not know bravo yet"
+    );
 
     // `pacific peer add` on the running node: a separate connection writes the peers table.
     alpha.add_peer(&bravo, State, Some("XB")).await;
     let after = indicator(Some(Tlp::Green), json!({}));
     alpha.add(&[after.clone()]).await;
     let took = eventually(Duration::from_secs(5), || async {
-        bravo.has(after["id"].as_str().unwrap()).await && bravo.has(before["id"].as_str().unwrap()).await
+        bravo.has(after["id"].as_str().unwrap()).await
+            && bravo.has(before["id"].as_str().unwrap()).await
     })
     .await;
     let took = took.expect("objects reached the peer added while alpha runs");

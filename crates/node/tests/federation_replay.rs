@@ -5,40 +5,91 @@
 mod federation_common;
 
 use federation_common::*;
-use pacific_core::party::StakeholderType::State;
 use pacific_core::Timestamp;
+use pacific_core::party::StakeholderType::State;
 use pacific_node::federation::peer_auth::authorization;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_signed_get_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(tmp.path(), &Spec { id: "alpha", name: "Alpha CERT", kind: State, jurisdiction: Some("XA"), policy: OPEN_POLICY }).await;
-    let bravo = FedNode::create(tmp.path(), &Spec { id: "bravo", name: "Bravo Police", kind: State, jurisdiction: Some("XB"), policy: OPEN_POLICY }).await;
+    let mut alpha = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "alpha",
+            name: "Alpha CERT",
+            kind: State,
+            jurisdiction: Some("XA"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
+    let bravo = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "bravo",
+            name: "Bravo Police",
+            kind: State,
+            jurisdiction: Some("XB"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
     alpha.add_peer(&bravo, State, Some("XB")).await;
     alpha.start().await;
     let key = bravo.dir.load_identity().unwrap();
     pacific_node::install_crypto_provider();
     let http = pacific_node::http_client();
-    let get = |path: &str, auth: &str| http.get(format!("{}{path}", alpha.url())).header("Authorization", auth.to_owned()).send();
+    let get = |path: &str, auth: &str| {
+        http.get(format!("{}{path}", alpha.url()))
+            .header("Authorization", auth.to_owned())
+            .send()
+    };
 
     let now = Timestamp::now().unix().0;
     let path = "/taxii2/root/collections/default/objects/";
     let signed = authorization(&key, "bravo", "alpha", "GET", path, "", now);
     // The node may still be binding: wait for the first answer.
-    let first = eventually(std::time::Duration::from_secs(5), || async { get("/healthz", "").await.is_ok() }).await;
+    let first = eventually(std::time::Duration::from_secs(5), || async {
+        get("/healthz", "").await.is_ok()
+    })
+    .await;
     assert!(first.is_some());
     assert_eq!(get(path, &signed).await.unwrap().status(), 200);
     // A client repeating a request within its second sends the same header: accepted briefly.
     assert_eq!(get(path, &signed).await.unwrap().status(), 200);
     // The very same header later, still well inside the 5-minute window (a captured request).
-    tokio::time::sleep(std::time::Duration::from_millis(pacific_node::federation::replay::REPEAT_GRACE_MS as u64 + 300)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(
+        pacific_node::federation::replay::REPEAT_GRACE_MS as u64 + 300,
+    ))
+    .await;
     assert_eq!(get(path, &signed).await.unwrap().status(), 401);
     assert_eq!(get(path, &signed).await.unwrap().status(), 401);
     // Fresh requests: another time, another target.
-    assert_eq!(get(path, &authorization(&key, "bravo", "alpha", "GET", path, "", now - 1)).await.unwrap().status(), 200);
-    assert_eq!(get("/taxii2/", &authorization(&key, "bravo", "alpha", "GET", "/taxii2/", "", now)).await.unwrap().status(), 200);
+    assert_eq!(
+        get(
+            path,
+            &authorization(&key, "bravo", "alpha", "GET", path, "", now - 1)
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
+    assert_eq!(
+        get(
+            "/taxii2/",
+            &authorization(&key, "bravo", "alpha", "GET", "/taxii2/", "", now)
+        )
+        .await
+        .unwrap()
+        .status(),
+        200
+    );
     // Counted for /metrics.
     let counted = alpha.fed().render_metrics();
-    assert!(counted.contains("kind=\"rejected\",peer=\"bravo\",reason=\"request-replayed\"} 2"), "{counted}");
+    assert!(
+        counted.contains("kind=\"rejected\",peer=\"bravo\",reason=\"request-replayed\"} 2"),
+        "{counted}"
+    );
     alpha.stop().await;
 }

@@ -8,18 +8,21 @@ mod common;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use common::{indicator, uuid, TAXII};
+use common::{TAXII, indicator, uuid};
 use ed25519_dalek::SigningKey;
 use pacific_core::access::Role;
 use pacific_core::party::StakeholderType;
 use pacific_node::datadir::InitOptions;
-use pacific_node::log::{publish_checkpoint, verify_remote, ConsistencyProofView, CosignRequest, InclusionProofView, LogState};
+use pacific_node::log::{
+    ConsistencyProofView, CosignRequest, InclusionProofView, LogState, publish_checkpoint,
+    verify_remote,
+};
 use pacific_node::{DataDir, Node};
 use pacific_store::Store;
-use pacific_tlog::checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint};
+use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::merkle::{self, Hash, MemoryTree};
 use pacific_tlog::signed_note::{Ed25519Signer, Note, NoteVerifier};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 struct LogNode {
     base: String,
@@ -37,12 +40,23 @@ impl LogNode {
     async fn start() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::new(tmp.path().join("node"));
-        dir.init(&InitOptions { name: "Log CERT".into(), stakeholder_type: StakeholderType::State, jurisdiction: Some("XA".into()), listen: None })
-            .await
-            .unwrap();
+        dir.init(&InitOptions {
+            name: "Log CERT".into(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XA".into()),
+            listen: None,
+        })
+        .await
+        .unwrap();
         let store = dir.open_store().await.unwrap();
-        let analyst = pacific_node::auth::add_user(store.as_ref(), "analyst", Role::Analyst).await.unwrap().token;
-        let reader = pacific_node::auth::add_user(store.as_ref(), "reader", Role::Reader).await.unwrap().token;
+        let analyst = pacific_node::auth::add_user(store.as_ref(), "analyst", Role::Analyst)
+            .await
+            .unwrap()
+            .token;
+        let reader = pacific_node::auth::add_user(store.as_ref(), "reader", Role::Reader)
+            .await
+            .unwrap()
+            .token;
         let node = Node::open(&dir).await.unwrap();
         let store = Arc::clone(node.state().store());
         let log = Arc::clone(node.log());
@@ -53,8 +67,21 @@ impl LogNode {
             let _ = stopped.await;
         }));
         pacific_node::install_crypto_provider();
-        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
-        Self { base, analyst, reader, store, log, key: dir.load_identity().unwrap(), http, _stop: stop, _dir: tmp }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            base,
+            analyst,
+            reader,
+            store,
+            log,
+            key: dir.load_identity().unwrap(),
+            http,
+            _stop: stop,
+            _dir: tmp,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -62,12 +89,24 @@ impl LogNode {
     }
 
     async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).bearer_auth(&self.reader).send().await.unwrap()
+        self.http
+            .get(self.url(path))
+            .bearer_auth(&self.reader)
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn ingest(&self, n: usize) {
         let want = self.store.log_size().await.unwrap() + n as u64;
-        let objects: Vec<Value> = (0..n).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z")).collect();
+        let objects: Vec<Value> = (0..n)
+            .map(|_| {
+                indicator(
+                    &format!("indicator--{}", uuid()),
+                    "2026-02-01T00:00:00.000Z",
+                )
+            })
+            .collect();
         let r = self
             .http
             .post(self.url("/taxii2/root/collections/default/objects/"))
@@ -89,7 +128,10 @@ impl LogNode {
         }
         let s: Value = self
             .http
-            .get(self.url(&format!("/taxii2/root/status/{}/", status["id"].as_str().unwrap())))
+            .get(self.url(&format!(
+                "/taxii2/root/status/{}/",
+                status["id"].as_str().unwrap()
+            )))
             .bearer_auth(&self.analyst)
             .header("accept", TAXII)
             .send()
@@ -103,7 +145,9 @@ impl LogNode {
 }
 
 fn hashes(h: &[String]) -> Vec<Hash> {
-    h.iter().map(|s| hex::decode(s).unwrap().try_into().unwrap()).collect()
+    h.iter()
+        .map(|s| hex::decode(s).unwrap().try_into().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -119,14 +163,26 @@ async fn every_log_route_requires_a_user() {
     ];
     for (method, path) in routes {
         let req = |token: Option<&str>| {
-            let mut r = if method == "GET" { node.http.get(node.url(path)) } else { node.http.post(node.url(path)).body("{}") };
+            let mut r = if method == "GET" {
+                node.http.get(node.url(path))
+            } else {
+                node.http.post(node.url(path)).body("{}")
+            };
             if let Some(t) = token {
                 r = r.bearer_auth(t);
             }
             r
         };
-        assert_eq!(req(None).send().await.unwrap().status(), 401, "{method} {path} without a token");
-        assert_eq!(req(Some("pac_nope_nope")).send().await.unwrap().status(), 401, "{method} {path} with a bad token");
+        assert_eq!(
+            req(None).send().await.unwrap().status(),
+            401,
+            "{method} {path} without a token"
+        );
+        assert_eq!(
+            req(Some("pac_nope_nope")).send().await.unwrap().status(),
+            401,
+            "{method} {path} with a bad token"
+        );
         let ok = req(Some(&node.reader)).send().await.unwrap().status();
         assert!(ok != 401 && ok != 403, "{method} {path} as reader: {ok}");
     }
@@ -136,24 +192,40 @@ async fn every_log_route_requires_a_user() {
 async fn ingested_objects_are_logged_and_proofs_verify() {
     let node = LogNode::start().await;
     let vkey = node.log.verifier().to_vkey();
-    let verifier = pacific_tlog::signed_note::Ed25519Verifier::new(node.log.origin(), node.key.verifying_key()).unwrap();
+    let verifier = pacific_tlog::signed_note::Ed25519Verifier::new(
+        node.log.origin(),
+        node.key.verifying_key(),
+    )
+    .unwrap();
     assert_eq!(verifier.to_vkey(), vkey);
 
     // Two users were added: two user-added entries already.
     node.ingest(5).await;
-    let first = publish_checkpoint(node.store.as_ref(), &node.log).await.unwrap();
+    let first = publish_checkpoint(node.store.as_ref(), &node.log)
+        .await
+        .unwrap();
     let served = node.get("/log/checkpoint").await.text().await.unwrap();
     assert_eq!(served, first.note);
     let (cp1, _) = open_checkpoint(&served, node.log.origin(), &verifier).unwrap();
     assert_eq!(cp1.size(), 7);
-    assert_eq!(node.get("/log/key").await.text().await.unwrap().trim(), vkey);
+    assert_eq!(
+        node.get("/log/key").await.text().await.unwrap().trim(),
+        vkey
+    );
 
     node.ingest(6).await;
-    let second = publish_checkpoint(node.store.as_ref(), &node.log).await.unwrap();
+    let second = publish_checkpoint(node.store.as_ref(), &node.log)
+        .await
+        .unwrap();
     let (cp2, _) = open_checkpoint(&second.note, node.log.origin(), &verifier).unwrap();
     assert_eq!(cp2.size(), 13);
 
-    let page: Value = node.get("/log/entries?start=0&end=13").await.json().await.unwrap();
+    let page: Value = node
+        .get("/log/entries?start=0&end=13")
+        .await
+        .json()
+        .await
+        .unwrap();
     let entries = page["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 13);
     assert_eq!(entries[0]["entry"]["kind"], "user-added");
@@ -161,18 +233,28 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     assert_eq!(entries[12]["entry"]["actor"], "local");
     let mut tree = MemoryTree::new();
     for (i, e) in entries.iter().enumerate() {
-        let bytes = base64::engine::general_purpose::STANDARD.decode(e["entry_b64"].as_str().unwrap()).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(e["entry_b64"].as_str().unwrap())
+            .unwrap();
         pacific_tlog::entry::Entry::decode(&bytes).unwrap();
         let leaf = merkle::leaf_hash(&bytes);
         assert_eq!(e["leaf_hash"], hex::encode(leaf));
         tree.push(&bytes).unwrap();
-        let p: InclusionProofView = node.get(&format!("/log/proof/inclusion?index={i}&size=13")).await.json().await.unwrap();
+        let p: InclusionProofView = node
+            .get(&format!("/log/proof/inclusion?index={i}&size=13"))
+            .await
+            .json()
+            .await
+            .unwrap();
         let proof = hashes(&p.hashes);
         merkle::verify_inclusion(&leaf, i as u64, 13, &proof, cp2.root()).unwrap();
         // A tampered entry or proof does not verify.
         let mut bad = bytes.clone();
         bad[bytes.len() / 2] ^= 1;
-        assert!(merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, 13, &proof, cp2.root()).is_err());
+        assert!(
+            merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, 13, &proof, cp2.root())
+                .is_err()
+        );
         if let Some(h) = proof.first() {
             let mut bad_proof = proof.clone();
             bad_proof[0] = merkle::node_hash(h, h);
@@ -181,7 +263,12 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     }
     assert_eq!(tree.root(), *cp2.root());
 
-    let p: ConsistencyProofView = node.get("/log/proof/consistency?old=7&new=13").await.json().await.unwrap();
+    let p: ConsistencyProofView = node
+        .get("/log/proof/consistency?old=7&new=13")
+        .await
+        .json()
+        .await
+        .unwrap();
     let proof = hashes(&p.hashes);
     merkle::verify_consistency(7, 13, cp1.root(), cp2.root(), &proof).unwrap();
     let mut bad = proof.clone();
@@ -203,15 +290,51 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     }
 
     // The verification client: from scratch, and since the first checkpoint.
-    let report = verify_remote(&node.base, &node.reader, None, Some(&vkey)).await.unwrap();
+    let report = verify_remote(&node.base, &node.reader, None, Some(&vkey))
+        .await
+        .unwrap();
     assert_eq!(report.size, 13);
-    let report = verify_remote(&node.base, &node.reader, Some(&first.note), Some(&hex::encode(node.key.verifying_key().as_bytes()))).await.unwrap();
-    assert!(report.checks.iter().any(|c| c.contains("consistency proof OK")), "{:?}", report.checks);
+    let report = verify_remote(
+        &node.base,
+        &node.reader,
+        Some(&first.note),
+        Some(&hex::encode(node.key.verifying_key().as_bytes())),
+    )
+    .await
+    .unwrap();
+    assert!(
+        report
+            .checks
+            .iter()
+            .any(|c| c.contains("consistency proof OK")),
+        "{:?}",
+        report.checks
+    );
     // A wrong key, and a forged old checkpoint, are refused.
     let other = LogState::ephemeral("Log CERT");
-    assert!(verify_remote(&node.base, &node.reader, None, Some(&other.verifier().to_vkey())).await.is_err());
-    let forged = sign_checkpoint(&Checkpoint::new(node.log.origin(), 7, [9; 32]).unwrap(), &Ed25519Signer::new(node.log.origin(), node.key.clone()).unwrap()).unwrap();
-    let err = verify_remote(&node.base, &node.reader, Some(&forged.to_string()), Some(&vkey)).await.unwrap_err();
+    assert!(
+        verify_remote(
+            &node.base,
+            &node.reader,
+            None,
+            Some(&other.verifier().to_vkey())
+        )
+        .await
+        .is_err()
+    );
+    let forged = sign_checkpoint(
+        &Checkpoint::new(node.log.origin(), 7, [9; 32]).unwrap(),
+        &Ed25519Signer::new(node.log.origin(), node.key.clone()).unwrap(),
+    )
+    .unwrap();
+    let err = verify_remote(
+        &node.base,
+        &node.reader,
+        Some(&forged.to_string()),
+        Some(&vkey),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("NOT consistent"), "{err}");
 }
 
@@ -225,7 +348,10 @@ impl Foreign {
     fn new() -> Self {
         let key = SigningKey::from_bytes(&[42; 32]);
         let origin = pacific_node::log::log_origin("Beta", &key.verifying_key());
-        Self { signer: Ed25519Signer::new(origin, key).unwrap(), tree: MemoryTree::new() }
+        Self {
+            signer: Ed25519Signer::new(origin, key).unwrap(),
+            tree: MemoryTree::new(),
+        }
     }
     fn grow(&mut self, n: u32, salt: u8) {
         for i in 0..n {
@@ -238,12 +364,22 @@ impl Foreign {
     }
     fn request(&self, old: u64) -> CosignRequest {
         let proof = self.tree.consistency_proof(old, self.tree.len()).unwrap();
-        CosignRequest { checkpoint: self.checkpoint(), vkey: self.signer.verifier().to_vkey(), proof: proof.iter().map(hex::encode).collect() }
+        CosignRequest {
+            checkpoint: self.checkpoint(),
+            vkey: self.signer.verifier().to_vkey(),
+            proof: proof.iter().map(hex::encode).collect(),
+        }
     }
 }
 
 async fn cosign(node: &LogNode, req: &CosignRequest) -> reqwest::Response {
-    node.http.post(node.url("/log/cosign")).bearer_auth(&node.reader).json(req).send().await.unwrap()
+    node.http
+        .post(node.url("/log/cosign"))
+        .bearer_auth(&node.reader)
+        .json(req)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -266,8 +402,18 @@ async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() 
     let mut bad = honest.request(3);
     bad.proof[0] = hex::encode([0u8; 32]);
     let r = cosign(&node, &bad).await;
-    assert_eq!(r.status(), 422, "a proof that does not connect is refused, and is no evidence");
-    assert!(node.store.split_view_evidence(honest.signer.name()).await.unwrap().is_empty());
+    assert_eq!(
+        r.status(),
+        422,
+        "a proof that does not connect is refused, and is no evidence"
+    );
+    assert!(
+        node.store
+            .split_view_evidence(honest.signer.name())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The honest request still works (the inconsistent one was not recorded as seen).
     assert_eq!(cosign(&node, &honest.request(3)).await.status(), 200);
 
@@ -277,10 +423,17 @@ async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() 
     let r = cosign(&node, &fork.request(0)).await;
     assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
-    assert!(body["description"].as_str().unwrap().contains("split view"), "{body}");
+    assert!(
+        body["description"].as_str().unwrap().contains("split view"),
+        "{body}"
+    );
     assert_eq!(body["evidence"]["presented_checkpoint"], fork.checkpoint());
     assert_eq!(body["evidence"]["kept_checkpoint"], honest.checkpoint());
-    let kept = node.store.split_view_evidence(honest.signer.name()).await.unwrap();
+    let kept = node
+        .store
+        .split_view_evidence(honest.signer.name())
+        .await
+        .unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].new_note, fork.checkpoint());
     assert_eq!(kept[0].kept_note, honest.checkpoint());
@@ -289,10 +442,24 @@ async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() 
     let mut old = Foreign::new();
     old.grow(3, 1);
     assert_eq!(cosign(&node, &old.request(0)).await.status(), 409);
-    assert_eq!(node.store.split_view_evidence(honest.signer.name()).await.unwrap().len(), 1);
+    assert_eq!(
+        node.store
+            .split_view_evidence(honest.signer.name())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     let mut forged = honest.request(8);
     forged.vkey = LogState::ephemeral("Beta").verifier().to_vkey();
     assert_eq!(cosign(&node, &forged).await.status(), 400);
-    let r = node.http.post(node.url("/log/cosign")).bearer_auth(&node.reader).body("not json").send().await.unwrap();
+    let r = node
+        .http
+        .post(node.url("/log/cosign"))
+        .bearer_auth(&node.reader)
+        .body("not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
 }

@@ -5,11 +5,15 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{indicator, malware, uuid, TestNode, TAXII};
-use serde_json::{json, Value};
+use common::{TAXII, TestNode, indicator, malware, uuid};
+use serde_json::{Value, json};
 
 fn ids(envelope: &Value) -> Vec<String> {
-    envelope["objects"].as_array().map_or(vec![], |a| a.iter().map(|o| o["id"].as_str().unwrap().to_owned()).collect())
+    envelope["objects"].as_array().map_or(vec![], |a| {
+        a.iter()
+            .map(|o| o["id"].as_str().unwrap().to_owned())
+            .collect()
+    })
 }
 
 #[tokio::test]
@@ -23,17 +27,38 @@ async fn discovery_api_root_and_collections_describe_the_node() {
     assert_eq!(d["api_roots"][0], node.url("/taxii2/root/"));
     assert!(d["title"].as_str().unwrap().contains("Test CERT"));
 
-    let root: Value = node.get("/taxii2/root/", &node.reader).await.json().await.unwrap();
+    let root: Value = node
+        .get("/taxii2/root/", &node.reader)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(root["versions"], json!([TAXII]));
     assert_eq!(root["max_content_length"], 100 * 1024 * 1024);
 
-    let list: Value = node.get("/taxii2/root/collections/", &node.reader).await.json().await.unwrap();
+    let list: Value = node
+        .get("/taxii2/root/collections/", &node.reader)
+        .await
+        .json()
+        .await
+        .unwrap();
     let c = &list["collections"][0];
     assert_eq!(c["id"], node.collection);
-    assert_eq!((c["can_read"].as_bool(), c["can_write"].as_bool()), (Some(true), Some(false)));
-    assert_eq!(c["media_types"], json!(["application/stix+json;version=2.1"]));
+    assert_eq!(
+        (c["can_read"].as_bool(), c["can_write"].as_bool()),
+        (Some(true), Some(false))
+    );
+    assert_eq!(
+        c["media_types"],
+        json!(["application/stix+json;version=2.1"])
+    );
 
-    let by_alias: Value = node.get("/taxii2/root/collections/default/", &node.analyst).await.json().await.unwrap();
+    let by_alias: Value = node
+        .get("/taxii2/root/collections/default/", &node.analyst)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(by_alias["id"], node.collection);
     assert_eq!(by_alias["can_write"], true);
 }
@@ -41,38 +66,76 @@ async fn discovery_api_root_and_collections_describe_the_node() {
 #[tokio::test]
 async fn posted_objects_are_stored_asynchronously_and_reported_in_the_status() {
     let node = TestNode::start().await;
-    let good = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z");
-    let mut bad = indicator(&format!("indicator--{}", uuid()), "2026-02-01T00:00:00.000Z");
+    let good = indicator(
+        &format!("indicator--{}", uuid()),
+        "2026-02-01T00:00:00.000Z",
+    );
+    let mut bad = indicator(
+        &format!("indicator--{}", uuid()),
+        "2026-02-01T00:00:00.000Z",
+    );
     bad.as_object_mut().unwrap().remove("pattern");
-    let status = node.post_objects(&node.analyst, &[good.clone(), bad.clone()]).await;
+    let status = node
+        .post_objects(&node.analyst, &[good.clone(), bad.clone()])
+        .await;
     assert_eq!(status["total_count"], 2);
     assert_eq!(status["success_count"], 1);
     assert_eq!(status["failure_count"], 1);
     assert_eq!(status["pending_count"], 0);
     assert_eq!(status["successes"][0]["id"], good["id"]);
     assert_eq!(status["failures"][0]["id"], bad["id"]);
-    assert!(status["failures"][0]["message"].as_str().unwrap().contains("pattern"), "{status}");
+    assert!(
+        status["failures"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pattern"),
+        "{status}"
+    );
 
     // Posting the same version again changes nothing and says so.
     let again = node.post_objects(&node.analyst, &[good.clone()]).await;
     assert_eq!(again["success_count"], 1);
-    assert!(again["successes"][0]["message"].as_str().unwrap().contains("already"));
+    assert!(
+        again["successes"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already")
+    );
 
-    let path = format!("/taxii2/root/collections/{}/objects/{}/", node.collection, good["id"].as_str().unwrap());
+    let path = format!(
+        "/taxii2/root/collections/{}/objects/{}/",
+        node.collection,
+        good["id"].as_str().unwrap()
+    );
     let env: Value = node.get(&path, &node.reader).await.json().await.unwrap();
-    assert_eq!(env["objects"], json!([good]), "stored objects come back unchanged");
+    assert_eq!(
+        env["objects"],
+        json!([good]),
+        "stored objects come back unchanged"
+    );
 }
 
 #[tokio::test]
 async fn pagination_follows_next_and_stays_correct_while_objects_are_added() {
     let node = TestNode::start().await;
-    let first: Vec<Value> = (0..25).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-03-01T00:00:00Z")).collect();
+    let first: Vec<Value> = (0..25)
+        .map(|_| indicator(&format!("indicator--{}", uuid()), "2026-03-01T00:00:00Z"))
+        .collect();
     node.post_objects(&node.analyst, &first).await;
 
-    let path = format!("/taxii2/root/collections/{}/objects/?limit=10", node.collection);
+    let path = format!(
+        "/taxii2/root/collections/{}/objects/?limit=10",
+        node.collection
+    );
     let r = node.get(&path, &node.reader).await;
-    let added_first = r.headers()["x-taxii-date-added-first"].to_str().unwrap().to_owned();
-    let added_last = r.headers()["x-taxii-date-added-last"].to_str().unwrap().to_owned();
+    let added_first = r.headers()["x-taxii-date-added-first"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let added_last = r.headers()["x-taxii-date-added-last"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(added_first < added_last);
     let mut env: Value = r.json().await.unwrap();
     let mut seen = ids(&env);
@@ -80,20 +143,32 @@ async fn pagination_follows_next_and_stays_correct_while_objects_are_added() {
     assert_eq!(env["more"], true);
 
     // Objects added mid-way must not disturb the pages that follow.
-    let later: Vec<Value> = (0..7).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-03-01T00:00:00Z")).collect();
+    let later: Vec<Value> = (0..7)
+        .map(|_| indicator(&format!("indicator--{}", uuid()), "2026-03-01T00:00:00Z"))
+        .collect();
     node.post_objects(&node.analyst, &later).await;
 
     while env["more"] == true {
         let next = env["next"].as_str().unwrap();
-        let path = format!("/taxii2/root/collections/{}/objects/?limit=10&next={next}", node.collection);
+        let path = format!(
+            "/taxii2/root/collections/{}/objects/?limit=10&next={next}",
+            node.collection
+        );
         env = node.get(&path, &node.reader).await.json().await.unwrap();
         seen.extend(ids(&env));
     }
-    let expected: Vec<String> = first.iter().chain(&later).map(|o| o["id"].as_str().unwrap().to_owned()).collect();
+    let expected: Vec<String> = first
+        .iter()
+        .chain(&later)
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(seen, expected, "every object once, in the order added");
 
     // added_after is strictly after.
-    let path = format!("/taxii2/root/collections/{}/objects/?added_after={added_last}", node.collection);
+    let path = format!(
+        "/taxii2/root/collections/{}/objects/?added_after={added_last}",
+        node.collection
+    );
     let env: Value = node.get(&path, &node.reader).await.json().await.unwrap();
     assert_eq!(ids(&env), expected[10..].to_vec());
 }
@@ -107,14 +182,32 @@ async fn match_filters_select_types_ids_versions_and_spec_versions() {
     let v3 = indicator(&id, "2026-04-03T00:00:00.000Z");
     let m = malware(&format!("malware--{}", uuid()));
     // v1 arrives after v2 and v3: "first" is about versions, not arrival.
-    node.post_objects(&node.analyst, &[v2.clone(), v3.clone(), m.clone(), v1.clone()]).await;
+    node.post_objects(
+        &node.analyst,
+        &[v2.clone(), v3.clone(), m.clone(), v1.clone()],
+    )
+    .await;
     let c = &node.collection;
     let get = |q: String| {
         let node = &node;
-        async move { node.get(&format!("/taxii2/root/collections/{c}/objects/?{q}"), &node.reader).await.json::<Value>().await.unwrap() }
+        async move {
+            node.get(
+                &format!("/taxii2/root/collections/{c}/objects/?{q}"),
+                &node.reader,
+            )
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+        }
     };
     let modified = |env: &Value| -> Vec<String> {
-        env["objects"].as_array().unwrap().iter().map(|o| o["modified"].as_str().unwrap().to_owned()).collect()
+        env["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["modified"].as_str().unwrap().to_owned())
+            .collect()
     };
 
     let latest = get("match[type]=indicator".into()).await;
@@ -123,7 +216,10 @@ async fn match_filters_select_types_ids_versions_and_spec_versions() {
     assert_eq!(modified(&firsts), ["2026-04-01T00:00:00.000Z"]);
     let all = get(format!("match[id]={id}&match[version]=all")).await;
     assert_eq!(all["objects"].as_array().unwrap().len(), 3);
-    let exact = get(format!("match[id]={id}&match[version]=2026-04-02T00:00:00Z")).await;
+    let exact = get(format!(
+        "match[id]={id}&match[version]=2026-04-02T00:00:00Z"
+    ))
+    .await;
     assert_eq!(modified(&exact), ["2026-04-02T00:00:00.000Z"]);
     let two = get(format!("match[id]={id}&match[version]=first,last")).await;
     assert_eq!(two["objects"].as_array().unwrap().len(), 2);
@@ -144,36 +240,100 @@ async fn manifest_versions_object_and_delete() {
     let id = format!("indicator--{}", uuid());
     node.post_objects(
         &node.analyst,
-        &[indicator(&id, "2026-05-01T00:00:00.000Z"), indicator(&id, "2026-05-02T00:00:00.000Z")],
+        &[
+            indicator(&id, "2026-05-01T00:00:00.000Z"),
+            indicator(&id, "2026-05-02T00:00:00.000Z"),
+        ],
     )
     .await;
     let c = &node.collection;
 
-    let manifest: Value = node.get(&format!("/taxii2/root/collections/{c}/manifest/?match[version]=all"), &node.reader).await.json().await.unwrap();
+    let manifest: Value = node
+        .get(
+            &format!("/taxii2/root/collections/{c}/manifest/?match[version]=all"),
+            &node.reader,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let records = manifest["objects"].as_array().unwrap();
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["id"], id);
-    assert_eq!(records[0]["media_type"], "application/stix+json;version=2.1");
+    assert_eq!(
+        records[0]["media_type"],
+        "application/stix+json;version=2.1"
+    );
     assert_eq!(records[1]["version"], "2026-05-02T00:00:00.000Z");
-    assert!(records[0]["date_added"].as_str().unwrap() < records[1]["date_added"].as_str().unwrap());
+    assert!(
+        records[0]["date_added"].as_str().unwrap() < records[1]["date_added"].as_str().unwrap()
+    );
 
-    let versions: Value =
-        node.get(&format!("/taxii2/root/collections/{c}/objects/{id}/versions/"), &node.reader).await.json().await.unwrap();
-    assert_eq!(versions["versions"], json!(["2026-05-01T00:00:00.000Z", "2026-05-02T00:00:00.000Z"]));
+    let versions: Value = node
+        .get(
+            &format!("/taxii2/root/collections/{c}/objects/{id}/versions/"),
+            &node.reader,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        versions["versions"],
+        json!(["2026-05-01T00:00:00.000Z", "2026-05-02T00:00:00.000Z"])
+    );
     assert_eq!(versions["more"], false);
 
-    let r = node.get(&format!("/taxii2/root/collections/{c}/objects/indicator--{}/", uuid()), &node.reader).await;
+    let r = node
+        .get(
+            &format!(
+                "/taxii2/root/collections/{c}/objects/indicator--{}/",
+                uuid()
+            ),
+            &node.reader,
+        )
+        .await;
     assert_eq!(r.status(), 404);
     let err: Value = r.json().await.unwrap();
     assert_eq!(err["http_status"], "404");
 
     // Delete one version, then the rest.
-    let del = |q: &str| node.http.delete(node.url(&format!("/taxii2/root/collections/{c}/objects/{id}/{q}"))).bearer_auth(&node.analyst).send();
-    assert_eq!(del("?match[version]=2026-05-02T00:00:00.000Z").await.unwrap().status(), 200);
-    let env: Value = node.get(&format!("/taxii2/root/collections/{c}/objects/{id}/"), &node.reader).await.json().await.unwrap();
-    assert_eq!(env["objects"][0]["modified"], "2026-05-01T00:00:00.000Z", "the older version is now the latest");
+    let del = |q: &str| {
+        node.http
+            .delete(node.url(&format!("/taxii2/root/collections/{c}/objects/{id}/{q}")))
+            .bearer_auth(&node.analyst)
+            .send()
+    };
+    assert_eq!(
+        del("?match[version]=2026-05-02T00:00:00.000Z")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let env: Value = node
+        .get(
+            &format!("/taxii2/root/collections/{c}/objects/{id}/"),
+            &node.reader,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        env["objects"][0]["modified"], "2026-05-01T00:00:00.000Z",
+        "the older version is now the latest"
+    );
     assert_eq!(del("").await.unwrap().status(), 200);
-    assert_eq!(node.get(&format!("/taxii2/root/collections/{c}/objects/{id}/"), &node.reader).await.status(), 404);
+    assert_eq!(
+        node.get(
+            &format!("/taxii2/root/collections/{c}/objects/{id}/"),
+            &node.reader
+        )
+        .await
+        .status(),
+        404
+    );
     assert_eq!(del("").await.unwrap().status(), 404);
 }
 
@@ -191,32 +351,114 @@ async fn bad_requests_get_taxii_error_objects_with_the_right_status() {
     let node = TestNode::start_with(|c| c.server.max_content_length = 2048).await;
     let objects = node.objects_url();
     let post = |content_type: &'static str, body: String| {
-        node.http.post(&objects).bearer_auth(&node.analyst).header("content-type", content_type).body(body).send()
+        node.http
+            .post(&objects)
+            .bearer_auth(&node.analyst)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
     // 400: malformed JSON, bad filter values, unknown filters.
-    assert_eq!(error_of(post(TAXII, "{not json".into()).await.unwrap()).await.0, 400);
-    for q in ["?limit=0", "?added_after=yesterday", "?match[version]=newest", "?next=zzz", "?colour=blue"] {
-        let (status, body) = error_of(node.get(&format!("/taxii2/root/collections/default/objects/{q}"), &node.reader).await).await;
+    assert_eq!(
+        error_of(post(TAXII, "{not json".into()).await.unwrap())
+            .await
+            .0,
+        400
+    );
+    for q in [
+        "?limit=0",
+        "?added_after=yesterday",
+        "?match[version]=newest",
+        "?next=zzz",
+        "?colour=blue",
+    ] {
+        let (status, body) = error_of(
+            node.get(
+                &format!("/taxii2/root/collections/default/objects/{q}"),
+                &node.reader,
+            )
+            .await,
+        )
+        .await;
         assert_eq!(status, 400, "{q}: {body}");
     }
     // 406: an Accept that excludes TAXII.
-    let r = node.http.get(node.url("/taxii2/")).bearer_auth(&node.reader).header("accept", "application/json").send().await.unwrap();
+    let r = node
+        .http
+        .get(node.url("/taxii2/"))
+        .bearer_auth(&node.reader)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_of(r).await.0, 406);
     // 413: larger than max_content_length.
     let big = json!({"objects": [indicator(&format!("indicator--{}", uuid()), "2026-01-01T00:00:00Z")], "pad": "x".repeat(4096)});
-    assert_eq!(error_of(post(TAXII, big.to_string()).await.unwrap()).await.0, 413);
+    assert_eq!(
+        error_of(post(TAXII, big.to_string()).await.unwrap())
+            .await
+            .0,
+        413
+    );
     // 415: not TAXII JSON.
-    assert_eq!(error_of(post("application/json", "{\"objects\":[]}".into()).await.unwrap()).await.0, 415);
+    assert_eq!(
+        error_of(
+            post("application/json", "{\"objects\":[]}".into())
+                .await
+                .unwrap()
+        )
+        .await
+        .0,
+        415
+    );
     // 422: JSON, but not an envelope.
-    assert_eq!(error_of(post(TAXII, "[1,2,3]".into()).await.unwrap()).await.0, 422);
-    assert_eq!(error_of(post(TAXII, "{\"things\":[]}".into()).await.unwrap()).await.0, 422);
+    assert_eq!(
+        error_of(post(TAXII, "[1,2,3]".into()).await.unwrap())
+            .await
+            .0,
+        422
+    );
+    assert_eq!(
+        error_of(post(TAXII, "{\"things\":[]}".into()).await.unwrap())
+            .await
+            .0,
+        422
+    );
     // 404: unknown collection, unknown status, unknown path.
-    let (status, body) = error_of(node.get(&format!("/taxii2/root/collections/{}/", uuid()), &node.reader).await).await;
-    assert_eq!((status, body["error_code"].as_str()), (404, Some("not-found")));
-    assert_eq!(error_of(node.get(&format!("/taxii2/root/status/{}/", uuid()), &node.reader).await).await.0, 404);
-    assert_eq!(error_of(node.get("/taxii2/elsewhere/", &node.reader).await).await.0, 404);
+    let (status, body) = error_of(
+        node.get(
+            &format!("/taxii2/root/collections/{}/", uuid()),
+            &node.reader,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (404, Some("not-found"))
+    );
+    assert_eq!(
+        error_of(
+            node.get(&format!("/taxii2/root/status/{}/", uuid()), &node.reader)
+                .await
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        error_of(node.get("/taxii2/elsewhere/", &node.reader).await)
+            .await
+            .0,
+        404
+    );
     // Nothing was half-stored by any of this.
-    let env: Value = node.get("/taxii2/root/collections/default/objects/", &node.reader).await.json().await.unwrap();
+    let env: Value = node
+        .get("/taxii2/root/collections/default/objects/", &node.reader)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(env.get("objects").is_none(), "{env}");
 }
 
@@ -225,13 +467,21 @@ async fn bad_requests_get_taxii_error_objects_with_the_right_status() {
 async fn every_endpoint_checks_authentication_and_authorisation() {
     let node = TestNode::start().await;
     let id = format!("indicator--{}", uuid());
-    node.post_objects(&node.admin, &[indicator(&id, "2026-06-01T00:00:00Z")]).await;
+    node.post_objects(&node.admin, &[indicator(&id, "2026-06-01T00:00:00Z")])
+        .await;
     let status = node.post_objects(&node.admin, &[]).await;
     let status_id = status["id"].as_str().unwrap().to_owned();
     let c = node.collection.clone();
     // An analyst barred from the collection by an explicit grant.
     node.store
-        .set_grant("analyst", &pacific_core::access::CollectionGrant { collection_id: c.clone(), can_read: false, can_write: false })
+        .set_grant(
+            "analyst",
+            &pacific_core::access::CollectionGrant {
+                collection_id: c.clone(),
+                can_read: false,
+                can_write: false,
+            },
+        )
         .await
         .unwrap();
 
@@ -247,32 +497,72 @@ async fn every_endpoint_checks_authentication_and_authorisation() {
         format!("/taxii2/root/collections/{c}/manifest/"),
         "/metrics".to_owned(),
     ];
-    let collection_scoped = |p: &str| p.contains("/collections/") && p.len() > "/taxii2/root/collections/".len();
+    let collection_scoped =
+        |p: &str| p.contains("/collections/") && p.len() > "/taxii2/root/collections/".len();
     for path in &get_endpoints {
         let anonymous = node.http.get(node.url(path)).send().await.unwrap();
         assert_eq!(anonymous.status(), 401, "anonymous GET {path}");
         assert!(anonymous.headers().contains_key("www-authenticate"));
         let forged = node.get(path, "pac_000000000000_forged").await;
         assert_eq!(forged.status(), 401, "forged token GET {path}");
-        let wrong_user = node.http.get(node.url(path)).basic_auth("reader", Some(&node.admin)).send().await.unwrap();
+        let wrong_user = node
+            .http
+            .get(node.url(path))
+            .basic_auth("reader", Some(&node.admin))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(wrong_user.status(), 401, "another user's token GET {path}");
 
         let expect_reader = if path == "/metrics" { 403 } else { 200 };
-        assert_eq!(node.get(path, &node.reader).await.status(), expect_reader, "reader GET {path}");
-        let basic = node.http.get(node.url(path)).basic_auth("reader", Some(&node.reader)).send().await.unwrap();
+        assert_eq!(
+            node.get(path, &node.reader).await.status(),
+            expect_reader,
+            "reader GET {path}"
+        );
+        let basic = node
+            .http
+            .get(node.url(path))
+            .basic_auth("reader", Some(&node.reader))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(basic.status(), expect_reader, "reader (Basic) GET {path}");
-        let expect_barred = if collection_scoped(path) || path == "/metrics" { 403 } else { 200 };
-        assert_eq!(node.get(path, &node.analyst).await.status(), expect_barred, "barred analyst GET {path}");
-        assert_eq!(node.get(path, &node.admin).await.status(), 200, "admin GET {path}");
+        let expect_barred = if collection_scoped(path) || path == "/metrics" {
+            403
+        } else {
+            200
+        };
+        assert_eq!(
+            node.get(path, &node.analyst).await.status(),
+            expect_barred,
+            "barred analyst GET {path}"
+        );
+        assert_eq!(
+            node.get(path, &node.admin).await.status(),
+            200,
+            "admin GET {path}"
+        );
     }
     // The barred analyst does not even see the collection listed.
-    let list: Value = node.get("/taxii2/root/collections/", &node.analyst).await.json().await.unwrap();
+    let list: Value = node
+        .get("/taxii2/root/collections/", &node.analyst)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(list.get("collections").is_none(), "{list}");
 
     // Writes: POST objects and DELETE object.
-    let body = json!({"objects": [indicator(&format!("indicator--{}", uuid()), "2026-06-01T00:00:00Z")]}).to_string();
+    let body =
+        json!({"objects": [indicator(&format!("indicator--{}", uuid()), "2026-06-01T00:00:00Z")]})
+            .to_string();
     let post = |token: Option<&str>| {
-        let mut r = node.http.post(node.objects_url()).header("content-type", TAXII).body(body.clone());
+        let mut r = node
+            .http
+            .post(node.objects_url())
+            .header("content-type", TAXII)
+            .body(body.clone());
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -283,10 +573,40 @@ async fn every_endpoint_checks_authentication_and_authorisation() {
     assert_eq!(post(Some(&node.analyst)).await.unwrap().status(), 403);
     assert_eq!(post(Some(&node.admin)).await.unwrap().status(), 202);
     let delete_url = node.url(&format!("/taxii2/root/collections/{c}/objects/{id}/"));
-    assert_eq!(node.http.delete(&delete_url).send().await.unwrap().status(), 401);
-    assert_eq!(node.http.delete(&delete_url).bearer_auth(&node.reader).send().await.unwrap().status(), 403);
-    assert_eq!(node.http.delete(&delete_url).bearer_auth(&node.analyst).send().await.unwrap().status(), 403);
-    assert_eq!(node.http.delete(&delete_url).bearer_auth(&node.admin).send().await.unwrap().status(), 200);
+    assert_eq!(
+        node.http.delete(&delete_url).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        node.http
+            .delete(&delete_url)
+            .bearer_auth(&node.reader)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        node.http
+            .delete(&delete_url)
+            .bearer_auth(&node.analyst)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        node.http
+            .delete(&delete_url)
+            .bearer_auth(&node.admin)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 
     // Health is public and says nothing but that the node is up.
     let health = node.http.get(node.url("/healthz")).send().await.unwrap();
@@ -296,18 +616,38 @@ async fn every_endpoint_checks_authentication_and_authorisation() {
 #[tokio::test]
 async fn metrics_count_requests_objects_and_ingest() {
     let node = TestNode::start().await;
-    let objects: Vec<Value> = (0..5).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-07-01T00:00:00Z")).collect();
+    let objects: Vec<Value> = (0..5)
+        .map(|_| indicator(&format!("indicator--{}", uuid()), "2026-07-01T00:00:00Z"))
+        .collect();
     node.post_objects(&node.analyst, &objects).await;
-    let _ = node.get("/taxii2/root/collections/default/objects/", &node.reader).await;
-    let text = node.get("/metrics", &node.admin).await.text().await.unwrap();
+    let _ = node
+        .get("/taxii2/root/collections/default/objects/", &node.reader)
+        .await;
+    let text = node
+        .get("/metrics", &node.admin)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         text.contains("pacific_http_requests_total{route=\"/taxii2/root/collections/{collection}/objects/\",status=\"200\"} 1"),
         "{text}"
     );
-    assert!(text.contains("route=\"/taxii2/root/collections/{collection}/objects/\",status=\"202\"} 1"), "{text}");
+    assert!(
+        text.contains("route=\"/taxii2/root/collections/{collection}/objects/\",status=\"202\"} 1"),
+        "{text}"
+    );
     assert!(text.contains("pacific_objects_stored 5\n"), "{text}");
-    assert!(text.contains("pacific_objects_ingested_total 5\n"), "{text}");
-    let size: f64 = text.lines().find_map(|l| l.strip_prefix("pacific_store_size_bytes ")).unwrap().parse().unwrap();
+    assert!(
+        text.contains("pacific_objects_ingested_total 5\n"),
+        "{text}"
+    );
+    let size: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("pacific_store_size_bytes "))
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(size > 0.0);
 }
 
@@ -315,9 +655,19 @@ async fn metrics_count_requests_objects_and_ingest() {
 async fn the_client_pulls_every_page_and_resumes_after_the_last_date_added() {
     use pacific_node::client::{Credentials, TaxiiClient};
     let node = TestNode::start().await;
-    let objects: Vec<Value> = (0..23).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-08-01T00:00:00Z")).collect();
+    let objects: Vec<Value> = (0..23)
+        .map(|_| indicator(&format!("indicator--{}", uuid()), "2026-08-01T00:00:00Z"))
+        .collect();
     node.post_objects(&node.analyst, &objects).await;
-    let client = TaxiiClient::new(&node.url("/taxii2/"), Credentials::Basic { user: "reader".into(), password: node.reader.clone() }, None).unwrap();
+    let client = TaxiiClient::new(
+        &node.url("/taxii2/"),
+        Credentials::Basic {
+            user: "reader".into(),
+            password: node.reader.clone(),
+        },
+        None,
+    )
+    .unwrap();
     let mut got = Vec::new();
     let report = client
         .pull("default", None, Some(5), |page| {
@@ -328,7 +678,9 @@ async fn the_client_pulls_every_page_and_resumes_after_the_last_date_added() {
         .unwrap();
     assert_eq!(report.pages, 5);
     assert_eq!(got, objects);
-    let later: Vec<Value> = (0..3).map(|_| indicator(&format!("indicator--{}", uuid()), "2026-08-01T00:00:00Z")).collect();
+    let later: Vec<Value> = (0..3)
+        .map(|_| indicator(&format!("indicator--{}", uuid()), "2026-08-01T00:00:00Z"))
+        .collect();
     node.post_objects(&node.analyst, &later).await;
     let mut newer = Vec::new();
     client

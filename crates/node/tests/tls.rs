@@ -17,7 +17,10 @@ async fn data_dir(tmp: &tempfile::TempDir) -> (DataDir, String) {
     .await
     .unwrap();
     let store = dir.open_store().await.unwrap();
-    let token = pacific_node::auth::add_user(store.as_ref(), "ana", Role::Reader).await.unwrap().token;
+    let token = pacific_node::auth::add_user(store.as_ref(), "ana", Role::Reader)
+        .await
+        .unwrap()
+        .token;
     (dir, token)
 }
 
@@ -46,11 +49,17 @@ async fn serves_https_with_the_self_signed_certificate_from_init() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let discovery = discovery.unwrap();
-    assert_eq!(discovery["default"], format!("https://localhost:{port}/taxii2/root/"));
+    assert_eq!(
+        discovery["default"],
+        format!("https://localhost:{port}/taxii2/root/")
+    );
 
     // A client that does not trust the node's certificate cannot talk to it.
     let untrusting = TaxiiClient::new(&url, Credentials::Bearer(token), None).unwrap();
-    assert!(matches!(untrusting.discovery().await, Err(NodeError::Remote(_))));
+    assert!(matches!(
+        untrusting.discovery().await,
+        Err(NodeError::Remote(_))
+    ));
     let _ = stop.send(());
 }
 

@@ -9,18 +9,25 @@ use std::time::Duration;
 use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_core::tlp::Tlp;
-use pacific_node::witness::{witness_round, Witnessed};
-use pacific_tlog::checkpoint::{sign_checkpoint, Checkpoint};
+use pacific_node::witness::{Witnessed, witness_round};
+use pacific_tlog::checkpoint::{Checkpoint, sign_checkpoint};
 use pacific_tlog::merkle::consistency_proof_len;
 use pacific_tlog::signed_note::Ed25519Signer;
 use serde_json::json;
 
 /// Serves `note` as `/log/checkpoint` (and `proof` as any consistency proof) on `addr`.
-async fn impostor(addr: std::net::SocketAddr, note: String, proof: serde_json::Value) -> tokio::task::JoinHandle<()> {
+async fn impostor(
+    addr: std::net::SocketAddr,
+    note: String,
+    proof: serde_json::Value,
+) -> tokio::task::JoinHandle<()> {
     use axum::routing::get;
     let app = axum::Router::new()
         .route("/log/checkpoint", get(move || async move { note }))
-        .route("/log/proof/consistency", get(move || async move { axum::Json(proof) }));
+        .route(
+            "/log/proof/consistency",
+            get(move || async move { axum::Json(proof) }),
+        );
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
@@ -30,8 +37,28 @@ async fn impostor(addr: std::net::SocketAddr, note: String, proof: serde_json::V
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(tmp.path(), &Spec { id: "alpha", name: "Alpha CERT", kind: State, jurisdiction: Some("XA"), policy: OPEN_POLICY }).await;
-    let mut bravo = FedNode::create(tmp.path(), &Spec { id: "bravo", name: "Bravo Police", kind: State, jurisdiction: Some("XB"), policy: OPEN_POLICY }).await;
+    let mut alpha = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "alpha",
+            name: "Alpha CERT",
+            kind: State,
+            jurisdiction: Some("XA"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
+    let mut bravo = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "bravo",
+            name: "Bravo Police",
+            kind: State,
+            jurisdiction: Some("XB"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
     alpha.add_peer(&bravo, State, Some("XB")).await;
     bravo.add_peer(&alpha, State, Some("XA")).await;
     alpha.start().await;
@@ -41,66 +68,165 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
 
     // Normal witnessing: Alpha follows Bravo's log as it grows.
     for round in 0..2 {
-        bravo.add(&[indicator(Some(Tlp::Red), json!({})), indicator(Some(Tlp::Red), json!({}))]).await;
+        bravo
+            .add(&[
+                indicator(Some(Tlp::Red), json!({})),
+                indicator(Some(Tlp::Red), json!({})),
+            ])
+            .await;
         let size = bravo.store().log_size().await.unwrap();
         let ok = eventually(Duration::from_secs(20), || async {
-            alpha.store().witnessed_checkpoint(&origin).await.unwrap().is_some_and(|c| c.size >= size)
+            alpha
+                .store()
+                .witnessed_checkpoint(&origin)
+                .await
+                .unwrap()
+                .is_some_and(|c| c.size >= size)
         })
         .await;
-        assert!(ok.is_some(), "round {round}: alpha did not witness bravo's log at size {size}");
+        assert!(
+            ok.is_some(),
+            "round {round}: alpha did not witness bravo's log at size {size}"
+        );
     }
-    assert!(alpha.store().split_view_evidence(&origin).await.unwrap().is_empty());
+    assert!(
+        alpha
+            .store()
+            .split_view_evidence(&origin)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Bravo goes away; an impostor with Bravo's key shows a second root for the size seen.
     bravo.stop().await;
-    let seen = alpha.store().witnessed_checkpoint(&origin).await.unwrap().unwrap();
+    let seen = alpha
+        .store()
+        .witnessed_checkpoint(&origin)
+        .await
+        .unwrap()
+        .unwrap();
     let signer = Ed25519Signer::new(origin.clone(), bravo_key.clone()).unwrap();
-    let forged = sign_checkpoint(&Checkpoint::new(origin.clone(), seen.size, [7; 32]).unwrap(), &signer).unwrap().to_string();
+    let forged = sign_checkpoint(
+        &Checkpoint::new(origin.clone(), seen.size, [7; 32]).unwrap(),
+        &signer,
+    )
+    .unwrap()
+    .to_string();
     assert_ne!(forged, seen.note);
     let server = impostor(bravo.addr, forged.clone(), json!({})).await;
     let http = pacific_node::witness::http_client().unwrap();
     let round = witness_round(alpha.fed(), &http).await;
     let (_, result) = round.iter().find(|(p, _)| p == "bravo").unwrap();
-    assert!(matches!(result, Ok(Witnessed::SplitView { .. })), "{result:?}");
+    assert!(
+        matches!(result, Ok(Witnessed::SplitView { .. })),
+        "{result:?}"
+    );
     let evidence = alpha.store().split_view_evidence(&origin).await.unwrap();
     assert_eq!(evidence.len(), 1, "kept once, however many rounds see it");
     assert_eq!(evidence[0].kept_note, seen.note);
     assert_eq!(evidence[0].new_note, forged);
     // The witnessed history is not replaced by the forgery.
-    assert_eq!(alpha.store().witnessed_checkpoint(&origin).await.unwrap().unwrap().note, seen.note);
+    assert_eq!(
+        alpha
+            .store()
+            .witnessed_checkpoint(&origin)
+            .await
+            .unwrap()
+            .unwrap()
+            .note,
+        seen.note
+    );
     server.abort();
     let _ = server.await;
 
     // A larger checkpoint whose consistency proof does not connect it to the one seen: a fork.
     let new_size = seen.size + 3;
-    let fork = sign_checkpoint(&Checkpoint::new(origin.clone(), new_size, [9; 32]).unwrap(), &signer).unwrap().to_string();
-    let hashes: Vec<String> = (0..consistency_proof_len(seen.size, new_size).unwrap()).map(|i| hex::encode([i as u8; 32])).collect();
+    let fork = sign_checkpoint(
+        &Checkpoint::new(origin.clone(), new_size, [9; 32]).unwrap(),
+        &signer,
+    )
+    .unwrap()
+    .to_string();
+    let hashes: Vec<String> = (0..consistency_proof_len(seen.size, new_size).unwrap())
+        .map(|i| hex::encode([i as u8; 32]))
+        .collect();
     let proof = json!({"old": seen.size, "new": new_size, "old_root": "", "new_root": "", "hashes": hashes});
     let server = impostor(bravo.addr, fork.clone(), proof).await;
     let round = witness_round(alpha.fed(), &http).await;
     let (_, result) = round.iter().find(|(p, _)| p == "bravo").unwrap();
-    assert!(matches!(result, Ok(Witnessed::SplitView { .. })), "{result:?}");
+    assert!(
+        matches!(result, Ok(Witnessed::SplitView { .. })),
+        "{result:?}"
+    );
     let evidence = alpha.store().split_view_evidence(&origin).await.unwrap();
-    assert!(evidence.iter().any(|e| e.new_note == fork && e.kept_note == seen.note), "{evidence:?}");
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e.new_note == fork && e.kept_note == seen.note),
+        "{evidence:?}"
+    );
 
     // A checkpoint signed by another key is refused, not recorded.
     server.abort();
     let _ = server.await;
-    let other = Ed25519Signer::new(origin.clone(), ed25519_dalek::SigningKey::from_bytes(&[5; 32])).unwrap();
-    let bad = sign_checkpoint(&Checkpoint::new(origin.clone(), seen.size + 10, [1; 32]).unwrap(), &other).unwrap().to_string();
+    let other = Ed25519Signer::new(
+        origin.clone(),
+        ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+    )
+    .unwrap();
+    let bad = sign_checkpoint(
+        &Checkpoint::new(origin.clone(), seen.size + 10, [1; 32]).unwrap(),
+        &other,
+    )
+    .unwrap()
+    .to_string();
     let server = impostor(bravo.addr, bad, json!({})).await;
     let round = witness_round(alpha.fed(), &http).await;
     let (_, result) = round.iter().find(|(p, _)| p == "bravo").unwrap();
-    assert!(result.as_ref().is_err_and(|e| e.to_string().contains("does not verify")), "{result:?}");
-    assert_eq!(alpha.store().witnessed_checkpoint(&origin).await.unwrap().unwrap().note, seen.note);
+    assert!(
+        result
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("does not verify")),
+        "{result:?}"
+    );
+    assert_eq!(
+        alpha
+            .store()
+            .witnessed_checkpoint(&origin)
+            .await
+            .unwrap()
+            .unwrap()
+            .note,
+        seen.note
+    );
     server.abort();
 
     // Asked to cosign a checkpoint of Bravo's log with another key: refused, the registered
     // key decides.
-    let bad = sign_checkpoint(&Checkpoint::new(origin.clone(), seen.size + 10, [1; 32]).unwrap(), &other).unwrap().to_string();
+    let bad = sign_checkpoint(
+        &Checkpoint::new(origin.clone(), seen.size + 10, [1; 32]).unwrap(),
+        &other,
+    )
+    .unwrap()
+    .to_string();
     let body = json!({"checkpoint": bad, "vkey": other.verifier().to_vkey()}).to_string();
-    let auth = pacific_node::federation::peer_auth::authorization(&bravo_key, "bravo", "alpha", "POST", "/log/cosign", "", pacific_core::Timestamp::now().unix().0);
-    let r = pacific_node::http_client().post(format!("{}/log/cosign", alpha.url())).header("Authorization", auth).body(body).send().await.unwrap();
+    let auth = pacific_node::federation::peer_auth::authorization(
+        &bravo_key,
+        "bravo",
+        "alpha",
+        "POST",
+        "/log/cosign",
+        "",
+        pacific_core::Timestamp::now().unix().0,
+    );
+    let r = pacific_node::http_client()
+        .post(format!("{}/log/cosign", alpha.url()))
+        .header("Authorization", auth)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
     assert_eq!(status, 400, "{text}");

@@ -14,9 +14,9 @@
 use std::path::Path;
 use std::str::FromStr;
 
+use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType;
 use pacific_core::policy::{PartyId, Provenance};
-use pacific_core::Timestamp;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqlitePoolOptions, SqliteRow};
 use sqlx::{Row, SqlitePool};
@@ -114,12 +114,18 @@ pub trait FederationStore: Send + Sync {
     /// Records provenance (first record of a version wins) and each object id's origin (first
     /// origin wins), in one transaction.
     fn put_provenance<'a>(&'a self, records: &'a [ProvenanceRecord]) -> StoreFuture<'a, ()>;
-    fn provenance<'a>(&'a self, collection_id: &'a str, object_id: &'a str, version_us: i64) -> StoreFuture<'a, Option<Provenance>>;
+    fn provenance<'a>(
+        &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        version_us: i64,
+    ) -> StoreFuture<'a, Option<Provenance>>;
     /// The party that first brought this object id to the node, if it was received.
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>>;
     /// For a batch of received objects, in one read: the remembered origin of each id that
     /// has one, and the ids of which any collection holds some version.
-    fn origins_and_held<'a>(&'a self, object_ids: &'a [&'a str]) -> StoreFuture<'a, OriginsAndHeld>;
+    fn origins_and_held<'a>(&'a self, object_ids: &'a [&'a str])
+    -> StoreFuture<'a, OriginsAndHeld>;
     fn count_rejection<'a>(&'a self, peer: &'a str, reason: &'a str) -> StoreFuture<'a, ()>;
     /// (peer, reason, count), ordered.
     fn rejections(&self) -> StoreFuture<'_, Vec<(String, String, u64)>>;
@@ -137,7 +143,6 @@ pub struct SqliteFederationStore {
 fn db(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| StoreError::Database(format!("{context}: {e}"))
 }
-
 
 fn peer_from_row(row: &SqliteRow) -> Result<Peer, StoreError> {
     let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_peers: {e}"));
@@ -240,28 +245,34 @@ impl SqliteFederationStore {
             .await
             .map_err(db("taking an envelope sequence number"))?;
         let row = row.ok_or_else(|| StoreError::Database(format!("no peer {id:?}")))?;
-        Ok(row.try_get::<i64, _>(0).map_err(db("taking an envelope sequence number"))? as u64)
+        Ok(row
+            .try_get::<i64, _>(0)
+            .map_err(db("taking an envelope sequence number"))? as u64)
     }
 
     async fn set_out_cursor_impl(&self, id: &str, seq: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE federation_peers SET out_cursor = max(out_cursor, ?) WHERE party_id = ?")
-            .bind(seq)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(db("moving a delivery cursor"))?;
+        sqlx::query(
+            "UPDATE federation_peers SET out_cursor = max(out_cursor, ?) WHERE party_id = ?",
+        )
+        .bind(seq)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(db("moving a delivery cursor"))?;
         Ok(())
     }
 
     async fn accept_in_seq_impl(&self, id: &str, seq: u64) -> Result<bool, StoreError> {
-        let seq = i64::try_from(seq).map_err(|_| StoreError::Log("sequence number out of range".into()))?;
-        let done = sqlx::query("UPDATE federation_peers SET in_seq = ? WHERE party_id = ? AND in_seq < ?")
-            .bind(seq)
-            .bind(id)
-            .bind(seq)
-            .execute(&self.pool)
-            .await
-            .map_err(db("accepting an envelope sequence number"))?;
+        let seq = i64::try_from(seq)
+            .map_err(|_| StoreError::Log("sequence number out of range".into()))?;
+        let done =
+            sqlx::query("UPDATE federation_peers SET in_seq = ? WHERE party_id = ? AND in_seq < ?")
+                .bind(seq)
+                .bind(id)
+                .bind(seq)
+                .execute(&self.pool)
+                .await
+                .map_err(db("accepting an envelope sequence number"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -296,8 +307,16 @@ impl SqliteFederationStore {
                 let at: String = row.try_get(3).map_err(g)?;
                 Ok(StoredReceipt {
                     peer: PartyId::new(id.to_owned()),
-                    out_seq: row.try_get::<i64, _>(0).map_err(g)?.try_into().map_err(|_| StoreError::Corrupt("negative receipt sequence".into()))?,
-                    log_size: row.try_get::<i64, _>(1).map_err(g)?.try_into().map_err(|_| StoreError::Corrupt("negative receipt log size".into()))?,
+                    out_seq: row
+                        .try_get::<i64, _>(0)
+                        .map_err(g)?
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("negative receipt sequence".into()))?,
+                    log_size: row
+                        .try_get::<i64, _>(1)
+                        .map_err(g)?
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("negative receipt log size".into()))?,
                     receipt: row.try_get(2).map_err(g)?,
                     received_at: ts(&at, "federation_receipts.received_at")?,
                 })
@@ -316,7 +335,11 @@ impl SqliteFederationStore {
     }
 
     async fn put_provenance_impl(&self, records: &[ProvenanceRecord]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db("recording provenance"))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("recording provenance"))?;
         for r in records {
             sqlx::query(
                 "INSERT OR IGNORE INTO federation_provenance (collection_id, object_id, version_us, received_from, received_at, origin)
@@ -331,18 +354,25 @@ impl SqliteFederationStore {
             .execute(&mut *tx)
             .await
             .map_err(db("recording provenance"))?;
-            sqlx::query("INSERT OR IGNORE INTO federation_origins (object_id, origin) VALUES (?, ?)")
-                .bind(&r.object_id)
-                .bind(r.provenance.origin.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db("recording an origin"))?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO federation_origins (object_id, origin) VALUES (?, ?)",
+            )
+            .bind(&r.object_id)
+            .bind(r.provenance.origin.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("recording an origin"))?;
         }
         tx.commit().await.map_err(db("recording provenance"))?;
         Ok(())
     }
 
-    async fn provenance_impl(&self, collection_id: &str, object_id: &str, version_us: i64) -> Result<Option<Provenance>, StoreError> {
+    async fn provenance_impl(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        version_us: i64,
+    ) -> Result<Option<Provenance>, StoreError> {
         let row = sqlx::query(
             "SELECT received_from, received_at, origin FROM federation_provenance
              WHERE collection_id = ? AND object_id = ? AND version_us = ?",
@@ -372,7 +402,10 @@ impl SqliteFederationStore {
         Ok(row.map(|r| PartyId::new(r.get::<String, _>(0))))
     }
 
-    async fn origins_and_held_impl(&self, object_ids: &[&str]) -> Result<OriginsAndHeld, StoreError> {
+    async fn origins_and_held_impl(
+        &self,
+        object_ids: &[&str],
+    ) -> Result<OriginsAndHeld, StoreError> {
         let mut found = OriginsAndHeld::default();
         // Bounded lists keep each statement under SQLite's bound-parameter limit.
         for chunk in object_ids.chunks(500) {
@@ -388,7 +421,11 @@ impl SqliteFederationStore {
                     query = query.bind(*id);
                 }
             }
-            for row in query.fetch_all(&self.pool).await.map_err(db("reading origins"))? {
+            for row in query
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db("reading origins"))?
+            {
                 let id: String = row.get(0);
                 match row.get::<Option<String>, _>(1) {
                     Some(origin) => {
@@ -418,14 +455,23 @@ impl SqliteFederationStore {
     }
 
     async fn rejections_impl(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
-        let rows = sqlx::query("SELECT peer, reason, count FROM federation_rejections ORDER BY peer, reason")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db("reading rejection counters"))?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) as u64)).collect())
+        let rows = sqlx::query(
+            "SELECT peer, reason, count FROM federation_rejections ORDER BY peer, reason",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading rejection counters"))?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get::<i64, _>(2) as u64))
+            .collect())
     }
 
-    async fn versions_after_impl(&self, after: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    async fn versions_after_impl(
+        &self,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         // One aggregated text value rather than a row per version (the driver hands each row
         // over from its worker thread separately), with each version's provenance joined in
         // so the outbox needs no query per object. Fields are joined by U+001F, records by
@@ -447,10 +493,20 @@ impl SqliteFederationStore {
         .await
         .map_err(db("reading the outbox"))?;
         let mut items = Vec::new();
-        for record in records.as_deref().unwrap_or_default().split('\u{1e}').filter(|r| !r.is_empty()) {
+        for record in records
+            .as_deref()
+            .unwrap_or_default()
+            .split('\u{1e}')
+            .filter(|r| !r.is_empty())
+        {
             let mut fields = record.splitn(5, '\u{1f}');
-            let mut next = || fields.next().ok_or_else(|| StoreError::Corrupt("a truncated outbox record".into()));
-            let (collection_id, received_from, received_at, origin) = (next()?, next()?, next()?, next()?);
+            let mut next = || {
+                fields
+                    .next()
+                    .ok_or_else(|| StoreError::Corrupt("a truncated outbox record".into()))
+            };
+            let (collection_id, received_from, received_at, origin) =
+                (next()?, next()?, next()?, next()?);
             let provenance = if received_from.is_empty() {
                 None
             } else {
@@ -461,7 +517,11 @@ impl SqliteFederationStore {
                 })
             };
             let version = crate::sqlite::version_from_record(next()?, true)?;
-            items.push(OutboxItem { collection_id: collection_id.to_owned(), version, provenance });
+            items.push(OutboxItem {
+                collection_id: collection_id.to_owned(),
+                version,
+                provenance,
+            });
         }
         items.sort_by_key(|i| i.version.seq);
         Ok(items)
@@ -510,13 +570,21 @@ impl FederationStore for SqliteFederationStore {
     fn put_provenance<'a>(&'a self, records: &'a [ProvenanceRecord]) -> StoreFuture<'a, ()> {
         Box::pin(self.put_provenance_impl(records))
     }
-    fn provenance<'a>(&'a self, collection_id: &'a str, object_id: &'a str, version_us: i64) -> StoreFuture<'a, Option<Provenance>> {
+    fn provenance<'a>(
+        &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        version_us: i64,
+    ) -> StoreFuture<'a, Option<Provenance>> {
         Box::pin(self.provenance_impl(collection_id, object_id, version_us))
     }
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>> {
         Box::pin(self.origin_of_impl(object_id))
     }
-    fn origins_and_held<'a>(&'a self, object_ids: &'a [&'a str]) -> StoreFuture<'a, OriginsAndHeld> {
+    fn origins_and_held<'a>(
+        &'a self,
+        object_ids: &'a [&'a str],
+    ) -> StoreFuture<'a, OriginsAndHeld> {
         Box::pin(self.origins_and_held_impl(object_ids))
     }
     fn count_rejection<'a>(&'a self, peer: &'a str, reason: &'a str) -> StoreFuture<'a, ()> {
@@ -553,12 +621,28 @@ mod tests {
     #[tokio::test]
     async fn peers_links_provenance_and_counters() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteFederationStore::open(&dir.path().join("db")).await.unwrap();
+        let s = SqliteFederationStore::open(&dir.path().join("db"))
+            .await
+            .unwrap();
         s.add_peer(&peer("bravo", "aa")).await.unwrap();
-        assert!(matches!(s.add_peer(&peer("bravo", "bb")).await, Err(StoreError::AlreadyExists(_))));
-        assert!(matches!(s.add_peer(&peer("charlie", "aa")).await, Err(StoreError::AlreadyExists(_))));
+        assert!(matches!(
+            s.add_peer(&peer("bravo", "bb")).await,
+            Err(StoreError::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            s.add_peer(&peer("charlie", "aa")).await,
+            Err(StoreError::AlreadyExists(_))
+        ));
         assert_eq!(s.peers().await.unwrap().len(), 1);
-        assert_eq!(s.peer("bravo").await.unwrap().unwrap().jurisdiction.as_deref(), Some("XB"));
+        assert_eq!(
+            s.peer("bravo")
+                .await
+                .unwrap()
+                .unwrap()
+                .jurisdiction
+                .as_deref(),
+            Some("XB")
+        );
 
         assert_eq!(s.next_out_seq("bravo").await.unwrap(), 1);
         assert_eq!(s.next_out_seq("bravo").await.unwrap(), 2);
@@ -571,28 +655,73 @@ mod tests {
         assert!(!s.accept_in_seq("bravo", 3).await.unwrap());
         assert!(!s.accept_in_seq("nobody", 99).await.unwrap());
 
-        let p = Provenance { received_from: "bravo".into(), received_at: Timestamp::now(), origin: "alpha".into() };
-        let r = ProvenanceRecord { collection_id: "c".into(), object_id: "indicator--1".into(), version_us: 5, provenance: p.clone() };
+        let p = Provenance {
+            received_from: "bravo".into(),
+            received_at: Timestamp::now(),
+            origin: "alpha".into(),
+        };
+        let r = ProvenanceRecord {
+            collection_id: "c".into(),
+            object_id: "indicator--1".into(),
+            version_us: 5,
+            provenance: p.clone(),
+        };
         s.put_provenance(std::slice::from_ref(&r)).await.unwrap();
-        let other = Provenance { origin: "mallory".into(), ..p.clone() };
-        s.put_provenance(&[ProvenanceRecord { provenance: other, version_us: 6, ..r.clone() }]).await.unwrap();
+        let other = Provenance {
+            origin: "mallory".into(),
+            ..p.clone()
+        };
+        s.put_provenance(&[ProvenanceRecord {
+            provenance: other,
+            version_us: 6,
+            ..r.clone()
+        }])
+        .await
+        .unwrap();
         assert_eq!(s.provenance("c", "indicator--1", 5).await.unwrap(), Some(p));
-        assert_eq!(s.origin_of("indicator--1").await.unwrap(), Some(PartyId::new("alpha")));
+        assert_eq!(
+            s.origin_of("indicator--1").await.unwrap(),
+            Some(PartyId::new("alpha"))
+        );
         assert_eq!(s.provenance("c", "indicator--1", 7).await.unwrap(), None);
-        let found = s.origins_and_held(&["indicator--1", "indicator--2"]).await.unwrap();
+        let found = s
+            .origins_and_held(&["indicator--1", "indicator--2"])
+            .await
+            .unwrap();
         assert_eq!(found.origins.len(), 1);
-        assert_eq!(found.origins.get("indicator--1"), Some(&PartyId::new("alpha")));
+        assert_eq!(
+            found.origins.get("indicator--1"),
+            Some(&PartyId::new("alpha"))
+        );
         assert!(found.held.is_empty(), "no collection holds either object");
 
-        let receipt = StoredReceipt { peer: "bravo".into(), out_seq: 3, log_size: 42, receipt: "{\"signed\":true}".into(), received_at: Timestamp::now() };
+        let receipt = StoredReceipt {
+            peer: "bravo".into(),
+            out_seq: 3,
+            log_size: 42,
+            receipt: "{\"signed\":true}".into(),
+            received_at: Timestamp::now(),
+        };
         s.put_receipt(&receipt).await.unwrap();
-        s.put_receipt(&StoredReceipt { receipt: "a second copy".into(), ..receipt.clone() }).await.unwrap();
-        assert_eq!(s.receipts("bravo").await.unwrap(), vec![receipt], "the first receipt kept wins");
+        s.put_receipt(&StoredReceipt {
+            receipt: "a second copy".into(),
+            ..receipt.clone()
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            s.receipts("bravo").await.unwrap(),
+            vec![receipt],
+            "the first receipt kept wins"
+        );
         assert!(s.receipts("charlie").await.unwrap().is_empty());
 
         s.count_rejection("bravo", "replay").await.unwrap();
         s.count_rejection("bravo", "replay").await.unwrap();
-        assert_eq!(s.rejections().await.unwrap(), vec![("bravo".into(), "replay".into(), 2)]);
+        assert_eq!(
+            s.rejections().await.unwrap(),
+            vec![("bravo".into(), "replay".into(), 2)]
+        );
         assert_eq!(s.max_seq().await.unwrap(), 0);
         assert!(s.versions_after(0, 10).await.unwrap().is_empty());
     }

@@ -27,9 +27,12 @@ use pacific_core::access::{CollectionGrant, Role};
 use pacific_core::taxii::{ObjectQuery, PageCursor, Status};
 use pacific_core::{StixObject, Timestamp};
 
+pub use federation::{
+    FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
+    SqliteFederationStore, StoredReceipt,
+};
 pub use pacific_tlog::Hash;
 pub use pacific_tlog::entry::Entry as LogEntryData;
-pub use federation::{FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord, SqliteFederationStore, StoredReceipt};
 pub use sqlite::SqliteStore;
 
 /// The actor recorded in log entries written by the methods without an `actor` argument
@@ -166,7 +169,11 @@ pub trait Store: Send + Sync {
     /// `date_added` later than every earlier one in the store, and appending one
     /// `object-stored` log entry (by [`LOCAL_ACTOR`]) per new version in the same transaction.
     /// Returns one outcome per object.
-    fn add_objects<'a>(&'a self, collection_id: &'a str, objects: &'a [StixObject]) -> StoreFuture<'a, Vec<AddOutcome>> {
+    fn add_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        objects: &'a [StixObject],
+    ) -> StoreFuture<'a, Vec<AddOutcome>> {
         self.add_objects_as(LOCAL_ACTOR, collection_id, objects)
     }
     /// [`Store::add_objects`], recording `actor` (a user name, a peer) in the log entries.
@@ -178,10 +185,20 @@ pub trait Store: Send + Sync {
     ) -> StoreFuture<'a, Vec<AddOutcome>>;
     /// One page of the versions matching `query`, in insertion order (`seq`). With
     /// `with_json: false` the items' `json` is left empty (manifest and versions endpoints).
-    fn query_objects<'a>(&'a self, collection_id: &'a str, query: &'a ObjectQuery, with_json: bool) -> StoreFuture<'a, Page>;
+    fn query_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        query: &'a ObjectQuery,
+        with_json: bool,
+    ) -> StoreFuture<'a, Page>;
     /// Deletes the versions of `object_id` selected by the query's `versions` and
     /// `spec_versions`; returns how many were deleted.
-    fn delete_object<'a>(&'a self, collection_id: &'a str, object_id: &'a str, query: &'a ObjectQuery) -> StoreFuture<'a, u64>;
+    fn delete_object<'a>(
+        &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        query: &'a ObjectQuery,
+    ) -> StoreFuture<'a, u64>;
     fn stats(&self) -> StoreFuture<'_, StoreStats>;
 
     // Users and access.
@@ -196,7 +213,11 @@ pub trait Store: Send + Sync {
     fn users(&self) -> StoreFuture<'_, Vec<User>>;
     /// Sets (replaces) a user's grant on one collection.
     fn set_grant<'a>(&'a self, user: &'a str, grant: &'a CollectionGrant) -> StoreFuture<'a, ()>;
-    fn grant<'a>(&'a self, user: &'a str, collection_id: &'a str) -> StoreFuture<'a, Option<CollectionGrant>>;
+    fn grant<'a>(
+        &'a self,
+        user: &'a str,
+        collection_id: &'a str,
+    ) -> StoreFuture<'a, Option<CollectionGrant>>;
 
     // TAXII status resources.
     fn put_status<'a>(&'a self, status: &'a Status) -> StoreFuture<'a, ()>;
@@ -229,12 +250,26 @@ pub trait Store: Send + Sync {
 
     // Witnessing other logs.
     /// The latest checkpoint (signed note) seen of the log `origin`, with its size.
-    fn witnessed_checkpoint<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Option<StoredCheckpoint>>;
+    fn witnessed_checkpoint<'a>(
+        &'a self,
+        origin: &'a str,
+    ) -> StoreFuture<'a, Option<StoredCheckpoint>>;
     /// Records `note` as the latest checkpoint seen of `origin`. The caller has checked that it
     /// is consistent with the previous one.
-    fn put_witnessed_checkpoint<'a>(&'a self, origin: &'a str, size: u64, note: &'a str) -> StoreFuture<'a, ()>;
+    fn put_witnessed_checkpoint<'a>(
+        &'a self,
+        origin: &'a str,
+        size: u64,
+        note: &'a str,
+    ) -> StoreFuture<'a, ()>;
     /// Keeps split-view evidence; returns its id.
-    fn add_split_view_evidence<'a>(&'a self, evidence: &'a SplitViewEvidence) -> StoreFuture<'a, i64>;
+    fn add_split_view_evidence<'a>(
+        &'a self,
+        evidence: &'a SplitViewEvidence,
+    ) -> StoreFuture<'a, i64>;
     /// Every piece of split-view evidence kept about `origin`, oldest first.
-    fn split_view_evidence<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Vec<SplitViewEvidence>>;
+    fn split_view_evidence<'a>(
+        &'a self,
+        origin: &'a str,
+    ) -> StoreFuture<'a, Vec<SplitViewEvidence>>;
 }

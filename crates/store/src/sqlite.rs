@@ -42,7 +42,9 @@ use pacific_core::taxii::{ObjectQuery, PageCursor, Status, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
 use serde_json::{Map, Value};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{AssertSqlSafe, Row, SqliteConnection, SqlitePool};
 use tokio::sync::Mutex;
 
@@ -50,8 +52,8 @@ use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, Hash, LogEntry, Page, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats,
-    StoredCheckpoint, StoredVersion, User,
+    AddOutcome, Collection, Hash, LogEntry, Page, SplitViewEvidence, Store, StoreError,
+    StoreFuture, StoreStats, StoredCheckpoint, StoredVersion, User,
 };
 
 mod log;
@@ -138,7 +140,11 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(format!("migrating the database schema: {e}")))?;
-        Ok(Self { pool, write_lock: Mutex::new(()), path })
+        Ok(Self {
+            pool,
+            write_lock: Mutex::new(()),
+            path,
+        })
     }
 
     /// Waits for running operations, then closes every connection (checkpointing the
@@ -167,7 +173,10 @@ impl SqliteStore {
             .map_err(|e| {
                 if is_unique_violation(&e) {
                     if e.to_string().contains("alias") {
-                        StoreError::AlreadyExists(format!("a collection with alias {:?}", c.alias.as_deref().unwrap_or("")))
+                        StoreError::AlreadyExists(format!(
+                            "a collection with alias {:?}",
+                            c.alias.as_deref().unwrap_or("")
+                        ))
                     } else {
                         StoreError::AlreadyExists(format!("collection {:?}", c.id))
                     }
@@ -179,10 +188,11 @@ impl SqliteStore {
     }
 
     async fn collections_impl(&self) -> Result<Vec<Collection>, StoreError> {
-        let rows = sqlx::query("SELECT id, title, description, alias FROM collections ORDER BY key")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err("listing collections"))?;
+        let rows =
+            sqlx::query("SELECT id, title, description, alias FROM collections ORDER BY key")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err("listing collections"))?;
         rows.iter().map(collection_from_row).collect()
     }
 
@@ -198,13 +208,22 @@ impl SqliteStore {
     // ---------------------------------------------------------------------------------------
     // Adding objects
 
-    async fn add_objects_impl(&self, actor: &str, collection_id: &str, objects: &[StixObject]) -> Result<Vec<AddOutcome>, StoreError> {
+    async fn add_objects_impl(
+        &self,
+        actor: &str,
+        collection_id: &str,
+        objects: &[StixObject],
+    ) -> Result<Vec<AddOutcome>, StoreError> {
         check_actor(actor)?;
         let _w = self.write_lock.lock().await;
         let ctx = || format!("adding objects to collection {collection_id:?}");
         // IMMEDIATE takes the write lock up front: the transaction reads before it writes, and
         // must not find at its first write that its snapshot is stale.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx()))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(ctx()))?;
         let key = collection_key(&mut tx, collection_id).await?;
         let mut last_added = read_counter(&mut tx, "last_date_added_us").await?;
         let now = Timestamp::now().unix_micros();
@@ -222,7 +241,11 @@ impl SqliteStore {
             // chunk's log entries and tree nodes and the next chunk's texts and hashes (none
             // of which depends on the insert), so the two threads overlap.
             let (applied, prepared) = tokio::join!(apply_plan(&mut tx, key, &planned), async {
-                let entries = planned.rows.iter().map(|row| object_stored_entry(actor, row)).collect::<Result<Vec<_>, _>>()?;
+                let entries = planned
+                    .rows
+                    .iter()
+                    .map(|row| object_stored_entry(actor, row))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let appended = log::prepare(&mut frontier, entries)?;
                 Ok::<_, StoreError>((appended, following.map(|c| (c, object_texts(c)))))
             });
@@ -253,7 +276,12 @@ impl SqliteStore {
     // ---------------------------------------------------------------------------------------
     // Queries
 
-    async fn query_objects_impl(&self, collection_id: &str, q: &ObjectQuery, with_json: bool) -> Result<Page, StoreError> {
+    async fn query_objects_impl(
+        &self,
+        collection_id: &str,
+        q: &ObjectQuery,
+        with_json: bool,
+    ) -> Result<Page, StoreError> {
         let ctx = || format!("querying collection {collection_id:?}");
         // One read transaction: every sub-query of the page sees the same snapshot.
         let mut tx = self.pool.begin().await.map_err(db_err(ctx()))?;
@@ -275,7 +303,12 @@ impl SqliteStore {
             .map_err(db_err(ctx()))?;
             match first {
                 Some(s) => after_seq = after_seq.max(s - 1),
-                None => return Ok(Page { items: Vec::new(), next: None }),
+                None => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next: None,
+                    });
+                }
             }
         }
 
@@ -292,10 +325,16 @@ impl SqliteStore {
             let sql = format!(
                 "SELECT group_concat(seq || char(31) || object_id || char(31) || type || char(31) || spec_version \
                  || char(31) || version || char(31) || date_added{}, char(30)) FROM ({})",
-                if with_json { " || char(31) || json" } else { "" },
+                if with_json {
+                    " || char(31) || json"
+                } else {
+                    ""
+                },
                 plan.sql(q, with_json)
             );
-            let mut query = sqlx::query_scalar::<_, Option<String>>(AssertSqlSafe(sql)).bind(key).bind(after_seq);
+            let mut query = sqlx::query_scalar::<_, Option<String>>(AssertSqlSafe(sql))
+                .bind(key)
+                .bind(after_seq);
             for id in plan.ids {
                 query = query.bind(id.as_str());
             }
@@ -312,7 +351,11 @@ impl SqliteStore {
                 query = query.bind(t);
             }
             query = query.bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
-            let records = query.fetch_one(&mut *tx).await.map_err(db_err(ctx()))?.unwrap_or_default();
+            let records = query
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err(ctx()))?
+                .unwrap_or_default();
             for record in records.split('\u{1e}').filter(|r| !r.is_empty()) {
                 let version = version_from_record(record, with_json)?;
                 merged.insert(version.seq, version);
@@ -322,17 +365,30 @@ impl SqliteStore {
         let more = merged.len() > limit;
         let items: Vec<StoredVersion> = merged.into_values().take(limit).collect();
         tx.commit().await.map_err(db_err(ctx()))?;
-        let next = if more { items.last().map(|v| PageCursor(v.seq)) } else { None };
+        let next = if more {
+            items.last().map(|v| PageCursor(v.seq))
+        } else {
+            None
+        };
         Ok(Page { items, next })
     }
 
     // ---------------------------------------------------------------------------------------
     // Deleting
 
-    async fn delete_object_impl(&self, collection_id: &str, object_id: &str, q: &ObjectQuery) -> Result<u64, StoreError> {
+    async fn delete_object_impl(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        q: &ObjectQuery,
+    ) -> Result<u64, StoreError> {
         let _w = self.write_lock.lock().await;
         let ctx = || format!("deleting {object_id:?} from collection {collection_id:?}");
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx()))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(ctx()))?;
         let key = collection_key(&mut tx, collection_id).await?;
         let rows: Vec<(i64, i64, String, bool, bool)> = sqlx::query_as(
             "SELECT seq, version_us, spec_version, is_latest, is_first FROM object_versions \
@@ -358,7 +414,10 @@ impl SqliteStore {
             return Ok(0);
         }
         for seqs in doomed.chunks(ADD_CHUNK) {
-            let sql = format!("DELETE FROM object_versions WHERE seq IN ({})", placeholders(seqs.len()));
+            let sql = format!(
+                "DELETE FROM object_versions WHERE seq IN ({})",
+                placeholders(seqs.len())
+            );
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for row in seqs {
                 query = query.bind(row.0);
@@ -373,7 +432,11 @@ impl SqliteStore {
                 let already = if column == "is_latest" { latest } else { first };
                 if !already {
                     let sql = format!("UPDATE object_versions SET {column} = TRUE WHERE seq = ?");
-                    sqlx::query(AssertSqlSafe(sql)).bind(seq).execute(&mut *tx).await.map_err(db_err(ctx()))?;
+                    sqlx::query(AssertSqlSafe(sql))
+                        .bind(seq)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err(ctx()))?;
                 }
             }
         }
@@ -388,10 +451,11 @@ impl SqliteStore {
     }
 
     async fn stats_impl(&self) -> Result<StoreStats, StoreError> {
-        let count: i64 = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'object_versions'")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db_err("reading the object count"))?;
+        let count: i64 =
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'object_versions'")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db_err("reading the object count"))?;
         let mut size_bytes = 0;
         if let Some(path) = &self.path {
             let mut wal = path.clone().into_os_string();
@@ -403,7 +467,11 @@ impl SqliteStore {
                 }
             }
         }
-        Ok(StoreStats { object_versions: u64::try_from(count).map_err(|_| StoreError::Corrupt(format!("object count {count}")))?, size_bytes })
+        Ok(StoreStats {
+            object_versions: u64::try_from(count)
+                .map_err(|_| StoreError::Corrupt(format!("object count {count}")))?,
+            size_bytes,
+        })
     }
 
     // ---------------------------------------------------------------------------------------
@@ -415,31 +483,40 @@ impl SqliteStore {
         let entry = Entry::new(
             Timestamp::now().unix_micros().max(0) as u64 / 1000,
             actor,
-            Act::UserAdded { user: user.name.clone(), role: user.role.as_str().to_owned() },
+            Act::UserAdded {
+                user: user.name.clone(),
+                role: user.role.as_str().to_owned(),
+            },
         )
         .and_then(|e| e.encode())
         .map_err(log::log_err)?;
         let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx()))?;
-        sqlx::query("INSERT INTO users (name, role, token_id, token_hash, created) VALUES (?, ?, ?, ?, ?)")
-            .bind(&user.name)
-            .bind(user.role.as_str())
-            .bind(&user.token_id)
-            .bind(&user.token_hash)
-            .bind(user.created.as_str())
-            .execute(&mut *tx)
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    if e.to_string().contains("token_id") {
-                        StoreError::AlreadyExists(format!("a user with token id {:?}", user.token_id))
-                    } else {
-                        StoreError::AlreadyExists(format!("user {:?}", user.name))
-                    }
+            .map_err(db_err(ctx()))?;
+        sqlx::query(
+            "INSERT INTO users (name, role, token_id, token_hash, created) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&user.name)
+        .bind(user.role.as_str())
+        .bind(&user.token_id)
+        .bind(&user.token_hash)
+        .bind(user.created.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                if e.to_string().contains("token_id") {
+                    StoreError::AlreadyExists(format!("a user with token id {:?}", user.token_id))
                 } else {
-                    db_err(ctx())(e)
+                    StoreError::AlreadyExists(format!("user {:?}", user.name))
                 }
-            })?;
+            } else {
+                db_err(ctx())(e)
+            }
+        })?;
         let mut frontier = log::load_frontier(&mut tx).await?;
         log::append(&mut tx, &mut frontier, &[entry]).await?;
         log::save_frontier(&mut tx, &frontier).await?;
@@ -448,7 +525,9 @@ impl SqliteStore {
     }
 
     async fn user_where(&self, column: &str, value: &str) -> Result<Option<User>, StoreError> {
-        let sql = format!("SELECT name, role, token_id, token_hash, created FROM users WHERE {column} = ?");
+        let sql = format!(
+            "SELECT name, role, token_id, token_hash, created FROM users WHERE {column} = ?"
+        );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(value)
             .fetch_optional(&self.pool)
@@ -458,17 +537,28 @@ impl SqliteStore {
     }
 
     async fn users_impl(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT name, role, token_id, token_hash, created FROM users ORDER BY name")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err("listing users"))?;
+        let rows = sqlx::query(
+            "SELECT name, role, token_id, token_hash, created FROM users ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err("listing users"))?;
         rows.iter().map(user_from_row).collect()
     }
 
     async fn set_grant_impl(&self, user: &str, grant: &CollectionGrant) -> Result<(), StoreError> {
         let _w = self.write_lock.lock().await;
-        let ctx = || format!("setting the grant of {user:?} on collection {:?}", grant.collection_id);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx()))?;
+        let ctx = || {
+            format!(
+                "setting the grant of {user:?} on collection {:?}",
+                grant.collection_id
+            )
+        };
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(ctx()))?;
         // Checked first so the caller learns which of the two is missing, which a foreign-key
         // failure would not say.
         let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE name = ?")
@@ -495,23 +585,35 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn grant_impl(&self, user: &str, collection_id: &str) -> Result<Option<CollectionGrant>, StoreError> {
-        let row: Option<(bool, bool)> =
-            sqlx::query_as("SELECT can_read, can_write FROM grants WHERE user_name = ? AND collection_id = ?")
-                .bind(user)
-                .bind(collection_id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_err(format_args!("reading the grant of {user:?} on {collection_id:?}")))?;
-        Ok(row.map(|(can_read, can_write)| CollectionGrant { collection_id: collection_id.to_owned(), can_read, can_write }))
+    async fn grant_impl(
+        &self,
+        user: &str,
+        collection_id: &str,
+    ) -> Result<Option<CollectionGrant>, StoreError> {
+        let row: Option<(bool, bool)> = sqlx::query_as(
+            "SELECT can_read, can_write FROM grants WHERE user_name = ? AND collection_id = ?",
+        )
+        .bind(user)
+        .bind(collection_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err(format_args!(
+            "reading the grant of {user:?} on {collection_id:?}"
+        )))?;
+        Ok(row.map(|(can_read, can_write)| CollectionGrant {
+            collection_id: collection_id.to_owned(),
+            can_read,
+            can_write,
+        }))
     }
 
     // ---------------------------------------------------------------------------------------
     // Statuses
 
     async fn put_status_impl(&self, status: &Status) -> Result<(), StoreError> {
-        let json = serde_json::to_string(status)
-            .map_err(|e| StoreError::Database(format!("serialising status {:?}: {e}", status.id)))?;
+        let json = serde_json::to_string(status).map_err(|e| {
+            StoreError::Database(format!("serialising status {:?}: {e}", status.id))
+        })?;
         let _w = self.write_lock.lock().await;
         sqlx::query("INSERT INTO statuses (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json")
             .bind(&status.id)
@@ -528,8 +630,10 @@ impl SqliteStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(db_err(format_args!("reading status {id:?}")))?;
-        json.map(|j| serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("status {id:?}: {e}"))))
-            .transpose()
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StoreError::Corrupt(format!("status {id:?}: {e}")))
+        })
+        .transpose()
     }
 }
 
@@ -551,10 +655,20 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'a, Vec<AddOutcome>> {
         Box::pin(self.add_objects_impl(actor, collection_id, objects))
     }
-    fn query_objects<'a>(&'a self, collection_id: &'a str, query: &'a ObjectQuery, with_json: bool) -> StoreFuture<'a, Page> {
+    fn query_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        query: &'a ObjectQuery,
+        with_json: bool,
+    ) -> StoreFuture<'a, Page> {
         Box::pin(self.query_objects_impl(collection_id, query, with_json))
     }
-    fn delete_object<'a>(&'a self, collection_id: &'a str, object_id: &'a str, query: &'a ObjectQuery) -> StoreFuture<'a, u64> {
+    fn delete_object<'a>(
+        &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        query: &'a ObjectQuery,
+    ) -> StoreFuture<'a, u64> {
         Box::pin(self.delete_object_impl(collection_id, object_id, query))
     }
     fn stats(&self) -> StoreFuture<'_, StoreStats> {
@@ -575,7 +689,11 @@ impl Store for SqliteStore {
     fn set_grant<'a>(&'a self, user: &'a str, grant: &'a CollectionGrant) -> StoreFuture<'a, ()> {
         Box::pin(self.set_grant_impl(user, grant))
     }
-    fn grant<'a>(&'a self, user: &'a str, collection_id: &'a str) -> StoreFuture<'a, Option<CollectionGrant>> {
+    fn grant<'a>(
+        &'a self,
+        user: &'a str,
+        collection_id: &'a str,
+    ) -> StoreFuture<'a, Option<CollectionGrant>> {
         Box::pin(self.grant_impl(user, collection_id))
     }
     fn put_status<'a>(&'a self, status: &'a Status) -> StoreFuture<'a, ()> {
@@ -602,7 +720,9 @@ impl Store for SqliteStore {
     }
     fn log_root(&self, size: u64) -> StoreFuture<'_, Hash> {
         Box::pin(async move {
-            let hashes = self.log_proof_impl(size, move || merkle::root_plan(size)).await?;
+            let hashes = self
+                .log_proof_impl(size, move || merkle::root_plan(size))
+                .await?;
             Ok(hashes.first().copied().unwrap_or_else(merkle::empty_root))
         })
     }
@@ -612,16 +732,30 @@ impl Store for SqliteStore {
     fn latest_checkpoint(&self) -> StoreFuture<'_, Option<StoredCheckpoint>> {
         Box::pin(self.latest_checkpoint_impl())
     }
-    fn witnessed_checkpoint<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Option<StoredCheckpoint>> {
+    fn witnessed_checkpoint<'a>(
+        &'a self,
+        origin: &'a str,
+    ) -> StoreFuture<'a, Option<StoredCheckpoint>> {
         Box::pin(self.witnessed_checkpoint_impl(origin))
     }
-    fn put_witnessed_checkpoint<'a>(&'a self, origin: &'a str, size: u64, note: &'a str) -> StoreFuture<'a, ()> {
+    fn put_witnessed_checkpoint<'a>(
+        &'a self,
+        origin: &'a str,
+        size: u64,
+        note: &'a str,
+    ) -> StoreFuture<'a, ()> {
         Box::pin(self.put_witnessed_checkpoint_impl(origin, size, note))
     }
-    fn add_split_view_evidence<'a>(&'a self, evidence: &'a SplitViewEvidence) -> StoreFuture<'a, i64> {
+    fn add_split_view_evidence<'a>(
+        &'a self,
+        evidence: &'a SplitViewEvidence,
+    ) -> StoreFuture<'a, i64> {
         Box::pin(self.add_split_view_evidence_impl(evidence))
     }
-    fn split_view_evidence<'a>(&'a self, origin: &'a str) -> StoreFuture<'a, Vec<SplitViewEvidence>> {
+    fn split_view_evidence<'a>(
+        &'a self,
+        origin: &'a str,
+    ) -> StoreFuture<'a, Vec<SplitViewEvidence>> {
         Box::pin(self.split_view_evidence_impl(origin))
     }
 }
@@ -629,8 +763,14 @@ impl Store for SqliteStore {
 /// The `object-stored` entry for a new version: named by id, version and the SHA-256 of the
 /// JSON text stored for it (exactly `NewRow::json`, i.e. `StixObject::to_json()`).
 fn object_stored_entry(actor: &str, row: &NewRow<'_>) -> Result<Vec<u8>, StoreError> {
-    pacific_tlog::entry::encode_object_stored(row.date_added_us.max(0) as u64 / 1000, actor, row.object_id, &row.version, &row.sha256)
-        .map_err(log::log_err)
+    pacific_tlog::entry::encode_object_stored(
+        row.date_added_us.max(0) as u64 / 1000,
+        actor,
+        row.object_id,
+        &row.version,
+        &row.sha256,
+    )
+    .map_err(log::log_err)
 }
 
 /// Each object's JSON text to store (`StixObject::to_json()`) and its SHA-256, computed once.
@@ -647,7 +787,9 @@ fn object_texts(chunk: &[StixObject]) -> Vec<(String, Hash)> {
 
 fn check_actor(actor: &str) -> Result<(), StoreError> {
     if actor.is_empty() {
-        return Err(StoreError::Log("the actor of a logged change must not be empty".into()));
+        return Err(StoreError::Log(
+            "the actor of a logged change must not be empty".into(),
+        ));
     }
     Ok(())
 }
@@ -661,7 +803,11 @@ fn to_u64(n: i64, what: &'static str) -> Result<u64, StoreError> {
 
 impl SqliteStore {
     async fn log_size_impl(&self) -> Result<u64, StoreError> {
-        let mut conn = self.pool.acquire().await.map_err(db_err("reading the log size"))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("reading the log size"))?;
         log::size(&mut conn).await
     }
 
@@ -672,24 +818,43 @@ impl SqliteStore {
         }
         let mut tx = self.pool.begin().await.map_err(db_err(ctx))?;
         log::check_within(&mut tx, end).await?;
-        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as("SELECT idx, entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx")
-            .bind(start as i64)
-            .bind(end as i64)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(db_err(ctx))?;
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err(ctx))?;
         tx.commit().await.map_err(db_err(ctx))?;
         if rows.len() as u64 != end - start {
-            return Err(StoreError::Corrupt(format!("log entries {start}..{end}: {} rows found", rows.len())));
+            return Err(StoreError::Corrupt(format!(
+                "log entries {start}..{end}: {} rows found",
+                rows.len()
+            )));
         }
-        rows.into_iter().map(|(i, entry)| Ok(LogEntry { index: to_u64(i, "log index")?, entry })).collect()
+        rows.into_iter()
+            .map(|(i, entry)| {
+                Ok(LogEntry {
+                    index: to_u64(i, "log index")?,
+                    entry,
+                })
+            })
+            .collect()
     }
 
     async fn append_log_entries_impl(&self, entries: &[Entry]) -> Result<u64, StoreError> {
-        let bytes = entries.iter().map(|e| e.encode().map_err(log::log_err)).collect::<Result<Vec<_>, _>>()?;
+        let bytes = entries
+            .iter()
+            .map(|e| e.encode().map_err(log::log_err))
+            .collect::<Result<Vec<_>, _>>()?;
         let ctx = "appending log entries";
         let _w = self.write_lock.lock().await;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err(ctx))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(ctx))?;
         let mut frontier = log::load_frontier(&mut tx).await?;
         let index = frontier.size();
         for chunk in bytes.chunks(ADD_CHUNK) {
@@ -718,43 +883,75 @@ impl SqliteStore {
     async fn put_checkpoint_impl(&self, size: u64, note: &str) -> Result<(), StoreError> {
         let ctx = || format!("storing the checkpoint of size {size}");
         let _w = self.write_lock.lock().await;
-        let done = sqlx::query("INSERT INTO log_checkpoints (size, note) VALUES (?, ?) ON CONFLICT (size) DO NOTHING")
-            .bind(i64::try_from(size).map_err(|_| StoreError::Log(format!("size {size} is too large")))?)
-            .bind(note)
-            .execute(&self.pool)
-            .await
-            .map_err(db_err(ctx()))?;
+        let done = sqlx::query(
+            "INSERT INTO log_checkpoints (size, note) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
+        )
+        .bind(
+            i64::try_from(size)
+                .map_err(|_| StoreError::Log(format!("size {size} is too large")))?,
+        )
+        .bind(note)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err(ctx()))?;
         if done.rows_affected() == 0 {
-            let existing: String = sqlx::query_scalar("SELECT note FROM log_checkpoints WHERE size = ?")
-                .bind(size as i64)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(db_err(ctx()))?;
+            let existing: String =
+                sqlx::query_scalar("SELECT note FROM log_checkpoints WHERE size = ?")
+                    .bind(size as i64)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(db_err(ctx()))?;
             if existing != note {
-                return Err(StoreError::AlreadyExists(format!("a different checkpoint of size {size}")));
+                return Err(StoreError::AlreadyExists(format!(
+                    "a different checkpoint of size {size}"
+                )));
             }
         }
         Ok(())
     }
 
     async fn latest_checkpoint_impl(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err("reading the latest checkpoint"))?;
-        row.map(|(size, note)| Ok(StoredCheckpoint { size: to_u64(size, "checkpoint size")?, note })).transpose()
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err("reading the latest checkpoint"))?;
+        row.map(|(size, note)| {
+            Ok(StoredCheckpoint {
+                size: to_u64(size, "checkpoint size")?,
+                note,
+            })
+        })
+        .transpose()
     }
 
-    async fn witnessed_checkpoint_impl(&self, origin: &str) -> Result<Option<StoredCheckpoint>, StoreError> {
-        let row: Option<(i64, String)> = sqlx::query_as("SELECT size, note FROM witnessed_checkpoints WHERE origin = ?")
-            .bind(origin)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err(format_args!("reading the witnessed checkpoint of {origin:?}")))?;
-        row.map(|(size, note)| Ok(StoredCheckpoint { size: to_u64(size, "checkpoint size")?, note })).transpose()
+    async fn witnessed_checkpoint_impl(
+        &self,
+        origin: &str,
+    ) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT size, note FROM witnessed_checkpoints WHERE origin = ?")
+                .bind(origin)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err(format_args!(
+                    "reading the witnessed checkpoint of {origin:?}"
+                )))?;
+        row.map(|(size, note)| {
+            Ok(StoredCheckpoint {
+                size: to_u64(size, "checkpoint size")?,
+                note,
+            })
+        })
+        .transpose()
     }
 
-    async fn put_witnessed_checkpoint_impl(&self, origin: &str, size: u64, note: &str) -> Result<(), StoreError> {
+    async fn put_witnessed_checkpoint_impl(
+        &self,
+        origin: &str,
+        size: u64,
+        note: &str,
+    ) -> Result<(), StoreError> {
         let _w = self.write_lock.lock().await;
         sqlx::query(
             "INSERT INTO witnessed_checkpoints (origin, size, note) VALUES (?, ?, ?)              ON CONFLICT (origin) DO UPDATE SET size = excluded.size, note = excluded.note",
@@ -784,7 +981,10 @@ impl SqliteStore {
         Ok(id)
     }
 
-    async fn split_view_evidence_impl(&self, origin: &str) -> Result<Vec<SplitViewEvidence>, StoreError> {
+    async fn split_view_evidence_impl(
+        &self,
+        origin: &str,
+    ) -> Result<Vec<SplitViewEvidence>, StoreError> {
         let rows: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
             "SELECT id, origin, detected, reason, kept_note, new_note FROM split_view_evidence WHERE origin = ? ORDER BY id",
         )
@@ -794,7 +994,14 @@ impl SqliteStore {
         .map_err(db_err(format_args!("reading split-view evidence about {origin:?}")))?;
         rows.into_iter()
             .map(|(id, origin, detected, reason, kept_note, new_note)| {
-                Ok(SplitViewEvidence { id, origin, detected: timestamp(&detected, "evidence time")?, reason, kept_note, new_note })
+                Ok(SplitViewEvidence {
+                    id,
+                    origin,
+                    detected: timestamp(&detected, "evidence time")?,
+                    reason,
+                    kept_note,
+                    new_note,
+                })
             })
             .collect()
     }
@@ -864,7 +1071,9 @@ async fn plan_chunk<'a>(
     for (id, v) in query.fetch_all(&mut *tx).await.map_err(db_err(ctx))? {
         // Keyed by the chunk's own id text, so the map borrows rather than owns its keys.
         let Ok(i) = ids.binary_search(&id.as_str()) else {
-            return Err(StoreError::Corrupt(format!("a lookup of the chunk's ids returned {id:?}")));
+            return Err(StoreError::Corrupt(format!(
+                "a lookup of the chunk's ids returned {id:?}"
+            )));
         };
         let st = states.entry(ids[i]).or_default();
         st.versions.insert(v);
@@ -875,8 +1084,12 @@ async fn plan_chunk<'a>(
     }
 
     // Objects without created/modified (most observables) are recognised by content.
-    let mut unversioned: Vec<&str> =
-        chunk.iter().filter(|o| o.version().is_none()).map(StixObject::id).filter(|id| states.contains_key(*id)).collect();
+    let mut unversioned: Vec<&str> = chunk
+        .iter()
+        .filter(|o| o.version().is_none())
+        .map(StixObject::id)
+        .filter(|id| states.contains_key(*id))
+        .collect();
     unversioned.sort_unstable();
     unversioned.dedup();
     if !unversioned.is_empty() {
@@ -889,8 +1102,8 @@ async fn plan_chunk<'a>(
             query = query.bind(*id);
         }
         for (id, json) in query.fetch_all(&mut *tx).await.map_err(db_err(ctx))? {
-            let props: Map<String, Value> =
-                serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(format!("stored JSON of {id}: {e}")))?;
+            let props: Map<String, Value> = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("stored JSON of {id}: {e}")))?;
             if let Some(st) = states.get_mut(id.as_str()) {
                 st.latest_props = Some(props);
             }
@@ -921,9 +1134,15 @@ async fn plan_chunk<'a>(
         };
         st.versions.insert(version_us);
         let newest = st.range.is_none_or(|(_, hi)| version_us > hi);
-        st.range = Some(st.range.map_or((version_us, version_us), |(lo, hi)| (lo.min(version_us), hi.max(version_us))));
+        st.range = Some(st.range.map_or((version_us, version_us), |(lo, hi)| {
+            (lo.min(version_us), hi.max(version_us))
+        }));
         if newest {
-            st.latest_props = if own_version.is_none() { Some(object.as_map().clone()) } else { None };
+            st.latest_props = if own_version.is_none() {
+                Some(object.as_map().clone())
+            } else {
+                None
+            };
         }
         rows.push(NewRow {
             object_id: object.id(),
@@ -938,10 +1157,18 @@ async fn plan_chunk<'a>(
         });
         outcomes.push(AddOutcome::Added { date_added });
     }
-    Ok(ChunkPlan { outcomes, rows, states })
+    Ok(ChunkPlan {
+        outcomes,
+        rows,
+        states,
+    })
 }
 
-async fn apply_plan(tx: &mut SqliteConnection, key: i64, plan: &ChunkPlan<'_>) -> Result<(), StoreError> {
+async fn apply_plan(
+    tx: &mut SqliteConnection,
+    key: i64,
+    plan: &ChunkPlan<'_>,
+) -> Result<(), StoreError> {
     let ctx = "storing new object versions";
     // Take the flags off stored versions that this chunk supersedes, before inserting, so the
     // updates cannot touch the new rows.
@@ -991,7 +1218,11 @@ async fn apply_plan(tx: &mut SqliteConnection, key: i64, plan: &ChunkPlan<'_>) -
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for row in &plan.rows {
         // Every id in the plan has a state with a range by now.
-        let (lo, hi) = plan.states.get(row.object_id).and_then(|s| s.range).unwrap_or((row.version_us, row.version_us));
+        let (lo, hi) = plan
+            .states
+            .get(row.object_id)
+            .and_then(|s| s.range)
+            .unwrap_or((row.version_us, row.version_us));
         query = query
             .bind(key)
             .bind(row.object_id)
@@ -1042,7 +1273,10 @@ fn sub_queries(q: &ObjectQuery) -> Vec<SubQuery<'_>> {
         let flag = if all {
             None
         } else {
-            match (q.versions.contains(&VersionSelector::Last), q.versions.contains(&VersionSelector::First)) {
+            match (
+                q.versions.contains(&VersionSelector::Last),
+                q.versions.contains(&VersionSelector::First),
+            ) {
                 (true, true) => Some("(is_latest OR is_first)"),
                 (true, false) => Some("is_latest"),
                 (false, true) => Some("is_first"),
@@ -1050,7 +1284,12 @@ fn sub_queries(q: &ObjectQuery) -> Vec<SubQuery<'_>> {
             }
         };
         let types = q.types.iter().map(String::as_str).collect();
-        return vec![SubQuery { ids: &q.ids, types, flag, at: if all { Vec::new() } else { at } }];
+        return vec![SubQuery {
+            ids: &q.ids,
+            types,
+            flag,
+            at: if all { Vec::new() } else { at },
+        }];
     }
     let mut selectors: Vec<(Option<&'static str>, Vec<i64>)> = Vec::new();
     if all {
@@ -1075,7 +1314,12 @@ fn sub_queries(q: &ObjectQuery) -> Vec<SubQuery<'_>> {
     let mut out = Vec::with_capacity(selectors.len() * types.len());
     for (flag, at) in &selectors {
         for t in &types {
-            out.push(SubQuery { ids: &[], types: t.iter().copied().collect(), flag: *flag, at: at.clone() });
+            out.push(SubQuery {
+                ids: &[],
+                types: t.iter().copied().collect(),
+                flag: *flag,
+                at: at.clone(),
+            });
         }
     }
     out
@@ -1100,14 +1344,19 @@ impl SubQuery<'_> {
     /// The SQL text; parameters in order: collection, after seq, ids, type, exact versions,
     /// spec versions, added_after, limit.
     fn sql(&self, q: &ObjectQuery, with_json: bool) -> String {
-        let mut sql = String::from("SELECT seq, object_id, type, spec_version, version, date_added");
+        let mut sql =
+            String::from("SELECT seq, object_id, type, spec_version, version, date_added");
         if with_json {
             sql.push_str(", json");
         }
         // The index is named, not left to the planner: without statistics SQLite prefers
         // an index that yields seq order even when the id index would read far fewer rows,
         // and statistics could one day flip a good plan into a sort of the collection.
-        let _ = write!(sql, " FROM object_versions INDEXED BY {} WHERE collection = ? AND seq > ?", self.index());
+        let _ = write!(
+            sql,
+            " FROM object_versions INDEXED BY {} WHERE collection = ? AND seq > ?",
+            self.index()
+        );
         if !self.ids.is_empty() {
             let _ = write!(sql, " AND object_id IN ({})", placeholders(self.ids.len()));
         }
@@ -1128,11 +1377,19 @@ impl SubQuery<'_> {
                 let _ = write!(sql, " AND version_us IN ({})", placeholders(self.at.len()));
             }
             (Some(flag), false) => {
-                let _ = write!(sql, " AND ({flag} OR version_us IN ({}))", placeholders(self.at.len()));
+                let _ = write!(
+                    sql,
+                    " AND ({flag} OR version_us IN ({}))",
+                    placeholders(self.at.len())
+                );
             }
         }
         if !q.spec_versions.is_empty() {
-            let _ = write!(sql, " AND spec_version IN ({})", placeholders(q.spec_versions.len()));
+            let _ = write!(
+                sql,
+                " AND spec_version IN ({})",
+                placeholders(q.spec_versions.len())
+            );
         }
         if q.added_after.is_some() {
             // Implied by the seq bound already (date_added grows with seq); kept as a guard.
@@ -1178,7 +1435,8 @@ async fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64, St
 }
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+    e.as_database_error()
+        .is_some_and(|d| d.is_unique_violation())
 }
 
 /// Maps an sqlx error to a [`StoreError`] that says what the store was doing. Values that do
@@ -1186,7 +1444,9 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 fn db_err(context: impl Display) -> impl FnOnce(sqlx::Error) -> StoreError {
     let context = context.to_string();
     move |e| match e {
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(format!("{context}: {e}")),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(format!("{context}: {e}"))
+        }
         e => StoreError::Database(format!("{context}: {e}")),
     }
 }
@@ -1213,7 +1473,8 @@ fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
     let role: String = row.try_get(1).map_err(corrupt("users.role"))?;
     let created: String = row.try_get(4).map_err(corrupt("users.created"))?;
     Ok(User {
-        role: Role::from_str(&role).map_err(|e| StoreError::Corrupt(format!("role of user {name:?}: {e}")))?,
+        role: Role::from_str(&role)
+            .map_err(|e| StoreError::Corrupt(format!("role of user {name:?}: {e}")))?,
         token_id: row.try_get(2).map_err(corrupt("users.token_id"))?,
         token_hash: row.try_get(3).map_err(corrupt("users.token_hash"))?,
         created: timestamp(&created, "users.created")?,
@@ -1223,18 +1484,39 @@ fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
 
 /// One record of a page query: seq, object id, type, spec version, version, date added and,
 /// with `with_json`, the JSON text, joined by U+001F.
-pub(crate) fn version_from_record(record: &str, with_json: bool) -> Result<StoredVersion, StoreError> {
+pub(crate) fn version_from_record(
+    record: &str,
+    with_json: bool,
+) -> Result<StoredVersion, StoreError> {
     let mut fields = record.splitn(7, '\u{1f}');
-    let mut next = |name: &str| fields.next().ok_or_else(|| StoreError::Corrupt(format!("object_versions.{name} missing in a page record")));
+    let mut next = |name: &str| {
+        fields.next().ok_or_else(|| {
+            StoreError::Corrupt(format!("object_versions.{name} missing in a page record"))
+        })
+    };
     let seq = next("seq")?;
-    let seq: i64 = seq.parse().map_err(|_| StoreError::Corrupt(format!("object_versions.seq {seq:?} is not an integer")))?;
+    let seq: i64 = seq.parse().map_err(|_| {
+        StoreError::Corrupt(format!("object_versions.seq {seq:?} is not an integer"))
+    })?;
     let id = next("object_id")?.to_owned();
     let type_name = next("type")?.to_owned();
     let spec_version = next("spec_version")?.to_owned();
     let version = timestamp(next("version")?, "object_versions.version")?;
     let date_added = timestamp(next("date_added")?, "object_versions.date_added")?;
-    let json = if with_json { next("json")?.to_owned() } else { String::new() };
-    Ok(StoredVersion { seq, id, version, date_added, spec_version, type_name, json })
+    let json = if with_json {
+        next("json")?.to_owned()
+    } else {
+        String::new()
+    };
+    Ok(StoredVersion {
+        seq,
+        id,
+        version,
+        date_added,
+        spec_version,
+        type_name,
+        json,
+    })
 }
 
 #[cfg(test)]
@@ -1247,12 +1529,42 @@ mod tests {
     async fn page_queries_use_ordered_index_scans() {
         let store = SqliteStore::open_in_memory().await.unwrap();
         let cases: Vec<(Vec<VersionSelector>, Vec<&str>, Vec<&str>, &str)> = vec![
-            (vec![VersionSelector::Last], vec![], vec![], "object_versions_latest"),
-            (vec![VersionSelector::First], vec![], vec![], "object_versions_first"),
-            (vec![VersionSelector::All], vec![], vec![], "object_versions_all"),
-            (vec![VersionSelector::Last], vec!["indicator"], vec![], "object_versions_type"),
-            (vec![VersionSelector::All], vec!["indicator"], vec![], "object_versions_type"),
-            (vec![VersionSelector::All], vec![], vec!["indicator--x"], "object_versions_object"),
+            (
+                vec![VersionSelector::Last],
+                vec![],
+                vec![],
+                "object_versions_latest",
+            ),
+            (
+                vec![VersionSelector::First],
+                vec![],
+                vec![],
+                "object_versions_first",
+            ),
+            (
+                vec![VersionSelector::All],
+                vec![],
+                vec![],
+                "object_versions_all",
+            ),
+            (
+                vec![VersionSelector::Last],
+                vec!["indicator"],
+                vec![],
+                "object_versions_type",
+            ),
+            (
+                vec![VersionSelector::All],
+                vec!["indicator"],
+                vec![],
+                "object_versions_type",
+            ),
+            (
+                vec![VersionSelector::All],
+                vec![],
+                vec!["indicator--x"],
+                "object_versions_object",
+            ),
         ];
         for (versions, types, ids, index) in cases {
             let mut q = ObjectQuery::all(10);
@@ -1285,14 +1597,36 @@ mod tests {
                 "SELECT seq FROM object_versions WHERE collection = ? AND date_added_us > ? ORDER BY date_added_us LIMIT 1",
                 "object_versions_added",
             ),
-            ("SELECT object_id, version_us FROM object_versions WHERE collection = ? AND object_id IN (?, ?)", "COVERING INDEX object_versions_object"),
-            ("SELECT seq, version_us, spec_version, is_latest, is_first FROM object_versions WHERE collection = ? AND object_id = ?", "object_versions_object"),
-            ("UPDATE object_versions SET is_latest = FALSE WHERE collection = ? AND object_id IN (?, ?) AND is_latest", "object_versions_object"),
-            ("UPDATE object_versions SET is_first = FALSE WHERE collection = ? AND object_id IN (?, ?) AND is_first", "object_versions_object"),
-            ("SELECT object_id, json FROM object_versions WHERE collection = ? AND is_latest AND object_id IN (?, ?)", "object_versions_object"),
+            (
+                "SELECT object_id, version_us FROM object_versions WHERE collection = ? AND object_id IN (?, ?)",
+                "COVERING INDEX object_versions_object",
+            ),
+            (
+                "SELECT seq, version_us, spec_version, is_latest, is_first FROM object_versions WHERE collection = ? AND object_id = ?",
+                "object_versions_object",
+            ),
+            (
+                "UPDATE object_versions SET is_latest = FALSE WHERE collection = ? AND object_id IN (?, ?) AND is_latest",
+                "object_versions_object",
+            ),
+            (
+                "UPDATE object_versions SET is_first = FALSE WHERE collection = ? AND object_id IN (?, ?) AND is_first",
+                "object_versions_object",
+            ),
+            (
+                "SELECT object_id, json FROM object_versions WHERE collection = ? AND is_latest AND object_id IN (?, ?)",
+                "object_versions_object",
+            ),
         ] {
-            let rows = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))).fetch_all(&store.pool).await.unwrap();
-            let text = rows.iter().map(|r| r.get::<String, _>(3)).collect::<Vec<_>>().join(" | ");
+            let rows = sqlx::query(AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(&store.pool)
+                .await
+                .unwrap();
+            let text = rows
+                .iter()
+                .map(|r| r.get::<String, _>(3))
+                .collect::<Vec<_>>()
+                .join(" | ");
             assert!(text.contains(index), "{sql}: plan {text}");
         }
     }

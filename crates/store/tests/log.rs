@@ -5,14 +5,20 @@
 mod common;
 
 use common::*;
-use pacific_core::access::Role;
 use pacific_core::Timestamp;
+use pacific_core::access::Role;
 use pacific_store::{SplitViewEvidence, SqliteStore, Store, StoreError, User};
 use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle::{self, MemoryTree};
 
 fn user(name: &str) -> User {
-    User { name: name.into(), role: Role::Reader, token_id: format!("id-{name}"), token_hash: "x".into(), created: Timestamp::now() }
+    User {
+        name: name.into(),
+        role: Role::Reader,
+        token_id: format!("id-{name}"),
+        token_hash: "x".into(),
+        created: Timestamp::now(),
+    }
 }
 
 /// A MemoryTree rebuilt from the stored entries.
@@ -33,35 +39,70 @@ async fn add_objects_logs_each_new_version_in_order() {
     store.add_objects(COLLECTION, &objects).await.unwrap();
     // Resending changes nothing and logs nothing.
     store.add_objects(COLLECTION, &objects).await.unwrap();
-    store.add_objects_as("ana", COLLECTION, &[indicator(1, "2021-02-01T00:00:00.000Z")]).await.unwrap();
+    store
+        .add_objects_as(
+            "ana",
+            COLLECTION,
+            &[indicator(1, "2021-02-01T00:00:00.000Z")],
+        )
+        .await
+        .unwrap();
     assert_eq!(store.log_size().await.unwrap(), 4);
     let entries = store.log_entries(0, 4).await.unwrap();
     for (i, (e, o)) in entries.iter().zip(objects.iter()).enumerate() {
         let d = Entry::decode(&e.entry).unwrap();
         assert_eq!(e.index, i as u64);
         assert_eq!(d.actor, "local");
-        let Act::ObjectStored { object } = d.act else { panic!("{d:?}") };
+        let Act::ObjectStored { object } = d.act else {
+            panic!("{d:?}")
+        };
         assert_eq!(object.id, o.id());
-        assert_eq!(object.sha256, pacific_tlog::entry::sha256(o.to_json().as_bytes()));
+        assert_eq!(
+            object.sha256,
+            pacific_tlog::entry::sha256(o.to_json().as_bytes())
+        );
     }
     let last = Entry::decode(&entries[3].entry).unwrap();
     assert_eq!(last.actor, "ana");
-    assert_eq!(last.act.object().unwrap().version, "2021-02-01T00:00:00.000Z");
+    assert_eq!(
+        last.act.object().unwrap().version,
+        "2021-02-01T00:00:00.000Z"
+    );
 }
 
 #[tokio::test]
 async fn a_failed_write_appends_nothing() {
     let (_dir, store) = store().await;
     let t = "2021-01-01T00:00:00.000Z";
-    store.add_objects(COLLECTION, &[indicator(1, t)]).await.unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(1, t)])
+        .await
+        .unwrap();
     let missing = "2b0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa";
-    assert!(matches!(store.add_objects(missing, &[indicator(2, t)]).await, Err(StoreError::UnknownCollection(_))));
-    assert!(store.add_objects_as("", COLLECTION, &[indicator(2, t)]).await.is_err());
+    assert!(matches!(
+        store.add_objects(missing, &[indicator(2, t)]).await,
+        Err(StoreError::UnknownCollection(_))
+    ));
+    assert!(
+        store
+            .add_objects_as("", COLLECTION, &[indicator(2, t)])
+            .await
+            .is_err()
+    );
     store.add_user(&user("ana")).await.unwrap();
-    assert!(matches!(store.add_user(&user("ana")).await, Err(StoreError::AlreadyExists(_))));
+    assert!(matches!(
+        store.add_user(&user("ana")).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
     assert_eq!(store.log_size().await.unwrap(), 2);
     let d = Entry::decode(&store.log_entries(1, 2).await.unwrap()[0].entry).unwrap();
-    assert_eq!(d.act, Act::UserAdded { user: "ana".into(), role: "reader".into() });
+    assert_eq!(
+        d.act,
+        Act::UserAdded {
+            user: "ana".into(),
+            role: "reader".into()
+        }
+    );
     // The store holds exactly what the log says.
     assert_eq!(store.stats().await.unwrap().object_versions, 1);
 }
@@ -70,10 +111,19 @@ async fn a_failed_write_appends_nothing() {
 async fn proofs_verify_and_bad_ranges_are_refused() {
     let (_dir, store) = store().await;
     for batch in 0..5u64 {
-        let objects: Vec<_> = (0..(7 * batch + 1)).map(|n| indicator(batch * 100 + n, "2021-01-01T00:00:00.000Z")).collect();
+        let objects: Vec<_> = (0..(7 * batch + 1))
+            .map(|n| indicator(batch * 100 + n, "2021-01-01T00:00:00.000Z"))
+            .collect();
         store.add_objects(COLLECTION, &objects).await.unwrap();
     }
-    let e = Entry::new(5, "local", Act::PolicyChanged { policy_sha256: [1; 32] }).unwrap();
+    let e = Entry::new(
+        5,
+        "local",
+        Act::PolicyChanged {
+            policy_sha256: [1; 32],
+        },
+    )
+    .unwrap();
     let idx = store.append_log_entry(&e).await.unwrap();
     let size = store.log_size().await.unwrap();
     assert_eq!(idx, size - 1);
@@ -84,7 +134,14 @@ async fn proofs_verify_and_bad_ranges_are_refused() {
         assert_eq!(root, tree.root_at(s).unwrap());
         for i in (0..s).step_by(3) {
             let proof = store.log_inclusion_proof(i, s).await.unwrap();
-            merkle::verify_inclusion(&merkle::leaf_hash(&entries[i as usize].entry), i, s, &proof, &root).unwrap();
+            merkle::verify_inclusion(
+                &merkle::leaf_hash(&entries[i as usize].entry),
+                i,
+                s,
+                &proof,
+                &root,
+            )
+            .unwrap();
         }
         for old in 0..=s {
             let proof = store.log_consistency_proof(old, s).await.unwrap();
@@ -100,8 +157,14 @@ async fn proofs_verify_and_bad_ranges_are_refused() {
     ] {
         assert!(matches!(bad, Err(StoreError::Log(_))), "{bad:?}");
     }
-    assert!(matches!(store.log_entries(0, size + 1).await, Err(StoreError::Log(_))));
-    assert!(matches!(store.log_entries(3, 2).await, Err(StoreError::Log(_))));
+    assert!(matches!(
+        store.log_entries(0, size + 1).await,
+        Err(StoreError::Log(_))
+    ));
+    assert!(matches!(
+        store.log_entries(3, 2).await,
+        Err(StoreError::Log(_))
+    ));
 }
 
 #[tokio::test]
@@ -109,7 +172,9 @@ async fn reopened_log_matches_a_rebuild_from_its_entries() {
     let (dir, store) = store().await;
     let path = dir.path().join("pacific.db");
     for b in 0..20u64 {
-        let objects: Vec<_> = (0..(b % 7 + 1)).map(|n| indicator(b * 10 + n, "2021-01-01T00:00:00.000Z")).collect();
+        let objects: Vec<_> = (0..(b % 7 + 1))
+            .map(|n| indicator(b * 10 + n, "2021-01-01T00:00:00.000Z"))
+            .collect();
         store.add_objects(COLLECTION, &objects).await.unwrap();
     }
     store.close().await;
@@ -120,10 +185,16 @@ async fn reopened_log_matches_a_rebuild_from_its_entries() {
     assert_eq!(tree.len(), size);
     assert_eq!(store.log_root(size).await.unwrap(), tree.root());
     for i in 0..size {
-        assert_eq!(store.log_inclusion_proof(i, size).await.unwrap(), tree.inclusion_proof(i, size).unwrap());
+        assert_eq!(
+            store.log_inclusion_proof(i, size).await.unwrap(),
+            tree.inclusion_proof(i, size).unwrap()
+        );
     }
     // Appends continue from the stored frontier.
-    store.add_objects(COLLECTION, &[indicator(999, "2021-01-01T00:00:00.000Z")]).await.unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(999, "2021-01-01T00:00:00.000Z")])
+        .await
+        .unwrap();
     let tree = rebuild(&store).await;
     assert_eq!(store.log_root(size + 1).await.unwrap(), tree.root());
 }
@@ -134,7 +205,10 @@ async fn checkpoints_and_witness_records() {
     assert_eq!(store.latest_checkpoint().await.unwrap(), None);
     store.put_checkpoint(3, "a\n").await.unwrap();
     store.put_checkpoint(3, "a\n").await.unwrap();
-    assert!(matches!(store.put_checkpoint(3, "b\n").await, Err(StoreError::AlreadyExists(_))));
+    assert!(matches!(
+        store.put_checkpoint(3, "b\n").await,
+        Err(StoreError::AlreadyExists(_))
+    ));
     store.put_checkpoint(5, "c\n").await.unwrap();
     let latest = store.latest_checkpoint().await.unwrap().unwrap();
     assert_eq!((latest.size, latest.note.as_str()), (5, "c\n"));
@@ -142,7 +216,10 @@ async fn checkpoints_and_witness_records() {
     assert_eq!(store.witnessed_checkpoint("o").await.unwrap(), None);
     store.put_witnessed_checkpoint("o", 2, "x\n").await.unwrap();
     store.put_witnessed_checkpoint("o", 4, "y\n").await.unwrap();
-    assert_eq!(store.witnessed_checkpoint("o").await.unwrap().unwrap().note, "y\n");
+    assert_eq!(
+        store.witnessed_checkpoint("o").await.unwrap().unwrap().note,
+        "y\n"
+    );
     let ev = SplitViewEvidence {
         id: 0,
         origin: "o".into(),

@@ -7,13 +7,18 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use common::*;
-use pacific_core::access::{CollectionGrant, Role};
-use pacific_core::taxii::{ObjectQuery, PageCursor, Status, StatusDetail, StatusState, VersionSelector};
 use pacific_core::Timestamp;
+use pacific_core::access::{CollectionGrant, Role};
+use pacific_core::taxii::{
+    ObjectQuery, PageCursor, Status, StatusDetail, StatusState, VersionSelector,
+};
 use pacific_store::{AddOutcome, Page, SqliteStore, Store, StoreError, StoredVersion, User};
 
 fn query(versions: Vec<VersionSelector>) -> ObjectQuery {
-    ObjectQuery { versions, ..ObjectQuery::all(1000) }
+    ObjectQuery {
+        versions,
+        ..ObjectQuery::all(1000)
+    }
 }
 
 async fn page(store: &SqliteStore, q: &ObjectQuery) -> Page {
@@ -40,15 +45,23 @@ fn versions_of(items: &[StoredVersion]) -> Vec<&str> {
 }
 
 fn added(outcomes: &[AddOutcome]) -> usize {
-    outcomes.iter().filter(|o| matches!(o, AddOutcome::Added { .. })).count()
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, AddOutcome::Added { .. }))
+        .count()
 }
 
 #[tokio::test]
 async fn an_added_object_comes_back_exactly_as_given() {
     let (_dir, store) = store().await;
     let object = indicator(1, "2021-01-01T00:00:00.000Z");
-    let out = store.add_objects(COLLECTION, std::slice::from_ref(&object)).await.unwrap();
-    let AddOutcome::Added { date_added } = &out[0] else { panic!("not added: {out:?}") };
+    let out = store
+        .add_objects(COLLECTION, std::slice::from_ref(&object))
+        .await
+        .unwrap();
+    let AddOutcome::Added { date_added } = &out[0] else {
+        panic!("not added: {out:?}")
+    };
 
     let p = page(&store, &ObjectQuery::all(10)).await;
     assert_eq!(p.next, None);
@@ -60,7 +73,10 @@ async fn an_added_object_comes_back_exactly_as_given() {
     assert_eq!(&v.date_added, date_added);
     assert_eq!(v.json, object.to_json());
 
-    let meta = store.query_objects(COLLECTION, &ObjectQuery::all(10), false).await.unwrap();
+    let meta = store
+        .query_objects(COLLECTION, &ObjectQuery::all(10), false)
+        .await
+        .unwrap();
     assert_eq!(meta.items[0].json, "", "metadata queries carry no JSON");
     assert_eq!(meta.items[0].seq, v.seq);
 }
@@ -69,12 +85,29 @@ async fn an_added_object_comes_back_exactly_as_given() {
 async fn re_adding_a_stored_version_is_already_present() {
     let (_dir, store) = store().await;
     let v1 = indicator(1, "2021-01-01T00:00:00.000Z");
-    assert_eq!(added(&store.add_objects(COLLECTION, &[v1.clone()]).await.unwrap()), 1);
+    assert_eq!(
+        added(&store.add_objects(COLLECTION, &[v1.clone()]).await.unwrap()),
+        1
+    );
     // Same id and version, later call, and twice within one call.
-    let out = store.add_objects(COLLECTION, &[v1.clone(), indicator(2, "2021-01-01T00:00:00Z"), indicator(2, "2021-01-01T00:00:00.000Z")]).await.unwrap();
+    let out = store
+        .add_objects(
+            COLLECTION,
+            &[
+                v1.clone(),
+                indicator(2, "2021-01-01T00:00:00Z"),
+                indicator(2, "2021-01-01T00:00:00.000Z"),
+            ],
+        )
+        .await
+        .unwrap();
     assert_eq!(out[0], AddOutcome::AlreadyPresent);
     assert!(matches!(out[1], AddOutcome::Added { .. }));
-    assert_eq!(out[2], AddOutcome::AlreadyPresent, "the same instant written differently is the same version");
+    assert_eq!(
+        out[2],
+        AddOutcome::AlreadyPresent,
+        "the same instant written differently is the same version"
+    );
     assert_eq!(store.stats().await.unwrap().object_versions, 2);
 }
 
@@ -82,20 +115,39 @@ async fn re_adding_a_stored_version_is_already_present() {
 async fn a_resent_observable_is_already_present_and_a_changed_one_a_new_version() {
     let (_dir, store) = store().await;
     let ip = ipv4(1, "198.51.100.7");
-    assert_eq!(added(&store.add_objects(COLLECTION, &[ip.clone(), ip.clone()]).await.unwrap()), 1);
-    assert_eq!(store.add_objects(COLLECTION, &[ip.clone()]).await.unwrap(), [AddOutcome::AlreadyPresent]);
+    assert_eq!(
+        added(
+            &store
+                .add_objects(COLLECTION, &[ip.clone(), ip.clone()])
+                .await
+                .unwrap()
+        ),
+        1
+    );
+    assert_eq!(
+        store.add_objects(COLLECTION, &[ip.clone()]).await.unwrap(),
+        [AddOutcome::AlreadyPresent]
+    );
     // The same properties in another order are the same observable.
     let reordered = pacific_core::StixObject::from_json(&format!(
         r#"{{"value":"198.51.100.7","id":"{}","spec_version":"2.1","type":"ipv4-addr"}}"#,
         ip.id()
     ))
     .unwrap();
-    assert_eq!(store.add_objects(COLLECTION, &[reordered]).await.unwrap(), [AddOutcome::AlreadyPresent]);
+    assert_eq!(
+        store.add_objects(COLLECTION, &[reordered]).await.unwrap(),
+        [AddOutcome::AlreadyPresent]
+    );
 
     // Different content under the same id is stored as a new version, versioned by date_added.
     let changed = ipv4(1, "198.51.100.8");
-    let out = store.add_objects(COLLECTION, &[changed.clone()]).await.unwrap();
-    let AddOutcome::Added { date_added } = &out[0] else { panic!("{out:?}") };
+    let out = store
+        .add_objects(COLLECTION, &[changed.clone()])
+        .await
+        .unwrap();
+    let AddOutcome::Added { date_added } = &out[0] else {
+        panic!("{out:?}")
+    };
     let all = all_pages(&store, &query(vec![VersionSelector::All])).await;
     assert_eq!(all.len(), 2);
     assert_eq!(&all[1].version, date_added);
@@ -105,53 +157,124 @@ async fn a_resent_observable_is_already_present_and_a_changed_one_a_new_version(
     assert_eq!(last[0].json, changed.to_json());
 
     // An observable stored in another collection is a separate object there.
-    store.create_collection(&collection("2b0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa")).await.unwrap();
-    let out = store.add_objects("2b0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa", &[ip]).await.unwrap();
+    store
+        .create_collection(&collection("2b0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa"))
+        .await
+        .unwrap();
+    let out = store
+        .add_objects("2b0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa", &[ip])
+        .await
+        .unwrap();
     assert_eq!(added(&out), 1);
 }
 
 #[tokio::test]
 async fn version_selectors_follow_versions_arriving_in_any_order() {
     let (_dir, store) = store().await;
-    let (t0, t1, t2, t3) =
-        ("2021-01-01T00:00:00.000Z", "2021-02-01T00:00:00.000Z", "2021-03-01T00:00:00.000Z", "2021-04-01T00:00:00.000Z");
-    store.add_objects(COLLECTION, &[indicator(1, t1), indicator(1, t3)]).await.unwrap();
-    store.add_objects(COLLECTION, &[indicator(2, t2)]).await.unwrap();
+    let (t0, t1, t2, t3) = (
+        "2021-01-01T00:00:00.000Z",
+        "2021-02-01T00:00:00.000Z",
+        "2021-03-01T00:00:00.000Z",
+        "2021-04-01T00:00:00.000Z",
+    );
+    store
+        .add_objects(COLLECTION, &[indicator(1, t1), indicator(1, t3)])
+        .await
+        .unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(2, t2)])
+        .await
+        .unwrap();
     // A version between the stored ones, then one older than all of them, arrive late.
-    store.add_objects(COLLECTION, &[indicator(1, t2)]).await.unwrap();
-    store.add_objects(COLLECTION, &[indicator(1, t0)]).await.unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(1, t2)])
+        .await
+        .unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(1, t0)])
+        .await
+        .unwrap();
 
     let one = indicator(1, t0).id().to_owned();
     let two = indicator(2, t0).id().to_owned();
-    let ids = |items: &[StoredVersion]| items.iter().map(|v| (v.id.clone(), v.version.as_str().to_owned())).collect::<Vec<_>>();
+    let ids = |items: &[StoredVersion]| {
+        items
+            .iter()
+            .map(|v| (v.id.clone(), v.version.as_str().to_owned()))
+            .collect::<Vec<_>>()
+    };
 
     let last = all_pages(&store, &query(vec![VersionSelector::Last])).await;
-    assert_eq!(ids(&last), [(one.clone(), t3.into()), (two.clone(), t2.into())]);
+    assert_eq!(
+        ids(&last),
+        [(one.clone(), t3.into()), (two.clone(), t2.into())]
+    );
     let first = all_pages(&store, &query(vec![VersionSelector::First])).await;
-    assert_eq!(ids(&first), [(two.clone(), t2.into()), (one.clone(), t0.into())], "insertion order, not version order");
+    assert_eq!(
+        ids(&first),
+        [(two.clone(), t2.into()), (one.clone(), t0.into())],
+        "insertion order, not version order"
+    );
     let all = all_pages(&store, &query(vec![VersionSelector::All])).await;
     assert_eq!(versions_of(&all), [t1, t3, t2, t2, t0]);
-    let at = all_pages(&store, &query(vec![VersionSelector::At(ts("2021-03-01T00:00:00Z"))])).await;
-    assert_eq!(ids(&at), [(two.clone(), t2.into()), (one.clone(), t2.into())]);
+    let at = all_pages(
+        &store,
+        &query(vec![VersionSelector::At(ts("2021-03-01T00:00:00Z"))]),
+    )
+    .await;
+    assert_eq!(
+        ids(&at),
+        [(two.clone(), t2.into()), (one.clone(), t2.into())]
+    );
 
     // Several selectors are OR-ed; a version matching two of them comes once.
-    let both = all_pages(&store, &query(vec![VersionSelector::First, VersionSelector::Last])).await;
-    assert_eq!(ids(&both), [(one.clone(), t3.into()), (two.clone(), t2.into()), (one.clone(), t0.into())]);
-    let mixed = all_pages(&store, &query(vec![VersionSelector::At(ts(t1)), VersionSelector::Last])).await;
-    assert_eq!(ids(&mixed), [(one.clone(), t1.into()), (one.clone(), t3.into()), (two.clone(), t2.into())]);
+    let both = all_pages(
+        &store,
+        &query(vec![VersionSelector::First, VersionSelector::Last]),
+    )
+    .await;
+    assert_eq!(
+        ids(&both),
+        [
+            (one.clone(), t3.into()),
+            (two.clone(), t2.into()),
+            (one.clone(), t0.into())
+        ]
+    );
+    let mixed = all_pages(
+        &store,
+        &query(vec![VersionSelector::At(ts(t1)), VersionSelector::Last]),
+    )
+    .await;
+    assert_eq!(
+        ids(&mixed),
+        [
+            (one.clone(), t1.into()),
+            (one.clone(), t3.into()),
+            (two.clone(), t2.into())
+        ]
+    );
 
     // The same selectors restricted to one id take the id index; same answers.
     let mut by_id = query(vec![VersionSelector::First, VersionSelector::Last]);
     by_id.ids = vec![one.clone()];
-    assert_eq!(ids(&all_pages(&store, &by_id).await), [(one.clone(), t3.into()), (one.clone(), t0.into())]);
+    assert_eq!(
+        ids(&all_pages(&store, &by_id).await),
+        [(one.clone(), t3.into()), (one.clone(), t0.into())]
+    );
     by_id.versions = vec![VersionSelector::At(ts(t2))];
-    assert_eq!(ids(&all_pages(&store, &by_id).await), [(one.clone(), t2.into())]);
+    assert_eq!(
+        ids(&all_pages(&store, &by_id).await),
+        [(one.clone(), t2.into())]
+    );
 }
 
 #[tokio::test]
 async fn pages_follow_next_to_the_end_without_gaps_or_repeats() {
     let (_dir, store) = store().await;
-    let objects: Vec<_> = (0..95).map(|n| indicator(n, "2021-01-01T00:00:00.000Z")).collect();
+    let objects: Vec<_> = (0..95)
+        .map(|n| indicator(n, "2021-01-01T00:00:00.000Z"))
+        .collect();
     store.add_objects(COLLECTION, &objects).await.unwrap();
 
     let mut q = ObjectQuery::all(10);
@@ -185,20 +308,33 @@ async fn pages_follow_next_to_the_end_without_gaps_or_repeats() {
 async fn paging_while_objects_are_added_misses_and_repeats_nothing() {
     let (_dir, store) = store().await;
     let store = Arc::new(store);
-    store.add_objects(COLLECTION, &(0..300).map(|n| indicator(n, "2021-01-01T00:00:00.000Z")).collect::<Vec<_>>()).await.unwrap();
+    store
+        .add_objects(
+            COLLECTION,
+            &(0..300)
+                .map(|n| indicator(n, "2021-01-01T00:00:00.000Z"))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
 
     let writer = {
         let store = store.clone();
         tokio::spawn(async move {
             for batch in 0..40u64 {
-                let objects: Vec<_> = (0..25).map(|i| indicator(1000 + batch * 25 + i, "2021-01-01T00:00:00.000Z")).collect();
+                let objects: Vec<_> = (0..25)
+                    .map(|i| indicator(1000 + batch * 25 + i, "2021-01-01T00:00:00.000Z"))
+                    .collect();
                 store.add_objects(COLLECTION, &objects).await.unwrap();
                 tokio::task::yield_now().await;
             }
         })
     };
 
-    let mut q = ObjectQuery { versions: vec![VersionSelector::All], ..ObjectQuery::all(37) };
+    let mut q = ObjectQuery {
+        versions: vec![VersionSelector::All],
+        ..ObjectQuery::all(37)
+    };
     let mut seen: Vec<StoredVersion> = Vec::new();
     let mut writer_done = false;
     loop {
@@ -225,14 +361,25 @@ async fn paging_while_objects_are_added_misses_and_repeats_nothing() {
     assert_eq!(ids.len(), 300 + 40 * 25, "a version was missed");
     for pair in seen.windows(2) {
         assert!(pair[0].seq < pair[1].seq);
-        assert!(pair[0].date_added < pair[1].date_added, "date_added must grow with seq");
+        assert!(
+            pair[0].date_added < pair[1].date_added,
+            "date_added must grow with seq"
+        );
     }
 }
 
 #[tokio::test]
 async fn added_after_is_strictly_after() {
     let (_dir, store) = store().await;
-    let out = store.add_objects(COLLECTION, &(0..20).map(|n| indicator(n, "2021-01-01T00:00:00.000Z")).collect::<Vec<_>>()).await.unwrap();
+    let out = store
+        .add_objects(
+            COLLECTION,
+            &(0..20)
+                .map(|n| indicator(n, "2021-01-01T00:00:00.000Z"))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
     let times: Vec<Timestamp> = out
         .iter()
         .map(|o| match o {
@@ -241,7 +388,10 @@ async fn added_after_is_strictly_after() {
         })
         .collect();
     for pair in times.windows(2) {
-        assert!(pair[0] < pair[1], "each version gets its own date_added, even within one call");
+        assert!(
+            pair[0] < pair[1],
+            "each version gets its own date_added, even within one call"
+        );
     }
 
     let mut q = ObjectQuery::all(5);
@@ -254,7 +404,13 @@ async fn added_after_is_strictly_after() {
     q.added_after = Some(Timestamp::from_unix_micros(times[11].unix_micros() - 1));
     assert_eq!(all_pages(&store, &q).await.len(), 9);
     q.added_after = Some(times[19].clone());
-    assert_eq!(page(&store, &q).await, Page { items: vec![], next: None });
+    assert_eq!(
+        page(&store, &q).await,
+        Page {
+            items: vec![],
+            next: None
+        }
+    );
     q.added_after = Some(ts("2000-01-01T00:00:00Z"));
     assert_eq!(all_pages(&store, &q).await.len(), 20);
 
@@ -271,25 +427,53 @@ async fn type_id_and_spec_version_filters() {
     let (_dir, store) = store().await;
     let t = "2021-01-01T00:00:00.000Z";
     store
-        .add_objects(COLLECTION, &[indicator(1, t), malware(2, t), ipv4(3, "192.0.2.1"), indicator(4, t), malware(5, t)])
+        .add_objects(
+            COLLECTION,
+            &[
+                indicator(1, t),
+                malware(2, t),
+                ipv4(3, "192.0.2.1"),
+                indicator(4, t),
+                malware(5, t),
+            ],
+        )
         .await
         .unwrap();
-    let types = |items: &[StoredVersion]| items.iter().map(|v| v.type_name.clone()).collect::<Vec<_>>();
+    let types = |items: &[StoredVersion]| {
+        items
+            .iter()
+            .map(|v| v.type_name.clone())
+            .collect::<Vec<_>>()
+    };
 
     let mut q = ObjectQuery::all(2);
     q.types = vec!["malware".into()];
     assert_eq!(types(&all_pages(&store, &q).await), ["malware", "malware"]);
     q.types = vec!["malware".into(), "ipv4-addr".into(), "malware".into()];
-    assert_eq!(types(&all_pages(&store, &q).await), ["malware", "ipv4-addr", "malware"]);
+    assert_eq!(
+        types(&all_pages(&store, &q).await),
+        ["malware", "ipv4-addr", "malware"]
+    );
     q.types = vec!["report".into()];
     assert!(all_pages(&store, &q).await.is_empty());
 
     let mut q = ObjectQuery::all(10);
-    q.ids = vec![malware(5, t).id().to_owned(), indicator(1, t).id().to_owned(), "tool--00000000-0000-4000-8000-000000000000".into()];
+    q.ids = vec![
+        malware(5, t).id().to_owned(),
+        indicator(1, t).id().to_owned(),
+        "tool--00000000-0000-4000-8000-000000000000".into(),
+    ];
     let got = all_pages(&store, &q).await;
-    assert_eq!(got.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), [indicator(1, t).id(), malware(5, t).id()]);
+    assert_eq!(
+        got.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+        [indicator(1, t).id(), malware(5, t).id()]
+    );
     q.types = vec!["malware".into()];
-    assert_eq!(all_pages(&store, &q).await.len(), 1, "id and type filters combine");
+    assert_eq!(
+        all_pages(&store, &q).await.len(),
+        1,
+        "id and type filters combine"
+    );
 
     let mut q = ObjectQuery::all(10);
     q.spec_versions = vec!["2.0".into()];
@@ -301,11 +485,21 @@ async fn type_id_and_spec_version_filters() {
 #[tokio::test]
 async fn multi_selector_multi_type_pages_match_the_unpaged_answer() {
     let (_dir, store) = store().await;
-    let months = ["2021-01-01T00:00:00.000Z", "2021-02-01T00:00:00.000Z", "2021-03-01T00:00:00.000Z"];
+    let months = [
+        "2021-01-01T00:00:00.000Z",
+        "2021-02-01T00:00:00.000Z",
+        "2021-03-01T00:00:00.000Z",
+    ];
     for (round, m) in months.iter().enumerate() {
         let objects: Vec<_> = (0..12u64)
             .filter(|n| (*n as usize) % 3 >= round)
-            .map(|n| if n % 2 == 0 { indicator(n, m) } else { malware(n, m) })
+            .map(|n| {
+                if n % 2 == 0 {
+                    indicator(n, m)
+                } else {
+                    malware(n, m)
+                }
+            })
             .collect();
         store.add_objects(COLLECTION, &objects).await.unwrap();
     }
@@ -327,38 +521,133 @@ async fn multi_selector_multi_type_pages_match_the_unpaged_answer() {
 #[tokio::test]
 async fn deleting_versions_moves_the_first_and_last_flags() {
     let (_dir, store) = store().await;
-    let vs = ["2021-01-01T00:00:00.000Z", "2021-02-01T00:00:00.000Z", "2021-03-01T00:00:00.000Z", "2021-04-01T00:00:00.000Z"];
-    store.add_objects(COLLECTION, &vs.iter().map(|v| indicator(1, v)).collect::<Vec<_>>()).await.unwrap();
-    store.add_objects(COLLECTION, &[indicator(2, vs[0])]).await.unwrap();
+    let vs = [
+        "2021-01-01T00:00:00.000Z",
+        "2021-02-01T00:00:00.000Z",
+        "2021-03-01T00:00:00.000Z",
+        "2021-04-01T00:00:00.000Z",
+    ];
+    store
+        .add_objects(
+            COLLECTION,
+            &vs.iter().map(|v| indicator(1, v)).collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(2, vs[0])])
+        .await
+        .unwrap();
     let id = indicator(1, vs[0]).id().to_owned();
-    let only = |versions| ObjectQuery { ids: vec![id.clone()], ..query(versions) };
+    let only = |versions| ObjectQuery {
+        ids: vec![id.clone()],
+        ..query(versions)
+    };
 
-    assert_eq!(store.delete_object(COLLECTION, &id, &query(vec![VersionSelector::Last])).await.unwrap(), 1);
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::Last])).await), [vs[2]]);
-    assert_eq!(store.delete_object(COLLECTION, &id, &query(vec![VersionSelector::First])).await.unwrap(), 1);
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::First])).await), [vs[1]]);
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::All])).await), [vs[1], vs[2]]);
+    assert_eq!(
+        store
+            .delete_object(COLLECTION, &id, &query(vec![VersionSelector::Last]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::Last])).await),
+        [vs[2]]
+    );
+    assert_eq!(
+        store
+            .delete_object(COLLECTION, &id, &query(vec![VersionSelector::First]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::First])).await),
+        [vs[1]]
+    );
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::All])).await),
+        [vs[1], vs[2]]
+    );
 
     // Nothing matches: nothing deleted.
-    assert_eq!(store.delete_object(COLLECTION, &id, &query(vec![VersionSelector::At(ts(vs[0]))])).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .delete_object(
+                COLLECTION,
+                &id,
+                &query(vec![VersionSelector::At(ts(vs[0]))])
+            )
+            .await
+            .unwrap(),
+        0
+    );
     let mut other_spec = query(vec![VersionSelector::All]);
     other_spec.spec_versions = vec!["2.0".into()];
-    assert_eq!(store.delete_object(COLLECTION, &id, &other_spec).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .delete_object(COLLECTION, &id, &other_spec)
+            .await
+            .unwrap(),
+        0
+    );
 
     // The middle-aged survivor becomes both first and last.
-    assert_eq!(store.delete_object(COLLECTION, &id, &query(vec![VersionSelector::At(ts(vs[2]))])).await.unwrap(), 1);
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::Last])).await), [vs[1]]);
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::First])).await), [vs[1]]);
+    assert_eq!(
+        store
+            .delete_object(
+                COLLECTION,
+                &id,
+                &query(vec![VersionSelector::At(ts(vs[2]))])
+            )
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::Last])).await),
+        [vs[1]]
+    );
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::First])).await),
+        [vs[1]]
+    );
     assert_eq!(store.stats().await.unwrap().object_versions, 2);
 
     // A later, older version still finds the flags right.
-    store.add_objects(COLLECTION, &[indicator(1, vs[0])]).await.unwrap();
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::First])).await), [vs[0]]);
-    assert_eq!(versions_of(&all_pages(&store, &only(vec![VersionSelector::Last])).await), [vs[1]]);
+    store
+        .add_objects(COLLECTION, &[indicator(1, vs[0])])
+        .await
+        .unwrap();
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::First])).await),
+        [vs[0]]
+    );
+    assert_eq!(
+        versions_of(&all_pages(&store, &only(vec![VersionSelector::Last])).await),
+        [vs[1]]
+    );
 
-    assert_eq!(store.delete_object(COLLECTION, &id, &query(vec![VersionSelector::All])).await.unwrap(), 2);
-    assert!(all_pages(&store, &only(vec![VersionSelector::All])).await.is_empty());
-    assert_eq!(all_pages(&store, &query(vec![VersionSelector::Last])).await.len(), 1, "other objects untouched");
+    assert_eq!(
+        store
+            .delete_object(COLLECTION, &id, &query(vec![VersionSelector::All]))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(
+        all_pages(&store, &only(vec![VersionSelector::All]))
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        all_pages(&store, &query(vec![VersionSelector::Last]))
+            .await
+            .len(),
+        1,
+        "other objects untouched"
+    );
     assert_eq!(store.stats().await.unwrap().object_versions, 1);
 }
 
@@ -366,12 +655,28 @@ async fn deleting_versions_moves_the_first_and_last_flags() {
 async fn sequence_numbers_are_never_reused_after_a_delete() {
     let (_dir, store) = store().await;
     let t = "2021-01-01T00:00:00.000Z";
-    store.add_objects(COLLECTION, &[indicator(1, t), indicator(2, t)]).await.unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(1, t), indicator(2, t)])
+        .await
+        .unwrap();
     let before = all_pages(&store, &ObjectQuery::all(10)).await;
-    store.delete_object(COLLECTION, indicator(2, t).id(), &query(vec![VersionSelector::All])).await.unwrap();
-    store.add_objects(COLLECTION, &[indicator(3, t)]).await.unwrap();
+    store
+        .delete_object(
+            COLLECTION,
+            indicator(2, t).id(),
+            &query(vec![VersionSelector::All]),
+        )
+        .await
+        .unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(3, t)])
+        .await
+        .unwrap();
     // A client whose cursor is the deleted version's seq still sees the new one.
-    let q = ObjectQuery { next: Some(PageCursor(before[1].seq)), ..ObjectQuery::all(10) };
+    let q = ObjectQuery {
+        next: Some(PageCursor(before[1].seq)),
+        ..ObjectQuery::all(10)
+    };
     let after = page(&store, &q).await;
     assert_eq!(after.items.len(), 1);
     assert_eq!(after.items[0].id, indicator(3, t).id());
@@ -383,10 +688,19 @@ async fn unknown_collections_are_reported() {
     let (_dir, store) = store().await;
     let missing = "00000000-0000-4000-8000-000000000000";
     let t = "2021-01-01T00:00:00.000Z";
-    assert!(matches!(store.add_objects(missing, &[indicator(1, t)]).await, Err(StoreError::UnknownCollection(c)) if c == missing));
-    assert!(matches!(store.query_objects(missing, &ObjectQuery::all(1), true).await, Err(StoreError::UnknownCollection(_))));
+    assert!(
+        matches!(store.add_objects(missing, &[indicator(1, t)]).await, Err(StoreError::UnknownCollection(c)) if c == missing)
+    );
     assert!(matches!(
-        store.delete_object(missing, indicator(1, t).id(), &ObjectQuery::all(1)).await,
+        store
+            .query_objects(missing, &ObjectQuery::all(1), true)
+            .await,
+        Err(StoreError::UnknownCollection(_))
+    ));
+    assert!(matches!(
+        store
+            .delete_object(missing, indicator(1, t).id(), &ObjectQuery::all(1))
+            .await,
         Err(StoreError::UnknownCollection(_))
     ));
     assert_eq!(store.collection(missing).await.unwrap(), None);
@@ -400,10 +714,21 @@ async fn collections_round_trip_and_are_unique() {
     c.alias = Some("certs".into());
     store.create_collection(&c).await.unwrap();
     assert_eq!(store.collection(&c.id).await.unwrap(), Some(c.clone()));
-    assert_eq!(store.collections().await.unwrap(), [collection(COLLECTION), c.clone()]);
-    assert!(matches!(store.create_collection(&c).await, Err(StoreError::AlreadyExists(_))));
-    let same_alias = pacific_store::Collection { id: "3c0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa".into(), ..c };
-    assert!(matches!(store.create_collection(&same_alias).await, Err(StoreError::AlreadyExists(m)) if m.contains("alias")));
+    assert_eq!(
+        store.collections().await.unwrap(),
+        [collection(COLLECTION), c.clone()]
+    );
+    assert!(matches!(
+        store.create_collection(&c).await,
+        Err(StoreError::AlreadyExists(_))
+    ));
+    let same_alias = pacific_store::Collection {
+        id: "3c0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa".into(),
+        ..c
+    };
+    assert!(
+        matches!(store.create_collection(&same_alias).await, Err(StoreError::AlreadyExists(m)) if m.contains("alias"))
+    );
 }
 
 fn user(name: &str, role: Role) -> User {
@@ -424,27 +749,63 @@ async fn users_and_grants_round_trip() {
     store.add_user(&bob).await.unwrap();
     store.add_user(&alice).await.unwrap();
     assert_eq!(store.user("alice").await.unwrap(), Some(alice.clone()));
-    assert_eq!(store.user_by_token_id("tok-bob").await.unwrap(), Some(bob.clone()));
+    assert_eq!(
+        store.user_by_token_id("tok-bob").await.unwrap(),
+        Some(bob.clone())
+    );
     assert_eq!(store.user("carol").await.unwrap(), None);
     assert_eq!(store.user_by_token_id("tok-carol").await.unwrap(), None);
     assert_eq!(store.users().await.unwrap(), [alice.clone(), bob.clone()]);
 
-    assert!(matches!(store.add_user(&alice).await, Err(StoreError::AlreadyExists(m)) if m.contains("alice")));
-    let token_thief = User { name: "mallory".into(), ..alice.clone() };
-    assert!(matches!(store.add_user(&token_thief).await, Err(StoreError::AlreadyExists(m)) if m.contains("token")));
+    assert!(
+        matches!(store.add_user(&alice).await, Err(StoreError::AlreadyExists(m)) if m.contains("alice"))
+    );
+    let token_thief = User {
+        name: "mallory".into(),
+        ..alice.clone()
+    };
+    assert!(
+        matches!(store.add_user(&token_thief).await, Err(StoreError::AlreadyExists(m)) if m.contains("token"))
+    );
 
-    let grant = CollectionGrant { collection_id: COLLECTION.into(), can_read: true, can_write: false };
+    let grant = CollectionGrant {
+        collection_id: COLLECTION.into(),
+        can_read: true,
+        can_write: false,
+    };
     assert_eq!(store.grant("alice", COLLECTION).await.unwrap(), None);
     store.set_grant("alice", &grant).await.unwrap();
-    assert_eq!(store.grant("alice", COLLECTION).await.unwrap(), Some(grant.clone()));
-    let replaced = CollectionGrant { can_read: false, can_write: true, ..grant.clone() };
+    assert_eq!(
+        store.grant("alice", COLLECTION).await.unwrap(),
+        Some(grant.clone())
+    );
+    let replaced = CollectionGrant {
+        can_read: false,
+        can_write: true,
+        ..grant.clone()
+    };
     store.set_grant("alice", &replaced).await.unwrap();
-    assert_eq!(store.grant("alice", COLLECTION).await.unwrap(), Some(replaced));
-    assert_eq!(store.grant("bob", COLLECTION).await.unwrap(), None, "grants are per user");
+    assert_eq!(
+        store.grant("alice", COLLECTION).await.unwrap(),
+        Some(replaced)
+    );
+    assert_eq!(
+        store.grant("bob", COLLECTION).await.unwrap(),
+        None,
+        "grants are per user"
+    );
 
-    assert!(matches!(store.set_grant("carol", &grant).await, Err(StoreError::UnknownUser(u)) if u == "carol"));
-    let elsewhere = CollectionGrant { collection_id: "00000000-0000-4000-8000-000000000000".into(), ..grant };
-    assert!(matches!(store.set_grant("alice", &elsewhere).await, Err(StoreError::UnknownCollection(_))));
+    assert!(
+        matches!(store.set_grant("carol", &grant).await, Err(StoreError::UnknownUser(u)) if u == "carol")
+    );
+    let elsewhere = CollectionGrant {
+        collection_id: "00000000-0000-4000-8000-000000000000".into(),
+        ..grant
+    };
+    assert!(matches!(
+        store.set_grant("alice", &elsewhere).await,
+        Err(StoreError::UnknownCollection(_))
+    ));
 }
 
 #[tokio::test]
@@ -456,15 +817,26 @@ async fn statuses_round_trip_and_are_replaced() {
         request_timestamp: ts("2024-05-01T10:00:00.000Z"),
         total_count: 2,
         success_count: 1,
-        successes: vec![StatusDetail { id: indicator(1, "2021-01-01T00:00:00Z").id().into(), version: "2021-01-01T00:00:00Z".into(), message: None }],
+        successes: vec![StatusDetail {
+            id: indicator(1, "2021-01-01T00:00:00Z").id().into(),
+            version: "2021-01-01T00:00:00Z".into(),
+            message: None,
+        }],
         failure_count: 0,
         failures: vec![],
         pending_count: 1,
-        pendings: vec![StatusDetail { id: "malware--00000000-0000-4000-8000-000000000002".into(), version: "2021-01-01T00:00:00Z".into(), message: Some("queued".into()) }],
+        pendings: vec![StatusDetail {
+            id: "malware--00000000-0000-4000-8000-000000000002".into(),
+            version: "2021-01-01T00:00:00Z".into(),
+            message: Some("queued".into()),
+        }],
     };
     assert_eq!(store.status(&status.id).await.unwrap(), None);
     store.put_status(&status).await.unwrap();
-    assert_eq!(store.status(&status.id).await.unwrap(), Some(status.clone()));
+    assert_eq!(
+        store.status(&status.id).await.unwrap(),
+        Some(status.clone())
+    );
     status.status = StatusState::Complete;
     status.pending_count = 0;
     status.pendings.clear();
@@ -480,37 +852,81 @@ async fn everything_survives_closing_and_reopening_the_file() {
     let t = "2021-01-01T00:00:00.000Z";
     let (last_added, before) = {
         let store = SqliteStore::open(&path).await.unwrap();
-        store.create_collection(&collection(COLLECTION)).await.unwrap();
-        let out = store.add_objects(COLLECTION, &[indicator(1, t), ipv4(2, "192.0.2.9")]).await.unwrap();
+        store
+            .create_collection(&collection(COLLECTION))
+            .await
+            .unwrap();
+        let out = store
+            .add_objects(COLLECTION, &[indicator(1, t), ipv4(2, "192.0.2.9")])
+            .await
+            .unwrap();
         store.add_user(&user("alice", Role::Admin)).await.unwrap();
-        store.set_grant("alice", &CollectionGrant { collection_id: COLLECTION.into(), can_read: true, can_write: true }).await.unwrap();
+        store
+            .set_grant(
+                "alice",
+                &CollectionGrant {
+                    collection_id: COLLECTION.into(),
+                    can_read: true,
+                    can_write: true,
+                },
+            )
+            .await
+            .unwrap();
         let before = all_pages(&store, &ObjectQuery::all(10)).await;
         let stats = store.stats().await.unwrap();
         assert_eq!(stats.object_versions, 2);
         assert!(stats.size_bytes > 0);
         store.close().await;
-        let AddOutcome::Added { date_added } = out[1].clone() else { panic!() };
+        let AddOutcome::Added { date_added } = out[1].clone() else {
+            panic!()
+        };
         (date_added, before)
     };
 
     let store = SqliteStore::open(&path).await.unwrap();
     assert_eq!(store.collections().await.unwrap(), [collection(COLLECTION)]);
     assert_eq!(all_pages(&store, &ObjectQuery::all(10)).await, before);
-    assert_eq!(store.user("alice").await.unwrap(), Some(user("alice", Role::Admin)));
+    assert_eq!(
+        store.user("alice").await.unwrap(),
+        Some(user("alice", Role::Admin))
+    );
     assert!(store.grant("alice", COLLECTION).await.unwrap().is_some());
     assert_eq!(store.stats().await.unwrap().object_versions, 2);
     // Duplicate detection and date_added ordering carry over.
-    assert_eq!(store.add_objects(COLLECTION, &[indicator(1, t), ipv4(2, "192.0.2.9")]).await.unwrap(), [AddOutcome::AlreadyPresent, AddOutcome::AlreadyPresent]);
-    let out = store.add_objects(COLLECTION, &[indicator(3, t)]).await.unwrap();
-    let AddOutcome::Added { date_added } = &out[0] else { panic!("{out:?}") };
+    assert_eq!(
+        store
+            .add_objects(COLLECTION, &[indicator(1, t), ipv4(2, "192.0.2.9")])
+            .await
+            .unwrap(),
+        [AddOutcome::AlreadyPresent, AddOutcome::AlreadyPresent]
+    );
+    let out = store
+        .add_objects(COLLECTION, &[indicator(3, t)])
+        .await
+        .unwrap();
+    let AddOutcome::Added { date_added } = &out[0] else {
+        panic!("{out:?}")
+    };
     assert!(*date_added > last_added);
 }
 
 #[tokio::test]
 async fn the_in_memory_store_works_too() {
     let store = SqliteStore::open_in_memory().await.unwrap();
-    store.create_collection(&collection(COLLECTION)).await.unwrap();
-    store.add_objects(COLLECTION, &[indicator(1, "2021-01-01T00:00:00.000Z")]).await.unwrap();
+    store
+        .create_collection(&collection(COLLECTION))
+        .await
+        .unwrap();
+    store
+        .add_objects(COLLECTION, &[indicator(1, "2021-01-01T00:00:00.000Z")])
+        .await
+        .unwrap();
     assert_eq!(page(&store, &ObjectQuery::all(10)).await.items.len(), 1);
-    assert_eq!(store.stats().await.unwrap(), pacific_store::StoreStats { object_versions: 1, size_bytes: 0 });
+    assert_eq!(
+        store.stats().await.unwrap(),
+        pacific_store::StoreStats {
+            object_versions: 1,
+            size_bytes: 0
+        }
+    );
 }

@@ -20,7 +20,10 @@ const BATCH: usize = 1000;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark; run by hand"]
 async fn add_and_page_throughput() {
-    let total: usize = std::env::var("PACIFIC_BENCH_VERSIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let total: usize = std::env::var("PACIFIC_BENCH_VERSIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
     let (dir, store) = store().await;
     let firsts = total * 5 / 6;
 
@@ -52,21 +55,68 @@ async fn add_and_page_throughput() {
         added as f64 / add_time.as_secs_f64()
     );
     let stats = store.stats().await.unwrap();
-    println!("stats: {stats:?} ({:.0} bytes/version)", stats.size_bytes as f64 / stats.object_versions as f64);
+    println!(
+        "stats: {stats:?} ({:.0} bytes/version)",
+        stats.size_bytes as f64 / stats.object_versions as f64
+    );
 
-    let seqs = store.query_objects(COLLECTION, &ObjectQuery { versions: vec![VersionSelector::All], ..ObjectQuery::all(1) }, false).await.unwrap();
+    let seqs = store
+        .query_objects(
+            COLLECTION,
+            &ObjectQuery {
+                versions: vec![VersionSelector::All],
+                ..ObjectQuery::all(1)
+            },
+            false,
+        )
+        .await
+        .unwrap();
     let first_seq = seqs.items[0].seq;
     for (what, versions, types, with_json, limit) in [
-        ("last, metadata", vec![VersionSelector::Last], vec![], false, 100),
+        (
+            "last, metadata",
+            vec![VersionSelector::Last],
+            vec![],
+            false,
+            100,
+        ),
         ("last, json", vec![VersionSelector::Last], vec![], true, 100),
-        ("last, json", vec![VersionSelector::Last], vec![], true, 1000),
+        (
+            "last, json",
+            vec![VersionSelector::Last],
+            vec![],
+            true,
+            1000,
+        ),
         ("all, json", vec![VersionSelector::All], vec![], true, 1000),
-        ("first, metadata", vec![VersionSelector::First], vec![], false, 1000),
-        ("first+last, json", vec![VersionSelector::First, VersionSelector::Last], vec![], true, 1000),
-        ("type indicator, last, json", vec![VersionSelector::Last], vec!["indicator".to_owned()], true, 1000),
+        (
+            "first, metadata",
+            vec![VersionSelector::First],
+            vec![],
+            false,
+            1000,
+        ),
+        (
+            "first+last, json",
+            vec![VersionSelector::First, VersionSelector::Last],
+            vec![],
+            true,
+            1000,
+        ),
+        (
+            "type indicator, last, json",
+            vec![VersionSelector::Last],
+            vec!["indicator".to_owned()],
+            true,
+            1000,
+        ),
     ] {
         let mut line = format!("{what:28} limit {limit:5}:");
-        for (place, offset) in [("start", 0), ("middle", total / 2), ("end", total - total / 100)] {
+        for (place, offset) in [
+            ("start", 0),
+            ("middle", total / 2),
+            ("end", total - total / 100),
+        ] {
             let q = ObjectQuery {
                 versions: versions.clone(),
                 types: types.clone(),
@@ -78,22 +128,44 @@ async fn add_and_page_throughput() {
             let start = Instant::now();
             let mut items = 0;
             for _ in 0..rounds {
-                items = store.query_objects(COLLECTION, &q, with_json).await.unwrap().items.len();
+                items = store
+                    .query_objects(COLLECTION, &q, with_json)
+                    .await
+                    .unwrap()
+                    .items
+                    .len();
             }
-            line += &format!("  {place} {:>9.2?} ({items} items)", start.elapsed() / rounds);
+            line += &format!(
+                "  {place} {:>9.2?} ({items} items)",
+                start.elapsed() / rounds
+            );
         }
         println!("{line}");
     }
 
     // added_after in the middle of the collection.
     let middle = store
-        .query_objects(COLLECTION, &ObjectQuery { next: Some(PageCursor(first_seq + (total / 2) as i64)), ..ObjectQuery::all(1) }, false)
+        .query_objects(
+            COLLECTION,
+            &ObjectQuery {
+                next: Some(PageCursor(first_seq + (total / 2) as i64)),
+                ..ObjectQuery::all(1)
+            },
+            false,
+        )
         .await
         .unwrap();
-    let q = ObjectQuery { added_after: Some(middle.items[0].date_added.clone()), ..ObjectQuery::all(1000) };
+    let q = ObjectQuery {
+        added_after: Some(middle.items[0].date_added.clone()),
+        ..ObjectQuery::all(1000)
+    };
     let start = Instant::now();
     let got = store.query_objects(COLLECTION, &q, true).await.unwrap();
-    println!("added_after middle, last, json, limit 1000: {:.2?} ({} items)", start.elapsed(), got.items.len());
+    println!(
+        "added_after middle, last, json, limit 1000: {:.2?} ({} items)",
+        start.elapsed(),
+        got.items.len()
+    );
     // Every version above was appended to the transparency log in its add_objects transaction.
     assert_eq!(store.log_size().await.unwrap(), total as u64);
     drop(dir);
@@ -110,11 +182,19 @@ async fn add_and_page_throughput() {
 async fn log_append_throughput() {
     use pacific_tlog::entry::{Act, Entry};
     let (dir, store) = store().await;
-    let total: u64 = std::env::var("PACIFIC_BENCH_APPENDS").ok().and_then(|s| s.parse().ok()).unwrap_or(500_000);
+    let total: u64 = std::env::var("PACIFIC_BENCH_APPENDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(500_000);
     let entry = |i: u64| {
         let mut h = [0u8; 32];
         h[..8].copy_from_slice(&i.to_be_bytes());
-        Entry::new(1_700_000_000_000 + i, "bench", Act::PolicyChanged { policy_sha256: h }).unwrap()
+        Entry::new(
+            1_700_000_000_000 + i,
+            "bench",
+            Act::PolicyChanged { policy_sha256: h },
+        )
+        .unwrap()
     };
     let mut el = Duration::ZERO;
     let mut i = 0;
@@ -125,25 +205,43 @@ async fn log_append_throughput() {
         el += start.elapsed();
         i += batch.len() as u64;
     }
-    println!("append_log_entries: {total} entries in {el:.2?}: {:.0} appends/s (batches of {BATCH})", total as f64 / el.as_secs_f64());
+    println!(
+        "append_log_entries: {total} entries in {el:.2?}: {:.0} appends/s (batches of {BATCH})",
+        total as f64 / el.as_secs_f64()
+    );
     let n = 2_000u64;
     let start = Instant::now();
     for j in 0..n {
         store.append_log_entry(&entry(total + j)).await.unwrap();
     }
     let el = start.elapsed();
-    println!("append_log_entry: {n} single-entry transactions in {el:.2?}: {:.0} appends/s", n as f64 / el.as_secs_f64());
+    println!(
+        "append_log_entry: {n} single-entry transactions in {el:.2?}: {:.0} appends/s",
+        n as f64 / el.as_secs_f64()
+    );
     let size = store.log_size().await.unwrap();
     let rounds = 1000u64;
     let start = Instant::now();
     for k in 0..rounds {
-        store.log_inclusion_proof(k * (size / rounds), size).await.unwrap();
+        store
+            .log_inclusion_proof(k * (size / rounds), size)
+            .await
+            .unwrap();
     }
-    println!("log inclusion proof at {size} entries: {:.2?} each", start.elapsed() / rounds as u32);
+    println!(
+        "log inclusion proof at {size} entries: {:.2?} each",
+        start.elapsed() / rounds as u32
+    );
     let start = Instant::now();
     for k in 1..=rounds {
-        store.log_consistency_proof(k * (size / rounds) - 1, size).await.unwrap();
+        store
+            .log_consistency_proof(k * (size / rounds) - 1, size)
+            .await
+            .unwrap();
     }
-    println!("log consistency proof at {size} entries: {:.2?} each", start.elapsed() / rounds as u32);
+    println!(
+        "log consistency proof at {size} entries: {:.2?} each",
+        start.elapsed() / rounds as u32
+    );
     drop(dir);
 }

@@ -13,8 +13,8 @@ use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::cosignature::Cosigner;
 use pacific_tlog::entry::{Act, Entry, ObjectRef, sha256};
 use pacific_tlog::merkle::{
-    self, Frontier, Hash, MemoryTree, consistency_plan, inclusion_plan, leaf_hash, verify_consistency,
-    verify_inclusion,
+    self, Frontier, Hash, MemoryTree, consistency_plan, inclusion_plan, leaf_hash,
+    verify_consistency, verify_inclusion,
 };
 use pacific_tlog::signed_note::{Ed25519Signer, Note, NoteVerifier};
 
@@ -23,7 +23,10 @@ const BIG: u64 = 10_000_000;
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 11) % bound
     }
 }
@@ -120,14 +123,17 @@ fn checkpoints(c: &mut Criterion) {
     let cp = Checkpoint::new("alpha.example/log", BIG, [7; 32]).unwrap();
     let mut note = sign_checkpoint(&cp, &signer).unwrap();
     let witness = Cosigner::new("witness.example/w1", SigningKey::from_bytes(&[2; 32])).unwrap();
-    note.add_signature(witness.cosign(&cp, 1_700_000_000).unwrap()).unwrap();
+    note.add_signature(witness.cosign(&cp, 1_700_000_000).unwrap())
+        .unwrap();
     let text = note.to_string();
     let wv = witness.verifier();
 
     let mut g = c.benchmark_group("checkpoint");
     g.throughput(Throughput::Elements(1));
     g.bench_function("open_and_verify_signed_checkpoint", |b| {
-        b.iter(|| black_box(open_checkpoint(black_box(&text), "alpha.example/log", &verifier).unwrap()))
+        b.iter(|| {
+            black_box(open_checkpoint(black_box(&text), "alpha.example/log", &verifier).unwrap())
+        })
     });
     g.bench_function("verify_log_signature_and_cosignature", |b| {
         b.iter(|| {
@@ -135,7 +141,9 @@ fn checkpoints(c: &mut Criterion) {
             black_box(n.verify(&[&verifier as &dyn NoteVerifier, &wv]).unwrap())
         })
     });
-    g.bench_function("sign_checkpoint", |b| b.iter(|| black_box(sign_checkpoint(&cp, &signer).unwrap())));
+    g.bench_function("sign_checkpoint", |b| {
+        b.iter(|| black_box(sign_checkpoint(&cp, &signer).unwrap()))
+    });
     g.finish();
 }
 

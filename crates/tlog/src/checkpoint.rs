@@ -10,9 +10,11 @@
 //!
 //! This module does no I/O.
 
-use crate::merkle::{Hash, MAX_TREE_SIZE};
-use crate::signed_note::{Ed25519Signer, Ed25519Verifier, Note, NoteVerifier, decode_b64, encode_b64};
 use crate::TlogError;
+use crate::merkle::{Hash, MAX_TREE_SIZE};
+use crate::signed_note::{
+    Ed25519Signer, Ed25519Verifier, Note, NoteVerifier, decode_b64, encode_b64,
+};
 
 /// Largest checkpoint body [`Checkpoint::parse`] accepts, in bytes.
 pub const MAX_CHECKPOINT_LEN: usize = 64 * 1024;
@@ -31,7 +33,9 @@ fn check_line(line: &str, what: &str) -> Result<(), TlogError> {
         return Err(TlogError::checkpoint(format!("{what} is empty")));
     }
     if line.chars().any(|c| c.is_control()) {
-        return Err(TlogError::checkpoint(format!("{what} contains a control character")));
+        return Err(TlogError::checkpoint(format!(
+            "{what} contains a control character"
+        )));
     }
     Ok(())
 }
@@ -84,7 +88,12 @@ impl Checkpoint {
 
     /// The note body: each line with its newline.
     pub fn to_body(&self) -> String {
-        let mut s = format!("{}\n{}\n{}\n", self.origin, self.size, encode_b64(&self.root));
+        let mut s = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            encode_b64(&self.root)
+        );
         for e in &self.extensions {
             s.push_str(e);
             s.push('\n');
@@ -95,7 +104,9 @@ impl Checkpoint {
     /// Parses a checkpoint body (the note text, without signatures).
     pub fn parse(body: &str) -> Result<Self, TlogError> {
         if body.len() > MAX_CHECKPOINT_LEN {
-            return Err(TlogError::checkpoint(format!("longer than {MAX_CHECKPOINT_LEN} bytes")));
+            return Err(TlogError::checkpoint(format!(
+                "longer than {MAX_CHECKPOINT_LEN} bytes"
+            )));
         }
         let body = body
             .strip_suffix('\n')
@@ -103,12 +114,18 @@ impl Checkpoint {
         let mut lines = body.split('\n');
         let origin = lines.next().unwrap_or("");
         check_line(origin, "origin")?;
-        let size_line = lines.next().ok_or_else(|| TlogError::checkpoint("no tree size line"))?;
+        let size_line = lines
+            .next()
+            .ok_or_else(|| TlogError::checkpoint("no tree size line"))?;
         let size = parse_size(size_line)?;
-        let root_line = lines.next().ok_or_else(|| TlogError::checkpoint("no root hash line"))?;
+        let root_line = lines
+            .next()
+            .ok_or_else(|| TlogError::checkpoint("no root hash line"))?;
         let root: Hash = decode_b64(root_line)
             .and_then(|v| v.try_into().ok())
-            .ok_or_else(|| TlogError::checkpoint("root hash is not the canonical base64 of 32 bytes"))?;
+            .ok_or_else(|| {
+                TlogError::checkpoint("root hash is not the canonical base64 of 32 bytes")
+            })?;
         let mut extensions = Vec::new();
         for line in lines {
             check_line(line, "extension line")?;
@@ -124,8 +141,13 @@ impl Checkpoint {
 }
 
 fn parse_size(s: &str) -> Result<u64, TlogError> {
-    let bad = || TlogError::checkpoint(format!("tree size {s:?} is not a decimal number without leading zeros"));
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0')) {
+    let bad = || {
+        TlogError::checkpoint(format!(
+            "tree size {s:?} is not a decimal number without leading zeros"
+        ))
+    };
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
+    {
         return Err(bad());
     }
     let n: u64 = s.parse().map_err(|_| bad())?;
@@ -136,7 +158,10 @@ fn parse_size(s: &str) -> Result<u64, TlogError> {
 }
 
 /// A checkpoint as a note signed by the log's key.
-pub fn sign_checkpoint(checkpoint: &Checkpoint, log_key: &Ed25519Signer) -> Result<Note, TlogError> {
+pub fn sign_checkpoint(
+    checkpoint: &Checkpoint,
+    log_key: &Ed25519Signer,
+) -> Result<Note, TlogError> {
     let mut note = Note::new(checkpoint.to_body())?;
     note.sign(log_key)?;
     Ok(note)

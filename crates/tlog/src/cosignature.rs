@@ -18,8 +18,8 @@ use crate::TlogError;
 use crate::checkpoint::Checkpoint;
 use crate::merkle::{Hash, verify_consistency};
 use crate::signed_note::{
-    KeyId, NoteSignature, NoteVerifier, check_key_name, ed25519_verify, format_vkey, key_id, parse_vkey,
-    verifying_key,
+    KeyId, NoteSignature, NoteVerifier, check_key_name, ed25519_verify, format_vkey, key_id,
+    parse_vkey, verifying_key,
 };
 
 /// Signature type byte of Ed25519 cosignature/v1.
@@ -56,7 +56,11 @@ impl Cosigner {
     pub fn new(name: impl Into<String>, key: SigningKey) -> Result<Self, TlogError> {
         let name = name.into();
         check_key_name(&name)?;
-        let key_id = key_id(&name, SIG_TYPE_COSIGNATURE_V1, key.verifying_key().as_bytes());
+        let key_id = key_id(
+            &name,
+            SIG_TYPE_COSIGNATURE_V1,
+            key.verifying_key().as_bytes(),
+        );
         Ok(Cosigner { name, key, key_id })
     }
 
@@ -76,7 +80,11 @@ impl Cosigner {
 
     /// Cosigns `checkpoint` at `timestamp` (Unix seconds). Add the result to the checkpoint's
     /// note with [`crate::signed_note::Note::add_signature`].
-    pub fn cosign(&self, checkpoint: &Checkpoint, timestamp: u64) -> Result<NoteSignature, TlogError> {
+    pub fn cosign(
+        &self,
+        checkpoint: &Checkpoint,
+        timestamp: u64,
+    ) -> Result<NoteSignature, TlogError> {
         if timestamp > MAX_TIMESTAMP {
             return Err(TlogError::BadTimestamp(timestamp));
         }
@@ -136,13 +144,20 @@ impl NoteVerifier for CosignatureVerifier {
         self.key_id
     }
     fn verify(&self, text: &str, signature: &[u8]) -> Result<Option<u64>, TlogError> {
-        let bad = || TlogError::BadSignature { name: self.name.clone() };
+        let bad = || TlogError::BadSignature {
+            name: self.name.clone(),
+        };
         let (ts, sig) = signature.split_first_chunk::<8>().ok_or_else(bad)?;
         let ts = u64::from_be_bytes(*ts);
         if ts > MAX_TIMESTAMP {
             return Err(bad());
         }
-        ed25519_verify(&self.key, signed_message(text, ts).as_bytes(), sig, &self.name)?;
+        ed25519_verify(
+            &self.key,
+            signed_message(text, ts).as_bytes(),
+            sig,
+            &self.name,
+        )?;
         Ok(Some(ts))
     }
 }
@@ -179,5 +194,11 @@ pub fn check_witness_update(
             Err(TlogError::SplitView { size: new.size() })
         };
     }
-    verify_consistency(old.size(), new.size(), old.root(), new.root(), consistency_proof)
+    verify_consistency(
+        old.size(),
+        new.size(),
+        old.root(),
+        new.root(),
+        consistency_proof,
+    )
 }

@@ -30,7 +30,6 @@
 //!
 //! This module does no I/O.
 
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -212,7 +211,10 @@ fn fields_of<'a>(
     object: Option<(&'a str, &'a str, &'a [u8; 32])>,
     extra: &[(&'static str, Val<'a>)],
 ) -> Fields<'a> {
-    let mut f = Fields { items: [("", Val::Int(0)); MAX_FIELDS], len: 0 };
+    let mut f = Fields {
+        items: [("", Val::Int(0)); MAX_FIELDS],
+        len: 0,
+    };
     f.push("v", Val::Int(ENTRY_FORMAT_VERSION));
     f.push("kind", Val::Str(kind));
     f.push("time", Val::Int(time));
@@ -247,11 +249,13 @@ fn check_fields(time: u64, fields: &Fields<'_>) -> Result<(), TlogError> {
 fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
     let mut len = 2;
     for (k, v) in fields.as_slice() {
-        len += k.len() + 4 + match v {
-            Val::Str(s) => s.len() + 2,
-            Val::Hex(_) => 66,
-            Val::Int(_) => 20,
-        };
+        len += k.len()
+            + 4
+            + match v {
+                Val::Str(s) => s.len() + 2,
+                Val::Hex(_) => 66,
+                Val::Int(_) => 20,
+            };
     }
     let mut out = String::with_capacity(len);
     out.push('{');
@@ -278,7 +282,9 @@ fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
     }
     out.push('}');
     if out.len() > MAX_ENTRY_LEN {
-        return Err(TlogError::entry(format!("encoded entry longer than {MAX_ENTRY_LEN} bytes")));
+        return Err(TlogError::entry(format!(
+            "encoded entry longer than {MAX_ENTRY_LEN} bytes"
+        )));
     }
     Ok(out.into_bytes())
 }
@@ -294,7 +300,13 @@ pub fn encode_object_stored(
     object_version: &str,
     object_sha256: &Hash,
 ) -> Result<Vec<u8>, TlogError> {
-    let fields = fields_of(time, actor, "object-stored", Some((object_id, object_version, object_sha256)), &[]);
+    let fields = fields_of(
+        time,
+        actor,
+        "object-stored",
+        Some((object_id, object_version, object_sha256)),
+        &[],
+    );
     check_fields(time, &fields)?;
     write_fields(&fields)
 }
@@ -316,18 +328,35 @@ impl Entry {
     }
 
     fn fields(&self) -> Fields<'_> {
-        let object = self.act.object().map(|o| (o.id.as_str(), o.version.as_str(), &o.sha256));
+        let object = self
+            .act
+            .object()
+            .map(|o| (o.id.as_str(), o.version.as_str(), &o.sha256));
         let extra: &[(&'static str, Val<'_>)] = match &self.act {
             Act::ObjectStored { .. } => &[],
-            Act::ObjectReceived { peer, .. } | Act::PeerRemoved { peer } => &[("peer", Val::Str(peer))],
-            Act::ObjectSent { peer, rule, .. } => &[("peer", Val::Str(peer)), ("rule", Val::Str(rule))],
-            Act::ObjectWithheld { peer, reason, .. } => &[("peer", Val::Str(peer)), ("reason", Val::Str(reason))],
-            Act::PeerAdded { peer, peer_key } => &[("peer", Val::Str(peer)), ("peer_key", Val::Hex(peer_key))],
+            Act::ObjectReceived { peer, .. } | Act::PeerRemoved { peer } => {
+                &[("peer", Val::Str(peer))]
+            }
+            Act::ObjectSent { peer, rule, .. } => {
+                &[("peer", Val::Str(peer)), ("rule", Val::Str(rule))]
+            }
+            Act::ObjectWithheld { peer, reason, .. } => {
+                &[("peer", Val::Str(peer)), ("reason", Val::Str(reason))]
+            }
+            Act::PeerAdded { peer, peer_key } => {
+                &[("peer", Val::Str(peer)), ("peer_key", Val::Hex(peer_key))]
+            }
             Act::PolicyChanged { policy_sha256 } => &[("policy_sha256", Val::Hex(policy_sha256))],
             Act::UserAdded { user, role } => &[("user", Val::Str(user)), ("role", Val::Str(role))],
-            Act::ReceiptReceived { peer, log_size, receipt_sha256 } => {
-                &[("peer", Val::Str(peer)), ("log_size", Val::Int(*log_size)), ("receipt_sha256", Val::Hex(receipt_sha256))]
-            }
+            Act::ReceiptReceived {
+                peer,
+                log_size,
+                receipt_sha256,
+            } => &[
+                ("peer", Val::Str(peer)),
+                ("log_size", Val::Int(*log_size)),
+                ("receipt_sha256", Val::Hex(receipt_sha256)),
+            ],
         };
         fields_of(self.time, &self.actor, self.act.kind(), object, extra)
     }
@@ -348,14 +377,19 @@ impl Entry {
     /// byte for byte is rejected.
     pub fn decode(bytes: &[u8]) -> Result<Self, TlogError> {
         if bytes.len() > MAX_ENTRY_LEN {
-            return Err(TlogError::entry(format!("longer than {MAX_ENTRY_LEN} bytes")));
+            return Err(TlogError::entry(format!(
+                "longer than {MAX_ENTRY_LEN} bytes"
+            )));
         }
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| TlogError::entry(format!("not JSON: {e}")))?;
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|e| TlogError::entry(format!("not JSON: {e}")))?;
         let Value::Object(map) = value else {
             return Err(TlogError::entry("not a JSON object"));
         };
-        let mut r = Reader { map, used: Vec::new() };
+        let mut r = Reader {
+            map,
+            used: Vec::new(),
+        };
         let v = r.int("v")?;
         if v != ENTRY_FORMAT_VERSION {
             return Err(TlogError::entry(format!("unsupported format version {v}")));
@@ -364,7 +398,9 @@ impl Entry {
         let time = r.int("time")?;
         let actor = r.string("actor")?;
         let act = match kind.as_str() {
-            "object-stored" => Act::ObjectStored { object: r.object()? },
+            "object-stored" => Act::ObjectStored {
+                object: r.object()?,
+            },
             "object-received" => Act::ObjectReceived {
                 object: r.object()?,
                 peer: r.string("peer")?,
@@ -401,7 +437,9 @@ impl Entry {
             other => return Err(TlogError::entry(format!("unknown kind {other:?}"))),
         };
         if let Some(k) = r.map.keys().find(|k| !r.used.contains(&k.as_str())) {
-            return Err(TlogError::entry(format!("unknown field {k:?} for kind {kind}")));
+            return Err(TlogError::entry(format!(
+                "unknown field {k:?} for kind {kind}"
+            )));
         }
         let entry = Entry { time, actor, act };
         if entry.encode()? != bytes {
@@ -517,10 +555,24 @@ mod tests {
 
     #[test]
     fn encode_object_stored_matches_encode() {
-        for (actor, id) in [("local", "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"), ("a\"b\n\u{1}é", "x--\\y")] {
-            let o = ObjectRef { id: id.into(), version: "2024-01-01T00:00:00.000Z".into(), sha256: sha256(b"{}") };
-            let e = Entry { time: 1_700_000_000_123, actor: actor.into(), act: Act::ObjectStored { object: o.clone() } };
-            assert_eq!(encode_object_stored(e.time, actor, &o.id, &o.version, &o.sha256).unwrap(), e.encode().unwrap());
+        for (actor, id) in [
+            ("local", "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"),
+            ("a\"b\n\u{1}é", "x--\\y"),
+        ] {
+            let o = ObjectRef {
+                id: id.into(),
+                version: "2024-01-01T00:00:00.000Z".into(),
+                sha256: sha256(b"{}"),
+            };
+            let e = Entry {
+                time: 1_700_000_000_123,
+                actor: actor.into(),
+                act: Act::ObjectStored { object: o.clone() },
+            };
+            assert_eq!(
+                encode_object_stored(e.time, actor, &o.id, &o.version, &o.sha256).unwrap(),
+                e.encode().unwrap()
+            );
         }
         assert!(encode_object_stored(1, "", "x", "y", &[0; 32]).is_err());
         assert!(encode_object_stored(MAX_TIME + 1, "a", "x", "y", &[0; 32]).is_err());
@@ -528,7 +580,16 @@ mod tests {
 
     #[test]
     fn receipt_received_round_trips() {
-        let e = Entry::new(7, "local", Act::ReceiptReceived { peer: "bravo".into(), log_size: 42, receipt_sha256: sha256(b"r") }).unwrap();
+        let e = Entry::new(
+            7,
+            "local",
+            Act::ReceiptReceived {
+                peer: "bravo".into(),
+                log_size: 42,
+                receipt_sha256: sha256(b"r"),
+            },
+        )
+        .unwrap();
         let b = e.encode().unwrap();
         let s = std::str::from_utf8(&b).unwrap();
         assert!(s.starts_with("{\"actor\":\"local\",\"kind\":\"receipt-received\",\"log_size\":42,\"peer\":\"bravo\",\"receipt_sha256\":\""), "{s}");

@@ -327,12 +327,20 @@ fn run_plan(plan: &ProofPlan, source: &impl NodeSource) -> Result<Vec<Hash>, Tlo
 }
 
 /// The RFC 9162 inclusion proof for leaf `index` in the tree of `size` leaves.
-pub fn inclusion_proof(index: u64, size: u64, source: &impl NodeSource) -> Result<Vec<Hash>, TlogError> {
+pub fn inclusion_proof(
+    index: u64,
+    size: u64,
+    source: &impl NodeSource,
+) -> Result<Vec<Hash>, TlogError> {
     run_plan(&inclusion_plan(index, size)?, source)
 }
 
 /// The RFC 9162 consistency proof from tree size `old` to `new`.
-pub fn consistency_proof(old: u64, new: u64, source: &impl NodeSource) -> Result<Vec<Hash>, TlogError> {
+pub fn consistency_proof(
+    old: u64,
+    new: u64,
+    source: &impl NodeSource,
+) -> Result<Vec<Hash>, TlogError> {
     run_plan(&consistency_plan(old, new)?, source)
 }
 
@@ -368,7 +376,9 @@ impl Frontier {
     pub fn from_hashes(size: u64, hashes: Vec<Hash>) -> Result<Self, TlogError> {
         check_size(size)?;
         if hashes.len() != size.count_ones() as usize {
-            return Err(TlogError::InvalidFrontier("hash count does not match the tree size"));
+            return Err(TlogError::InvalidFrontier(
+                "hash count does not match the tree size",
+            ));
         }
         Ok(Frontier { size, hashes })
     }
@@ -376,7 +386,11 @@ impl Frontier {
     /// Reads the frontier of a tree of `size` leaves from a node source.
     pub fn load(size: u64, source: &impl NodeSource) -> Result<Self, TlogError> {
         let ids = Frontier::node_ids(size)?;
-        let hashes = if ids.is_empty() { Vec::new() } else { source.nodes(&ids)? };
+        let hashes = if ids.is_empty() {
+            Vec::new()
+        } else {
+            source.nodes(&ids)?
+        };
         if hashes.len() != ids.len() {
             return Err(TlogError::WrongNodeCount {
                 expected: ids.len(),
@@ -403,7 +417,11 @@ impl Frontier {
 
     /// Appends one leaf hash, pushing every newly complete node (the leaf itself first, then its
     /// new ancestors, lowest first) onto `out`.
-    pub fn push(&mut self, leaf_hash: Hash, out: &mut Vec<(NodeId, Hash)>) -> Result<(), TlogError> {
+    pub fn push(
+        &mut self,
+        leaf_hash: Hash,
+        out: &mut Vec<(NodeId, Hash)>,
+    ) -> Result<(), TlogError> {
         let index = self.size;
         if index >= MAX_TREE_SIZE {
             return Err(TlogError::SizeTooLarge(index.saturating_add(1)));
@@ -737,7 +755,10 @@ mod tests {
     fn tiles_are_maximal_and_aligned() {
         let mut v = Vec::new();
         tile(0, 13, &mut v);
-        assert_eq!(v, vec![NodeId::new(3, 0), NodeId::new(2, 2), NodeId::new(0, 12)]);
+        assert_eq!(
+            v,
+            vec![NodeId::new(3, 0), NodeId::new(2, 2), NodeId::new(0, 12)]
+        );
         v.clear();
         tile(8, 13, &mut v);
         assert_eq!(v, vec![NodeId::new(2, 2), NodeId::new(0, 12)]);
@@ -761,6 +782,9 @@ mod tests {
     #[test]
     fn wrong_node_count_is_an_error() {
         let plan = inclusion_plan(3, 10).unwrap();
-        assert!(matches!(plan.assemble(&[]), Err(TlogError::WrongNodeCount { .. })));
+        assert!(matches!(
+            plan.assemble(&[]),
+            Err(TlogError::WrongNodeCount { .. })
+        ));
     }
 }

@@ -57,7 +57,10 @@ pub fn check_key_name(name: &str) -> Result<(), TlogError> {
     if name.is_empty() {
         return Err(TlogError::MalformedKey("empty key name".into()));
     }
-    if name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control()) {
+    if name
+        .chars()
+        .any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    {
         return Err(TlogError::MalformedKey(format!(
             "key name {name:?} contains a space, '+' or a control character"
         )));
@@ -118,7 +121,9 @@ pub struct Note {
 
 fn check_chars(s: &str) -> Result<(), TlogError> {
     if s.chars().any(|c| c < ' ' && c != '\n') {
-        return Err(TlogError::note("contains a control character other than newline"));
+        return Err(TlogError::note(
+            "contains a control character other than newline",
+        ));
     }
     Ok(())
 }
@@ -164,7 +169,9 @@ impl Note {
         let mut signatures = Vec::new();
         for line in block.split('\n') {
             if signatures.len() == MAX_SIGNATURES {
-                return Err(TlogError::note(format!("more than {MAX_SIGNATURES} signatures")));
+                return Err(TlogError::note(format!(
+                    "more than {MAX_SIGNATURES} signatures"
+                )));
             }
             signatures.push(parse_signature_line(line)?);
         }
@@ -196,7 +203,9 @@ impl Note {
             *old = sig;
         } else {
             if self.signatures.len() >= MAX_SIGNATURES {
-                return Err(TlogError::note(format!("more than {MAX_SIGNATURES} signatures")));
+                return Err(TlogError::note(format!(
+                    "more than {MAX_SIGNATURES} signatures"
+                )));
             }
             self.signatures.push(sig);
         }
@@ -248,16 +257,19 @@ impl std::fmt::Display for Note {
 }
 
 fn parse_signature_line(line: &str) -> Result<NoteSignature, TlogError> {
-    let rest = line
-        .strip_prefix(DASH)
-        .ok_or_else(|| TlogError::note("signature line does not start with an em dash and a space"))?;
-    let (name, b64) = rest
-        .split_once(' ')
-        .ok_or_else(|| TlogError::note("signature line has no space between key name and signature"))?;
+    let rest = line.strip_prefix(DASH).ok_or_else(|| {
+        TlogError::note("signature line does not start with an em dash and a space")
+    })?;
+    let (name, b64) = rest.split_once(' ').ok_or_else(|| {
+        TlogError::note("signature line has no space between key name and signature")
+    })?;
     check_key_name(name).map_err(|e| TlogError::note(e.to_string()))?;
-    let raw = decode_b64(b64).ok_or_else(|| TlogError::note("signature is not canonical base64"))?;
+    let raw =
+        decode_b64(b64).ok_or_else(|| TlogError::note("signature is not canonical base64"))?;
     if raw.len() < 5 {
-        return Err(TlogError::note("signature shorter than a key ID and one byte"));
+        return Err(TlogError::note(
+            "signature shorter than a key ID and one byte",
+        ));
     }
     Ok(NoteSignature {
         name: name.to_owned(),
@@ -282,19 +294,24 @@ pub fn parse_vkey(vkey: &str) -> Result<(String, u8, Vec<u8>), TlogError> {
     // Names never contain '+', but the standard-base64 key may: split at the first two only.
     let mut parts = vkey.splitn(3, '+');
     let (Some(name), Some(id_hex), Some(b64)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(TlogError::MalformedKey("verifier key is not name+id+key".into()));
+        return Err(TlogError::MalformedKey(
+            "verifier key is not name+id+key".into(),
+        ));
     };
     check_key_name(name)?;
     let id = hex::decode(id_hex)
         .ok()
         .filter(|b| b.len() == 4 && id_hex.len() == 8 && hex::encode(b) == id_hex)
         .ok_or_else(|| TlogError::MalformedKey("key ID is not 8 lowercase hex digits".into()))?;
-    let raw = decode_b64(b64).ok_or_else(|| TlogError::MalformedKey("key is not canonical base64".into()))?;
+    let raw = decode_b64(b64)
+        .ok_or_else(|| TlogError::MalformedKey("key is not canonical base64".into()))?;
     let (&typ, key) = raw
         .split_first()
         .ok_or_else(|| TlogError::MalformedKey("empty key".into()))?;
     if key_id(name, typ, key)[..] != id[..] {
-        return Err(TlogError::MalformedKey("key ID does not match the key".into()));
+        return Err(TlogError::MalformedKey(
+            "key ID does not match the key".into(),
+        ));
     }
     Ok((name.to_owned(), typ, key.to_vec()))
 }
@@ -302,20 +319,33 @@ pub fn parse_vkey(vkey: &str) -> Result<(String, u8, Vec<u8>), TlogError> {
 pub(crate) fn format_vkey(name: &str, typ: u8, key: &[u8]) -> String {
     let mut raw = vec![typ];
     raw.extend_from_slice(key);
-    format!("{name}+{}+{}", hex::encode(key_id(name, typ, key)), B64.encode(raw))
+    format!(
+        "{name}+{}+{}",
+        hex::encode(key_id(name, typ, key)),
+        B64.encode(raw)
+    )
 }
 
 pub(crate) fn verifying_key(bytes: &[u8]) -> Result<VerifyingKey, TlogError> {
     let arr: [u8; 32] = bytes
         .try_into()
         .map_err(|_| TlogError::MalformedKey("Ed25519 public key is not 32 bytes".into()))?;
-    VerifyingKey::from_bytes(&arr).map_err(|_| TlogError::MalformedKey("invalid Ed25519 public key".into()))
+    VerifyingKey::from_bytes(&arr)
+        .map_err(|_| TlogError::MalformedKey("invalid Ed25519 public key".into()))
 }
 
-pub(crate) fn ed25519_verify(key: &VerifyingKey, msg: &[u8], sig: &[u8], name: &str) -> Result<(), TlogError> {
-    let bad = || TlogError::BadSignature { name: name.to_owned() };
+pub(crate) fn ed25519_verify(
+    key: &VerifyingKey,
+    msg: &[u8],
+    sig: &[u8],
+    name: &str,
+) -> Result<(), TlogError> {
+    let bad = || TlogError::BadSignature {
+        name: name.to_owned(),
+    };
     let arr: [u8; 64] = sig.try_into().map_err(|_| bad())?;
-    key.verify_strict(msg, &Signature::from_bytes(&arr)).map_err(|_| bad())
+    key.verify_strict(msg, &Signature::from_bytes(&arr))
+        .map_err(|_| bad())
 }
 
 /// An Ed25519 note signing key with its name (for a log: usually its origin).
@@ -394,7 +424,9 @@ impl Ed25519Verifier {
     pub fn from_vkey(vkey: &str) -> Result<Self, TlogError> {
         let (name, typ, key) = parse_vkey(vkey)?;
         if typ != SIG_TYPE_ED25519 {
-            return Err(TlogError::MalformedKey(format!("signature type {typ:#04x} is not Ed25519 (0x01)")));
+            return Err(TlogError::MalformedKey(format!(
+                "signature type {typ:#04x} is not Ed25519 (0x01)"
+            )));
         }
         Ed25519Verifier::new(name, verifying_key(&key)?)
     }

@@ -10,15 +10,27 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn object() -> impl Strategy<Value = ObjectRef> {
-    (text(), text(), any::<[u8; 32]>()).prop_map(|(id, version, sha256)| ObjectRef { id, version, sha256 })
+    (text(), text(), any::<[u8; 32]>()).prop_map(|(id, version, sha256)| ObjectRef {
+        id,
+        version,
+        sha256,
+    })
 }
 
 fn act() -> impl Strategy<Value = Act> {
     prop_oneof![
         object().prop_map(|object| Act::ObjectStored { object }),
         (object(), text()).prop_map(|(object, peer)| Act::ObjectReceived { object, peer }),
-        (object(), text(), text()).prop_map(|(object, peer, rule)| Act::ObjectSent { object, peer, rule }),
-        (object(), text(), text()).prop_map(|(object, peer, reason)| Act::ObjectWithheld { object, peer, reason }),
+        (object(), text(), text()).prop_map(|(object, peer, rule)| Act::ObjectSent {
+            object,
+            peer,
+            rule
+        }),
+        (object(), text(), text()).prop_map(|(object, peer, reason)| Act::ObjectWithheld {
+            object,
+            peer,
+            reason
+        }),
         (text(), any::<[u8; 32]>()).prop_map(|(peer, peer_key)| Act::PeerAdded { peer, peer_key }),
         text().prop_map(|peer| Act::PeerRemoved { peer }),
         any::<[u8; 32]>().prop_map(|policy_sha256| Act::PolicyChanged { policy_sha256 }),
@@ -27,7 +39,8 @@ fn act() -> impl Strategy<Value = Act> {
 }
 
 fn entry() -> impl Strategy<Value = Entry> {
-    (0..=MAX_TIME, text(), act()).prop_map(|(time, actor, act)| Entry::new(time, actor, act).unwrap())
+    (0..=MAX_TIME, text(), act())
+        .prop_map(|(time, actor, act)| Entry::new(time, actor, act).unwrap())
 }
 
 proptest! {
@@ -79,10 +92,19 @@ fn non_canonical_or_unknown_entries_are_rejected() {
         s.replace("\"time\":5", "\"time\":\"5\""),
         s.replace("\"actor\":\"alice\"", "\"actor\":\"\""),
         s.replace("\"actor\":\"alice\",", ""),
-        s.replace("\"actor\":\"alice\",", "\"actor\":\"alice\",\"actor\":\"alice\","),
-        s.replace("\"actor\":\"alice\",", "\"actor\":\"alice\",\"extra\":\"x\","),
+        s.replace(
+            "\"actor\":\"alice\",",
+            "\"actor\":\"alice\",\"actor\":\"alice\",",
+        ),
+        s.replace(
+            "\"actor\":\"alice\",",
+            "\"actor\":\"alice\",\"extra\":\"x\",",
+        ),
         s.replace("\"actor\":\"alice\",", "\"actor\":\"\\u0061lice\","),
-        s.replace(&hex::encode(sha256(b"x")), &hex::encode(sha256(b"x")).to_uppercase()),
+        s.replace(
+            &hex::encode(sha256(b"x")),
+            &hex::encode(sha256(b"x")).to_uppercase(),
+        ),
         s.replace(&hex::encode(sha256(b"x")), &hex::encode(sha256(b"x"))[..62]),
         format!("{s}\n"),
         format!("[{s}]"),
@@ -99,7 +121,16 @@ fn non_canonical_or_unknown_entries_are_rejected() {
 fn a_tampered_entry_fails_its_inclusion_proof() {
     let mut t = MemoryTree::new();
     let entries: Vec<Entry> = (0..10)
-        .map(|i| Entry::new(i, "node", Act::PeerRemoved { peer: format!("p{i}") }).unwrap())
+        .map(|i| {
+            Entry::new(
+                i,
+                "node",
+                Act::PeerRemoved {
+                    peer: format!("p{i}"),
+                },
+            )
+            .unwrap()
+        })
         .collect();
     for e in &entries {
         t.push(&e.encode().unwrap()).unwrap();

@@ -4,7 +4,9 @@
 use ed25519_dalek::SigningKey;
 use pacific_tlog::TlogError;
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
-use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner, check_witness_update, signed_message};
+use pacific_tlog::cosignature::{
+    CosignatureVerifier, Cosigner, check_witness_update, signed_message,
+};
 use pacific_tlog::merkle::MemoryTree;
 use pacific_tlog::signed_note::{
     Ed25519Signer, Ed25519Verifier, Note, NoteVerifier, SIG_TYPE_ED25519, key_id, parse_vkey,
@@ -57,10 +59,10 @@ fn malformed_checkpoints_are_rejected() {
         String::new(),
         "origin\n".into(),
         "origin\n5\n".into(),
-        format!("origin\n5\n{root}"),             // no final newline
-        format!("\n5\n{root}\n"),                 // empty origin
-        format!("origin\n05\n{root}\n"),          // leading zero
-        format!("origin\n+5\n{root}\n"),          // sign
+        format!("origin\n5\n{root}"),    // no final newline
+        format!("\n5\n{root}\n"),        // empty origin
+        format!("origin\n05\n{root}\n"), // leading zero
+        format!("origin\n+5\n{root}\n"), // sign
         format!("origin\n-5\n{root}\n"),
         format!("origin\n 5\n{root}\n"),
         format!("origin\n5x\n{root}\n"),
@@ -68,8 +70,8 @@ fn malformed_checkpoints_are_rejected() {
         format!("origin\n9223372036854775809\n{root}\n"),  // above 2^63
         "origin\n5\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s\n".into(), // no padding
         "origin\n5\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6t=\n".into(), // non-canonical bits
-        "origin\n5\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6ur\n".into(),    // 30 bytes
-        format!("origin\n5\n{root}\n\n"),          // empty extension line
+        "origin\n5\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6ur\n".into(), // 30 bytes
+        format!("origin\n5\n{root}\n\n"),                  // empty extension line
         format!("origin\n5\n{root}\next\n\n"),
         format!("origin\r\n5\n{root}\n"),
     ];
@@ -143,7 +145,9 @@ fn unknown_signatures_are_ignored_and_several_verify() {
     let names: Vec<_> = ok.iter().map(|v| v.name.as_str()).collect();
     assert_eq!(names, ["alpha.example/log", "beta.example/key"]);
     assert_eq!(parsed.verify(&[&vb]).unwrap().len(), 1);
-    let nobody = Ed25519Signer::new("nobody.example", key(5)).unwrap().verifier();
+    let nobody = Ed25519Signer::new("nobody.example", key(5))
+        .unwrap()
+        .verifier();
     assert_eq!(parsed.verify(&[&nobody]), Err(TlogError::NoKnownSignature));
     assert_eq!(parsed.verify(&[]), Err(TlogError::NoKnownSignature));
 }
@@ -165,7 +169,9 @@ fn key_id_and_vkey() {
     assert!(vk.starts_with("alpha.example/log+"));
     assert_eq!(Ed25519Verifier::from_vkey(&vk).unwrap(), v);
     assert!(CosignatureVerifier::from_vkey(&vk).is_err()); // wrong type
-    let c = Cosigner::new("witness.example/w1", key(9)).unwrap().verifier();
+    let c = Cosigner::new("witness.example/w1", key(9))
+        .unwrap()
+        .verifier();
     assert_eq!(CosignatureVerifier::from_vkey(&c.to_vkey()).unwrap(), c);
     // A wrong key ID, bad base64, extra parts, bad names.
     let parts: Vec<&str> = vk.split('+').collect();
@@ -217,11 +223,17 @@ fn cosignatures_verify_with_timestamp() {
     bad.signature[7] ^= 1;
     let mut n2 = Note::new(parsed.text()).unwrap();
     n2.add_signature(bad).unwrap();
-    assert!(matches!(n2.verify(&[&wv]), Err(TlogError::BadSignature { .. })));
+    assert!(matches!(
+        n2.verify(&[&wv]),
+        Err(TlogError::BadSignature { .. })
+    ));
     let other_cp = checkpoint(&t, 6);
     let mut n3 = Note::new(other_cp.to_body()).unwrap();
     n3.add_signature(parsed.signatures()[1].clone()).unwrap();
-    assert!(matches!(n3.verify(&[&wv]), Err(TlogError::BadSignature { .. })));
+    assert!(matches!(
+        n3.verify(&[&wv]),
+        Err(TlogError::BadSignature { .. })
+    ));
     // A plain Ed25519 verifier with the witness's key and name does not accept a cosignature
     // (different key ID, so it is simply unknown).
     let plain = Ed25519Verifier::new("witness.example/w1", key(7).verifying_key()).unwrap();
@@ -245,7 +257,11 @@ fn witness_detects_shrink_fork_and_split_view() {
     // A fork: a different history with the same size 20.
     let mut forked = MemoryTree::new();
     for i in 0..20 {
-        let e = if i == 15 { "evil".to_string() } else { format!("e{i}") };
+        let e = if i == 15 {
+            "evil".to_string()
+        } else {
+            format!("e{i}")
+        };
         forked.push(e.as_bytes()).unwrap();
     }
     let fork_cp = Checkpoint::new(ORIGIN, 20, forked.root()).unwrap();
@@ -274,19 +290,19 @@ fn malformed_notes_are_rejected() {
     let line = good.trim_start_matches("hello\n\n");
     let b64 = line.rsplit(' ').next().unwrap().trim_end();
     let bad = [
-        "hello\n".to_string(),                                      // no signatures
-        "hello\n\n".to_string(),                                    // blank, nothing after
-        good.trim_end().to_string(),                                // last line without newline
-        good.replace('\u{2014}', "-"),                              // hyphen instead of em dash
-        good.replace("\u{2014} ", "\u{2014}"),                      // no space after dash
-        format!("hello\n\n\u{2014} {ORIGIN}{b64}\n"),               // no space before signature
+        "hello\n".to_string(),                        // no signatures
+        "hello\n\n".to_string(),                      // blank, nothing after
+        good.trim_end().to_string(),                  // last line without newline
+        good.replace('\u{2014}', "-"),                // hyphen instead of em dash
+        good.replace("\u{2014} ", "\u{2014}"),        // no space after dash
+        format!("hello\n\n\u{2014} {ORIGIN}{b64}\n"), // no space before signature
         format!("hello\n\n\u{2014} {ORIGIN} {}\n", &b64[..b64.len() - 1]), // bad base64
-        format!("hello\n\n\u{2014} {ORIGIN} AAAA\n"),               // too short
-        format!("hello\n\n\u{2014}  {b64}\n"),                      // empty name
-        format!("hello\n\n\u{2014} a+b {b64}\n"),                   // '+' in name
-        format!("hel\tlo\n\n{line}"),                               // control character
+        format!("hello\n\n\u{2014} {ORIGIN} AAAA\n"), // too short
+        format!("hello\n\n\u{2014}  {b64}\n"),        // empty name
+        format!("hello\n\n\u{2014} a+b {b64}\n"),     // '+' in name
+        format!("hel\tlo\n\n{line}"),                 // control character
         format!("hello\r\n\n{line}"),
-        format!("hello\n\n{line}\n"),                               // trailing blank line
+        format!("hello\n\n{line}\n"), // trailing blank line
         format!("hello\n\n{line}{line}garbage\n"),
     ];
     for b in &bad {
@@ -303,9 +319,13 @@ fn malformed_notes_are_rejected() {
     // Many signatures: 16 must be accepted, more than the limit are not.
     let mut many = Note::new("x\n").unwrap();
     for i in 0..16u8 {
-        many.sign(&Ed25519Signer::new(format!("k{i}"), key(i)).unwrap()).unwrap();
+        many.sign(&Ed25519Signer::new(format!("k{i}"), key(i)).unwrap())
+            .unwrap();
     }
-    assert_eq!(Note::parse(&many.to_string()).unwrap().signatures().len(), 16);
+    assert_eq!(
+        Note::parse(&many.to_string()).unwrap().signatures().len(),
+        16
+    );
     let sig_line = many.signatures()[0].to_line();
     let huge = format!("x\n\n{}", sig_line.repeat(101));
     assert!(Note::parse(&huge).is_err());
@@ -371,7 +391,12 @@ proptest! {
 fn vkeys_with_plus_in_the_base64_round_trip() {
     let mut found = 0;
     for seed in 0u8..=255 {
-        let v = Ed25519Signer::new("pacific/Beta/x", ed25519_dalek::SigningKey::from_bytes(&[seed; 32])).unwrap().verifier();
+        let v = Ed25519Signer::new(
+            "pacific/Beta/x",
+            ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+        )
+        .unwrap()
+        .verifier();
         let vk = v.to_vkey();
         if vk.matches('+').count() > 2 {
             found += 1;

@@ -101,7 +101,11 @@ pub struct Rule {
 impl Rule {
     /// A rule with no conditions (it matches everything).
     pub fn new(name: impl Into<String>, action: Action) -> Self {
-        Self { name: name.into(), action, ..Self::default() }
+        Self {
+            name: name.into(),
+            action,
+            ..Self::default()
+        }
     }
 }
 
@@ -130,7 +134,12 @@ fn default_tlp() -> Tlp {
 
 impl Default for ExportPolicy {
     fn default() -> Self {
-        Self { default: Action::Deny, default_tlp: default_tlp(), sharing_groups: Vec::new(), rules: Vec::new() }
+        Self {
+            default: Action::Deny,
+            default_tlp: default_tlp(),
+            sharing_groups: Vec::new(),
+            rules: Vec::new(),
+        }
     }
 }
 
@@ -148,7 +157,8 @@ pub enum PolicyError {
 impl ExportPolicy {
     /// Parses and validates a policy from TOML.
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
-        let policy: ExportPolicy = toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let policy: ExportPolicy =
+            toml::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
         policy.validate()?;
         Ok(policy)
     }
@@ -183,7 +193,10 @@ impl ExportPolicy {
                 return invalid(format!("sharing group {:?} is defined twice", group.name));
             }
             if let Some(m) = group.members.iter().find(|m| m.as_str().is_empty()) {
-                return invalid(format!("sharing group {:?} has an empty member id {m:?}", group.name));
+                return invalid(format!(
+                    "sharing group {:?} has an empty member id {m:?}",
+                    group.name
+                ));
             }
         }
         let mut rule_names = BTreeSet::new();
@@ -193,12 +206,18 @@ impl ExportPolicy {
                 return invalid("a rule has an empty name".into());
             }
             if name == super::DEFAULT_RULE || name == super::TLP_DEFINITION_RULE {
-                return invalid(format!("rule name {name:?} is reserved for the gate's own decisions"));
+                return invalid(format!(
+                    "rule name {name:?} is reserved for the gate's own decisions"
+                ));
             }
             if !rule_names.insert(name.as_str()) {
                 return invalid(format!("rule {name:?} is defined twice"));
             }
-            let empty = |key: &str| invalid(format!("rule {name:?}: `{key}` is an empty list (leave it out to match everything)"));
+            let empty = |key: &str| {
+                invalid(format!(
+                    "rule {name:?}: `{key}` is an empty list (leave it out to match everything)"
+                ))
+            };
             macro_rules! nonempty {
                 ($($field:ident),*) => {$(
                     if rule.$field.as_ref().is_some_and(|v| v.is_empty()) {
@@ -229,7 +248,9 @@ impl ExportPolicy {
             }
             for group in rule.recipient_groups.iter().flatten() {
                 if self.group(group).is_none() {
-                    return invalid(format!("rule {name:?}: sharing group {group:?} is not defined"));
+                    return invalid(format!(
+                        "rule {name:?}: sharing group {group:?} is not defined"
+                    ));
                 }
             }
             let codes = rule
@@ -239,7 +260,8 @@ impl ExportPolicy {
                 .chain(&rule.personal_data_of)
                 .flatten();
             for code in codes {
-                check_jurisdiction(code).map_err(|e| PolicyError::Invalid(format!("rule {name:?}: {e}")))?;
+                check_jurisdiction(code)
+                    .map_err(|e| PolicyError::Invalid(format!("rule {name:?}: {e}")))?;
             }
         }
         Ok(())
@@ -272,7 +294,9 @@ pub fn parse_tlp_name(s: &str) -> Option<Tlp> {
 }
 
 fn bad_tlp<E: serde::de::Error>(s: &str) -> E {
-    E::custom(format!("unknown TLP level {s:?} (expected clear, green, amber, amber+strict or red)"))
+    E::custom(format!(
+        "unknown TLP level {s:?} (expected clear, green, amber, amber+strict or red)"
+    ))
 }
 
 mod tlp_name {
@@ -288,14 +312,23 @@ mod tlp_name {
 
 mod tlp_names {
     use super::*;
-    pub fn serialize<S: serde::Serializer>(tlp: &Option<Vec<Tlp>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: serde::Serializer>(
+        tlp: &Option<Vec<Tlp>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match tlp {
             Some(levels) => s.collect_seq(levels.iter().map(|t| tlp_name_of(*t))),
             None => s.serialize_none(),
         }
     }
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Tlp>>, D::Error> {
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<Tlp>>, D::Error> {
         let names = Vec::<String>::deserialize(d)?;
-        names.iter().map(|s| parse_tlp_name(s).ok_or_else(|| bad_tlp(s))).collect::<Result<_, _>>().map(Some)
+        names
+            .iter()
+            .map(|s| parse_tlp_name(s).ok_or_else(|| bad_tlp(s)))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 }

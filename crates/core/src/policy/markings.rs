@@ -47,7 +47,10 @@ pub struct MarkingError {
 
 impl MarkingError {
     fn new(property: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { property: property.into(), problem: problem.into() }
+        Self {
+            property: property.into(),
+            problem: problem.into(),
+        }
     }
 }
 
@@ -101,7 +104,8 @@ impl Markings {
         Ok(Markings {
             tlp,
             tlp_source,
-            recipients: string_set(object, PROP_RECIPIENTS)?.map(|s| s.into_iter().map(PartyId::from).collect()),
+            recipients: string_set(object, PROP_RECIPIENTS)?
+                .map(|s| s.into_iter().map(PartyId::from).collect()),
             sharing_groups: string_set(object, PROP_SHARING_GROUPS)?,
             keep_within: codes_in(object, PROP_JURISDICTION_RESTRICTION, "keep_within")?,
             personal_data_of: codes_in(object, PROP_PERSONAL_DATA, "subjects_resident_in")?,
@@ -127,47 +131,79 @@ pub fn is_tlp_definition(object: &StixObject) -> bool {
 }
 
 fn string_list<'v>(value: &'v Value, property: &str) -> Result<Vec<&'v str>, MarkingError> {
-    let items = value
-        .as_array()
-        .ok_or_else(|| MarkingError::new(property, format!("must be a list of strings, found {}", kind(value))))?;
+    let items = value.as_array().ok_or_else(|| {
+        MarkingError::new(
+            property,
+            format!("must be a list of strings, found {}", kind(value)),
+        )
+    })?;
     items
         .iter()
         .map(|item| match item.as_str() {
             Some("") => Err(MarkingError::new(property, "contains an empty string")),
             Some(s) => Ok(s),
-            None => Err(MarkingError::new(property, format!("must be a list of strings, found a {} in it", kind(item)))),
+            None => Err(MarkingError::new(
+                property,
+                format!("must be a list of strings, found a {} in it", kind(item)),
+            )),
         })
         .collect()
 }
 
-fn string_set(object: &StixObject, property: &str) -> Result<Option<BTreeSet<String>>, MarkingError> {
+fn string_set(
+    object: &StixObject,
+    property: &str,
+) -> Result<Option<BTreeSet<String>>, MarkingError> {
     object
         .get(property)
-        .map(|v| Ok(string_list(v, property)?.into_iter().map(str::to_owned).collect()))
+        .map(|v| {
+            Ok(string_list(v, property)?
+                .into_iter()
+                .map(str::to_owned)
+                .collect())
+        })
         .transpose()
 }
 
 /// The object at `property`, which must have exactly the keys in `keys`.
-fn marking_object<'v>(value: &'v Value, property: &str, keys: &[&str]) -> Result<&'v Map<String, Value>, MarkingError> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| MarkingError::new(property, format!("must be an object, found {}", kind(value))))?;
+fn marking_object<'v>(
+    value: &'v Value,
+    property: &str,
+    keys: &[&str],
+) -> Result<&'v Map<String, Value>, MarkingError> {
+    let map = value.as_object().ok_or_else(|| {
+        MarkingError::new(
+            property,
+            format!("must be an object, found {}", kind(value)),
+        )
+    })?;
     if let Some(unknown) = map.keys().find(|k| !keys.contains(&k.as_str())) {
         return Err(MarkingError::new(
             property,
-            format!("unknown key {unknown:?} (a restriction the gate cannot read holds the object back)"),
+            format!(
+                "unknown key {unknown:?} (a restriction the gate cannot read holds the object back)"
+            ),
         ));
     }
     for key in keys {
         if !map.contains_key(*key) {
-            return Err(MarkingError::new(format!("{property}.{key}"), "is required"));
+            return Err(MarkingError::new(
+                format!("{property}.{key}"),
+                "is required",
+            ));
         }
     }
     Ok(map)
 }
 
-fn codes_in(object: &StixObject, property: &str, key: &str) -> Result<Option<BTreeSet<String>>, MarkingError> {
-    let Some(value) = object.get(property) else { return Ok(None) };
+fn codes_in(
+    object: &StixObject,
+    property: &str,
+    key: &str,
+) -> Result<Option<BTreeSet<String>>, MarkingError> {
+    let Some(value) = object.get(property) else {
+        return Ok(None);
+    };
     let map = marking_object(value, property, &[key])?;
     let path = format!("{property}.{key}");
     let codes = match map.get(key) {
@@ -181,12 +217,19 @@ fn codes_in(object: &StixObject, property: &str, key: &str) -> Result<Option<BTr
 }
 
 fn retention(object: &StixObject) -> Result<Option<Timestamp>, MarkingError> {
-    let Some(value) = object.get(PROP_RETENTION) else { return Ok(None) };
+    let Some(value) = object.get(PROP_RETENTION) else {
+        return Ok(None);
+    };
     let map = marking_object(value, PROP_RETENTION, &["until"])?;
     let path = format!("{PROP_RETENTION}.until");
     match map.get("until") {
-        Some(Value::String(s)) => Timestamp::parse(s).map(Some).map_err(|e| MarkingError::new(path, e.to_string())),
-        Some(other) => Err(MarkingError::new(path, format!("must be a timestamp string, found {}", kind(other)))),
+        Some(Value::String(s)) => Timestamp::parse(s)
+            .map(Some)
+            .map_err(|e| MarkingError::new(path, e.to_string())),
+        Some(other) => Err(MarkingError::new(
+            path,
+            format!("must be a timestamp string, found {}", kind(other)),
+        )),
         None => Err(MarkingError::new(path, "is required")),
     }
 }

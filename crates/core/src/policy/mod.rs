@@ -32,10 +32,12 @@ use crate::party::StakeholderType;
 use crate::tlp::Tlp;
 use crate::{StixObject, Timestamp};
 
-pub use config::{Action, ExportPolicy, PolicyError, Rule, SharingGroup, parse_tlp_name, tlp_name_of};
+pub use config::{
+    Action, ExportPolicy, PolicyError, Rule, SharingGroup, parse_tlp_name, tlp_name_of,
+};
 pub use markings::{
-    MarkingError, Markings, PROP_JURISDICTION_RESTRICTION, PROP_PERSONAL_DATA, PROP_RECIPIENTS, PROP_RETENTION,
-    PROP_SHARING_GROUPS, TlpSource, is_tlp_definition,
+    MarkingError, Markings, PROP_JURISDICTION_RESTRICTION, PROP_PERSONAL_DATA, PROP_RECIPIENTS,
+    PROP_RETENTION, PROP_SHARING_GROUPS, TlpSource, is_tlp_definition,
 };
 
 /// The rule a [`Decision::Allow`] cites when no rule matched and the policy's default is allow.
@@ -164,7 +166,15 @@ impl<'a> GateContext<'a> {
         now: &'a Timestamp,
         path: OutboundPath,
     ) -> Self {
-        Self { policy, local, peers, collection: None, provenance: None, now, path }
+        Self {
+            policy,
+            local,
+            peers,
+            collection: None,
+            provenance: None,
+            now,
+            path,
+        }
     }
 
     pub fn with_collection(self, collection: Option<&'a str>) -> Self {
@@ -226,15 +236,24 @@ pub enum DenyReason {
     /// TLP:GREEN and above go only to members of the federation.
     NotFederationMember { tlp: Tlp },
     /// TLP:AMBER+STRICT stays within this node's organisation scope.
-    AmberStrictOutsideOrganisation { local_organisation: Option<String>, recipient_organisation: Option<String> },
+    AmberStrictOutsideOrganisation {
+        local_organisation: Option<String>,
+        recipient_organisation: Option<String>,
+    },
     /// TLP:AMBER goes only to parties the object names or whose sharing group it names.
     AmberNotNamedRecipient,
     /// The object names its audience and the recipient is not in it.
     NotInSharingGroup { groups: Vec<String> },
     /// The object must stay within these jurisdictions.
-    JurisdictionRestricted { keep_within: Vec<String>, recipient_jurisdiction: Option<String> },
+    JurisdictionRestricted {
+        keep_within: Vec<String>,
+        recipient_jurisdiction: Option<String>,
+    },
     /// Personal data about residents of these jurisdictions never leaves them.
-    PersonalData { subjects_resident_in: Vec<String>, recipient_jurisdiction: Option<String> },
+    PersonalData {
+        subjects_resident_in: Vec<String>,
+        recipient_jurisdiction: Option<String>,
+    },
     /// The object's retention period is over.
     RetentionExpired { until: Timestamp },
     /// An object above TLP:GREEN received from `origin` may be passed on only to parties the
@@ -245,7 +264,10 @@ pub enum DenyReason {
     /// A policy rule denies objects of this collection.
     CollectionNotShared { rule: String, collection: String },
     /// A policy rule denies recipients of this stakeholder type.
-    StakeholderTypeNotAllowed { rule: String, stakeholder_type: StakeholderType },
+    StakeholderTypeNotAllowed {
+        rule: String,
+        stakeholder_type: StakeholderType,
+    },
     /// Another policy rule denies it.
     RuleDenied { rule: String },
     /// No rule matched and the policy's default is deny.
@@ -260,7 +282,9 @@ impl DenyReason {
             DenyReason::MalformedMarking { .. } => "malformed-marking",
             DenyReason::TlpRed => "tlp-red",
             DenyReason::NotFederationMember { .. } => "not-federation-member",
-            DenyReason::AmberStrictOutsideOrganisation { .. } => "amber-strict-outside-organisation",
+            DenyReason::AmberStrictOutsideOrganisation { .. } => {
+                "amber-strict-outside-organisation"
+            }
             DenyReason::AmberNotNamedRecipient => "amber-not-named-recipient",
             DenyReason::NotInSharingGroup { .. } => "not-in-sharing-group",
             DenyReason::JurisdictionRestricted { .. } => "jurisdiction-restricted",
@@ -372,7 +396,11 @@ impl fmt::Display for DenyReason {
 }
 
 fn list_or_nothing(list: &[String]) -> String {
-    if list.is_empty() { "no jurisdiction at all".to_owned() } else { list.join(", ") }
+    if list.is_empty() {
+        "no jurisdiction at all".to_owned()
+    } else {
+        list.join(", ")
+    }
 }
 
 /// Decides whether `object` may go to `recipient`. Total: never panics, whatever the object,
@@ -386,16 +414,22 @@ pub fn decide(object: &StixObject, recipient: &Party, context: &GateContext<'_>)
     for rule in &policy.rules {
         if rule_matches(rule, object, &markings, recipient, context) {
             return match rule.action {
-                Action::Allow => Decision::Allow { rule: rule.name.clone() },
+                Action::Allow => Decision::Allow {
+                    rule: rule.name.clone(),
+                },
                 Action::Deny => Decision::Deny(rule_reason(rule, object, recipient, context)),
             };
         }
     }
     if markings.tlp_source == TlpSource::TlpDefinition {
-        return Decision::Allow { rule: TLP_DEFINITION_RULE.to_owned() };
+        return Decision::Allow {
+            rule: TLP_DEFINITION_RULE.to_owned(),
+        };
     }
     match policy.default {
-        Action::Allow => Decision::Allow { rule: DEFAULT_RULE.to_owned() },
+        Action::Allow => Decision::Allow {
+            rule: DEFAULT_RULE.to_owned(),
+        },
         Action::Deny => Decision::Deny(DenyReason::DefaultDeny),
     }
 }
@@ -405,16 +439,28 @@ pub fn decide(object: &StixObject, recipient: &Party, context: &GateContext<'_>)
 /// `x_pacific_sharing_groups`.
 fn in_audience(markings: &Markings, recipient: &Party, policy: &ExportPolicy) -> bool {
     markings.names(&recipient.id)
-        || markings.sharing_groups.iter().flatten().any(|g| policy.in_group(g, &recipient.id))
+        || markings
+            .sharing_groups
+            .iter()
+            .flatten()
+            .any(|g| policy.in_group(g, &recipient.id))
 }
 
 /// The markings' constraints, which no policy can loosen. `Ok` carries the markings read.
-fn hard_constraints(object: &StixObject, recipient: &Party, ctx: &GateContext<'_>) -> Result<Markings, DenyReason> {
+fn hard_constraints(
+    object: &StixObject,
+    recipient: &Party,
+    ctx: &GateContext<'_>,
+) -> Result<Markings, DenyReason> {
     if recipient.id == ctx.local.id {
         return Err(DenyReason::RecipientIsSelf);
     }
-    let m = Markings::read(object, ctx.policy.default_tlp)
-        .map_err(|e| DenyReason::MalformedMarking { property: e.property, problem: e.problem })?;
+    let m = Markings::read(object, ctx.policy.default_tlp).map_err(|e| {
+        DenyReason::MalformedMarking {
+            property: e.property,
+            problem: e.problem,
+        }
+    })?;
     if m.tlp == Tlp::Red {
         return Err(DenyReason::TlpRed);
     }
@@ -440,7 +486,11 @@ fn hard_constraints(object: &StixObject, recipient: &Party, ctx: &GateContext<'_
         });
     }
     if let Some(keep_within) = &m.keep_within {
-        if !recipient.jurisdiction.as_ref().is_some_and(|j| keep_within.contains(j)) {
+        if !recipient
+            .jurisdiction
+            .as_ref()
+            .is_some_and(|j| keep_within.contains(j))
+        {
             return Err(DenyReason::JurisdictionRestricted {
                 keep_within: keep_within.iter().cloned().collect(),
                 recipient_jurisdiction: recipient.jurisdiction.clone(),
@@ -461,12 +511,17 @@ fn hard_constraints(object: &StixObject, recipient: &Party, ctx: &GateContext<'_
     }
     if let Some(until) = &m.retention_until {
         if ctx.now >= until {
-            return Err(DenyReason::RetentionExpired { until: until.clone() });
+            return Err(DenyReason::RetentionExpired {
+                until: until.clone(),
+            });
         }
     }
     if let Some(provenance) = ctx.provenance.filter(|_| ctx.is_received()) {
         if m.tlp > Tlp::Green && !m.names(&recipient.id) {
-            return Err(DenyReason::ReshareNotAllowed { origin: provenance.origin.clone(), tlp: m.tlp });
+            return Err(DenyReason::ReshareNotAllowed {
+                origin: provenance.origin.clone(),
+                tlp: m.tlp,
+            });
         }
     }
     Ok(m)
@@ -480,36 +535,72 @@ fn type_matches(pattern: &str, type_name: &str) -> bool {
 }
 
 /// Whether every condition the rule states holds.
-fn rule_matches(rule: &Rule, object: &StixObject, m: &Markings, recipient: &Party, ctx: &GateContext<'_>) -> bool {
+fn rule_matches(
+    rule: &Rule,
+    object: &StixObject,
+    m: &Markings,
+    recipient: &Party,
+    ctx: &GateContext<'_>,
+) -> bool {
     fn holds<T>(condition: &Option<Vec<T>>, test: impl FnOnce(&[T]) -> bool) -> bool {
         condition.as_deref().is_none_or(test)
     }
-    let in_jurisdictions = |list: &[String]| recipient.jurisdiction.as_ref().is_some_and(|j| list.contains(j));
-    holds(&rule.types, |l| l.iter().any(|p| type_matches(p, object.type_name())))
-        && holds(&rule.collections, |l| ctx.collection.is_some_and(|c| l.iter().any(|x| x == c)))
-        && holds(&rule.tlp, |l| l.contains(&m.tlp))
+    let in_jurisdictions = |list: &[String]| {
+        recipient
+            .jurisdiction
+            .as_ref()
+            .is_some_and(|j| list.contains(j))
+    };
+    holds(&rule.types, |l| {
+        l.iter().any(|p| type_matches(p, object.type_name()))
+    }) && holds(&rule.collections, |l| {
+        ctx.collection.is_some_and(|c| l.iter().any(|x| x == c))
+    }) && holds(&rule.tlp, |l| l.contains(&m.tlp))
         && holds(&rule.paths, |l| l.contains(&ctx.path))
         && holds(&rule.recipients, |l| l.contains(&recipient.id))
-        && holds(&rule.recipient_groups, |l| l.iter().any(|g| ctx.policy.in_group(g, &recipient.id)))
-        && holds(&rule.recipient_stakeholder_types, |l| l.contains(&recipient.stakeholder_type))
-        && holds(&rule.recipient_stakeholder_types_not, |l| !l.contains(&recipient.stakeholder_type))
+        && holds(&rule.recipient_groups, |l| {
+            l.iter().any(|g| ctx.policy.in_group(g, &recipient.id))
+        })
+        && holds(&rule.recipient_stakeholder_types, |l| {
+            l.contains(&recipient.stakeholder_type)
+        })
+        && holds(&rule.recipient_stakeholder_types_not, |l| {
+            !l.contains(&recipient.stakeholder_type)
+        })
         && holds(&rule.recipient_jurisdictions, in_jurisdictions)
         && holds(&rule.recipient_jurisdictions_not, |l| !in_jurisdictions(l))
         && holds(&rule.personal_data_of, |l| {
-            m.personal_data_of.as_ref().is_some_and(|s| l.iter().any(|c| s.contains(c)))
+            m.personal_data_of
+                .as_ref()
+                .is_some_and(|s| l.iter().any(|c| s.contains(c)))
         })
         && rule.received.is_none_or(|r| r == ctx.is_received())
 }
 
 /// The reason a deny rule gives: the most telling of the conditions it states.
-fn rule_reason(rule: &Rule, object: &StixObject, recipient: &Party, ctx: &GateContext<'_>) -> DenyReason {
+fn rule_reason(
+    rule: &Rule,
+    object: &StixObject,
+    recipient: &Party,
+    ctx: &GateContext<'_>,
+) -> DenyReason {
     let name = rule.name.clone();
-    if rule.recipient_stakeholder_types.is_some() || rule.recipient_stakeholder_types_not.is_some() {
-        DenyReason::StakeholderTypeNotAllowed { rule: name, stakeholder_type: recipient.stakeholder_type }
+    if rule.recipient_stakeholder_types.is_some() || rule.recipient_stakeholder_types_not.is_some()
+    {
+        DenyReason::StakeholderTypeNotAllowed {
+            rule: name,
+            stakeholder_type: recipient.stakeholder_type,
+        }
     } else if rule.types.is_some() {
-        DenyReason::TypeNotShared { rule: name, type_name: object.type_name().to_owned() }
+        DenyReason::TypeNotShared {
+            rule: name,
+            type_name: object.type_name().to_owned(),
+        }
     } else if let (Some(_), Some(collection)) = (&rule.collections, ctx.collection) {
-        DenyReason::CollectionNotShared { rule: name, collection: collection.to_owned() }
+        DenyReason::CollectionNotShared {
+            rule: name,
+            collection: collection.to_owned(),
+        }
     } else {
         DenyReason::RuleDenied { rule: name }
     }

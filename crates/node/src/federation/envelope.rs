@@ -97,7 +97,14 @@ impl Envelope {
     }
 
     /// Builds and signs an envelope.
-    pub fn sign(key: &SigningKey, sender: &str, recipient: &str, seq: u64, time: &str, objects: Vec<EnvelopeObject>) -> Self {
+    pub fn sign(
+        key: &SigningKey,
+        sender: &str,
+        recipient: &str,
+        seq: u64,
+        time: &str,
+        objects: Vec<EnvelopeObject>,
+    ) -> Self {
         let mut envelope = Envelope {
             objects,
             recipient: recipient.to_owned(),
@@ -118,7 +125,10 @@ impl Envelope {
 }
 
 fn verify(key: &VerifyingKey, bytes: &[u8], signature_hex: &str) -> bool {
-    let Some(sig) = hex::decode(signature_hex).ok().and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
+    let Some(sig) = hex::decode(signature_hex)
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+    else {
         return false;
     };
     key.verify(bytes, &Signature::from_bytes(&sig)).is_ok()
@@ -216,18 +226,29 @@ impl Ack {
     /// indices are distinct. Check the signature first ([`Ack::verify_signature`]).
     pub fn receipt_objects(&self) -> Result<Vec<(u64, ObjectRef)>, String> {
         let mut out: Vec<(u64, ObjectRef)> = Vec::with_capacity(self.received.len());
+        let mut seen = std::collections::HashSet::with_capacity(self.received.len());
         for r in &self.received {
-            let entry = Entry::decode(r.entry.as_bytes()).map_err(|e| format!("receipt entry {}: {e}", r.index))?;
+            let entry = Entry::decode(r.entry.as_bytes())
+                .map_err(|e| format!("receipt entry {}: {e}", r.index))?;
             let Act::ObjectReceived { object, peer } = entry.act else {
-                return Err(format!("receipt entry {} is not an object-received entry", r.index));
+                return Err(format!(
+                    "receipt entry {} is not an object-received entry",
+                    r.index
+                ));
             };
             if peer != self.recipient {
-                return Err(format!("receipt entry {} names peer {peer:?}, not {:?}", r.index, self.recipient));
+                return Err(format!(
+                    "receipt entry {} names peer {peer:?}, not {:?}",
+                    r.index, self.recipient
+                ));
             }
             if r.index >= self.log_size {
-                return Err(format!("receipt entry {} is not below the receipt's log size {}", r.index, self.log_size));
+                return Err(format!(
+                    "receipt entry {} is not below the receipt's log size {}",
+                    r.index, self.log_size
+                ));
             }
-            if out.iter().any(|(i, _)| *i == r.index) {
+            if !seen.insert(r.index) {
                 return Err(format!("receipt lists index {} twice", r.index));
             }
             out.push((r.index, object));
@@ -239,16 +260,41 @@ impl Ack {
 /// Verifies one entry of a receipt against a checkpoint of the receiver's log (already opened
 /// with the receiver's key, e.g. by `pacific_tlog::checkpoint::open_checkpoint`) and an RFC 9162
 /// inclusion proof of the entry's index in that checkpoint's tree.
-pub fn verify_receipt_entry(ack: &Ack, entry: &ReceivedEntry, checkpoint: &Checkpoint, proof: &[Hash]) -> Result<(), String> {
+pub fn verify_receipt_entry(
+    ack: &Ack,
+    entry: &ReceivedEntry,
+    checkpoint: &Checkpoint,
+    proof: &[Hash],
+) -> Result<(), String> {
     if checkpoint.origin() != ack.log_origin {
-        return Err(format!("the checkpoint is of log {:?}, the receipt of {:?}", checkpoint.origin(), ack.log_origin));
+        return Err(format!(
+            "the checkpoint is of log {:?}, the receipt of {:?}",
+            checkpoint.origin(),
+            ack.log_origin
+        ));
     }
     if checkpoint.size() < ack.log_size {
-        return Err(format!("the checkpoint (size {}) predates the receipt (log size {})", checkpoint.size(), ack.log_size));
+        return Err(format!(
+            "the checkpoint (size {}) predates the receipt (log size {})",
+            checkpoint.size(),
+            ack.log_size
+        ));
     }
     let leaf = merkle::leaf_hash(entry.entry.as_bytes());
-    merkle::verify_inclusion(&leaf, entry.index, checkpoint.size(), proof, checkpoint.root())
-        .map_err(|e| format!("receipt entry {} is not in the receiver's log at size {}: {e}", entry.index, checkpoint.size()))
+    merkle::verify_inclusion(
+        &leaf,
+        entry.index,
+        checkpoint.size(),
+        proof,
+        checkpoint.root(),
+    )
+    .map_err(|e| {
+        format!(
+            "receipt entry {} is not in the receiver's log at size {}: {e}",
+            entry.index,
+            checkpoint.size()
+        )
+    })
 }
 
 /// Why an envelope was refused as a whole. Each has a stable label (the API error label, the
@@ -268,7 +314,9 @@ pub enum EnvelopeRejection {
     WrongRecipient(String),
     #[error("the envelope's time {time} is more than {window_secs} s from this node's clock")]
     ClockSkew { time: String, window_secs: i64 },
-    #[error("sequence number {seq} is not above the last one accepted from this sender (replayed or reordered)")]
+    #[error(
+        "sequence number {seq} is not above the last one accepted from this sender (replayed or reordered)"
+    )]
     Replay { seq: u64 },
 }
 
@@ -289,7 +337,9 @@ impl EnvelopeRejection {
     pub fn is_unauthenticated(&self) -> bool {
         matches!(
             self,
-            EnvelopeRejection::UnknownSender(_) | EnvelopeRejection::KeyMismatch(_) | EnvelopeRejection::BadSignature
+            EnvelopeRejection::UnknownSender(_)
+                | EnvelopeRejection::KeyMismatch(_)
+                | EnvelopeRejection::BadSignature
         )
     }
 }
@@ -303,8 +353,18 @@ mod tests {
     }
 
     fn sample() -> Envelope {
-        let objects = vec![EnvelopeObject { object: "{\"id\":\"x\",\"d\":\"é\\n\\u0001\"}".into(), origin: "alpha".into() }];
-        Envelope::sign(&key(1), "alpha", "bravo", 7, "2026-01-01T00:00:00.000Z", objects)
+        let objects = vec![EnvelopeObject {
+            object: "{\"id\":\"x\",\"d\":\"é\\n\\u0001\"}".into(),
+            origin: "alpha".into(),
+        }];
+        Envelope::sign(
+            &key(1),
+            "alpha",
+            "bravo",
+            7,
+            "2026-01-01T00:00:00.000Z",
+            objects,
+        )
     }
 
     #[test]
@@ -336,13 +396,18 @@ mod tests {
         let bytes = e.signed_bytes();
         let text = std::str::from_utf8(&bytes[ENVELOPE_CONTEXT.len()..]).unwrap();
         // Members sorted, no whitespace, the object carried as a string.
-        assert!(text.starts_with("{\"objects\":[{\"object\":\"{\\\"id\\\""), "{text}");
+        assert!(
+            text.starts_with("{\"objects\":[{\"object\":\"{\\\"id\\\""),
+            "{text}"
+        );
         assert!(text.contains("\"recipient\":\"bravo\",\"sender\":\"alpha\",\"sender_key\":\""));
         assert!(text.ends_with(",\"seq\":7,\"time\":\"2026-01-01T00:00:00.000Z\"}"));
         // Escapes as RFC 8785: control characters as \u00xx, non-ASCII as is.
         assert!(text.contains("é\\\\n\\\\u0001"));
         // Equivalent input spellings canonicalise to the same bytes.
-        let spelled = serde_json::to_string(&e).unwrap().replace("\"alpha\"", "\"\\u0061lpha\"");
+        let spelled = serde_json::to_string(&e)
+            .unwrap()
+            .replace("\"alpha\"", "\"\\u0061lpha\"");
         let reparsed: Envelope = serde_json::from_str(&spelled).unwrap();
         assert_eq!(reparsed.signed_bytes(), bytes);
     }
@@ -354,9 +419,15 @@ mod tests {
             duplicates: 0,
             log_origin: "pacific/bravo/0000000000000000".into(),
             log_size: 1,
-            received: vec![ReceivedEntry { entry: "{}".into(), index: 0 }],
+            received: vec![ReceivedEntry {
+                entry: "{}".into(),
+                index: 0,
+            }],
             recipient: "alpha".into(),
-            rejected: vec![RejectedObject { id: "x".into(), reason: "not-originator".into() }],
+            rejected: vec![RejectedObject {
+                id: "x".into(),
+                reason: "not-originator".into(),
+            }],
             sender: "bravo".into(),
             seq: 3,
             signature: String::new(),

@@ -7,12 +7,12 @@
 
 use std::io::Write;
 
+use pacific_core::StixObject;
 use pacific_core::policy::{Decision, OutboundPath};
 use pacific_core::taxii::ObjectQuery;
-use pacific_core::StixObject;
 use pacific_store::Collection;
 
-use super::{peer_party, Federation};
+use super::{Federation, peer_party};
 use crate::NodeError;
 
 /// One object the gate held back from the export.
@@ -56,20 +56,34 @@ pub async fn export_for_peer<W: Write>(
     out: &mut W,
 ) -> Result<ExportReport, NodeError> {
     if peer_id == fed.local().id.as_str() {
-        return Err(NodeError::Setup(format!("{peer_id} is this node's own party: export without --for")));
+        return Err(NodeError::Setup(format!(
+            "{peer_id} is this node's own party: export without --for"
+        )));
     }
     let (peers, members) = fed.members().await?;
     let peer = peers
         .iter()
         .find(|p| p.party_id.as_str() == peer_id)
-        .ok_or_else(|| NodeError::Setup(format!("unknown peer {peer_id:?}; `pacific peer list` shows the peers")))?;
+        .ok_or_else(|| {
+            NodeError::Setup(format!(
+                "unknown peer {peer_id:?}; `pacific peer list` shows the peers"
+            ))
+        })?;
     let recipient = peer_party(peer);
     let io = |e: std::io::Error| NodeError::Setup(format!("cannot write the bundle: {e}"));
 
     let mut report = ExportReport::default();
-    write!(out, "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[", crate::new_uuid()).map_err(io)?;
+    write!(
+        out,
+        "{{\"type\":\"bundle\",\"id\":\"bundle--{}\",\"objects\":[",
+        crate::new_uuid()
+    )
+    .map_err(io)?;
     loop {
-        let page = fed.objects().query_objects(&collection.id, &query, true).await?;
+        let page = fed
+            .objects()
+            .query_objects(&collection.id, &query, true)
+            .await?;
         for item in &page.items {
             let object = match StixObject::from_json(&item.json) {
                 Ok(o) => o,
@@ -83,7 +97,15 @@ pub async fn export_for_peer<W: Write>(
                     continue;
                 }
             };
-            let (decision, _) = fed.decide(&object, &recipient, &members, collection, OutboundPath::Export).await?;
+            let (decision, _) = fed
+                .decide(
+                    &object,
+                    &recipient,
+                    &members,
+                    collection,
+                    OutboundPath::Export,
+                )
+                .await?;
             match decision {
                 Decision::Allow { .. } => {
                     if report.exported > 0 {

@@ -21,20 +21,20 @@
 //! never made. Objects that are not valid STIX are rejected (`invalid-object`). Rejected
 //! objects are listed in the ack and counted; the rest of the envelope is applied.
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use pacific_core::policy::{PartyId, Provenance};
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
 use pacific_store::{AddOutcome, LogEntryData, ProvenanceRecord, StoreError};
-use pacific_tlog::entry::{sha256, Act, ObjectRef};
+use pacific_tlog::entry::{Act, ObjectRef, sha256};
 
-use super::envelope::{Ack, Envelope, EnvelopeRejection, ReceivedEntry, RejectedObject, MAX_SEQ};
-use super::{version_key, Event, Federation};
+use super::envelope::{Ack, Envelope, EnvelopeRejection, MAX_SEQ, ReceivedEntry, RejectedObject};
+use super::{Event, Federation, version_key};
 use crate::error::ApiError;
 use crate::server::AppState;
 
@@ -45,19 +45,34 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn rejection(e: &EnvelopeRejection) -> ApiError {
-    ApiError::PeerRejected { label: e.label(), unauthenticated: e.is_unauthenticated(), message: e.to_string() }
+    ApiError::PeerRejected {
+        label: e.label(),
+        unauthenticated: e.is_unauthenticated(),
+        message: e.to_string(),
+    }
 }
 
-async fn inbox(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn inbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     let Some(fed) = state.federation().cloned() else {
-        return Err(ApiError::NotFound("federation (this node has no identity key)".into()));
+        return Err(ApiError::NotFound(
+            "federation (this node has no identity key)".into(),
+        ));
     };
     let limit = fed.max_envelope_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
     let envelope: Envelope = match serde_json::from_slice(&bytes) {
         Ok(e) => e,
         Err(e) => {
@@ -68,12 +83,20 @@ async fn inbox(State(state): State<AppState>, headers: HeaderMap, body: Body) ->
     };
     if let Err(r) = verify(&fed, &envelope).await {
         // Unknown senders are counted together: a stranger must not grow the counters.
-        let who = if matches!(r, EnvelopeRejection::UnknownSender(_)) { "unknown" } else { envelope.sender.as_str() };
+        let who = if matches!(r, EnvelopeRejection::UnknownSender(_)) {
+            "unknown"
+        } else {
+            envelope.sender.as_str()
+        };
         fed.reject(who, r.label(), &r.to_string()).await;
         return Err(rejection(&r));
     }
     let from = PartyId::new(envelope.sender.clone());
-    let items = envelope.objects.into_iter().map(|o| (o.object, Some(o.origin))).collect();
+    let items = envelope
+        .objects
+        .into_iter()
+        .map(|o| (o.object, Some(o.origin)))
+        .collect();
     let outcome = apply(&fed, &from, items).await?;
     fed.emit(Event::Received {
         from: from.clone(),
@@ -96,20 +119,35 @@ async fn inbox(State(state): State<AppState>, headers: HeaderMap, body: Body) ->
     }
     .sign(fed.key());
     let body = serde_json::to_string(&ack).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// Every envelope-level check; on success the envelope's sequence number is consumed.
 pub async fn verify(fed: &Federation, e: &Envelope) -> Result<(), EnvelopeRejection> {
-    let internal = |err: StoreError| EnvelopeRejection::Malformed(format!("cannot check the envelope: {err}"));
+    let internal =
+        |err: StoreError| EnvelopeRejection::Malformed(format!("cannot check the envelope: {err}"));
     if e.seq == 0 || e.seq > MAX_SEQ {
-        return Err(EnvelopeRejection::Malformed(format!("sequence number {} out of range", e.seq)));
+        return Err(EnvelopeRejection::Malformed(format!(
+            "sequence number {} out of range",
+            e.seq
+        )));
     }
-    let peer = fed.store().peer(&e.sender).await.map_err(internal)?.ok_or_else(|| EnvelopeRejection::UnknownSender(e.sender.clone()))?;
+    let peer = fed
+        .store()
+        .peer(&e.sender)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| EnvelopeRejection::UnknownSender(e.sender.clone()))?;
     if !peer.public_key.eq_ignore_ascii_case(e.sender_key.trim()) {
         return Err(EnvelopeRejection::KeyMismatch(e.sender.clone()));
     }
-    let key = super::parse_public_key(&peer.public_key).ok_or_else(|| EnvelopeRejection::KeyMismatch(e.sender.clone()))?;
+    let key = super::parse_public_key(&peer.public_key)
+        .ok_or_else(|| EnvelopeRejection::KeyMismatch(e.sender.clone()))?;
     if !e.verify_signature(&key) {
         return Err(EnvelopeRejection::BadSignature);
     }
@@ -122,9 +160,17 @@ pub async fn verify(fed: &Federation, e: &Envelope) -> Result<(), EnvelopeReject
         Err(_) => true,
     };
     if skewed {
-        return Err(EnvelopeRejection::ClockSkew { time: e.time.clone(), window_secs: window });
+        return Err(EnvelopeRejection::ClockSkew {
+            time: e.time.clone(),
+            window_secs: window,
+        });
     }
-    if !fed.store().accept_in_seq(&e.sender, e.seq).await.map_err(internal)? {
+    if !fed
+        .store()
+        .accept_in_seq(&e.sender, e.seq)
+        .await
+        .map_err(internal)?
+    {
         return Err(EnvelopeRejection::Replay { seq: e.seq });
     }
     Ok(())
@@ -150,7 +196,11 @@ async fn held_versions(fed: &Federation, object_id: &str) -> Result<Vec<i64>, St
         q.ids = vec![object_id.to_owned()];
         q.versions = vec![VersionSelector::All];
         for v in fed.objects().query_objects(&c.id, &q, true).await?.items {
-            keys.push(StixObject::from_json(&v.json).map(|o| version_key(&o)).unwrap_or(0));
+            keys.push(
+                StixObject::from_json(&v.json)
+                    .map(|o| version_key(&o))
+                    .unwrap_or(0),
+            );
         }
     }
     Ok(keys)
@@ -165,10 +215,16 @@ struct IdOnly {
 /// Applies objects received from peer `from` (each a JSON text and its claimed origin; `None`
 /// means "unknown", as in a catch-up pull: the remembered origin, else the sender) to the
 /// default collection: the origin rule, then provenance, then the objects (idempotently).
-pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<String>)>) -> Result<Applied, ApiError> {
+pub async fn apply(
+    fed: &Federation,
+    from: &PartyId,
+    items: Vec<(String, Option<String>)>,
+) -> Result<Applied, ApiError> {
     let collection = crate::find_collection(fed.objects().as_ref(), "default")
         .await?
-        .ok_or_else(|| ApiError::Internal("this node has no default collection to receive into".into()))?;
+        .ok_or_else(|| {
+            ApiError::Internal("this node has no default collection to receive into".into())
+        })?;
     let local = fed.local().id.clone();
     let now = Timestamp::now();
     let mut out = Applied::default();
@@ -189,8 +245,12 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
                     .ok()
                     .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
                     .unwrap_or_default();
-                fed.reject(from.as_str(), "invalid-object", &e.to_string()).await;
-                out.rejected.push(RejectedObject { id, reason: "invalid-object".into() });
+                fed.reject(from.as_str(), "invalid-object", &e.to_string())
+                    .await;
+                out.rejected.push(RejectedObject {
+                    id,
+                    reason: "invalid-object".into(),
+                });
                 continue;
             }
         };
@@ -209,22 +269,43 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
             if held.contains(&key) || (key == 0 && !held.is_empty()) {
                 out.duplicates += 1;
             } else {
-                fed.reject(from.as_str(), "not-originator", &format!("{} claims this node made {}", from, object.id())).await;
-                out.rejected.push(RejectedObject { id: object.id().to_owned(), reason: "not-originator".into() });
+                fed.reject(
+                    from.as_str(),
+                    "not-originator",
+                    &format!("{} claims this node made {}", from, object.id()),
+                )
+                .await;
+                out.rejected.push(RejectedObject {
+                    id: object.id().to_owned(),
+                    reason: "not-originator".into(),
+                });
             }
             continue;
         }
         if let Some(r) = remembered.as_ref().filter(|r| **r != claimed) {
-            let detail = format!("{} is {}'s object; {} presented a version as {}'s", object.id(), r, from, claimed);
+            let detail = format!(
+                "{} is {}'s object; {} presented a version as {}'s",
+                object.id(),
+                r,
+                from,
+                claimed
+            );
             fed.reject(from.as_str(), "not-originator", &detail).await;
-            out.rejected.push(RejectedObject { id: object.id().to_owned(), reason: "not-originator".into() });
+            out.rejected.push(RejectedObject {
+                id: object.id().to_owned(),
+                reason: "not-originator".into(),
+            });
             continue;
         }
         records.push(ProvenanceRecord {
             collection_id: collection.id.clone(),
             object_id: object.id().to_owned(),
             version_us: key,
-            provenance: Provenance { received_from: from.clone(), received_at: now.clone(), origin: claimed },
+            provenance: Provenance {
+                received_from: from.clone(),
+                received_at: now.clone(),
+                origin: claimed,
+            },
         });
         objects.push(object);
     }
@@ -234,7 +315,10 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
     // Provenance first: an object received from a peer never exists here without it.
     fed.store().put_provenance(&records).await?;
     let actor = format!("{}{}", super::PEER_PRINCIPAL_PREFIX, from);
-    let outcomes = fed.objects().add_objects_as(&actor, &collection.id, &objects).await?;
+    let outcomes = fed
+        .objects()
+        .add_objects_as(&actor, &collection.id, &objects)
+        .await?;
     let time = super::outbox::now_ms();
     let mut entries = Vec::with_capacity(objects.len());
     for (object, outcome) in objects.iter().zip(&outcomes) {
@@ -247,9 +331,20 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
             AddOutcome::Added { .. } => out.accepted += 1,
             AddOutcome::AlreadyPresent => out.duplicates += 1,
         }
-        let object = ObjectRef { id: object.id().to_owned(), version, sha256: sha256(object.to_json().as_bytes()) };
-        let entry = LogEntryData::new(time, actor.clone(), Act::ObjectReceived { object, peer: from.to_string() })
-            .map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
+        let object = ObjectRef {
+            id: object.id().to_owned(),
+            version,
+            sha256: sha256(object.to_json().as_bytes()),
+        };
+        let entry = LogEntryData::new(
+            time,
+            actor.clone(),
+            Act::ObjectReceived {
+                object,
+                peer: from.to_string(),
+            },
+        )
+        .map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
         entries.push(entry);
     }
     // The receipt's entries. A separate transaction from the objects' (the store has no
@@ -258,9 +353,14 @@ pub async fn apply(fed: &Federation, from: &PartyId, items: Vec<(String, Option<
     // unacknowledged, so the sender resends and the entries are appended then.
     let first = fed.objects().append_log_entries(&entries).await?;
     for (i, entry) in entries.iter().enumerate() {
-        let bytes = entry.encode().map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
+        let bytes = entry
+            .encode()
+            .map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
-        out.received.push(ReceivedEntry { entry: text, index: first + i as u64 });
+        out.received.push(ReceivedEntry {
+            entry: text,
+            index: first + i as u64,
+        });
     }
     out.log_size = first + entries.len() as u64;
     Ok(out)

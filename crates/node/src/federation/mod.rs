@@ -28,9 +28,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
-use pacific_core::policy::{decide, Decision, ExportPolicy, GateContext, OutboundPath, Party, PartyId, Provenance};
+use pacific_core::policy::{
+    Decision, ExportPolicy, GateContext, OutboundPath, Party, PartyId, Provenance, decide,
+};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{Collection, FederationStore, Peer, SqliteFederationStore, Store, StoreError, StoredVersion};
+use pacific_store::{
+    Collection, FederationStore, Peer, SqliteFederationStore, Store, StoreError, StoredVersion,
+};
 
 use crate::config::Config;
 use crate::{DataDir, NodeError};
@@ -77,7 +81,13 @@ pub fn party_id_from_name(name: &str) -> String {
 /// This node's party, as the gate and peers see it.
 pub fn local_party(config: &Config) -> Party {
     Party {
-        id: PartyId::new(config.federation.party_id.clone().unwrap_or_else(|| party_id_from_name(&config.party.name))),
+        id: PartyId::new(
+            config
+                .federation
+                .party_id
+                .clone()
+                .unwrap_or_else(|| party_id_from_name(&config.party.name)),
+        ),
         name: config.party.name.clone(),
         stakeholder_type: config.party.stakeholder_type,
         jurisdiction: config.party.jurisdiction.clone(),
@@ -97,10 +107,17 @@ pub fn local_url(config: &Config) -> String {
 pub fn load_policy(root: &Path) -> Result<ExportPolicy, NodeError> {
     let path = root.join(POLICY_FILE);
     match std::fs::read_to_string(&path) {
-        Ok(text) => ExportPolicy::from_toml(&text)
-            .map_err(|e| NodeError::Setup(format!("{} is not a valid export policy: {e}", path.display()))),
+        Ok(text) => ExportPolicy::from_toml(&text).map_err(|e| {
+            NodeError::Setup(format!(
+                "{} is not a valid export policy: {e}",
+                path.display()
+            ))
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ExportPolicy::default()),
-        Err(e) => Err(NodeError::Setup(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(NodeError::Setup(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -130,13 +147,33 @@ pub fn version_key(object: &StixObject) -> i64 {
 #[derive(Clone, Debug)]
 pub enum Event {
     /// An object was delivered to a peer (acknowledged).
-    Sent { to: PartyId, object_id: String, type_name: String, rule: String },
+    Sent {
+        to: PartyId,
+        object_id: String,
+        type_name: String,
+        rule: String,
+    },
     /// The gate held an object back from a peer.
-    HeldBack { to: PartyId, object_id: String, type_name: String, label: &'static str, reason: String },
+    HeldBack {
+        to: PartyId,
+        object_id: String,
+        type_name: String,
+        label: &'static str,
+        reason: String,
+    },
     /// A peer's envelope was applied here.
-    Received { from: PartyId, accepted: u64, duplicates: u64, rejected: u64 },
+    Received {
+        from: PartyId,
+        accepted: u64,
+        duplicates: u64,
+        rejected: u64,
+    },
     /// An envelope or an object from a (claimed) peer was refused.
-    Rejected { from: String, label: &'static str, detail: String },
+    Rejected {
+        from: String,
+        label: &'static str,
+        detail: String,
+    },
 }
 
 /// The federation side of a node. Shared by the inbox, the TAXII gate and the outbox workers.
@@ -159,11 +196,21 @@ pub struct Federation {
 
 impl Federation {
     /// The federation side of the node of a data directory.
-    pub async fn open(dir: &DataDir, config: &Config, objects: Arc<dyn Store>) -> Result<Arc<Self>, NodeError> {
+    pub async fn open(
+        dir: &DataDir,
+        config: &Config,
+        objects: Arc<dyn Store>,
+    ) -> Result<Arc<Self>, NodeError> {
         let key = dir.load_identity()?;
         let policy = load_policy(dir.root())?;
         let store = SqliteFederationStore::open(&dir.db_path()).await?;
-        Ok(Self::from_parts(config, key, policy, Arc::new(store), objects))
+        Ok(Self::from_parts(
+            config,
+            key,
+            policy,
+            Arc::new(store),
+            objects,
+        ))
     }
 
     pub fn from_parts(
@@ -174,7 +221,8 @@ impl Federation {
         objects: Arc<dyn Store>,
     ) -> Arc<Self> {
         let (events, _) = tokio::sync::broadcast::channel(4096);
-        let max_skew_secs = i64::try_from(config.federation.max_clock_skew_secs).unwrap_or(i64::MAX);
+        let max_skew_secs =
+            i64::try_from(config.federation.max_clock_skew_secs).unwrap_or(i64::MAX);
         Arc::new(Self {
             local: local_party(config),
             url: local_url(config),
@@ -214,7 +262,9 @@ impl Federation {
     }
     /// Replaces the export policy (after validating it); takes effect for the next decision.
     pub fn set_policy(&self, policy: ExportPolicy) -> Result<(), NodeError> {
-        policy.validate().map_err(|e| NodeError::Setup(format!("invalid export policy: {e}")))?;
+        policy
+            .validate()
+            .map_err(|e| NodeError::Setup(format!("invalid export policy: {e}")))?;
         *self.policy.write().expect("policy lock") = Arc::new(policy);
         Ok(())
     }
@@ -228,7 +278,12 @@ impl Federation {
     }
 
     pub(crate) fn count(&self, kind: &'static str, peer: &str, label: &'static str) {
-        *self.counters.lock().expect("counters lock").entry((kind, peer.to_owned(), label)).or_default() += 1;
+        *self
+            .counters
+            .lock()
+            .expect("counters lock")
+            .entry((kind, peer.to_owned(), label))
+            .or_default() += 1;
     }
 
     /// Records a refused envelope or object: counter, persisted counter, event, log line.
@@ -238,7 +293,11 @@ impl Federation {
         if let Err(e) = self.store.count_rejection(from, label).await {
             tracing::error!(error = %e, "cannot count a rejection");
         }
-        self.emit(Event::Rejected { from: from.to_owned(), label, detail: detail.to_owned() });
+        self.emit(Event::Rejected {
+            from: from.to_owned(),
+            label,
+            detail: detail.to_owned(),
+        });
     }
 
     /// The parties of the federation as this node knows them: its peers.
@@ -258,8 +317,18 @@ impl Federation {
         collection: &Collection,
         path: OutboundPath,
     ) -> Result<(Decision, Option<Provenance>), StoreError> {
-        let provenance = self.store.provenance(&collection.id, object.id(), version_key(object)).await?;
-        let decision = self.decide_known(object, recipient, members, collection, path, provenance.as_ref());
+        let provenance = self
+            .store
+            .provenance(&collection.id, object.id(), version_key(object))
+            .await?;
+        let decision = self.decide_known(
+            object,
+            recipient,
+            members,
+            collection,
+            path,
+            provenance.as_ref(),
+        );
         Ok((decision, provenance))
     }
 
@@ -302,7 +371,15 @@ impl Federation {
                 self.count("held_back", peer_id, "unreadable-object");
                 continue;
             };
-            let (decision, _) = self.decide(&object, &recipient, &members, collection, OutboundPath::TaxiiGet).await?;
+            let (decision, _) = self
+                .decide(
+                    &object,
+                    &recipient,
+                    &members,
+                    collection,
+                    OutboundPath::TaxiiGet,
+                )
+                .await?;
             match decision {
                 Decision::Allow { .. } => kept.push(item),
                 Decision::Deny(reason) => {
@@ -333,13 +410,22 @@ mod tests {
 
     #[test]
     fn party_ids_from_names() {
-        assert_eq!(party_id_from_name("Bravo Police Cyber Unit"), "bravo-police-cyber-unit");
-        assert_eq!(party_id_from_name("Charlie Hosting Co."), "charlie-hosting-co");
+        assert_eq!(
+            party_id_from_name("Bravo Police Cyber Unit"),
+            "bravo-police-cyber-unit"
+        );
+        assert_eq!(
+            party_id_from_name("Charlie Hosting Co."),
+            "charlie-hosting-co"
+        );
         assert_eq!(party_id_from_name("  Alpha--CERT "), "alpha-cert");
     }
 
     #[test]
     fn the_default_policy_parses() {
-        ExportPolicy::from_toml(DEFAULT_POLICY).unwrap().validate().unwrap();
+        ExportPolicy::from_toml(DEFAULT_POLICY)
+            .unwrap()
+            .validate()
+            .unwrap();
     }
 }

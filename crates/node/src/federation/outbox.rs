@@ -20,14 +20,14 @@ use std::collections::HashMap;
 
 use pacific_core::policy::{Decision, OutboundPath, PartyId};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{Collection, LogEntryData, Peer, StoredReceipt, LOCAL_ACTOR};
-use pacific_tlog::entry::{sha256, Act, ObjectRef};
+use pacific_store::{Collection, LOCAL_ACTOR, LogEntryData, Peer, StoredReceipt};
+use pacific_tlog::entry::{Act, ObjectRef, sha256};
 
 use super::envelope::{Ack, Envelope, EnvelopeObject};
-use super::inbox::{apply, INBOX_PATH};
-use super::{parse_public_key, peer_party, Event, Federation};
-use crate::client::{Credentials, TaxiiClient};
+use super::inbox::{INBOX_PATH, apply};
+use super::{Event, Federation, parse_public_key, peer_party};
 use crate::NodeError;
+use crate::client::{Credentials, TaxiiClient};
 
 /// Versions read per round.
 const BATCH: usize = 500;
@@ -35,17 +35,32 @@ const BATCH: usize = 500;
 const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
 
 async fn collections_by_id(fed: &Federation) -> Result<HashMap<String, Collection>, NodeError> {
-    Ok(fed.objects().collections().await?.into_iter().map(|c| (c.id.clone(), c)).collect())
+    Ok(fed
+        .objects()
+        .collections()
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect())
 }
 
 /// One round: reads the next batch after the cursor, sends what the gate allows, moves the
 /// cursor once the peer acknowledged. `Ok(false)` when there was nothing to do.
-pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &PartyId) -> Result<bool, NodeError> {
+pub async fn deliver_once(
+    fed: &Federation,
+    http: &reqwest::Client,
+    peer_id: &PartyId,
+) -> Result<bool, NodeError> {
     let store = fed.store();
-    let peer = store.peer(peer_id.as_str()).await?.ok_or_else(|| NodeError::Setup(format!("peer {peer_id} is gone")))?;
+    let peer = store
+        .peer(peer_id.as_str())
+        .await?
+        .ok_or_else(|| NodeError::Setup(format!("peer {peer_id} is gone")))?;
     let link = store.link(peer_id.as_str()).await?.unwrap_or_default();
     let items = store.versions_after(link.out_cursor, BATCH).await?;
-    let Some(first) = items.first() else { return Ok(false) };
+    let Some(first) = items.first() else {
+        return Ok(false);
+    };
     let mut last_seq = first.version.seq;
     let collections = collections_by_id(fed).await?;
     let (_, members) = fed.members().await?;
@@ -60,24 +75,52 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
             break;
         }
         last_seq = item.version.seq;
-        let (Some(collection), Ok(object)) = (collections.get(&item.collection_id), StixObject::from_json(&item.version.json)) else {
+        let (Some(collection), Ok(object)) = (
+            collections.get(&item.collection_id),
+            StixObject::from_json(&item.version.json),
+        ) else {
             continue;
         };
         let provenance = item.provenance.clone();
-        let decision = fed.decide_known(&object, &recipient, &members, collection, OutboundPath::FederationPush, provenance.as_ref());
+        let decision = fed.decide_known(
+            &object,
+            &recipient,
+            &members,
+            collection,
+            OutboundPath::FederationPush,
+            provenance.as_ref(),
+        );
         // Not echoed back to the peer it came from or that made it.
-        if provenance.as_ref().is_some_and(|p| &p.received_from == peer_id || &p.origin == peer_id) {
+        if provenance
+            .as_ref()
+            .is_some_and(|p| &p.received_from == peer_id || &p.origin == peer_id)
+        {
             continue;
         }
         match decision {
             Decision::Allow { rule } => {
-                let origin = provenance.map_or_else(|| fed.local().id.to_string(), |p| p.origin.to_string());
+                let origin =
+                    provenance.map_or_else(|| fed.local().id.to_string(), |p| p.origin.to_string());
                 bytes += item.version.json.len();
-                payload.push(EnvelopeObject { object: item.version.json.clone(), origin });
-                sent.push((object.id().to_owned(), object.type_name().to_owned(), rule, object_ref(item)));
+                payload.push(EnvelopeObject {
+                    object: item.version.json.clone(),
+                    origin,
+                });
+                sent.push((
+                    object.id().to_owned(),
+                    object.type_name().to_owned(),
+                    rule,
+                    object_ref(item),
+                ));
             }
             Decision::Deny(reason) => {
-                held.push((object.id().to_owned(), object.type_name().to_owned(), reason.label(), reason.to_string(), object_ref(item)));
+                held.push((
+                    object.id().to_owned(),
+                    object.type_name().to_owned(),
+                    reason.label(),
+                    reason.to_string(),
+                    object_ref(item),
+                ));
             }
         }
     }
@@ -85,7 +128,14 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
     let mut receipt = None;
     if !payload.is_empty() {
         let seq = store.next_out_seq(peer_id.as_str()).await?;
-        let envelope = Envelope::sign(fed.key(), fed.local().id.as_str(), peer_id.as_str(), seq, Timestamp::now().as_str(), payload);
+        let envelope = Envelope::sign(
+            fed.key(),
+            fed.local().id.as_str(),
+            peer_id.as_str(),
+            seq,
+            Timestamp::now().as_str(),
+            payload,
+        );
         let (ack, text) = send(http, &peer, &envelope).await?;
         // The receipt is kept whole, so this node can later show what the peer acknowledged.
         let kept = StoredReceipt {
@@ -106,14 +156,32 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
     let now = now_ms();
     let mut entries = Vec::with_capacity(sent.len() + held.len());
     for (_, _, rule, object) in &sent {
-        entries.push(log_entry(now, Act::ObjectSent { object: object.clone(), peer: peer_id.to_string(), rule: non_empty(rule) })?);
+        entries.push(log_entry(
+            now,
+            Act::ObjectSent {
+                object: object.clone(),
+                peer: peer_id.to_string(),
+                rule: non_empty(rule),
+            },
+        )?);
     }
     for (_, _, label, _, object) in &held {
-        entries.push(log_entry(now, Act::ObjectWithheld { object: object.clone(), peer: peer_id.to_string(), reason: (*label).to_owned() })?);
+        entries.push(log_entry(
+            now,
+            Act::ObjectWithheld {
+                object: object.clone(),
+                peer: peer_id.to_string(),
+                reason: (*label).to_owned(),
+            },
+        )?);
     }
     if let Some((ack, text)) = &receipt {
         // The peer's receipt, by hash (the text itself is kept in the federation store).
-        let act = Act::ReceiptReceived { peer: peer_id.to_string(), log_size: ack.log_size, receipt_sha256: sha256(text.as_bytes()) };
+        let act = Act::ReceiptReceived {
+            peer: peer_id.to_string(),
+            log_size: ack.log_size,
+            receipt_sha256: sha256(text.as_bytes()),
+        };
         entries.push(log_entry(now, act)?);
     }
     if !entries.is_empty() {
@@ -121,12 +189,23 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
     }
     store.set_out_cursor(peer_id.as_str(), last_seq).await?;
     for (object_id, type_name, rule, _) in sent {
-        fed.emit(Event::Sent { to: peer_id.clone(), object_id, type_name, rule });
+        fed.emit(Event::Sent {
+            to: peer_id.clone(),
+            object_id,
+            type_name,
+            rule,
+        });
     }
     for (object_id, type_name, label, reason, _) in held {
         fed.count("held_back", peer_id.as_str(), label);
         tracing::info!(peer = %peer_id, object = %object_id, reason = label, "held back from a peer");
-        fed.emit(Event::HeldBack { to: peer_id.clone(), object_id, type_name, label, reason });
+        fed.emit(Event::HeldBack {
+            to: peer_id.clone(),
+            object_id,
+            type_name,
+            label,
+            reason,
+        });
     }
     Ok(true)
 }
@@ -134,25 +213,41 @@ pub async fn deliver_once(fed: &Federation, http: &reqwest::Client, peer_id: &Pa
 /// An object version named for the log: id, version and the SHA-256 of its stored JSON text
 /// (as the `object-stored` entry names it).
 fn object_ref(item: &pacific_store::OutboxItem) -> ObjectRef {
-    ObjectRef { id: item.version.id.clone(), version: item.version.version.as_str().to_owned(), sha256: sha256(item.version.json.as_bytes()) }
+    ObjectRef {
+        id: item.version.id.clone(),
+        version: item.version.version.as_str().to_owned(),
+        sha256: sha256(item.version.json.as_bytes()),
+    }
 }
 
 fn non_empty(s: &str) -> String {
-    if s.is_empty() { "default".to_owned() } else { s.to_owned() }
+    if s.is_empty() {
+        "default".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 /// Milliseconds since the Unix epoch, for log entries.
 pub(crate) fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 fn log_entry(time: u64, act: Act) -> Result<LogEntryData, NodeError> {
-    LogEntryData::new(time, LOCAL_ACTOR, act).map_err(|e| NodeError::Input(format!("log entry: {e}")))
+    LogEntryData::new(time, LOCAL_ACTOR, act)
+        .map_err(|e| NodeError::Input(format!("log entry: {e}")))
 }
 
 /// Posts an envelope and checks the peer's signed ack (and receipt); returns it with its exact
 /// text.
-async fn send(http: &reqwest::Client, peer: &Peer, envelope: &Envelope) -> Result<(Ack, String), NodeError> {
+async fn send(
+    http: &reqwest::Client,
+    peer: &Peer,
+    envelope: &Envelope,
+) -> Result<(Ack, String), NodeError> {
     let url = format!("{}{INBOX_PATH}", peer.url.trim_end_matches('/'));
     let response = http
         .post(&url)
@@ -162,16 +257,30 @@ async fn send(http: &reqwest::Client, peer: &Peer, envelope: &Envelope) -> Resul
         .await
         .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
+    let text = response
+        .text()
+        .await
+        .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
     if !status.is_success() {
-        return Err(NodeError::Remote(format!("{url} answered {status}: {text}")));
+        return Err(NodeError::Remote(format!(
+            "{url} answered {status}: {text}"
+        )));
     }
-    let ack: Ack = serde_json::from_str(&text).map_err(|e| NodeError::Remote(format!("{url} answered no ack: {e}")))?;
-    let key = parse_public_key(&peer.public_key).ok_or_else(|| NodeError::Setup(format!("peer {} has a bad key", peer.party_id)))?;
-    if !ack.verify_signature(&key) || ack.seq != envelope.seq || ack.sender != peer.party_id.as_str() || ack.recipient != envelope.sender {
-        return Err(NodeError::Remote(format!("{url} answered an ack that does not match the envelope or its signature")));
+    let ack: Ack = serde_json::from_str(&text)
+        .map_err(|e| NodeError::Remote(format!("{url} answered no ack: {e}")))?;
+    let key = parse_public_key(&peer.public_key)
+        .ok_or_else(|| NodeError::Setup(format!("peer {} has a bad key", peer.party_id)))?;
+    if !ack.verify_signature(&key)
+        || ack.seq != envelope.seq
+        || ack.sender != peer.party_id.as_str()
+        || ack.recipient != envelope.sender
+    {
+        return Err(NodeError::Remote(format!(
+            "{url} answered an ack that does not match the envelope or its signature"
+        )));
     }
-    check_receipt(&ack, peer, envelope).map_err(|e| NodeError::Remote(format!("{url} answered a bad receipt: {e}")))?;
+    check_receipt(&ack, peer, envelope)
+        .map_err(|e| NodeError::Remote(format!("{url} answered a bad receipt: {e}")))?;
     Ok((ack, text))
 }
 
@@ -182,39 +291,70 @@ pub fn check_receipt(ack: &Ack, peer: &Peer, envelope: &Envelope) -> Result<(), 
     let key = parse_public_key(&peer.public_key).ok_or("the peer's registered key is unusable")?;
     let suffix = format!("/{}", hex::encode(&key.as_bytes()[..8]));
     if !ack.log_origin.starts_with("pacific/") || !ack.log_origin.ends_with(&suffix) {
-        return Err(format!("log origin {:?} is not one of the peer's key", ack.log_origin));
+        return Err(format!(
+            "log origin {:?} is not one of the peer's key",
+            ack.log_origin
+        ));
+    }
+    // What was sent, by the SHA-256 of each object's exact text: one hash per object, not one
+    // per object and receipt entry.
+    let mut sent: HashMap<[u8; 32], Option<String>> =
+        HashMap::with_capacity(envelope.objects.len());
+    for o in &envelope.objects {
+        sent.entry(sha256(o.object.as_bytes()))
+            .or_insert_with(|| serde_json::from_str::<IdOnly>(&o.object).ok().map(|v| v.id));
     }
     for (index, object) in ack.receipt_objects()? {
-        let sent = envelope.objects.iter().any(|o| {
-            sha256(o.object.as_bytes()) == object.sha256
-                && serde_json::from_str::<serde_json::Value>(&o.object).ok().is_some_and(|v| v.get("id").and_then(|i| i.as_str()) == Some(&object.id))
-        });
-        if !sent {
-            return Err(format!("entry {index} names {} (sha256 {}), which was not sent", object.id, hex::encode(object.sha256)));
+        if sent.get(&object.sha256).and_then(Option::as_deref) != Some(object.id.as_str()) {
+            return Err(format!(
+                "entry {index} names {} (sha256 {}), which was not sent",
+                object.id,
+                hex::encode(object.sha256)
+            ));
         }
     }
     Ok(())
+}
+
+/// The `id` of an object's JSON text, read without building the rest.
+#[derive(serde::Deserialize)]
+struct IdOnly {
+    id: String,
 }
 
 /// Pulls what the peer's gate lets this node see of its `default` collection since the last
 /// catch-up, and applies it.
 pub async fn catch_up(fed: &Federation, peer_id: &PartyId) -> Result<u64, NodeError> {
     let store = fed.store();
-    let peer = store.peer(peer_id.as_str()).await?.ok_or_else(|| NodeError::Setup(format!("peer {peer_id} is gone")))?;
-    let after = store.link(peer_id.as_str()).await?.unwrap_or_default().pull_after;
+    let peer = store
+        .peer(peer_id.as_str())
+        .await?
+        .ok_or_else(|| NodeError::Setup(format!("peer {peer_id} is gone")))?;
+    let after = store
+        .link(peer_id.as_str())
+        .await?
+        .unwrap_or_default()
+        .pull_after;
     let credentials = Credentials::Peer {
         sender: fed.local().id.to_string(),
         recipient: peer_id.to_string(),
         key: fed.key().clone(),
     };
-    let client = TaxiiClient::new(&format!("{}/taxii2/", peer.url.trim_end_matches('/')), credentials, None)?;
+    let client = TaxiiClient::new(
+        &format!("{}/taxii2/", peer.url.trim_end_matches('/')),
+        credentials,
+        None,
+    )?;
     let mut applied = 0;
     let report = client
         .pull("default", after.as_deref(), Some(500), |page| {
-            let items: Vec<(String, Option<String>)> = page.objects.iter().map(|o| (o.to_string(), None)).collect();
+            let items: Vec<(String, Option<String>)> =
+                page.objects.iter().map(|o| (o.to_string(), None)).collect();
             applied += items.len() as u64;
             async move {
-                apply(fed, peer_id, items).await.map_err(|e| NodeError::Remote(format!("applying caught-up objects: {e}")))?;
+                apply(fed, peer_id, items)
+                    .await
+                    .map_err(|e| NodeError::Remote(format!("applying caught-up objects: {e}")))?;
                 Ok(())
             }
         })

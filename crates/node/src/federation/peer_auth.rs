@@ -11,14 +11,33 @@ use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 pub const SCHEME: &str = "Pacific-Peer";
 
-fn message(sender: &str, recipient: &str, method: &str, path: &str, query: &str, unix: i64) -> Vec<u8> {
-    format!("pacific-peer-request/v1\n{sender}\n{recipient}\n{method}\n{path}\n{query}\n{unix}").into_bytes()
+fn message(
+    sender: &str,
+    recipient: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    unix: i64,
+) -> Vec<u8> {
+    format!("pacific-peer-request/v1\n{sender}\n{recipient}\n{method}\n{path}\n{query}\n{unix}")
+        .into_bytes()
 }
 
 /// The `Authorization` value for a request.
-pub fn authorization(key: &SigningKey, sender: &str, recipient: &str, method: &str, path: &str, query: &str, unix: i64) -> String {
+pub fn authorization(
+    key: &SigningKey,
+    sender: &str,
+    recipient: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    unix: i64,
+) -> String {
     let sig = key.sign(&message(sender, recipient, method, path, query, unix));
-    format!("{SCHEME} {sender} {unix} {}", base64::engine::general_purpose::STANDARD.encode(sig.to_bytes()))
+    format!(
+        "{SCHEME} {sender} {unix} {}",
+        base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+    )
 }
 
 /// A parsed `Pacific-Peer` header, not yet verified.
@@ -31,7 +50,10 @@ pub struct PeerClaim {
 
 /// Whether a header value uses the peer scheme.
 pub fn is_peer_scheme(header: &str) -> bool {
-    header.trim_start().split_once(' ').is_some_and(|(s, _)| s.eq_ignore_ascii_case(SCHEME))
+    header
+        .trim_start()
+        .split_once(' ')
+        .is_some_and(|(s, _)| s.eq_ignore_ascii_case(SCHEME))
 }
 
 pub fn parse(header: &str) -> Option<PeerClaim> {
@@ -42,17 +64,33 @@ pub fn parse(header: &str) -> Option<PeerClaim> {
     }
     let sender = parts.next()?.to_owned();
     let unix = parts.next()?.parse().ok()?;
-    let signature = base64::engine::general_purpose::STANDARD.decode(parts.next()?).ok()?.try_into().ok()?;
+    let signature = base64::engine::general_purpose::STANDARD
+        .decode(parts.next()?)
+        .ok()?
+        .try_into()
+        .ok()?;
     if parts.next().is_some() {
         return None;
     }
-    Some(PeerClaim { sender, unix, signature })
+    Some(PeerClaim {
+        sender,
+        unix,
+        signature,
+    })
 }
 
 impl PeerClaim {
-    pub fn verify(&self, key: &VerifyingKey, recipient: &str, method: &str, path: &str, query: &str) -> bool {
+    pub fn verify(
+        &self,
+        key: &VerifyingKey,
+        recipient: &str,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> bool {
         let msg = message(&self.sender, recipient, method, path, query, self.unix);
-        key.verify(&msg, &Signature::from_bytes(&self.signature)).is_ok()
+        key.verify(&msg, &Signature::from_bytes(&self.signature))
+            .is_ok()
     }
 }
 
@@ -73,7 +111,14 @@ mod tests {
         assert!(!claim.verify(&pk, "alpha", "POST", "/taxii2/", "a=1"));
         assert!(!claim.verify(&pk, "alpha", "GET", "/taxii2/x", "a=1"));
         assert!(!claim.verify(&pk, "alpha", "GET", "/taxii2/", "a=2"));
-        for bad in ["", "Pacific-Peer", "Pacific-Peer a 1", "Pacific-Peer a x c2ln", "Bearer x", &format!("{h} extra")] {
+        for bad in [
+            "",
+            "Pacific-Peer",
+            "Pacific-Peer a 1",
+            "Pacific-Peer a x c2ln",
+            "Bearer x",
+            &format!("{h} extra"),
+        ] {
             assert!(parse(bad).is_none(), "{bad}");
         }
     }
@@ -90,7 +135,13 @@ mod tests {
 impl super::Federation {
     /// Authenticates a peer's signed request; the error says why, for logs (the caller answers
     /// 401 alike for every reason).
-    pub async fn authenticate_peer(&self, header: &str, method: &str, path: &str, query: &str) -> Result<pacific_core::policy::PartyId, String> {
+    pub async fn authenticate_peer(
+        &self,
+        header: &str,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> Result<pacific_core::policy::PartyId, String> {
         let claim = parse(header).ok_or("malformed Pacific-Peer header")?;
         let peer = self
             .store()
@@ -98,7 +149,8 @@ impl super::Federation {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("unknown peer {:?}", claim.sender))?;
-        let key = super::parse_public_key(&peer.public_key).ok_or("the peer's registered key is unusable")?;
+        let key = super::parse_public_key(&peer.public_key)
+            .ok_or("the peer's registered key is unusable")?;
         let now = pacific_core::Timestamp::now().unix().0;
         if (now - claim.unix).abs() > self.max_skew_secs {
             return Err(format!("request time {} is outside the window", claim.unix));
@@ -106,7 +158,12 @@ impl super::Federation {
         if !claim.verify(&key, self.local().id.as_str(), method, path, query) {
             return Err("bad signature".into());
         }
-        if let Err(stale) = self.replay.check(peer.party_id.as_str(), claim.unix, &claim.signature, pacific_core::Timestamp::now().unix_micros() / 1000) {
+        if let Err(stale) = self.replay.check(
+            peer.party_id.as_str(),
+            claim.unix,
+            &claim.signature,
+            pacific_core::Timestamp::now().unix_micros() / 1000,
+        ) {
             self.count("rejected", peer.party_id.as_str(), "request-replayed");
             return Err(format!("replayed request ({stale:?})"));
         }

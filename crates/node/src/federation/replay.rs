@@ -54,22 +54,37 @@ impl ReplayGuard {
     }
 
     pub fn with_capacity(window_secs: i64, max_per_peer: usize) -> Self {
-        Self { window_secs, max_per_peer, seen: Mutex::default() }
+        Self {
+            window_secs,
+            max_per_peer,
+            seen: Mutex::default(),
+        }
     }
 
     /// Records a verified request made at `unix` (seconds) with `signature`, seen at `now_ms`
     /// (milliseconds since the epoch); `Err` if it is a replay (or the peer is over its
     /// bound). Call it only after the signature and the time window were checked.
-    pub fn check(&self, peer: &str, unix: i64, signature: &[u8; 64], now_ms: i64) -> Result<(), Stale> {
+    pub fn check(
+        &self,
+        peer: &str,
+        unix: i64,
+        signature: &[u8; 64],
+        now_ms: i64,
+    ) -> Result<(), Stale> {
         let mut seen = self.seen.lock().expect("replay lock");
         let entries = seen.entry(peer.to_owned()).or_default();
         // A request at time t is accepted while |now - t| <= window: forget it after that.
         let oldest_live = now_ms.div_euclid(1000).saturating_sub(self.window_secs);
-        while entries.first_key_value().is_some_and(|((t, _), _)| *t < oldest_live) {
+        while entries
+            .first_key_value()
+            .is_some_and(|((t, _), _)| *t < oldest_live)
+        {
             entries.pop_first();
         }
         if let Some(entry) = entries.get_mut(&(unix, *signature)) {
-            if now_ms.saturating_sub(entry.first_ms) <= REPEAT_GRACE_MS && entry.repeats < MAX_REPEATS {
+            if now_ms.saturating_sub(entry.first_ms) <= REPEAT_GRACE_MS
+                && entry.repeats < MAX_REPEATS
+            {
                 entry.repeats += 1;
                 return Ok(());
             }
@@ -78,13 +93,23 @@ impl ReplayGuard {
         if entries.len() >= self.max_per_peer {
             return Err(Stale::TooMany);
         }
-        entries.insert((unix, *signature), Seen { first_ms: now_ms, repeats: 0 });
+        entries.insert(
+            (unix, *signature),
+            Seen {
+                first_ms: now_ms,
+                repeats: 0,
+            },
+        );
         Ok(())
     }
 
     /// Live entries for `peer` (tests, metrics).
     pub fn len(&self, peer: &str) -> usize {
-        self.seen.lock().expect("replay lock").get(peer).map_or(0, BTreeMap::len)
+        self.seen
+            .lock()
+            .expect("replay lock")
+            .get(peer)
+            .map_or(0, BTreeMap::len)
     }
 }
 
@@ -116,13 +141,19 @@ mod tests {
         let a = [1u8; 64];
         g.check("bravo", 1000, &a, 1000 * S + 900).unwrap();
         g.check("bravo", 1000, &a, 1000 * S + 950).unwrap();
-        assert_eq!(g.check("bravo", 1000, &a, 1000 * S + 900 + REPEAT_GRACE_MS + 1), Err(Stale::Replayed));
+        assert_eq!(
+            g.check("bravo", 1000, &a, 1000 * S + 900 + REPEAT_GRACE_MS + 1),
+            Err(Stale::Replayed)
+        );
         let b = [2u8; 64];
         g.check("bravo", 1000, &b, 1000 * S).unwrap();
         for _ in 0..MAX_REPEATS {
             g.check("bravo", 1000, &b, 1000 * S + 10).unwrap();
         }
-        assert_eq!(g.check("bravo", 1000, &b, 1000 * S + 20), Err(Stale::Replayed));
+        assert_eq!(
+            g.check("bravo", 1000, &b, 1000 * S + 20),
+            Err(Stale::Replayed)
+        );
     }
 
     #[test]
@@ -131,7 +162,10 @@ mod tests {
         for i in 0..3u8 {
             g.check("bravo", 1000, &[i; 64], 1000 * S).unwrap();
         }
-        assert_eq!(g.check("bravo", 1000, &[9; 64], 1000 * S), Err(Stale::TooMany));
+        assert_eq!(
+            g.check("bravo", 1000, &[9; 64], 1000 * S),
+            Err(Stale::TooMany)
+        );
         assert_eq!(g.check("charlie", 1000, &[9; 64], 1000 * S), Ok(()));
         // Once the old ones leave the window there is room again.
         assert_eq!(g.check("bravo", 1400, &[9; 64], 1400 * S), Ok(()));

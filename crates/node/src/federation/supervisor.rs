@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use pacific_core::policy::PartyId;
 
-use super::outbox::{catch_up, deliver_once};
 use super::Federation;
+use super::outbox::{catch_up, deliver_once};
 
 /// How often the peers table is re-read.
 pub const RESCAN: Duration = Duration::from_secs(2);
@@ -60,7 +60,8 @@ async fn reconcile(fed: &Arc<Federation>, workers: &mut Workers) {
             return;
         }
     };
-    let current: std::collections::BTreeSet<PartyId> = peers.into_iter().map(|p| p.party_id).collect();
+    let current: std::collections::BTreeSet<PartyId> =
+        peers.into_iter().map(|p| p.party_id).collect();
     workers.0.retain(|id, handle| {
         let keep = current.contains(id) && !handle.is_finished();
         if !keep {
@@ -74,7 +75,9 @@ async fn reconcile(fed: &Arc<Federation>, workers: &mut Workers) {
             tracing::info!(peer = %id, "delivering to a peer");
             let fed = Arc::clone(fed);
             let peer = id.clone();
-            workers.0.insert(id, tokio::spawn(async move { run(fed, peer).await }));
+            workers
+                .0
+                .insert(id, tokio::spawn(async move { run(fed, peer).await }));
         }
     }
 }
@@ -82,7 +85,11 @@ async fn reconcile(fed: &Arc<Federation>, workers: &mut Workers) {
 /// One peer's worker: catch-up, then delivery rounds with back-off.
 async fn run(fed: Arc<Federation>, peer_id: PartyId) {
     crate::install_crypto_provider();
-    let http = match reqwest::Client::builder().timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5)).build() {
+    let http = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+    {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the outbox HTTP client");

@@ -10,7 +10,7 @@ use pacific_core::party::StakeholderType;
 use pacific_node::datadir::InitOptions;
 use pacific_node::{DataDir, Node};
 use pacific_store::Store;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub const TAXII: &str = "application/taxii+json;version=2.1";
 
@@ -46,8 +46,17 @@ impl TestNode {
             .unwrap();
         let store = dir.open_store().await.unwrap();
         let mut tokens = Vec::new();
-        for (name, role) in [("admin", Role::Admin), ("analyst", Role::Analyst), ("reader", Role::Reader)] {
-            tokens.push(pacific_node::auth::add_user(store.as_ref(), name, role).await.unwrap().token);
+        for (name, role) in [
+            ("admin", Role::Admin),
+            ("analyst", Role::Analyst),
+            ("reader", Role::Reader),
+        ] {
+            tokens.push(
+                pacific_node::auth::add_user(store.as_ref(), name, role)
+                    .await
+                    .unwrap()
+                    .token,
+            );
         }
         let mut node = Node::open(&dir).await.unwrap();
         adjust(node.config_mut().unwrap());
@@ -59,7 +68,10 @@ impl TestNode {
             let _ = stopped.await;
         }));
         pacific_node::install_crypto_provider();
-        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(30)).build().unwrap();
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
         Self {
             base,
             collection: report.default_collection.id,
@@ -78,11 +90,20 @@ impl TestNode {
     }
 
     pub fn objects_url(&self) -> String {
-        self.url(&format!("/taxii2/root/collections/{}/objects/", self.collection))
+        self.url(&format!(
+            "/taxii2/root/collections/{}/objects/",
+            self.collection
+        ))
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http.get(self.url(path)).bearer_auth(token).header("accept", TAXII).send().await.unwrap()
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .header("accept", TAXII)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// POSTs an envelope and waits until its status resource is complete.

@@ -14,7 +14,7 @@ use pacific_node::datadir::InitOptions;
 use pacific_node::federation::Federation;
 use pacific_node::{DataDir, Node};
 use pacific_store::{FederationStore, Peer, SqliteFederationStore, Store};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub struct FedNode {
     pub id: String,
@@ -56,10 +56,22 @@ impl FedNode {
         std::fs::write(dir.root().join("policy.toml"), spec.policy).unwrap();
         // Pin the party id (the name-derived default would be longer).
         let config_path = dir.root().join("pacific.toml");
-        let mut config = pacific_node::config::Config::from_toml(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+        let mut config = pacific_node::config::Config::from_toml(
+            &std::fs::read_to_string(&config_path).unwrap(),
+        )
+        .unwrap();
         config.federation.party_id = Some(spec.id.to_owned());
         std::fs::write(&config_path, config.to_toml()).unwrap();
-        Self { id: spec.id.into(), dir, addr, collection: report.default_collection.id, store: None, fed: None, stop: None, task: None }
+        Self {
+            id: spec.id.into(),
+            dir,
+            addr,
+            collection: report.default_collection.id,
+            store: None,
+            fed: None,
+            stop: None,
+            task: None,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -71,8 +83,15 @@ impl FedNode {
     }
 
     /// Registers `other` as a peer of this node (before this node starts).
-    pub async fn add_peer(&self, other: &FedNode, kind: StakeholderType, jurisdiction: Option<&str>) {
-        let s = SqliteFederationStore::open(&self.dir.db_path()).await.unwrap();
+    pub async fn add_peer(
+        &self,
+        other: &FedNode,
+        kind: StakeholderType,
+        jurisdiction: Option<&str>,
+    ) {
+        let s = SqliteFederationStore::open(&self.dir.db_path())
+            .await
+            .unwrap();
         s.add_peer(&Peer {
             party_id: other.id.as_str().into(),
             name: other.id.to_uppercase(),
@@ -124,8 +143,14 @@ impl FedNode {
     }
 
     pub async fn add(&self, objects: &[Value]) {
-        let objects: Vec<StixObject> = objects.iter().map(|o| StixObject::from_value(o.clone()).unwrap()).collect();
-        self.store().add_objects(&self.collection, &objects).await.unwrap();
+        let objects: Vec<StixObject> = objects
+            .iter()
+            .map(|o| StixObject::from_value(o.clone()).unwrap())
+            .collect();
+        self.store()
+            .add_objects(&self.collection, &objects)
+            .await
+            .unwrap();
     }
 
     /// Every version of `object_id` in the default collection.
@@ -133,7 +158,12 @@ impl FedNode {
         let mut q = ObjectQuery::all(1000);
         q.ids = vec![object_id.to_owned()];
         q.versions = vec![VersionSelector::All];
-        self.store().query_objects(&self.collection, &q, false).await.unwrap().items.len()
+        self.store()
+            .query_objects(&self.collection, &q, false)
+            .await
+            .unwrap()
+            .items
+            .len()
     }
 
     pub async fn has(&self, object_id: &str) -> bool {

@@ -15,8 +15,8 @@
 
 use std::collections::HashMap;
 
-use pacific_tlog::merkle::{self, Frontier, NodeId};
 use pacific_tlog::Hash;
+use pacific_tlog::merkle::{self, Frontier, NodeId};
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::db_err;
@@ -30,7 +30,11 @@ const INSERT_ROWS: usize = super::ADD_CHUNK;
 /// Rows for the next statement: `INSERT_ROWS`, else the largest power of two that fits, so at
 /// most 11 statement shapes exist and all stay in the connection's statement cache.
 fn next_chunk(remaining: usize) -> usize {
-    if remaining >= INSERT_ROWS { INSERT_ROWS } else { 1 << (usize::BITS - 1 - remaining.leading_zeros()) }
+    if remaining >= INSERT_ROWS {
+        INSERT_ROWS
+    } else {
+        1 << (usize::BITS - 1 - remaining.leading_zeros())
+    }
 }
 
 fn values(n: usize, row: &str) -> String {
@@ -61,7 +65,10 @@ pub(crate) async fn load_frontier(conn: &mut SqliteConnection) -> Result<Frontie
     Frontier::from_bytes(&bytes).map_err(|e| StoreError::Corrupt(format!("log frontier: {e}")))
 }
 
-pub(crate) async fn save_frontier(conn: &mut SqliteConnection, frontier: &Frontier) -> Result<(), StoreError> {
+pub(crate) async fn save_frontier(
+    conn: &mut SqliteConnection,
+    frontier: &Frontier,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE log_frontier SET frontier = ? WHERE id = 0")
         .bind(frontier.to_bytes())
         .execute(&mut *conn)
@@ -72,7 +79,11 @@ pub(crate) async fn save_frontier(conn: &mut SqliteConnection, frontier: &Fronti
 
 /// Appends encoded entries at `frontier.size()`, writing their rows and every newly complete
 /// node; advances `frontier` (the caller saves it with [`save_frontier`] before committing).
-pub(crate) async fn append(conn: &mut SqliteConnection, frontier: &mut Frontier, entries: &[Vec<u8>]) -> Result<(), StoreError> {
+pub(crate) async fn append(
+    conn: &mut SqliteConnection,
+    frontier: &mut Frontier,
+    entries: &[Vec<u8>],
+) -> Result<(), StoreError> {
     let appended = prepare(frontier, entries.to_vec())?;
     write(conn, &appended).await
 }
@@ -89,18 +100,38 @@ pub(crate) struct Appended {
 /// The first half of [`append`]: hashes `entries` into `frontier` (advancing it) and returns
 /// the rows to write with [`write`] in the same transaction. Pure computation, so it can run
 /// while the database does other work.
-pub(crate) fn prepare(frontier: &mut Frontier, entries: Vec<Vec<u8>>) -> Result<Appended, StoreError> {
+pub(crate) fn prepare(
+    frontier: &mut Frontier,
+    entries: Vec<Vec<u8>>,
+) -> Result<Appended, StoreError> {
     let first = frontier.size();
     let leaves: Vec<Hash> = entries.iter().map(|e| merkle::leaf_hash(e)).collect();
-    let mut nodes = if leaves.is_empty() { Vec::new() } else { frontier.append(&leaves).map_err(log_err)? };
+    let mut nodes = if leaves.is_empty() {
+        Vec::new()
+    } else {
+        frontier.append(&leaves).map_err(log_err)?
+    };
     // Level 0 is stored with the entries.
     nodes.retain(|(id, _)| id.level > 0);
-    Ok(Appended { first, entries, leaves, nodes })
+    Ok(Appended {
+        first,
+        entries,
+        leaves,
+        nodes,
+    })
 }
 
 /// The second half of [`append`]: writes the rows [`prepare`] computed.
-pub(crate) async fn write(conn: &mut SqliteConnection, appended: &Appended) -> Result<(), StoreError> {
-    let Appended { first, entries, leaves, nodes } = appended;
+pub(crate) async fn write(
+    conn: &mut SqliteConnection,
+    appended: &Appended,
+) -> Result<(), StoreError> {
+    let Appended {
+        first,
+        entries,
+        leaves,
+        nodes,
+    } = appended;
     let first = *first;
     if entries.is_empty() {
         return Ok(());
@@ -110,10 +141,20 @@ pub(crate) async fn write(conn: &mut SqliteConnection, appended: &Appended) -> R
     let mut done = 0;
     while done < entries.len() {
         let n = next_chunk(entries.len() - done);
-        let sql = format!("INSERT INTO log_entries (idx, entry, leaf_hash) VALUES {}", values(n, "(?,?,?)"));
+        let sql = format!(
+            "INSERT INTO log_entries (idx, entry, leaf_hash) VALUES {}",
+            values(n, "(?,?,?)")
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (i, (e, h)) in entries[done..done + n].iter().zip(&leaves[done..done + n]).enumerate() {
-            q = q.bind(to_i64(first + (done + i) as u64, "log index")?).bind(e.as_slice()).bind(h.as_slice());
+        for (i, (e, h)) in entries[done..done + n]
+            .iter()
+            .zip(&leaves[done..done + n])
+            .enumerate()
+        {
+            q = q
+                .bind(to_i64(first + (done + i) as u64, "log index")?)
+                .bind(e.as_slice())
+                .bind(h.as_slice());
         }
         q.execute(&mut *conn).await.map_err(db_err(ctx))?;
         done += n;
@@ -121,10 +162,16 @@ pub(crate) async fn write(conn: &mut SqliteConnection, appended: &Appended) -> R
     let mut done = 0;
     while done < nodes.len() {
         let n = next_chunk(nodes.len() - done);
-        let sql = format!("INSERT INTO log_nodes (level, idx, hash) VALUES {}", values(n, "(?,?,?)"));
+        let sql = format!(
+            "INSERT INTO log_nodes (level, idx, hash) VALUES {}",
+            values(n, "(?,?,?)")
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (id, h) in &nodes[done..done + n] {
-            q = q.bind(i64::from(id.level)).bind(to_i64(id.index, "node index")?).bind(h.as_slice());
+            q = q
+                .bind(i64::from(id.level))
+                .bind(to_i64(id.index, "node index")?)
+                .bind(h.as_slice());
         }
         q.execute(&mut *conn).await.map_err(db_err(ctx))?;
         done += n;
@@ -134,7 +181,10 @@ pub(crate) async fn write(conn: &mut SqliteConnection, appended: &Appended) -> R
 
 /// The hashes of `ids`, in that order, in one query: leaves (level 0) from `log_entries`,
 /// the rest from `log_nodes`.
-pub(crate) async fn fetch_nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> Result<Vec<Hash>, StoreError> {
+pub(crate) async fn fetch_nodes(
+    conn: &mut SqliteConnection,
+    ids: &[NodeId],
+) -> Result<Vec<Hash>, StoreError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -159,21 +209,32 @@ pub(crate) async fn fetch_nodes(conn: &mut SqliteConnection, ids: &[NodeId]) -> 
         q = q.bind(to_i64(id.index, "node index")?);
     }
     for id in &inner {
-        q = q.bind(i64::from(id.level)).bind(to_i64(id.index, "node index")?);
+        q = q
+            .bind(i64::from(id.level))
+            .bind(to_i64(id.index, "node index")?);
     }
-    let rows = q.fetch_all(&mut *conn).await.map_err(db_err("reading log tree nodes"))?;
+    let rows = q
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db_err("reading log tree nodes"))?;
     let mut found: HashMap<(i64, i64), Hash> = HashMap::with_capacity(rows.len());
     for (level, idx, hash) in rows {
-        let h: Hash = hash
-            .try_into()
-            .map_err(|_| StoreError::Corrupt(format!("log node ({level}, {idx}) is not 32 bytes")))?;
+        let h: Hash = hash.try_into().map_err(|_| {
+            StoreError::Corrupt(format!("log node ({level}, {idx}) is not 32 bytes"))
+        })?;
         found.insert((level, idx), h);
     }
     ids.iter()
         .map(|id| {
-            found.get(&(i64::from(id.level), id.index as i64)).copied().ok_or_else(|| {
-                StoreError::Corrupt(format!("log node (level {}, index {}) is missing", id.level, id.index))
-            })
+            found
+                .get(&(i64::from(id.level), id.index as i64))
+                .copied()
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "log node (level {}, index {}) is missing",
+                        id.level, id.index
+                    ))
+                })
         })
         .collect()
 }
@@ -186,13 +247,18 @@ pub(crate) async fn size(conn: &mut SqliteConnection) -> Result<u64, StoreError>
 pub(crate) async fn check_within(conn: &mut SqliteConnection, size: u64) -> Result<(), StoreError> {
     let log_size = self::size(conn).await?;
     if size > log_size {
-        return Err(StoreError::Log(format!("tree size {size} is beyond the log's {log_size} entries")));
+        return Err(StoreError::Log(format!(
+            "tree size {size} is beyond the log's {log_size} entries"
+        )));
     }
     Ok(())
 }
 
 /// Runs a proof plan: one fetch, then assemble.
-pub(crate) async fn run_plan(conn: &mut SqliteConnection, plan: &merkle::ProofPlan) -> Result<Vec<Hash>, StoreError> {
+pub(crate) async fn run_plan(
+    conn: &mut SqliteConnection,
+    plan: &merkle::ProofPlan,
+) -> Result<Vec<Hash>, StoreError> {
     let hashes = fetch_nodes(conn, plan.node_ids()).await?;
     plan.assemble(&hashes).map_err(log_err)
 }

@@ -10,13 +10,23 @@ pub const COLLECTION: &str = "91a7b528-80eb-42ed-a74d-c6fbd5a26116";
 /// A store in a fresh temporary file, with one collection ([`COLLECTION`]).
 pub async fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("pacific.db")).await.unwrap();
-    store.create_collection(&collection(COLLECTION)).await.unwrap();
+    let store = SqliteStore::open(&dir.path().join("pacific.db"))
+        .await
+        .unwrap();
+    store
+        .create_collection(&collection(COLLECTION))
+        .await
+        .unwrap();
     (dir, store)
 }
 
 pub fn collection(id: &str) -> Collection {
-    Collection { id: id.to_owned(), title: format!("Collection {id}"), description: None, alias: None }
+    Collection {
+        id: id.to_owned(),
+        title: format!("Collection {id}"),
+        description: None,
+        alias: None,
+    }
 }
 
 /// A UUID made from a number, so tests can name objects `indicator(7, …)`.
