@@ -1,0 +1,920 @@
+//! The compiled index of active indicators, and matching events against it.
+//!
+//! Layout (aimed at < 300 bytes per indicator at a million indicators, and at a miss — by far
+//! the common case — costing one hash probe per observable):
+//! - Every indicator gets a `u32` *slot* holding its id (as a 128-bit UUID), version and
+//!   validity window. Values are stored once, in per-kind hash maps (IPv4 as `u32`, IPv6 as
+//!   `u128`, hashes as bytes, names as boxed strings) whose value is one packed `u64`
+//!   *posting*: either a single atom (slot, alternative, conjunct, conjunct count) inline, or
+//!   the index of a shared list when several indicators name the same value.
+//! - CIDRs live in a binary prefix trie per address family (one node per prefix bit, nodes in
+//!   one `Vec`), walked once per address: the walk finds every enclosing network.
+//! - Subdomain patterns (`LIKE '%.example.com'`) live in a hash map of suffixes, probed with
+//!   each proper parent of the observed name (`a.b.example.com` → `b.example.com`,
+//!   `example.com`, `com`).
+//! - An `AND` inside one observation is one alternative of several conjuncts: a hit on a
+//!   conjunct sets its bit in a per-event scratch mask and the indicator matches when every
+//!   bit of that alternative is set. A single comparison (or an `OR` of them) matches on the
+//!   first hit with no scratch at all.
+//!
+//! Updates: [`Index::upsert`] replaces an older version of the same id (a same or older version
+//! is ignored); revoked versions and [`Index::remove`] take the indicator out. A removed
+//! indicator's slot is marked dead at once (matching skips it) and its postings are purged in
+//! one pass once dead postings exceed a quarter of the live ones, so removal is O(1)
+//! amortised and needs no second copy of every value.
+//!
+//! Concurrency: see [`SharedIndex`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::Hash;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use pacific_core::Timestamp;
+
+use crate::compile::{Terms, Unsupported};
+use crate::observable::{
+    Event, Kind, Observable, decode_hex, lower, normalise_domain, parse_ipv4, parse_ipv6,
+};
+use crate::pattern::PatternError;
+
+type Map<K> = HashMap<K, u64, foldhash::fast::RandomState>;
+
+/// A key the index stores (the normal form of one value of a pattern).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    V4(u32),
+    V4Net(u32, u8),
+    V6(u128),
+    V6Net(u128, u8),
+    Domain(Box<str>),
+    /// Matches names strictly below this one.
+    DomainSuffix(Box<str>),
+    Url(Box<str>),
+    Email(Box<str>),
+    Md5([u8; 16]),
+    Sha1([u8; 20]),
+    Sha256([u8; 32]),
+}
+
+/// An indicator's id, kept as its UUID (`indicator--<uuid>`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IndicatorId(pub u128);
+
+impl IndicatorId {
+    /// Parses `indicator--xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` (hex of either case).
+    pub fn parse(s: &str) -> Option<Self> {
+        let u = s.strip_prefix("indicator--")?.as_bytes();
+        if u.len() != 36 {
+            return None;
+        }
+        let mut v: u128 = 0;
+        for (i, &b) in u.iter().enumerate() {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                if b != b'-' {
+                    return None;
+                }
+                continue;
+            }
+            let d = (b as char).to_digit(16)?;
+            v = (v << 4) | u128::from(d);
+        }
+        Some(Self(v))
+    }
+}
+
+impl fmt::Display for IndicatorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.0;
+        write!(
+            f,
+            "indicator--{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            (v >> 96) as u32,
+            (v >> 80) as u16,
+            (v >> 64) as u16,
+            (v >> 48) as u16,
+            v & 0xffff_ffff_ffff
+        )
+    }
+}
+
+/// The parts of a STIX `indicator` the engine uses. Times are Unix microseconds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Indicator {
+    pub id: String,
+    /// `modified`, else `created`: newer versions replace older ones.
+    pub modified: i64,
+    pub pattern: String,
+    pub pattern_type: String,
+    pub valid_from: Option<i64>,
+    pub valid_until: Option<i64>,
+    pub revoked: bool,
+}
+
+impl Indicator {
+    /// Reads an indicator from its STIX JSON text.
+    pub fn from_json(json: &str) -> Result<Self, CompileError> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            #[serde(rename = "type")]
+            type_name: String,
+            id: String,
+            created: Option<String>,
+            modified: Option<String>,
+            pattern: Option<String>,
+            pattern_type: Option<String>,
+            valid_from: Option<String>,
+            valid_until: Option<String>,
+            #[serde(default)]
+            revoked: bool,
+        }
+        let raw: Raw =
+            serde_json::from_str(json).map_err(|e| CompileError::Invalid(e.to_string()))?;
+        if raw.type_name != "indicator" {
+            return Err(CompileError::Invalid(format!(
+                "{} is a {}, not an indicator",
+                raw.id, raw.type_name
+            )));
+        }
+        let time = |s: &Option<String>| -> Result<Option<i64>, CompileError> {
+            s.as_deref()
+                .map(|s| {
+                    Timestamp::parse(s)
+                        .map(|t| t.unix_micros())
+                        .map_err(|e| CompileError::Invalid(e.to_string()))
+                })
+                .transpose()
+        };
+        Ok(Indicator {
+            modified: time(&raw.modified)?
+                .or(time(&raw.created)?)
+                .unwrap_or(i64::MIN),
+            valid_from: time(&raw.valid_from)?,
+            valid_until: time(&raw.valid_until)?,
+            pattern: raw
+                .pattern
+                .ok_or_else(|| CompileError::Invalid(format!("{} has no pattern", raw.id)))?,
+            pattern_type: raw.pattern_type.unwrap_or_else(|| "stix".into()),
+            revoked: raw.revoked,
+            id: raw.id,
+        })
+    }
+}
+
+/// Why an indicator was not compiled.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    #[error("not a usable indicator: {0}")]
+    Invalid(String),
+    #[error("pattern_type {0:?} is not evaluated (only \"stix\")")]
+    PatternType(String),
+    #[error("the pattern does not parse: {0}")]
+    Parse(#[from] PatternError),
+    #[error("the pattern is not supported: {0}")]
+    Unsupported(#[from] Unsupported),
+}
+
+/// What [`Index::upsert`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    Added,
+    /// Replaced an older version of the same indicator.
+    Replaced,
+    /// This version or a newer one was already known; nothing changed.
+    Unchanged,
+    /// The version is revoked: the indicator is out of the index.
+    Revoked,
+}
+
+/// One indicator that was not compiled, and why.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rejected {
+    pub id: String,
+    pub reason: CompileError,
+}
+
+/// What happened to a batch of indicators: counts, and every one not compiled with its reason.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CompileReport {
+    pub added: usize,
+    pub replaced: usize,
+    pub unchanged: usize,
+    pub revoked: usize,
+    pub rejected: Vec<Rejected>,
+}
+
+impl CompileReport {
+    pub fn record(&mut self, id: &str, outcome: Result<Upserted, CompileError>) {
+        match outcome {
+            Ok(Upserted::Added) => self.added += 1,
+            Ok(Upserted::Replaced) => self.replaced += 1,
+            Ok(Upserted::Unchanged) => self.unchanged += 1,
+            Ok(Upserted::Revoked) => self.revoked += 1,
+            Err(reason) => self.rejected.push(Rejected {
+                id: id.to_owned(),
+                reason,
+            }),
+        }
+    }
+}
+
+impl fmt::Display for CompileReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} compiled, {} replaced, {} unchanged, {} revoked, {} not compiled",
+            self.added,
+            self.replaced,
+            self.unchanged,
+            self.revoked,
+            self.rejected.len()
+        )
+    }
+}
+
+/// One indicator matched by one event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Match {
+    pub indicator: IndicatorId,
+    /// The position in `Event::observables` of the observable whose hit completed the match.
+    pub observable: usize,
+}
+
+const LIST: u64 = 1 << 63;
+const NONE: u64 = u64::MAX;
+
+fn atom(slot: u32, term: usize, conj: usize, nconj: usize) -> u64 {
+    u64::from(slot) | (term as u64) << 32 | (conj as u64) << 40 | (nconj as u64) << 48
+}
+fn atom_slot(a: u64) -> u32 {
+    a as u32
+}
+fn atom_term(a: u64) -> u8 {
+    (a >> 32) as u8
+}
+fn atom_conj(a: u64) -> u8 {
+    (a >> 40) as u8
+}
+fn atom_nconj(a: u64) -> u8 {
+    (a >> 48) as u8
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    uuid: u128,
+    modified: i64,
+    valid_from: i64,
+    valid_until: i64,
+    atoms: u32,
+    live: bool,
+}
+
+/// Postings shared by several indicators.
+#[derive(Default)]
+struct Lists {
+    items: Vec<Vec<u64>>,
+    free: Vec<u32>,
+}
+
+impl Lists {
+    fn push(&mut self, post: &mut u64, a: u64) {
+        if *post == NONE {
+            *post = a;
+        } else if *post & LIST != 0 {
+            self.items[(*post & 0xffff_ffff) as usize].push(a);
+        } else {
+            let v = vec![*post, a];
+            let idx = match self.free.pop() {
+                Some(i) => {
+                    self.items[i as usize] = v;
+                    i
+                }
+                None => {
+                    self.items.push(v);
+                    (self.items.len() - 1) as u32
+                }
+            };
+            *post = LIST | u64::from(idx);
+        }
+    }
+
+    fn atoms<'a>(&'a self, post: &'a u64) -> &'a [u64] {
+        if *post & LIST != 0 {
+            &self.items[(*post & 0xffff_ffff) as usize]
+        } else {
+            std::slice::from_ref(post)
+        }
+    }
+
+    /// Drops dead atoms; false when nothing is left.
+    fn retain(&mut self, post: &mut u64, live: &impl Fn(u64) -> bool) -> bool {
+        if *post == NONE {
+            return false;
+        }
+        if *post & LIST == 0 {
+            return live(*post);
+        }
+        let idx = (*post & 0xffff_ffff) as usize;
+        let v = &mut self.items[idx];
+        v.retain(|&a| live(a));
+        let keep = match v.len() {
+            0 => false,
+            1 => {
+                *post = v[0];
+                true
+            }
+            _ => return true,
+        };
+        self.items[idx] = Vec::new();
+        self.free.push(idx as u32);
+        keep
+    }
+}
+
+/// A binary prefix trie over left-aligned 128-bit addresses (IPv4 is shifted up by 96).
+struct Trie {
+    /// Node 0 is the root; a child index of 0 means "none".
+    nodes: Vec<Node>,
+}
+
+#[derive(Clone, Copy)]
+struct Node {
+    child: [u32; 2],
+    post: u64,
+}
+
+impl Trie {
+    fn new() -> Self {
+        Self {
+            nodes: vec![Node {
+                child: [0, 0],
+                post: NONE,
+            }],
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.nodes.len() == 1 && self.nodes[0].post == NONE
+    }
+
+    fn node_for(&mut self, bits: u128, len: u8) -> &mut u64 {
+        let mut n = 0usize;
+        for i in 0..len {
+            let bit = ((bits >> (127 - i)) & 1) as usize;
+            let next = self.nodes[n].child[bit];
+            n = if next == 0 {
+                self.nodes.push(Node {
+                    child: [0, 0],
+                    post: NONE,
+                });
+                let new = (self.nodes.len() - 1) as u32;
+                self.nodes[n].child[bit] = new;
+                new as usize
+            } else {
+                next as usize
+            };
+        }
+        &mut self.nodes[n].post
+    }
+
+    /// Calls `f` with the posting of every prefix of `bits` (up to `width` bits).
+    fn walk(&self, bits: u128, width: u8, mut f: impl FnMut(&u64)) {
+        let mut n = 0usize;
+        if self.nodes[0].post != NONE {
+            f(&self.nodes[0].post);
+        }
+        for i in 0..width {
+            let bit = ((bits >> (127 - i)) & 1) as usize;
+            let next = self.nodes[n].child[bit];
+            if next == 0 {
+                return;
+            }
+            n = next as usize;
+            if self.nodes[n].post != NONE {
+                f(&self.nodes[n].post);
+            }
+        }
+    }
+}
+
+/// The compiled index. See the module documentation.
+pub struct Index {
+    slots: Vec<Slot>,
+    free_slots: Vec<u32>,
+    dead_slots: Vec<u32>,
+    by_id: HashMap<u128, u32, foldhash::fast::RandomState>,
+    /// Ids out of the index (revoked, removed, not compilable) and their latest version, so
+    /// an older version arriving later does not bring them back.
+    gone: HashMap<u128, i64, foldhash::fast::RandomState>,
+    v4: Map<u32>,
+    v6: Map<u128>,
+    v4net: Trie,
+    v6net: Trie,
+    domains: Map<Box<str>>,
+    suffixes: Map<Box<str>>,
+    urls: Map<Box<str>>,
+    emails: Map<Box<str>>,
+    md5: Map<[u8; 16]>,
+    sha1: Map<[u8; 20]>,
+    sha256: Map<[u8; 32]>,
+    lists: Lists,
+    live_atoms: usize,
+    dead_atoms: usize,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn attach<K: Hash + Eq>(map: &mut Map<K>, lists: &mut Lists, k: K, a: u64) {
+    lists.push(map.entry(k).or_insert(NONE), a);
+}
+
+impl Index {
+    pub fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            dead_slots: Vec::new(),
+            by_id: HashMap::default(),
+            gone: HashMap::default(),
+            v4: Map::default(),
+            v6: Map::default(),
+            v4net: Trie::new(),
+            v6net: Trie::new(),
+            domains: Map::default(),
+            suffixes: Map::default(),
+            urls: Map::default(),
+            emails: Map::default(),
+            md5: Map::default(),
+            sha1: Map::default(),
+            sha256: Map::default(),
+            lists: Lists::default(),
+            live_atoms: 0,
+            dead_atoms: 0,
+        }
+    }
+
+    /// Compiles a batch of indicators given as STIX JSON texts.
+    pub fn build<'a>(jsons: impl IntoIterator<Item = &'a str>) -> (Self, CompileReport) {
+        let mut index = Self::new();
+        let mut report = CompileReport::default();
+        for json in jsons {
+            index.upsert_json(json, &mut report);
+        }
+        (index, report)
+    }
+
+    /// Upserts one indicator given as STIX JSON text, recording the outcome in `report`.
+    pub fn upsert_json(&mut self, json: &str, report: &mut CompileReport) {
+        match Indicator::from_json(json) {
+            Ok(ind) => {
+                let outcome = self.upsert(&ind);
+                report.record(&ind.id, outcome);
+            }
+            Err(e) => {
+                let id = serde_json::from_str::<serde_json::Value>(json)
+                    .ok()
+                    .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
+                    .unwrap_or_else(|| "(no id)".into());
+                report.record(&id, Err(e));
+            }
+        }
+    }
+
+    /// Number of indicators in the index.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Adds an indicator, or replaces an older version of it; a revoked version removes it.
+    /// A newer version that does not compile also takes the older one out (its pattern is no
+    /// longer what the producer asserts) and is returned as the error.
+    pub fn upsert(&mut self, ind: &Indicator) -> Result<Upserted, CompileError> {
+        let id = IndicatorId::parse(&ind.id).ok_or_else(|| {
+            CompileError::Invalid(format!("{:?} is not indicator--<uuid>", ind.id))
+        })?;
+        if let Some(&slot) = self.by_id.get(&id.0) {
+            if self.slots[slot as usize].modified >= ind.modified {
+                return Ok(Upserted::Unchanged);
+            }
+        } else if let Some(&m) = self.gone.get(&id.0)
+            && m > ind.modified
+        {
+            return Ok(Upserted::Unchanged);
+        }
+        let compiled = if ind.revoked {
+            None
+        } else {
+            Some(compile_indicator(ind))
+        };
+        let existed = self.remove_uuid(id.0).is_some();
+        match compiled {
+            None => {
+                self.gone.insert(id.0, ind.modified);
+                Ok(Upserted::Revoked)
+            }
+            Some(Err(e)) => {
+                self.gone.insert(id.0, ind.modified);
+                Err(e)
+            }
+            Some(Ok(terms)) => {
+                self.gone.remove(&id.0);
+                self.insert(id.0, ind, &terms);
+                Ok(if existed {
+                    Upserted::Replaced
+                } else {
+                    Upserted::Added
+                })
+            }
+        }
+    }
+
+    /// Takes an indicator out of the index; false if it was not in it.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let Some(id) = IndicatorId::parse(id) else {
+            return false;
+        };
+        match self.remove_uuid(id.0) {
+            Some(modified) => {
+                self.gone.insert(id.0, modified);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove_uuid(&mut self, uuid: u128) -> Option<i64> {
+        let slot = self.by_id.remove(&uuid)?;
+        let s = &mut self.slots[slot as usize];
+        s.live = false;
+        self.live_atoms -= s.atoms as usize;
+        self.dead_atoms += s.atoms as usize;
+        let modified = s.modified;
+        self.dead_slots.push(slot);
+        if self.dead_atoms > 1024 && self.dead_atoms * 4 > self.live_atoms {
+            self.purge();
+        }
+        Some(modified)
+    }
+
+    fn insert(&mut self, uuid: u128, ind: &Indicator, terms: &Terms) {
+        let slot_data = Slot {
+            uuid,
+            modified: ind.modified,
+            valid_from: ind.valid_from.unwrap_or(i64::MIN),
+            valid_until: ind.valid_until.unwrap_or(i64::MAX),
+            atoms: 0,
+            live: true,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(s) => {
+                self.slots[s as usize] = slot_data;
+                s
+            }
+            None => {
+                self.slots.push(slot_data);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let mut count = 0u32;
+        for (ti, term) in terms.iter().enumerate() {
+            for (ci, conj) in term.iter().enumerate() {
+                let a = atom(slot, ti, ci, term.len());
+                for key in conj {
+                    self.attach_key(key.clone(), a);
+                    count += 1;
+                }
+            }
+        }
+        self.slots[slot as usize].atoms = count;
+        self.live_atoms += count as usize;
+        self.by_id.insert(uuid, slot);
+    }
+
+    fn attach_key(&mut self, key: Key, a: u64) {
+        let lists = &mut self.lists;
+        match key {
+            Key::V4(v) => attach(&mut self.v4, lists, v, a),
+            Key::V6(v) => attach(&mut self.v6, lists, v, a),
+            Key::V4Net(v, len) => lists.push(self.v4net.node_for(u128::from(v) << 96, len), a),
+            Key::V6Net(v, len) => lists.push(self.v6net.node_for(v, len), a),
+            Key::Domain(d) => attach(&mut self.domains, lists, d, a),
+            Key::DomainSuffix(d) => attach(&mut self.suffixes, lists, d, a),
+            Key::Url(u) => attach(&mut self.urls, lists, u, a),
+            Key::Email(e) => attach(&mut self.emails, lists, e, a),
+            Key::Md5(h) => attach(&mut self.md5, lists, h, a),
+            Key::Sha1(h) => attach(&mut self.sha1, lists, h, a),
+            Key::Sha256(h) => attach(&mut self.sha256, lists, h, a),
+        }
+    }
+
+    /// Drops every posting of a dead slot and frees the slots for reuse: one pass over the
+    /// index, run when dead postings exceed a quarter of the live ones.
+    fn purge(&mut self) {
+        let slots = &self.slots;
+        let live = |a: u64| slots[atom_slot(a) as usize].live;
+        let lists = &mut self.lists;
+        fn purge_map<K>(map: &mut Map<K>, lists: &mut Lists, live: &impl Fn(u64) -> bool) {
+            map.retain(|_, post| lists.retain(post, live));
+        }
+        purge_map(&mut self.v4, lists, &live);
+        purge_map(&mut self.v6, lists, &live);
+        purge_map(&mut self.domains, lists, &live);
+        purge_map(&mut self.suffixes, lists, &live);
+        purge_map(&mut self.urls, lists, &live);
+        purge_map(&mut self.emails, lists, &live);
+        purge_map(&mut self.md5, lists, &live);
+        purge_map(&mut self.sha1, lists, &live);
+        purge_map(&mut self.sha256, lists, &live);
+        for trie in [&mut self.v4net, &mut self.v6net] {
+            for node in &mut trie.nodes {
+                if node.post != NONE && !lists.retain(&mut node.post, &live) {
+                    node.post = NONE;
+                }
+            }
+        }
+        self.free_slots.append(&mut self.dead_slots);
+        self.dead_atoms = 0;
+    }
+
+    /// The indicators an event matches, checked for validity at the event's time or `now`
+    /// (Unix microseconds). Allocates only when something matches.
+    pub fn match_event(&self, event: &Event<'_>, now: i64) -> impl Iterator<Item = Match> {
+        let mut out = Vec::new();
+        self.match_event_into(event, now, &mut out);
+        out.into_iter()
+    }
+
+    /// Appends the matches of `event` to `out` (each indicator at most once per event).
+    pub fn match_event_into(&self, event: &Event<'_>, now: i64, out: &mut Vec<Match>) {
+        let t = event.time.unwrap_or(now);
+        let start = out.len();
+        let mut partial: Vec<(u32, u8, u16)> = Vec::new();
+        for (i, o) in event.observables.iter().enumerate() {
+            self.probe(o, &mut |post: &u64| {
+                self.hit(post, i, t, start, &mut partial, out);
+            });
+        }
+    }
+
+    fn hit(
+        &self,
+        post: &u64,
+        observable: usize,
+        t: i64,
+        start: usize,
+        partial: &mut Vec<(u32, u8, u16)>,
+        out: &mut Vec<Match>,
+    ) {
+        for &a in self.lists.atoms(post) {
+            let slot = atom_slot(a);
+            let s = &self.slots[slot as usize];
+            if !s.live || t < s.valid_from || t >= s.valid_until {
+                continue;
+            }
+            let n = atom_nconj(a);
+            let done = if n <= 1 {
+                true
+            } else {
+                let (term, bit) = (atom_term(a), 1u16 << atom_conj(a));
+                match partial.iter_mut().find(|p| p.0 == slot && p.1 == term) {
+                    Some(p) => {
+                        p.2 |= bit;
+                        p.2.count_ones() == u32::from(n)
+                    }
+                    None => {
+                        partial.push((slot, term, bit));
+                        false
+                    }
+                }
+            };
+            let indicator = IndicatorId(s.uuid);
+            if done && !out[start..].iter().any(|m| m.indicator == indicator) {
+                out.push(Match {
+                    indicator,
+                    observable,
+                });
+            }
+        }
+    }
+
+    fn probe(&self, o: &Observable<'_>, f: &mut dyn FnMut(&u64)) {
+        let v: &str = &o.value;
+        match o.kind {
+            Kind::Ip => {
+                self.probe_ip(v, f);
+            }
+            Kind::Domain => self.probe_domain(v, f),
+            Kind::Host => {
+                if !self.probe_ip(v, f) {
+                    self.probe_domain(v, f);
+                }
+            }
+            Kind::Url => {
+                if let Some(p) = self.urls.get(v.trim()) {
+                    f(p);
+                }
+            }
+            Kind::Email => {
+                if let Some(p) = self.emails.get(&*lower(v.trim())) {
+                    f(p);
+                }
+            }
+            Kind::Hash => {
+                let v = v.trim();
+                let p = match v.len() {
+                    32 => decode_hex(v).and_then(|h| self.md5.get(&h)),
+                    40 => decode_hex(v).and_then(|h| self.sha1.get(&h)),
+                    64 => decode_hex(v).and_then(|h| self.sha256.get(&h)),
+                    _ => None,
+                };
+                if let Some(p) = p {
+                    f(p);
+                }
+            }
+        }
+    }
+
+    /// True if `v` is an IP address (whether or not anything matched).
+    fn probe_ip(&self, v: &str, f: &mut dyn FnMut(&u64)) -> bool {
+        let v = v.trim();
+        if v.contains(':') {
+            let Some(a) = parse_ipv6(v) else { return false };
+            if let Some(p) = self.v6.get(&a) {
+                f(p);
+            }
+            if !self.v6net.is_empty() {
+                self.v6net.walk(a, 128, |p| f(p));
+            }
+        } else {
+            let Some(a) = parse_ipv4(v) else { return false };
+            if let Some(p) = self.v4.get(&a) {
+                f(p);
+            }
+            if !self.v4net.is_empty() {
+                self.v4net.walk(u128::from(a) << 96, 32, |p| f(p));
+            }
+        }
+        true
+    }
+
+    fn probe_domain(&self, v: &str, f: &mut dyn FnMut(&u64)) {
+        let Some(d) = normalise_domain(v) else { return };
+        if let Some(p) = self.domains.get(&*d) {
+            f(p);
+        }
+        if self.suffixes.is_empty() {
+            return;
+        }
+        let mut rest: &str = &d;
+        while let Some((_, parent)) = rest.split_once('.') {
+            if let Some(p) = self.suffixes.get(parent) {
+                f(p);
+            }
+            rest = parent;
+        }
+    }
+
+    /// An estimate of the heap the index holds, in bytes: hash tables at their capacity,
+    /// boxed strings at their length rounded up to the allocator's 16-byte granule, the
+    /// tries, slots and shared lists. (The `bench match` command also measures RSS.)
+    pub fn heap_bytes(&self) -> usize {
+        fn table<K, V>(m: &HashMap<K, V, foldhash::fast::RandomState>) -> usize {
+            let buckets = if m.capacity() == 0 {
+                0
+            } else {
+                (m.capacity() * 8 / 7).next_power_of_two()
+            };
+            buckets * (std::mem::size_of::<(K, V)>() + 1)
+        }
+        fn strings(m: &Map<Box<str>>) -> usize {
+            table(m)
+                + m.keys()
+                    .map(|k| (k.len() + 8).div_ceil(16) * 16)
+                    .sum::<usize>()
+        }
+        table(&self.v4)
+            + table(&self.v6)
+            + table(&self.md5)
+            + table(&self.sha1)
+            + table(&self.sha256)
+            + table(&self.by_id)
+            + table(&self.gone)
+            + strings(&self.domains)
+            + strings(&self.suffixes)
+            + strings(&self.urls)
+            + strings(&self.emails)
+            + (self.v4net.nodes.capacity() + self.v6net.nodes.capacity())
+                * std::mem::size_of::<Node>()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.lists.items.capacity() * std::mem::size_of::<Vec<u64>>()
+            + self
+                .lists
+                .items
+                .iter()
+                .map(|v| v.capacity() * 8)
+                .sum::<usize>()
+    }
+}
+
+fn compile_indicator(ind: &Indicator) -> Result<Terms, CompileError> {
+    if ind.pattern_type != "stix" {
+        return Err(CompileError::PatternType(ind.pattern_type.clone()));
+    }
+    let pattern = crate::pattern::parse(&ind.pattern)?;
+    Ok(crate::compile::compile(&pattern)?)
+}
+
+/// The index shared by many matching threads and one updating thread.
+///
+/// Why an `RwLock` around one mutable index rather than swapping immutable snapshots
+/// (`arc-swap`): an update touches a handful of hash entries, so the write section is
+/// microseconds, whereas a snapshot scheme needs either a full copy of a million-indicator
+/// index per update or a second "delta" index probed on every lookup (doubling the cost of
+/// the common miss). Readers ([`Matcher`]) hold the read lock across a batch of events and
+/// release it between batches, so lock traffic is amortised and the writer (std's lock does
+/// not let new readers starve a waiting writer) gets in within one batch. The one long write
+/// section is the purge of removed postings, which runs only after removals amounting to a
+/// quarter of the index.
+#[derive(Default)]
+pub struct SharedIndex {
+    inner: RwLock<Index>,
+}
+
+impl SharedIndex {
+    pub fn new(index: Index) -> Self {
+        Self {
+            inner: RwLock::new(index),
+        }
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn upsert(&self, ind: &Indicator) -> Result<Upserted, CompileError> {
+        self.write().upsert(ind)
+    }
+
+    pub fn remove(&self, id: &str) -> bool {
+        self.write().remove(id)
+    }
+
+    /// A matcher for one thread.
+    pub fn matcher(&self) -> Matcher<'_> {
+        Matcher {
+            shared: self,
+            guard: None,
+            since: 0,
+        }
+    }
+}
+
+/// Events matched per read-lock acquisition.
+pub const BATCH: u32 = 1024;
+
+/// Matches events for one thread against a [`SharedIndex`], re-taking the read lock every
+/// [`BATCH`] events so updates get in (call [`Matcher::release`] when idle).
+pub struct Matcher<'a> {
+    shared: &'a SharedIndex,
+    guard: Option<RwLockReadGuard<'a, Index>>,
+    since: u32,
+}
+
+impl Matcher<'_> {
+    fn index(&mut self) -> &Index {
+        if self.since >= BATCH {
+            self.guard = None;
+            self.since = 0;
+        }
+        self.since += 1;
+        self.guard.get_or_insert_with(|| self.shared.read())
+    }
+
+    /// The indicators `event` matches (validity at the event's time, else `now`).
+    pub fn match_event(&mut self, event: &Event<'_>, now: i64) -> impl Iterator<Item = Match> {
+        self.index().match_event(event, now)
+    }
+
+    /// Appends the matches of `event` to `out`.
+    pub fn match_event_into(&mut self, event: &Event<'_>, now: i64, out: &mut Vec<Match>) {
+        self.index().match_event_into(event, now, out)
+    }
+
+    /// Lets writers in now (e.g. while waiting for input).
+    pub fn release(&mut self) {
+        self.guard = None;
+        self.since = 0;
+    }
+}

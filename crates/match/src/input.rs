@@ -1,0 +1,896 @@
+//! Line readers that turn inputs into [`Event`]s: JSON lines with a configurable field mapping,
+//! Zeek TSV logs (read by their `#fields` header), and plain text (IP addresses, domains, URLs,
+//! hashes and e-mail addresses found by a hand-written scanner). Gzip input (detected by its
+//! magic bytes) is decompressed on the fly.
+//!
+//! Robustness: a line that cannot be read as its format is counted as malformed (the first
+//! few are kept with their line numbers) and the run goes on; a line longer than
+//! [`InputOptions::max_line`] is skipped and counted without being buffered whole; bytes that
+//! are not UTF-8 make a JSON or Zeek line malformed, and are simply not part of any token in
+//! text. Only an error of the underlying reader (or a corrupt gzip stream) ends a run early,
+//! and it is reported in [`InputStats::read_error`].
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
+
+use pacific_core::Timestamp;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::observable::{Event, Kind, Observable, parse_ipv4, parse_ipv6};
+
+/// An input format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Decide from the first bytes: `{` is JSON lines, `#separator`/`#fields` is Zeek, else text.
+    Auto,
+    JsonLines,
+    Zeek,
+    Text,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "auto" => Format::Auto,
+            "jsonl" | "json" => Format::JsonLines,
+            "zeek" => Format::Zeek,
+            "text" => Format::Text,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Auto => "auto",
+            Format::JsonLines => "jsonl",
+            Format::Zeek => "zeek",
+            Format::Text => "text",
+        })
+    }
+}
+
+/// What a field holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Observable(Kind),
+    /// The event's time: a STIX/RFC 3339 UTC timestamp, or seconds since the epoch.
+    Time,
+}
+
+impl Field {
+    /// `ip`, `domain`, `host`, `url`, `email`, `hash` (or `md5`/`sha1`/`sha256`), `time`.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s == "time" {
+            Some(Field::Time)
+        } else {
+            Kind::parse(s).map(Field::Observable)
+        }
+    }
+}
+
+/// Which fields of an event hold what. For JSON a field is a dotted path into nested objects
+/// (a flat key containing dots, like Zeek's `id.orig_h`, matches too); for Zeek it is a column
+/// name. A field may hold a string or an array of strings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldMap {
+    fields: Vec<(Box<str>, Field)>,
+    /// Proper prefixes of dotted paths: objects worth descending into.
+    interior: Vec<Box<str>>,
+}
+
+impl Default for FieldMap {
+    /// `src_ip`, `dst_ip`, `ip`, `domain`, `query`, `host`, `url`, `sha256`, `md5`, `sha1`,
+    /// `hash`, `email`, `from`, `to`, `ts`, `timestamp`, `@timestamp`.
+    fn default() -> Self {
+        use Kind::*;
+        let mut m = FieldMap::empty();
+        for (name, kind) in [
+            ("src_ip", Ip),
+            ("dst_ip", Ip),
+            ("ip", Ip),
+            ("domain", Domain),
+            ("query", Domain),
+            ("host", Host),
+            ("url", Url),
+            ("sha256", Hash),
+            ("md5", Hash),
+            ("sha1", Hash),
+            ("hash", Hash),
+            ("email", Email),
+            ("from", Email),
+            ("to", Email),
+        ] {
+            m.set(name, Field::Observable(kind));
+        }
+        for name in ["ts", "timestamp", "@timestamp"] {
+            m.set(name, Field::Time);
+        }
+        m
+    }
+}
+
+impl FieldMap {
+    pub fn empty() -> Self {
+        Self {
+            fields: Vec::new(),
+            interior: Vec::new(),
+        }
+    }
+
+    /// Maps `path` to `field`, replacing an earlier mapping of the same path.
+    pub fn set(&mut self, path: &str, field: Field) {
+        self.fields.retain(|(p, _)| &**p != path);
+        self.fields.push((path.into(), field));
+        let mut rest = path;
+        while let Some((head, _)) = rest.rsplit_once('.') {
+            if !self.interior.iter().any(|p| &**p == head) {
+                self.interior.push(head.into());
+            }
+            rest = head;
+        }
+    }
+
+    /// Applies `field=kind` (kind as in [`Field::parse`]); `field=` removes the mapping.
+    pub fn apply_spec(&mut self, spec: &str) -> Result<(), String> {
+        let (path, kind) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("{spec:?} is not field=kind"))?;
+        if kind.is_empty() {
+            self.fields.retain(|(p, _)| &**p != path);
+            return Ok(());
+        }
+        let field = Field::parse(kind).ok_or_else(|| {
+            format!("{kind:?} is not a kind (ip, domain, host, url, email, hash, time)")
+        })?;
+        self.set(path, field);
+        Ok(())
+    }
+
+    fn get(&self, path: &str) -> Option<Field> {
+        self.fields
+            .iter()
+            .find(|(p, _)| p.len() == path.len() && **p == *path)
+            .map(|(_, f)| *f)
+    }
+
+    fn is_interior(&self, path: &str) -> bool {
+        self.interior.iter().any(|p| **p == *path)
+    }
+}
+
+/// How to read an input.
+#[derive(Clone, Debug)]
+pub struct InputOptions {
+    pub format: Format,
+    /// For JSON lines; Zeek columns use their own defaults plus any mapping given here.
+    pub map: FieldMap,
+    /// Longer lines are skipped (and counted) without being buffered whole.
+    pub max_line: usize,
+    /// How many malformed lines to keep with their line numbers.
+    pub keep_errors: usize,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        Self {
+            format: Format::Auto,
+            map: FieldMap::default(),
+            max_line: 1 << 20,
+            keep_errors: 10,
+        }
+    }
+}
+
+/// A malformed line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What a run read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputStats {
+    /// The format used (decided from the first bytes under [`Format::Auto`]).
+    pub format: Option<Format>,
+    pub gzip: bool,
+    pub lines: u64,
+    /// Bytes of (decompressed) input read.
+    pub bytes: u64,
+    /// Lines read as events (with or without observables).
+    pub events: u64,
+    pub observables: u64,
+    pub malformed: u64,
+    pub oversized: u64,
+    /// The first malformed (and oversized) lines.
+    pub errors: Vec<LineError>,
+    /// Why reading stopped before the end, if it did.
+    pub read_error: Option<String>,
+}
+
+impl InputStats {
+    fn bad(&mut self, keep: usize, line: u64, reason: impl fmt::Display) {
+        self.malformed += 1;
+        if self.errors.len() < keep {
+            self.errors.push(LineError {
+                line,
+                reason: reason.to_string(),
+            });
+        }
+    }
+}
+
+/// Reads `input` to the end, calling `on_event` for every event that has observables.
+/// Returns an error only if no byte could be read at all; later read errors end the run and
+/// are reported in [`InputStats::read_error`].
+pub fn read_events<R: Read>(
+    input: R,
+    opts: &InputOptions,
+    mut on_event: impl FnMut(&Event<'_>),
+) -> io::Result<InputStats> {
+    let mut stats = InputStats::default();
+    let mut raw = BufReader::with_capacity(256 * 1024, input);
+    let head = raw.fill_buf()?;
+    let reader: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
+        stats.gzip = true;
+        Box::new(BufReader::with_capacity(
+            256 * 1024,
+            flate2::read::MultiGzDecoder::new(raw),
+        ))
+    } else {
+        Box::new(raw)
+    };
+    let mut lines = Lines {
+        r: reader,
+        buf: Vec::with_capacity(4096),
+        max: opts.max_line,
+    };
+    let mut format = opts.format;
+    let mut zeek = ZeekState::new(&opts.map);
+    loop {
+        let read = match lines.next() {
+            Ok(r) => r,
+            Err(e) => {
+                stats.read_error = Some(format!("after line {}: {e}", stats.lines));
+                break;
+            }
+        };
+        let line_no = stats.lines + 1;
+        match read {
+            LineRead::Eof => break,
+            LineRead::Oversized(len) => {
+                stats.lines += 1;
+                stats.bytes += len as u64;
+                stats.oversized += 1;
+                stats.bad(
+                    opts.keep_errors,
+                    line_no,
+                    format_args!("line of {len} bytes is longer than {}", opts.max_line),
+                );
+                stats.malformed -= 1;
+                continue;
+            }
+            LineRead::Line(len) => {
+                stats.lines += 1;
+                stats.bytes += len as u64;
+            }
+        }
+        let mut line: &[u8] = &lines.buf;
+        if let Some(l) = line.strip_suffix(b"\r") {
+            line = l;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if format == Format::Auto {
+            format = detect(line);
+        }
+        let mut event = Event {
+            line: line_no,
+            time: None,
+            observables: Vec::with_capacity(8),
+        };
+        let outcome = match format {
+            Format::JsonLines => json_line(line, &opts.map, &mut event),
+            Format::Zeek => zeek.line(line, &mut event),
+            _ => {
+                text_line(line, &mut event.observables);
+                Ok(())
+            }
+        };
+        match outcome {
+            Ok(()) => {
+                stats.events += 1;
+                stats.observables += event.observables.len() as u64;
+                if !event.observables.is_empty() {
+                    on_event(&event);
+                }
+            }
+            Err(LineFault::Header) => {}
+            Err(LineFault::Bad(reason)) => stats.bad(opts.keep_errors, line_no, reason),
+        }
+    }
+    stats.format = Some(format);
+    Ok(stats)
+}
+
+fn detect(first_line: &[u8]) -> Format {
+    let t = first_line
+        .strip_prefix(b"\xef\xbb\xbf")
+        .unwrap_or(first_line);
+    let t = &t[t.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0)..];
+    if t.starts_with(b"{") {
+        Format::JsonLines
+    } else if t.starts_with(b"#separator") || t.starts_with(b"#fields") {
+        Format::Zeek
+    } else {
+        Format::Text
+    }
+}
+
+enum LineRead {
+    Line(usize),
+    Oversized(usize),
+    Eof,
+}
+
+struct Lines<R> {
+    r: R,
+    buf: Vec<u8>,
+    max: usize,
+}
+
+impl<R: BufRead> Lines<R> {
+    /// The next line (without its `\n`) in `buf`, or the length of one too long to keep.
+    fn next(&mut self) -> io::Result<LineRead> {
+        self.buf.clear();
+        let mut total = 0usize;
+        let mut over = false;
+        loop {
+            let avail = match self.r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                return Ok(match (total, over) {
+                    (0, _) => LineRead::Eof,
+                    (n, true) => LineRead::Oversized(n),
+                    (n, false) => LineRead::Line(n),
+                });
+            }
+            let (take, done) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (i, true),
+                None => (avail.len(), false),
+            };
+            if !over {
+                if self.buf.len() + take > self.max {
+                    over = true;
+                    self.buf.clear();
+                } else {
+                    self.buf.extend_from_slice(&avail[..take]);
+                }
+            }
+            let used = take + usize::from(done);
+            self.r.consume(used);
+            total += used;
+            if done {
+                return Ok(if over {
+                    LineRead::Oversized(total)
+                } else {
+                    LineRead::Line(total)
+                });
+            }
+        }
+    }
+}
+
+enum LineFault {
+    /// A header line (Zeek `#…`): not an event, not an error.
+    Header,
+    Bad(String),
+}
+
+// ---------------------------------------------------------------------------------------
+// JSON lines
+
+fn json_line<'a>(line: &'a [u8], map: &FieldMap, event: &mut Event<'a>) -> Result<(), LineFault> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let seed = ObjectSeed {
+        map,
+        prefix: "",
+        event,
+    };
+    seed.deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| LineFault::Bad(format!("not a JSON object: {e}")))
+}
+
+struct ObjectSeed<'m, 'e, 'a> {
+    map: &'m FieldMap,
+    prefix: &'m str,
+    event: &'e mut Event<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while let Some(CowStr(key)) = access.next_key::<CowStr<'de>>()? {
+            let joined;
+            let path: &str = if self.prefix.is_empty() {
+                &key
+            } else {
+                joined = format!("{}.{key}", self.prefix);
+                &joined
+            };
+            if let Some(field) = self.map.get(path) {
+                access.next_value_seed(ValueSeed {
+                    field,
+                    event: &mut *self.event,
+                })?;
+            } else if self.map.is_interior(path) {
+                access.next_value_seed(NestedSeed(ObjectSeed {
+                    map: self.map,
+                    prefix: path,
+                    event: &mut *self.event,
+                }))?;
+            } else {
+                access.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An object to descend into; anything else there is ignored.
+struct NestedSeed<'m, 'e, 'a>(ObjectSeed<'m, 'e, 'a>);
+
+impl<'de> DeserializeSeed<'de> for NestedSeed<'_, '_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NestedSeed<'_, '_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<(), A::Error> {
+        self.0.visit_map(access)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while access.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A string borrowed from the input when it has no escapes.
+struct CowStr<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<CowStr<'de>, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<CowStr<'de>, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// The value of a mapped field: a string, an array of strings, or (for time) a number.
+struct ValueSeed<'e, 'a> {
+    field: Field,
+    event: &'e mut Event<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> ValueSeed<'_, 'de> {
+    fn take(self, s: Cow<'de, str>) {
+        match self.field {
+            Field::Observable(kind) => {
+                if !s.is_empty() {
+                    self.event.observables.push(Observable { kind, value: s });
+                }
+            }
+            Field::Time => {
+                if let Some(t) = parse_time(&s) {
+                    self.event.time = Some(t);
+                }
+            }
+        }
+    }
+
+    fn number(self, secs: f64) {
+        if self.field == Field::Time && secs.is_finite() && secs.abs() < 1e12 {
+            self.event.time = Some((secs * 1e6) as i64);
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.take(Cow::Borrowed(v));
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        self.take(Cow::Owned(v.to_owned()));
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while let Some(v) = access.next_element::<serde_json::Value>()? {
+            if let serde_json::Value::String(s) = v {
+                ValueSeed {
+                    field: self.field,
+                    event: &mut *self.event,
+                }
+                .take(Cow::Owned(s));
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        while access.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        self.number(v);
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.number(v as f64);
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.number(v as f64);
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// A STIX/RFC 3339 UTC timestamp or decimal seconds since the epoch, as Unix microseconds.
+fn parse_time(s: &str) -> Option<i64> {
+    if let Ok(t) = Timestamp::parse(s) {
+        return Some(t.unix_micros());
+    }
+    let secs: f64 = s.trim().parse().ok()?;
+    (secs.is_finite() && secs.abs() < 1e12).then_some((secs * 1e6) as i64)
+}
+
+// ---------------------------------------------------------------------------------------
+// Zeek TSV
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Skip,
+    Time,
+    One(Kind),
+    /// A Zeek set or vector: values joined by the set separator.
+    Set(Kind),
+    /// http.log `uri`, joined with `host` into a URL.
+    Uri,
+    /// http.log `host`: a host, and the first part of the URL.
+    HttpHost,
+}
+
+struct ZeekState<'m> {
+    map: &'m FieldMap,
+    separator: u8,
+    set_separator: u8,
+    columns: Option<Vec<Column>>,
+}
+
+impl<'m> ZeekState<'m> {
+    fn new(map: &'m FieldMap) -> Self {
+        Self {
+            map,
+            separator: b'\t',
+            set_separator: b',',
+            columns: None,
+        }
+    }
+
+    fn column(&self, name: &str, is_http: bool) -> Column {
+        // An explicit mapping wins; the built-in names cover conn, dns, http, ssl and files.
+        if let Some(field) = self.map.get(name)
+            && !matches!(name, "ts" | "host" | "uri" | "query" | "answers")
+        {
+            return match field {
+                Field::Time => Column::Time,
+                Field::Observable(k) => Column::One(k),
+            };
+        }
+        match name {
+            "ts" => Column::Time,
+            "id.orig_h" | "id.resp_h" => Column::One(Kind::Ip),
+            "query" | "server_name" => Column::One(Kind::Domain),
+            "answers" => Column::Set(Kind::Host),
+            "tx_hosts" | "rx_hosts" => Column::Set(Kind::Ip),
+            "host" if is_http => Column::HttpHost,
+            "host" => Column::One(Kind::Host),
+            "uri" if is_http => Column::Uri,
+            "md5" | "sha1" | "sha256" => Column::One(Kind::Hash),
+            _ => Column::Skip,
+        }
+    }
+
+    fn header(&mut self, line: &[u8]) -> Result<(), LineFault> {
+        let text = String::from_utf8_lossy(line);
+        if let Some(rest) = text.strip_prefix("#separator") {
+            let sep = rest.trim();
+            self.separator = match sep.strip_prefix("\\x") {
+                Some(hex) => u8::from_str_radix(hex, 16)
+                    .map_err(|_| LineFault::Bad(format!("bad #separator {sep:?}")))?,
+                None => *sep.as_bytes().first().unwrap_or(&b'\t'),
+            };
+        } else if let Some(rest) = text.strip_prefix("#set_separator") {
+            let rest = rest.strip_prefix(self.separator as char).unwrap_or(rest);
+            self.set_separator = *rest.as_bytes().first().unwrap_or(&b',');
+        } else if let Some(rest) = text.strip_prefix("#fields") {
+            let names: Vec<&str> = rest
+                .split(self.separator as char)
+                .filter(|s| !s.is_empty())
+                .collect();
+            let is_http = names.contains(&"uri") && names.contains(&"host");
+            self.columns = Some(names.iter().map(|n| self.column(n, is_http)).collect());
+        }
+        Err(LineFault::Header)
+    }
+
+    fn line<'a>(&mut self, line: &'a [u8], event: &mut Event<'a>) -> Result<(), LineFault> {
+        if line.first() == Some(&b'#') {
+            return self.header(line);
+        }
+        let Some(columns) = &self.columns else {
+            return Err(LineFault::Bad(
+                "a data line before the #fields header".into(),
+            ));
+        };
+        let text =
+            std::str::from_utf8(line).map_err(|e| LineFault::Bad(format!("not UTF-8: {e}")))?;
+        let count = text.split(self.separator as char).count();
+        if count != columns.len() {
+            return Err(LineFault::Bad(format!(
+                "{count} fields where the header has {}",
+                columns.len()
+            )));
+        }
+        let (mut host, mut uri) = (None, None);
+        for (value, column) in text.split(self.separator as char).zip(columns) {
+            if value == "-" || value == "(empty)" || value.is_empty() {
+                continue;
+            }
+            match *column {
+                Column::Skip => {}
+                Column::Time => event.time = parse_time(value),
+                Column::One(kind) => event.observables.push(Observable::new(kind, value)),
+                Column::Set(kind) => {
+                    for v in value.split(self.set_separator as char) {
+                        if !v.is_empty() {
+                            event.observables.push(Observable::new(kind, v));
+                        }
+                    }
+                }
+                Column::HttpHost => {
+                    host = Some(value);
+                    event.observables.push(Observable::new(Kind::Host, value));
+                }
+                Column::Uri => uri = Some(value),
+            }
+        }
+        if let Some(uri) = uri {
+            let url = if uri.contains("://") {
+                Cow::Borrowed(uri)
+            } else if let Some(host) = host {
+                Cow::Owned(format!("http://{host}{uri}"))
+            } else {
+                return Ok(());
+            };
+            event.observables.push(Observable {
+                kind: Kind::Url,
+                value: url,
+            });
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Plain text
+
+/// Bytes that can be part of a token: URL characters without the quotes, brackets and commas
+/// that usually surround them in prose and logs. Everything else (whitespace, controls,
+/// non-ASCII) separates tokens, so any byte sequence is scanned safely.
+fn token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'.' | b'-'
+                | b'_'
+                | b':'
+                | b'/'
+                | b'@'
+                | b'?'
+                | b'='
+                | b'&'
+                | b'%'
+                | b'#'
+                | b'+'
+                | b'~'
+                | b'['
+                | b']'
+                | b'!'
+                | b'$'
+                | b'*'
+        )
+}
+
+/// Finds IP addresses, domains, URLs (and their hosts), hex hashes and e-mail addresses.
+pub fn text_line<'a>(line: &'a [u8], out: &mut Vec<Observable<'a>>) {
+    let mut i = 0;
+    while i < line.len() {
+        if !token_byte(line[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < line.len() && token_byte(line[i]) {
+            i += 1;
+        }
+        // Token bytes are ASCII, so this cannot fail.
+        if let Ok(token) = std::str::from_utf8(&line[start..i]) {
+            classify(token, out);
+        }
+    }
+}
+
+fn classify<'a>(token: &'a str, out: &mut Vec<Observable<'a>>) {
+    let token = token.trim_matches(|c: char| matches!(c, '.' | ':' | '!' | '?' | '[' | ']' | '='));
+    if token.is_empty() {
+        return;
+    }
+    if let Some(pos) = token.find("://") {
+        let scheme = &token[..pos];
+        if !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+')
+        {
+            out.push(Observable::new(Kind::Url, token));
+            if let Some(host) = url_host(&token[pos + 3..]) {
+                host_token(host, out);
+            }
+            return;
+        }
+    }
+    if token.bytes().any(|b| b == b'=' || b == b'&') {
+        for part in token.split(['=', '&']) {
+            if !part.is_empty() && part.len() < token.len() {
+                classify(part, out);
+            }
+        }
+        return;
+    }
+    if let Some((local, domain)) = token.rsplit_once('@') {
+        if !local.is_empty() && is_domain(domain) {
+            out.push(Observable::new(Kind::Email, token));
+        }
+        return;
+    }
+    if matches!(token.len(), 32 | 40 | 64) && token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        out.push(Observable::new(Kind::Hash, token));
+        return;
+    }
+    host_token(token, out);
+}
+
+/// An IP address (possibly with a port, or bracketed IPv6) or a domain name.
+fn host_token<'a>(t: &'a str, out: &mut Vec<Observable<'a>>) {
+    if parse_ipv4(t).is_some() {
+        out.push(Observable::new(Kind::Ip, t));
+    } else if let Some((ip, port)) = t.rsplit_once(':')
+        && port.bytes().all(|b| b.is_ascii_digit())
+        && parse_ipv4(ip).is_some()
+    {
+        out.push(Observable::new(Kind::Ip, ip));
+    } else if t.contains(':') {
+        let inner = t.trim_start_matches('[');
+        let inner = inner.split_once(']').map_or(inner, |(a, _)| a);
+        if parse_ipv6(inner).is_some() {
+            out.push(Observable::new(Kind::Ip, inner));
+        }
+    } else if is_domain(t) {
+        out.push(Observable::new(Kind::Domain, t));
+    }
+}
+
+/// The host part of what follows `scheme://`.
+fn url_host(rest: &str) -> Option<&str> {
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = host.strip_prefix('[') {
+        return v6.split_once(']').map(|(a, _)| a);
+    }
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    (!host.is_empty()).then_some(host)
+}
+
+/// At least two labels of letters, digits and hyphens (1–63 bytes, not starting or ending
+/// with a hyphen), the last one alphabetic (2+ letters) or punycode (`xn--`).
+fn is_domain(s: &str) -> bool {
+    if s.len() > 253 || !s.contains('.') {
+        return false;
+    }
+    let mut last = "";
+    for label in s.split('.') {
+        if label.is_empty()
+            || label.len() > 63
+            || label.starts_with('-')
+            || label.ends_with('-')
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return false;
+        }
+        last = label;
+    }
+    (last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic())) || last.starts_with("xn--")
+}
