@@ -527,9 +527,12 @@ fn bench_verify(n: usize, dir: &DataDir) -> Result<(), NodeError> {
         let envelopes: Vec<Envelope> = (0..count)
             .map(|i| {
                 let objects = (0..per_envelope)
-                    .map(|k| EnvelopeObject {
-                        object: green_indicator((i * per_envelope + k) as u64),
-                        origin: "node0".into(),
+                    .map(|k| {
+                        EnvelopeObject::signed(
+                            &key,
+                            "node0",
+                            green_indicator((i * per_envelope + k) as u64),
+                        )
                     })
                     .collect();
                 Envelope::sign(

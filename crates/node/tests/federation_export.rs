@@ -135,6 +135,7 @@ async fn an_export_for_a_peer_holds_back_what_the_gate_denies() {
                 received_at: Timestamp::now(),
                 origin: PartyId::new("delta"),
             },
+            origin_signature: None,
         })
         .collect();
     fed.store().put_provenance(&provenance).await.unwrap();

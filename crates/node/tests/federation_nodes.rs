@@ -195,10 +195,7 @@ fn alpha_envelope(
 ) -> Envelope {
     let objects = objects
         .iter()
-        .map(|o| EnvelopeObject {
-            object: o.to_string(),
-            origin: "alpha".into(),
-        })
+        .map(|o| EnvelopeObject::signed(key, "alpha", o.to_string()))
         .collect();
     Envelope::sign(
         key,
@@ -378,10 +375,11 @@ async fn duplicate_delivery_is_idempotent_and_the_origin_rule_holds() {
         "bravo",
         1 << 41,
         Timestamp::now().as_str(),
-        vec![EnvelopeObject {
-            object: changed.to_string(),
-            origin: "charlie".into(),
-        }],
+        vec![EnvelopeObject::signed(
+            &charlie_key,
+            "charlie",
+            changed.to_string(),
+        )],
     );
     let (status, body) = post(&f, &f.bravo, serde_json::to_string(&e).unwrap()).await;
     assert_eq!(status, 200, "{body}");
@@ -398,13 +396,113 @@ async fn duplicate_delivery_is_idempotent_and_the_origin_rule_holds() {
         "bravo",
         (1 << 41) + 1,
         Timestamp::now().as_str(),
-        vec![EnvelopeObject {
-            object: indicator(None, json!({})).to_string(),
-            origin: "bravo".into(),
-        }],
+        vec![EnvelopeObject::signed(
+            &charlie_key,
+            "bravo",
+            indicator(None, json!({})).to_string(),
+        )],
     );
     let (_, body) = post(&f, &f.bravo, serde_json::to_string(&e).unwrap()).await;
     assert_eq!(body["rejected"][0]["reason"], "not-originator");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relay_cannot_forge_or_alter_a_third_partys_object() {
+    let f = federation().await;
+    let alpha_key = f.alpha.dir.load_identity().unwrap();
+    let charlie_key = f.charlie.dir.load_identity().unwrap();
+    let mallory_key = SigningKey::from_bytes(&[7; 32]);
+    let relay = |seq: u64, objects: Vec<EnvelopeObject>| {
+        let e = Envelope::sign(
+            &charlie_key,
+            "charlie",
+            "bravo",
+            seq,
+            Timestamp::now().as_str(),
+            objects,
+        );
+        serde_json::to_string(&e).unwrap()
+    };
+    let fresh = || indicator(Some(Tlp::Green), json!({})).to_string();
+
+    // Charlie relays an "alpha" object it signed itself: forged.
+    let forged = EnvelopeObject {
+        origin: "alpha".into(),
+        ..EnvelopeObject::signed(&charlie_key, "charlie", fresh())
+    };
+    // A genuine alpha object that charlie altered on the way.
+    let mut altered = EnvelopeObject::signed(&alpha_key, "alpha", fresh());
+    altered.object = altered
+        .object
+        .replace("\"pattern\"", "\"description\":\"planted\",\"pattern\"");
+    assert!(altered.object.contains("planted"));
+    // An origin bravo does not know, whatever the signature.
+    let unknown = EnvelopeObject::signed(&mallory_key, "mallory", fresh());
+    // A genuine alpha object, relayed unchanged.
+    let genuine = EnvelopeObject::signed(&alpha_key, "alpha", fresh());
+    let ids: Vec<String> = [&forged, &altered, &unknown, &genuine]
+        .iter()
+        .map(|o| {
+            serde_json::from_str::<Value>(&o.object).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let (status, body) = post(
+        &f,
+        &f.bravo,
+        relay(1 << 42, vec![forged, altered, unknown, genuine.clone()]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let reasons: Vec<(String, String)> = body["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            (ids[0].clone(), "origin-bad-signature".to_owned()),
+            (ids[1].clone(), "origin-bad-signature".to_owned()),
+            (ids[2].clone(), "origin-unknown".to_owned()),
+        ]
+    );
+    assert_eq!(body["accepted"], 1);
+    for id in &ids[..3] {
+        assert_eq!(f.bravo.versions_of(id).await, 0, "{id} was stored");
+    }
+    assert_eq!(f.bravo.versions_of(&ids[3]).await, 1);
+
+    // Bravo keeps alpha's signature with the provenance, to relay the object onwards.
+    let outbox = f.bravo.fed().store().versions_after(0, 1000).await.unwrap();
+    let kept = outbox.iter().find(|i| i.version.id == ids[3]).unwrap();
+    let provenance = kept.provenance.as_ref().unwrap();
+    assert_eq!(
+        (
+            provenance.origin.as_str(),
+            provenance.received_from.as_str()
+        ),
+        ("alpha", "charlie")
+    );
+    assert_eq!(
+        kept.origin_signature.as_deref(),
+        Some(genuine.origin_signature.as_str())
+    );
+    let counted = f.bravo.fed().render_metrics();
+    for label in ["origin-bad-signature", "origin-unknown"] {
+        assert!(
+            counted.contains(&format!("peer=\"charlie\",reason=\"{label}\"")),
+            "{label}: {counted}"
+        );
+    }
 }
 
 fn peer_client(from: &FedNode, to: &FedNode, key: SigningKey) -> TaxiiClient {

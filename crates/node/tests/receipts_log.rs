@@ -213,10 +213,7 @@ async fn an_ack_is_a_receipt_that_verifies_against_the_receivers_later_checkpoin
         pacific_core::Timestamp::now().as_str(),
         objects
             .iter()
-            .map(|o| EnvelopeObject {
-                object: o.clone(),
-                origin: "alpha".into(),
-            })
+            .map(|o| EnvelopeObject::signed(&key, "alpha", o.clone()))
             .collect(),
     );
     let r = pacific_node::http_client()

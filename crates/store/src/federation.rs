@@ -63,6 +63,8 @@ pub struct ProvenanceRecord {
     /// The object's own version (modified, else created) in microseconds; 0 when it has none.
     pub version_us: i64,
     pub provenance: Provenance,
+    /// The origin's signature of this version's exact text (hex), when it came with one.
+    pub origin_signature: Option<String>,
 }
 
 /// One object version of the outbox, with the collection it is in.
@@ -72,6 +74,8 @@ pub struct OutboxItem {
     pub version: StoredVersion,
     /// Where the version came from, when it was received from a peer.
     pub provenance: Option<Provenance>,
+    /// The origin's signature of the version, when it was received with one.
+    pub origin_signature: Option<String>,
 }
 
 /// A peer's signed receipt for one envelope this node sent.
@@ -341,9 +345,13 @@ impl SqliteFederationStore {
             .await
             .map_err(db("recording provenance"))?;
         for r in records {
+            // The first record of a version wins, except that a signature from the same
+            // origin fills in one that was missing.
             sqlx::query(
-                "INSERT OR IGNORE INTO federation_provenance (collection_id, object_id, version_us, received_from, received_at, origin)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO federation_provenance (collection_id, object_id, version_us, received_from, received_at, origin, origin_signature)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (collection_id, object_id, version_us) DO UPDATE SET origin_signature = excluded.origin_signature
+                 WHERE federation_provenance.origin_signature = '' AND federation_provenance.origin = excluded.origin",
             )
             .bind(&r.collection_id)
             .bind(&r.object_id)
@@ -351,6 +359,7 @@ impl SqliteFederationStore {
             .bind(r.provenance.received_from.as_str())
             .bind(r.provenance.received_at.as_str())
             .bind(r.provenance.origin.as_str())
+            .bind(r.origin_signature.as_deref().unwrap_or(""))
             .execute(&mut *tx)
             .await
             .map_err(db("recording provenance"))?;
@@ -479,7 +488,8 @@ impl SqliteFederationStore {
         let records: Option<String> = sqlx::query_scalar(
             "SELECT group_concat(rec, char(30)) FROM (
                SELECT c.id || char(31) || coalesce(p.received_from, '') || char(31) || coalesce(p.received_at, '')
-                      || char(31) || coalesce(p.origin, '') || char(31) || v.seq || char(31) || v.object_id
+                      || char(31) || coalesce(p.origin, '') || char(31) || coalesce(p.origin_signature, '')
+                      || char(31) || v.seq || char(31) || v.object_id
                       || char(31) || v.type || char(31) || v.spec_version || char(31) || v.version
                       || char(31) || v.date_added || char(31) || v.json AS rec
                FROM object_versions v JOIN collections c ON c.key = v.collection
@@ -499,14 +509,14 @@ impl SqliteFederationStore {
             .split('\u{1e}')
             .filter(|r| !r.is_empty())
         {
-            let mut fields = record.splitn(5, '\u{1f}');
+            let mut fields = record.splitn(6, '\u{1f}');
             let mut next = || {
                 fields
                     .next()
                     .ok_or_else(|| StoreError::Corrupt("a truncated outbox record".into()))
             };
-            let (collection_id, received_from, received_at, origin) =
-                (next()?, next()?, next()?, next()?);
+            let (collection_id, received_from, received_at, origin, signature) =
+                (next()?, next()?, next()?, next()?, next()?);
             let provenance = if received_from.is_empty() {
                 None
             } else {
@@ -521,6 +531,7 @@ impl SqliteFederationStore {
                 collection_id: collection_id.to_owned(),
                 version,
                 provenance,
+                origin_signature: (!signature.is_empty()).then(|| signature.to_owned()),
             });
         }
         items.sort_by_key(|i| i.version.seq);
@@ -665,8 +676,42 @@ mod tests {
             object_id: "indicator--1".into(),
             version_us: 5,
             provenance: p.clone(),
+            origin_signature: None,
         };
         s.put_provenance(std::slice::from_ref(&r)).await.unwrap();
+        // The same version again: the first record wins, but a signature by the same origin
+        // fills in the missing one (a caught-up object later delivered by envelope), and a
+        // later one never replaces it.
+        let signature = |s: &SqliteFederationStore| {
+            let pool = s.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT origin_signature FROM federation_provenance WHERE version_us = 5",
+                )
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+            }
+        };
+        assert_eq!(signature(&s).await, "");
+        let signed = |sig: &str, origin: &str| ProvenanceRecord {
+            origin_signature: Some(sig.into()),
+            provenance: Provenance {
+                origin: origin.into(),
+                ..p.clone()
+            },
+            ..r.clone()
+        };
+        s.put_provenance(&[signed("ab", "mallory")]).await.unwrap();
+        assert_eq!(
+            signature(&s).await,
+            "",
+            "another origin's signature is not taken"
+        );
+        s.put_provenance(&[signed("ab", "alpha")]).await.unwrap();
+        assert_eq!(signature(&s).await, "ab");
+        s.put_provenance(&[signed("cd", "alpha")]).await.unwrap();
+        assert_eq!(signature(&s).await, "ab");
         let other = Provenance {
             origin: "mallory".into(),
             ..p.clone()

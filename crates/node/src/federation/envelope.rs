@@ -3,7 +3,7 @@
 //! # Wire form
 //!
 //! ```json
-//! {"objects":[{"object":"<STIX object JSON text>","origin":"alpha-cert"}],
+//! {"objects":[{"object":"<STIX object JSON text>","origin":"alpha-cert","origin_signature":"<128 hex>"}],
 //!  "recipient":"bravo-police-cyber-unit","sender":"alpha-cert","sender_key":"<64 hex>",
 //!  "seq":42,"signature":"<128 hex>","time":"2026-01-01T00:00:00.000Z"}
 //! ```
@@ -21,6 +21,16 @@
 //! number, the time or the addresses breaks the signature.
 //!
 //! Acknowledgements are signed the same way with the prefix `"pacific-ack/v1\n"`.
+//!
+//! # Origin signatures
+//!
+//! The envelope's signature says who *sent* it; each object also carries its **origin's**
+//! signature, so that a node relaying a third party's object cannot forge or alter it: Ed25519
+//! by the origin's identity key over `"pacific-origin/v1\n" + origin + "\n" +` the lower-case
+//! hex SHA-256 of the object's exact text ([`sign_origin`], [`verify_origin`]). The origin
+//! makes it when it first sends the object; every relay passes it on unchanged; the receiver
+//! checks it with the key it registered for the origin, and keeps it with the object's
+//! provenance.
 //!
 //! # Receipts
 //!
@@ -50,6 +60,37 @@ pub const MAX_SEQ: u64 = (1 << 53) - 1;
 pub struct EnvelopeObject {
     pub object: String,
     pub origin: String,
+    /// The origin's signature of `object` (hex), see [`sign_origin`].
+    pub origin_signature: String,
+}
+
+impl EnvelopeObject {
+    /// An object of `origin`'s own, signed by it (`key` is the origin's identity key).
+    pub fn signed(key: &SigningKey, origin: &str, object: String) -> Self {
+        let origin_signature = sign_origin(key, origin, &object);
+        EnvelopeObject {
+            object,
+            origin: origin.to_owned(),
+            origin_signature,
+        }
+    }
+}
+
+const ORIGIN_CONTEXT: &str = "pacific-origin/v1\n";
+
+fn origin_message(origin: &str, object: &str) -> Vec<u8> {
+    let digest = hex::encode(pacific_tlog::entry::sha256(object.as_bytes()));
+    format!("{ORIGIN_CONTEXT}{origin}\n{digest}").into_bytes()
+}
+
+/// The origin's signature of an object's exact text (hex).
+pub fn sign_origin(key: &SigningKey, origin: &str, object: &str) -> String {
+    hex::encode(key.sign(&origin_message(origin, object)).to_bytes())
+}
+
+/// Whether `signature` is `origin`'s (with `key`) over this exact object text.
+pub fn verify_origin(key: &VerifyingKey, origin: &str, object: &str, signature: &str) -> bool {
+    verify(key, &origin_message(origin, object), signature)
 }
 
 /// A signed message from one node to another.
@@ -353,10 +394,8 @@ mod tests {
     }
 
     fn sample() -> Envelope {
-        let objects = vec![EnvelopeObject {
-            object: "{\"id\":\"x\",\"d\":\"é\\n\\u0001\"}".into(),
-            origin: "alpha".into(),
-        }];
+        let object = "{\"id\":\"x\",\"d\":\"é\\n\\u0001\"}";
+        let objects = vec![EnvelopeObject::signed(&key(1), "alpha", object.into())];
         Envelope::sign(
             &key(1),
             "alpha",
@@ -382,12 +421,50 @@ mod tests {
             |e: &mut Envelope| e.time.push('x'),
             |e: &mut Envelope| e.objects[0].object.push(' '),
             |e: &mut Envelope| e.objects[0].origin.push('x'),
+            |e: &mut Envelope| e.objects[0].origin_signature.insert(0, '0'),
             |e: &mut Envelope| e.objects.clear(),
         ] {
             let mut altered = e.clone();
             change(&mut altered);
             assert!(!altered.verify_signature(&pk));
         }
+    }
+
+    #[test]
+    fn an_origin_signature_binds_the_origin_and_the_exact_text() {
+        let (alpha, mallory) = (key(1), key(9));
+        let text = "{\"id\":\"indicator--1\"}";
+        let sig = sign_origin(&alpha, "alpha", text);
+        assert!(verify_origin(&alpha.verifying_key(), "alpha", text, &sig));
+        // Another key, another origin name, another text (one byte) or a garbled signature.
+        assert!(!verify_origin(
+            &mallory.verifying_key(),
+            "alpha",
+            text,
+            &sig
+        ));
+        assert!(!verify_origin(&alpha.verifying_key(), "bravo", text, &sig));
+        assert!(!verify_origin(
+            &alpha.verifying_key(),
+            "alpha",
+            "{\"id\":\"indicator--2\"}",
+            &sig
+        ));
+        assert!(!verify_origin(&alpha.verifying_key(), "alpha", text, "00"));
+        assert!(!verify_origin(
+            &alpha.verifying_key(),
+            "alpha",
+            text,
+            "not hex"
+        ));
+        // A relay cannot make one in the origin's name.
+        let forged = sign_origin(&mallory, "alpha", text);
+        assert!(!verify_origin(
+            &alpha.verifying_key(),
+            "alpha",
+            text,
+            &forged
+        ));
     }
 
     #[test]

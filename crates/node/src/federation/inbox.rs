@@ -12,14 +12,23 @@
 //!
 //! # Who may send what (the origin rule)
 //!
-//! Every object in an envelope names its `origin`, the party that created it. A sender may
-//! send its own objects (origin = sender) and relay other parties' objects (origin = that
-//! party). This node remembers, per object id, the first origin it learnt (or itself, for
-//! objects it holds that it did not receive). An object is rejected (`not-originator`) when
-//! its claimed origin differs from the remembered one — e.g. a new version of a third party's
-//! object presented as the sender's own, or a version of this node's own object that this node
-//! never made. Objects that are not valid STIX are rejected (`invalid-object`). Rejected
-//! objects are listed in the ack and counted; the rest of the envelope is applied.
+//! Every object in an envelope names its `origin`, the party that created it, and carries the
+//! origin's signature of its exact text (see `envelope`). A sender may send its own objects
+//! (origin = sender) and relay other parties' objects (origin = that party, signed by it). An
+//! object whose origin is neither this node nor a registered peer is rejected
+//! (`origin-unknown`: its signature cannot be checked); one whose origin signature does not
+//! verify with the origin's registered key is rejected (`origin-bad-signature`: forged or
+//! altered by a relay). This node also remembers, per object id, the first origin it learnt
+//! (or itself, for objects it holds that it did not receive). An object is rejected
+//! (`not-originator`) when its claimed origin differs from the remembered one — e.g. a new
+//! version of a third party's object presented as the sender's own, or a version of this
+//! node's own object that this node never made. Objects that are not valid STIX are rejected
+//! (`invalid-object`). Rejected objects are listed in the ack and counted; the rest of the
+//! envelope is applied.
+//!
+//! Objects pulled in a catch-up (a TAXII read, no origin signatures) get the remembered
+//! origin, else the peer they came from, and no signature: such a version is not relayed
+//! further until an envelope from its origin brings the signature.
 
 use axum::Router;
 use axum::body::Body;
@@ -95,7 +104,13 @@ async fn inbox(
     let items = envelope
         .objects
         .into_iter()
-        .map(|o| (o.object, Some(o.origin)))
+        .map(|o| Incoming {
+            text: o.object,
+            origin: Some(SignedOrigin {
+                party: o.origin,
+                signature: o.origin_signature,
+            }),
+        })
         .collect();
     let outcome = apply(&fed, &from, items).await?;
     fed.emit(Event::Received {
@@ -212,13 +227,43 @@ struct IdOnly {
     id: String,
 }
 
-/// Applies objects received from peer `from` (each a JSON text and its claimed origin; `None`
-/// means "unknown", as in a catch-up pull: the remembered origin, else the sender) to the
-/// default collection: the origin rule, then provenance, then the objects (idempotently).
+/// Counts a refused object and names it for the ack.
+async fn refuse(
+    fed: &Federation,
+    from: &PartyId,
+    id: &str,
+    reason: &'static str,
+    detail: String,
+) -> RejectedObject {
+    fed.reject(from.as_str(), reason, &detail).await;
+    RejectedObject {
+        id: id.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// One object received from a peer: its exact JSON text and, when it came in an envelope, its
+/// origin's signed claim.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    pub text: String,
+    /// `None` means "unknown", as in a catch-up pull: the remembered origin, else the sender.
+    pub origin: Option<SignedOrigin>,
+}
+
+/// The party that created an object and its signature of the object's text.
+#[derive(Clone, Debug)]
+pub struct SignedOrigin {
+    pub party: String,
+    pub signature: String,
+}
+
+/// Applies objects received from peer `from` to the default collection: the origin rules,
+/// then provenance, then the objects (idempotently).
 pub async fn apply(
     fed: &Federation,
     from: &PartyId,
-    items: Vec<(String, Option<String>)>,
+    items: Vec<Incoming>,
 ) -> Result<Applied, ApiError> {
     let collection = crate::find_collection(fed.objects().as_ref(), "default")
         .await?
@@ -233,11 +278,19 @@ pub async fn apply(
     // Origins and local holdings of the whole batch in one read, not two queries per object.
     let ids: Vec<String> = items
         .iter()
-        .filter_map(|(text, _)| serde_json::from_str::<IdOnly>(text).ok().map(|o| o.id))
+        .filter_map(|i| serde_json::from_str::<IdOnly>(&i.text).ok().map(|o| o.id))
         .collect();
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let known = fed.store().origins_and_held(&id_refs).await?;
-    for (text, claimed) in items {
+    // The keys origin signatures are checked with: the registered peers'.
+    let keys: std::collections::HashMap<String, ed25519_dalek::VerifyingKey> = fed
+        .store()
+        .peers()
+        .await?
+        .into_iter()
+        .filter_map(|p| super::parse_public_key(&p.public_key).map(|k| (p.party_id.to_string(), k)))
+        .collect();
+    for Incoming { text, origin } in items {
         let object = match StixObject::from_json(&text) {
             Ok(o) => o,
             Err(e) => {
@@ -259,26 +312,41 @@ pub async fn apply(
             None if known.held.contains(object.id()) => Some(local.clone()),
             None => None,
         };
-        let claimed = match claimed {
-            Some(c) => PartyId::new(c),
-            None => remembered.clone().unwrap_or_else(|| from.clone()),
+        let (claimed, origin_signature) = match origin {
+            Some(o) => (PartyId::new(o.party), Some(o.signature)),
+            None => (remembered.clone().unwrap_or_else(|| from.clone()), None),
         };
         let key = version_key(&object);
+        let id = object.id().to_owned();
+        let refuse = |reason, detail| refuse(fed, from, &id, reason, detail);
+        if claimed != local
+            && let Some(signature) = &origin_signature
+        {
+            let Some(origin_key) = keys.get(claimed.as_str()) else {
+                let detail = format!(
+                    "{} names origin {claimed}, which is not a registered peer",
+                    object.id()
+                );
+                out.rejected.push(refuse("origin-unknown", detail).await);
+                continue;
+            };
+            if !super::envelope::verify_origin(origin_key, claimed.as_str(), &text, signature) {
+                let detail = format!(
+                    "{}'s origin signature is not {claimed}'s over the object as sent by {from}",
+                    object.id()
+                );
+                out.rejected
+                    .push(refuse("origin-bad-signature", detail).await);
+                continue;
+            }
+        }
         if claimed == local {
             let held = held_versions(fed, object.id()).await?;
             if held.contains(&key) || (key == 0 && !held.is_empty()) {
                 out.duplicates += 1;
             } else {
-                fed.reject(
-                    from.as_str(),
-                    "not-originator",
-                    &format!("{} claims this node made {}", from, object.id()),
-                )
-                .await;
-                out.rejected.push(RejectedObject {
-                    id: object.id().to_owned(),
-                    reason: "not-originator".into(),
-                });
+                let detail = format!("{} claims this node made {}", from, object.id());
+                out.rejected.push(refuse("not-originator", detail).await);
             }
             continue;
         }
@@ -290,11 +358,7 @@ pub async fn apply(
                 from,
                 claimed
             );
-            fed.reject(from.as_str(), "not-originator", &detail).await;
-            out.rejected.push(RejectedObject {
-                id: object.id().to_owned(),
-                reason: "not-originator".into(),
-            });
+            out.rejected.push(refuse("not-originator", detail).await);
             continue;
         }
         records.push(ProvenanceRecord {
@@ -306,6 +370,7 @@ pub async fn apply(
                 received_at: now.clone(),
                 origin: claimed,
             },
+            origin_signature,
         });
         objects.push(object);
     }

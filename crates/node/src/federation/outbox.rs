@@ -24,7 +24,7 @@ use pacific_store::{Collection, LOCAL_ACTOR, LogEntryData, Peer, StoredReceipt};
 use pacific_tlog::entry::{Act, ObjectRef, sha256};
 
 use super::envelope::{Ack, Envelope, EnvelopeObject};
-use super::inbox::{INBOX_PATH, apply};
+use super::inbox::{INBOX_PATH, Incoming, apply};
 use super::{Event, Federation, parse_public_key, peer_party};
 use crate::NodeError;
 use crate::client::{Credentials, TaxiiClient};
@@ -99,13 +99,33 @@ pub async fn deliver_once(
         }
         match decision {
             Decision::Allow { rule } => {
-                let origin =
-                    provenance.map_or_else(|| fed.local().id.to_string(), |p| p.origin.to_string());
+                // This node signs its own objects; a received one is relayed with its origin's
+                // signature, or not at all while it has none (caught up over TAXII).
+                let envelope_object = match (provenance, &item.origin_signature) {
+                    (None, _) => EnvelopeObject::signed(
+                        fed.key(),
+                        fed.local().id.as_str(),
+                        item.version.json.clone(),
+                    ),
+                    (Some(p), Some(signature)) => EnvelopeObject {
+                        object: item.version.json.clone(),
+                        origin: p.origin.to_string(),
+                        origin_signature: signature.clone(),
+                    },
+                    (Some(_), None) => {
+                        let reason = "the object was caught up without its origin's signature; it is relayed once an envelope from its origin brings it";
+                        held.push((
+                            object.id().to_owned(),
+                            object.type_name().to_owned(),
+                            "origin-unsigned",
+                            reason.to_owned(),
+                            object_ref(item),
+                        ));
+                        continue;
+                    }
+                };
                 bytes += item.version.json.len();
-                payload.push(EnvelopeObject {
-                    object: item.version.json.clone(),
-                    origin,
-                });
+                payload.push(envelope_object);
                 sent.push((
                     object.id().to_owned(),
                     object.type_name().to_owned(),
@@ -348,8 +368,14 @@ pub async fn catch_up(fed: &Federation, peer_id: &PartyId) -> Result<u64, NodeEr
     let mut applied = 0;
     let report = client
         .pull("default", after.as_deref(), Some(500), |page| {
-            let items: Vec<(String, Option<String>)> =
-                page.objects.iter().map(|o| (o.to_string(), None)).collect();
+            let items: Vec<Incoming> = page
+                .objects
+                .iter()
+                .map(|o| Incoming {
+                    text: o.to_string(),
+                    origin: None,
+                })
+                .collect();
             applied += items.len() as u64;
             async move {
                 apply(fed, peer_id, items)
