@@ -9,8 +9,10 @@
 //!
 //! The timestamp is always passed in by the caller: this module reads no clock and does no I/O.
 //! [`check_witness_update`] is what a witness checks before cosigning; the node keeps the
-//! latest checkpoint per log and, on [`TlogError::SplitView`] or a failed consistency proof,
-//! the two signed checkpoints as evidence.
+//! latest checkpoint per log and, on [`TlogError::SplitView`] (two signed roots for one size),
+//! the two signed checkpoints as evidence. A consistency proof that fails
+//! ([`TlogError::ConsistencyMismatch`]) is no evidence against the log: the proof itself may be
+//! wrong, so the witness refuses to cosign and keeps nothing.
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
@@ -134,6 +136,21 @@ impl CosignatureVerifier {
     pub fn to_vkey(&self) -> String {
         format_vkey(&self.name, SIG_TYPE_COSIGNATURE_V1, self.key.as_bytes())
     }
+
+    /// Checks one cosignature (e.g. from [`NoteSignature::from_line`]) of `checkpoint`: it must
+    /// name this key (key name and key ID, else [`TlogError::NoKnownSignature`]) and verify over
+    /// the checkpoint's body (else [`TlogError::BadSignature`]). Returns its timestamp.
+    pub fn verify_cosignature(
+        &self,
+        checkpoint: &Checkpoint,
+        signature: &NoteSignature,
+    ) -> Result<u64, TlogError> {
+        if signature.name != self.name || signature.key_id != self.key_id {
+            return Err(TlogError::NoKnownSignature);
+        }
+        let ts = self.verify(&checkpoint.to_body(), &signature.signature)?;
+        Ok(ts.unwrap_or_default())
+    }
 }
 
 impl NoteVerifier for CosignatureVerifier {
@@ -201,4 +218,104 @@ pub fn check_witness_update(
         new.root(),
         consistency_proof,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signed_note::{Ed25519Signer, Note};
+
+    fn checkpoint(size: u64, root: u8) -> Checkpoint {
+        Checkpoint::new("example.org/log", size, [root; 32]).unwrap()
+    }
+
+    #[test]
+    fn a_cosignature_line_round_trips_and_verifies_alone() {
+        let w = Cosigner::new("witness.example", SigningKey::from_bytes(&[9; 32])).unwrap();
+        let cp = checkpoint(5, 1);
+        let sig = w.cosign(&cp, 1_700_000_000).unwrap();
+        let line = sig.to_line();
+        assert_eq!(NoteSignature::from_line(&line).unwrap(), sig);
+        assert_eq!(
+            NoteSignature::from_line(line.trim_end()).unwrap(),
+            sig,
+            "without its newline"
+        );
+        let parsed = NoteSignature::from_line(&line).unwrap();
+        assert_eq!(
+            w.verifier().verify_cosignature(&cp, &parsed).unwrap(),
+            1_700_000_000
+        );
+        // The same line on a note verifies as a note signature too.
+        let log = Ed25519Signer::new("example.org/log", SigningKey::from_bytes(&[1; 32])).unwrap();
+        let note = format!(
+            "{}{line}",
+            crate::checkpoint::sign_checkpoint(&cp, &log).unwrap()
+        );
+        let v = w.verifier();
+        assert_eq!(
+            Note::parse(&note)
+                .unwrap()
+                .verify(&[&v as &dyn NoteVerifier])
+                .unwrap()[0]
+                .timestamp,
+            Some(1_700_000_000)
+        );
+    }
+
+    #[test]
+    fn a_cosignature_of_another_checkpoint_or_by_another_key_fails() {
+        let w = Cosigner::new("witness.example", SigningKey::from_bytes(&[9; 32])).unwrap();
+        let cp = checkpoint(5, 1);
+        let sig = w.cosign(&cp, 7).unwrap();
+        // Another root, another size.
+        for other in [checkpoint(5, 2), checkpoint(6, 1)] {
+            assert!(matches!(
+                w.verifier().verify_cosignature(&other, &sig),
+                Err(TlogError::BadSignature { .. })
+            ));
+        }
+        // Another key under the same name, or the same key under another name: not this key.
+        let other = Cosigner::new("witness.example", SigningKey::from_bytes(&[8; 32])).unwrap();
+        assert!(matches!(
+            other.verifier().verify_cosignature(&cp, &sig),
+            Err(TlogError::NoKnownSignature)
+        ));
+        let renamed = CosignatureVerifier::new("other.example", w.verifier().key).unwrap();
+        assert!(matches!(
+            renamed.verify_cosignature(&cp, &sig),
+            Err(TlogError::NoKnownSignature)
+        ));
+        // A flipped bit in the signature or in the timestamp.
+        for i in [0, 7, 8, 71] {
+            let mut bad = sig.clone();
+            bad.signature[i] ^= 1;
+            assert!(
+                w.verifier().verify_cosignature(&cp, &bad).is_err(),
+                "byte {i}"
+            );
+        }
+        // A truncated signature.
+        let mut short = sig.clone();
+        short.signature.truncate(8);
+        assert!(w.verifier().verify_cosignature(&cp, &short).is_err());
+    }
+
+    #[test]
+    fn malformed_lines_are_refused() {
+        let w = Cosigner::new("witness.example", SigningKey::from_bytes(&[9; 32])).unwrap();
+        let line = w.cosign(&checkpoint(1, 1), 1).unwrap().to_line();
+        for bad in [
+            "".to_owned(),
+            "\n".to_owned(),
+            line.replace('\u{2014}', "-"),
+            format!("{line}{line}"),
+            line.replace("witness.example ", "witness.example  "),
+            line.replace("witness.example", "witness example"),
+            format!("{}=\n", line.trim_end()),
+            format!("{}\r\n", line.trim_end()),
+        ] {
+            assert!(NoteSignature::from_line(&bad).is_err(), "{bad:?}");
+        }
+    }
 }

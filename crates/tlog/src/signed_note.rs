@@ -87,6 +87,17 @@ impl NoteSignature {
         raw.extend_from_slice(&self.signature);
         format!("{DASH}{} {}\n", self.name, B64.encode(raw))
     }
+
+    /// Parses one signature line (`— <key name> <base64>`), with or without its final newline:
+    /// the inverse of [`NoteSignature::to_line`]. Parsing is as strict as [`Note::parse`].
+    pub fn from_line(line: &str) -> Result<NoteSignature, TlogError> {
+        let line = line.strip_suffix('\n').unwrap_or(line);
+        if line.contains('\n') {
+            return Err(TlogError::note("more than one signature line"));
+        }
+        check_chars(line)?;
+        parse_signature_line(line)
+    }
 }
 
 /// A signature that verified under a known key.
