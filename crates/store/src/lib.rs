@@ -148,6 +148,29 @@ pub struct SplitViewEvidence {
     pub new_note: String,
 }
 
+/// A witness's cosignature of one of this node's checkpoints, as kept (the latest per witness).
+/// The caller (`POST /log/cosignatures`) has checked all of it before storing it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredCosignature {
+    /// The witness's party id.
+    pub witness: String,
+    /// The witness's cosignature verifier key (`vkey`, type 0x04).
+    pub cosigner_vkey: String,
+    /// Base64 Ed25519 signature by the witness's registered identity key binding
+    /// `cosigner_vkey` to it.
+    pub key_statement: String,
+    /// The tree size of the cosigned checkpoint.
+    pub size: u64,
+    /// This node's signed checkpoint of that size (its own signature line only).
+    pub checkpoint: String,
+    /// The cosignature line (`— <name> <base64>`), with its final newline.
+    pub line: String,
+    /// The cosignature's timestamp (Unix seconds).
+    pub timestamp: u64,
+    /// When this node received it.
+    pub received: Timestamp,
+}
+
 /// Sizes for operations and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreStats {
@@ -272,4 +295,11 @@ pub trait Store: Send + Sync {
         &'a self,
         origin: &'a str,
     ) -> StoreFuture<'a, Vec<SplitViewEvidence>>;
+
+    // Witnesses' cosignatures of this log.
+    /// Keeps `cosignature` as its witness's latest, unless the one kept already is of a larger
+    /// tree, or of the same size with a later timestamp. Returns whether it was kept.
+    fn put_cosignature<'a>(&'a self, cosignature: &'a StoredCosignature) -> StoreFuture<'a, bool>;
+    /// The cosignature kept from each witness, largest tree first, then by witness.
+    fn cosignatures(&self) -> StoreFuture<'_, Vec<StoredCosignature>>;
 }

@@ -53,9 +53,10 @@ use pacific_tlog::merkle;
 
 use crate::{
     AddOutcome, Collection, Hash, LogEntry, Page, SplitViewEvidence, Store, StoreError,
-    StoreFuture, StoreStats, StoredCheckpoint, StoredVersion, User,
+    StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, User,
 };
 
+mod cosignatures;
 mod log;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -757,6 +758,15 @@ impl Store for SqliteStore {
         origin: &'a str,
     ) -> StoreFuture<'a, Vec<SplitViewEvidence>> {
         Box::pin(self.split_view_evidence_impl(origin))
+    }
+    fn put_cosignature<'a>(&'a self, cosignature: &'a StoredCosignature) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let _w = self.write_lock.lock().await;
+            cosignatures::put(&self.pool, cosignature).await
+        })
+    }
+    fn cosignatures(&self) -> StoreFuture<'_, Vec<StoredCosignature>> {
+        Box::pin(cosignatures::all(&self.pool))
     }
 }
 
