@@ -347,13 +347,14 @@ pub enum PingOutcome {
     TimedOut { at: Timestamp },
 }
 
-/// One check that `to`'s hotline answers, sent by `from`.
+/// One check that `party`'s hotline answers, sent by `sender`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HotlinePing {
     #[serde(flatten)]
     pub meta: RecordMeta,
-    pub from: PartyId,
-    pub to: PartyId,
+    pub sender: PartyId,
+    /// The party whose hotline is pinged.
+    pub party: PartyId,
     pub sent_at: Timestamp,
     pub timeout_at: Timestamp,
     pub outcome: PingOutcome,
@@ -370,8 +371,8 @@ pub enum PingCommand {
 #[serde(tag = "event", rename_all = "kebab-case")]
 pub enum PingEventKind {
     Sent {
-        from: PartyId,
-        to: PartyId,
+        sender: PartyId,
+        party: PartyId,
         timeout_at: Timestamp,
     },
     Answered,
@@ -401,8 +402,8 @@ impl HotlinePing {
             at: now.clone(),
             by: Some(actor.party.clone()),
             body: PingEventKind::Sent {
-                from: actor.party.clone(),
-                to,
+                sender: actor.party.clone(),
+                party: to,
                 timeout_at: plus(now, Duration::from_secs(policy.ping_timeout_secs)),
             },
         };
@@ -444,7 +445,7 @@ impl Aggregate for HotlinePing {
     ) -> Result<Vec<PingEvent>, CoopError> {
         let PingCommand::Answer = command;
         actor.needs(Capability::Act, "answer-ping")?;
-        actor.must_be(&self.to, "pinged party", "answer-ping")?;
+        actor.must_be(&self.party, "pinged party", "answer-ping")?;
         if self.outcome != PingOutcome::Pending {
             return Err(CoopError::IllegalTransition {
                 record: "hotline ping",
@@ -478,7 +479,7 @@ impl Aggregate for HotlinePing {
             PingEventKind::Answered => {
                 self.outcome = PingOutcome::Answered {
                     at: event.at.clone(),
-                    by: event.by.clone().unwrap_or_else(|| self.to.clone()),
+                    by: event.by.clone().unwrap_or_else(|| self.party.clone()),
                 }
             }
             PingEventKind::TimedOut => {
@@ -492,8 +493,8 @@ impl Aggregate for HotlinePing {
 
     fn from_created(event: &PingEvent) -> Result<Self, CoopError> {
         let PingEventKind::Sent {
-            from,
-            to,
+            sender,
+            party,
             timeout_at,
         } = &event.body
         else {
@@ -504,8 +505,8 @@ impl Aggregate for HotlinePing {
         }
         Ok(Self {
             meta: RecordMeta::new(event.record.clone(), &event.at, None)?,
-            from: from.clone(),
-            to: to.clone(),
+            sender: sender.clone(),
+            party: party.clone(),
             sent_at: event.at.clone(),
             timeout_at: timeout_at.clone(),
             outcome: PingOutcome::Pending,
@@ -517,6 +518,6 @@ impl Aggregate for HotlinePing {
     }
 
     fn audience(&self) -> Audience {
-        Audience::Only(BTreeSet::from([self.from.clone(), self.to.clone()]))
+        Audience::Only(BTreeSet::from([self.sender.clone(), self.party.clone()]))
     }
 }
