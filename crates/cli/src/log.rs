@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use pacific_node::log::{LogState, publish_checkpoint, verify_remote};
+use pacific_node::log::{LogState, publish_checkpoint, verify_remote, with_cosignatures};
 use pacific_node::{DataDir, NodeError};
 use pacific_store::Store;
 use serde_json::{Value, json};
@@ -15,7 +15,9 @@ use crate::DataArg;
 
 #[derive(Subcommand)]
 pub enum LogCommand {
-    /// Print the latest signed checkpoint (signing one first if the log grew since).
+    /// Print the latest signed checkpoint (signing one first if the log grew since), with the
+    /// cosignature lines of the witnesses that cosigned it; every witness's latest cosignature
+    /// is listed on stderr (witness, key, time, size).
     Checkpoint {
         #[command(flatten)]
         data: DataArg,
@@ -97,7 +99,27 @@ pub async fn run(cmd: LogCommand) -> Result<ExitCode, NodeError> {
             if show_key {
                 eprintln!("{}", log.verifier().to_vkey());
             }
-            print!("{}", cp.note);
+            let cosigned = with_cosignatures(store.as_ref(), cp).await?;
+            print!("{}", cosigned.note);
+            let all = store.cosignatures().await?;
+            if all.is_empty() {
+                eprintln!("no witness has cosigned a checkpoint of this log yet");
+            }
+            for c in &all {
+                let key = c.cosigner_vkey.split('+').next().unwrap_or_default();
+                let time = i64::try_from(c.timestamp)
+                    .map(|t| pacific_core::Timestamp::from_unix(t, 0).as_str().to_owned())
+                    .unwrap_or_else(|_| c.timestamp.to_string());
+                let which = if c.size == cosigned.size {
+                    "this checkpoint".to_owned()
+                } else {
+                    format!("the checkpoint of size {}", c.size)
+                };
+                eprintln!(
+                    "cosigned by witness {} ({key}) at {time}: {which}",
+                    c.witness
+                );
+            }
         }
         LogCommand::Show(args) => {
             let (store, _) = open(&args.data).await?;

@@ -1,16 +1,29 @@
-//! The node's transparency log over HTTP, its checkpoint publisher, the witness endpoint, and
-//! the verification client.
+//! The node's transparency log over HTTP, its checkpoint publisher, the witness endpoint, the
+//! endpoint where peers hand in their cosignatures of this log, and the verification client.
 //!
-//! Routes (every one requires an authenticated user of any role, like TAXII):
+//! Routes (every one requires an authenticated principal, like TAXII: a user of any role, or a
+//! peer's signed `Pacific-Peer` request; `POST /log/cosignatures` takes peers only):
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /log/checkpoint` | the latest signed checkpoint (C2SP signed note), `text/plain` |
+//! | `GET /log/checkpoint` | the latest signed checkpoint (C2SP signed note), `text/plain`, followed by the cosignature lines of the witnesses that cosigned exactly that checkpoint |
+//! | `GET /log/checkpoint/cosigned` | the newest checkpoint that witnesses cosigned, with all their cosignature lines, `text/plain`; 404 while no witness has cosigned one |
 //! | `GET /log/key` | the log's verifier key (`vkey`), `text/plain` — trust it out of band |
 //! | `GET /log/entries?start=&end=` | `{"entries": [{index, leaf_hash, entry_b64, entry}]}`, at most [`MAX_ENTRIES`] |
 //! | `GET /log/proof/inclusion?index=&size=` | `{index, size, root, hashes}` (hex) |
 //! | `GET /log/proof/consistency?old=&new=` | `{old, new, old_root, new_root, hashes}` (hex) |
 //! | `POST /log/cosign` | witness another log's checkpoint: [`CosignRequest`] in, cosignature line out |
+//! | `POST /log/cosignatures` | a peer's cosignature of one of this log's checkpoints: [`CosignaturePush`] in, `{"kept", "witness", "size"}` out |
+//!
+//! `POST /log/cosignatures` answers 401 without a valid peer signature, 403 to a user token
+//! (only peers witness) or when the statement binding the cosignature key is not signed by the
+//! peer's registered identity key, 400 for bad input (not JSON, a malformed key or line, a
+//! checkpoint not signed by this log, a cosignature that does not verify, a timestamp in the
+//! future), and 409 (`log-conflict`) for a checkpoint signed with this log's key whose root is
+//! not this log's root at that size: a witness was shown another history of this log. That
+//! checkpoint and its cosignature are kept as split-view evidence about this log's own origin
+//! and a warning is logged. Only accepted cosignatures are stored, the latest per witness
+//! ([`Store::put_cosignature`]).
 //!
 //! Bad ranges (an index not below the size, a size beyond the log, `start > end`, too many
 //! entries) are 400. `entry` is the decoded JSON for reading; `entry_b64` the exact bytes that
@@ -20,6 +33,10 @@
 //! (spaces and `+` in the party name become `-`), which is also the signing key's name. The
 //! checkpoint key is the node's Ed25519 identity key; cosignatures use a key derived from it
 //! (SHA-256 of a label and the secret), so the two kinds of signature never share a key.
+//! [`LogState::cosign`] is the one place this node cosigns, for `POST /log/cosign` and for the
+//! pull witness (`crate::witness`). Since nobody can derive the cosignature key from the public
+//! identity key, a witness pushing its cosignature binds that key to its party with a statement
+//! signed by its identity key ([`cosigner_key_statement`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,13 +50,13 @@ use axum::{Extension, Json, Router};
 use base64::Engine as _;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use pacific_core::Timestamp;
-use pacific_store::{SplitViewEvidence, Store, StoreError, StoredCheckpoint};
+use pacific_store::{SplitViewEvidence, Store, StoreError, StoredCheckpoint, StoredCosignature};
 use pacific_tlog::TlogError;
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner, check_witness_update};
 use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle::{self, Hash, MemoryTree};
-use pacific_tlog::signed_note::{Ed25519Signer, Ed25519Verifier, Note};
+use pacific_tlog::signed_note::{Ed25519Signer, Ed25519Verifier, Note, NoteSignature};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -137,6 +154,51 @@ impl LogState {
     pub fn cosignature_verifier(&self) -> CosignatureVerifier {
         self.cosigner.verifier()
     }
+
+    /// Cosigns another log's `checkpoint` now (C2SP `cosignature/v1`, timestamped with the
+    /// current time) with this node's cosigning key. The caller has verified the checkpoint and
+    /// checked it against the last one seen of that log. The only place this node cosigns.
+    pub fn cosign(&self, checkpoint: &Checkpoint) -> Result<NoteSignature, NodeError> {
+        let now = u64::try_from(Timestamp::now().unix().0).unwrap_or(0);
+        self.cosigner
+            .cosign(checkpoint, now)
+            .map_err(|e| NodeError::Setup(format!("cosigning: {e}")))
+    }
+}
+
+/// The statement a witness signs with its identity key to bind its cosignature key (`vkey`) to
+/// its party: `"pacific-cosigner-key/v1\n" + party id + "\n" + vkey + "\n"`.
+pub fn cosigner_key_statement(party: &str, vkey: &str) -> String {
+    format!("pacific-cosigner-key/v1\n{party}\n{vkey}\n")
+}
+
+/// The statement binding `vkey` to `party`, signed with `identity` (standard base64).
+pub fn sign_cosigner_key(identity: &SigningKey, party: &str, vkey: &str) -> String {
+    use ed25519_dalek::Signer as _;
+    let sig = identity.sign(cosigner_key_statement(party, vkey).as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+}
+
+/// Whether `statement` (standard base64) is `identity`'s signature binding `vkey` to `party`.
+pub fn verify_cosigner_key(
+    identity: &VerifyingKey,
+    party: &str,
+    vkey: &str,
+    statement: &str,
+) -> bool {
+    let Some(sig) = base64::engine::general_purpose::STANDARD
+        .decode(statement.trim())
+        .ok()
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+    else {
+        return false;
+    };
+    identity
+        .verify_strict(
+            cosigner_key_statement(party, vkey).as_bytes(),
+            &ed25519_dalek::Signature::from_bytes(&sig),
+        )
+        .is_ok()
 }
 
 fn tlog_err(what: &str) -> impl Fn(TlogError) -> NodeError + '_ {
@@ -193,11 +255,13 @@ pub fn spawn_publisher(store: Arc<dyn Store>, log: Arc<LogState>) -> tokio::task
 pub fn routes(log: Arc<LogState>) -> Router<AppState> {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
+        .route("/log/checkpoint/cosigned", get(cosigned_checkpoint))
         .route("/log/key", get(key))
         .route("/log/entries", get(entries))
         .route("/log/proof/inclusion", get(inclusion))
         .route("/log/proof/consistency", get(consistency))
         .route("/log/cosign", post(cosign))
+        .route("/log/cosignatures", post(receive_cosignature))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_COSIGN_BODY))
         .layer(Extension(log))
 }
@@ -242,7 +306,79 @@ async fn checkpoint(
             .await
             .map_err(node_err)?,
     };
-    Ok(text(cp.note))
+    let cosigned = with_cosignatures(state.store().as_ref(), cp)
+        .await
+        .map_err(node_err)?;
+    Ok(text(cosigned.note))
+}
+
+async fn cosigned_checkpoint(
+    State(state): State<AppState>,
+    _who: Principal,
+) -> Result<Response, ApiError> {
+    match newest_cosigned(state.store().as_ref())
+        .await
+        .map_err(node_err)?
+    {
+        Some(c) => Ok(text(c.note)),
+        None => Err(ApiError::NotFound(
+            "a cosigned checkpoint (no witness has cosigned a checkpoint of this log yet)".into(),
+        )),
+    }
+}
+
+/// One of this log's checkpoints with the cosignatures witnesses made of exactly it.
+#[derive(Clone, Debug)]
+pub struct CosignedCheckpoint {
+    pub size: u64,
+    /// The signed note: this log's signature, then one cosignature line per witness.
+    pub note: String,
+    /// The cosignatures on `note`, by witness.
+    pub cosignatures: Vec<StoredCosignature>,
+}
+
+/// Adds the cosignature lines of `cosignatures` that are of exactly `note`'s checkpoint (same
+/// size and body) to `note`. Lines that do not parse (a corrupt row) are left out.
+fn attach(note: &str, size: u64, cosignatures: &[StoredCosignature]) -> CosignedCheckpoint {
+    let mut out = CosignedCheckpoint {
+        size,
+        note: note.to_owned(),
+        cosignatures: Vec::new(),
+    };
+    let Ok(mut parsed) = Note::parse(note) else {
+        return out;
+    };
+    for c in cosignatures.iter().filter(|c| c.size == size) {
+        let same = Note::parse(&c.checkpoint).is_ok_and(|n| n.text() == parsed.text());
+        let added = same
+            && NoteSignature::from_line(&c.line)
+                .and_then(|sig| parsed.add_signature(sig))
+                .is_ok();
+        if added {
+            out.cosignatures.push(c.clone());
+        } else {
+            tracing::warn!(witness = %c.witness, size, "a kept cosignature is not of this checkpoint or does not parse; left out");
+        }
+    }
+    out.note = parsed.to_string();
+    out
+}
+
+/// `cp` (one of this log's published checkpoints) with the cosignatures kept of exactly it.
+pub async fn with_cosignatures(
+    store: &dyn Store,
+    cp: StoredCheckpoint,
+) -> Result<CosignedCheckpoint, NodeError> {
+    let all = store.cosignatures().await?;
+    Ok(attach(&cp.note, cp.size, &all))
+}
+
+/// The newest checkpoint of this log that witnesses cosigned, with all its cosignatures;
+/// `None` while no witness has cosigned any.
+pub async fn newest_cosigned(store: &dyn Store) -> Result<Option<CosignedCheckpoint>, NodeError> {
+    let all = store.cosignatures().await?;
+    // Largest tree first: the first row names the newest cosigned checkpoint.
+    Ok(all.first().map(|c| attach(&c.checkpoint, c.size, &all)))
 }
 
 async fn key(Extension(log): Extension<Arc<LogState>>, _who: Principal) -> Response {
@@ -517,13 +653,8 @@ async fn cosign(
         }
         Err(e) => return Err(bad("consistency proof", e)),
     }
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
     let sig = log
-        .cosigner
-        .cosign(&new_cp, ts)
+        .cosign(&new_cp)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     if seen.as_ref().is_none_or(|s| new_cp.size() > s.size) {
         store
@@ -532,6 +663,214 @@ async fn cosign(
             .map_err(store_err)?;
     }
     Ok(text(sig.to_line()))
+}
+
+// -------------------------------------------------------------------------------------------
+// Witnesses' cosignatures of this log
+
+/// `POST /log/cosignatures` body: a witness's cosignature of one of this log's checkpoints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CosignaturePush {
+    /// This log's signed checkpoint, as the witness verified it (other signature lines, e.g.
+    /// other witnesses' cosignatures, are ignored).
+    pub checkpoint: String,
+    /// The witness's cosignature line of that checkpoint (`— <name> <base64>`).
+    pub cosignature: String,
+    /// The witness's cosignature verifier key (`vkey`, type 0x04). Its name is the witness's
+    /// log origin (`pacific/<name>/<first 8 bytes of its identity key, hex>`).
+    pub cosigner_vkey: String,
+    /// [`sign_cosigner_key`]: the witness's registered identity key binding `cosigner_vkey` to
+    /// the witness's party id.
+    pub statement: String,
+}
+
+impl CosignaturePush {
+    /// The push of `cosignature` of `checkpoint` by the node with identity key `identity`,
+    /// party id `party` and log identity `log`.
+    pub fn new(
+        identity: &SigningKey,
+        party: &str,
+        log: &LogState,
+        checkpoint: &str,
+        cosignature: &NoteSignature,
+    ) -> Self {
+        let vkey = log.cosignature_verifier().to_vkey();
+        CosignaturePush {
+            checkpoint: checkpoint.to_owned(),
+            cosignature: cosignature.to_line(),
+            statement: sign_cosigner_key(identity, party, &vkey),
+            cosigner_vkey: vkey,
+        }
+    }
+}
+
+/// Most a cosignature's timestamp may be ahead of this node's clock, in seconds.
+const MAX_COSIGNATURE_AHEAD: u64 = 300;
+
+async fn receive_cosignature(
+    State(state): State<AppState>,
+    Extension(log): Extension<Arc<LogState>>,
+    who: Principal,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let forbidden = |user: &str, action: &str| ApiError::Forbidden {
+        user: user.to_owned(),
+        action: action.to_owned(),
+    };
+    let (Some(party), Some(fed)) = (
+        who.user
+            .strip_prefix(crate::federation::PEER_PRINCIPAL_PREFIX),
+        state.federation(),
+    ) else {
+        return Err(forbidden(
+            &who.user,
+            "hand in cosignatures (only peers witness this log, with a Pacific-Peer request)",
+        ));
+    };
+    let req: CosignaturePush = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("cosignature is not valid JSON: {e}")))?;
+    let bad = |what: &str, e: TlogError| ApiError::BadRequest(format!("{what}: {e}"));
+
+    // The witness: a registered peer whose identity key bound this cosignature key to it.
+    let peer = fed
+        .store()
+        .peer(party)
+        .await
+        .map_err(store_err)?
+        .ok_or_else(|| forbidden(&who.user, "hand in cosignatures (not a registered peer)"))?;
+    let identity = crate::federation::parse_public_key(&peer.public_key).ok_or_else(|| {
+        ApiError::Internal(format!("peer {party} has an unusable registered key"))
+    })?;
+    let vkey = req.cosigner_vkey.trim();
+    let cosigner = CosignatureVerifier::from_vkey(vkey).map_err(|e| bad("cosigner_vkey", e))?;
+    if !verify_cosigner_key(&identity, party, vkey, &req.statement) {
+        return Err(forbidden(
+            &who.user,
+            "use a cosignature key that its registered identity key has not bound to it (statement does not verify)",
+        ));
+    }
+    let name = pacific_tlog::signed_note::NoteVerifier::name(&cosigner);
+    let suffix = format!("/{}", hex::encode(&identity.as_bytes()[..8]));
+    if !name.starts_with("pacific/") || !name.ends_with(&suffix) {
+        return Err(ApiError::BadRequest(format!(
+            "the cosignature key's name {name:?} is not a log origin of peer {party}'s key ({suffix})"
+        )));
+    }
+
+    // The checkpoint: one this log signed.
+    let (cp, _) = open_checkpoint(&req.checkpoint, &log.origin, &log.verifier())
+        .map_err(|e| bad("the checkpoint is not one this log signed", e))?;
+    let sig = NoteSignature::from_line(&req.cosignature).map_err(|e| bad("cosignature", e))?;
+    let timestamp = cosigner
+        .verify_cosignature(&cp, &sig)
+        .map_err(|e| bad("the cosignature does not verify with cosigner_vkey", e))?;
+    let now = u64::try_from(Timestamp::now().unix().0).unwrap_or(0);
+    if timestamp > now + MAX_COSIGNATURE_AHEAD {
+        return Err(ApiError::BadRequest(format!(
+            "the cosignature's time {timestamp} is ahead of this node's clock ({now})"
+        )));
+    }
+    // Exactly this log's signature: the stored checkpoint carries no one else's lines.
+    let ours = sign_checkpoint(&cp, &log.signer)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .to_string();
+
+    // The root: this log's at that size, else a witness was shown another history of it.
+    let store = state.store();
+    let log_size = store.log_size().await.map_err(store_err)?;
+    let root = if cp.size() <= log_size {
+        Some(store.log_root(cp.size()).await.map_err(store_err)?)
+    } else {
+        None
+    };
+    if root.as_ref() != Some(cp.root()) {
+        return another_history(store.as_ref(), &log, party, &cp, root, &ours, &sig).await;
+    }
+
+    let kept = store
+        .put_cosignature(&StoredCosignature {
+            witness: party.to_owned(),
+            cosigner_vkey: cosigner.to_vkey(),
+            key_statement: req.statement.trim().to_owned(),
+            size: cp.size(),
+            checkpoint: ours,
+            line: sig.to_line(),
+            timestamp,
+            received: Timestamp::now(),
+        })
+        .await
+        .map_err(store_err)?;
+    tracing::debug!(witness = %party, size = cp.size(), kept, "a witness cosigned this log's checkpoint");
+    Ok(Json(json!({ "kept": kept, "witness": party, "size": cp.size() })).into_response())
+}
+
+/// A checkpoint signed with this log's key whose root is not this log's at that size, cosigned
+/// by witness `party`: kept (once) as split-view evidence about this log's own origin, beside
+/// this log's true checkpoint of that size (or its latest, if the log never had that size).
+async fn another_history(
+    store: &dyn Store,
+    log: &LogState,
+    party: &str,
+    cp: &Checkpoint,
+    root: Option<Hash>,
+    presented: &str,
+    cosignature: &NoteSignature,
+) -> Result<Response, ApiError> {
+    let size = cp.size();
+    let (kept_note, reason) = match root {
+        Some(root) => {
+            let truth = Checkpoint::new(log.origin.clone(), size, root)
+                .and_then(|c| sign_checkpoint(&c, &log.signer))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            (
+                truth.to_string(),
+                format!(
+                    "witness {party} cosigned a checkpoint of this log with root {} for tree size {size}; this log's root at that size is {}",
+                    hex::encode(cp.root()),
+                    hex::encode(root)
+                ),
+            )
+        }
+        None => {
+            let latest = publish_checkpoint(store, log).await.map_err(node_err)?;
+            (
+                latest.note,
+                format!(
+                    "witness {party} cosigned a checkpoint of this log of tree size {size}; this log has {} entries",
+                    latest.size
+                ),
+            )
+        }
+    };
+    let new_note = format!("{presented}{}", cosignature.to_line());
+    let known = store
+        .split_view_evidence(&log.origin)
+        .await
+        .map_err(store_err)?;
+    let evidence = match known
+        .into_iter()
+        .find(|k| k.new_note.starts_with(presented))
+    {
+        Some(k) => k,
+        None => {
+            let mut e = SplitViewEvidence {
+                id: 0,
+                origin: log.origin.clone(),
+                detected: Timestamp::now(),
+                reason: reason.clone(),
+                kept_note: kept_note.clone(),
+                new_note,
+            };
+            e.id = store.add_split_view_evidence(&e).await.map_err(store_err)?;
+            e
+        }
+    };
+    tracing::warn!(witness = %party, origin = %log.origin, %reason, evidence = evidence.id, "a witness was shown another history of this log (signed with this log's key); evidence kept");
+    Ok(conflict(
+        format!("another history of this log: {reason}"),
+        Some(&evidence),
+        &kept_note,
+    ))
 }
 
 // -------------------------------------------------------------------------------------------

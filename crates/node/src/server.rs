@@ -174,7 +174,7 @@ impl Node {
         let _witness = self
             .state
             .federation()
-            .map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f))));
+            .map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f), Arc::clone(&self.log))));
         if tls.enabled {
             let root = self
                 .data_dir

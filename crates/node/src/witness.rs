@@ -4,12 +4,22 @@
 //! consistency proof from the last checkpoint witnessed of that log
 //! (`GET /log/proof/consistency`), runs [`check_witness_update`] and records the new checkpoint.
 //!
-//! A peer that shows two histories — two different roots for one size, or a checkpoint that
-//! its own consistency proof does not connect to the one seen before — is caught in the round
+//! A checkpoint it accepts (the first of that log, a consistent larger one, or the same again)
+//! it cosigns ([`LogState::cosign`], C2SP `cosignature/v1`, the same code as `POST /log/cosign`)
+//! and hands to the peer: `POST /log/cosignatures` (a signed `Pacific-Peer` request) with the
+//! cosignature line, this node's cosignature key and a statement signed by its identity key
+//! binding that key to its party ([`CosignaturePush`]). The peer checks and keeps the latest
+//! cosignature of each witness and publishes them with its checkpoint. Every round cosigns
+//! afresh, so a cosignature lost on the way is handed in again a round later.
+//!
+//! A peer that shows two histories — two different roots for one size — is caught in the round
 //! that presents the second: both signed checkpoints are kept as split-view evidence
-//! ([`Store::add_split_view_evidence`], once per pair) and a warning is logged. The witnessed
-//! checkpoint is then *not* advanced, so every later round keeps comparing with the history
-//! first seen.
+//! ([`Store::add_split_view_evidence`], once per pair), a warning is logged and nothing is
+//! cosigned. A larger checkpoint that the peer's own consistency proof does not connect to the
+//! one seen before is a failed witnessing, not evidence (the proof may merely be wrong, and is
+//! not signed): it is reported as an error and logged, not cosigned, and keeps nothing. Either
+//! way the witnessed checkpoint is *not* advanced, so every later round keeps comparing with
+//! the history first seen.
 //!
 //! The log's origin must be `pacific/<name>/<first 8 bytes of the peer's key, hex>`: a peer
 //! cannot dodge the comparison by signing under a name with another key prefix.
@@ -27,7 +37,7 @@ use pacific_tlog::signed_note::{Ed25519Verifier, Note};
 
 use crate::NodeError;
 use crate::federation::{Federation, parse_public_key};
-use crate::log::ConsistencyProofView;
+use crate::log::{ConsistencyProofView, CosignaturePush, LogState};
 
 /// How often every peer's log is witnessed.
 pub const WITNESS_INTERVAL: Duration = Duration::from_secs(2);
@@ -44,7 +54,8 @@ pub enum Witnessed {
     Unchanged { origin: String, size: u64 },
     /// A larger checkpoint, consistent with the one seen before.
     Advanced { origin: String, old: u64, new: u64 },
-    /// Two histories: the evidence (both signed checkpoints) is kept under this id.
+    /// Two histories (two roots for one size): the evidence (both signed checkpoints) is kept
+    /// under this id.
     SplitView {
         origin: String,
         evidence_id: i64,
@@ -54,8 +65,31 @@ pub enum Witnessed {
     Shrank { origin: String, old: u64, new: u64 },
 }
 
-/// Starts the witness task; abort the handle to stop it.
-pub fn spawn(fed: Arc<Federation>) -> tokio::task::JoinHandle<()> {
+impl Witnessed {
+    /// Whether the checkpoint was accepted (and so is cosigned).
+    pub fn accepted(&self) -> bool {
+        matches!(
+            self,
+            Witnessed::First { .. } | Witnessed::Unchanged { .. } | Witnessed::Advanced { .. }
+        )
+    }
+}
+
+/// What one round did with one peer.
+#[derive(Debug)]
+pub struct PeerRound {
+    /// The peer's party id (`*` when the peers could not be read).
+    pub peer: String,
+    /// What checking its checkpoint found.
+    pub witnessed: Result<Witnessed, NodeError>,
+    /// Handing our cosignature of that checkpoint to the peer: `None` when nothing was
+    /// cosigned (the check failed, or found a split view or a shrink).
+    pub cosigned: Option<Result<(), NodeError>>,
+}
+
+/// Starts the witness task; abort the handle to stop it. `log` is this node's log identity,
+/// whose cosigning key signs the cosignatures.
+pub fn spawn(fed: Arc<Federation>, log: Arc<LogState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         crate::install_crypto_provider();
         let http = match http_client() {
@@ -69,11 +103,15 @@ pub fn spawn(fed: Arc<Federation>) -> tokio::task::JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            for (peer, result) in witness_round(&fed, &http).await {
-                match result {
+            for r in witness_round(&fed, &log, &http).await {
+                let peer = r.peer;
+                match r.witnessed {
                     Ok(Witnessed::SplitView { .. } | Witnessed::Shrank { .. }) => {} // warned already
                     Ok(w) => tracing::trace!(%peer, ?w, "witnessed a peer's log"),
                     Err(e) => tracing::debug!(%peer, error = %e, "witnessing a peer's log failed"),
+                }
+                if let Some(Err(e)) = r.cosigned {
+                    tracing::debug!(%peer, error = %e, "handing our cosignature to a peer failed");
                 }
             }
         }
@@ -90,21 +128,60 @@ pub fn http_client() -> Result<reqwest::Client, NodeError> {
         .map_err(|e| NodeError::Setup(format!("HTTP client: {e}")))
 }
 
-/// Witnesses every registered peer once.
+/// Witnesses every registered peer once: checks its checkpoint and, if accepted, cosigns it
+/// and hands the cosignature to the peer.
 pub async fn witness_round(
     fed: &Federation,
+    log: &LogState,
     http: &reqwest::Client,
-) -> Vec<(String, Result<Witnessed, NodeError>)> {
+) -> Vec<PeerRound> {
     let peers = match fed.store().peers().await {
         Ok(p) => p,
-        Err(e) => return vec![("*".to_owned(), Err(e.into()))],
+        Err(e) => {
+            return vec![PeerRound {
+                peer: "*".to_owned(),
+                witnessed: Err(e.into()),
+                cosigned: None,
+            }];
+        }
     };
     let mut out = Vec::with_capacity(peers.len());
     for peer in peers {
-        let result = witness_peer(fed, http, &peer).await;
-        out.push((peer.party_id.to_string(), result));
+        let (witnessed, cosigned) = match witness_peer(fed, http, &peer).await {
+            Ok((w, note)) if w.accepted() => {
+                let c = cosign_for_peer(fed, log, http, &peer, &note).await;
+                (Ok(w), Some(c))
+            }
+            Ok((w, _)) => (Ok(w), None),
+            Err(e) => (Err(e), None),
+        };
+        out.push(PeerRound {
+            peer: peer.party_id.to_string(),
+            witnessed,
+            cosigned,
+        });
     }
     out
+}
+
+/// Cosigns `note` (a checkpoint of `peer`'s log that [`observe`] accepted) and hands the
+/// cosignature to the peer (`POST /log/cosignatures`).
+pub async fn cosign_for_peer(
+    fed: &Federation,
+    log: &LogState,
+    http: &reqwest::Client,
+    peer: &Peer,
+    note: &str,
+) -> Result<(), NodeError> {
+    let (origin, verifier) = peer_log_verifier(peer, note)?;
+    let (cp, _) = open_checkpoint(note, &origin, &verifier)
+        .map_err(|e| NodeError::Input(format!("{}'s checkpoint: {e}", peer.party_id)))?;
+    let sig = log.cosign(&cp)?;
+    let push = CosignaturePush::new(fed.key(), fed.local().id.as_str(), log, note, &sig);
+    let body = serde_json::to_string(&push)
+        .map_err(|e| NodeError::Setup(format!("encoding the cosignature: {e}")))?;
+    peer_request(fed, http, peer, "POST", "/log/cosignatures", "", Some(body)).await?;
+    Ok(())
 }
 
 /// A signed (`Pacific-Peer`) GET of `path?query` from `peer`.
@@ -115,21 +192,41 @@ async fn peer_get(
     path: &str,
     query: &str,
 ) -> Result<String, NodeError> {
+    peer_request(fed, http, peer, "GET", path, query, None).await
+}
+
+/// A signed (`Pacific-Peer`) request to `peer`: `method path?query`, with a JSON `body`.
+async fn peer_request(
+    fed: &Federation,
+    http: &reqwest::Client,
+    peer: &Peer,
+    method: &str,
+    path: &str,
+    query: &str,
+    body: Option<String>,
+) -> Result<String, NodeError> {
     let base = peer.url.trim_end_matches('/');
     let url = if query.is_empty() {
         format!("{base}{path}")
     } else {
         format!("{base}{path}?{query}")
     };
-    let mut request = http
-        .get(&url)
+    let m = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
+    let mut builder = http.request(m, &url);
+    if let Some(body) = body {
+        builder = builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+    }
+    let mut request = builder
         .build()
-        .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
     let auth = crate::federation::peer_auth::authorization(
         fed.key(),
         fed.local().id.as_str(),
         peer.party_id.as_str(),
-        "GET",
+        method,
         request.url().path(),
         request.url().query().unwrap_or(""),
         Timestamp::now().unix().0,
@@ -142,21 +239,21 @@ async fn peer_get(
     let response = http
         .execute(request)
         .await
-        .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
     let status = response.status();
     let body = response
         .text()
         .await
-        .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
     if !status.is_success() {
         return Err(NodeError::Remote(format!(
-            "GET {url}: {status}: {}",
+            "{method} {url}: {status}: {}",
             body.trim()
         )));
     }
     if body.len() > MAX_NOTE && path == "/log/checkpoint" {
         return Err(NodeError::Remote(format!(
-            "GET {url}: checkpoint longer than {MAX_NOTE} bytes"
+            "{method} {url}: checkpoint longer than {MAX_NOTE} bytes"
         )));
     }
     Ok(body)
@@ -188,11 +285,12 @@ pub fn peer_log_verifier(
 }
 
 /// Witnesses one peer's log once: fetch, verify, check against the last one seen, record.
+/// Returns what it found and the checkpoint note fetched.
 pub async fn witness_peer(
     fed: &Federation,
     http: &reqwest::Client,
     peer: &Peer,
-) -> Result<Witnessed, NodeError> {
+) -> Result<(Witnessed, String), NodeError> {
     let note = peer_get(fed, http, peer, "/log/checkpoint", "").await?;
     let peer_fetch = |old: u64, new: u64| async move {
         let text = peer_get(
@@ -223,12 +321,14 @@ pub async fn witness_peer(
                 ))
             })
     };
-    observe(fed.objects().as_ref(), peer, &note, peer_fetch).await
+    let witnessed = observe(fed.objects().as_ref(), peer, &note, peer_fetch).await?;
+    Ok((witnessed, note))
 }
 
 /// Checks a checkpoint `note` presented by `peer` against the last one witnessed of its log
 /// (fetching a consistency proof with `fetch_proof(old, new)` when it grew), records it or
-/// keeps split-view evidence.
+/// keeps split-view evidence (two roots for one size). A proof that does not connect the two
+/// checkpoints is an error (a failed witnessing), not evidence; nothing is recorded.
 pub async fn observe<F, Fut>(
     store: &dyn Store,
     peer: &Peer,
@@ -279,21 +379,25 @@ where
                 new: new_cp.size(),
             })
         }
-        Err(e @ (TlogError::SplitView { .. } | TlogError::ConsistencyMismatch)) => {
-            let reason = match e {
-                TlogError::SplitView { size } => {
-                    format!("two different roots for tree size {size}")
-                }
-                _ => format!(
-                    "checkpoint of size {} is not consistent with the one of size {} witnessed before",
-                    new_cp.size(),
-                    seen_cp.size()
-                ),
-            };
+        Err(TlogError::ConsistencyMismatch) => {
+            tracing::warn!(peer = %peer.party_id, %origin, old = seen_cp.size(), new = new_cp.size(), "a peer's consistency proof does not connect its checkpoint to the one witnessed before; not cosigned, not advanced");
+            Err(NodeError::Input(format!(
+                "{}'s consistency proof does not lead from the checkpoint of size {} witnessed before to its checkpoint of size {}: not cosigned (a wrong proof is no evidence of a split view)",
+                peer.party_id,
+                seen_cp.size(),
+                new_cp.size()
+            )))
+        }
+        Err(TlogError::SplitView { size }) => {
+            let reason = format!("two different roots for tree size {size}");
+            // Once per pair of checkpoints: the notes may carry other signature lines (e.g.
+            // cosignatures, which change every round), so compare the signed texts.
+            let text = |n: &str| Note::parse(n).map(|n| n.text().to_owned()).ok();
+            let pair = (text(&seen.note), text(note));
             let known = store.split_view_evidence(&origin).await?;
             let evidence_id = match known
                 .iter()
-                .find(|k| k.kept_note == seen.note && k.new_note == note)
+                .find(|k| (text(&k.kept_note), text(&k.new_note)) == pair)
             {
                 Some(k) => k.id,
                 None => {

@@ -153,15 +153,18 @@ fn hashes(h: &[String]) -> Vec<Hash> {
 #[tokio::test]
 async fn every_log_route_requires_a_user() {
     let node = LogNode::start().await;
+    // Route, and whether a user may call it (`POST /log/cosignatures` is for peers only).
     let routes = [
-        ("GET", "/log/checkpoint"),
-        ("GET", "/log/key"),
-        ("GET", "/log/entries?start=0&end=1"),
-        ("GET", "/log/proof/inclusion?index=0&size=1"),
-        ("GET", "/log/proof/consistency?old=0&new=1"),
-        ("POST", "/log/cosign"),
+        ("GET", "/log/checkpoint", true),
+        ("GET", "/log/checkpoint/cosigned", true),
+        ("GET", "/log/key", true),
+        ("GET", "/log/entries?start=0&end=1", true),
+        ("GET", "/log/proof/inclusion?index=0&size=1", true),
+        ("GET", "/log/proof/consistency?old=0&new=1", true),
+        ("POST", "/log/cosign", true),
+        ("POST", "/log/cosignatures", false),
     ];
-    for (method, path) in routes {
+    for (method, path, users) in routes {
         let req = |token: Option<&str>| {
             let mut r = if method == "GET" {
                 node.http.get(node.url(path))
@@ -183,9 +186,46 @@ async fn every_log_route_requires_a_user() {
             401,
             "{method} {path} with a bad token"
         );
-        let ok = req(Some(&node.reader)).send().await.unwrap().status();
-        assert!(ok != 401 && ok != 403, "{method} {path} as reader: {ok}");
+        for token in [&node.reader, &node.analyst] {
+            let r = req(Some(token)).send().await.unwrap();
+            let status = r.status();
+            if users {
+                assert!(
+                    status != 401 && status != 403,
+                    "{method} {path} as a user: {status}"
+                );
+            } else {
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(status, 403, "{method} {path} as a user: {body}");
+                assert_eq!(body["error_code"], "auth-forbidden", "{body}");
+            }
+        }
     }
+    assert!(
+        node.store.cosignatures().await.unwrap().is_empty(),
+        "nothing a user sent was kept"
+    );
+}
+
+#[tokio::test]
+async fn no_cosigned_checkpoint_before_a_witness_cosigns() {
+    let node = LogNode::start().await;
+    node.ingest(2).await;
+    let r = node.get("/log/checkpoint/cosigned").await;
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error_code"], "not-found");
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .contains("no witness has cosigned"),
+        "{body}"
+    );
+    // The latest checkpoint is served as before: the log's signature alone.
+    let text = node.get("/log/checkpoint").await.text().await.unwrap();
+    assert_eq!(Note::parse(&text).unwrap().signatures().len(), 1, "{text}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Two nodes on 127.0.0.1 witness each other's logs; a node that shows a second history (a
-//! forged checkpoint of the same size, or a larger one its proof does not connect) is caught
-//! in one round, with both signed checkpoints kept as evidence.
+//! forged checkpoint of the same size) is caught in one round, with both signed checkpoints
+//! kept as evidence. A larger checkpoint whose proof does not connect is a failed witnessing:
+//! refused and not cosigned, but no evidence (the proof may merely be wrong).
 
 mod federation_common;
 
@@ -9,7 +10,8 @@ use std::time::Duration;
 use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_core::tlp::Tlp;
-use pacific_node::witness::{Witnessed, witness_round};
+use pacific_node::log::LogState;
+use pacific_node::witness::{PeerRound, Witnessed, witness_round};
 use pacific_tlog::checkpoint::{Checkpoint, sign_checkpoint};
 use pacific_tlog::merkle::consistency_proof_len;
 use pacific_tlog::signed_note::Ed25519Signer;
@@ -32,6 +34,11 @@ async fn impostor(
     tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     })
+}
+
+/// Bravo's part of a round.
+fn bravo_in(round: &[PeerRound]) -> &PeerRound {
+    round.iter().find(|r| r.peer == "bravo").unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -64,6 +71,7 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     alpha.start().await;
     bravo.start().await;
     let bravo_key = bravo.dir.load_identity().unwrap();
+    let alpha_log = LogState::new("Alpha CERT", alpha.dir.load_identity().unwrap()).unwrap();
     let origin = pacific_node::log::log_origin("Bravo Police", &bravo_key.verifying_key());
 
     // Normal witnessing: Alpha follows Bravo's log as it grows.
@@ -116,12 +124,21 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     assert_ne!(forged, seen.note);
     let server = impostor(bravo.addr, forged.clone(), json!({})).await;
     let http = pacific_node::witness::http_client().unwrap();
-    let round = witness_round(alpha.fed(), &http).await;
-    let (_, result) = round.iter().find(|(p, _)| p == "bravo").unwrap();
+    let round = witness_round(alpha.fed(), &alpha_log, &http).await;
+    let result = &bravo_in(&round).witnessed;
     assert!(
         matches!(result, Ok(Witnessed::SplitView { .. })),
         "{result:?}"
     );
+    assert!(
+        bravo_in(&round).cosigned.is_none(),
+        "a split view is not cosigned"
+    );
+    let round = witness_round(alpha.fed(), &alpha_log, &http).await;
+    assert!(matches!(
+        bravo_in(&round).witnessed,
+        Ok(Witnessed::SplitView { .. })
+    ));
     let evidence = alpha.store().split_view_evidence(&origin).await.unwrap();
     assert_eq!(evidence.len(), 1, "kept once, however many rounds see it");
     assert_eq!(evidence[0].kept_note, seen.note);
@@ -140,7 +157,8 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     server.abort();
     let _ = server.await;
 
-    // A larger checkpoint whose consistency proof does not connect it to the one seen: a fork.
+    // A larger checkpoint whose consistency proof does not connect it to the one seen: a failed
+    // witnessing (not cosigned, not recorded), but no evidence: the unsigned proof may be wrong.
     let new_size = seen.size + 3;
     let fork = sign_checkpoint(
         &Checkpoint::new(origin.clone(), new_size, [9; 32]).unwrap(),
@@ -153,18 +171,28 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
         .collect();
     let proof = json!({"old": seen.size, "new": new_size, "old_root": "", "new_root": "", "hashes": hashes});
     let server = impostor(bravo.addr, fork.clone(), proof).await;
-    let round = witness_round(alpha.fed(), &http).await;
-    let (_, result) = round.iter().find(|(p, _)| p == "bravo").unwrap();
+    let round = witness_round(alpha.fed(), &alpha_log, &http).await;
+    let result = &bravo_in(&round).witnessed;
     assert!(
-        matches!(result, Ok(Witnessed::SplitView { .. })),
+        result.as_ref().is_err_and(|e| e
+            .to_string()
+            .contains("does not lead from the checkpoint of size")),
         "{result:?}"
     );
+    assert!(bravo_in(&round).cosigned.is_none(), "not cosigned");
     let evidence = alpha.store().split_view_evidence(&origin).await.unwrap();
-    assert!(
-        evidence
-            .iter()
-            .any(|e| e.new_note == fork && e.kept_note == seen.note),
-        "{evidence:?}"
+    assert_eq!(evidence.len(), 1, "no new evidence: {evidence:?}");
+    assert!(evidence.iter().all(|e| e.new_note != fork), "{evidence:?}");
+    assert_eq!(
+        alpha
+            .store()
+            .witnessed_checkpoint(&origin)
+            .await
+            .unwrap()
+            .unwrap()
+            .note,
+        seen.note,
+        "not advanced to the unproven checkpoint"
     );
 
     // A checkpoint signed by another key is refused, not recorded.
@@ -182,8 +210,8 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     .unwrap()
     .to_string();
     let server = impostor(bravo.addr, bad, json!({})).await;
-    let round = witness_round(alpha.fed(), &http).await;
-    let (_, result) = round.iter().find(|(p, _)| p == "bravo").unwrap();
+    let round = witness_round(alpha.fed(), &alpha_log, &http).await;
+    let result = &bravo_in(&round).witnessed;
     assert!(
         result
             .as_ref()
