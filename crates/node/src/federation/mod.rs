@@ -192,7 +192,13 @@ pub struct Federation {
     pub(crate) outbox_enabled: bool,
     /// Peers' signed TAXII requests seen within the clock-skew window (replay protection).
     pub(crate) replay: replay::ReplayGuard,
+    /// Origin signatures of this node's own recent versions, by outbox `seq`: each peer's
+    /// worker sends the same versions at about the same time, so each is signed once.
+    own_signatures: Mutex<BTreeMap<i64, String>>,
 }
+
+/// Own origin signatures remembered (the oldest are dropped first).
+const OWN_SIGNATURES_KEPT: usize = 20_000;
 
 impl Federation {
     /// The federation side of the node of a data directory.
@@ -236,7 +242,28 @@ impl Federation {
             max_skew_secs,
             outbox_enabled: config.federation.outbox,
             replay: replay::ReplayGuard::new(max_skew_secs),
+            own_signatures: Mutex::default(),
         })
+    }
+
+    /// This node's origin signature of its own version `seq` with text `json` (see
+    /// `envelope::sign_origin`), signed once and remembered for the other peers' workers.
+    pub(crate) fn own_origin_signature(&self, seq: i64, json: &str) -> String {
+        if let Some(s) = self
+            .own_signatures
+            .lock()
+            .expect("signature cache")
+            .get(&seq)
+        {
+            return s.clone();
+        }
+        let signature = envelope::sign_origin(&self.key, self.local.id.as_str(), json);
+        let mut cache = self.own_signatures.lock().expect("signature cache");
+        cache.insert(seq, signature.clone());
+        while cache.len() > OWN_SIGNATURES_KEPT {
+            cache.pop_first();
+        }
+        signature
     }
 
     pub fn local(&self) -> &Party {

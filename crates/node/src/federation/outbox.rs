@@ -102,11 +102,12 @@ pub async fn deliver_once(
                 // This node signs its own objects; a received one is relayed with its origin's
                 // signature, or not at all while it has none (caught up over TAXII).
                 let envelope_object = match (provenance, &item.origin_signature) {
-                    (None, _) => EnvelopeObject::signed(
-                        fed.key(),
-                        fed.local().id.as_str(),
-                        item.version.json.clone(),
-                    ),
+                    (None, _) => EnvelopeObject {
+                        object: item.version.json.clone(),
+                        origin: fed.local().id.to_string(),
+                        origin_signature: fed
+                            .own_origin_signature(item.version.seq, &item.version.json),
+                    },
                     (Some(p), Some(signature)) => EnvelopeObject {
                         object: item.version.json.clone(),
                         origin: p.origin.to_string(),
