@@ -43,7 +43,11 @@ fn request_command(n: u8, hour: u64) -> RequestCommand {
         8 => C::Withdraw { reason: "r".into() },
         9 => C::RecordCustody {
             attachment: sha("headers"),
-            observed_sha256: sha(if hour % 2 == 0 { "headers" } else { "x" }),
+            observed_sha256: sha(if hour.is_multiple_of(2) {
+                "headers"
+            } else {
+                "x"
+            }),
             observed_size: 7,
         },
         10 => C::ExtendPreservation {
