@@ -223,6 +223,13 @@ impl InputStats {
     }
 }
 
+/// Empties a vector and gives it back with another lifetime, keeping its allocation (the
+/// standard library collects an emptied `IntoIter` in place).
+fn reuse<'b>(mut v: Vec<Observable<'_>>) -> Vec<Observable<'b>> {
+    v.clear();
+    v.into_iter().map(|_| unreachable!()).collect()
+}
+
 /// Reads `input` to the end, calling `on_event` for every event that has observables.
 /// Returns an error only if no byte could be read at all; later read errors end the run and
 /// are reported in [`InputStats::read_error`].
@@ -247,11 +254,14 @@ pub fn read_events<R: Read>(
         r: reader,
         buf: Vec::with_capacity(4096),
         max: opts.max_line,
+        pending: 0,
     };
     let mut format = opts.format;
     let mut zeek = ZeekState::new(&opts.map);
+    // One allocation for every event's observables (emptied and re-typed for each line).
+    let mut spare: Vec<Observable<'static>> = Vec::with_capacity(16);
     loop {
-        let read = match lines.next() {
+        let (read, len) = match lines.next() {
             Ok(r) => r,
             Err(e) => {
                 stats.read_error = Some(format!("after line {}: {e}", stats.lines));
@@ -259,26 +269,32 @@ pub fn read_events<R: Read>(
             }
         };
         let line_no = stats.lines + 1;
-        match read {
-            LineRead::Eof => break,
+        stats.lines += 1;
+        stats.bytes += len as u64;
+        let mut line: &[u8] = match read {
+            LineRead::Eof => {
+                stats.lines -= 1;
+                break;
+            }
             LineRead::Oversized(len) => {
-                stats.lines += 1;
-                stats.bytes += len as u64;
                 stats.oversized += 1;
-                stats.bad(
-                    opts.keep_errors,
-                    line_no,
-                    format_args!("line of {len} bytes is longer than {}", opts.max_line),
-                );
-                stats.malformed -= 1;
+                if stats.errors.len() < opts.keep_errors {
+                    stats.errors.push(LineError {
+                        line: line_no,
+                        reason: format!("line of {len} bytes is longer than {}", opts.max_line),
+                    });
+                }
                 continue;
             }
-            LineRead::Line(len) => {
-                stats.lines += 1;
-                stats.bytes += len as u64;
-            }
-        }
-        let mut line: &[u8] = &lines.buf;
+            LineRead::Copied => &lines.buf,
+            LineRead::Direct(n) => match lines.r.fill_buf() {
+                Ok(b) => &b[..n],
+                Err(e) => {
+                    stats.read_error = Some(format!("after line {}: {e}", stats.lines));
+                    break;
+                }
+            },
+        };
         if let Some(l) = line.strip_suffix(b"\r") {
             line = l;
         }
@@ -291,7 +307,7 @@ pub fn read_events<R: Read>(
         let mut event = Event {
             line: line_no,
             time: None,
-            observables: Vec::with_capacity(8),
+            observables: reuse(std::mem::take(&mut spare)),
         };
         let outcome = match format {
             Format::JsonLines => json_line(line, &opts.map, &mut event),
@@ -312,6 +328,7 @@ pub fn read_events<R: Read>(
             Err(LineFault::Header) => {}
             Err(LineFault::Bad(reason)) => stats.bad(opts.keep_errors, line_no, reason),
         }
+        spare = reuse(event.observables);
     }
     stats.format = Some(format);
     Ok(stats)
@@ -332,7 +349,10 @@ fn detect(first_line: &[u8]) -> Format {
 }
 
 enum LineRead {
-    Line(usize),
+    /// A line of this many bytes, the first bytes of the reader's buffer (not consumed yet).
+    Direct(usize),
+    /// A line spanning buffer refills, copied into `Lines::buf`.
+    Copied,
     Oversized(usize),
     Eof,
 }
@@ -341,11 +361,15 @@ struct Lines<R> {
     r: R,
     buf: Vec<u8>,
     max: usize,
+    /// Bytes of the reader's buffer handed out by the last `Direct` line.
+    pending: usize,
 }
 
 impl<R: BufRead> Lines<R> {
-    /// The next line (without its `\n`) in `buf`, or the length of one too long to keep.
-    fn next(&mut self) -> io::Result<LineRead> {
+    /// The next line (without its `\n`): in the reader's buffer when it is there whole (no
+    /// copy), else in `buf`; or the length of one too long to keep.
+    fn next(&mut self) -> io::Result<(LineRead, usize)> {
+        self.r.consume(std::mem::take(&mut self.pending));
         self.buf.clear();
         let mut total = 0usize;
         let mut over = false;
@@ -357,15 +381,19 @@ impl<R: BufRead> Lines<R> {
             };
             if avail.is_empty() {
                 return Ok(match (total, over) {
-                    (0, _) => LineRead::Eof,
-                    (n, true) => LineRead::Oversized(n),
-                    (n, false) => LineRead::Line(n),
+                    (0, _) => (LineRead::Eof, 0),
+                    (n, true) => (LineRead::Oversized(n), n),
+                    (n, false) => (LineRead::Copied, n),
                 });
             }
             let (take, done) = match memchr::memchr(b'\n', avail) {
                 Some(i) => (i, true),
                 None => (avail.len(), false),
             };
+            if done && total == 0 && take <= self.max {
+                self.pending = take + 1;
+                return Ok((LineRead::Direct(take), take + 1));
+            }
             if !over {
                 if self.buf.len() + take > self.max {
                     over = true;
@@ -379,9 +407,9 @@ impl<R: BufRead> Lines<R> {
             total += used;
             if done {
                 return Ok(if over {
-                    LineRead::Oversized(total)
+                    (LineRead::Oversized(total), total)
                 } else {
-                    LineRead::Line(total)
+                    (LineRead::Copied, total)
                 });
             }
         }

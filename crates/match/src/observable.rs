@@ -5,7 +5,7 @@
 //! hashes as bytes (hex of any case); e-mail addresses lower-case; URLs as given, trimmed.
 
 use std::borrow::Cow;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv6Addr;
 
 /// The kind of an observed value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,8 +75,40 @@ pub struct Event<'a> {
     pub observables: Vec<Observable<'a>>,
 }
 
+/// Dotted-quad IPv4 (no leading zeros beyond a single `0`, as `std` accepts), hand-rolled
+/// because it is on the hot path of every event.
 pub(crate) fn parse_ipv4(s: &str) -> Option<u32> {
-    s.parse::<Ipv4Addr>().ok().map(u32::from)
+    let b = s.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let (mut addr, mut octet, mut digits, mut dots) = (0u32, 0u32, 0u32, 0u32);
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                if digits > 0 && octet == 0 {
+                    return None; // a leading zero
+                }
+                octet = octet * 10 + u32::from(c - b'0');
+                digits += 1;
+                if octet > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && i + 1 < b.len() => {
+                addr = addr << 8 | octet;
+                (octet, digits) = (0, 0);
+                dots += 1;
+            }
+            _ => return None,
+        }
+    }
+    (dots == 3 && digits > 0).then_some(addr << 8 | octet)
+}
+
+#[cfg(test)]
+pub(crate) fn parse_ipv4_std(s: &str) -> Option<u32> {
+    s.parse::<std::net::Ipv4Addr>().ok().map(u32::from)
 }
 
 pub(crate) fn parse_ipv6(s: &str) -> Option<u128> {
@@ -138,6 +170,19 @@ fn hex_digit(b: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_parser_agrees_with_std(s in "[0-9.]{0,16}") {
+            proptest::prop_assert_eq!(parse_ipv4(&s), parse_ipv4_std(&s));
+        }
+
+        #[test]
+        fn ipv4_parser_agrees_with_std_on_addresses(a: u8, b: u8, c: u8, d: u8) {
+            let s = format!("{a}.{b}.{c}.{d}");
+            proptest::prop_assert_eq!(parse_ipv4(&s), parse_ipv4_std(&s));
+        }
+    }
 
     #[test]
     fn normal_forms() {
