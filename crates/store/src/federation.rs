@@ -78,6 +78,18 @@ pub struct OutboxItem {
     pub origin_signature: Option<String>,
 }
 
+/// What one delivery round to a peer leaves behind; see [`FederationStore::record_delivery`].
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    pub peer: PartyId,
+    /// The highest outbox `seq` the round covered (sent, held back or skipped).
+    pub cursor: i64,
+    /// The peer's receipt, when an envelope was sent.
+    pub receipt: Option<StoredReceipt>,
+    /// `object-sent`, `object-withheld` and `receipt-received` entries.
+    pub entries: Vec<crate::LogEntryData>,
+}
+
 /// A peer's signed receipt for one envelope this node sent.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredReceipt {
@@ -105,14 +117,16 @@ pub trait FederationStore: Send + Sync {
     fn link<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<LinkState>>;
     /// Takes the next outbound envelope sequence number of the link (persisted before use).
     fn next_out_seq<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, u64>;
-    /// Moves the delivery cursor forward (never back).
-    fn set_out_cursor<'a>(&'a self, party_id: &'a str, seq: i64) -> StoreFuture<'a, ()>;
+    /// What one delivery round to a peer leaves behind, in **one transaction**: the peer's
+    /// receipt (the first one kept for an envelope wins), the log entries recording what was
+    /// sent and held back, and the delivery cursor moved forward (never back). A crash leaves
+    /// all or none of it, so a batch is never logged as delivered without the cursor moving
+    /// past it, nor the other way round. Returns the index of the first entry.
+    fn record_delivery<'a>(&'a self, delivery: &'a Delivery) -> StoreFuture<'a, u64>;
     /// Accepts inbound envelope sequence `seq` if it is above every one accepted before
     /// (atomically); `false` means a replay or a reordering.
     fn accept_in_seq<'a>(&'a self, party_id: &'a str, seq: u64) -> StoreFuture<'a, bool>;
     fn set_pull_after<'a>(&'a self, party_id: &'a str, date_added: &'a str) -> StoreFuture<'a, ()>;
-    /// Keeps a peer's receipt for outbound envelope `out_seq` (the first one kept wins).
-    fn put_receipt<'a>(&'a self, receipt: &'a StoredReceipt) -> StoreFuture<'a, ()>;
     /// A peer's receipts, oldest envelope first.
     fn receipts<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Vec<StoredReceipt>>;
     /// Records provenance (first record of a version wins) and each object id's origin (first
@@ -254,16 +268,49 @@ impl SqliteFederationStore {
             .map_err(db("taking an envelope sequence number"))? as u64)
     }
 
-    async fn set_out_cursor_impl(&self, id: &str, seq: i64) -> Result<(), StoreError> {
+    async fn record_delivery_impl(&self, d: &Delivery) -> Result<u64, StoreError> {
+        let ctx = "recording a delivery";
+        let entries = d
+            .entries
+            .iter()
+            .map(|e| e.encode().map_err(crate::sqlite::log::log_err))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db(ctx))?;
+        if let Some(r) = &d.receipt {
+            let range = |what: &str| StoreError::Log(format!("receipt {what} out of range"));
+            sqlx::query(
+                "INSERT INTO federation_receipts (peer, out_seq, log_size, receipt, received_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (peer, out_seq) DO NOTHING",
+            )
+            .bind(r.peer.as_str())
+            .bind(i64::try_from(r.out_seq).map_err(|_| range("sequence number"))?)
+            .bind(i64::try_from(r.log_size).map_err(|_| range("log size"))?)
+            .bind(&r.receipt)
+            .bind(r.received_at.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db("keeping a receipt"))?;
+        }
+        let mut frontier = crate::sqlite::log::load_frontier(&mut tx).await?;
+        let first = frontier.size();
+        if !entries.is_empty() {
+            crate::sqlite::log::append(&mut tx, &mut frontier, &entries).await?;
+            crate::sqlite::log::save_frontier(&mut tx, &frontier).await?;
+        }
         sqlx::query(
             "UPDATE federation_peers SET out_cursor = max(out_cursor, ?) WHERE party_id = ?",
         )
-        .bind(seq)
-        .bind(id)
-        .execute(&self.pool)
+        .bind(d.cursor)
+        .bind(d.peer.as_str())
+        .execute(&mut *tx)
         .await
         .map_err(db("moving a delivery cursor"))?;
-        Ok(())
+        tx.commit().await.map_err(db(ctx))?;
+        Ok(first)
     }
 
     async fn accept_in_seq_impl(&self, id: &str, seq: u64) -> Result<bool, StoreError> {
@@ -278,23 +325,6 @@ impl SqliteFederationStore {
                 .await
                 .map_err(db("accepting an envelope sequence number"))?;
         Ok(done.rows_affected() == 1)
-    }
-
-    async fn put_receipt_impl(&self, r: &StoredReceipt) -> Result<(), StoreError> {
-        let range = |what: &str| StoreError::Log(format!("receipt {what} out of range"));
-        sqlx::query(
-            "INSERT INTO federation_receipts (peer, out_seq, log_size, receipt, received_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (peer, out_seq) DO NOTHING",
-        )
-        .bind(r.peer.as_str())
-        .bind(i64::try_from(r.out_seq).map_err(|_| range("sequence number"))?)
-        .bind(i64::try_from(r.log_size).map_err(|_| range("log size"))?)
-        .bind(&r.receipt)
-        .bind(r.received_at.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(db("keeping a receipt"))?;
-        Ok(())
     }
 
     async fn receipts_impl(&self, id: &str) -> Result<Vec<StoredReceipt>, StoreError> {
@@ -563,17 +593,14 @@ impl FederationStore for SqliteFederationStore {
     fn next_out_seq<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, u64> {
         Box::pin(self.next_out_seq_impl(party_id))
     }
-    fn set_out_cursor<'a>(&'a self, party_id: &'a str, seq: i64) -> StoreFuture<'a, ()> {
-        Box::pin(self.set_out_cursor_impl(party_id, seq))
+    fn record_delivery<'a>(&'a self, delivery: &'a Delivery) -> StoreFuture<'a, u64> {
+        Box::pin(self.record_delivery_impl(delivery))
     }
     fn accept_in_seq<'a>(&'a self, party_id: &'a str, seq: u64) -> StoreFuture<'a, bool> {
         Box::pin(self.accept_in_seq_impl(party_id, seq))
     }
     fn set_pull_after<'a>(&'a self, party_id: &'a str, date_added: &'a str) -> StoreFuture<'a, ()> {
         Box::pin(self.set_pull_after_impl(party_id, date_added))
-    }
-    fn put_receipt<'a>(&'a self, receipt: &'a StoredReceipt) -> StoreFuture<'a, ()> {
-        Box::pin(self.put_receipt_impl(receipt))
     }
     fn receipts<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Vec<StoredReceipt>> {
         Box::pin(self.receipts_impl(party_id))
@@ -657,9 +684,19 @@ mod tests {
 
         assert_eq!(s.next_out_seq("bravo").await.unwrap(), 1);
         assert_eq!(s.next_out_seq("bravo").await.unwrap(), 2);
-        s.set_out_cursor("bravo", 10).await.unwrap();
-        s.set_out_cursor("bravo", 5).await.unwrap();
-        assert_eq!(s.link("bravo").await.unwrap().unwrap().out_cursor, 10);
+        let cursor_at = |cursor: i64| Delivery {
+            peer: "bravo".into(),
+            cursor,
+            receipt: None,
+            entries: Vec::new(),
+        };
+        s.record_delivery(&cursor_at(10)).await.unwrap();
+        s.record_delivery(&cursor_at(5)).await.unwrap();
+        assert_eq!(
+            s.link("bravo").await.unwrap().unwrap().out_cursor,
+            10,
+            "never back"
+        );
         assert!(s.accept_in_seq("bravo", 1).await.unwrap());
         assert!(!s.accept_in_seq("bravo", 1).await.unwrap());
         assert!(s.accept_in_seq("bravo", 7).await.unwrap());
@@ -747,11 +784,17 @@ mod tests {
             receipt: "{\"signed\":true}".into(),
             received_at: Timestamp::now(),
         };
-        s.put_receipt(&receipt).await.unwrap();
-        s.put_receipt(&StoredReceipt {
+        let with_receipt = |receipt: StoredReceipt| Delivery {
+            receipt: Some(receipt),
+            ..cursor_at(11)
+        };
+        s.record_delivery(&with_receipt(receipt.clone()))
+            .await
+            .unwrap();
+        s.record_delivery(&with_receipt(StoredReceipt {
             receipt: "a second copy".into(),
             ..receipt.clone()
-        })
+        }))
         .await
         .unwrap();
         assert_eq!(

@@ -28,7 +28,7 @@ use pacific_core::taxii::{ObjectQuery, PageCursor, Status};
 use pacific_core::{StixObject, Timestamp};
 
 pub use federation::{
-    FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
+    Delivery, FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
     SqliteFederationStore, StoredReceipt,
 };
 pub use pacific_tlog::Hash;

@@ -57,7 +57,7 @@ use crate::{
 };
 
 mod cosignatures;
-mod log;
+pub(crate) mod log;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use pacific_core::policy::{Decision, OutboundPath, PartyId};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{Collection, LOCAL_ACTOR, LogEntryData, Peer, StoredReceipt};
+use pacific_store::{Collection, Delivery, LOCAL_ACTOR, LogEntryData, Peer, StoredReceipt};
 use pacific_tlog::entry::{Act, ObjectRef, sha256};
 
 use super::envelope::{Ack, Envelope, EnvelopeObject};
@@ -158,22 +158,11 @@ pub async fn deliver_once(
             payload,
         );
         let (ack, text) = send(http, &peer, &envelope).await?;
-        // The receipt is kept whole, so this node can later show what the peer acknowledged.
-        let kept = StoredReceipt {
-            peer: peer_id.clone(),
-            out_seq: seq,
-            log_size: ack.log_size,
-            receipt: text.clone(),
-            received_at: Timestamp::now(),
-        };
-        store.put_receipt(&kept).await?;
-        receipt = Some((ack, text));
+        receipt = Some((seq, ack, text));
     }
-    // What crossed the border (after the peer's ack) and what the gate held back, logged
-    // before the cursor moves: a crash in between re-sends the batch and logs it again
-    // (at-least-once, like delivery), but never leaves a delivered object unlogged. The two
-    // writes are separate transactions (the log and the cursor live behind different store
-    // traits).
+    // What crossed the border (after the peer's ack), what the gate held back and the peer's
+    // receipt, logged in the transaction that moves the cursor past the batch: a crash before
+    // it re-sends the batch (at-least-once, like delivery), and nothing is logged twice.
     let now = now_ms();
     let mut entries = Vec::with_capacity(sent.len() + held.len());
     for (_, _, rule, object) in &sent {
@@ -196,19 +185,32 @@ pub async fn deliver_once(
             },
         )?);
     }
-    if let Some((ack, text)) = &receipt {
-        // The peer's receipt, by hash (the text itself is kept in the federation store).
+    let mut kept = None;
+    if let Some((seq, ack, text)) = receipt {
+        // The peer's receipt, by hash in the log and whole in the federation store, so this
+        // node can later show what the peer acknowledged.
         let act = Act::ReceiptReceived {
             peer: peer_id.to_string(),
             log_size: ack.log_size,
             receipt_sha256: sha256(text.as_bytes()),
         };
         entries.push(log_entry(now, act)?);
+        kept = Some(StoredReceipt {
+            peer: peer_id.clone(),
+            out_seq: seq,
+            log_size: ack.log_size,
+            receipt: text,
+            received_at: Timestamp::now(),
+        });
     }
-    if !entries.is_empty() {
-        fed.objects().append_log_entries(&entries).await?;
-    }
-    store.set_out_cursor(peer_id.as_str(), last_seq).await?;
+    store
+        .record_delivery(&Delivery {
+            peer: peer_id.clone(),
+            cursor: last_seq,
+            receipt: kept,
+            entries,
+        })
+        .await?;
     for (object_id, type_name, rule, _) in sent {
         fed.emit(Event::Sent {
             to: peer_id.clone(),
