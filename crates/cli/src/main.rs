@@ -9,6 +9,7 @@ mod commands;
 mod demo;
 mod federation;
 mod log;
+mod matching;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,8 @@ enum Command {
     Log(log::LogCommand),
     /// Run a node on loopback seeded with the sample bundle, and print how to reach it.
     Demo(demo::DemoArgs),
+    /// Match an input (JSON lines, Zeek logs, text; gzip or not) against the node's indicators.
+    Match(matching::MatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
             Command::Peer(cmd) => federation::peer(cmd).await,
             Command::Policy(cmd) => federation::policy(cmd).await,
             Command::Log(cmd) => log::run(cmd).await,
+            Command::Match(args) => matching::run(args).await,
         }
     });
     match result {
