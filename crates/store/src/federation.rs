@@ -374,34 +374,7 @@ impl SqliteFederationStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db("recording provenance"))?;
-        for r in records {
-            // The first record of a version wins, except that a signature from the same
-            // origin fills in one that was missing.
-            sqlx::query(
-                "INSERT INTO federation_provenance (collection_id, object_id, version_us, received_from, received_at, origin, origin_signature)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (collection_id, object_id, version_us) DO UPDATE SET origin_signature = excluded.origin_signature
-                 WHERE federation_provenance.origin_signature = '' AND federation_provenance.origin = excluded.origin",
-            )
-            .bind(&r.collection_id)
-            .bind(&r.object_id)
-            .bind(r.version_us)
-            .bind(r.provenance.received_from.as_str())
-            .bind(r.provenance.received_at.as_str())
-            .bind(r.provenance.origin.as_str())
-            .bind(r.origin_signature.as_deref().unwrap_or(""))
-            .execute(&mut *tx)
-            .await
-            .map_err(db("recording provenance"))?;
-            sqlx::query(
-                "INSERT OR IGNORE INTO federation_origins (object_id, origin) VALUES (?, ?)",
-            )
-            .bind(&r.object_id)
-            .bind(r.provenance.origin.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db("recording an origin"))?;
-        }
+        insert_provenance(&mut tx, records).await?;
         tx.commit().await.map_err(db("recording provenance"))?;
         Ok(())
     }
@@ -637,6 +610,40 @@ impl FederationStore for SqliteFederationStore {
     fn max_seq(&self) -> StoreFuture<'_, i64> {
         Box::pin(self.max_seq_impl())
     }
+}
+
+/// Writes provenance records and each object id's first origin on `conn` (inside the
+/// caller's transaction): the first record of a version wins, except that a signature from
+/// the same origin fills in one that was missing.
+pub(crate) async fn insert_provenance(
+    conn: &mut sqlx::SqliteConnection,
+    records: &[ProvenanceRecord],
+) -> Result<(), StoreError> {
+    for r in records {
+        sqlx::query(
+            "INSERT INTO federation_provenance (collection_id, object_id, version_us, received_from, received_at, origin, origin_signature)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (collection_id, object_id, version_us) DO UPDATE SET origin_signature = excluded.origin_signature
+             WHERE federation_provenance.origin_signature = '' AND federation_provenance.origin = excluded.origin",
+        )
+        .bind(&r.collection_id)
+        .bind(&r.object_id)
+        .bind(r.version_us)
+        .bind(r.provenance.received_from.as_str())
+        .bind(r.provenance.received_at.as_str())
+        .bind(r.provenance.origin.as_str())
+        .bind(r.origin_signature.as_deref().unwrap_or(""))
+        .execute(&mut *conn)
+        .await
+        .map_err(db("recording provenance"))?;
+        sqlx::query("INSERT OR IGNORE INTO federation_origins (object_id, origin) VALUES (?, ?)")
+            .bind(&r.object_id)
+            .bind(r.provenance.origin.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(db("recording an origin"))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -32,6 +32,11 @@ pub use federation::{
     SqliteFederationStore, StoredReceipt,
 };
 pub use pacific_tlog::Hash;
+
+/// Makes the log entry recording that an object was received, from the object and what
+/// storing it did ([`Store::add_received_objects`]).
+pub type ReceivedEntry<'a> =
+    dyn Fn(&StixObject, &AddOutcome) -> Result<LogEntryData, StoreError> + Send + Sync + 'a;
 pub use pacific_tlog::entry::Entry as LogEntryData;
 pub use sqlite::SqliteStore;
 
@@ -206,6 +211,20 @@ pub trait Store: Send + Sync {
         collection_id: &'a str,
         objects: &'a [StixObject],
     ) -> StoreFuture<'a, Vec<AddOutcome>>;
+    /// [`Store::add_objects_as`] for objects received from a peer, with what the federation
+    /// records beside them, all in **one transaction**: their provenance (as
+    /// [`FederationStore::put_provenance`] writes it), the objects with their `object-stored`
+    /// entries, then one more log entry per object, made by `received` from the object and its
+    /// outcome (the `object-received` entries a receipt names). Returns the outcomes and the
+    /// log index of the first `received` entry.
+    fn add_received_objects<'a>(
+        &'a self,
+        actor: &'a str,
+        collection_id: &'a str,
+        objects: &'a [StixObject],
+        provenance: &'a [ProvenanceRecord],
+        received: &'a ReceivedEntry<'a>,
+    ) -> StoreFuture<'a, (Vec<AddOutcome>, u64)>;
     /// One page of the versions matching `query`, in insertion order (`seq`). With
     /// `with_json: false` the items' `json` is left empty (manifest and versions endpoints).
     fn query_objects<'a>(

@@ -52,8 +52,9 @@ use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, Hash, LogEntry, Page, SplitViewEvidence, Store, StoreError,
-    StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, User,
+    AddOutcome, Collection, Hash, LogEntry, Page, ProvenanceRecord, ReceivedEntry,
+    SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
+    StoredCosignature, StoredVersion, User,
 };
 
 mod cosignatures;
@@ -209,12 +210,16 @@ impl SqliteStore {
     // ---------------------------------------------------------------------------------------
     // Adding objects
 
+    /// Adds objects; with `received`, also their provenance first and a `received` entry per
+    /// object last, in the same transaction. Returns the outcomes and the log size before
+    /// the `received` entries.
     async fn add_objects_impl(
         &self,
         actor: &str,
         collection_id: &str,
         objects: &[StixObject],
-    ) -> Result<Vec<AddOutcome>, StoreError> {
+        received: Option<(&[ProvenanceRecord], &ReceivedEntry<'_>)>,
+    ) -> Result<(Vec<AddOutcome>, u64), StoreError> {
         check_actor(actor)?;
         let _w = self.write_lock.lock().await;
         let ctx = || format!("adding objects to collection {collection_id:?}");
@@ -229,6 +234,11 @@ impl SqliteStore {
         let mut last_added = read_counter(&mut tx, "last_date_added_us").await?;
         let now = Timestamp::now().unix_micros();
         let mut frontier = log::load_frontier(&mut tx).await?;
+        let size_before = frontier.size();
+        if let Some((provenance, _)) = received {
+            // An object received from a peer never exists here without its provenance.
+            crate::federation::insert_provenance(&mut tx, provenance).await?;
+        }
 
         let mut outcomes = Vec::with_capacity(objects.len());
         let mut added = 0i64;
@@ -257,8 +267,19 @@ impl SqliteStore {
             outcomes.extend(planned.outcomes);
             current = next;
         }
-        if added > 0 {
+        let received_at = frontier.size();
+        if let Some((_, entry)) = received {
+            let entries = objects
+                .iter()
+                .zip(&outcomes)
+                .map(|(o, outcome)| entry(o, outcome)?.encode().map_err(log::log_err))
+                .collect::<Result<Vec<_>, _>>()?;
+            log::append(&mut tx, &mut frontier, &entries).await?;
+        }
+        if frontier.size() > size_before {
             log::save_frontier(&mut tx, &frontier).await?;
+        }
+        if added > 0 {
             sqlx::query("UPDATE counters SET value = ? WHERE name = 'last_date_added_us'")
                 .bind(last_added)
                 .execute(&mut *tx)
@@ -271,7 +292,7 @@ impl SqliteStore {
                 .map_err(db_err(ctx()))?;
         }
         tx.commit().await.map_err(db_err(ctx()))?;
-        Ok(outcomes)
+        Ok((outcomes, received_at))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -654,7 +675,22 @@ impl Store for SqliteStore {
         collection_id: &'a str,
         objects: &'a [StixObject],
     ) -> StoreFuture<'a, Vec<AddOutcome>> {
-        Box::pin(self.add_objects_impl(actor, collection_id, objects))
+        Box::pin(async move {
+            let (outcomes, _) = self
+                .add_objects_impl(actor, collection_id, objects, None)
+                .await?;
+            Ok(outcomes)
+        })
+    }
+    fn add_received_objects<'a>(
+        &'a self,
+        actor: &'a str,
+        collection_id: &'a str,
+        objects: &'a [StixObject],
+        provenance: &'a [ProvenanceRecord],
+        received: &'a ReceivedEntry<'a>,
+    ) -> StoreFuture<'a, (Vec<AddOutcome>, u64)> {
+        Box::pin(self.add_objects_impl(actor, collection_id, objects, Some((provenance, received))))
     }
     fn query_objects<'a>(
         &'a self,

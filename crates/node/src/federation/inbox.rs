@@ -377,46 +377,42 @@ pub async fn apply(
     if objects.is_empty() {
         return Ok(out);
     }
-    // Provenance first: an object received from a peer never exists here without it.
-    fed.store().put_provenance(&records).await?;
     let actor = format!("{}{}", super::PEER_PRINCIPAL_PREFIX, from);
-    let outcomes = fed
-        .objects()
-        .add_objects_as(&actor, &collection.id, &objects)
-        .await?;
     let time = super::outbox::now_ms();
-    let mut entries = Vec::with_capacity(objects.len());
-    for (object, outcome) in objects.iter().zip(&outcomes) {
+    // The `object-received` entry of one object: a pure function of the object and what
+    // storing it did, so the receipt below can name the very entries the store appended.
+    let received = |object: &StixObject, outcome: &AddOutcome| {
         let version = match (object.version(), outcome) {
             (Some(v), _) => v.as_str().to_owned(),
             (None, AddOutcome::Added { date_added }) => date_added.as_str().to_owned(),
             (None, AddOutcome::AlreadyPresent) => "unversioned".to_owned(),
         };
-        match outcome {
-            AddOutcome::Added { .. } => out.accepted += 1,
-            AddOutcome::AlreadyPresent => out.duplicates += 1,
-        }
         let object = ObjectRef {
             id: object.id().to_owned(),
             version,
             sha256: sha256(object.to_json().as_bytes()),
         };
-        let entry = LogEntryData::new(
-            time,
-            actor.clone(),
-            Act::ObjectReceived {
-                object,
-                peer: from.to_string(),
-            },
-        )
-        .map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
-        entries.push(entry);
+        let act = Act::ObjectReceived {
+            object,
+            peer: from.to_string(),
+        };
+        LogEntryData::new(time, actor.clone(), act).map_err(|e| StoreError::Log(e.to_string()))
+    };
+    // Provenance, objects (with their `object-stored` entries) and the receipt's entries in
+    // one transaction: an object received from a peer never exists here without its
+    // provenance, nor without the entry its receipt names.
+    let (outcomes, first) = fed
+        .objects()
+        .add_received_objects(&actor, &collection.id, &objects, &records, &received)
+        .await?;
+    let mut entries = Vec::with_capacity(objects.len());
+    for (object, outcome) in objects.iter().zip(&outcomes) {
+        match outcome {
+            AddOutcome::Added { .. } => out.accepted += 1,
+            AddOutcome::AlreadyPresent => out.duplicates += 1,
+        }
+        entries.push(received(object, outcome)?);
     }
-    // The receipt's entries. A separate transaction from the objects' (the store has no
-    // method that stores objects and appends other acts at once): a crash in between leaves
-    // the objects stored (with their `object-stored` entries, attributed to the peer) but
-    // unacknowledged, so the sender resends and the entries are appended then.
-    let first = fed.objects().append_log_entries(&entries).await?;
     for (i, entry) in entries.iter().enumerate() {
         let bytes = entry
             .encode()
