@@ -64,13 +64,13 @@ impl CoopRole {
     }
 }
 
-/// The node's roles map onto cooperation roles one to one; `liaison` has no node role yet
-/// (see the crate documentation).
+/// The node's roles map onto cooperation roles one to one.
 impl From<Role> for CoopRole {
     fn from(role: Role) -> Self {
         match role {
             Role::Admin => CoopRole::Admin,
             Role::Analyst => CoopRole::Analyst,
+            Role::Liaison => CoopRole::Liaison,
             Role::Reader => CoopRole::Reader,
         }
     }

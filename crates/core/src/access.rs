@@ -11,6 +11,9 @@ pub enum Role {
     Admin,
     /// Reads and writes collections, unless a per-collection grant says otherwise.
     Analyst,
+    /// Acts for the party in cooperation (requests, hotline, consultations, disputes); for
+    /// collections it is like an analyst.
+    Liaison,
     /// Reads collections, unless a per-collection grant says otherwise; never writes.
     Reader,
 }
@@ -31,12 +34,13 @@ pub struct CollectionGrant {
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Analyst, Role::Reader];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Analyst, Role::Liaison, Role::Reader];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
             Role::Analyst => "analyst",
+            Role::Liaison => "liaison",
             Role::Reader => "reader",
         }
     }
@@ -52,7 +56,7 @@ impl Role {
                 Right::Read => g.can_read,
                 Right::Write => g.can_write,
             },
-            (Role::Analyst, None) => true,
+            (Role::Analyst | Role::Liaison, None) => true,
             (Role::Reader, None) => right == Right::Read,
         }
     }
@@ -70,7 +74,9 @@ impl FromStr for Role {
         Role::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role {s:?} (expected admin, analyst or reader)"))
+            .ok_or_else(|| {
+                format!("unknown role {s:?} (expected admin, analyst, liaison or reader)")
+            })
     }
 }
 
@@ -90,6 +96,7 @@ mod tests {
     fn defaults_follow_the_role() {
         assert!(Role::Admin.allows(Right::Write, None));
         assert!(Role::Analyst.allows(Right::Write, None));
+        assert!(Role::Liaison.allows(Right::Write, None));
         assert!(Role::Reader.allows(Right::Read, None));
         assert!(!Role::Reader.allows(Right::Write, None));
     }
