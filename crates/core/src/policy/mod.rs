@@ -485,17 +485,16 @@ fn hard_constraints(
             groups: m.sharing_groups.iter().flatten().cloned().collect(),
         });
     }
-    if let Some(keep_within) = &m.keep_within {
-        if !recipient
+    if let Some(keep_within) = &m.keep_within
+        && !recipient
             .jurisdiction
             .as_ref()
             .is_some_and(|j| keep_within.contains(j))
-        {
-            return Err(DenyReason::JurisdictionRestricted {
-                keep_within: keep_within.iter().cloned().collect(),
-                recipient_jurisdiction: recipient.jurisdiction.clone(),
-            });
-        }
+    {
+        return Err(DenyReason::JurisdictionRestricted {
+            keep_within: keep_within.iter().cloned().collect(),
+            recipient_jurisdiction: recipient.jurisdiction.clone(),
+        });
     }
     if let Some(subjects) = &m.personal_data_of {
         let stays = match &recipient.jurisdiction {
@@ -509,20 +508,21 @@ fn hard_constraints(
             });
         }
     }
-    if let Some(until) = &m.retention_until {
-        if ctx.now >= until {
-            return Err(DenyReason::RetentionExpired {
-                until: until.clone(),
-            });
-        }
+    if let Some(until) = &m.retention_until
+        && ctx.now >= until
+    {
+        return Err(DenyReason::RetentionExpired {
+            until: until.clone(),
+        });
     }
-    if let Some(provenance) = ctx.provenance.filter(|_| ctx.is_received()) {
-        if m.tlp > Tlp::Green && !m.names(&recipient.id) {
-            return Err(DenyReason::ReshareNotAllowed {
-                origin: provenance.origin.clone(),
-                tlp: m.tlp,
-            });
-        }
+    if let Some(provenance) = ctx.provenance.filter(|_| ctx.is_received())
+        && m.tlp > Tlp::Green
+        && !m.names(&recipient.id)
+    {
+        return Err(DenyReason::ReshareNotAllowed {
+            origin: provenance.origin.clone(),
+            tlp: m.tlp,
+        });
     }
     Ok(m)
 }
