@@ -176,6 +176,25 @@ pub struct StoredCosignature {
     pub received: Timestamp,
 }
 
+/// One count of the matching statistics: matches on `day` (`YYYY-MM-DD`, UTC) whose
+/// `dimension` (`indicator`, `kill-chain-phase`, `malware`, `campaign`, `sector`, `shared-by`)
+/// has the value `key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchStat {
+    pub day: String,
+    pub dimension: String,
+    pub key: String,
+    pub count: u64,
+}
+
+/// An object version with the id of the collection that holds it
+/// ([`Store::versions_of_types_after`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypedVersion {
+    pub collection_id: String,
+    pub version: StoredVersion,
+}
+
 /// Sizes for operations and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreStats {
@@ -321,4 +340,25 @@ pub trait Store: Send + Sync {
     fn put_cosignature<'a>(&'a self, cosignature: &'a StoredCosignature) -> StoreFuture<'a, bool>;
     /// The cosignature kept from each witness, largest tree first, then by witness.
     fn cosignatures(&self) -> StoreFuture<'_, Vec<StoredCosignature>>;
+
+    // Matching (issue 6).
+    /// Up to `limit` versions of any of `types` with `seq > after`, across collections, in
+    /// `seq` order, with their JSON: the feed the matching engine follows.
+    fn versions_of_types_after<'a>(
+        &'a self,
+        types: &'a [&'a str],
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<TypedVersion>>;
+    /// Adds the counts to the matching statistics (a row's count grows by the given count),
+    /// in one transaction.
+    fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()>;
+    /// The statistics of the days `from..=to` (`YYYY-MM-DD`), of one dimension or all,
+    /// ordered by day, dimension, count (largest first) and key.
+    fn match_stats<'a>(
+        &'a self,
+        from: &'a str,
+        to: &'a str,
+        dimension: Option<&'a str>,
+    ) -> StoreFuture<'a, Vec<MatchStat>>;
 }

@@ -52,13 +52,14 @@ use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, Hash, LogEntry, Page, ProvenanceRecord, ReceivedEntry,
+    AddOutcome, Collection, Hash, LogEntry, MatchStat, Page, ProvenanceRecord, ReceivedEntry,
     SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
-    StoredCosignature, StoredVersion, User,
+    StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
 mod cosignatures;
 pub(crate) mod log;
+mod stats;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -803,6 +804,31 @@ impl Store for SqliteStore {
     }
     fn cosignatures(&self) -> StoreFuture<'_, Vec<StoredCosignature>> {
         Box::pin(cosignatures::all(&self.pool))
+    }
+
+    fn versions_of_types_after<'a>(
+        &'a self,
+        types: &'a [&'a str],
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<TypedVersion>> {
+        Box::pin(stats::versions_of_types_after(
+            &self.pool, types, after, limit,
+        ))
+    }
+    fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let _w = self.write_lock.lock().await;
+            stats::add(&self.pool, stats).await
+        })
+    }
+    fn match_stats<'a>(
+        &'a self,
+        from: &'a str,
+        to: &'a str,
+        dimension: Option<&'a str>,
+    ) -> StoreFuture<'a, Vec<MatchStat>> {
+        Box::pin(stats::range(&self.pool, from, to, dimension))
     }
 }
 

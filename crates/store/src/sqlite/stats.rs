@@ -1,0 +1,226 @@
+//! Matching statistics (`match_stats`, migration 0014) and the versions-of-types feed the
+//! matching engine follows.
+
+use std::fmt::Write as _;
+
+use sqlx::{AssertSqlSafe, SqlitePool};
+
+use super::{db_err, to_u64, version_from_record};
+use crate::{MatchStat, StoreError, StoredVersion, TypedVersion};
+
+/// Adds every count in one transaction (upsert-add). The caller holds the write lock.
+pub(super) async fn add(pool: &SqlitePool, stats: &[MatchStat]) -> Result<(), StoreError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(db_err("adding match statistics"))?;
+    for s in stats {
+        let n = i64::try_from(s.count)
+            .map_err(|_| StoreError::Database(format!("match count {} is too large", s.count)))?;
+        sqlx::query(
+            "INSERT INTO match_stats (day, dimension, key, count) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (day, dimension, key) DO UPDATE SET count = count + excluded.count",
+        )
+        .bind(&s.day)
+        .bind(&s.dimension)
+        .bind(&s.key)
+        .bind(n)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err("adding match statistics"))?;
+    }
+    tx.commit()
+        .await
+        .map_err(db_err("adding match statistics"))?;
+    Ok(())
+}
+
+/// Counts of days `from..=to` (YYYY-MM-DD), of one dimension or all, ordered by day,
+/// dimension, count (largest first), key.
+pub(super) async fn range(
+    pool: &SqlitePool,
+    from: &str,
+    to: &str,
+    dimension: Option<&str>,
+) -> Result<Vec<MatchStat>, StoreError> {
+    let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT day, dimension, key, count FROM match_stats \
+         WHERE day >= ? AND day <= ? AND (? IS NULL OR dimension = ?) \
+         ORDER BY day, dimension, count DESC, key",
+    )
+    .bind(from)
+    .bind(to)
+    .bind(dimension)
+    .bind(dimension)
+    .fetch_all(pool)
+    .await
+    .map_err(db_err("reading match statistics"))?;
+    rows.into_iter()
+        .map(|(day, dimension, key, count)| {
+            Ok(MatchStat {
+                day,
+                dimension,
+                key,
+                count: to_u64(count, "match_stats.count")?,
+            })
+        })
+        .collect()
+}
+
+/// Up to `limit` versions of the given types with `seq > after`, in `seq` order, with JSON
+/// and the id of the collection holding each.
+pub(super) async fn versions_of_types_after(
+    pool: &SqlitePool,
+    types: &[&str],
+    after: i64,
+    limit: usize,
+) -> Result<Vec<TypedVersion>, StoreError> {
+    if types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from(
+        "SELECT c.id, v.seq || char(31) || v.object_id || char(31) || v.type || char(31) \
+         || v.spec_version || char(31) || v.version || char(31) || v.date_added || char(31) \
+         || v.json FROM object_versions v JOIN collections c ON c.key = v.collection \
+         WHERE v.type IN (",
+    );
+    for i in 0..types.len() {
+        let _ = write!(sql, "{}?", if i == 0 { "" } else { ", " });
+    }
+    sql.push_str(") AND v.seq > ? ORDER BY v.seq LIMIT ?");
+    let mut query = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
+    for t in types {
+        query = query.bind(*t);
+    }
+    let rows = query
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err("reading versions by type"))?;
+    rows.into_iter()
+        .map(|(collection_id, record)| {
+            let version: StoredVersion = version_from_record(&record, true)?;
+            Ok(TypedVersion {
+                collection_id,
+                version,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use pacific_core::StixObject;
+    use serde_json::json;
+
+    use crate::{Collection, MatchStat, SqliteStore, Store};
+
+    fn stat(day: &str, dimension: &str, key: &str, count: u64) -> MatchStat {
+        MatchStat {
+            day: day.into(),
+            dimension: dimension.into(),
+            key: key.into(),
+            count,
+        }
+    }
+
+    #[tokio::test]
+    async fn counts_add_up_and_read_back_by_range_and_dimension() {
+        let store = SqliteStore::open_in_memory().await.unwrap();
+        store
+            .add_match_stats(&[
+                stat("2026-03-01", "sector", "energy", 2),
+                stat("2026-03-01", "indicator", "indicator--a", 1),
+                stat("2026-03-02", "sector", "energy", 5),
+            ])
+            .await
+            .unwrap();
+        store
+            .add_match_stats(&[stat("2026-03-01", "sector", "energy", 3)])
+            .await
+            .unwrap();
+        let all = store
+            .match_stats("2026-03-01", "2026-03-01", None)
+            .await
+            .unwrap();
+        assert_eq!(
+            all,
+            vec![
+                stat("2026-03-01", "indicator", "indicator--a", 1),
+                stat("2026-03-01", "sector", "energy", 5),
+            ]
+        );
+        let sectors = store
+            .match_stats("2026-01-01", "2026-12-31", Some("sector"))
+            .await
+            .unwrap();
+        assert_eq!(sectors.iter().map(|s| s.count).collect::<Vec<_>>(), [5, 5]);
+    }
+
+    #[tokio::test]
+    async fn versions_of_types_follow_seq_across_collections() {
+        let store = SqliteStore::open_in_memory().await.unwrap();
+        for id in [
+            "11111111-1111-4111-8111-111111111111",
+            "22222222-2222-4222-8222-222222222222",
+        ] {
+            store
+                .create_collection(&Collection {
+                    id: id.into(),
+                    title: "c".into(),
+                    description: None,
+                    alias: None,
+                })
+                .await
+                .unwrap();
+        }
+        let indicator = |n: u32| {
+            StixObject::from_value(json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": format!("indicator--{n:08x}-0000-4000-8000-000000000000"),
+                "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+                "pattern": "[ipv4-addr:value = '192.0.2.1']", "pattern_type": "stix",
+                "valid_from": "2026-01-01T00:00:00Z"
+            }))
+            .unwrap()
+        };
+        let malware = StixObject::from_value(json!({
+            "type": "malware", "spec_version": "2.1",
+            "id": "malware--33333333-3333-4333-8333-333333333333",
+            "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+            "name": "m", "is_family": true
+        }))
+        .unwrap();
+        store
+            .add_objects(
+                "11111111-1111-4111-8111-111111111111",
+                &[indicator(1), malware],
+            )
+            .await
+            .unwrap();
+        store
+            .add_objects("22222222-2222-4222-8222-222222222222", &[indicator(2)])
+            .await
+            .unwrap();
+        let all = store
+            .versions_of_types_after(&["indicator"], 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1].collection_id, "22222222-2222-4222-8222-222222222222");
+        assert!(all[0].version.json.contains("192.0.2.1"));
+        let later = store
+            .versions_of_types_after(&["indicator"], all[0].version.seq, 10)
+            .await
+            .unwrap();
+        assert_eq!(later.len(), 1);
+        assert!(
+            store
+                .versions_of_types_after(&[], 0, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
