@@ -15,6 +15,7 @@
 //! | hotline contact, hotline ping (and the escalation inside a request) | [`hotline`] | `x-pacific-hotline-contact`, `x-pacific-hotline-ping` |
 //! | consultation | [`consultation`] | `x-pacific-consultation` |
 //! | dispute (negotiation → mediation → arbitration) | [`dispute`] | `x-pacific-dispute` |
+//! | one act on a record (the events of one command), as nodes publish it | [`wire`] | `x-pacific-coop-event` |
 //!
 //! Who may do what: [`CoopRole::may`] (liaison and admin act for the party, analysts draft,
 //! readers read); who may receive a record: [`Aggregate::audience`]. Deadlines:
@@ -40,6 +41,7 @@ pub mod error;
 pub mod hotline;
 pub mod request;
 pub mod stix;
+pub mod wire;
 
 pub use actor::{Actor, Capability, CoopRole};
 pub use common::{Aggregate, Audience, Event, RecordId, RecordMeta, RecordType, Sha256Hex};

@@ -605,7 +605,11 @@ pub enum RequestEventKind {
 
 pub type RequestEvent = Event<RequestEventKind>;
 
-fn check_spec(spec: &RequestSpec, requester: &PartyId, now: &Timestamp) -> Result<(), CoopError> {
+pub(crate) fn check_spec(
+    spec: &RequestSpec,
+    requester: &PartyId,
+    now: &Timestamp,
+) -> Result<(), CoopError> {
     let mut missing = Vec::new();
     if blank(spec.recipient.as_str()) {
         missing.push("recipient");

@@ -108,6 +108,7 @@ pub fn definitions() -> Vec<StixObject> {
     .expect("the Pacific identity is valid STIX");
     std::iter::once(identity)
         .chain(RecordType::ALL.into_iter().map(extension_definition))
+        .chain(std::iter::once(crate::wire::event_extension_definition()))
         .collect()
 }
 

@@ -368,7 +368,11 @@ fn a_stix_object_of_another_type_or_without_the_extension_is_refused() {
 #[test]
 fn the_extension_definitions_are_valid_stix_and_carry_the_schemas() {
     let defs = definitions();
-    assert_eq!(defs.len(), 1 + RecordType::ALL.len());
+    assert_eq!(defs.len(), 1 + RecordType::ALL.len() + 1);
+    assert!(
+        defs.iter()
+            .any(|d| d.id() == pacific_coop::wire::EVENT_EXTENSION_ID)
+    );
     for t in RecordType::ALL {
         let d = defs
             .iter()

@@ -1,0 +1,238 @@
+//! Acts between nodes: an act as an `x-pacific-coop-event` STIX object reads back unchanged,
+//! and a node replaying a record's acts counts only those the acting party could have made.
+
+mod common;
+
+use common::*;
+use pacific_coop::dispute::*;
+use pacific_coop::request::*;
+use pacific_coop::wire::*;
+use pacific_coop::*;
+use pacific_core::StixObject;
+use pacific_core::policy::PartyId;
+
+fn held(n: u32, origin: &str, events: Vec<RequestEvent>) -> HeldAct<RequestEventKind> {
+    HeldAct {
+        id: format!("{EVENT_TYPE}--{}", uuid(100 + n)),
+        origin: PartyId::from(origin),
+        events,
+    }
+}
+
+fn draft() -> RequestEvent {
+    AssistanceRequest::draft(
+        &liaison(REQUESTER),
+        &uuid(1),
+        spec(RequestKind::Preservation(preservation()), Urgency::Urgent),
+        None,
+        &t0(),
+        &DeadlinePolicy::default(),
+        &HotlinePolicy::default(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_act_is_valid_amber_stix_addressed_to_the_audience_and_reads_back() {
+    let created = draft();
+    let request = AssistanceRequest::from_created(&created).unwrap();
+    let act = Act::Request(vec![created.clone()]);
+    let object = to_stix(&uuid(7), &act, &request.audience(), None, &t0()).unwrap();
+    let again = StixObject::from_json(&object.to_json()).unwrap();
+    assert_eq!(again.type_name(), EVENT_TYPE);
+    assert_eq!(
+        again.get("x_pacific_recipients").unwrap(),
+        &serde_json::json!(["alpha", "bravo"])
+    );
+    assert_eq!(
+        again.object_marking_refs().collect::<Vec<_>>(),
+        vec![pacific_core::tlp::TLP2_AMBER]
+    );
+    let p = from_stix(&again).unwrap();
+    assert_eq!(p.act, act);
+    assert_eq!(p.record, created.record);
+    assert_eq!(p.at, t0());
+    StixObject::from_json(&event_extension_definition().to_json()).unwrap();
+}
+
+#[test]
+fn a_request_replays_from_both_parties_acts() {
+    let created = draft();
+    let mut r = AssistanceRequest::from_created(&created).unwrap();
+    let sent = r
+        .execute(&liaison(REQUESTER), RequestCommand::Send, &at_secs(1))
+        .unwrap();
+    let ack = r
+        .execute(
+            &liaison(RECIPIENT),
+            RequestCommand::Acknowledge,
+            &at_secs(2),
+        )
+        .unwrap();
+    let mut acts = vec![
+        held(3, RECIPIENT, ack),
+        held(1, REQUESTER, vec![created]),
+        held(2, REQUESTER, sent),
+    ];
+    let out = replay_acts::<AssistanceRequest>(&mut acts);
+    assert!(out.refused.is_empty(), "{:?}", out.refused);
+    assert_eq!(out.record.unwrap(), r);
+}
+
+#[test]
+fn an_act_claiming_another_partys_action_or_not_allowed_in_the_state_is_refused() {
+    let created = draft();
+    let mut r = AssistanceRequest::from_created(&created).unwrap();
+    let sent = r
+        .execute(&liaison(REQUESTER), RequestCommand::Send, &at_secs(1))
+        .unwrap();
+    let ack = r
+        .decide(
+            &liaison(RECIPIENT),
+            RequestCommand::Acknowledge,
+            &at_secs(2),
+        )
+        .unwrap();
+    // Alpha publishes Bravo's acknowledgement: not its act.
+    let mut acts = vec![
+        held(1, REQUESTER, vec![created.clone()]),
+        held(2, REQUESTER, sent.clone()),
+        held(3, REQUESTER, ack.clone()),
+    ];
+    let out = replay_acts::<AssistanceRequest>(&mut acts);
+    assert_eq!(out.refused.len(), 1);
+    assert_eq!(out.record.unwrap().state, RequestState::Sent);
+    // Bravo publishes an acknowledgement in its own name by Alpha: refused too.
+    let mut forged = ack[0].clone();
+    forged.by = Some(REQUESTER.into());
+    let mut acts = vec![
+        held(1, REQUESTER, vec![created.clone()]),
+        held(2, REQUESTER, sent.clone()),
+        held(3, RECIPIENT, vec![forged]),
+    ];
+    assert_eq!(replay_acts::<AssistanceRequest>(&mut acts).refused.len(), 1);
+    // Bravo answers a request it never acknowledged nor started: illegal in that state.
+    let mut answered = ack[0].clone();
+    answered.body = RequestEventKind::Answered {
+        answer: Box::new(AnswerSpec {
+            completeness: Completeness::Full,
+            note: "done".into(),
+            object_refs: vec![],
+            object_marking_refs: vec![],
+            attachments: vec![],
+            preserved_until: Some(at_hours(24 * 90)),
+        }),
+    };
+    let mut acts = vec![
+        held(1, REQUESTER, vec![created.clone()]),
+        held(2, REQUESTER, sent),
+        held(3, RECIPIENT, vec![answered]),
+    ];
+    let out = replay_acts::<AssistanceRequest>(&mut acts);
+    assert!(matches!(
+        out.refused[0].1,
+        CoopError::IllegalTransition { .. }
+    ));
+    // A draft published by Bravo in Alpha's name creates nothing.
+    let mut acts = vec![held(1, RECIPIENT, vec![created])];
+    let out = replay_acts::<AssistanceRequest>(&mut acts);
+    assert!(out.record.is_none());
+}
+
+#[test]
+fn timed_events_count_only_from_the_clock_party_and_when_due() {
+    let created = AssistanceRequest::draft(
+        &liaison(REQUESTER),
+        &uuid(1),
+        spec(
+            RequestKind::Preservation(preservation()),
+            Urgency::Emergency,
+        ),
+        None,
+        &t0(),
+        &DeadlinePolicy::default(),
+        &HotlinePolicy::default(),
+    )
+    .unwrap();
+    let mut r = AssistanceRequest::from_created(&created).unwrap();
+    let sent = r
+        .execute(&liaison(REQUESTER), RequestCommand::Send, &at_secs(1))
+        .unwrap();
+    let resend = r.resend_due(&at_secs(301));
+    assert_eq!(resend.len(), 1);
+    let early = r.resend_due(&at_secs(10));
+    assert!(early.is_empty());
+    for (origin, ok) in [(REQUESTER, true), (RECIPIENT, false)] {
+        let mut acts = vec![
+            held(1, REQUESTER, vec![created.clone()]),
+            held(2, REQUESTER, sent.clone()),
+            held(3, origin, resend.clone()),
+        ];
+        let out = replay_acts::<AssistanceRequest>(&mut acts);
+        assert_eq!(out.refused.is_empty(), ok, "{origin}");
+    }
+    let mut not_due = resend[0].clone();
+    not_due.at = at_secs(100);
+    let mut acts = vec![
+        held(1, REQUESTER, vec![created]),
+        held(2, REQUESTER, sent),
+        held(3, REQUESTER, vec![not_due]),
+    ];
+    assert_eq!(replay_acts::<AssistanceRequest>(&mut acts).refused.len(), 1);
+}
+
+#[test]
+fn a_vote_and_the_decision_it_reaches_are_one_act() {
+    let open = Dispute::open(
+        &liaison("alpha"),
+        &uuid(2),
+        "bravo".into(),
+        "unanswered requests".into(),
+        "bravo ignored three requests".into(),
+        vec![],
+        &DisputePolicy::default(),
+        None,
+        &t0(),
+    )
+    .unwrap();
+    let mut d = Dispute::from_created(&open).unwrap();
+    let mut acts: Vec<HeldAct<DisputeEventKind>> = vec![HeldAct {
+        id: format!("{EVENT_TYPE}--{}", uuid(200)),
+        origin: "alpha".into(),
+        events: vec![open],
+    }];
+    let members: std::collections::BTreeSet<PartyId> =
+        ["charlie", "delta", "echo"].map(PartyId::from).into();
+    let steps: Vec<(&str, DisputeCommand)> = vec![
+        ("alpha", DisputeCommand::ProposePanel { members }),
+        ("bravo", DisputeCommand::AcceptPanel),
+        (
+            "charlie",
+            DisputeCommand::Vote {
+                finding: Finding::Upheld,
+                reasons: "the requests were in order".into(),
+            },
+        ),
+        (
+            "delta",
+            DisputeCommand::Vote {
+                finding: Finding::Upheld,
+                reasons: "no ground was cited".into(),
+            },
+        ),
+    ];
+    for (n, (party, command)) in steps.into_iter().enumerate() {
+        let events = d
+            .execute(&liaison(party), command, &at_hours(n as u64 + 1))
+            .unwrap();
+        acts.push(HeldAct {
+            id: format!("{EVENT_TYPE}--{}", uuid(201 + n as u32)),
+            origin: party.into(),
+            events,
+        });
+    }
+    assert_eq!(d.stage, Stage::Decided);
+    let out = replay_acts::<Dispute>(&mut acts);
+    assert!(out.refused.is_empty(), "{:?}", out.refused);
+    assert_eq!(out.record.unwrap(), d);
+}
