@@ -178,7 +178,7 @@ pub async fn add_peer(
         public_key: key.trim().to_ascii_lowercase(),
         added: Timestamp::now(),
     };
-    store.add_peer(&peer).await?;
+    store.add_peer(&peer, pacific_store::LOCAL_ACTOR).await?;
     store.close().await;
     Ok(peer)
 }

@@ -114,7 +114,7 @@ fn nothing_the_gate_denies_ever_arrives() {
         .run(&strategy, |(policy_index, objects)| {
             rt.block_on(async {
                 let policy = ExportPolicy::from_toml(POLICIES[policy_index]).unwrap();
-                a.fed().set_policy(policy.clone()).unwrap();
+                a.fed().set_policy(policy.clone()).await.unwrap();
                 a.add(&objects).await;
                 assert!(
                     a.drained_to("b", Duration::from_secs(10)).await,

@@ -239,7 +239,7 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     .unwrap();
     assert_eq!(verifier.to_vkey(), vkey);
 
-    // Two users were added: two user-added entries already.
+    // Two users were added and the export policy recorded at start: three entries already.
     node.ingest(5).await;
     let first = publish_checkpoint(node.store.as_ref(), &node.log)
         .await
@@ -247,7 +247,7 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     let served = node.get("/log/checkpoint").await.text().await.unwrap();
     assert_eq!(served, first.note);
     let (cp1, _) = open_checkpoint(&served, node.log.origin(), &verifier).unwrap();
-    assert_eq!(cp1.size(), 7);
+    assert_eq!(cp1.size(), 8);
     assert_eq!(
         node.get("/log/key").await.text().await.unwrap().trim(),
         vkey
@@ -258,19 +258,19 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
         .await
         .unwrap();
     let (cp2, _) = open_checkpoint(&second.note, node.log.origin(), &verifier).unwrap();
-    assert_eq!(cp2.size(), 13);
+    assert_eq!(cp2.size(), 14);
 
     let page: Value = node
-        .get("/log/entries?start=0&end=13")
+        .get("/log/entries?start=0&end=14")
         .await
         .json()
         .await
         .unwrap();
     let entries = page["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 13);
+    assert_eq!(entries.len(), 14);
     assert_eq!(entries[0]["entry"]["kind"], "user-added");
-    assert_eq!(entries[12]["entry"]["kind"], "object-stored");
-    assert_eq!(entries[12]["entry"]["actor"], "local");
+    assert_eq!(entries[13]["entry"]["kind"], "object-stored");
+    assert_eq!(entries[13]["entry"]["actor"], "local");
     let mut tree = MemoryTree::new();
     for (i, e) in entries.iter().enumerate() {
         let bytes = base64::engine::general_purpose::STANDARD
@@ -281,49 +281,49 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
         assert_eq!(e["leaf_hash"], hex::encode(leaf));
         tree.push(&bytes).unwrap();
         let p: InclusionProofView = node
-            .get(&format!("/log/proof/inclusion?index={i}&size=13"))
+            .get(&format!("/log/proof/inclusion?index={i}&size=14"))
             .await
             .json()
             .await
             .unwrap();
         let proof = hashes(&p.hashes);
-        merkle::verify_inclusion(&leaf, i as u64, 13, &proof, cp2.root()).unwrap();
+        merkle::verify_inclusion(&leaf, i as u64, 14, &proof, cp2.root()).unwrap();
         // A tampered entry or proof does not verify.
         let mut bad = bytes.clone();
         bad[bytes.len() / 2] ^= 1;
         assert!(
-            merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, 13, &proof, cp2.root())
+            merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, 14, &proof, cp2.root())
                 .is_err()
         );
         if let Some(h) = proof.first() {
             let mut bad_proof = proof.clone();
             bad_proof[0] = merkle::node_hash(h, h);
-            assert!(merkle::verify_inclusion(&leaf, i as u64, 13, &bad_proof, cp2.root()).is_err());
+            assert!(merkle::verify_inclusion(&leaf, i as u64, 14, &bad_proof, cp2.root()).is_err());
         }
     }
     assert_eq!(tree.root(), *cp2.root());
 
     let p: ConsistencyProofView = node
-        .get("/log/proof/consistency?old=7&new=13")
+        .get("/log/proof/consistency?old=8&new=14")
         .await
         .json()
         .await
         .unwrap();
     let proof = hashes(&p.hashes);
-    merkle::verify_consistency(7, 13, cp1.root(), cp2.root(), &proof).unwrap();
+    merkle::verify_consistency(8, 14, cp1.root(), cp2.root(), &proof).unwrap();
     let mut bad = proof.clone();
     bad[0][0] ^= 1;
-    assert!(merkle::verify_consistency(7, 13, cp1.root(), cp2.root(), &bad).is_err());
+    assert!(merkle::verify_consistency(8, 14, cp1.root(), cp2.root(), &bad).is_err());
 
     for bad in [
         "/log/entries?start=5&end=2",
-        "/log/entries?start=0&end=14",
+        "/log/entries?start=0&end=15",
         "/log/entries?start=0&end=5000",
         "/log/entries?start=x&end=2",
         "/log/entries",
-        "/log/proof/inclusion?index=13&size=13",
-        "/log/proof/inclusion?index=0&size=14",
-        "/log/proof/consistency?old=8&new=7",
+        "/log/proof/inclusion?index=14&size=14",
+        "/log/proof/inclusion?index=0&size=15",
+        "/log/proof/consistency?old=9&new=8",
         "/log/proof/consistency?old=1&new=99",
     ] {
         assert_eq!(node.get(bad).await.status(), 400, "{bad}");
@@ -333,7 +333,7 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     let report = verify_remote(&node.base, &node.reader, None, Some(&vkey))
         .await
         .unwrap();
-    assert_eq!(report.size, 13);
+    assert_eq!(report.size, 14);
     let report = verify_remote(
         &node.base,
         &node.reader,
@@ -363,7 +363,7 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
         .is_err()
     );
     let forged = sign_checkpoint(
-        &Checkpoint::new(node.log.origin(), 7, [9; 32]).unwrap(),
+        &Checkpoint::new(node.log.origin(), 8, [9; 32]).unwrap(),
         &Ed25519Signer::new(node.log.origin(), node.key.clone()).unwrap(),
     )
     .unwrap();

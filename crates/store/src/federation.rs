@@ -110,8 +110,17 @@ pub struct OriginsAndHeld {
 
 /// Storage for federation. All methods are safe to call concurrently.
 pub trait FederationStore: Send + Sync {
-    /// Adds a peer; [`StoreError::AlreadyExists`] if its party id or key is known.
-    fn add_peer<'a>(&'a self, peer: &'a Peer) -> StoreFuture<'a, ()>;
+    /// Adds a peer and appends its `peer-added` log entry (by `actor`) in one transaction;
+    /// [`StoreError::AlreadyExists`] if its party id or key is known.
+    fn add_peer<'a>(&'a self, peer: &'a Peer, actor: &'a str) -> StoreFuture<'a, ()>;
+    /// Records the export policy in force, by the SHA-256 of its canonical form: when it differs
+    /// from the one recorded last, a `policy-changed` log entry (by `actor`) is appended in the
+    /// same transaction. Returns whether it changed.
+    fn record_policy<'a>(
+        &'a self,
+        policy_sha256: crate::Hash,
+        actor: &'a str,
+    ) -> StoreFuture<'a, bool>;
     fn peers(&self) -> StoreFuture<'_, Vec<Peer>>;
     fn peer<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<Peer>>;
     fn link<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<LinkState>>;
@@ -198,7 +207,22 @@ impl SqliteFederationStore {
         self.pool.close().await;
     }
 
-    async fn add_peer_impl(&self, p: &Peer) -> Result<(), StoreError> {
+    async fn add_peer_impl(&self, p: &Peer, actor: &str) -> Result<(), StoreError> {
+        let key: [u8; 32] = hex::decode(&p.public_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                StoreError::Log(format!("peer {}'s key is not 64 hex digits", p.party_id))
+            })?;
+        let act = pacific_tlog::entry::Act::PeerAdded {
+            peer: p.party_id.to_string(),
+            peer_key: key,
+        };
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db("adding a peer"))?;
         sqlx::query(
             "INSERT INTO federation_peers (party_id, name, stakeholder_type, jurisdiction, organisation, url, public_key, added)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -211,7 +235,7 @@ impl SqliteFederationStore {
         .bind(&p.url)
         .bind(&p.public_key)
         .bind(p.added.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if unique(&e) {
@@ -220,7 +244,43 @@ impl SqliteFederationStore {
                 db("adding a peer")(e)
             }
         })?;
+        append_in(&mut tx, actor, act).await?;
+        tx.commit().await.map_err(db("adding a peer"))?;
         Ok(())
+    }
+
+    async fn record_policy_impl(
+        &self,
+        policy_sha256: crate::Hash,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let ctx = "recording the export policy";
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db(ctx))?;
+        let last: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT policy_sha256 FROM federation_policy_state WHERE id = 0")
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db(ctx))?;
+        if last.as_deref() == Some(&policy_sha256[..]) {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO federation_policy_state (id, policy_sha256) VALUES (0, ?) ON CONFLICT (id) DO UPDATE SET policy_sha256 = excluded.policy_sha256")
+            .bind(&policy_sha256[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(db(ctx))?;
+        append_in(
+            &mut tx,
+            actor,
+            pacific_tlog::entry::Act::PolicyChanged { policy_sha256 },
+        )
+        .await?;
+        tx.commit().await.map_err(db(ctx))?;
+        Ok(true)
     }
 
     async fn peers_impl(&self) -> Result<Vec<Peer>, StoreError> {
@@ -551,8 +611,15 @@ impl SqliteFederationStore {
 }
 
 impl FederationStore for SqliteFederationStore {
-    fn add_peer<'a>(&'a self, peer: &'a Peer) -> StoreFuture<'a, ()> {
-        Box::pin(self.add_peer_impl(peer))
+    fn add_peer<'a>(&'a self, peer: &'a Peer, actor: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.add_peer_impl(peer, actor))
+    }
+    fn record_policy<'a>(
+        &'a self,
+        policy_sha256: crate::Hash,
+        actor: &'a str,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.record_policy_impl(policy_sha256, actor))
     }
     fn peers(&self) -> StoreFuture<'_, Vec<Peer>> {
         Box::pin(self.peers_impl())
@@ -612,6 +679,20 @@ impl FederationStore for SqliteFederationStore {
     }
 }
 
+/// Appends one entry (now, by `actor`) to the log inside the caller's transaction.
+async fn append_in(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &str,
+    act: pacific_tlog::entry::Act,
+) -> Result<(), StoreError> {
+    let time = u64::try_from(Timestamp::now().unix_micros() / 1000).unwrap_or(0);
+    let entry = crate::LogEntryData::new(time, actor, act).map_err(crate::sqlite::log::log_err)?;
+    let bytes = entry.encode().map_err(crate::sqlite::log::log_err)?;
+    let mut frontier = crate::sqlite::log::load_frontier(conn).await?;
+    crate::sqlite::log::append(conn, &mut frontier, &[bytes]).await?;
+    crate::sqlite::log::save_frontier(conn, &frontier).await
+}
+
 /// Writes provenance records and each object id's first origin on `conn` (inside the
 /// caller's transaction): the first record of a version wins, except that a signature from
 /// the same origin fills in one that was missing.
@@ -669,16 +750,37 @@ mod tests {
         let s = SqliteFederationStore::open(&dir.path().join("db"))
             .await
             .unwrap();
-        s.add_peer(&peer("bravo", "aa")).await.unwrap();
+        let log_size = |s: &SqliteFederationStore| {
+            let pool = s.pool.clone();
+            async move {
+                let mut conn = pool.acquire().await.unwrap();
+                crate::sqlite::log::size(&mut conn).await.unwrap()
+            }
+        };
+        let (aa, bb) = ("aa".repeat(32), "bb".repeat(32));
+        s.add_peer(&peer("bravo", &aa), "admin").await.unwrap();
+        assert_eq!(log_size(&s).await, 1, "adding a peer is logged with it");
         assert!(matches!(
-            s.add_peer(&peer("bravo", "bb")).await,
+            s.add_peer(&peer("bravo", &bb), "admin").await,
             Err(StoreError::AlreadyExists(_))
         ));
         assert!(matches!(
-            s.add_peer(&peer("charlie", "aa")).await,
+            s.add_peer(&peer("charlie", &aa), "admin").await,
             Err(StoreError::AlreadyExists(_))
+        ));
+        assert!(matches!(
+            s.add_peer(&peer("delta", "not a key"), "admin").await,
+            Err(StoreError::Log(_))
         ));
         assert_eq!(s.peers().await.unwrap().len(), 1);
+        assert_eq!(log_size(&s).await, 1, "a refused peer leaves no entry");
+
+        // A policy is logged when it differs from the one recorded last, and only then.
+        assert!(s.record_policy([1; 32], "local").await.unwrap());
+        assert!(!s.record_policy([1; 32], "local").await.unwrap());
+        assert!(s.record_policy([2; 32], "local").await.unwrap());
+        assert!(s.record_policy([1; 32], "local").await.unwrap());
+        assert_eq!(log_size(&s).await, 4);
         assert_eq!(
             s.peer("bravo")
                 .await

@@ -121,6 +121,15 @@ pub fn load_policy(root: &Path) -> Result<ExportPolicy, NodeError> {
     }
 }
 
+/// The SHA-256 of a policy's canonical form (its TOML as `ExportPolicy::to_toml` writes it),
+/// as `policy-changed` log entries name it.
+pub fn policy_sha256(policy: &ExportPolicy) -> Result<pacific_store::Hash, NodeError> {
+    let text = policy
+        .to_toml()
+        .map_err(|e| NodeError::Setup(format!("export policy: {e}")))?;
+    Ok(pacific_tlog::entry::sha256(text.as_bytes()))
+}
+
 /// The party a peer record describes.
 pub fn peer_party(peer: &Peer) -> Party {
     Party {
@@ -210,6 +219,10 @@ impl Federation {
         let key = dir.load_identity()?;
         let policy = load_policy(dir.root())?;
         let store = SqliteFederationStore::open(&dir.db_path()).await?;
+        // A policy file edited while the node was stopped is logged before anything is sent.
+        store
+            .record_policy(policy_sha256(&policy)?, pacific_store::LOCAL_ACTOR)
+            .await?;
         Ok(Self::from_parts(
             config,
             key,
@@ -288,10 +301,14 @@ impl Federation {
         Arc::clone(&self.policy.read().expect("policy lock"))
     }
     /// Replaces the export policy (after validating it); takes effect for the next decision.
-    pub fn set_policy(&self, policy: ExportPolicy) -> Result<(), NodeError> {
+    /// Replaces the export policy, logging the change (`policy-changed`) before it applies.
+    pub async fn set_policy(&self, policy: ExportPolicy) -> Result<(), NodeError> {
         policy
             .validate()
             .map_err(|e| NodeError::Setup(format!("invalid export policy: {e}")))?;
+        self.store
+            .record_policy(policy_sha256(&policy)?, pacific_store::LOCAL_ACTOR)
+            .await?;
         *self.policy.write().expect("policy lock") = Arc::new(policy);
         Ok(())
     }

@@ -92,16 +92,19 @@ impl FedNode {
         let s = SqliteFederationStore::open(&self.dir.db_path())
             .await
             .unwrap();
-        s.add_peer(&Peer {
-            party_id: other.id.as_str().into(),
-            name: other.id.to_uppercase(),
-            stakeholder_type: kind,
-            jurisdiction: jurisdiction.map(str::to_owned),
-            organisation: None,
-            url: other.url(),
-            public_key: other.public_key(),
-            added: Timestamp::now(),
-        })
+        s.add_peer(
+            &Peer {
+                party_id: other.id.as_str().into(),
+                name: other.id.to_uppercase(),
+                stakeholder_type: kind,
+                jurisdiction: jurisdiction.map(str::to_owned),
+                organisation: None,
+                url: other.url(),
+                public_key: other.public_key(),
+                added: Timestamp::now(),
+            },
+            "admin",
+        )
         .await
         .unwrap();
         s.close().await;
