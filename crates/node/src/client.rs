@@ -36,6 +36,9 @@ pub struct ObjectsPage {
     pub next: Option<String>,
     /// `X-TAXII-Date-Added-Last`: resume after this to get only newer objects.
     pub date_added_last: Option<String>,
+    /// A Pacific node's answer to a peer: each object's origin and origin signature
+    /// (`x_pacific_origins`, parallel to `objects`); empty when absent or malformed.
+    pub origins: Vec<(String, String)>,
 }
 
 /// What a pull fetched.
@@ -229,7 +232,24 @@ impl TaxiiClient {
                 )));
             }
         };
+        let origins = body
+            .get("x_pacific_origins")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .map(|o| {
+                        Some((
+                            o.get("origin")?.as_str()?.to_owned(),
+                            o.get("origin_signature")?.as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect::<Option<Vec<_>>>()
+                    .filter(|v| v.len() == objects.len())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
         Ok(ObjectsPage {
+            origins,
             objects,
             more: body.get("more").and_then(Value::as_bool).unwrap_or(false),
             next: body.get("next").and_then(Value::as_str).map(str::to_owned),

@@ -376,8 +376,9 @@ fn with_date_headers(mut response: Response, items: &[StoredVersion]) -> Respons
 }
 
 /// Writes an envelope `{"more":…,"next":…,"objects":[…]}` around stored JSON texts without
-/// re-parsing them.
-fn envelope(page: &Page) -> String {
+/// re-parsing them. For a federation peer, `origins` adds the custom property
+/// `x_pacific_origins`, parallel to `objects`: `{"origin", "origin_signature"}` of each.
+fn envelope(page: &Page, origins: Option<&[(String, String)]>) -> String {
     let size: usize = page.items.iter().map(|i| i.json.len() + 1).sum();
     let mut out = String::with_capacity(size + 64);
     out.push_str("{\"more\":");
@@ -396,6 +397,14 @@ fn envelope(page: &Page) -> String {
             out.push_str(&item.json);
         }
         out.push(']');
+        if let Some(origins) = origins {
+            let list: Vec<Value> = origins
+                .iter()
+                .map(|(origin, signature)| json!({"origin": origin, "origin_signature": signature}))
+                .collect();
+            out.push_str(",\"x_pacific_origins\":");
+            out.push_str(&Value::Array(list).to_string());
+        }
     }
     out.push('}');
     out
@@ -422,8 +431,12 @@ async fn get_objects(
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
     let page = state.store().query_objects(&c.id, &query, true).await?;
     let page = gate_for_peer(&state, &who, &c, page).await?;
+    let origins = match (peer_of(&who), state.federation()) {
+        (Some(_), Some(fed)) => Some(fed.origins_for_peer(&c, &page.items).await?),
+        _ => None,
+    };
     Ok(with_date_headers(
-        taxii_json(StatusCode::OK, envelope(&page)),
+        taxii_json(StatusCode::OK, envelope(&page, origins.as_deref())),
         &page.items,
     ))
 }
@@ -465,7 +478,7 @@ async fn get_object(
     let page = gate_for_peer(&state, &who, &c, page).await?;
     require_found(&state, &who, &c, &object_id, &page, &query).await?;
     Ok(with_date_headers(
-        taxii_json(StatusCode::OK, envelope(&page)),
+        taxii_json(StatusCode::OK, envelope(&page, None)),
         &page.items,
     ))
 }

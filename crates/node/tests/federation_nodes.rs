@@ -12,7 +12,7 @@ use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType::{Company, State};
 use pacific_core::tlp::Tlp;
 use pacific_node::client::{Credentials, TaxiiClient};
-use pacific_node::federation::envelope::{Ack, Envelope, EnvelopeObject};
+use pacific_node::federation::envelope::{Ack, Envelope, EnvelopeObject, verify_origin};
 use serde_json::{Value, json};
 
 struct Fed {
@@ -545,6 +545,29 @@ async fn peers_read_over_taxii_through_the_gate_and_nothing_else() {
         ids(&page.objects),
         ids(&[green.clone(), amber_bravo.clone()])
     );
+    // A Pacific peer's read carries each object's origin and origin signature, over the text
+    // exactly as the reader sees it, so a catch-up can check and relay what it pulled.
+    let alpha_key = f.alpha.dir.load_identity().unwrap().verifying_key();
+    let signed_by_alpha = |page: &pacific_node::client::ObjectsPage| {
+        assert_eq!(page.origins.len(), page.objects.len());
+        page.objects
+            .iter()
+            .zip(&page.origins)
+            .all(|(o, (origin, signature))| {
+                origin == "alpha" && verify_origin(&alpha_key, "alpha", &o.to_string(), signature)
+            })
+    };
+    assert!(signed_by_alpha(&page), "{:?}", page.origins);
+    // The same for alpha's object relayed by bravo (its signature kept with the provenance).
+    assert!(f.alpha.drained_to("bravo", 5 * SECOND).await);
+    let bravo_root = format!("{}/taxii2/root/", f.bravo.url());
+    let as_alpha = peer_client(&f.alpha, &f.bravo, f.alpha.dir.load_identity().unwrap());
+    let relayed = as_alpha
+        .objects_page(&bravo_root, "default", None, None, None)
+        .await
+        .unwrap();
+    assert!(ids(&relayed.objects).contains(&green["id"].as_str().unwrap().to_owned()));
+    assert!(signed_by_alpha(&relayed), "{:?}", relayed.origins);
 
     // Single object, versions and manifest of a held-back object: not found, not even listed.
     let http = pacific_node::http_client();

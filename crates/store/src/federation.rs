@@ -147,6 +147,13 @@ pub trait FederationStore: Send + Sync {
         object_id: &'a str,
         version_us: i64,
     ) -> StoreFuture<'a, Option<Provenance>>;
+    /// The origin's signature kept with a received version (hex), if it came with one.
+    fn origin_signature<'a>(
+        &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        version_us: i64,
+    ) -> StoreFuture<'a, Option<String>>;
     /// The party that first brought this object id to the node, if it was received.
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>>;
     /// For a batch of received objects, in one read: the remembered origin of each id that
@@ -655,6 +662,26 @@ impl FederationStore for SqliteFederationStore {
         version_us: i64,
     ) -> StoreFuture<'a, Option<Provenance>> {
         Box::pin(self.provenance_impl(collection_id, object_id, version_us))
+    }
+    fn origin_signature<'a>(
+        &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        version_us: i64,
+    ) -> StoreFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let signature: Option<String> = sqlx::query_scalar(
+                "SELECT origin_signature FROM federation_provenance
+                 WHERE collection_id = ? AND object_id = ? AND version_us = ?",
+            )
+            .bind(collection_id)
+            .bind(object_id)
+            .bind(version_us)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading an origin signature"))?;
+            Ok(signature.filter(|s| !s.is_empty()))
+        })
     }
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>> {
         Box::pin(self.origin_of_impl(object_id))

@@ -26,9 +26,12 @@
 //! (`invalid-object`). Rejected objects are listed in the ack and counted; the rest of the
 //! envelope is applied.
 //!
-//! Objects pulled in a catch-up (a TAXII read, no origin signatures) get the remembered
-//! origin, else the peer they came from, and no signature: such a version is not relayed
-//! further until an envelope from its origin brings the signature.
+//! Objects pulled in a catch-up come from a TAXII read; a Pacific node adds each object's
+//! origin and origin signature to its answer to a peer (`x_pacific_origins`), and they are
+//! checked like an envelope's. An object without them (another TAXII server) gets the
+//! remembered origin, else the peer it came from, and no signature: such a version is not
+//! relayed further (the outbox holds it back as `origin-unsigned`) unless a later envelope
+//! from its origin brings the signature before the outbox reaches it.
 
 use axum::Router;
 use axum::body::Body;

@@ -435,6 +435,35 @@ impl Federation {
         Ok(kept)
     }
 
+    /// For a peer's TAXII read (after the gate): each version's origin and the origin's
+    /// signature (empty when this node holds none), so that a peer catching up can check and
+    /// relay them as if they had come in envelopes.
+    pub async fn origins_for_peer(
+        &self,
+        collection: &Collection,
+        items: &[StoredVersion],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let key = StixObject::from_json(&item.json).map_or(0, |o| version_key(&o));
+            let origin = match self.store.provenance(&collection.id, &item.id, key).await? {
+                None => (
+                    self.local.id.to_string(),
+                    self.own_origin_signature(item.seq, &item.json),
+                ),
+                Some(p) => {
+                    let signature = self
+                        .store
+                        .origin_signature(&collection.id, &item.id, key)
+                        .await?;
+                    (p.origin.to_string(), signature.unwrap_or_default())
+                }
+            };
+            out.push(origin);
+        }
+        Ok(out)
+    }
+
     /// Prometheus lines for /metrics.
     pub fn render_metrics(&self) -> String {
         let mut out = String::from(

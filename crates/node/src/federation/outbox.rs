@@ -24,7 +24,7 @@ use pacific_store::{Collection, Delivery, LOCAL_ACTOR, LogEntryData, Peer, Store
 use pacific_tlog::entry::{Act, ObjectRef, sha256};
 
 use super::envelope::{Ack, Envelope, EnvelopeObject};
-use super::inbox::{INBOX_PATH, Incoming, apply};
+use super::inbox::{INBOX_PATH, Incoming, SignedOrigin, apply};
 use super::{Event, Federation, parse_public_key, peer_party};
 use crate::NodeError;
 use crate::client::{Credentials, TaxiiClient};
@@ -114,7 +114,7 @@ pub async fn deliver_once(
                         origin_signature: signature.clone(),
                     },
                     (Some(_), None) => {
-                        let reason = "the object was caught up without its origin's signature; it is relayed once an envelope from its origin brings it";
+                        let reason = "the object was caught up without its origin's signature, so a relay could not prove who made it";
                         held.push((
                             object.id().to_owned(),
                             object.type_name().to_owned(),
@@ -371,12 +371,22 @@ pub async fn catch_up(fed: &Federation, peer_id: &PartyId) -> Result<u64, NodeEr
     let mut applied = 0;
     let report = client
         .pull("default", after.as_deref(), Some(500), |page| {
+            // With the origins a Pacific peer adds to its answer, caught-up objects are checked
+            // and kept like those of an envelope (and can be relayed); without, they are not.
             let items: Vec<Incoming> = page
                 .objects
                 .iter()
-                .map(|o| Incoming {
+                .enumerate()
+                .map(|(i, o)| Incoming {
                     text: o.to_string(),
-                    origin: None,
+                    origin: page
+                        .origins
+                        .get(i)
+                        .filter(|(_, signature)| !signature.is_empty())
+                        .map(|(party, signature)| SignedOrigin {
+                            party: party.clone(),
+                            signature: signature.clone(),
+                        }),
                 })
                 .collect();
             applied += items.len() as u64;
