@@ -23,6 +23,33 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub federation: FederationConfig,
+    #[serde(default)]
+    pub matching: MatchingConfig,
+}
+
+/// Matching events against the node's indicators (`crate::matching`, issue 6).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchingConfig {
+    /// The TLP level of the sightings and incidents this node records (`clear`, `green`,
+    /// `amber`, `amber+strict`, `red`).
+    pub marking: String,
+    /// Address a sighting of an indicator received from a peer to that indicator's producer
+    /// (`x_pacific_recipients = [origin]`), so the policy gate may send it back to it, and to
+    /// nobody else. Off: sightings name no recipient (under TLP:AMBER they stay here).
+    pub share_sightings_with_producer: bool,
+    /// Input lines longer than this many bytes are skipped and counted.
+    pub max_line_bytes: usize,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        Self {
+            marking: "amber".into(),
+            share_sightings_with_producer: false,
+            max_line_bytes: 1 << 20,
+        }
+    }
 }
 
 /// This node's place in the federation (see `crate::federation`).
@@ -250,6 +277,17 @@ impl Config {
         if self.server.default_page_size > self.server.max_page_size {
             return Err(ConfigError::Invalid(
                 "server.default_page_size exceeds server.max_page_size".into(),
+            ));
+        }
+        if pacific_core::policy::parse_tlp_name(&self.matching.marking).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "matching.marking {:?} is not a TLP level (clear, green, amber, amber+strict, red)",
+                self.matching.marking
+            )));
+        }
+        if self.matching.max_line_bytes == 0 {
+            return Err(ConfigError::Invalid(
+                "matching.max_line_bytes must be positive".into(),
             ));
         }
         if !self.tls.enabled && !self.server.listen.ip().is_loopback() {

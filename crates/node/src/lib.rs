@@ -13,6 +13,7 @@ pub mod error;
 pub mod federation;
 pub mod ingest;
 pub mod log;
+pub mod matching;
 pub mod metrics;
 pub mod server;
 pub mod taxii;

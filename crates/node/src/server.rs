@@ -29,6 +29,7 @@ struct Inner {
     auth: Authenticator,
     metrics: Metrics,
     federation: Option<Arc<crate::federation::Federation>>,
+    matching: Option<Arc<crate::matching::MatchService>>,
 }
 
 impl AppState {
@@ -40,6 +41,7 @@ impl AppState {
             auth,
             metrics: Metrics::default(),
             federation: None,
+            matching: None,
         }))
     }
     pub fn config(&self) -> &Config {
@@ -57,6 +59,11 @@ impl AppState {
     /// The federation side (peers, gate, envelopes); `None` for a node without a data directory.
     pub fn federation(&self) -> Option<&Arc<crate::federation::Federation>> {
         self.0.federation.as_ref()
+    }
+    /// Matching events against the node's indicators; `None` for a node without a data
+    /// directory.
+    pub fn matching(&self) -> Option<&Arc<crate::matching::MatchService>> {
+        self.0.matching.as_ref()
     }
 }
 
@@ -78,10 +85,17 @@ impl Node {
         )?);
         let federation =
             crate::federation::Federation::open(data_dir, &config, Arc::clone(&store)).await?;
+        let matching = crate::matching::MatchService::open(
+            data_dir.root(),
+            &config,
+            Arc::clone(&store),
+            Some(Arc::clone(federation.store())),
+        )
+        .await?;
         let mut state = AppState::new(config, store);
-        Arc::get_mut(&mut state.0)
-            .expect("the state is not shared yet")
-            .federation = Some(federation);
+        let inner = Arc::get_mut(&mut state.0).expect("the state is not shared yet");
+        inner.federation = Some(federation);
+        inner.matching = Some(matching);
         Ok(Self {
             state,
             data_dir: Some(data_dir.clone()),
@@ -126,6 +140,7 @@ impl Node {
             .merge(crate::taxii::routes())
             .merge(crate::federation::inbox::routes())
             .merge(crate::log::routes(Arc::clone(&self.log)))
+            .merge(crate::matching::routes())
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .fallback(not_found)
@@ -175,6 +190,11 @@ impl Node {
             .state
             .federation()
             .map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f), Arc::clone(&self.log))));
+        // Follows new indicator versions into the matching index while the node serves.
+        let _matching = self
+            .state
+            .matching()
+            .map(|m| AbortOnDrop(crate::matching::spawn_follower(Arc::clone(m))));
         if tls.enabled {
             let root = self
                 .data_dir

@@ -33,6 +33,15 @@ impl TestNode {
 
     /// Starts a node after letting the test adjust its configuration.
     pub async fn start_with(adjust: impl FnOnce(&mut pacific_node::config::Config)) -> Self {
+        Self::start_with_files(&[], adjust).await
+    }
+
+    /// Starts a node with extra files in its data directory (e.g. `assets.toml`), after
+    /// letting the test adjust its configuration.
+    pub async fn start_with_files(
+        files: &[(&str, &str)],
+        adjust: impl FnOnce(&mut pacific_node::config::Config),
+    ) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::new(tmp.path().join("node"));
         let report = dir
@@ -57,6 +66,9 @@ impl TestNode {
                     .unwrap()
                     .token,
             );
+        }
+        for (name, text) in files {
+            std::fs::write(dir.root().join(name), text).unwrap();
         }
         let mut node = Node::open(&dir).await.unwrap();
         adjust(node.config_mut().unwrap());

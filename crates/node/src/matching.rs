@@ -1,0 +1,1447 @@
+//! Matching in the node (issue 6): the node's active indicators compiled into one
+//! [`SharedIndex`] kept current while it matches, event streams matched against it
+//! (`POST /match`, `pacific match`), and what a match leaves behind — a STIX `sighting` per
+//! indicator, daily statistics (`GET /match/stats`) and, on a critical-infrastructure asset,
+//! an `incident`.
+//!
+//! - **Loading.** [`MatchService::refresh`] follows the store's versions of `indicator` and
+//!   `relationship` objects by `seq` ([`Store::versions_of_types_after`]), all collections,
+//!   from 0 at start and from its cursor afterwards: every version is upserted into the index
+//!   (a newer version replaces an older one, a revoked version takes the indicator out), and
+//!   `indicates` relationships from indicators to `malware`/`campaign` are remembered for the
+//!   statistics. The node runs it every 500 ms ([`spawn_follower`]) and before every
+//!   `POST /match`, so indicators arriving from peers are matched without a restart; the
+//!   writer takes the index's lock per page of 1000 versions, and matchers let it in between
+//!   batches of events.
+//! - **Sightings.** One STIX 2.1 `sighting` per (indicator, this party), with a stable id
+//!   derived from both; every batch of matches stores a new version of it in the `sightings`
+//!   collection (`count` accumulates, `modified` advances, `first_seen`/`last_seen` widen),
+//!   through `Store::add_objects`, so the transparency log records it and the federation
+//!   outbox offers it to peers through the policy gate. It carries this party's marking
+//!   (`[matching] marking`, TLP:AMBER by default) and, when `share_sightings_with_producer`
+//!   is set and the indicator came from a peer, `x_pacific_recipients = [origin]`: the gate then
+//!   lets it go back to the indicator's producer and to nobody else.
+//! - **Statistics.** Per UTC day of the event (its time, else now): matches by `indicator`,
+//!   `kill-chain-phase`, `malware`, `campaign`, `sector` (of the affected asset; `unknown`
+//!   without one) and `shared-by` (the indicator's origin party, or `local`).
+//! - **Assets and incidents.** `<data>/assets.toml` maps address ranges to sectors
+//!   ([`Assets`]). A match of an event with an address in an asset of a critical sector
+//!   ([`CRITICAL_SECTORS`]) raises one STIX `incident` per (asset, indicator, day) in the
+//!   `incidents` collection, a warning in the log, and a [`MatchEvent::Incident`] on
+//!   [`MatchService::subscribe`] — the hook for the cooperation hotline.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use pacific_core::policy::{PartyId, parse_tlp_name};
+use pacific_core::taxii::ObjectQuery;
+use pacific_core::{StixObject, Timestamp};
+use pacific_match::{
+    CompileReport, Event, IndicatorId, InputOptions, InputStats, Kind, Match, Matcher, SharedIndex,
+};
+use pacific_store::{Collection, FederationStore, MatchStat, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt;
+use pacific_core::access::Role;
+use pacific_match::Format;
+
+use crate::NodeError;
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// The asset inventory's file name in the data directory.
+pub const ASSETS_FILE: &str = "assets.toml";
+/// Alias of the collection sightings are stored in (created when first needed).
+pub const SIGHTINGS_ALIAS: &str = "sightings";
+/// Alias of the collection incidents are stored in (created when first needed).
+pub const INCIDENTS_ALIAS: &str = "incidents";
+/// Sectors whose assets raise an incident when matched.
+pub const CRITICAL_SECTORS: [&str; 7] = [
+    "energy",
+    "finance",
+    "telecom",
+    "transport",
+    "health",
+    "water",
+    "government",
+];
+/// Every sector an asset may have.
+pub const SECTORS: [&str; 8] = [
+    "energy",
+    "finance",
+    "telecom",
+    "transport",
+    "health",
+    "water",
+    "government",
+    "other",
+];
+/// The statistics' dimensions.
+pub const DIMENSIONS: [&str; 6] = [
+    "indicator",
+    "kill-chain-phase",
+    "malware",
+    "campaign",
+    "sector",
+    "shared-by",
+];
+/// Versions read per page when following the store.
+const PAGE: usize = 1000;
+/// STIX caps `count` at 999 999 999.
+const MAX_COUNT: u64 = 999_999_999;
+
+// ---------------------------------------------------------------------------------------------
+// Assets
+
+/// One asset of the inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Asset {
+    pub name: String,
+    /// An address range, `192.0.2.0/24` or `2001:db8::/32` (a bare address is one host).
+    pub cidr: String,
+    /// One of [`SECTORS`].
+    pub sector: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssetsFile {
+    #[serde(default)]
+    assets: Vec<Asset>,
+}
+
+/// The asset inventory: address ranges with their sectors. An address belongs to the most
+/// specific range containing it.
+#[derive(Clone, Debug, Default)]
+pub struct Assets {
+    assets: Vec<Asset>,
+    /// (network as IPv6 bits — IPv4 mapped, prefix length in that space, asset index),
+    /// longest prefix first.
+    ranges: Vec<(u128, u8, usize)>,
+}
+
+fn mapped(ip: IpAddr) -> u128 {
+    match ip {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
+}
+
+fn mask(len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - u32::from(len))
+    }
+}
+
+impl Assets {
+    /// Reads `assets.toml` text: `[[assets]]` tables of `name`, `cidr`, `sector`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let file: AssetsFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut ranges = Vec::new();
+        for (i, a) in file.assets.iter().enumerate() {
+            if !SECTORS.contains(&a.sector.as_str()) {
+                return Err(format!(
+                    "asset {:?}: sector {:?} is not one of {}",
+                    a.name,
+                    a.sector,
+                    SECTORS.join(", ")
+                ));
+            }
+            let (addr, len) = match a.cidr.split_once('/') {
+                Some((addr, len)) => (addr, Some(len)),
+                None => (a.cidr.as_str(), None),
+            };
+            let ip: IpAddr = addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("asset {:?}: {:?} is not an address", a.name, a.cidr))?;
+            let width = if ip.is_ipv4() { 32 } else { 128 };
+            let len: u8 = match len {
+                None => width,
+                Some(l) => l
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|l| *l <= width)
+                    .ok_or_else(|| format!("asset {:?}: bad prefix in {:?}", a.name, a.cidr))?,
+            };
+            let len = if ip.is_ipv4() { len + 96 } else { len };
+            ranges.push((mapped(ip) & mask(len), len, i));
+        }
+        ranges.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+        Ok(Self {
+            assets: file.assets,
+            ranges,
+        })
+    }
+
+    /// Reads `<root>/assets.toml`; no file is an empty inventory.
+    pub fn load(root: &Path) -> Result<Self, NodeError> {
+        let path = root.join(ASSETS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                Self::parse(&text).map_err(|e| NodeError::Setup(format!("{}: {e}", path.display())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(e) => Err(NodeError::Setup(format!(
+                "cannot read {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.assets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.assets.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Asset> {
+        self.assets.get(index)
+    }
+
+    /// The index of the most specific asset containing `ip`.
+    pub fn lookup(&self, ip: IpAddr) -> Option<usize> {
+        let bits = mapped(ip);
+        self.ranges
+            .iter()
+            .find(|(net, len, _)| bits & mask(*len) == *net)
+            .map(|r| r.2)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is known of each indicator besides its pattern
+
+#[derive(Clone, Debug, Default)]
+struct IndicatorMeta {
+    name: Option<Box<str>>,
+    /// `kill_chain_name:phase_name`.
+    phases: Vec<Box<str>>,
+    /// The party that produced it, if it was received.
+    origin: Option<Arc<str>>,
+}
+
+#[derive(Default)]
+struct Catalog {
+    meta: HashMap<u128, IndicatorMeta>,
+    /// `indicates` relationships: id → (version, (indicator, target) unless revoked).
+    relationships: HashMap<String, (i64, Option<(u128, String)>)>,
+    /// Targets (`malware--…`, `campaign--…`) of each indicator, with how many relationships
+    /// name them.
+    targets: HashMap<u128, HashMap<String, u32>>,
+}
+
+impl Catalog {
+    fn relationship(&mut self, value: &Value, version: i64) {
+        let Some(id) = value.get("id").and_then(Value::as_str) else {
+            return;
+        };
+        if let Some((known, _)) = self.relationships.get(id)
+            && *known >= version
+        {
+            return;
+        }
+        let s = |k: &str| value.get(k).and_then(Value::as_str).unwrap_or_default();
+        let pair = (s("relationship_type") == "indicates"
+            && !value
+                .get("revoked")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+            && (s("target_ref").starts_with("malware--")
+                || s("target_ref").starts_with("campaign--")))
+        .then(|| IndicatorId::parse(s("source_ref")))
+        .flatten()
+        .map(|ind| (ind.0, s("target_ref").to_owned()));
+        let old = self
+            .relationships
+            .insert(id.to_owned(), (version, pair.clone()));
+        if let Some((_, Some((ind, target)))) = old
+            && let Some(t) = self.targets.get_mut(&ind)
+            && let Some(n) = t.get_mut(&target)
+        {
+            *n -= 1;
+            if *n == 0 {
+                t.remove(&target);
+            }
+        }
+        if let Some((ind, target)) = pair {
+            *self
+                .targets
+                .entry(ind)
+                .or_default()
+                .entry(target)
+                .or_default() += 1;
+        }
+    }
+}
+
+fn meta_of(value: &Value, origin: Option<Arc<str>>) -> IndicatorMeta {
+    let phases = value
+        .get("kill_chain_phases")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    let chain = p.get("kill_chain_name")?.as_str()?;
+                    let phase = p.get("phase_name")?.as_str()?;
+                    Some(format!("{chain}:{phase}").into_boxed_str())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    IndicatorMeta {
+        name: value.get("name").and_then(Value::as_str).map(Into::into),
+        phases,
+        origin,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings, events
+
+/// What the service needs from the configuration.
+#[derive(Clone, Debug)]
+pub struct MatchSettings {
+    /// This party's id.
+    pub party: PartyId,
+    /// The marking-definition id put on sightings and incidents.
+    pub marking: &'static str,
+    pub share_sightings_with_producer: bool,
+    pub max_line_bytes: usize,
+}
+
+impl MatchSettings {
+    pub fn from_config(config: &Config) -> Result<Self, NodeError> {
+        let tlp = parse_tlp_name(&config.matching.marking).ok_or_else(|| {
+            NodeError::Setup(format!(
+                "matching.marking {:?} is not a TLP level",
+                config.matching.marking
+            ))
+        })?;
+        Ok(Self {
+            party: crate::federation::local_party(config).id,
+            marking: tlp.marking_id(),
+            share_sightings_with_producer: config.matching.share_sightings_with_producer,
+            max_line_bytes: config.matching.max_line_bytes,
+        })
+    }
+}
+
+/// Something matching did that others may act on (e.g. the cooperation hotline).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatchEvent {
+    /// A match on a critical-infrastructure asset raised an incident (once per asset,
+    /// indicator and day).
+    Incident {
+        /// The STIX `incident` object's id, in the `incidents` collection.
+        incident_id: String,
+        asset: String,
+        sector: String,
+        indicator_id: String,
+        /// The party the indicator came from, if it was received.
+        indicator_origin: Option<String>,
+        /// The observed value that matched.
+        value: String,
+        day: String,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tallies: what a run of matches adds up to
+
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    count: u64,
+    first: i64,
+    last: i64,
+}
+
+impl Seen {
+    fn add(&mut self, other: Seen) {
+        self.count += other.count;
+        self.first = self.first.min(other.first);
+        self.last = self.last.max(other.last);
+    }
+}
+
+/// The matches of part of a run, summed: sightings, statistics and incidents to record.
+#[derive(Debug, Default)]
+pub struct Tally {
+    sightings: HashMap<u128, Seen>,
+    stats: HashMap<(String, &'static str, String), u64>,
+    /// (asset index, indicator, day) → first value seen and its count.
+    incidents: HashMap<(usize, u128, String), (String, u64)>,
+    matches: u64,
+}
+
+impl Tally {
+    pub fn is_empty(&self) -> bool {
+        self.matches == 0
+    }
+    pub fn matches(&self) -> u64 {
+        self.matches
+    }
+}
+
+/// One match, as reported to the caller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MatchSample {
+    pub line: u64,
+    pub indicator: String,
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// Sums the matches of one input, in batches ([`Run::take_if_due`]).
+pub struct Run<'s> {
+    service: &'s MatchService,
+    now: i64,
+    tally: Tally,
+    last_take: Instant,
+    /// Events with at least one match.
+    pub matched_events: u64,
+    pub matches: u64,
+    pub samples: Vec<MatchSample>,
+    pub sample_limit: usize,
+}
+
+fn day_of(micros: i64) -> String {
+    Timestamp::from_unix_micros(micros).as_str()[..10].to_owned()
+}
+
+impl Run<'_> {
+    /// Counts the matches `matches` of `event`.
+    pub fn observe(&mut self, event: &Event<'_>, matches: &[Match]) {
+        if matches.is_empty() {
+            return;
+        }
+        self.matched_events += 1;
+        let at = event.time.unwrap_or(self.now);
+        let day = day_of(at);
+        // The assets the event touches.
+        let mut assets: Vec<usize> = Vec::new();
+        if !self.service.assets.is_empty() {
+            for o in &event.observables {
+                if matches!(o.kind, Kind::Ip | Kind::Host)
+                    && let Ok(ip) = o.value.trim().parse::<IpAddr>()
+                    && let Some(a) = self.service.assets.lookup(ip)
+                    && !assets.contains(&a)
+                {
+                    assets.push(a);
+                }
+            }
+        }
+        let mut sectors: Vec<&str> = assets
+            .iter()
+            .filter_map(|a| self.service.assets.get(*a))
+            .map(|a| a.sector.as_str())
+            .collect();
+        sectors.sort_unstable();
+        sectors.dedup();
+        if sectors.is_empty() {
+            sectors.push("unknown");
+        }
+        let catalog = self.service.catalog.read().expect("catalog lock");
+        for m in matches {
+            self.matches += 1;
+            self.tally.matches += 1;
+            let id = m.indicator.0;
+            let seen = Seen {
+                count: 1,
+                first: at,
+                last: at,
+            };
+            self.tally
+                .sightings
+                .entry(id)
+                .and_modify(|s| s.add(seen))
+                .or_insert(seen);
+            let value = event
+                .observables
+                .get(m.observable)
+                .map(|o| o.value.to_string())
+                .unwrap_or_default();
+            if self.samples.len() < self.sample_limit {
+                self.samples.push(MatchSample {
+                    line: event.line,
+                    indicator: m.indicator.to_string(),
+                    kind: event
+                        .observables
+                        .get(m.observable)
+                        .map_or("", |o| o.kind.name()),
+                    value: value.clone(),
+                });
+            }
+            let mut stat = |dimension: &'static str, key: String| {
+                *self
+                    .tally
+                    .stats
+                    .entry((day.clone(), dimension, key))
+                    .or_default() += 1;
+            };
+            stat("indicator", m.indicator.to_string());
+            let meta = catalog.meta.get(&id);
+            for phase in meta.map(|m| m.phases.as_slice()).unwrap_or_default() {
+                stat("kill-chain-phase", phase.to_string());
+            }
+            if let Some(targets) = catalog.targets.get(&id) {
+                for target in targets.keys() {
+                    let dimension = if target.starts_with("malware--") {
+                        "malware"
+                    } else {
+                        "campaign"
+                    };
+                    stat(dimension, target.clone());
+                }
+            }
+            for sector in &sectors {
+                stat("sector", (*sector).to_owned());
+            }
+            stat(
+                "shared-by",
+                meta.and_then(|m| m.origin.as_deref())
+                    .unwrap_or("local")
+                    .to_owned(),
+            );
+            for &a in &assets {
+                let critical = self
+                    .service
+                    .assets
+                    .get(a)
+                    .is_some_and(|a| CRITICAL_SECTORS.contains(&a.sector.as_str()));
+                if critical {
+                    self.tally
+                        .incidents
+                        .entry((a, id, day.clone()))
+                        .or_insert_with(|| (value.clone(), 0))
+                        .1 += 1;
+                }
+            }
+        }
+    }
+
+    /// The tally so far, when it is worth recording (many matches, or a few seconds old).
+    pub fn take_if_due(&mut self) -> Option<Tally> {
+        if self.tally.matches >= 100_000
+            || (!self.tally.is_empty() && self.last_take.elapsed() > Duration::from_secs(5))
+        {
+            self.last_take = Instant::now();
+            Some(std::mem::take(&mut self.tally))
+        } else {
+            None
+        }
+    }
+
+    /// What is left to record.
+    pub fn finish(&mut self) -> Tally {
+        std::mem::take(&mut self.tally)
+    }
+}
+
+/// What recording tallies did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Recorded {
+    pub sightings_created: u64,
+    pub sightings_updated: u64,
+    pub incidents: u64,
+}
+
+impl Recorded {
+    fn add(&mut self, o: Recorded) {
+        self.sightings_created += o.sightings_created;
+        self.sightings_updated += o.sightings_updated;
+        self.incidents += o.incidents;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service
+
+/// The node's matching: the index, what is known of each indicator, the asset inventory, and
+/// the recording of sightings, statistics and incidents.
+pub struct MatchService {
+    store: Arc<dyn Store>,
+    federation: Option<Arc<dyn FederationStore>>,
+    index: SharedIndex,
+    catalog: RwLock<Catalog>,
+    assets: Assets,
+    settings: MatchSettings,
+    /// The last `seq` applied, behind the lock that serialises refreshes.
+    cursor: tokio::sync::Mutex<i64>,
+    /// What loading did, cumulatively.
+    report: Mutex<CompileReport>,
+    /// Serialises recording, so concurrent runs never lose a sighting's count.
+    record: tokio::sync::Mutex<Option<(String, String)>>,
+    /// Incidents known to exist (asset, indicator, day).
+    incidents: Mutex<HashSet<String>>,
+    events: tokio::sync::broadcast::Sender<MatchEvent>,
+}
+
+impl MatchService {
+    /// A service with an empty index; [`MatchService::refresh`] loads it.
+    pub fn new(
+        store: Arc<dyn Store>,
+        federation: Option<Arc<dyn FederationStore>>,
+        assets: Assets,
+        settings: MatchSettings,
+    ) -> Self {
+        let (events, _) = tokio::sync::broadcast::channel(1024);
+        Self {
+            store,
+            federation,
+            index: SharedIndex::default(),
+            catalog: RwLock::default(),
+            assets,
+            settings,
+            cursor: tokio::sync::Mutex::new(0),
+            report: Mutex::default(),
+            record: tokio::sync::Mutex::new(None),
+            incidents: Mutex::default(),
+            events,
+        }
+    }
+
+    /// The service of a node: settings from `config`, assets from `<root>/assets.toml`, every
+    /// indicator in the store loaded.
+    pub async fn open(
+        root: &Path,
+        config: &Config,
+        store: Arc<dyn Store>,
+        federation: Option<Arc<dyn FederationStore>>,
+    ) -> Result<Arc<Self>, NodeError> {
+        let service = Arc::new(Self::new(
+            store,
+            federation,
+            Assets::load(root)?,
+            MatchSettings::from_config(config)?,
+        ));
+        service.refresh().await?;
+        Ok(service)
+    }
+
+    pub fn index(&self) -> &SharedIndex {
+        &self.index
+    }
+
+    pub fn assets(&self) -> &Assets {
+        &self.assets
+    }
+
+    pub fn settings(&self) -> &MatchSettings {
+        &self.settings
+    }
+
+    /// What loading indicators did since start (compiled, replaced, revoked, not compiled).
+    pub fn report(&self) -> CompileReport {
+        self.report.lock().expect("report lock").clone()
+    }
+
+    /// Matches from now on that others may act on: [`MatchEvent::Incident`] is the hook for
+    /// the cooperation hotline.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<MatchEvent> {
+        self.events.subscribe()
+    }
+
+    /// Applies every indicator and relationship version stored since the last call; returns
+    /// how many versions were read.
+    pub async fn refresh(&self) -> Result<usize, NodeError> {
+        let mut cursor = self.cursor.lock().await;
+        let mut read = 0;
+        loop {
+            let page = self
+                .store
+                .versions_of_types_after(&["indicator", "relationship"], *cursor, PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            let last_seq = last.version.seq;
+            read += page.len();
+            let origins = match &self.federation {
+                Some(f) => {
+                    let ids: Vec<&str> = page
+                        .iter()
+                        .filter(|v| v.version.type_name == "indicator")
+                        .map(|v| v.version.id.as_str())
+                        .collect();
+                    f.origins_and_held(&ids).await?.origins
+                }
+                None => HashMap::new(),
+            };
+            let local = self.settings.party.as_str();
+            let mut report = CompileReport::default();
+            {
+                let mut index = self.index.write();
+                let mut catalog = self.catalog.write().expect("catalog lock");
+                for item in &page {
+                    let v = &item.version;
+                    let Ok(value) = serde_json::from_str::<Value>(&v.json) else {
+                        continue;
+                    };
+                    let version = v.version.unix_micros();
+                    if v.type_name == "relationship" {
+                        catalog.relationship(&value, version);
+                        continue;
+                    }
+                    let before = index.len();
+                    index.upsert_json(&v.json, &mut report);
+                    if let Some(id) = IndicatorId::parse(&v.id) {
+                        if index.len() < before
+                            || value.get("revoked").and_then(Value::as_bool) == Some(true)
+                        {
+                            catalog.meta.remove(&id.0);
+                        } else {
+                            let origin = origins
+                                .get(&v.id)
+                                .filter(|o| o.as_str() != local)
+                                .map(|o| Arc::from(o.as_str()));
+                            catalog.meta.insert(id.0, meta_of(&value, origin));
+                        }
+                    }
+                }
+            }
+            for r in &report.rejected {
+                tracing::debug!(indicator = %r.id, reason = %r.reason, "indicator not compiled");
+            }
+            {
+                let mut total = self.report.lock().expect("report lock");
+                total.added += report.added;
+                total.replaced += report.replaced;
+                total.unchanged += report.unchanged;
+                total.revoked += report.revoked;
+                total.rejected.extend(report.rejected);
+                let excess = total.rejected.len().saturating_sub(1000);
+                total.rejected.drain(..excess);
+            }
+            *cursor = last_seq;
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        Ok(read)
+    }
+
+    /// A run over one input, matched at `now` (Unix microseconds) when events have no time.
+    pub fn run(&self, now: i64, sample_limit: usize) -> Run<'_> {
+        Run {
+            service: self,
+            now,
+            tally: Tally::default(),
+            last_take: Instant::now(),
+            matched_events: 0,
+            matches: 0,
+            samples: Vec::new(),
+            sample_limit,
+        }
+    }
+
+    /// Reads `input` to the end on this thread, matching every event: `on_match` sees each
+    /// match, `on_tally` each batch of them summed (the last one included). Index updates get
+    /// in before every read from `input` (which may block) and between batches of events.
+    pub fn match_reader<R: Read>(
+        &self,
+        input: R,
+        opts: &InputOptions,
+        run: &mut Run<'_>,
+        mut on_match: impl FnMut(&Event<'_>, &Match),
+        mut on_tally: impl FnMut(Tally),
+    ) -> std::io::Result<InputStats> {
+        let matcher = RefCell::new(self.index.matcher());
+        let reader = Releasing {
+            inner: input,
+            matcher: &matcher,
+        };
+        let mut out = Vec::new();
+        let now = run.now;
+        let stats = pacific_match::read_events(reader, opts, |event| {
+            out.clear();
+            matcher.borrow_mut().match_event_into(event, now, &mut out);
+            for m in &out {
+                on_match(event, m);
+            }
+            run.observe(event, &out);
+            if let Some(t) = run.take_if_due() {
+                matcher.borrow_mut().release();
+                on_tally(t);
+            }
+        });
+        matcher.borrow_mut().release();
+        let last = run.finish();
+        if !last.is_empty() {
+            on_tally(last);
+        }
+        stats
+    }
+
+    async fn collections(&self) -> Result<(String, String), NodeError> {
+        let mut ids = Vec::new();
+        for (alias, title) in [
+            (SIGHTINGS_ALIAS, "Sightings"),
+            (INCIDENTS_ALIAS, "Incidents"),
+        ] {
+            let id = match crate::find_collection(self.store.as_ref(), alias).await? {
+                Some(c) => c.id,
+                None => {
+                    let c = Collection {
+                        id: crate::new_uuid(),
+                        title: title.into(),
+                        description: Some(format!(
+                            "{title} recorded by matching events against this node's indicators"
+                        )),
+                        alias: Some(alias.into()),
+                    };
+                    match self.store.create_collection(&c).await {
+                        Ok(()) => c.id,
+                        Err(pacific_store::StoreError::AlreadyExists(_)) => {
+                            crate::find_collection(self.store.as_ref(), alias)
+                                .await?
+                                .map(|c| c.id)
+                                .ok_or_else(|| {
+                                    NodeError::Setup(format!("collection {alias} vanished"))
+                                })?
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            };
+            ids.push(id);
+        }
+        Ok((ids.remove(0), ids.remove(0)))
+    }
+
+    /// The latest stored version of `id` in `collection`.
+    async fn latest(&self, collection: &str, id: &str) -> Result<Option<Value>, NodeError> {
+        let mut q = ObjectQuery::all(1);
+        q.ids = vec![id.to_owned()];
+        let page = self.store.query_objects(collection, &q, true).await?;
+        Ok(page
+            .items
+            .first()
+            .and_then(|v| serde_json::from_str(&v.json).ok()))
+    }
+
+    /// Stores what a tally adds up to: statistics, a new version of each indicator's
+    /// sighting, and incidents not raised yet.
+    pub async fn record(&self, tally: Tally) -> Result<Recorded, NodeError> {
+        let mut done = Recorded::default();
+        if tally.is_empty() {
+            return Ok(done);
+        }
+        let mut guard = self.record.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.collections().await?);
+        }
+        let (sightings, incidents) = guard.clone().expect("collections resolved");
+
+        let stats: Vec<MatchStat> = tally
+            .stats
+            .into_iter()
+            .map(|((day, dimension, key), count)| MatchStat {
+                day,
+                dimension: dimension.to_owned(),
+                key,
+                count,
+            })
+            .collect();
+        self.store.add_match_stats(&stats).await?;
+
+        let now = Timestamp::now().unix_micros();
+        let mut objects = Vec::new();
+        let mut ids: Vec<_> = tally.sightings.into_iter().collect();
+        ids.sort_unstable_by_key(|(id, _)| *id);
+        for (id, seen) in ids {
+            let indicator = IndicatorId(id).to_string();
+            let origin = self.origin(id);
+            let object = self
+                .sighting(&sightings, &indicator, seen, origin, now)
+                .await?;
+            match object {
+                (o, true) => {
+                    done.sightings_created += 1;
+                    objects.push(o);
+                }
+                (o, false) => {
+                    done.sightings_updated += 1;
+                    objects.push(o);
+                }
+            }
+        }
+        self.store.add_objects(&sightings, &objects).await?;
+
+        let mut raised = Vec::new();
+        let mut keys: Vec<_> = tally.incidents.into_iter().collect();
+        keys.sort();
+        for ((asset, id, day), (value, count)) in keys {
+            let Some(asset) = self.assets.get(asset) else {
+                continue;
+            };
+            let indicator = IndicatorId(id).to_string();
+            let incident_id = derived_id(
+                "incident",
+                &[self.settings.party.as_str(), &asset.name, &indicator, &day],
+            );
+            if self
+                .incidents
+                .lock()
+                .expect("incidents lock")
+                .contains(&incident_id)
+            {
+                continue;
+            }
+            if self.latest(&incidents, &incident_id).await?.is_some() {
+                self.incidents
+                    .lock()
+                    .expect("incidents lock")
+                    .insert(incident_id);
+                continue;
+            }
+            let name = self.indicator_name(id);
+            let created = Timestamp::now();
+            let value_json = json!({
+                "type": "incident",
+                "spec_version": "2.1",
+                "id": incident_id,
+                "created": created.as_str(),
+                "modified": created.as_str(),
+                "name": format!("Indicator matched on {} ({})", asset.name, asset.sector),
+                "description": format!(
+                    "{count} event(s) on {day} touching asset {:?} ({}, sector {}) matched indicator {}{} with {value:?}.",
+                    asset.name,
+                    asset.cidr,
+                    asset.sector,
+                    indicator,
+                    name.map(|n| format!(" ({n})")).unwrap_or_default(),
+                ),
+                "object_marking_refs": [self.settings.marking],
+                "x_pacific_asset": asset.name,
+                "x_pacific_sector": asset.sector,
+                "x_pacific_indicator": indicator,
+            });
+            let object = StixObject::from_value(value_json)
+                .map_err(|e| NodeError::Input(format!("an incident is not valid STIX: {e}")))?;
+            tracing::warn!(
+                incident = %incident_id,
+                asset = %asset.name,
+                sector = %asset.sector,
+                %indicator,
+                %value,
+                "match on a critical-infrastructure asset: incident raised"
+            );
+            raised.push((
+                object,
+                MatchEvent::Incident {
+                    incident_id: incident_id.clone(),
+                    asset: asset.name.clone(),
+                    sector: asset.sector.clone(),
+                    indicator_id: indicator,
+                    indicator_origin: self.origin(id).map(|o| o.to_string()),
+                    value,
+                    day,
+                },
+            ));
+            self.incidents
+                .lock()
+                .expect("incidents lock")
+                .insert(incident_id);
+        }
+        if !raised.is_empty() {
+            let objects: Vec<StixObject> = raised.iter().map(|(o, _)| o.clone()).collect();
+            self.store.add_objects(&incidents, &objects).await?;
+            done.incidents += raised.len() as u64;
+            for (_, event) in raised {
+                let _ = self.events.send(event);
+            }
+        }
+        Ok(done)
+    }
+
+    fn origin(&self, id: u128) -> Option<Arc<str>> {
+        self.catalog
+            .read()
+            .expect("catalog lock")
+            .meta
+            .get(&id)
+            .and_then(|m| m.origin.clone())
+    }
+
+    fn indicator_name(&self, id: u128) -> Option<String> {
+        self.catalog
+            .read()
+            .expect("catalog lock")
+            .meta
+            .get(&id)
+            .and_then(|m| m.name.as_deref().map(str::to_owned))
+    }
+
+    /// The next version of the sighting of `indicator`, and whether it is the first.
+    async fn sighting(
+        &self,
+        collection: &str,
+        indicator: &str,
+        seen: Seen,
+        origin: Option<Arc<str>>,
+        now: i64,
+    ) -> Result<(StixObject, bool), NodeError> {
+        let id = derived_id("sighting", &[self.settings.party.as_str(), indicator]);
+        let previous = self.latest(collection, &id).await?;
+        let time = |v: &Value, k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .and_then(|s| Timestamp::parse(s).ok())
+                .map(|t| t.unix_micros())
+        };
+        let (created, modified, count, first, last) = match &previous {
+            Some(p) => (
+                p.get("created")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| Timestamp::from_unix_micros(now).as_str().to_owned()),
+                now.max(time(p, "modified").unwrap_or(i64::MIN).saturating_add(1)),
+                p.get("count")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    .saturating_add(seen.count),
+                seen.first.min(time(p, "first_seen").unwrap_or(i64::MAX)),
+                seen.last.max(time(p, "last_seen").unwrap_or(i64::MIN)),
+            ),
+            None => (
+                Timestamp::from_unix_micros(now).as_str().to_owned(),
+                now,
+                seen.count,
+                seen.first,
+                seen.last,
+            ),
+        };
+        let mut value = json!({
+            "type": "sighting",
+            "spec_version": "2.1",
+            "id": id,
+            "created": created,
+            "modified": Timestamp::from_unix_micros(modified).as_str(),
+            "sighting_of_ref": indicator,
+            "first_seen": Timestamp::from_unix_micros(first).as_str(),
+            "last_seen": Timestamp::from_unix_micros(last).as_str(),
+            "count": count.min(MAX_COUNT),
+            "object_marking_refs": [self.settings.marking],
+        });
+        if self.settings.share_sightings_with_producer
+            && let Some(origin) = origin
+        {
+            value["x_pacific_recipients"] = json!([&*origin]);
+        }
+        let object = StixObject::from_value(value)
+            .map_err(|e| NodeError::Input(format!("a sighting is not valid STIX: {e}")))?;
+        Ok((object, previous.is_none()))
+    }
+}
+
+/// A stable STIX id of `type_name` derived from `parts` (a UUID in the version 8 layout of
+/// RFC 9562, made of SHA-256 bits), so the same sighting or incident always has the same id.
+fn derived_id(type_name: &str, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"pacific-match/v1\n");
+    h.update(type_name.as_bytes());
+    for p in parts {
+        h.update(b"\n");
+        h.update(p.as_bytes());
+    }
+    let mut b: [u8; 16] = h.finalize()[..16].try_into().expect("16 bytes");
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!(
+        "{type_name}--{}-{}-{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..32]
+    )
+}
+
+/// A reader that lets index writers in before a read that may block.
+struct Releasing<'a, 'i, R> {
+    inner: R,
+    matcher: &'a RefCell<Matcher<'i>>,
+}
+
+impl<R: Read> Read for Releasing<'_, '_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Ok(mut m) = self.matcher.try_borrow_mut() {
+            m.release();
+        }
+        self.inner.read(buf)
+    }
+}
+
+/// Follows the store every 500 ms while the node serves, so indicators arriving from peers
+/// or over TAXII are matched without a restart.
+pub fn spawn_follower(service: Arc<MatchService>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failing = false;
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            match service.refresh().await {
+                Ok(_) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::error!(error = %e, "cannot follow new indicators");
+                }
+                Err(_) => {}
+            }
+        }
+    })
+}
+
+/// The day part of a STIX timestamp or `YYYY-MM-DD`, checked.
+pub fn parse_day(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let ok = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    ok.then(|| s.to_owned())
+}
+
+/// Today (UTC), `YYYY-MM-DD`.
+pub fn today() -> String {
+    day_of(Timestamp::now().unix_micros())
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP: `POST /match`, `GET /match/stats`
+
+/// `POST /match` (analysts, liaisons, admins) and `GET /match/stats` (every user).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/match", post(post_match))
+        .route("/match/stats", get(get_stats))
+}
+
+/// Most matches listed in a `POST /match` answer, and most malformed lines.
+const MAX_SHOWN: usize = 10_000;
+
+fn query_map(
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<HashMap<String, String>, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))
+}
+
+/// The input format a request's `?format=` or `Content-Type` names.
+fn request_format(
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Format, ApiError> {
+    if let Some(f) = params.get("format") {
+        return Format::parse(f).ok_or_else(|| {
+            ApiError::BadRequest(format!("format {f:?}: expected auto, jsonl, zeek or text"))
+        });
+    }
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    Ok(match media.as_str() {
+        "application/x-ndjson"
+        | "application/jsonl"
+        | "application/json-lines"
+        | "application/json" => Format::JsonLines,
+        "text/zeek-tsv" | "text/x-zeek" | "text/tab-separated-values" => Format::Zeek,
+        "text/plain" => Format::Text,
+        _ => Format::Auto,
+    })
+}
+
+/// A request body as a blocking reader, fed by the task that pulls the body.
+struct BodyReader {
+    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
+    current: Bytes,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(chunk)) => self.current = chunk,
+                Some(Err(e)) => return Err(std::io::Error::other(e)),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current.split_to(n));
+        Ok(n)
+    }
+}
+
+/// Matches the request body, read as a stream (no size limit; each line is bounded by
+/// `[matching] max_line_bytes`), and answers with the totals.
+async fn post_match(
+    State(state): State<AppState>,
+    who: Principal,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    if who.role == Role::Reader {
+        return Err(ApiError::Forbidden {
+            user: who.user,
+            action: "match events (analysts and above)".into(),
+        });
+    }
+    let service = state
+        .matching()
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound("matching (this node has no data directory)".into()))?;
+    let params = query_map(query)?;
+    if let Some(enc) = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase())
+        && !matches!(enc.as_str(), "gzip" | "x-gzip" | "identity")
+    {
+        return Err(ApiError::BadRequest(format!(
+            "Content-Encoding {enc:?} is not supported (gzip or none)"
+        )));
+    }
+    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
+        params.get(name).map_or(Ok(default), |v| {
+            v.parse::<usize>()
+                .map(|n| n.min(MAX_SHOWN))
+                .map_err(|_| ApiError::BadRequest(format!("{name} {v:?} is not a number")))
+        })
+    };
+    let mut opts = InputOptions {
+        format: request_format(&params, &headers)?,
+        max_line: service.settings().max_line_bytes,
+        keep_errors: number("show", 10)?,
+        ..InputOptions::default()
+    };
+    let sample_limit = number("matches", 100)?;
+    if let Some(map) = params.get("map") {
+        for spec in map.split(',').filter(|s| !s.is_empty()) {
+            let spec = if spec.contains('=') {
+                spec.to_owned()
+            } else {
+                match spec.rsplit_once(':') {
+                    Some((field, kind)) => format!("{field}={kind}"),
+                    None => spec.to_owned(),
+                }
+            };
+            opts.map
+                .apply_spec(&spec)
+                .map_err(|e| ApiError::BadRequest(format!("map: {e}")))?;
+        }
+    }
+    service
+        .refresh()
+        .await
+        .map_err(|e| ApiError::Internal(format!("loading indicators: {e}")))?;
+
+    let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
+    let pump = tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| e.to_string());
+            let failed = chunk.is_err();
+            if body_tx.send(chunk).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let (tally_tx, mut tally_rx) = tokio::sync::mpsc::channel::<Tally>(4);
+    let worker_service = Arc::clone(&service);
+    let now = Timestamp::now().unix_micros();
+    let worker = tokio::task::spawn_blocking(move || {
+        let svc = worker_service;
+        let mut run = svc.run(now, sample_limit);
+        let reader = BodyReader {
+            rx: body_rx,
+            current: Bytes::new(),
+        };
+        let stats = svc.match_reader(
+            reader,
+            &opts,
+            &mut run,
+            |_, _| {},
+            |t| {
+                let _ = tally_tx.blocking_send(t);
+            },
+        );
+        (
+            stats,
+            run.matched_events,
+            run.matches,
+            std::mem::take(&mut run.samples),
+        )
+    });
+    let mut recorded = Recorded::default();
+    let mut failure = None;
+    while let Some(tally) = tally_rx.recv().await {
+        match service.record(tally).await {
+            Ok(r) => recorded.add(r),
+            Err(e) => {
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    let (stats, matched_events, matches, samples) = worker
+        .await
+        .map_err(|e| ApiError::Internal(format!("matching stopped: {e}")))?;
+    pump.abort();
+    if let Some(e) = failure {
+        return Err(ApiError::Internal(format!("recording matches: {e}")));
+    }
+    let stats = stats.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
+    let errors: Vec<Value> = stats
+        .errors
+        .iter()
+        .map(|e| json!({"line": e.line, "reason": e.reason}))
+        .collect();
+    let body = json!({
+        "format": stats.format.map(|f| f.to_string()),
+        "gzip": stats.gzip,
+        "lines": stats.lines,
+        "bytes": stats.bytes,
+        "events": stats.events,
+        "observables": stats.observables,
+        "matched_events": matched_events,
+        "matches": matches,
+        "malformed": stats.malformed,
+        "oversized": stats.oversized,
+        "errors": errors,
+        "read_error": stats.read_error,
+        "indicators": service.index().read().len(),
+        "sightings": {
+            "created": recorded.sightings_created,
+            "updated": recorded.sightings_updated,
+        },
+        "incidents": recorded.incidents,
+        "sample": samples,
+    });
+    Ok(Json(body).into_response())
+}
+
+/// `GET /match/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&dimension=…` (each day today when absent).
+async fn get_stats(
+    State(state): State<AppState>,
+    who: Principal,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    if who
+        .user
+        .starts_with(crate::federation::PEER_PRINCIPAL_PREFIX)
+    {
+        return Err(ApiError::Forbidden {
+            user: who.user,
+            action: "read matching statistics".into(),
+        });
+    }
+    let params = query_map(query)?;
+    let day = |name: &str| -> Result<String, ApiError> {
+        match params.get(name) {
+            None => Ok(today()),
+            Some(v) => parse_day(v).ok_or_else(|| {
+                ApiError::BadRequest(format!("{name} {v:?} is not a day (YYYY-MM-DD)"))
+            }),
+        }
+    };
+    let (from, to) = (day("from")?, day("to")?);
+    let dimension = params.get("dimension").map(String::as_str);
+    if let Some(d) = dimension
+        && !DIMENSIONS.contains(&d)
+    {
+        return Err(ApiError::BadRequest(format!(
+            "dimension {d:?}: expected one of {}",
+            DIMENSIONS.join(", ")
+        )));
+    }
+    let stats = state.store().match_stats(&from, &to, dimension).await?;
+    let rows: Vec<Value> = stats
+        .iter()
+        .map(|s| json!({"day": s.day, "dimension": s.dimension, "key": s.key, "count": s.count}))
+        .collect();
+    let indicators = state.matching().map(|m| m.index().read().len());
+    Ok(Json(json!({
+        "from": from,
+        "to": to,
+        "dimension": dimension,
+        "indicators": indicators,
+        "stats": rows,
+    }))
+    .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assets_pick_the_most_specific_range() {
+        let a = Assets::parse(
+            "[[assets]]\nname = \"grid\"\ncidr = \"10.0.0.0/8\"\nsector = \"energy\"\n\
+             [[assets]]\nname = \"scada\"\ncidr = \"10.1.0.0/16\"\nsector = \"water\"\n\
+             [[assets]]\nname = \"v6\"\ncidr = \"2001:db8::/32\"\nsector = \"other\"\n",
+        )
+        .unwrap();
+        let name = |ip: &str| {
+            a.lookup(ip.parse().unwrap())
+                .map(|i| a.get(i).unwrap().name.clone())
+        };
+        assert_eq!(name("10.1.2.3").as_deref(), Some("scada"));
+        assert_eq!(name("10.2.2.3").as_deref(), Some("grid"));
+        assert_eq!(name("2001:db8::1").as_deref(), Some("v6"));
+        assert_eq!(name("192.0.2.1"), None);
+        assert!(
+            Assets::parse("[[assets]]\nname = \"x\"\ncidr = \"10.0.0.0/8\"\nsector = \"bank\"\n")
+                .is_err()
+        );
+        assert!(
+            Assets::parse("[[assets]]\nname = \"x\"\ncidr = \"10.0.0.0/33\"\nsector = \"other\"\n")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn derived_ids_are_stable_uuids() {
+        let a = derived_id("sighting", &["bravo", "indicator--x"]);
+        assert_eq!(a, derived_id("sighting", &["bravo", "indicator--x"]));
+        assert_ne!(a, derived_id("sighting", &["alpha", "indicator--x"]));
+        assert!(a.starts_with("sighting--") && a.len() == "sighting--".len() + 36);
+    }
+
+    #[test]
+    fn days() {
+        assert_eq!(parse_day("2026-03-01").as_deref(), Some("2026-03-01"));
+        assert!(parse_day("2026-3-01").is_none());
+        assert_eq!(day_of(0), "1970-01-01");
+    }
+}
