@@ -25,6 +25,35 @@ pub struct Config {
     pub federation: FederationConfig,
     #[serde(default)]
     pub matching: MatchingConfig,
+    #[serde(default)]
+    pub coop: CoopConfig,
+}
+
+/// Cooperation between authorities (see `crate::coop`): the clock task and the deadlines,
+/// hotline timing and dispute time boxes this party drafts its records with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoopConfig {
+    /// How often the clock task looks for expired requests, hotline re-sends and overdue
+    /// dispute stages, in milliseconds.
+    pub tick_millis: u64,
+    /// Response and acknowledgement deadlines per kind and urgency, minimum preservation.
+    pub deadlines: pacific_coop::DeadlinePolicy,
+    /// Hotline re-send back-off and ping timeout.
+    pub hotline: pacific_coop::HotlinePolicy,
+    /// Dispute stage time boxes.
+    pub disputes: pacific_coop::dispute::DisputePolicy,
+}
+
+impl Default for CoopConfig {
+    fn default() -> Self {
+        Self {
+            tick_millis: 2000,
+            deadlines: Default::default(),
+            hotline: Default::default(),
+            disputes: Default::default(),
+        }
+    }
 }
 
 /// Matching events against the node's indicators (`crate::matching`, issue 6).

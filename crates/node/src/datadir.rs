@@ -79,6 +79,7 @@ impl DataDir {
             tls: Default::default(),
             log: Default::default(),
             federation: Default::default(),
+            coop: Default::default(),
             matching: Default::default(),
         };
         if let Some(listen) = options.listen {

@@ -32,6 +32,9 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A cooperation command refused by `pacific_coop` (see [`ApiError::coop_label`]).
+    #[error("{0}")]
+    Coop(pacific_coop::CoopError),
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 403 otherwise.
     #[error("{message}")]
@@ -59,6 +62,36 @@ impl ApiError {
                 ..
             } => StatusCode::UNAUTHORIZED,
             ApiError::PeerRejected { .. } => StatusCode::FORBIDDEN,
+            ApiError::Coop(e) => match Self::coop_label(e) {
+                "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
+                "coop-illegal-transition" | "coop-deadline-passed" | "coop-tampered" => {
+                    StatusCode::CONFLICT
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            },
+        }
+    }
+
+    /// The label of a cooperation refusal: the role may not (403 `coop-role-not-allowed`),
+    /// another party must act (403 `coop-wrong-party`), not in this state (409
+    /// `coop-illegal-transition`), too late (409 `coop-deadline-passed`), an attachment's digest
+    /// differs (409 `coop-tampered`, the flag is on record), or the input is missing or wrong
+    /// (422 `coop-invalid`, naming the fields).
+    pub fn coop_label(e: &pacific_coop::CoopError) -> &'static str {
+        use pacific_coop::CoopError as E;
+        match e {
+            E::RoleNotAllowed { .. } => "coop-role-not-allowed",
+            E::WrongParty { .. } => "coop-wrong-party",
+            E::IllegalTransition { .. } => "coop-illegal-transition",
+            E::DeadlinePassed { .. } => "coop-deadline-passed",
+            E::Tampered { .. } => "coop-tampered",
+            E::MissingFields { .. }
+            | E::InvalidInput { .. }
+            | E::DeadlineInPast { .. }
+            | E::UnknownAttachment(_)
+            | E::InvalidId(_)
+            | E::BadEvent(_)
+            | E::Stix { .. } => "coop-invalid",
         }
     }
 
@@ -75,6 +108,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
             ApiError::PeerRejected { label, .. } => label,
+            ApiError::Coop(e) => Self::coop_label(e),
         }
     }
 
@@ -90,6 +124,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "Unprocessable request",
             ApiError::Internal(_) => "Internal server error",
             ApiError::PeerRejected { .. } => "Envelope rejected",
+            ApiError::Coop(_) => "Cooperation command refused",
         }
     }
 }
@@ -102,6 +137,12 @@ impl From<pacific_store::StoreError> for ApiError {
             }
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+impl From<pacific_coop::CoopError> for ApiError {
+    fn from(e: pacific_coop::CoopError) -> Self {
+        ApiError::Coop(e)
     }
 }
 

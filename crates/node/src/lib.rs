@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod coop;
 pub mod datadir;
 pub mod error;
 pub mod federation;

@@ -30,6 +30,7 @@ struct Inner {
     metrics: Metrics,
     federation: Option<Arc<crate::federation::Federation>>,
     matching: Option<Arc<crate::matching::MatchService>>,
+    coop: Option<Arc<crate::coop::Coop>>,
 }
 
 impl AppState {
@@ -42,6 +43,7 @@ impl AppState {
             metrics: Metrics::default(),
             federation: None,
             matching: None,
+            coop: None,
         }))
     }
     pub fn config(&self) -> &Config {
@@ -65,6 +67,10 @@ impl AppState {
     pub fn matching(&self) -> Option<&Arc<crate::matching::MatchService>> {
         self.0.matching.as_ref()
     }
+    /// Cooperation records (`/coop/…`); `None` for a node without federation.
+    pub fn coop(&self) -> Option<&Arc<crate::coop::Coop>> {
+        self.0.coop.as_ref()
+    }
 }
 
 /// A node ready to serve.
@@ -85,6 +91,11 @@ impl Node {
         )?);
         let federation =
             crate::federation::Federation::open(data_dir, &config, Arc::clone(&store)).await?;
+        let coop = crate::coop::Coop::new(
+            Arc::clone(&federation),
+            Arc::clone(&store),
+            config.coop.clone(),
+        );
         let matching = crate::matching::MatchService::open(
             data_dir.root(),
             &config,
@@ -96,6 +107,7 @@ impl Node {
         let inner = Arc::get_mut(&mut state.0).expect("the state is not shared yet");
         inner.federation = Some(federation);
         inner.matching = Some(matching);
+        inner.coop = Some(coop);
         Ok(Self {
             state,
             data_dir: Some(data_dir.clone()),
@@ -141,6 +153,7 @@ impl Node {
             .merge(crate::federation::inbox::routes())
             .merge(crate::log::routes(Arc::clone(&self.log)))
             .merge(crate::matching::routes())
+            .merge(crate::coop::routes())
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .fallback(not_found)
@@ -190,6 +203,11 @@ impl Node {
             .state
             .federation()
             .map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f), Arc::clone(&self.log))));
+        // The cooperation clock: expiries, hotline re-sends, overdue stages, re-addressing.
+        let _coop = self
+            .state
+            .coop()
+            .map(|c| AbortOnDrop(crate::coop::spawn_clock(Arc::clone(c))));
         // Follows new indicator versions into the matching index while the node serves.
         let _matching = self
             .state

@@ -235,3 +235,63 @@ pub fn indicator(tlp: Option<pacific_core::tlp::Tlp>, extra: Value) -> Value {
     }
     o
 }
+
+impl FedNode {
+    /// Changes this node's configuration (before it starts).
+    pub fn configure(&self, change: impl FnOnce(&mut pacific_node::config::Config)) {
+        let path = self.dir.root().join("pacific.toml");
+        let mut config =
+            pacific_node::config::Config::from_toml(&std::fs::read_to_string(&path).unwrap())
+                .unwrap();
+        change(&mut config);
+        std::fs::write(&path, config.to_toml()).unwrap();
+    }
+
+    /// Adds a user with `role` to this running node; returns the token.
+    pub async fn user(&self, name: &str, role: pacific_core::access::Role) -> String {
+        pacific_node::auth::add_user(self.store().as_ref(), name, role)
+            .await
+            .unwrap()
+            .token
+    }
+}
+
+/// Starts nodes `ids` (state parties, open policies), every one a peer of every other, with
+/// `configure` applied to each configuration first.
+pub async fn mesh(
+    root: &std::path::Path,
+    ids: &[&str],
+    configure: impl Fn(&mut pacific_node::config::Config),
+) -> Vec<FedNode> {
+    use pacific_core::party::StakeholderType::State;
+    let mut nodes = Vec::new();
+    for (n, id) in ids.iter().enumerate() {
+        let jurisdiction = format!("X{}", (b'A' + n as u8) as char);
+        let node = FedNode::create(
+            root,
+            &Spec {
+                id,
+                name: &id.to_uppercase(),
+                kind: State,
+                jurisdiction: Some(&jurisdiction),
+                policy: OPEN_POLICY,
+            },
+        )
+        .await;
+        node.configure(&configure);
+        nodes.push((node, jurisdiction));
+    }
+    for (a, _) in &nodes {
+        for (b, jb) in &nodes {
+            if a.id != b.id {
+                a.add_peer(b, State, Some(jb)).await;
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (mut node, _) in nodes {
+        node.start().await;
+        out.push(node);
+    }
+    out
+}

@@ -1,0 +1,1060 @@
+//! Cooperation between authorities over HTTP (`/coop/…`, JSON): assistance requests, the
+//! 24/7 hotline and disputes. The rules are `pacific_coop`'s; this module authenticates,
+//! stores, replays and renders.
+//!
+//! **How records travel.** Every act on a record (the events one command produced) is one
+//! `x-pacific-coop-event` object ([`pacific_coop::wire`]) that this node stores in its
+//! `default` collection with `add_objects` (so it is logged in the same transaction) and the
+//! outbox pushes to the record's audience (TLP:AMBER, `x_pacific_recipients`). A node only
+//! ever publishes its own party's acts: the federation's origin rule holds. Each node keeps an
+//! index of the acts it holds by record (fed from the store's object versions in `seq` order,
+//! with each version's federation provenance as its origin) and rebuilds a record by
+//! replaying its acts ([`pacific_coop::wire::replay_acts`]); an act a peer could not have made
+//! (another party's action, a command refused in that state, a timed event not due or not
+//! from the record's clock party) does not count, and is logged and counted once.
+//!
+//! **Who acts.** A user's role maps to a cooperation role (`liaison` acts, `analyst` drafts,
+//! `reader` reads); the acting party is always this node's party. Peers (signed `Pacific-Peer`
+//! reads) have no access to `/coop`.
+//!
+//! **The clock.** [`spawn_clock`] runs every `coop.tick_millis`: expiries and hotline re-sends
+//! of the requests this party sent, overdue stages of the disputes it opened, and the
+//! re-addressing of this party's own acts of a dispute whose audience grew (a mediator or a
+//! panel joined) as new versions, so the newcomers get the whole history.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use pacific_coop::dispute::{Dispute, DisputeCommand, DisputeEventKind, Finding};
+use pacific_coop::hotline::{Channel, ContactCommand, ContactEventKind, HotlineContact};
+use pacific_coop::request::{
+    AnswerSpec, AssistanceRequest, Attachment, DeclineGround, RequestCommand, RequestEventKind,
+    RequestSpec,
+};
+use pacific_coop::stix::StixRecord;
+use pacific_coop::wire::{self, Act, Admissible, HeldAct};
+use pacific_coop::{
+    Actor, Aggregate, Audience, Capability, CoopError, CoopRole, Event, RecordId, RecordType,
+    Sha256Hex,
+};
+use pacific_core::policy::PartyId;
+use pacific_core::{StixObject, Timestamp};
+use pacific_store::Store;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::auth::Principal;
+use crate::config::CoopConfig;
+use crate::error::ApiError;
+use crate::federation::Federation;
+use crate::server::AppState;
+
+/// One act as this node holds it.
+#[derive(Clone, Debug)]
+struct Held {
+    origin: PartyId,
+    act: Act,
+    modified: Timestamp,
+    recipients: Option<BTreeSet<PartyId>>,
+}
+
+#[derive(Default)]
+struct Index {
+    /// The last object version (`seq`) read from the store.
+    cursor: i64,
+    collection: Option<String>,
+    /// Acts by record, by act object id.
+    records: HashMap<RecordId, BTreeMap<String, Held>>,
+    /// Acts already reported as not counting.
+    reported: HashSet<String>,
+}
+
+/// The cooperation side of a node.
+pub struct Coop {
+    fed: Arc<Federation>,
+    store: Arc<dyn Store>,
+    config: CoopConfig,
+    index: tokio::sync::Mutex<Index>,
+    refused: AtomicU64,
+}
+
+/// A record kind this node serves: how its events sit in an [`Act`].
+trait Kind: Admissible + StixRecord + Clone
+where
+    Self::Body: PartialEq + std::fmt::Debug,
+{
+    fn events(act: &Act) -> Option<&Vec<Event<Self::Body>>>;
+    fn wrap(events: Vec<Event<Self::Body>>) -> Act;
+    /// The flagged custody event of a refused custody record, as this kind's event.
+    fn flagged(_flag: &pacific_coop::request::RequestEvent) -> Option<Event<Self::Body>> {
+        None
+    }
+}
+
+impl Kind for AssistanceRequest {
+    fn events(act: &Act) -> Option<&Vec<Event<RequestEventKind>>> {
+        match act {
+            Act::Request(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<RequestEventKind>>) -> Act {
+        Act::Request(events)
+    }
+    fn flagged(flag: &pacific_coop::request::RequestEvent) -> Option<Event<RequestEventKind>> {
+        Some(flag.clone())
+    }
+}
+
+impl Kind for Dispute {
+    fn events(act: &Act) -> Option<&Vec<Event<DisputeEventKind>>> {
+        match act {
+            Act::Dispute(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<DisputeEventKind>>) -> Act {
+        Act::Dispute(events)
+    }
+}
+
+impl Kind for HotlineContact {
+    fn events(act: &Act) -> Option<&Vec<Event<ContactEventKind>>> {
+        match act {
+            Act::Contact(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<ContactEventKind>>) -> Act {
+        Act::Contact(events)
+    }
+}
+
+/// A record rebuilt, with the acts that did not count.
+struct Rebuilt<A> {
+    record: A,
+    refused: Vec<(String, String)>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::Internal(e.to_string())
+}
+
+/// The first instant after `t` and not before the clock: acts of one record get strictly
+/// increasing times, so every node replays them in the order they were decided here.
+fn now_after(t: &Timestamp) -> Timestamp {
+    let now = Timestamp::now().unix_micros();
+    Timestamp::from_unix_micros(now.max(t.unix_micros() + 1))
+}
+
+fn uuid_of(act_id: &str) -> &str {
+    act_id.split_once("--").map_or(act_id, |(_, u)| u)
+}
+
+impl Coop {
+    pub fn new(fed: Arc<Federation>, store: Arc<dyn Store>, config: CoopConfig) -> Arc<Self> {
+        Arc::new(Self {
+            fed,
+            store,
+            config,
+            index: tokio::sync::Mutex::default(),
+            refused: AtomicU64::new(0),
+        })
+    }
+
+    /// This node's party.
+    pub fn party(&self) -> &PartyId {
+        &self.fed.local().id
+    }
+
+    /// Acts from peers that did not count since the node started.
+    pub fn refused_acts(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// Reads the object versions stored since the last call into the index.
+    async fn sync(&self, idx: &mut Index) -> Result<(), ApiError> {
+        if idx.collection.is_none() {
+            let c = crate::find_collection(self.store.as_ref(), "default")
+                .await?
+                .ok_or_else(|| internal("this node has no default collection"))?;
+            idx.collection = Some(c.id);
+        }
+        const PAGE: usize = 1000;
+        loop {
+            let items = self
+                .fed
+                .store()
+                .versions_after(idx.cursor, PAGE)
+                .await
+                .map_err(internal)?;
+            let n = items.len();
+            for item in items {
+                idx.cursor = idx.cursor.max(item.version.seq);
+                if item.version.type_name != wire::EVENT_TYPE
+                    || idx.collection.as_deref() != Some(item.collection_id.as_str())
+                {
+                    continue;
+                }
+                let origin = item
+                    .provenance
+                    .map_or_else(|| self.party().clone(), |p| p.origin);
+                let parsed = StixObject::from_json(&item.version.json)
+                    .map_err(|e| CoopError::BadEvent(e.to_string()))
+                    .and_then(|o| wire::from_stix(&o).map(|p| (o, p)));
+                let (object, published) = match parsed {
+                    Ok(x) => x,
+                    Err(e) => {
+                        self.refused.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(act = %item.version.id, %origin, error = %e, "cooperation act unreadable; ignored");
+                        continue;
+                    }
+                };
+                let recipients = object
+                    .get("x_pacific_recipients")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok());
+                let acts = idx.records.entry(published.record).or_default();
+                let newer = acts
+                    .get(&published.id)
+                    .is_none_or(|h| h.modified <= published.modified);
+                if newer {
+                    acts.insert(
+                        published.id,
+                        Held {
+                            origin,
+                            act: published.act,
+                            modified: published.modified,
+                            recipients,
+                        },
+                    );
+                }
+            }
+            if n < PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Rebuilds a record from the acts held; reports acts that do not count (once each).
+    fn rebuild<A: Kind>(&self, idx: &mut Index, id: &RecordId) -> Option<Rebuilt<A>>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let held = idx.records.get(id)?;
+        let mut acts: Vec<HeldAct<A::Body>> = held
+            .iter()
+            .filter_map(|(act_id, h)| {
+                Some(HeldAct {
+                    id: act_id.clone(),
+                    origin: h.origin.clone(),
+                    events: A::events(&h.act)?.clone(),
+                })
+            })
+            .collect();
+        let out = wire::replay_acts::<A>(&mut acts);
+        let refused: Vec<(String, String)> = out
+            .refused
+            .into_iter()
+            .map(|(act, e)| (act, e.to_string()))
+            .collect();
+        for (act, why) in &refused {
+            if idx.reported.insert(act.clone()) {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                let origin = held.get(act).map(|h| h.origin.to_string());
+                tracing::warn!(%act, record = %id, ?origin, reason = %why, "cooperation act does not count");
+            }
+        }
+        Some(Rebuilt {
+            record: out.record?,
+            refused,
+        })
+    }
+
+    fn ids_of(idx: &Index, t: RecordType) -> Vec<RecordId> {
+        let mut ids: Vec<RecordId> = idx
+            .records
+            .keys()
+            .filter(|id| id.record_type() == t)
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Stores one act of this party (one transaction: the object and its log entry).
+    async fn publish<A: Kind>(
+        &self,
+        idx: &mut Index,
+        uuid: &str,
+        events: Vec<Event<A::Body>>,
+        audience: &Audience,
+        modified: &Timestamp,
+    ) -> Result<(), ApiError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let object = wire::to_stix(uuid, &A::wrap(events), audience, None, modified)?;
+        let collection = idx.collection.clone().expect("synced before publishing");
+        self.store.add_objects(&collection, &[object]).await?;
+        self.sync(idx).await
+    }
+
+    fn actor(&self, who: &Principal) -> Result<Actor, ApiError> {
+        if who
+            .user
+            .starts_with(crate::federation::PEER_PRINCIPAL_PREFIX)
+        {
+            return Err(ApiError::Forbidden {
+                user: who.user.clone(),
+                action: "use cooperation records (peers exchange acts through the federation)"
+                    .into(),
+            });
+        }
+        Ok(Actor::new(self.party().clone(), CoopRole::from(who.role)))
+    }
+
+    /// The actor of a write: refused before anything else unless the role may at least draft.
+    fn writer(&self, who: &Principal, command: &'static str) -> Result<Actor, ApiError> {
+        let actor = self.actor(who)?;
+        if !actor.role.may(Capability::Draft) {
+            return Err(CoopError::RoleNotAllowed {
+                role: actor.role,
+                needed: Capability::Draft,
+                command,
+            }
+            .into());
+        }
+        Ok(actor)
+    }
+
+    /// Decides `command` on record `id` as `actor` and publishes the events.
+    async fn execute<A: Kind>(
+        &self,
+        actor: &Actor,
+        id: &RecordId,
+        command: A::Command,
+    ) -> Result<Rebuilt<A>, ApiError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        let current = self
+            .rebuild::<A>(&mut idx, id)
+            .ok_or_else(|| ApiError::NotFound(format!("record {id}")))?;
+        let now = now_after(&current.record.meta().modified);
+        let events = match current.record.decide(actor, command, &now) {
+            Ok(events) => events,
+            Err(CoopError::Tampered {
+                expected,
+                observed,
+                holder,
+                flag,
+            }) => {
+                // The mismatch stays on record: the flagged custody entry is published.
+                if let Some(event) = A::flagged(&flag) {
+                    let audience = current.record.audience();
+                    self.publish::<A>(&mut idx, &crate::new_uuid(), vec![event], &audience, &now)
+                        .await?;
+                }
+                return Err(CoopError::Tampered {
+                    expected,
+                    observed,
+                    holder,
+                    flag,
+                }
+                .into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut after = current.record.clone();
+        for e in &events {
+            after.apply(e);
+        }
+        self.publish::<A>(
+            &mut idx,
+            &crate::new_uuid(),
+            events,
+            &after.audience(),
+            &now,
+        )
+        .await?;
+        self.rebuild::<A>(&mut idx, id)
+            .ok_or_else(|| internal("the record vanished"))
+    }
+
+    /// Stores a creating event of this party.
+    async fn create<A: Kind>(
+        &self,
+        event: Event<A::Body>,
+    ) -> Result<(RecordId, Rebuilt<A>), ApiError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let record = A::from_created(&event)?;
+        let id = record.meta().id.clone();
+        let at = event.at.clone();
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        self.publish::<A>(
+            &mut idx,
+            &crate::new_uuid(),
+            vec![event],
+            &record.audience(),
+            &at,
+        )
+        .await?;
+        let rebuilt = self
+            .rebuild::<A>(&mut idx, &id)
+            .ok_or_else(|| internal("the new record does not replay"))?;
+        Ok((id, rebuilt))
+    }
+
+    async fn show<A: Kind>(&self, id: &RecordId) -> Result<Rebuilt<A>, ApiError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        self.rebuild::<A>(&mut idx, id)
+            .filter(|r| r.record.audience().includes(self.party()))
+            .ok_or_else(|| ApiError::NotFound(format!("record {id}")))
+    }
+
+    async fn all<A: Kind>(&self, t: RecordType) -> Result<Vec<Rebuilt<A>>, ApiError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        let mut out = Vec::new();
+        for id in Self::ids_of(&idx, t) {
+            if let Some(r) = self.rebuild::<A>(&mut idx, &id)
+                && r.record.audience().includes(self.party())
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    // --- The clock --------------------------------------------------------------------------
+
+    /// One round of the clock: timed events of this party's records, and re-addressing.
+    pub async fn tick(&self) -> Result<(), ApiError> {
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        let me = self.party().clone();
+        for id in Self::ids_of(&idx, RecordType::AssistanceRequest) {
+            let Some(r) = self.rebuild::<AssistanceRequest>(&mut idx, &id) else {
+                continue;
+            };
+            if r.record.requester != me {
+                continue;
+            }
+            let now = now_after(&r.record.meta.modified);
+            let due = [r.record.expire_due(&now), r.record.resend_due(&now)]
+                .into_iter()
+                .find(|e| !e.is_empty());
+            if let Some(events) = due {
+                let mut after = r.record.clone();
+                events.iter().for_each(|e| after.apply(e));
+                tracing::info!(record = %id, event = ?events[0].body, "cooperation clock");
+                self.publish::<AssistanceRequest>(
+                    &mut idx,
+                    &crate::new_uuid(),
+                    events,
+                    &after.audience(),
+                    &now,
+                )
+                .await?;
+            }
+        }
+        for id in Self::ids_of(&idx, RecordType::Dispute) {
+            let Some(r) = self.rebuild::<Dispute>(&mut idx, &id) else {
+                continue;
+            };
+            let now = now_after(&r.record.meta.modified);
+            if r.record.claimant == me {
+                let events = r.record.overdue_due(&now);
+                if !events.is_empty() {
+                    self.publish::<Dispute>(
+                        &mut idx,
+                        &crate::new_uuid(),
+                        events,
+                        &r.record.audience(),
+                        &now,
+                    )
+                    .await?;
+                }
+            }
+            self.readdress(&mut idx, &id, &r.record.audience()).await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes new versions of this party's own acts of a record whose audience grew, so
+    /// that the newcomers (a mediator, a panel) receive the whole history.
+    async fn readdress(
+        &self,
+        idx: &mut Index,
+        id: &RecordId,
+        audience: &Audience,
+    ) -> Result<(), ApiError> {
+        let Audience::Only(parties) = audience else {
+            return Ok(());
+        };
+        let me = self.party().clone();
+        let stale: Vec<(String, Held)> = idx
+            .records
+            .get(id)
+            .into_iter()
+            .flat_map(|acts| acts.iter())
+            .filter(|(_, h)| {
+                h.origin == me
+                    && h.recipients
+                        .as_ref()
+                        .is_some_and(|r| !r.is_superset(parties))
+            })
+            .map(|(a, h)| (a.clone(), h.clone()))
+            .collect();
+        for (act_id, h) in stale {
+            let object = wire::to_stix(
+                uuid_of(&act_id),
+                &h.act,
+                audience,
+                None,
+                &now_after(&h.modified),
+            )?;
+            let collection = idx.collection.clone().expect("synced");
+            self.store.add_objects(&collection, &[object]).await?;
+        }
+        self.sync(idx).await
+    }
+}
+
+/// Runs [`Coop::tick`] every `coop.tick_millis` while the node serves.
+pub fn spawn_clock(coop: Arc<Coop>) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_millis(coop.config.tick_millis.max(10));
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = coop.tick().await {
+                tracing::warn!(error = %e, "cooperation clock round failed");
+            }
+        }
+    })
+}
+
+// --- HTTP ------------------------------------------------------------------------------------
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/coop/requests", get(list_requests).post(new_request))
+        .route("/coop/requests/{id}", get(show_request))
+        .route("/coop/requests/{id}/{action}", post(act_on_request))
+        .route("/coop/hotline", get(hotline))
+        .route(
+            "/coop/hotline/contacts",
+            get(list_contacts).post(declare_contact),
+        )
+        .route("/coop/disputes", get(list_disputes).post(open_dispute))
+        .route("/coop/disputes/{id}", get(show_dispute))
+        .route("/coop/disputes/{id}/{action}", post(act_on_dispute))
+}
+
+fn coop(state: &AppState) -> Result<&Arc<Coop>, ApiError> {
+    state
+        .coop()
+        .ok_or_else(|| ApiError::NotFound("cooperation (this node has no federation)".into()))
+}
+
+/// Parses a JSON body (empty means `{}`); a bad body is 422 `coop-invalid`.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        CoopError::InvalidInput {
+            field: "body",
+            reason: e.to_string(),
+        }
+        .into()
+    })
+}
+
+fn record_id(id: String, t: RecordType) -> Result<RecordId, ApiError> {
+    RecordId::try_from(id.clone())
+        .ok()
+        .filter(|r| r.record_type() == t)
+        .ok_or_else(|| ApiError::NotFound(format!("record {id}")))
+}
+
+fn render<A: serde::Serialize>(r: &Rebuilt<A>, extra: Value) -> Value {
+    let mut v = json!({
+        "record": r.record,
+        "refused_acts": r.refused.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
+    });
+    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+        m.extend(e);
+    }
+    v
+}
+
+fn escalation_view(r: &AssistanceRequest, now: &Timestamp) -> Value {
+    match &r.escalation {
+        Some(e) => json!({
+            "party": e.party,
+            "pushed_at": e.pushed_at,
+            "attempts": e.attempts,
+            "next_resend_at": e.next_resend_at,
+            "acknowledged_at": e.acknowledged_at,
+            "ack_clock_secs": e.ack_clock(now).as_secs_f64(),
+        }),
+        None => Value::Null,
+    }
+}
+
+fn request_view(r: &Rebuilt<AssistanceRequest>) -> Value {
+    let now = Timestamp::now();
+    render(
+        r,
+        json!({
+            "hotline": escalation_view(&r.record, &now),
+            "acknowledgement_overdue": r.record.acknowledgement_overdue(&now),
+        }),
+    )
+}
+
+async fn new_request(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "draft")?;
+    let spec: RequestSpec = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = AssistanceRequest::draft(
+        &actor,
+        &crate::new_uuid(),
+        spec,
+        None,
+        &now,
+        &coop.config.deadlines,
+        &coop.config.hotline,
+    )?;
+    let (_, r) = coop.create::<AssistanceRequest>(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(request_view(&r))).into_response())
+}
+
+async fn list_requests(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let all = coop
+        .all::<AssistanceRequest>(RecordType::AssistanceRequest)
+        .await?;
+    let items: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            let q = &r.record;
+            json!({
+                "id": q.meta.id,
+                "kind": q.kind().as_str(),
+                "state": q.state,
+                "urgency": q.urgency,
+                "requester": q.requester,
+                "recipient": q.recipient,
+                "title": q.title,
+                "created": q.meta.created,
+                "deadline": q.deadline,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "requests": items })))
+}
+
+async fn show_request(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let id = record_id(id, RecordType::AssistanceRequest)?;
+    let r = coop.show::<AssistanceRequest>(&id).await?;
+    Ok(axum::Json(request_view(&r)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Question {
+    question: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Information {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineBody {
+    ground: DeclineGround,
+    #[serde(default)]
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    #[serde(default)]
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Custody {
+    attachment: Sha256Hex,
+    observed_sha256: Sha256Hex,
+    observed_size: u64,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Until {
+    until: Timestamp,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+fn request_command(action: &str, bytes: &Bytes) -> Result<RequestCommand, ApiError> {
+    use RequestCommand as C;
+    Ok(match action {
+        "update" => C::Update(Box::new(body(bytes)?)),
+        "send" => {
+            body::<Empty>(bytes)?;
+            C::Send
+        }
+        "ack" | "acknowledge" => {
+            body::<Empty>(bytes)?;
+            C::Acknowledge
+        }
+        "start" => {
+            body::<Empty>(bytes)?;
+            C::Start
+        }
+        "ask" => C::AskForInformation {
+            question: body::<Question>(bytes)?.question,
+        },
+        "provide" => {
+            let i: Information = body(bytes)?;
+            C::ProvideInformation {
+                text: i.text,
+                attachments: i.attachments,
+            }
+        }
+        "answer" => C::Answer(Box::new(body::<AnswerSpec>(bytes)?)),
+        "decline" => {
+            let d: DeclineBody = body(bytes)?;
+            C::Decline {
+                ground: d.ground,
+                reason: d.reason,
+            }
+        }
+        "withdraw" => C::Withdraw {
+            reason: body::<Reason>(bytes)?.reason,
+        },
+        "custody" => {
+            let c: Custody = body(bytes)?;
+            C::RecordCustody {
+                attachment: c.attachment,
+                observed_sha256: c.observed_sha256,
+                observed_size: c.observed_size,
+            }
+        }
+        "extend" => C::ExtendPreservation {
+            until: body::<Until>(bytes)?.until,
+        },
+        other => return Err(ApiError::NotFound(format!("request action {other:?}"))),
+    })
+}
+
+async fn act_on_request(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "act on a request")?;
+    let id = record_id(id, RecordType::AssistanceRequest)?;
+    let command = request_command(&action, &bytes)?;
+    let r = coop
+        .execute::<AssistanceRequest>(&actor, &id, command)
+        .await?;
+    Ok(axum::Json(request_view(&r)))
+}
+
+/// Open escalations (and the acknowledged ones, with their clock) of this party's requests.
+async fn hotline(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let now = Timestamp::now();
+    let all = coop
+        .all::<AssistanceRequest>(RecordType::AssistanceRequest)
+        .await?;
+    let escalations: Vec<Value> = all
+        .iter()
+        .filter(|r| r.record.escalation.is_some())
+        .map(|r| {
+            let q = &r.record;
+            json!({
+                "request": q.meta.id,
+                "title": q.title,
+                "requester": q.requester,
+                "recipient": q.recipient,
+                "state": q.state,
+                "urgency": q.urgency,
+                "sector": q.details.sector(),
+                "open": q.escalation.as_ref().is_some_and(|e| !e.is_acknowledged()) && q.state.is_open(),
+                "escalation": escalation_view(q, &now),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "escalations": escalations })))
+}
+
+async fn list_contacts(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let all = coop
+        .all::<HotlineContact>(RecordType::HotlineContact)
+        .await?;
+    let contacts: Vec<&HotlineContact> = all.iter().map(|r| &r.record).collect();
+    Ok(axum::Json(json!({ "contacts": contacts })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactBody {
+    name: String,
+    channel: Channel,
+}
+
+/// Declares this party's hotline contact, or updates it if it has one.
+async fn declare_contact(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "declare-hotline")?;
+    let c: ContactBody = body(&bytes)?;
+    let mine = coop
+        .all::<HotlineContact>(RecordType::HotlineContact)
+        .await?
+        .into_iter()
+        .find(|r| &r.record.party == coop.party());
+    match mine {
+        Some(r) => {
+            let id = r.record.meta.id.clone();
+            let r = coop
+                .execute::<HotlineContact>(
+                    &actor,
+                    &id,
+                    ContactCommand::Update {
+                        name: c.name,
+                        channel: c.channel,
+                    },
+                )
+                .await?;
+            Ok(axum::Json(render(&r, json!({}))).into_response())
+        }
+        None => {
+            let now = now_after(&Timestamp::from_unix_micros(0));
+            let event =
+                HotlineContact::declare(&actor, &crate::new_uuid(), c.name, c.channel, None, &now)?;
+            let (_, r) = coop.create::<HotlineContact>(event).await?;
+            Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenDispute {
+    respondent: PartyId,
+    subject: String,
+    claim: String,
+    #[serde(default)]
+    evidence_refs: Vec<String>,
+}
+
+async fn open_dispute(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "open-dispute")?;
+    let o: OpenDispute = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = Dispute::open(
+        &actor,
+        &crate::new_uuid(),
+        o.respondent,
+        o.subject,
+        o.claim,
+        o.evidence_refs,
+        &coop.config.disputes,
+        None,
+        &now,
+    )?;
+    let (_, r) = coop.create::<Dispute>(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
+}
+
+async fn list_disputes(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let all = coop.all::<Dispute>(RecordType::Dispute).await?;
+    let items: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            let d = &r.record;
+            json!({
+                "id": d.meta.id,
+                "stage": d.stage,
+                "claimant": d.claimant,
+                "respondent": d.respondent,
+                "subject": d.subject,
+                "mediator": d.mediator,
+                "panel": d.panel,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "disputes": items })))
+}
+
+async fn show_dispute(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let id = record_id(id, RecordType::Dispute)?;
+    let r = coop.show::<Dispute>(&id).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimBody {
+    text: String,
+    #[serde(default)]
+    evidence_refs: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediatorBody {
+    mediator: PartyId,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PanelBody {
+    members: BTreeSet<PartyId>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteBody {
+    finding: Finding,
+    reasons: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermsBody {
+    terms: String,
+}
+
+fn dispute_command(action: &str, bytes: &Bytes) -> Result<DisputeCommand, ApiError> {
+    use DisputeCommand as C;
+    Ok(match action {
+        "claim" => {
+            let c: ClaimBody = body(bytes)?;
+            C::AddClaim {
+                text: c.text,
+                evidence_refs: c.evidence_refs,
+            }
+        }
+        "propose-mediator" => C::ProposeMediator {
+            mediator: body::<MediatorBody>(bytes)?.mediator,
+        },
+        "accept-mediator" => {
+            body::<Empty>(bytes)?;
+            C::AcceptMediator
+        }
+        "propose-panel" => C::ProposePanel {
+            members: body::<PanelBody>(bytes)?.members,
+        },
+        "accept-panel" => {
+            body::<Empty>(bytes)?;
+            C::AcceptPanel
+        }
+        "vote" => {
+            let v: VoteBody = body(bytes)?;
+            C::Vote {
+                finding: v.finding,
+                reasons: v.reasons,
+            }
+        }
+        "propose-settlement" => C::ProposeSettlement {
+            terms: body::<TermsBody>(bytes)?.terms,
+        },
+        "accept-settlement" => {
+            body::<Empty>(bytes)?;
+            C::AcceptSettlement
+        }
+        other => return Err(ApiError::NotFound(format!("dispute action {other:?}"))),
+    })
+}
+
+async fn act_on_dispute(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "act on a dispute")?;
+    let id = record_id(id, RecordType::Dispute)?;
+    let command = dispute_command(&action, &bytes)?;
+    let r = coop.execute::<Dispute>(&actor, &id, command).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}

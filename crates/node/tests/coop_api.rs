@@ -1,0 +1,556 @@
+//! Cooperation between authorities across nodes on 127.0.0.1: an assistance request drafted on
+//! Alpha reaches Bravo, who acknowledges and answers; who may act and who may not; the hotline
+//! re-sending an emergency until it is acknowledged; a dispute through mediation to a decision
+//! by a panel of three; a forged act that does not count; every endpoint's authentication.
+
+mod federation_common;
+
+use std::time::Duration;
+
+use federation_common::*;
+use pacific_core::Timestamp;
+use pacific_core::access::Role;
+use serde_json::{Value, json};
+
+const WITHIN: Duration = Duration::from_secs(20);
+
+/// A user of one node's `/coop` API.
+#[derive(Clone)]
+struct Api {
+    url: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(node: &FedNode, token: Option<String>) -> Self {
+        Self {
+            url: node.url(),
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let response = r.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// POST that must succeed; returns the record.
+    async fn ok(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.post(path, body).await;
+        assert!(status == 200 || status == 201, "{path}: {status} {v}");
+        v["record"].clone()
+    }
+
+    /// Waits until the record at `path` satisfies `check`.
+    async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let mut last = Value::Null;
+        let start = std::time::Instant::now();
+        while start.elapsed() < WITHIN {
+            let (status, v) = self.get(path).await;
+            if status == 200 && check(&v) {
+                return v;
+            }
+            last = v;
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{path} never reached the expected state; last: {last}");
+    }
+}
+
+fn label(v: &Value) -> &str {
+    v["error_code"].as_str().unwrap_or("")
+}
+
+fn fast(config: &mut pacific_node::config::Config) {
+    config.coop.tick_millis = 100;
+    config.coop.hotline.first_resend_secs = 1;
+    config.coop.hotline.max_resend_secs = 1;
+}
+
+fn preservation_spec() -> Value {
+    json!({
+        "recipient": "bravo",
+        "urgency": "urgent",
+        "title": "mailbox of the phishing campaign",
+        "details": {
+            "kind": "preservation",
+            "requesting_authority": "Alpha national police, cybercrime unit",
+            "offence": "computer fraud",
+            "summary_of_facts": "phishing against Alpha's banks",
+            "data_sought": "mailbox and logs of x@example.org",
+            "link_to_offence": "the account sent the phishing mails",
+            "custodian_or_location": "Example Mail Ltd, Bravo",
+            "necessity": "the provider deletes logs after 30 days",
+            "mla_intent": true
+        }
+    })
+}
+
+fn in_days(days: u64) -> String {
+    pacific_coop::common::plus(&Timestamp::now(), Duration::from_secs(days * 86_400)).to_string()
+}
+
+fn state_is(s: &'static str) -> impl Fn(&Value) -> bool {
+    move |v| v["record"]["state"] == s
+}
+
+#[tokio::test]
+async fn a_preservation_request_goes_from_alpha_to_bravo_and_back_answered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let (alpha, bravo) = (&nodes[0], &nodes[1]);
+    let a_analyst = Api::new(alpha, Some(alpha.user("ana", Role::Analyst).await));
+    let a_liaison = Api::new(alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let a_reader = Api::new(alpha, Some(alpha.user("rea", Role::Reader).await));
+    let b_liaison = Api::new(bravo, Some(bravo.user("bli", Role::Liaison).await));
+    let b_reader = Api::new(bravo, Some(bravo.user("bre", Role::Reader).await));
+
+    // An analyst drafts; a missing field is named.
+    let mut incomplete = preservation_spec();
+    incomplete["details"]["necessity"] = json!("");
+    let (status, v) = a_analyst.post("/coop/requests", incomplete).await;
+    assert_eq!((status, label(&v)), (422, "coop-invalid"), "{v}");
+    assert!(v["description"].as_str().unwrap().contains("necessity"));
+    let draft = a_analyst.ok("/coop/requests", preservation_spec()).await;
+    assert_eq!(draft["state"], "draft");
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let path = format!("/coop/requests/{id}");
+
+    // A reader cannot act, an analyst cannot commit the party; a liaison sends.
+    let (status, v) = a_reader.post(&format!("{path}/send"), json!({})).await;
+    assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
+    let (status, v) = a_analyst.post(&format!("{path}/send"), json!({})).await;
+    assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
+    let sent = a_liaison.ok(&format!("{path}/send"), json!({})).await;
+    assert_eq!(sent["state"], "sent");
+    assert!(sent["deadline"].is_string());
+
+    // It shows up on Bravo; Alpha cannot acknowledge its own request.
+    let on_bravo = b_liaison.until(&path, state_is("sent")).await;
+    assert_eq!(on_bravo["record"]["requester"], "alpha");
+    let (status, v) = a_liaison.post(&format!("{path}/ack"), json!({})).await;
+    assert_eq!((status, label(&v)), (403, "coop-wrong-party"), "{v}");
+    let (status, v) = b_reader.post(&format!("{path}/ack"), json!({})).await;
+    assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
+
+    // Bravo acknowledges, starts and answers; answering twice is refused.
+    b_liaison.ok(&format!("{path}/ack"), json!({})).await;
+    let (status, v) = b_liaison
+        .post(
+            &format!("{path}/answer"),
+            json!({"completeness": "full", "note": "x"}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (409, "coop-illegal-transition"), "{v}");
+    b_liaison.ok(&format!("{path}/start"), json!({})).await;
+    let (status, v) = b_liaison
+        .post(
+            &format!("{path}/answer"),
+            json!({"completeness": "full", "note": "preserved"}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (422, "coop-invalid"), "{v}");
+    assert!(
+        v["description"]
+            .as_str()
+            .unwrap()
+            .contains("preserved_until")
+    );
+    let answer = json!({
+        "completeness": "full",
+        "note": "mailbox and logs frozen",
+        "preserved_until": in_days(90),
+    });
+    let answered = b_liaison
+        .ok(&format!("{path}/answer"), answer.clone())
+        .await;
+    assert_eq!(answered["state"], "answered");
+    let (status, v) = b_liaison.post(&format!("{path}/answer"), answer).await;
+    assert_eq!((status, label(&v)), (409, "coop-illegal-transition"));
+
+    // Alpha sees the answer, with every transition and who made it.
+    let seen = a_reader.until(&path, state_is("answered")).await;
+    let by: Vec<&str> = seen["record"]["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["by"].as_str().unwrap())
+        .collect();
+    assert_eq!(by, ["alpha", "bravo", "bravo", "bravo"]);
+    assert_eq!(seen["refused_acts"], json!([]));
+    let (_, list) = a_reader.get("/coop/requests").await;
+    assert_eq!(list["requests"][0]["state"], "answered");
+
+    // A second request is withdrawn while Bravo works on it: Bravo can no longer answer.
+    let second = a_liaison.ok("/coop/requests", preservation_spec()).await;
+    let path2 = format!("/coop/requests/{}", second["id"].as_str().unwrap());
+    a_liaison.ok(&format!("{path2}/send"), json!({})).await;
+    b_liaison.until(&path2, state_is("sent")).await;
+    b_liaison.ok(&format!("{path2}/ack"), json!({})).await;
+    b_liaison.ok(&format!("{path2}/start"), json!({})).await;
+    a_liaison.until(&path2, state_is("in-progress")).await;
+    a_liaison
+        .ok(
+            &format!("{path2}/withdraw"),
+            json!({"reason": "suspect arrested"}),
+        )
+        .await;
+    b_liaison.until(&path2, state_is("withdrawn")).await;
+    let (status, v) = b_liaison
+        .post(
+            &format!("{path2}/answer"),
+            json!({"completeness": "full", "note": "frozen", "preserved_until": in_days(90)}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (409, "coop-illegal-transition"), "{v}");
+}
+
+#[tokio::test]
+async fn an_energy_incident_is_re_sent_to_the_hotline_until_bravo_acknowledges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let (alpha, bravo) = (&nodes[0], &nodes[1]);
+    let a = Api::new(alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let b = Api::new(bravo, Some(bravo.user("bli", Role::Liaison).await));
+
+    b.post(
+        "/coop/hotline/contacts",
+        json!({"name": "Bravo 24/7 duty officer", "channel": {"medium": "phone", "address": "+99 555 0100"}}),
+    )
+    .await;
+    let incident = json!({
+        "recipient": "bravo",
+        "urgency": "urgent",
+        "title": "grid operator's SCADA hit by wiper",
+        "details": {
+            "kind": "incident-assistance",
+            "description": "wiper on the grid operator's control network",
+            "sector": "energy",
+            "affected_systems": "SCADA servers of the northern grid",
+            "assistance_sought": "block the C2 servers hosted in Bravo"
+        }
+    });
+    let r = a.ok("/coop/requests", incident).await;
+    let path = format!("/coop/requests/{}", r["id"].as_str().unwrap());
+    let sent = a.ok(&format!("{path}/send"), json!({})).await;
+    assert_eq!(sent["escalation"]["attempts"], 1, "{sent}");
+
+    // Nobody answers: Alpha's clock re-sends every second, and Bravo sees each attempt.
+    let v = b
+        .until(&path, |v| {
+            v["record"]["escalation"]["attempts"].as_u64() >= Some(3)
+        })
+        .await;
+    assert!(v["hotline"]["acknowledged_at"].is_null());
+    let (_, hotline) = b.get("/coop/hotline").await;
+    let open = &hotline["escalations"][0];
+    assert_eq!(open["open"], true, "{hotline}");
+    assert_eq!(open["sector"], "energy");
+    assert!(open["escalation"]["ack_clock_secs"].as_f64().unwrap() >= 2.0);
+
+    // Bravo acknowledges: the clock stops, and so do the re-sends.
+    let acked = b.ok(&format!("{path}/ack"), json!({})).await;
+    let clock = acked["escalation"]["acknowledged_at"].clone();
+    assert!(clock.is_string());
+    let seen = a
+        .until(&path, |v| v["record"]["state"] == "acknowledged")
+        .await;
+    let attempts = seen["record"]["escalation"]["attempts"].as_u64().unwrap();
+    let ack_clock = seen["hotline"]["ack_clock_secs"].as_f64().unwrap();
+    assert!(ack_clock >= 2.0, "{seen}");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (_, later) = a.get(&path).await;
+    assert_eq!(
+        later["record"]["escalation"]["attempts"].as_u64(),
+        Some(attempts)
+    );
+    assert_eq!(later["hotline"]["ack_clock_secs"].as_f64(), Some(ack_clock));
+    let (_, hotline) = a.get("/coop/hotline").await;
+    assert_eq!(hotline["escalations"][0]["open"], false);
+    // Bravo's contact reached Alpha.
+    let (_, contacts) = a.get("/coop/hotline/contacts").await;
+    assert_eq!(contacts["contacts"][0]["party"], "bravo", "{contacts}");
+}
+
+#[tokio::test]
+async fn a_dispute_goes_through_mediation_to_a_panel_of_three_that_decides() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ids = ["alpha", "bravo", "charlie", "delta", "echo"];
+    let nodes = mesh(tmp.path(), &ids, fast).await;
+    let mut api = Vec::new();
+    for n in &nodes {
+        api.push(Api::new(n, Some(n.user("liaison", Role::Liaison).await)));
+    }
+    let (alpha, bravo, charlie, delta, echo) = (&api[0], &api[1], &api[2], &api[3], &api[4]);
+    let d = alpha
+        .ok(
+            "/coop/disputes",
+            json!({"respondent": "bravo", "subject": "unanswered preservation requests",
+                   "claim": "bravo let three urgent requests expire"}),
+        )
+        .await;
+    let path = format!("/coop/disputes/{}", d["id"].as_str().unwrap());
+    bravo
+        .until(&path, |v| v["record"]["stage"] == "negotiation")
+        .await;
+    // Charlie is not a party yet: it never received the dispute.
+    assert_eq!(charlie.get(&path).await.0, 404);
+
+    bravo
+        .ok(
+            &format!("{path}/propose-mediator"),
+            json!({"mediator": "charlie"}),
+        )
+        .await;
+    alpha
+        .until(&path, |v| v["record"]["proposed_mediator"].is_object())
+        .await;
+    let (status, v) = bravo
+        .post(&format!("{path}/accept-mediator"), json!({}))
+        .await;
+    assert_eq!((status, label(&v)), (403, "coop-wrong-party"));
+    alpha
+        .ok(&format!("{path}/accept-mediator"), json!({}))
+        .await;
+    // The mediator receives the whole history, re-addressed by each party.
+    let at_charlie = charlie
+        .until(&path, |v| v["record"]["stage"] == "mediation")
+        .await;
+    assert_eq!(at_charlie["record"]["mediator"], "charlie");
+    assert_eq!(at_charlie["record"]["claims"].as_array().unwrap().len(), 1);
+
+    let (status, v) = alpha
+        .post(
+            &format!("{path}/propose-panel"),
+            json!({"members": ["charlie", "delta"]}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (422, "coop-invalid"));
+    alpha
+        .ok(
+            &format!("{path}/propose-panel"),
+            json!({"members": ["charlie", "delta", "echo"]}),
+        )
+        .await;
+    bravo
+        .until(&path, |v| v["record"]["proposed_panel"].is_object())
+        .await;
+    bravo.ok(&format!("{path}/accept-panel"), json!({})).await;
+    for member in [charlie, delta] {
+        member
+            .until(&path, |v| v["record"]["stage"] == "arbitration")
+            .await;
+    }
+    let (status, v) = alpha
+        .post(
+            &format!("{path}/vote"),
+            json!({"finding": "upheld", "reasons": "mine"}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (403, "coop-wrong-party"));
+    charlie
+        .ok(
+            &format!("{path}/vote"),
+            json!({"finding": "upheld", "reasons": "no ground cited"}),
+        )
+        .await;
+    delta
+        .until(&path, |v| {
+            v["record"]["votes"]
+                .as_array()
+                .is_some_and(|a| a.len() == 1)
+        })
+        .await;
+    let decided = delta
+        .ok(
+            &format!("{path}/vote"),
+            json!({"finding": "upheld", "reasons": "deadlines ignored"}),
+        )
+        .await;
+    assert_eq!(decided["stage"], "decided");
+    for member in [alpha, bravo, echo] {
+        let v = member
+            .until(&path, |v| v["record"]["stage"] == "decided")
+            .await;
+        assert_eq!(v["record"]["decision"]["votes_for"], 2);
+        assert_eq!(v["refused_acts"], json!([]), "{v}");
+    }
+    // Echo came too late to vote.
+    let (status, v) = echo
+        .post(
+            &format!("{path}/vote"),
+            json!({"finding": "rejected", "reasons": "late"}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (409, "coop-illegal-transition"));
+}
+
+#[tokio::test]
+async fn an_act_forged_by_a_peer_in_another_partys_name_does_not_count() {
+    use pacific_coop::request::RequestEventKind;
+    use pacific_coop::wire::{self, Act};
+    use pacific_coop::{Audience, Event, RecordId};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let (alpha, bravo) = (&nodes[0], &nodes[1]);
+    let a = Api::new(alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let b = Api::new(bravo, Some(bravo.user("bli", Role::Liaison).await));
+    let r = a.ok("/coop/requests", preservation_spec()).await;
+    let id = r["id"].as_str().unwrap().to_owned();
+    let path = format!("/coop/requests/{id}");
+    a.ok(&format!("{path}/send"), json!({})).await;
+    b.until(&path, state_is("sent")).await;
+
+    // Bravo's node publishes a withdrawal "by alpha", then an answer it may not give yet.
+    let record = RecordId::try_from(id.clone()).unwrap();
+    let audience = Audience::Only(["alpha".into(), "bravo".into()].into());
+    let forged = |by: &str, body: RequestEventKind, n: u64| {
+        let at = pacific_coop::common::plus(&Timestamp::now(), Duration::from_millis(n));
+        let act = Act::Request(vec![Event {
+            record: record.clone(),
+            at: at.clone(),
+            by: Some(by.into()),
+            body,
+        }]);
+        wire::to_stix(&uuid(), &act, &audience, None, &at).unwrap()
+    };
+    let withdrawal = forged(
+        "alpha",
+        RequestEventKind::Withdrawn {
+            reason: "forged".into(),
+        },
+        1,
+    );
+    let answer: pacific_coop::request::AnswerSpec = serde_json::from_value(json!({
+        "completeness": "full", "note": "nothing", "preserved_until": in_days(90)
+    }))
+    .unwrap();
+    let early_answer = forged(
+        "bravo",
+        RequestEventKind::Answered {
+            answer: Box::new(answer),
+        },
+        2,
+    );
+    bravo
+        .store()
+        .add_objects(
+            &bravo.collection,
+            &[withdrawal.clone(), early_answer.clone()],
+        )
+        .await
+        .unwrap();
+
+    // Alpha receives both and counts neither: the request is still sent.
+    let v = a
+        .until(&path, |v| {
+            v["refused_acts"].as_array().is_some_and(|a| a.len() == 2)
+        })
+        .await;
+    assert_eq!(v["record"]["state"], "sent");
+    let refused: Vec<&str> = v["refused_acts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(refused.contains(&withdrawal.id()) && refused.contains(&early_answer.id()));
+    // Bravo's own node does not count them either, and the real flow goes on.
+    let (_, on_bravo) = b.get(&path).await;
+    assert_eq!(on_bravo["record"]["state"], "sent");
+    b.ok(&format!("{path}/ack"), json!({})).await;
+    a.until(&path, state_is("acknowledged")).await;
+}
+
+#[tokio::test]
+async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let alpha = &nodes[0];
+    let anonymous = Api::new(alpha, None);
+    let reader = Api::new(alpha, Some(alpha.user("rea", Role::Reader).await));
+    let liaison = Api::new(alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let r = liaison.ok("/coop/requests", preservation_spec()).await;
+    let d = liaison
+        .ok(
+            "/coop/disputes",
+            json!({"respondent": "bravo", "subject": "s", "claim": "c"}),
+        )
+        .await;
+    let rid = r["id"].as_str().unwrap();
+    let did = d["id"].as_str().unwrap();
+    let reads = [
+        "/coop/requests".to_owned(),
+        format!("/coop/requests/{rid}"),
+        "/coop/hotline".to_owned(),
+        "/coop/hotline/contacts".to_owned(),
+        "/coop/disputes".to_owned(),
+        format!("/coop/disputes/{did}"),
+    ];
+    for path in &reads {
+        assert_eq!(anonymous.get(path).await.0, 401, "{path}");
+        assert_eq!(reader.get(path).await.0, 200, "{path}");
+    }
+    let mut writes = vec![
+        "/coop/requests".to_owned(),
+        "/coop/hotline/contacts".to_owned(),
+        "/coop/disputes".to_owned(),
+    ];
+    for action in [
+        "send", "ack", "start", "ask", "provide", "answer", "decline", "withdraw", "custody",
+        "extend", "update",
+    ] {
+        writes.push(format!("/coop/requests/{rid}/{action}"));
+    }
+    for action in [
+        "claim",
+        "propose-mediator",
+        "accept-mediator",
+        "propose-panel",
+        "accept-panel",
+        "vote",
+        "propose-settlement",
+        "accept-settlement",
+    ] {
+        writes.push(format!("/coop/disputes/{did}/{action}"));
+    }
+    for path in &writes {
+        assert_eq!(anonymous.post(path, json!({})).await.0, 401, "{path}");
+        let (status, v) = reader.post(path, json!({})).await;
+        assert_eq!(
+            (status, label(&v)),
+            (403, "coop-role-not-allowed"),
+            "{path}"
+        );
+    }
+    // Unknown records and actions are 404.
+    let missing = format!("/coop/requests/x-pacific-assistance-request--{}", uuid());
+    assert_eq!(liaison.get(&missing).await.0, 404);
+    assert_eq!(
+        liaison
+            .post(&format!("/coop/requests/{rid}/explode"), json!({}))
+            .await
+            .0,
+        404
+    );
+}
