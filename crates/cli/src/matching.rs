@@ -1,6 +1,8 @@
 //! `pacific match`: the node's active indicators (latest versions of every `indicator` in
-//! every collection) compiled by `pacific-match`, and an input file or stdin matched against
-//! them. Read-only: nothing is written to the store.
+//! every collection, loaded by `pacific_node::matching::MatchService`, the node's own code)
+//! compiled by `pacific-match`, and an input file or stdin matched against them. Read-only
+//! unless `--record`: then sightings, statistics and incidents are stored in the data
+//! directory exactly as `POST /match` stores them.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,9 +13,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use pacific_core::Timestamp;
-use pacific_core::taxii::ObjectQuery;
-use pacific_match::{CompileReport, Format, Index, InputOptions};
+use pacific_match::{Format, InputOptions};
+use pacific_node::matching::{MatchService, Recorded};
 use pacific_node::{DataDir, NodeError};
+use pacific_store::{FederationStore, SqliteFederationStore};
 
 use crate::DataArg;
 
@@ -31,6 +34,10 @@ pub struct MatchArgs {
     /// How many indicators not compiled, and malformed lines, to list.
     #[arg(long, default_value_t = 10)]
     pub show: usize,
+    /// Store what the matches add up to: a new version of each matched indicator's sighting,
+    /// the daily statistics, and incidents on critical-infrastructure assets.
+    #[arg(long)]
+    pub record: bool,
     /// The input file, or `-` for stdin.
     pub file: PathBuf,
 }
@@ -39,12 +46,14 @@ pub struct MatchArgs {
 struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,
+    bar: ProgressBar,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        let total = self.count.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        self.bar.set_position(total);
         Ok(n)
     }
 }
@@ -71,23 +80,12 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
     if !dir.is_initialised() {
         return Err(dir.not_initialised());
     }
+    let config = dir.load_config()?;
     let store = dir.open_store().await?;
-    let mut index = Index::new();
-    let mut report = CompileReport::default();
-    for collection in store.collections().await? {
-        let mut query = ObjectQuery::all(1000);
-        query.types = vec!["indicator".into()];
-        loop {
-            let page = store.query_objects(&collection.id, &query, true).await?;
-            for item in &page.items {
-                index.upsert_json(&item.json, &mut report);
-            }
-            match page.next {
-                Some(next) => query.next = Some(next),
-                None => break,
-            }
-        }
-    }
+    let origins: Arc<dyn FederationStore> =
+        Arc::new(SqliteFederationStore::open(&dir.db_path()).await?);
+    let service = MatchService::open(dir.root(), &config, store, Some(origins)).await?;
+    let report = service.report();
     eprintln!("indicators: {report}");
     for r in report.rejected.iter().take(args.show) {
         eprintln!("  not compiled: {}: {}", r.id, r.reason);
@@ -105,10 +103,6 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
         (Box::new(file), size)
     };
     let count = Arc::new(AtomicU64::new(0));
-    let reader = Counting {
-        inner: reader,
-        count: Arc::clone(&count),
-    };
     let bar = match size {
         Some(size) => ProgressBar::new(size).with_style(
             ProgressStyle::with_template(
@@ -118,39 +112,61 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
         ),
         None => ProgressBar::hidden(),
     };
+    let reader = Counting {
+        inner: reader,
+        count: Arc::clone(&count),
+        bar: bar.clone(),
+    };
     let now = Timestamp::now().unix_micros();
+    let mut run = service.run(now, 0);
+    let mut tallies = Vec::new();
     let mut matches = 0u64;
-    let mut out = Vec::new();
     let stdout = std::io::stdout();
     let mut stdout = std::io::BufWriter::new(stdout.lock());
-    let stats = pacific_match::read_events(reader, &opts, |event| {
-        out.clear();
-        index.match_event_into(event, now, &mut out);
-        for m in &out {
-            matches += 1;
-            let o = &event.observables[m.observable];
-            bar.suspend(|| {
-                use std::io::Write;
-                let _ = writeln!(
-                    stdout,
-                    "line {}\t{}\t{}\t{}",
-                    event.line,
-                    m.indicator,
-                    o.kind.name(),
-                    o.value
-                );
-            });
-        }
-        if event.line % 4096 == 0 {
-            bar.set_position(count.load(Ordering::Relaxed));
-            bar.set_message(format!("{} lines, {matches} matches", event.line));
-        }
-    })
-    .map_err(|e| NodeError::Input(format!("cannot read {}: {e}", args.file.display())))?;
+    let stats = service
+        .match_reader(
+            reader,
+            &opts,
+            &mut run,
+            |event, m| {
+                matches += 1;
+                let o = &event.observables[m.observable];
+                bar.suspend(|| {
+                    use std::io::Write;
+                    let _ = writeln!(
+                        stdout,
+                        "line {}\t{}\t{}\t{}",
+                        event.line,
+                        m.indicator,
+                        o.kind.name(),
+                        o.value
+                    );
+                });
+                if matches % 1024 == 0 {
+                    bar.set_message(format!("{matches} matches"));
+                }
+            },
+            |tally| {
+                if args.record {
+                    tallies.push(tally);
+                }
+            },
+        )
+        .map_err(|e| NodeError::Input(format!("cannot read {}: {e}", args.file.display())))?;
     bar.finish_and_clear();
     {
         use std::io::Write;
         let _ = stdout.flush();
+    }
+    if args.record {
+        let mut recorded = Recorded::default();
+        for tally in tallies {
+            recorded.add(service.record(tally).await?);
+        }
+        eprintln!(
+            "recorded: {} sightings created, {} updated, {} incidents raised",
+            recorded.sightings_created, recorded.sightings_updated, recorded.incidents
+        );
     }
     eprintln!(
         "{} lines ({}{}), {} events, {} observables, {matches} matches; {} malformed, {} longer than {} bytes",

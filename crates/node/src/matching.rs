@@ -570,7 +570,7 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    fn add(&mut self, o: Recorded) {
+    pub fn add(&mut self, o: Recorded) {
         self.sightings_created += o.sightings_created;
         self.sightings_updated += o.sightings_updated;
         self.incidents += o.incidents;
