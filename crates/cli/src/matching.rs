@@ -142,7 +142,7 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
                         o.value
                     );
                 });
-                if matches % 1024 == 0 {
+                if matches.is_multiple_of(1024) {
                     bar.set_message(format!("{matches} matches"));
                 }
             },
