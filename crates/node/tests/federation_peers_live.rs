@@ -13,28 +13,7 @@ use serde_json::json;
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_peer_added_while_running_receives_objects_without_restart() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "alpha",
-            name: "Alpha CERT",
-            kind: State,
-            jurisdiction: Some("XA"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
-    let mut bravo = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "bravo",
-            name: "Bravo Police",
-            kind: State,
-            jurisdiction: Some("XB"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
     // Alpha's outbox is run by the supervisor below, not by the workers `serve` starts for
     // the peers known at start (it knows none).
     let config_path = alpha.dir.root().join("pacific.toml");

@@ -11,28 +11,7 @@ use pacific_node::federation::peer_auth::authorization;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_signed_get_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "alpha",
-            name: "Alpha CERT",
-            kind: State,
-            jurisdiction: Some("XA"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
-    let bravo = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "bravo",
-            name: "Bravo Police",
-            kind: State,
-            jurisdiction: Some("XB"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
+    let (mut alpha, bravo) = alpha_and_bravo(tmp.path()).await;
     alpha.add_peer(&bravo, State, Some("XB")).await;
     alpha.start().await;
     let key = bravo.dir.load_identity().unwrap();

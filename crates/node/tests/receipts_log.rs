@@ -26,28 +26,7 @@ async fn entries(store: &dyn Store) -> Vec<Entry> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sent_withheld_and_received_objects_are_logged_by_id_and_hash() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "alpha",
-            name: "Alpha CERT",
-            kind: State,
-            jurisdiction: Some("XA"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
-    let mut bravo = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "bravo",
-            name: "Bravo Police",
-            kind: State,
-            jurisdiction: Some("XB"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
     alpha.add_peer(&bravo, State, Some("XB")).await;
     bravo.add_peer(&alpha, State, Some("XA")).await;
     alpha.start().await;
@@ -171,28 +150,7 @@ async fn an_ack_is_a_receipt_that_verifies_against_the_receivers_later_checkpoin
     use pacific_tlog::checkpoint::open_checkpoint;
 
     let tmp = tempfile::tempdir().unwrap();
-    let alpha = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "alpha",
-            name: "Alpha CERT",
-            kind: State,
-            jurisdiction: Some("XA"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
-    let mut bravo = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "bravo",
-            name: "Bravo Police",
-            kind: State,
-            jurisdiction: Some("XB"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
+    let (alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
     alpha.add_peer(&bravo, State, Some("XB")).await;
     bravo.add_peer(&alpha, State, Some("XA")).await;
     // Alpha's own outbox is not needed: the test posts the envelope itself.

@@ -44,28 +44,7 @@ fn bravo_in(round: &[PeerRound]) -> &PeerRound {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut alpha = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "alpha",
-            name: "Alpha CERT",
-            kind: State,
-            jurisdiction: Some("XA"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
-    let mut bravo = FedNode::create(
-        tmp.path(),
-        &Spec {
-            id: "bravo",
-            name: "Bravo Police",
-            kind: State,
-            jurisdiction: Some("XB"),
-            policy: OPEN_POLICY,
-        },
-    )
-    .await;
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
     alpha.add_peer(&bravo, State, Some("XB")).await;
     bravo.add_peer(&alpha, State, Some("XA")).await;
     alpha.start().await;

@@ -38,6 +38,21 @@ pub struct Spec<'a> {
 /// A policy that lets go whatever the markings allow.
 pub const OPEN_POLICY: &str = "default = \"allow\"\n";
 
+/// The two parties most tests need, with open policies, not yet each other's peers and not
+/// started: Alpha CERT (a state, XA) and Bravo Police (a state, XB).
+pub async fn alpha_and_bravo(root: &std::path::Path) -> (FedNode, FedNode) {
+    let spec = |id, name, jurisdiction| Spec {
+        id,
+        name,
+        kind: StakeholderType::State,
+        jurisdiction: Some(jurisdiction),
+        policy: OPEN_POLICY,
+    };
+    let alpha = FedNode::create(root, &spec("alpha", "Alpha CERT", "XA")).await;
+    let bravo = FedNode::create(root, &spec("bravo", "Bravo Police", "XB")).await;
+    (alpha, bravo)
+}
+
 impl FedNode {
     pub async fn create(root: &std::path::Path, spec: &Spec<'_>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
