@@ -9,6 +9,7 @@ pub mod auth;
 pub mod client;
 pub mod config;
 pub mod coop;
+pub mod dashboard;
 pub mod datadir;
 pub mod error;
 pub mod federation;

@@ -153,6 +153,7 @@ impl Node {
             .merge(crate::federation::inbox::routes())
             .merge(crate::log::routes(Arc::clone(&self.log)))
             .merge(crate::matching::routes())
+            .merge(crate::dashboard::routes())
             .merge(crate::coop::routes())
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))

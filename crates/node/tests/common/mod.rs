@@ -176,3 +176,10 @@ pub fn malware(id: &str) -> Value {
         "is_family": true
     })
 }
+
+impl TestNode {
+    /// The node's data directory (e.g. to open its federation store beside the node).
+    pub fn data_dir(&self) -> DataDir {
+        DataDir::new(self._dir.path().join("node"))
+    }
+}

@@ -1,0 +1,398 @@
+//! The web dashboard over HTTP (issue 6): login and sessions, every page with seeded data
+//! (matches per day, top indicators and sectors, incidents, objects, peers with what was sent
+//! and held back, the log), HTML escaping of hostile names, assets and the CSP header.
+
+mod common;
+
+use common::TestNode;
+use pacific_core::Timestamp;
+use pacific_core::party::StakeholderType;
+use pacific_store::{FederationStore, LogEntryData, MatchStat, Peer, SqliteFederationStore};
+use pacific_tlog::entry::{Act, ObjectRef};
+use serde_json::json;
+
+const ASSETS: &str =
+    "[[assets]]\nname = \"North grid\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n";
+const IND_IP: &str = "indicator--11111111-1111-4111-8111-111111111111";
+const IND_EVIL: &str = "indicator--66666666-6666-4666-8666-666666666666";
+const HOSTILE: &str = "<script>alert(\"pwned\")</script>";
+
+/// A client that does not follow redirects (the tests look at them) and keeps no cookies.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+fn today() -> String {
+    Timestamp::now().as_str()[..10].to_owned()
+}
+
+fn days_ago(n: i64) -> String {
+    let (now, _) = Timestamp::now().unix();
+    Timestamp::from_unix(now - n * 86_400, 0).as_str()[..10].to_owned()
+}
+
+/// Indicators (one with a hostile name), a match on an energy asset (a sighting, statistics,
+/// an incident), statistics of an earlier day, and a peer with sent and held-back entries.
+async fn seed(node: &TestNode) {
+    let indicator = |id: &str, name: &str, pattern: &str| {
+        json!({
+            "type": "indicator", "spec_version": "2.1", "id": id,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": name, "pattern": pattern, "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"
+        })
+    };
+    node.post_objects(
+        &node.analyst,
+        &[
+            indicator(
+                IND_IP,
+                "Grid C2 address",
+                "[ipv4-addr:value = '203.0.113.7']",
+            ),
+            indicator(IND_EVIL, HOSTILE, "[domain-name:value = 'evil.example']"),
+            common::malware("malware--33333333-3333-4333-8333-333333333333"),
+        ],
+    )
+    .await;
+    let response = node
+        .http
+        .post(node.url("/match"))
+        .bearer_auth(&node.analyst)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.7\"}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    node.store
+        .add_match_stats(&[
+            MatchStat {
+                day: days_ago(3),
+                dimension: "indicator".into(),
+                key: IND_EVIL.into(),
+                count: 41,
+            },
+            MatchStat {
+                day: days_ago(3),
+                dimension: "sector".into(),
+                key: "water".into(),
+                count: 41,
+            },
+        ])
+        .await
+        .unwrap();
+
+    let fed = SqliteFederationStore::open(&node.data_dir().db_path())
+        .await
+        .unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    fed.add_peer(
+        &Peer {
+            party_id: "bravo".into(),
+            name: "Bravo Police".into(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XB".into()),
+            organisation: None,
+            url: "http://127.0.0.1:9".into(),
+            public_key: hex::encode(key.to_bytes()),
+            added: Timestamp::now(),
+        },
+        "admin",
+    )
+    .await
+    .unwrap();
+    let object = |id: &str| ObjectRef {
+        id: id.into(),
+        version: "2026-01-01T00:00:00.000Z".into(),
+        sha256: [1; 32],
+    };
+    let now = u64::try_from(Timestamp::now().unix_micros() / 1000).unwrap();
+    let entries = [
+        Act::ObjectSent {
+            object: object(IND_IP),
+            peer: "bravo".into(),
+            rule: "share-indicators".into(),
+        },
+        Act::ObjectWithheld {
+            object: object(IND_EVIL),
+            peer: "bravo".into(),
+            reason: "tlp-red".into(),
+        },
+        Act::ObjectWithheld {
+            object: object("malware--33333333-3333-4333-8333-333333333333"),
+            peer: "bravo".into(),
+            reason: "no-rule".into(),
+        },
+    ]
+    .map(|act| LogEntryData::new(now, "local", act).unwrap());
+    node.store.append_log_entries(&entries).await.unwrap();
+}
+
+/// Logs in and returns the session cookie (`name=value`).
+async fn login(node: &TestNode, user: &str, token: &str) -> String {
+    let response = client()
+        .post(node.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("user={user}&token={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(cookie.starts_with("pacific_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+/// GETs a page with the session cookie; asserts 200, HTML and the CSP; returns the body.
+async fn page(node: &TestNode, cookie: &str, path: &str) -> String {
+    let response = client()
+        .get(node.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'self'"
+    );
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_login_checks_the_token() {
+    let node = TestNode::start().await;
+    for path in ["/", "/objects", "/peers", "/log"] {
+        let response = client().get(node.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 303, "{path}");
+        assert_eq!(response.headers()["location"], "/login", "{path}");
+        // A made-up session is no session.
+        let response = client()
+            .get(node.url(path))
+            .header("cookie", "pacific_session=00ff")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{path}");
+    }
+    // An API token is not a session either.
+    let response = client()
+        .get(node.url("/"))
+        .bearer_auth(&node.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+
+    let form = client().get(node.url("/login")).send().await.unwrap();
+    assert_eq!(form.status(), 200);
+    assert_eq!(
+        form.headers()["content-security-policy"],
+        "default-src 'self'"
+    );
+    assert!(form.text().await.unwrap().contains("name=\"token\""));
+
+    // A wrong token, and a right token under another user's name: the form again, an error,
+    // no cookie.
+    let wrong = format!("{}x", node.reader);
+    for (user, token) in [("reader", wrong.as_str()), ("admin", node.reader.as_str())] {
+        let response = client()
+            .post(node.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("user={user}&token={token}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        assert!(response.headers().get("set-cookie").is_none());
+        let body = response.text().await.unwrap();
+        assert!(body.contains("id=\"login-error\""), "{body}");
+    }
+
+    // The token alone is enough; the session is the reader's.
+    let response = client()
+        .post(node.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("user=&token={}", node.reader))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    assert!(page(&node, &cookie, "/").await.contains("reader (reader)"));
+
+    // Logout ends the session on the server: the old cookie no longer works.
+    let named = login(&node, "admin", &node.admin).await;
+    assert!(page(&node, &named, "/log").await.contains("admin (admin)"));
+    let response = client()
+        .post(node.url("/logout"))
+        .header("cookie", &named)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], "/login");
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    let response = client()
+        .get(node.url("/log"))
+        .header("cookie", &named)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    // The other session lives on.
+    page(&node, &cookie, "/log").await;
+}
+
+#[tokio::test]
+async fn every_page_shows_the_seeded_data_escaped() {
+    let node = TestNode::start_with_files(&[("assets.toml", ASSETS)], |c| {
+        c.federation.outbox = false;
+    })
+    .await;
+    seed(&node).await;
+    let cookie = login(&node, "reader", &node.reader).await;
+
+    // Overview: 30 bars, today's and the earlier day's counts, top indicators and sectors,
+    // the incident on the energy asset.
+    let overview = page(&node, &cookie, "/").await;
+    assert_eq!(overview.matches("<rect class=\"bar\"").count(), 30);
+    assert!(
+        overview.contains(&format!("<title>{}: 1 matches</title>", today())),
+        "{overview}"
+    );
+    assert!(overview.contains(&format!("<title>{}: 41 matches</title>", days_ago(3))));
+    assert!(overview.contains(&format!(
+        "<tr data-day=\"{}\"><td>{0}</td><td class=\"num\">41</td></tr>",
+        days_ago(3)
+    )));
+    assert!(overview.contains("Grid C2 address"));
+    assert!(overview.contains(IND_IP));
+    assert!(overview.contains("<td>water</td><td class=\"num\">41</td>"));
+    assert!(overview.contains("<td>energy</td><td class=\"num\">1</td>"));
+    assert!(overview.contains("id=\"incidents\""));
+    assert!(overview.contains("North grid"));
+    // The hostile indicator name comes out as text.
+    assert!(!overview.contains(HOSTILE));
+    assert!(overview.contains("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;"));
+
+    // Objects: all of them, then filtered by type, by id and by text in the name.
+    let all = page(&node, &cookie, "/objects").await;
+    for id in [IND_IP, IND_EVIL, "malware--33333333"] {
+        assert!(all.contains(id), "{id}");
+    }
+    assert!(!all.contains(HOSTILE));
+    assert!(all.contains("&lt;script&gt;"));
+    let malware = page(&node, &cookie, "/objects?type=malware").await;
+    assert!(malware.contains("GridWiper") && !malware.contains(IND_IP));
+    let by_id = page(&node, &cookie, &format!("/objects?id={IND_IP}")).await;
+    assert!(by_id.contains(IND_IP) && !by_id.contains(IND_EVIL));
+    let by_text = page(&node, &cookie, "/objects?q=grid+c2").await;
+    assert!(by_text.contains(IND_IP) && !by_text.contains("GridWiper"));
+    let hostile = page(&node, &cookie, "/objects?q=%3Cscript%3E").await;
+    assert!(hostile.contains(IND_EVIL) && !hostile.contains(HOSTILE));
+    assert!(!hostile.contains("value=\"<script>"));
+
+    let indicators = page(&node, &cookie, "/objects?type=indicator").await;
+    assert!(indicators.contains("End of the collection"));
+
+    // Peers: bravo, one sent, two held back with their reasons.
+    let peers = page(&node, &cookie, "/peers").await;
+    assert!(peers.contains("Bravo Police"), "{peers}");
+    assert!(peers.contains("<td class=\"num sent\">1</td>"), "{peers}");
+    assert!(
+        peers.contains("<td class=\"num withheld\">2</td>"),
+        "{peers}"
+    );
+    assert!(peers.contains("<code>tlp-red</code> × 1"));
+    assert!(peers.contains("<code>no-rule</code> × 1"));
+
+    // Log: the entries decoded (the withheld one with its reason), the checkpoint when out.
+    let log = page(&node, &cookie, "/log").await;
+    assert!(log.contains("object-withheld"));
+    assert!(log.contains("<code>tlp-red</code>"));
+    assert!(log.contains("user-added"));
+    for _ in 0..50 {
+        if page(&node, &cookie, "/log")
+            .await
+            .contains("id=\"checkpoint\"")
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no checkpoint shown");
+}
+
+#[tokio::test]
+async fn objects_page_through_the_store_cursor() {
+    let node = TestNode::start().await;
+    let objects: Vec<_> = (0..60)
+        .map(|i| {
+            common::indicator(
+                &format!("indicator--{i:08x}-1111-4111-8111-111111111111"),
+                "2026-01-01T00:00:00.000Z",
+            )
+        })
+        .collect();
+    node.post_objects(&node.analyst, &objects).await;
+    let cookie = login(&node, "", &node.reader).await;
+    let first = page(&node, &cookie, "/objects").await;
+    assert_eq!(first.matches("<tr><td>indicator</td>").count(), 50);
+    let start = first.find("id=\"next-page\" href=\"").unwrap() + 21;
+    let href = &first[start..start + first[start..].find('"').unwrap()];
+    let second = page(&node, &cookie, &href.replace("&amp;", "&")).await;
+    assert_eq!(second.matches("<tr><td>indicator</td>").count(), 10);
+    assert!(second.contains("indicator--0000003b-"));
+    assert!(!second.contains("indicator--00000000-"));
+}
+
+#[tokio::test]
+async fn assets_are_served_with_their_types() {
+    let node = TestNode::start().await;
+    for (path, kind) in [
+        ("/assets/dashboard.css", "text/css; charset=utf-8"),
+        ("/assets/dashboard.js", "text/javascript; charset=utf-8"),
+    ] {
+        // Public, like the login page that needs them.
+        let response = client().get(node.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-type"], kind);
+        assert_eq!(
+            response.headers()["content-security-policy"],
+            "default-src 'self'"
+        );
+        assert!(!response.text().await.unwrap().is_empty());
+    }
+    // Pages name no asset elsewhere.
+    let form = client()
+        .get(node.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!form.contains("http://") && !form.contains("https://") && !form.contains("//cdn"));
+}
