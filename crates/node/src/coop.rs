@@ -94,6 +94,10 @@ where
 {
     fn events(act: &Act) -> Option<&Vec<Event<Self::Body>>>;
     fn wrap(events: Vec<Event<Self::Body>>) -> Act;
+    /// Who receives the record's acts now: its audience, except that a draft stays home.
+    fn audience_now(&self) -> Audience {
+        self.audience()
+    }
     /// The flagged custody event of a refused custody record, as this kind's event.
     fn flagged(_flag: &pacific_coop::request::RequestEvent) -> Option<Event<Self::Body>> {
         None
@@ -112,6 +116,14 @@ impl Kind for AssistanceRequest {
     }
     fn flagged(flag: &pacific_coop::request::RequestEvent) -> Option<Event<RequestEventKind>> {
         Some(flag.clone())
+    }
+    /// A draft is the requester's alone; sending re-addresses it to the recipient.
+    fn audience_now(&self) -> Audience {
+        if self.state == pacific_coop::request::RequestState::Draft {
+            Audience::Only(BTreeSet::from([self.requester.clone()]))
+        } else {
+            self.audience()
+        }
     }
 }
 
@@ -380,14 +392,10 @@ impl Coop {
         for e in &events {
             after.apply(e);
         }
-        self.publish::<A>(
-            &mut idx,
-            &crate::new_uuid(),
-            events,
-            &after.audience(),
-            &now,
-        )
-        .await?;
+        let audience = after.audience_now();
+        self.publish::<A>(&mut idx, &crate::new_uuid(), events, &audience, &now)
+            .await?;
+        self.readdress(&mut idx, id, &audience).await?;
         self.rebuild::<A>(&mut idx, id)
             .ok_or_else(|| internal("the record vanished"))
     }
@@ -409,7 +417,7 @@ impl Coop {
             &mut idx,
             &crate::new_uuid(),
             vec![event],
-            &record.audience(),
+            &record.audience_now(),
             &at,
         )
         .await?;

@@ -134,6 +134,9 @@ async fn a_preservation_request_goes_from_alpha_to_bravo_and_back_answered() {
     assert_eq!(draft["state"], "draft");
     let id = draft["id"].as_str().unwrap().to_owned();
     let path = format!("/coop/requests/{id}");
+    // A draft stays home: Bravo does not get it (the outbox would have pushed it by now).
+    assert!(alpha.drained_to("bravo", WITHIN).await);
+    assert_eq!(b_liaison.get(&path).await.0, 404);
 
     // A reader cannot act, an analyst cannot commit the party; a liaison sends.
     let (status, v) = a_reader.post(&format!("{path}/send"), json!({})).await;
