@@ -6,6 +6,8 @@
 //!   with pages taken from everywhere in the collection, so a slow deep page would show.
 //! - `bench federation`: propagation latency to peers on loopback under a creation rate, and
 //!   envelope signature verification throughput.
+//! - `bench coop`: two nodes on loopback: time from an `emergency` request sent on one to
+//!   shown on the other (p50/p99), and requests/s through the whole state machine.
 //! - `bench match`: the matching engine's build time, memory per indicator and events/s on
 //!   JSON lines, against a naive linear scan.
 
@@ -68,6 +70,20 @@ pub enum BenchCommand {
     /// The matching engine: compile generated indicators (build time, memory per indicator),
     /// then match generated JSON-lines events (events/s, MB/s per thread count), against a
     /// naive linear scan.
+    /// Cooperation on two nodes on loopback: emergency requests sent by Alpha until visible
+    /// on Bravo (latency), then concurrent requests taken through draft → send → ack → start →
+    /// answer (requests/s).
+    Coop {
+        /// Emergency requests timed one by one.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Requests taken through the whole state machine in the throughput run.
+        #[arg(long, default_value_t = 400)]
+        flows: usize,
+        /// Concurrent flows.
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+    },
     Match {
         /// Indicators compiled (mixed types).
         #[arg(long, default_value_t = 1_000_000)]
@@ -97,6 +113,11 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
             verify,
             reshare,
         } => bench_federation(&tmp, nodes, rate, seconds, verify, reshare).await,
+        BenchCommand::Coop {
+            requests,
+            flows,
+            concurrency,
+        } => bench_coop(&tmp, requests, flows, concurrency).await,
         BenchCommand::Match {
             indicators,
             events,
@@ -1108,4 +1129,185 @@ impl NaiveKey {
             }
         }
     }
+}
+
+/// Two nodes (alpha, bravo) on loopback, peers of each other, with a liaison each.
+async fn bench_coop(
+    root: &std::path::Path,
+    requests: usize,
+    flows: usize,
+    concurrency: usize,
+) -> Result<(), NodeError> {
+    use crate::coop::CoopClient;
+    use pacific_core::party::StakeholderType;
+    use serde_json::{Value, json};
+
+    let setup = |e: std::io::Error| NodeError::Setup(e.to_string());
+    let names = ["alpha", "bravo"];
+    let mut dirs = Vec::new();
+    let mut addrs = Vec::new();
+    for name in names {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(setup)?;
+        let addr = listener.local_addr().map_err(setup)?;
+        drop(listener);
+        let dir = DataDir::new(root.join(name));
+        dir.init(&pacific_node::datadir::InitOptions {
+            name: name.to_uppercase(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XA".into()),
+            listen: Some(addr),
+        })
+        .await?;
+        let mut config = dir.load_config()?;
+        config.federation.party_id = Some(name.into());
+        config.log.level = "error".into();
+        std::fs::write(
+            dir.root().join(pacific_node::config::CONFIG_FILE),
+            config.to_toml(),
+        )
+        .map_err(setup)?;
+        std::fs::write(
+            dir.root().join(pacific_node::federation::POLICY_FILE),
+            "default = \"allow\"\n",
+        )
+        .map_err(setup)?;
+        dirs.push(dir);
+        addrs.push(addr);
+    }
+    for (i, dir) in dirs.iter().enumerate() {
+        let j = 1 - i;
+        let key = hex::encode(dirs[j].load_identity()?.verifying_key().to_bytes());
+        crate::federation::add_peer(
+            dir,
+            names[j],
+            Some(names[j]),
+            &format!("http://{}", addrs[j]),
+            &key,
+            StakeholderType::State,
+            Some("XA".into()),
+            None,
+        )
+        .await?;
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut servers = Vec::new();
+    let mut clients = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let node = Node::open(dir).await?;
+        let token =
+            pacific_node::auth::add_user(node.state().store().as_ref(), "liaison", Role::Liaison)
+                .await?
+                .token;
+        clients.push(Arc::new(CoopClient::new(
+            &format!("http://{}", addrs[i]),
+            &token,
+        )));
+        let listener = std::net::TcpListener::bind(addrs[i]).map_err(setup)?;
+        let mut stop = stop_rx.clone();
+        servers.push(tokio::spawn(node.serve(listener, async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })));
+    }
+    let (alpha, bravo) = (Arc::clone(&clients[0]), Arc::clone(&clients[1]));
+    let spec = |urgency: &str, n: usize| {
+        json!({
+            "recipient": "bravo",
+            "urgency": urgency,
+            "title": format!("grid incident {n}"),
+            "details": {
+                "kind": "incident-assistance",
+                "description": "wiper on a power grid's control network",
+                "sector": "energy",
+                "affected_systems": "SCADA servers",
+                "assistance_sought": "block the C2 servers"
+            }
+        })
+    };
+    async fn until_state(
+        client: &CoopClient,
+        id: &str,
+        state: &str,
+        within: Duration,
+    ) -> Result<(), NodeError> {
+        let start = Instant::now();
+        loop {
+            if let Ok(v) = client.get(&format!("/coop/requests/{id}")).await
+                && v["record"]["state"] == state
+            {
+                return Ok(());
+            }
+            if start.elapsed() > within {
+                return Err(NodeError::Remote(format!("{id} never became {state}")));
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let id_of = |v: &Value| v["record"]["id"].as_str().unwrap_or_default().to_owned();
+
+    eprintln!(
+        "2 nodes on loopback (outbox back-off from 100 ms); latency = POST send of an emergency on alpha -> GET on bravo shows it sent"
+    );
+    let mut latencies = Vec::with_capacity(requests);
+    for n in 0..requests {
+        let id = id_of(&alpha.post("/coop/requests", spec("emergency", n)).await?);
+        let start = Instant::now();
+        alpha
+            .post(&format!("/coop/requests/{id}/send"), json!({}))
+            .await?;
+        until_state(&bravo, &id, "sent", Duration::from_secs(30)).await?;
+        latencies.push(start.elapsed());
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    println!(
+        "emergency sent on alpha -> shown on bravo: {requests} requests, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+
+    // Throughput: `concurrency` flows at a time, each draft → send (alpha) → ack → start →
+    // answer (bravo, once it sees the request) → alpha sees it answered.
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (alpha, bravo, next) = (Arc::clone(&alpha), Arc::clone(&bravo), Arc::clone(&next));
+        workers.push(tokio::spawn(async move {
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= flows {
+                    return Ok::<(), NodeError>(());
+                }
+                let id = id_of(&alpha.post("/coop/requests", spec("urgent", n)).await?);
+                let path = format!("/coop/requests/{id}");
+                alpha.post(&format!("{path}/send"), json!({})).await?;
+                until_state(&bravo, &id, "sent", Duration::from_secs(60)).await?;
+                for step in ["ack", "start"] {
+                    bravo.post(&format!("{path}/{step}"), json!({})).await?;
+                }
+                bravo
+                    .post(
+                        &format!("{path}/answer"),
+                        json!({"completeness": "full", "note": "C2 servers blocked"}),
+                    )
+                    .await?;
+                until_state(&alpha, &id, "answered", Duration::from_secs(60)).await?;
+            }
+        }));
+    }
+    for w in workers {
+        w.await.map_err(|e| NodeError::Remote(e.to_string()))??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "full state machine across both nodes: {flows} requests (5 acts each) in {elapsed:.1} s = {:.0} requests/s, {:.0} acts/s, {concurrency} concurrent",
+        flows as f64 / elapsed,
+        flows as f64 * 5.0 / elapsed
+    );
+    let _ = stop_tx.send(true);
+    for s in servers {
+        let _ = s.await;
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod bench;
 mod commands;
+mod coop;
 mod demo;
 mod federation;
 mod log;
@@ -75,6 +76,15 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Match an input (JSON lines, Zeek logs, text; gzip or not) against the node's indicators.
     Match(matching::MatchArgs),
+    /// Assistance requests between authorities (through a running node's /coop API).
+    #[command(subcommand)]
+    Request(coop::RequestCommand),
+    /// The 24/7 hotline: escalations with their acknowledgement clock, contacts.
+    #[command(subcommand)]
+    Hotline(coop::HotlineCommand),
+    /// Disputes: negotiation, mediation, arbitration.
+    #[command(subcommand)]
+    Dispute(coop::DisputeCommand),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +115,9 @@ fn main() -> ExitCode {
             Command::Policy(cmd) => federation::policy(cmd).await,
             Command::Log(cmd) => log::run(cmd).await,
             Command::Match(args) => matching::run(args).await,
+            Command::Request(cmd) => coop::request(cmd).await,
+            Command::Hotline(cmd) => coop::hotline(cmd).await,
+            Command::Dispute(cmd) => coop::dispute(cmd).await,
         }
     });
     match result {

@@ -1,0 +1,521 @@
+//! `pacific request …`, `pacific hotline …`, `pacific dispute …`: cooperation between
+//! authorities, through a running node's `/coop` JSON API with a user's token.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use pacific_node::NodeError;
+use serde_json::{Value, json};
+
+/// Where the node is and who asks.
+#[derive(Args, Clone)]
+pub struct ApiArgs {
+    /// The node's base URL.
+    #[arg(long, env = "PACIFIC_URL", default_value = "http://127.0.0.1:9001")]
+    url: String,
+    /// API token of a user of that node (a liaison acts, an analyst drafts, a reader reads).
+    #[arg(long, env = "PACIFIC_TOKEN")]
+    token: String,
+}
+
+#[derive(Subcommand)]
+pub enum RequestCommand {
+    /// Draft a request: a JSON file (or - for stdin) with recipient, urgency, title, details
+    /// (`kind` and its mandatory fields), and optionally evidence_refs, attachments,
+    /// requested_deadline.
+    New {
+        #[command(flatten)]
+        api: ApiArgs,
+        spec: PathBuf,
+    },
+    /// The requests this party sent or received.
+    List {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// One request: state, deadlines, hotline escalation, transitions.
+    Show {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        /// Print the JSON the node answered.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a draft (requester).
+    Send {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+    },
+    /// Acknowledge a request received, and its hotline escalation (recipient).
+    Ack {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+    },
+    /// Start work on an acknowledged request (recipient).
+    Start {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+    },
+    /// Answer (recipient).
+    Answer {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        note: String,
+        /// Only part of what was asked.
+        #[arg(long)]
+        partial: bool,
+        /// For a preservation: until when the data is preserved (RFC 3339).
+        #[arg(long)]
+        preserved_until: Option<String>,
+    },
+    /// Decline, citing a ground (recipient): political-offence,
+    /// sovereignty-security-ordre-public, insufficient-information, dual-criminality,
+    /// not-competent, other.
+    Decline {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        ground: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Withdraw (requester).
+    Withdraw {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum HotlineCommand {
+    /// Escalations of this party's requests, with the acknowledgement clock.
+    Show {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// The parties' 24/7 contacts.
+    Contacts {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Declare (or update) this party's 24/7 contact.
+    Declare {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        name: String,
+        /// phone, email, signal, matrix, pacific or other.
+        #[arg(long)]
+        medium: String,
+        #[arg(long)]
+        address: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DisputeCommand {
+    /// Open a dispute with another party (negotiation starts).
+    Open {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        respondent: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        claim: String,
+    },
+    List {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    Show {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take a step: claim, propose-mediator, accept-mediator, propose-panel, accept-panel,
+    /// vote, propose-settlement, accept-settlement; BODY is its JSON (e.g.
+    /// '{"mediator":"charlie"}', '{"members":["c","d","e"]}', '{"finding":"upheld","reasons":"…"}').
+    Step {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        action: String,
+        #[arg(default_value = "{}")]
+        body: String,
+    },
+}
+
+/// A small client of the `/coop` API.
+pub struct CoopClient {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl CoopClient {
+    pub fn new(url: &str, token: &str) -> Self {
+        pacific_node::install_crypto_provider();
+        Self {
+            url: url.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    fn from_args(api: &ApiArgs) -> Self {
+        Self::new(&api.url, &api.token)
+    }
+
+    async fn call(&self, post: Option<Value>, path: &str) -> Result<Value, NodeError> {
+        let url = format!("{}{path}", self.url);
+        let request = match post {
+            Some(body) => self.http.post(&url).json(&body),
+            None => self.http.get(&url),
+        };
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| NodeError::Remote(e.to_string()))?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if status.is_success() {
+            Ok(value)
+        } else {
+            Err(NodeError::Remote(format!(
+                "{} ({}, {})",
+                value["description"].as_str().unwrap_or("refused"),
+                status.as_u16(),
+                value["error_code"].as_str().unwrap_or("?")
+            )))
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value, NodeError> {
+        self.call(None, path).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Result<Value, NodeError> {
+        self.call(Some(body), path).await
+    }
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or("-")
+}
+
+/// A request in a few lines.
+pub fn print_request(v: &Value) {
+    let r = &v["record"];
+    println!("{}", text(r, "id"));
+    println!(
+        "  {} {} request, {} → {}: {}",
+        text(r, "urgency"),
+        text(&r["details"], "kind"),
+        text(r, "requester"),
+        text(r, "recipient"),
+        text(r, "title")
+    );
+    println!("  state     {}", text(r, "state"));
+    if r["deadline"].is_string() {
+        println!(
+            "  deadline  {} (acknowledge by {})",
+            text(r, "deadline"),
+            text(r, "acknowledgement_deadline")
+        );
+    }
+    if let Some(e) = v["hotline"].as_object() {
+        let clock = e["ack_clock_secs"].as_f64().unwrap_or(0.0);
+        match e["acknowledged_at"].as_str() {
+            Some(at) => println!(
+                "  hotline   {} pushes, acknowledged at {at} after {clock:.1} s",
+                e["attempts"]
+            ),
+            None => println!(
+                "  hotline   {} pushes, unacknowledged for {clock:.1} s, next re-send {}",
+                e["attempts"],
+                e["next_resend_at"].as_str().unwrap_or("-")
+            ),
+        }
+    }
+    for t in r["transitions"].as_array().into_iter().flatten() {
+        println!(
+            "  {}  {} → {} by {}",
+            text(t, "at"),
+            text(t, "from"),
+            text(t, "to"),
+            t["by"].as_str().unwrap_or("the clock")
+        );
+    }
+    if let Some(a) = r["answer"].as_object() {
+        println!(
+            "  answer    {}: {}",
+            a["completeness"].as_str().unwrap_or("-"),
+            a.get("note").and_then(Value::as_str).unwrap_or("")
+        );
+    }
+    for refused in v["refused_acts"].as_array().into_iter().flatten() {
+        println!(
+            "  ignored   {}: {}",
+            text(refused, "id"),
+            text(refused, "reason")
+        );
+    }
+}
+
+/// A dispute in a few lines.
+pub fn print_dispute(v: &Value) {
+    let d = &v["record"];
+    println!("{}", text(d, "id"));
+    println!(
+        "  {} v {}: {}",
+        text(d, "claimant"),
+        text(d, "respondent"),
+        text(d, "subject")
+    );
+    println!("  stage     {}", text(d, "stage"));
+    if d["mediator"].is_string() {
+        println!("  mediator  {}", text(d, "mediator"));
+    }
+    if let Some(panel) = d["panel"].as_array() {
+        let names: Vec<&str> = panel.iter().filter_map(Value::as_str).collect();
+        println!("  panel     {}", names.join(", "));
+    }
+    for c in d["stage_changes"].as_array().into_iter().flatten() {
+        println!(
+            "  {}  {} → {} by {}",
+            text(c, "at"),
+            text(c, "from"),
+            text(c, "to"),
+            c["by"].as_str().unwrap_or("the clock")
+        );
+    }
+    if let Some(dec) = d["decision"].as_object() {
+        println!(
+            "  decision  {} ({} for, {} against)",
+            dec["finding"].as_str().unwrap_or("-"),
+            dec["votes_for"],
+            dec["votes_against"]
+        );
+    }
+}
+
+fn read_json(path: &PathBuf) -> Result<Value, NodeError> {
+    let text = if path.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(path)
+    }
+    .map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))?;
+    serde_json::from_str(&text).map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))
+}
+
+pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
+    use RequestCommand as C;
+    let (api, path, body) = match cmd {
+        C::New { api, spec } => {
+            let v = CoopClient::from_args(&api)
+                .post("/coop/requests", read_json(&spec)?)
+                .await?;
+            print_request(&v);
+            return Ok(ExitCode::SUCCESS);
+        }
+        C::List { api } => {
+            let v = CoopClient::from_args(&api).get("/coop/requests").await?;
+            for r in v["requests"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  {:<22} {:<9} {:<19} {} → {}  {}",
+                    text(r, "id"),
+                    text(r, "state"),
+                    text(r, "urgency"),
+                    text(r, "kind"),
+                    text(r, "requester"),
+                    text(r, "recipient"),
+                    text(r, "title")
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        C::Show { api, id, json } => {
+            let v = CoopClient::from_args(&api)
+                .get(&format!("/coop/requests/{id}"))
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                print_request(&v);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        C::Send { api, id } => (api, format!("{id}/send"), json!({})),
+        C::Ack { api, id } => (api, format!("{id}/ack"), json!({})),
+        C::Start { api, id } => (api, format!("{id}/start"), json!({})),
+        C::Answer {
+            api,
+            id,
+            note,
+            partial,
+            preserved_until,
+        } => {
+            let mut b = json!({
+                "completeness": if partial { "partial" } else { "full" },
+                "note": note,
+            });
+            if let Some(until) = preserved_until {
+                b["preserved_until"] = json!(until);
+            }
+            (api, format!("{id}/answer"), b)
+        }
+        C::Decline {
+            api,
+            id,
+            ground,
+            reason,
+        } => (
+            api,
+            format!("{id}/decline"),
+            json!({"ground": ground, "reason": reason}),
+        ),
+        C::Withdraw { api, id, reason } => {
+            (api, format!("{id}/withdraw"), json!({"reason": reason}))
+        }
+    };
+    let v = CoopClient::from_args(&api)
+        .post(&format!("/coop/requests/{path}"), body)
+        .await?;
+    print_request(&v);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
+    match cmd {
+        HotlineCommand::Show { api } => {
+            let v = CoopClient::from_args(&api).get("/coop/hotline").await?;
+            for e in v["escalations"].as_array().into_iter().flatten() {
+                let esc = &e["escalation"];
+                let clock = esc["ack_clock_secs"].as_f64().unwrap_or(0.0);
+                let status = if e["open"] == true {
+                    format!("OPEN, unacknowledged for {clock:.1} s")
+                } else {
+                    format!("acknowledged after {clock:.1} s")
+                };
+                println!(
+                    "{}  {} → {}  {} pushes  {status}  {}",
+                    text(e, "request"),
+                    text(e, "requester"),
+                    text(e, "recipient"),
+                    esc["attempts"],
+                    text(e, "title")
+                );
+            }
+        }
+        HotlineCommand::Contacts { api } => {
+            let v = CoopClient::from_args(&api)
+                .get("/coop/hotline/contacts")
+                .await?;
+            for c in v["contacts"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<12} {}  {} {}",
+                    text(c, "party"),
+                    text(c, "name"),
+                    text(&c["channel"], "medium"),
+                    text(&c["channel"], "address")
+                );
+            }
+        }
+        HotlineCommand::Declare {
+            api,
+            name,
+            medium,
+            address,
+        } => {
+            let v = CoopClient::from_args(&api)
+                .post(
+                    "/coop/hotline/contacts",
+                    json!({"name": name, "channel": {"medium": medium, "address": address}}),
+                )
+                .await?;
+            println!(
+                "Hotline contact of {}: {}",
+                text(&v["record"], "party"),
+                text(&v["record"], "name")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
+    match cmd {
+        DisputeCommand::Open {
+            api,
+            respondent,
+            subject,
+            claim,
+        } => {
+            let v = CoopClient::from_args(&api)
+                .post(
+                    "/coop/disputes",
+                    json!({"respondent": respondent, "subject": subject, "claim": claim}),
+                )
+                .await?;
+            print_dispute(&v);
+        }
+        DisputeCommand::List { api } => {
+            let v = CoopClient::from_args(&api).get("/coop/disputes").await?;
+            for d in v["disputes"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  {:<12} {} v {}  {}",
+                    text(d, "id"),
+                    text(d, "stage"),
+                    text(d, "claimant"),
+                    text(d, "respondent"),
+                    text(d, "subject")
+                );
+            }
+        }
+        DisputeCommand::Show { api, id, json } => {
+            let v = CoopClient::from_args(&api)
+                .get(&format!("/coop/disputes/{id}"))
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                print_dispute(&v);
+            }
+        }
+        DisputeCommand::Step {
+            api,
+            id,
+            action,
+            body,
+        } => {
+            let body: Value = serde_json::from_str(&body)
+                .map_err(|e| NodeError::Input(format!("BODY is not JSON: {e}")))?;
+            let v = CoopClient::from_args(&api)
+                .post(&format!("/coop/disputes/{id}/{action}"), body)
+                .await?;
+            print_dispute(&v);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
