@@ -1,4 +1,4 @@
-//! `pacific demo`: a federation of three fictional parties on loopback, in one process.
+//! `pacific demo`: a federation of four fictional parties on loopback, in one process.
 //!
 //! - **Alpha CERT** (state, XA) on the given address (default 127.0.0.1:8080): shares
 //!   TLP:CLEAR/GREEN with every peer, TLP:AMBER only with its sharing group
@@ -6,12 +6,18 @@
 //! - **Bravo Police Cyber Unit** (state, XB) on the next port: shares what its markings allow,
 //!   but passes nothing it received on to companies.
 //! - **Charlie Hosting Co.** (company, XB) on the port after: shares what its markings allow.
+//! - **Delta IO** (intergovernmental organisation, XD) on the fourth port: a third party both
+//!   states can accept as a mediator.
 //!
 //! Each has its own data directory under `<data>/<party>`, identity key and policy, and knows
-//! the other two as peers. Every run seeds a scenario — an attack on a power operator in XA
+//! the other three as peers. Every run seeds a scenario — an attack on a power operator in XA
 //! traced to servers Charlie hosts in XB — and prints, as the outbox workers deliver, what
-//! crossed which border and what was held back and why (the gate's own words). Then the three
-//! nodes serve until Ctrl-C; Alpha's admin token is printed for TAXII clients.
+//! crossed which border and what was held back and why (the gate's own words). Then the
+//! authorities cooperate through their nodes' `/coop` API, as their liaisons would (tokens the
+//! demo created): a preservation request answered, an emergency on the power grid escalated to
+//! Bravo's 24/7 hotline and re-sent until acknowledged, and a dispute taken to mediation by
+//! Delta IO. Then the nodes serve until Ctrl-C (or exit, with `--exit-after-scenario`); Alpha's
+//! admin token is printed for TAXII clients.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -29,20 +35,29 @@ use pacific_node::federation::Event;
 use pacific_node::{DataDir, Node, NodeError};
 use serde_json::{Value, json};
 
+use crate::coop::CoopClient;
+
 /// The sample bundle, compiled in so the demo runs from any directory; Alpha holds it (it has
 /// no TLP marking, so Alpha's policy reads it as AMBER and keeps it home).
 const SAMPLE_BUNDLE: &str = include_str!("../../../samples/sample-bundle.json");
 /// Where the demo keeps Alpha's admin token, so a second run can show it again.
 const TOKEN_FILE: &str = "demo-admin.token";
+/// Where the demo keeps each party's liaison token (`demo-<party>-liaison.token`).
+fn liaison_token_file(party: &str) -> String {
+    format!("demo-{party}-liaison.token")
+}
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Directory holding the three parties' data directories (created if missing).
+    /// Directory holding the parties' data directories (created if missing).
     #[arg(long, default_value = "demo-data")]
     data: PathBuf,
-    /// Alpha's address; Bravo and Charlie take the next two ports.
+    /// Alpha's address; Bravo, Charlie and Delta take the next three ports.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Exit once the scenario has been played instead of serving until Ctrl-C (for tests).
+    #[arg(long)]
+    exit_after_scenario: bool,
 }
 
 struct Party {
@@ -73,6 +88,16 @@ action = "allow"
 tlp = ["amber"]
 recipient_groups = ["law-enforcement"]
 
+# Cooperation acts (x-pacific-coop-event) are TLP:AMBER and name their record's parties in
+# x_pacific_recipients (requester and recipient; the disputing parties and the mediator). The
+# markings already keep each act to that audience, so this rule lets them go to exactly those
+# parties (Delta IO too, once it mediates) and to no one else; without it the next rule would
+# keep Alpha's acts home whenever the other party is not in its law-enforcement group.
+[[rules]]
+name = "cooperation-acts-to-their-parties"
+action = "allow"
+types = ["x-pacific-coop-event"]
+
 [[rules]]
 name = "amber-stays-otherwise"
 action = "deny"
@@ -93,6 +118,13 @@ name = "no-reshare-to-companies"
 action = "deny"
 received = true
 recipient_stakeholder_types = ["company"]
+
+# Cooperation acts: TLP:AMBER addressed (x_pacific_recipients) to the record's parties only, so
+# they reach exactly those parties. Explicit, although the default would allow them too.
+[[rules]]
+name = "cooperation-acts-to-their-parties"
+action = "allow"
+types = ["x-pacific-coop-event"]
 "#;
 
 const CHARLIE_POLICY: &str = r#"# Charlie Hosting Co. (XB, company): shares what markings allow.
@@ -100,7 +132,13 @@ default = "allow"
 default_tlp = "amber"
 "#;
 
-const PARTIES: [Party; 3] = [
+const DELTA_POLICY: &str = r#"# Delta IO (intergovernmental organisation): shares what markings allow. As a mediator its
+# cooperation acts are TLP:AMBER addressed to the dispute's parties only, which the default lets go.
+default = "allow"
+default_tlp = "amber"
+"#;
+
+const PARTIES: [Party; 4] = [
     Party {
         id: "alpha",
         name: "Alpha CERT",
@@ -122,13 +160,21 @@ const PARTIES: [Party; 3] = [
         jurisdiction: "XB",
         policy: CHARLIE_POLICY,
     },
+    Party {
+        id: "delta",
+        name: "Delta IO",
+        kind: StakeholderType::IntergovernmentalOrganization,
+        jurisdiction: "XD",
+        policy: DELTA_POLICY,
+    },
 ];
 
 fn addr_of(base: SocketAddr, i: usize) -> SocketAddr {
     SocketAddr::new(base.ip(), base.port() + i as u16)
 }
 
-/// Creates the three data directories, policies, peers and Alpha's admin token (once).
+/// Creates the four data directories, policies, peers, Alpha's admin token and each state's and
+/// Delta's liaison token (once). The cooperation clock runs fast so the hotline re-sends show.
 async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeError> {
     let dirs: Vec<DataDir> = PARTIES
         .iter()
@@ -139,11 +185,11 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
     }
     if dirs.iter().any(DataDir::is_initialised) {
         return Err(NodeError::Setup(format!(
-            "{} is half set up; remove it and run the demo again",
+            "{} is half set up (or from an older demo); remove it and run the demo again",
             root.display()
         )));
     }
-    eprintln!("Setting up three fictional parties in {}", root.display());
+    eprintln!("Setting up four fictional parties in {}", root.display());
     for (i, (p, dir)) in PARTIES.iter().zip(&dirs).enumerate() {
         dir.init(&InitOptions {
             name: p.name.into(),
@@ -155,6 +201,10 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         let config_path = dir.root().join(pacific_node::config::CONFIG_FILE);
         let mut config = dir.load_config()?;
         config.federation.party_id = Some(p.id.into());
+        // A fast cooperation clock: hotline re-sends every second until acknowledged.
+        config.coop.tick_millis = 200;
+        config.coop.hotline.first_resend_secs = 1;
+        config.coop.hotline.max_resend_secs = 1;
         std::fs::write(&config_path, config.to_toml())
             .map_err(|e| NodeError::Setup(e.to_string()))?;
         std::fs::write(
@@ -200,6 +250,13 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
     let token_path = root.join(TOKEN_FILE);
     std::fs::write(&token_path, &issued.token)
         .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", token_path.display())))?;
+    for (p, dir) in PARTIES.iter().zip(&dirs) {
+        let store = dir.open_store().await?;
+        let issued = pacific_node::auth::add_user(store.as_ref(), "liaison", Role::Liaison).await?;
+        let path = root.join(liaison_token_file(p.id));
+        std::fs::write(&path, &issued.token)
+            .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
+    }
     Ok(())
 }
 
@@ -300,9 +357,14 @@ fn scenario() -> Vec<(usize, Value, &'static str)> {
 }
 
 pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
-    if addr_of(args.listen, 2).port() < args.listen.port() {
+    if args
+        .listen
+        .port()
+        .checked_add(PARTIES.len() as u16 - 1)
+        .is_none()
+    {
         return Err(NodeError::Setup(
-            "the demo needs three consecutive ports".into(),
+            "the demo needs four consecutive ports".into(),
         ));
     }
     set_up(&args.data, args.listen).await?;
@@ -351,10 +413,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         })));
     }
 
-    println!("Pacific demo: three parties federate on loopback.");
+    println!("Pacific demo: four parties federate on loopback.");
     for (i, p) in PARTIES.iter().enumerate() {
         println!(
-            "  {:<25} {:<8} {}  http://{}",
+            "  {:<25} {:<30} {}  http://{}",
             p.name,
             p.kind.as_str(),
             p.jurisdiction,
@@ -369,9 +431,13 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     );
 
     let mut names: HashMap<String, (String, &'static str)> = HashMap::new();
+    let mut c2_indicator = String::new();
     for (i, object, tlp) in scenario() {
         let id = object["id"].as_str().unwrap_or_default().to_owned();
         let name = object["name"].as_str().unwrap_or_default().to_owned();
+        if name == "GRIDLOCK command-and-control server" {
+            c2_indicator = id.clone();
+        }
         println!("  {} publishes [{}] {}", PARTIES[i].name, tlp, name);
         names.insert(id, (name, tlp));
         let object = StixObject::from_value(object).map_err(|e| NodeError::Input(e.to_string()))?;
@@ -439,8 +505,32 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
+    let mut liaisons = Vec::new();
+    for (i, p) in PARTIES.iter().enumerate() {
+        let path = args.data.join(liaison_token_file(p.id));
+        let token = std::fs::read_to_string(&path)
+            .map_err(|e| NodeError::Setup(format!("cannot read {}: {e}", path.display())))?;
+        liaisons.push(CoopClient::new(
+            &format!("http://{}", addr_of(args.listen, i)),
+            token.trim(),
+        ));
+    }
+    let played = cooperation(&liaisons, &c2_indicator).await;
+    if let Err(e) = &played {
+        eprintln!("error: the cooperation scenario stopped: {e}");
+    }
+
     let base = format!("http://{}", args.listen);
-    println!("\nThe three nodes keep serving (new objects are delivered within a second).");
+    if args.exit_after_scenario {
+        let _ = stop_tx.send(true);
+        for server in servers {
+            if let Ok(Err(e)) = server.await {
+                eprintln!("a node stopped with an error: {e}");
+            }
+        }
+        return played.map(|()| ExitCode::SUCCESS);
+    }
+    println!("\nThe four nodes keep serving (new objects are delivered within a second).");
     println!("  TAXII 2.1 discovery (Alpha): {base}/taxii2/");
     println!("  admin token (Alpha):         {}", token.trim());
     println!("Try:");
@@ -452,6 +542,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         "  pacific peer list --data {}",
         args.data.join("alpha").display()
     );
+    println!(
+        "  pacific request list --url {base} --token $(cat {})",
+        args.data.join(liaison_token_file("alpha")).display()
+    );
     println!("Serving until Ctrl-C.");
     crate::commands::shutdown_signal().await;
     let _ = stop_tx.send(true);
@@ -462,4 +556,294 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     }
     eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+// --- The cooperation scenario ----------------------------------------------------------------
+
+/// How long one step may take to reach the other party's node.
+const STEP_WITHIN: Duration = Duration::from_secs(20);
+
+/// The time `days` days from now, RFC 3339.
+fn in_days(days: i64) -> String {
+    let now = Timestamp::now().unix_micros();
+    Timestamp::from_unix_micros(now + days * 86_400 * 1_000_000).to_string()
+}
+
+/// Prints one step: seconds since the scenario began, who, what.
+struct Steps(tokio::time::Instant);
+
+impl Steps {
+    fn say(&self, who: &str, what: impl std::fmt::Display) {
+        println!(
+            "  [{:>5.2} s] {who:<24} {what}",
+            self.0.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Waits until `path` on `api`'s node satisfies `check`; returns what it answered.
+async fn wait_for(
+    api: &CoopClient,
+    path: &str,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Result<Value, NodeError> {
+    let deadline = tokio::time::Instant::now() + STEP_WITHIN;
+    loop {
+        if let Ok(v) = api.get(path).await
+            && check(&v)
+        {
+            return Ok(v);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(NodeError::Remote(format!(
+                "{path} never showed {what} within {STEP_WITHIN:?}"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn id_of(v: &Value) -> String {
+    v["record"]["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn state_of(v: &Value) -> &str {
+    v["record"]["state"].as_str().unwrap_or("-")
+}
+
+/// The cooperation part: each authority's liaison acts on its own node's `/coop` API
+/// (`parties` in [`PARTIES`] order), and every act crosses the border as a signed
+/// `x-pacific-coop-event` to the record's parties only.
+async fn cooperation(parties: &[CoopClient], c2_indicator: &str) -> Result<(), NodeError> {
+    let (alpha, bravo, delta) = (&parties[0], &parties[1], &parties[3]);
+    let (a, b, d) = (PARTIES[0].name, PARTIES[1].name, PARTIES[3].name);
+    println!(
+        "\nCooperation: each authority's liaison acts through its own node's /coop API; every act is a"
+    );
+    println!(
+        "signed x-pacific-coop-event (TLP:AMBER, addressed to the record's parties only) that the other"
+    );
+    println!("nodes replay and re-check.\n");
+    let steps = Steps(tokio::time::Instant::now());
+    let evidence: Vec<&str> = Some(c2_indicator)
+        .filter(|s| !s.is_empty())
+        .into_iter()
+        .collect();
+
+    // 1. A preservation request (Budapest Convention, Art. 29).
+    println!("1. Preservation request (Budapest Convention Art. 29)");
+    let draft = alpha
+        .post(
+            "/coop/requests",
+            json!({
+                "recipient": "bravo",
+                "urgency": "urgent",
+                "title": "Preserve the GRIDLOCK command-and-control server 198.51.100.23",
+                "evidence_refs": evidence,
+                "details": {
+                    "kind": "preservation",
+                    "requesting_authority": "Alpha CERT, for the XA national police cybercrime unit",
+                    "offence": "sabotage of a critical infrastructure (computer sabotage)",
+                    "summary_of_facts": "the GRIDLOCK wiper destroyed SCADA hosts of a power operator in XA; it was controlled from 198.51.100.23",
+                    "data_sought": "disk image, connection logs and subscriber data of the server at 198.51.100.23",
+                    "link_to_offence": "the server is the wiper's command-and-control server",
+                    "custodian_or_location": "Charlie Hosting Co., data centre in XB",
+                    "necessity": "the hoster deletes a terminated customer's server and logs within 14 days",
+                    "mla_intent": true
+                }
+            }),
+        )
+        .await?;
+    let id = id_of(&draft);
+    let path = format!("/coop/requests/{id}");
+    steps.say(a, format!("drafts {id}  [{}]", state_of(&draft)));
+    let sent = alpha.post(&format!("{path}/send"), json!({})).await?;
+    steps.say(
+        a,
+        format!(
+            "sends it to {b}  [{}, answer due {}]",
+            state_of(&sent),
+            sent["record"]["deadline"].as_str().unwrap_or("-")
+        ),
+    );
+    wait_for(bravo, &path, "the request", |v| state_of(v) == "sent").await?;
+    steps.say(b, "receives it");
+    let v = bravo.post(&format!("{path}/ack"), json!({})).await?;
+    steps.say(b, format!("acknowledges  [{}]", state_of(&v)));
+    let v = bravo.post(&format!("{path}/start"), json!({})).await?;
+    steps.say(b, format!("starts work  [{}]", state_of(&v)));
+    let until = in_days(90);
+    let v = bravo
+        .post(
+            &format!("{path}/answer"),
+            json!({
+                "completeness": "full",
+                "note": "Charlie Hosting Co. ordered to preserve the server's image, logs and subscriber data",
+                "preserved_until": until,
+            }),
+        )
+        .await?;
+    steps.say(
+        b,
+        format!("answers: preserved until {until}  [{}]", state_of(&v)),
+    );
+    let v = wait_for(alpha, &path, "the answer", |v| state_of(v) == "answered").await?;
+    let by: Vec<&str> = v["record"]["transitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["by"].as_str())
+        .collect();
+    steps.say(
+        a,
+        format!(
+            "sees the request answered (acts by {}), preserved until {}",
+            by.join(", "),
+            v["record"]["answer"]["preserved_until"]
+                .as_str()
+                .unwrap_or("-")
+        ),
+    );
+    println!("   RESULT preservation request answered");
+
+    // 2. An emergency on the power grid, through Bravo's 24/7 hotline.
+    println!("\n2. Emergency incident assistance, through the 24/7 hotline");
+    bravo
+        .post(
+            "/coop/hotline/contacts",
+            json!({"name": "Bravo cybercrime 24/7 duty officer",
+                   "channel": {"medium": "phone", "address": "+99 555 0100"}}),
+        )
+        .await?;
+    steps.say(b, "declares its 24/7 hotline contact");
+    let draft = alpha
+        .post(
+            "/coop/requests",
+            json!({
+                "recipient": "bravo",
+                "urgency": "emergency",
+                "title": "Power grid under attack: stop the GRIDLOCK C2 in XB",
+                "evidence_refs": evidence,
+                "details": {
+                    "kind": "incident-assistance",
+                    "description": "GRIDLOCK wiper spreading in the XA power operator's control network, commanded from 198.51.100.23",
+                    "sector": "energy",
+                    "affected_systems": "SCADA servers of the XA power operator",
+                    "assistance_sought": "have Charlie Hosting Co. null-route 198.51.100.23 now"
+                }
+            }),
+        )
+        .await?;
+    let id = id_of(&draft);
+    let path = format!("/coop/requests/{id}");
+    let sent = alpha.post(&format!("{path}/send"), json!({})).await?;
+    steps.say(
+        a,
+        format!(
+            "sends an emergency (sector energy) {id}: pushed to {b}'s hotline (attempt {})",
+            sent["record"]["escalation"]["attempts"]
+        ),
+    );
+    let mut attempts = sent["record"]["escalation"]["attempts"]
+        .as_u64()
+        .unwrap_or(1);
+    while attempts < 3 {
+        let v = wait_for(bravo, &path, "a re-send", |v| {
+            v["record"]["escalation"]["attempts"].as_u64() > Some(attempts)
+        })
+        .await?;
+        attempts = v["record"]["escalation"]["attempts"].as_u64().unwrap_or(0);
+        steps.say(
+            a,
+            format!(
+                "no acknowledgement: re-sent to {b}'s hotline (attempt {attempts}, unacknowledged for {:.1} s)",
+                v["hotline"]["ack_clock_secs"].as_f64().unwrap_or(0.0)
+            ),
+        );
+    }
+    let v = bravo.post(&format!("{path}/ack"), json!({})).await?;
+    steps.say(
+        b,
+        format!("the duty officer acknowledges  [{}]", state_of(&v)),
+    );
+    let v = wait_for(alpha, &path, "the acknowledgement", |v| {
+        state_of(v) == "acknowledged"
+    })
+    .await?;
+    let clock = v["hotline"]["ack_clock_secs"].as_f64().unwrap_or(0.0);
+    let pushes = &v["record"]["escalation"]["attempts"];
+    steps.say(
+        a,
+        format!("sees the hotline acknowledged: ack clock {clock:.1} s after {pushes} pushes; re-sends stop"),
+    );
+    println!("   RESULT hotline acknowledged after {clock:.1} s ({pushes} pushes)");
+
+    // 3. A dispute, taken to mediation by a third party both accept.
+    println!("\n3. Dispute: negotiation, then mediation");
+    let opened = alpha
+        .post(
+            "/coop/disputes",
+            json!({
+                "respondent": "bravo",
+                "subject": "attack traced to infrastructure in your jurisdiction",
+                "claim": "XB let servers in its jurisdiction be used against XA's power grid and must stop such use (due diligence)",
+                "evidence_refs": evidence,
+            }),
+        )
+        .await?;
+    let id = id_of(&opened);
+    let path = format!("/coop/disputes/{id}");
+    let stage = |v: &Value| v["record"]["stage"].as_str().unwrap_or("-").to_owned();
+    steps.say(a, format!("opens {id}  [{}]", stage(&opened)));
+    wait_for(bravo, &path, "the dispute", |v| {
+        v["record"]["stage"] == "negotiation"
+    })
+    .await?;
+    let v = bravo
+        .post(
+            &format!("{path}/claim"),
+            json!({"text": "XB acted within hours once asked: data preserved, server null-routed; no breach of due diligence"}),
+        )
+        .await?;
+    steps.say(b, format!("answers with its own claim  [{}]", stage(&v)));
+    wait_for(alpha, &path, "Bravo's claim", |v| {
+        v["record"]["claims"]
+            .as_array()
+            .is_some_and(|c| c.len() == 2)
+    })
+    .await?;
+    steps.say(
+        a,
+        format!("negotiation fails; proposes {d} as mediator (neither party; Charlie is a company in XB)"),
+    );
+    alpha
+        .post(
+            &format!("{path}/propose-mediator"),
+            json!({"mediator": "delta"}),
+        )
+        .await?;
+    wait_for(bravo, &path, "the proposed mediator", |v| {
+        v["record"]["proposed_mediator"].is_object()
+    })
+    .await?;
+    let v = bravo
+        .post(&format!("{path}/accept-mediator"), json!({}))
+        .await?;
+    steps.say(b, format!("accepts {d}  [{}]", stage(&v)));
+    let v = wait_for(delta, &path, "the mediation", |v| {
+        v["record"]["stage"] == "mediation"
+    })
+    .await?;
+    steps.say(
+        d,
+        format!(
+            "receives the whole history ({} claims) as mediator  [{}, time box until {}]",
+            v["record"]["claims"].as_array().map_or(0, Vec::len),
+            stage(&v),
+            v["record"]["stage_deadline"].as_str().unwrap_or("-")
+        ),
+    );
+    println!("   RESULT dispute in mediation by {d}");
+    Ok(())
 }

@@ -273,6 +273,9 @@ impl Coop {
             })
             .collect();
         let out = wire::replay_acts::<A>(&mut acts);
+        // No admissible creation yet: the history is incomplete (acts of a record whose
+        // audience grew arrive in any order from each party), so nothing is judged yet.
+        out.record.as_ref()?;
         let refused: Vec<(String, String)> = out
             .refused
             .into_iter()
