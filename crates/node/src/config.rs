@@ -43,6 +43,14 @@ pub struct CoopConfig {
     pub hotline: pacific_coop::HotlinePolicy,
     /// Dispute stage time boxes.
     pub disputes: pacific_coop::dispute::DisputePolicy,
+    /// Where a match on a critical-infrastructure asset raises its hotline alert (an emergency
+    /// incident-assistance request): this party, whatever the indicator's origin. Unset: the
+    /// party that shared the indicator, if it came from a peer; none for a local indicator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident_hotline_to: Option<pacific_core::policy::PartyId>,
+    /// How often the clock pings the hotline of every party that declared a contact, in
+    /// seconds (0: never; `POST /coop/hotline/pings` still pings on demand).
+    pub ping_interval_secs: u64,
 }
 
 impl Default for CoopConfig {
@@ -52,6 +60,8 @@ impl Default for CoopConfig {
             deadlines: Default::default(),
             hotline: Default::default(),
             disputes: Default::default(),
+            incident_hotline_to: None,
+            ping_interval_secs: 3600,
         }
     }
 }

@@ -34,7 +34,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pacific_coop::dispute::{Dispute, DisputeCommand, DisputeEventKind, Finding};
-use pacific_coop::hotline::{Channel, ContactCommand, ContactEventKind, HotlineContact};
+use pacific_coop::hotline::{Channel, ContactCommand, ContactEventKind, HotlineContact, Sector};
 use pacific_coop::request::{
     AnswerSpec, AssistanceRequest, Attachment, DeclineGround, RequestCommand, RequestEventKind,
     RequestSpec,
@@ -551,6 +551,134 @@ impl Coop {
         }
         self.sync(idx).await
     }
+}
+
+/// The hotline's sector for an asset inventory's sector name (`telecom` is
+/// telecommunications); `None` for `other` and unknown names.
+fn sector_of(name: &str) -> Option<Sector> {
+    match name {
+        "telecom" => Some(Sector::Telecommunications),
+        other => serde_json::from_value(json!(other)).ok(),
+    }
+}
+
+impl Coop {
+    /// The hotline alert of an incident matching raised on a critical-infrastructure asset: an
+    /// `emergency` incident-assistance request from this party, drafted and sent at once (so
+    /// escalated to the recipient's hotline and re-sent until acknowledged), with the incident
+    /// and the indicator as evidence. It goes to `coop.incident_hotline_to` or else to the party
+    /// that shared the indicator; a local indicator with no configured party raises none. One
+    /// request per incident: an incident already in a request's evidence is not alerted again
+    /// (also after a restart). Returns the request, if any.
+    pub async fn alert_incident(
+        &self,
+        event: &crate::matching::MatchEvent,
+    ) -> Result<Option<RecordId>, ApiError> {
+        let crate::matching::MatchEvent::Incident {
+            incident_id,
+            asset,
+            sector,
+            indicator_id,
+            indicator_origin,
+            value,
+            day,
+        } = event;
+        let me = self.party().clone();
+        let Some(to) = self
+            .config
+            .incident_hotline_to
+            .clone()
+            .or_else(|| indicator_origin.as_deref().map(PartyId::from))
+            .filter(|p| *p != me)
+        else {
+            tracing::debug!(incident = %incident_id, "a local indicator's incident: no hotline alert");
+            return Ok(None);
+        };
+        let actor = Actor::new(me.clone(), CoopRole::Liaison);
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        for id in Self::ids_of(&idx, RecordType::AssistanceRequest) {
+            if let Some(r) = self.rebuild::<AssistanceRequest>(&mut idx, &id)
+                && r.record.requester == me
+                && r.record.evidence_refs.iter().any(|e| e == incident_id)
+            {
+                return Ok(Some(id));
+            }
+        }
+        let spec: RequestSpec = serde_json::from_value(json!({
+            "recipient": to,
+            "urgency": "emergency",
+            "title": format!("Incident on critical infrastructure: {asset} ({sector})"),
+            "evidence_refs": [incident_id, indicator_id],
+            "details": {
+                "kind": "incident-assistance",
+                "description": format!(
+                    "{value} matched indicator {indicator_id} on {day}, on the asset {asset} ({sector} sector): incident {incident_id}"
+                ),
+                "sector": sector_of(sector),
+                "affected_systems": asset,
+                "assistance_sought": "what you know of this indicator and its infrastructure, and help to stop it",
+            }
+        }))
+        .map_err(internal)?;
+        let now = now_after(&Timestamp::from_unix_micros(0));
+        let drafted = AssistanceRequest::draft(
+            &actor,
+            &crate::new_uuid(),
+            spec,
+            None,
+            &now,
+            &self.config.deadlines,
+            &self.config.hotline,
+        )?;
+        let record = AssistanceRequest::from_created(&drafted)?;
+        let id = record.meta.id.clone();
+        self.publish::<AssistanceRequest>(
+            &mut idx,
+            &crate::new_uuid(),
+            vec![drafted],
+            &record.audience_now(),
+            &now,
+        )
+        .await?;
+        let now = now_after(&now);
+        let events = record.decide(&actor, RequestCommand::Send, &now)?;
+        let mut after = record;
+        events.iter().for_each(|e| after.apply(e));
+        let audience = after.audience_now();
+        self.publish::<AssistanceRequest>(&mut idx, &crate::new_uuid(), events, &audience, &now)
+            .await?;
+        self.readdress(&mut idx, &id, &audience).await?;
+        tracing::warn!(request = %id, %to, incident = %incident_id, "incident on critical infrastructure: hotline alert sent");
+        Ok(Some(id))
+    }
+}
+
+/// Raises a hotline alert ([`Coop::alert_incident`]) for every incident `matching` reports
+/// while the node serves.
+pub fn spawn_incident_alerts(
+    coop: Arc<Coop>,
+    mut incidents: tokio::sync::broadcast::Receiver<crate::matching::MatchEvent>,
+) -> tokio::task::JoinHandle<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    tokio::spawn(async move {
+        loop {
+            match incidents.recv().await {
+                Ok(event) => {
+                    if let Err(e) = coop.alert_incident(&event).await {
+                        tracing::warn!(error = %e, ?event, "the hotline alert of an incident failed");
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(
+                        missed = n,
+                        "hotline alerts fell behind; some incidents raised no alert"
+                    )
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
 }
 
 /// Runs [`Coop::tick`] every `coop.tick_millis` while the node serves.

@@ -209,6 +209,13 @@ impl Node {
             .state
             .coop()
             .map(|c| AbortOnDrop(crate::coop::spawn_clock(Arc::clone(c))));
+        // A match on a critical-infrastructure asset raises a hotline alert.
+        let _coop_alerts = self.state.coop().zip(self.state.matching()).map(|(c, m)| {
+            AbortOnDrop(crate::coop::spawn_incident_alerts(
+                Arc::clone(c),
+                m.subscribe(),
+            ))
+        });
         // Follows new indicator versions into the matching index while the node serves.
         let _matching = self
             .state

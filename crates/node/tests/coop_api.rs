@@ -557,3 +557,100 @@ async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_match_on_bravos_power_grid_raises_a_hotline_alert_to_alpha_who_shared_the_indicator() {
+    use pacific_core::party::StakeholderType::State;
+    use pacific_core::tlp::Tlp;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
+    alpha.configure(fast);
+    bravo.configure(fast);
+    alpha.add_peer(&bravo, State, Some("XB")).await;
+    bravo.add_peer(&alpha, State, Some("XA")).await;
+    std::fs::write(
+        bravo.dir.root().join("assets.toml"),
+        "[[assets]]\nname = \"North grid SCADA\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n",
+    )
+    .unwrap();
+    alpha.start().await;
+    bravo.start().await;
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let b = Api::new(&bravo, Some(bravo.user("bli", Role::Liaison).await));
+    let b_analyst = bravo.user("ana", Role::Analyst).await;
+    a.ok(
+        "/coop/hotline/contacts",
+        json!({"name": "Alpha CERT duty desk", "channel": {"medium": "phone", "address": "+99 555 0001"}}),
+    )
+    .await;
+
+    // Alpha shares an indicator; it reaches Bravo.
+    let ind = indicator(
+        Some(Tlp::Green),
+        json!({"pattern": "[ipv4-addr:value = '203.0.113.77']"}),
+    );
+    let ind_id = ind["id"].as_str().unwrap().to_owned();
+    alpha.add(&[ind]).await;
+    assert!(
+        eventually(WITHIN, || bravo.has(&ind_id)).await.is_some(),
+        "the indicator never reached Bravo"
+    );
+
+    // Bravo's grid talks to it: an incident, and an emergency request to Alpha's hotline.
+    let http = reqwest::Client::new();
+    let post_match = || {
+        http.post(format!("{}/match", bravo.url()))
+            .bearer_auth(&b_analyst)
+            .header("content-type", "application/x-ndjson")
+            .body("{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.77\"}\n")
+            .send()
+    };
+    let answer: Value = post_match().await.unwrap().json().await.unwrap();
+    assert_eq!(answer["matches"], 1, "{answer}");
+    let hotline = a
+        .until("/coop/hotline", |v| {
+            v["escalations"].as_array().is_some_and(|e| !e.is_empty())
+        })
+        .await;
+    let e = &hotline["escalations"][0];
+    assert_eq!(e["requester"], "bravo", "{hotline}");
+    assert_eq!(e["recipient"], "alpha");
+    assert_eq!(e["urgency"], "emergency");
+    assert_eq!(e["sector"], "energy");
+    assert_eq!(e["open"], true);
+    let path = format!("/coop/requests/{}", e["request"].as_str().unwrap());
+    let (_, request) = a.get(&path).await;
+    let evidence = request["record"]["evidence_refs"].as_array().unwrap();
+    assert!(evidence.iter().any(|r| r == &json!(ind_id)), "{request}");
+    assert!(
+        evidence
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("incident--"))
+    );
+    assert_eq!(request["record"]["details"]["kind"], "incident-assistance");
+
+    // Like any escalation: re-sent until Alpha acknowledges.
+    a.until(&path, |v| {
+        v["record"]["escalation"]["attempts"].as_u64() >= Some(2)
+    })
+    .await;
+    a.ok(&format!("{path}/ack"), json!({})).await;
+    b.until(&path, state_is("acknowledged")).await;
+
+    // The same incident again raises no second alert, also after a restart.
+    post_match().await.unwrap();
+    bravo.stop().await;
+    bravo.start().await;
+    let b_analyst2 = bravo.user("ana2", Role::Analyst).await;
+    http.post(format!("{}/match", bravo.url()))
+        .bearer_auth(&b_analyst2)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.77\"}\n")
+        .send()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, list) = b.get("/coop/requests").await;
+    assert_eq!(list["requests"].as_array().unwrap().len(), 1, "{list}");
+}
