@@ -26,9 +26,12 @@ use serde_json::{Map, Value, json};
 
 use crate::actor::{Actor, CoopRole};
 use crate::common::{Aggregate, Audience, Event, RecordId, RecordType};
+use crate::consultation::{Consultation, ConsultationCommand, ConsultationEventKind};
 use crate::dispute::{Dispute, DisputeCommand, DisputeEventKind};
 use crate::error::CoopError;
-use crate::hotline::{ContactCommand, ContactEventKind, HotlineContact};
+use crate::hotline::{
+    ContactCommand, ContactEventKind, HotlineContact, HotlinePing, PingCommand, PingEventKind,
+};
 use crate::request::{AssistanceRequest, RequestCommand, RequestEventKind, check_spec};
 use crate::stix::{DEFINITIONS_CREATED, DEFINITIONS_VERSION, PACIFIC_IDENTITY_ID};
 
@@ -67,22 +70,41 @@ pub enum Act {
     Request(Vec<Event<RequestEventKind>>),
     Dispute(Vec<Event<DisputeEventKind>>),
     Contact(Vec<Event<ContactEventKind>>),
+    Consultation(Vec<Event<ConsultationEventKind>>),
+    Ping(Vec<Event<PingEventKind>>),
+}
+
+fn first_of<B>(e: &[Event<B>]) -> Option<(&Timestamp, &RecordId)> {
+    e.first().map(|e| (&e.at, &e.record))
+}
+
+fn all_of<B>(e: &[Event<B>], record: &RecordId) -> bool {
+    !e.is_empty() && e.iter().all(|e| &e.record == record)
 }
 
 impl Act {
-    fn first_at(&self) -> Option<&Timestamp> {
+    /// The time and record of the act's first event.
+    fn first(&self) -> Option<(&Timestamp, &RecordId)> {
         match self {
-            Act::Request(e) => e.first().map(|e| &e.at),
-            Act::Dispute(e) => e.first().map(|e| &e.at),
-            Act::Contact(e) => e.first().map(|e| &e.at),
+            Act::Request(e) => first_of(e),
+            Act::Dispute(e) => first_of(e),
+            Act::Contact(e) => first_of(e),
+            Act::Consultation(e) => first_of(e),
+            Act::Ping(e) => first_of(e),
         }
+    }
+
+    fn first_at(&self) -> Option<&Timestamp> {
+        self.first().map(|(at, _)| at)
     }
 
     fn all_of(&self, record: &RecordId) -> bool {
         match self {
-            Act::Request(e) => !e.is_empty() && e.iter().all(|e| &e.record == record),
-            Act::Dispute(e) => !e.is_empty() && e.iter().all(|e| &e.record == record),
-            Act::Contact(e) => !e.is_empty() && e.iter().all(|e| &e.record == record),
+            Act::Request(e) => all_of(e, record),
+            Act::Dispute(e) => all_of(e, record),
+            Act::Contact(e) => all_of(e, record),
+            Act::Consultation(e) => all_of(e, record),
+            Act::Ping(e) => all_of(e, record),
         }
     }
 }
@@ -116,13 +138,11 @@ pub fn to_stix(
     created_by_ref: Option<&str>,
     modified: &Timestamp,
 ) -> Result<StixObject, CoopError> {
-    let record = match act {
-        Act::Request(e) => e.first().map(|e| &e.record),
-        Act::Dispute(e) => e.first().map(|e| &e.record),
-        Act::Contact(e) => e.first().map(|e| &e.record),
-    }
-    .ok_or_else(|| stix_err("an act has at least one event"))?
-    .clone();
+    let record = act
+        .first()
+        .map(|(_, r)| r)
+        .ok_or_else(|| stix_err("an act has at least one event"))?
+        .clone();
     if !act.all_of(&record) {
         return Err(stix_err("every event of an act is of the same record"));
     }
@@ -190,7 +210,8 @@ pub fn from_stix(object: &StixObject) -> Result<Published, CoopError> {
         RecordType::AssistanceRequest => Act::Request(events_of(events)?),
         RecordType::Dispute => Act::Dispute(events_of(events)?),
         RecordType::HotlineContact => Act::Contact(events_of(events)?),
-        other => return Err(stix_err(format!("acts on {other} are not published yet"))),
+        RecordType::Consultation => Act::Consultation(events_of(events)?),
+        RecordType::HotlinePing => Act::Ping(events_of(events)?),
     };
     if !act.all_of(&record) {
         return Err(stix_err("every event of an act is of its record_ref"));
@@ -540,5 +561,113 @@ impl Admissible for HotlineContact {
 
     fn clock_events(&self, _at: &Timestamp) -> Vec<Vec<Event<ContactEventKind>>> {
         Vec::new()
+    }
+}
+
+// --- Consultations ---------------------------------------------------------------------------
+
+impl Admissible for Consultation {
+    fn command_of(event: &Event<ConsultationEventKind>) -> Option<ConsultationCommand> {
+        use ConsultationCommand as C;
+        use ConsultationEventKind as E;
+        Some(match &event.body {
+            E::Opened { .. } | E::Closed => return None,
+            E::AgendaItemAdded { item } => C::AddAgendaItem { item: item.clone() },
+            E::MessagePosted { text, object_refs } => C::Post {
+                text: text.clone(),
+                object_refs: object_refs.clone(),
+            },
+            E::ObjectsAttached { object_refs } => C::AttachObjects {
+                object_refs: object_refs.clone(),
+            },
+            E::MinutesProposed { text, .. } => C::ProposeMinutes { text: text.clone() },
+            E::MinutesSigned { version } => C::SignMinutes { version: *version },
+        })
+    }
+
+    fn check_created(
+        event: &Event<ConsultationEventKind>,
+        origin: &PartyId,
+    ) -> Result<(), CoopError> {
+        let ConsultationEventKind::Opened {
+            topic,
+            participants,
+            agenda,
+            created_by_ref,
+            ..
+        } = &event.body
+        else {
+            return Err(CoopError::BadEvent(
+                "a consultation starts with `opened`".into(),
+            ));
+        };
+        let uuid = event.record.as_str().split_once("--").map(|(_, u)| u);
+        let expected = Consultation::open(
+            &Actor::new(origin.clone(), CoopRole::Liaison),
+            uuid.unwrap_or_default(),
+            topic.clone(),
+            participants.clone(),
+            agenda.clone(),
+            created_by_ref.clone(),
+            &event.at,
+        )?;
+        if &expected == event {
+            Ok(())
+        } else {
+            Err(CoopError::BadEvent(format!(
+                "{origin} did not convene this consultation as it says"
+            )))
+        }
+    }
+
+    fn clock_party(&self) -> &PartyId {
+        &self.convener
+    }
+
+    /// Nothing happens to a consultation by the passing of time.
+    fn clock_events(&self, _at: &Timestamp) -> Vec<Vec<Event<ConsultationEventKind>>> {
+        Vec::new()
+    }
+}
+
+// --- Hotline pings ---------------------------------------------------------------------------
+
+impl Admissible for HotlinePing {
+    fn command_of(event: &Event<PingEventKind>) -> Option<PingCommand> {
+        match &event.body {
+            PingEventKind::Answered => Some(PingCommand::Answer),
+            PingEventKind::Sent { .. } | PingEventKind::TimedOut => None,
+        }
+    }
+
+    fn check_created(event: &Event<PingEventKind>, origin: &PartyId) -> Result<(), CoopError> {
+        let PingEventKind::Sent {
+            sender,
+            party,
+            timeout_at,
+        } = &event.body
+        else {
+            return Err(CoopError::BadEvent("a ping starts with `sent`".into()));
+        };
+        if sender != origin || party == origin {
+            return Err(CoopError::BadEvent(format!(
+                "{origin} sent a ping from {sender} to {party}"
+            )));
+        }
+        if *timeout_at <= event.at {
+            return Err(CoopError::BadEvent(
+                "a ping times out after it is sent".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sender publishes the time-out.
+    fn clock_party(&self) -> &PartyId {
+        &self.sender
+    }
+
+    fn clock_events(&self, at: &Timestamp) -> Vec<Vec<Event<PingEventKind>>> {
+        vec![self.timeout_due(at)]
     }
 }

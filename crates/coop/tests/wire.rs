@@ -236,3 +236,133 @@ fn a_vote_and_the_decision_it_reaches_are_one_act() {
     assert!(out.refused.is_empty(), "{:?}", out.refused);
     assert_eq!(out.record.unwrap(), d);
 }
+
+fn act<B>(n: u32, origin: &str, events: Vec<Event<B>>) -> HeldAct<B> {
+    HeldAct {
+        id: format!("{EVENT_TYPE}--{}", uuid(200 + n)),
+        origin: PartyId::from(origin),
+        events,
+    }
+}
+
+#[test]
+fn a_consultation_replays_from_each_participants_acts_and_closes_when_all_signed() {
+    use pacific_coop::consultation::*;
+    let opened = Consultation::open(
+        &liaison(REQUESTER),
+        &uuid(3),
+        "GRIDLOCK C2 in XB".into(),
+        [PartyId::from(RECIPIENT), PartyId::from(OUTSIDER)].into(),
+        vec!["takedown".into()],
+        None,
+        &t0(),
+    )
+    .unwrap();
+    let mut c = Consultation::from_created(&opened).unwrap();
+    let minutes = c
+        .execute(
+            &liaison(RECIPIENT),
+            ConsultationCommand::ProposeMinutes {
+                text: "null-route by Friday".into(),
+            },
+            &at_secs(1),
+        )
+        .unwrap();
+    let mut acts = vec![
+        act(1, REQUESTER, vec![opened.clone()]),
+        act(2, RECIPIENT, minutes.clone()),
+    ];
+    for (i, p) in [REQUESTER, RECIPIENT, OUTSIDER].into_iter().enumerate() {
+        let signed = c
+            .execute(
+                &liaison(p),
+                ConsultationCommand::SignMinutes { version: 1 },
+                &at_secs(2 + i as u64),
+            )
+            .unwrap();
+        acts.push(act(3 + i as u32, p, signed));
+    }
+    let out = replay_acts::<Consultation>(&mut acts);
+    assert!(out.refused.is_empty(), "{:?}", out.refused);
+    let replayed = out.record.unwrap();
+    assert_eq!(replayed.state, ConsultationState::Closed);
+    assert_eq!(replayed, c);
+    let object = to_stix(
+        &uuid(9),
+        &Act::Consultation(vec![opened.clone()]),
+        &c.audience(),
+        None,
+        &t0(),
+    )
+    .unwrap();
+    assert_eq!(
+        from_stix(&StixObject::from_json(&object.to_json()).unwrap())
+            .unwrap()
+            .act,
+        Act::Consultation(vec![opened.clone()])
+    );
+
+    // A signature published in another party's name, or convened for someone else, does not count.
+    let mut forged = minutes.clone();
+    forged[0].by = Some(OUTSIDER.into());
+    let mut acts = vec![
+        act(1, REQUESTER, vec![opened.clone()]),
+        act(2, RECIPIENT, forged),
+    ];
+    assert_eq!(replay_acts::<Consultation>(&mut acts).refused.len(), 1);
+    let mut acts = vec![act(1, RECIPIENT, vec![opened])];
+    assert!(replay_acts::<Consultation>(&mut acts).record.is_none());
+}
+
+#[test]
+fn a_ping_is_answered_by_the_pinged_party_or_timed_out_by_the_sender() {
+    use pacific_coop::hotline::*;
+    let policy = HotlinePolicy::default();
+    let sent = HotlinePing::send(
+        &liaison(REQUESTER),
+        &uuid(4),
+        RECIPIENT.into(),
+        &t0(),
+        &policy,
+    )
+    .unwrap();
+    let ping = HotlinePing::from_created(&sent).unwrap();
+    let answered = ping
+        .decide(&liaison(RECIPIENT), PingCommand::Answer, &at_secs(3))
+        .unwrap();
+    let mut acts = vec![
+        act(1, REQUESTER, vec![sent.clone()]),
+        act(2, RECIPIENT, answered.clone()),
+    ];
+    let out = replay_acts::<HotlinePing>(&mut acts);
+    assert!(out.refused.is_empty());
+    assert_eq!(
+        out.record.unwrap().response_time(),
+        Some(std::time::Duration::from_secs(3))
+    );
+    // The sender cannot answer its own ping.
+    let mut acts = vec![
+        act(1, REQUESTER, vec![sent.clone()]),
+        act(2, REQUESTER, answered),
+    ];
+    assert_eq!(replay_acts::<HotlinePing>(&mut acts).refused.len(), 1);
+    // The time-out counts from the sender, when due.
+    let late = at_secs(policy.ping_timeout_secs + 1);
+    let timed_out = ping.timeout_due(&late);
+    assert_eq!(timed_out.len(), 1);
+    for (origin, ok) in [(REQUESTER, true), (RECIPIENT, false)] {
+        let mut acts = vec![
+            act(1, REQUESTER, vec![sent.clone()]),
+            act(2, origin, timed_out.clone()),
+        ];
+        let out = replay_acts::<HotlinePing>(&mut acts);
+        assert_eq!(out.refused.is_empty(), ok, "{origin}");
+        if ok {
+            assert!(matches!(
+                out.record.unwrap().outcome,
+                PingOutcome::TimedOut { .. }
+            ));
+        }
+    }
+    assert!(ping.timeout_due(&at_secs(10)).is_empty());
+}
