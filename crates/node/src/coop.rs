@@ -1,5 +1,5 @@
 //! Cooperation between authorities over HTTP (`/coop/…`, JSON): assistance requests, the
-//! 24/7 hotline and disputes. The rules are `pacific_coop`'s; this module authenticates,
+//! 24/7 hotline (escalations, contacts, pings), consultations and disputes. The rules are `pacific_coop`'s; this module authenticates,
 //! stores, replays and renders.
 //!
 //! **How records travel.** Every act on a record (the events one command produced) is one
@@ -20,7 +20,12 @@
 //! **The clock.** [`spawn_clock`] runs every `coop.tick_millis`: expiries and hotline re-sends
 //! of the requests this party sent, overdue stages of the disputes it opened, and the
 //! re-addressing of this party's own acts of a dispute whose audience grew (a mediator or a
-//! panel joined) as new versions, so the newcomers get the whole history.
+//! panel joined) as new versions, so the newcomers get the whole history; the hotline pings
+//! (answering those this party receives while it has a declared contact, timing out those it
+//! sent, and pinging every declared contact each `coop.ping_interval_secs`).
+//!
+//! **Incidents.** [`spawn_incident_alerts`] follows the matching service's incidents on
+//! critical-infrastructure assets and raises a hotline alert for each ([`Coop::alert_incident`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -33,8 +38,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use pacific_coop::consultation::{Consultation, ConsultationCommand, ConsultationEventKind};
 use pacific_coop::dispute::{Dispute, DisputeCommand, DisputeEventKind, Finding};
-use pacific_coop::hotline::{Channel, ContactCommand, ContactEventKind, HotlineContact, Sector};
+use pacific_coop::hotline::{
+    Channel, ContactCommand, ContactEventKind, HotlineContact, HotlinePing, PingCommand,
+    PingEventKind, PingOutcome, Sector,
+};
 use pacific_coop::request::{
     AnswerSpec, AssistanceRequest, Attachment, DeclineGround, RequestCommand, RequestEventKind,
     RequestSpec,
@@ -85,6 +94,8 @@ pub struct Coop {
     config: CoopConfig,
     index: tokio::sync::Mutex<Index>,
     refused: AtomicU64,
+    /// When this node's cooperation side started: the periodic pings count from here.
+    started: Timestamp,
 }
 
 /// A record kind this node serves: how its events sit in an [`Act`].
@@ -151,6 +162,30 @@ impl Kind for HotlineContact {
     }
 }
 
+impl Kind for Consultation {
+    fn events(act: &Act) -> Option<&Vec<Event<ConsultationEventKind>>> {
+        match act {
+            Act::Consultation(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<ConsultationEventKind>>) -> Act {
+        Act::Consultation(events)
+    }
+}
+
+impl Kind for HotlinePing {
+    fn events(act: &Act) -> Option<&Vec<Event<PingEventKind>>> {
+        match act {
+            Act::Ping(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<PingEventKind>>) -> Act {
+        Act::Ping(events)
+    }
+}
+
 /// A record rebuilt, with the acts that did not count.
 struct Rebuilt<A> {
     record: A,
@@ -180,6 +215,7 @@ impl Coop {
             config,
             index: tokio::sync::Mutex::default(),
             refused: AtomicU64::new(0),
+            started: Timestamp::now(),
         })
     }
 
@@ -510,6 +546,92 @@ impl Coop {
             }
             self.readdress(&mut idx, &id, &r.record.audience()).await?;
         }
+        self.tick_pings(&mut idx).await
+    }
+
+    /// The pings' share of a clock round: this party's hotline answers the pings it receives
+    /// while it has a declared contact, the pings it sent time out when due, and every
+    /// `coop.ping_interval_secs` it pings each other party that declared a contact.
+    async fn tick_pings(&self, idx: &mut Index) -> Result<(), ApiError> {
+        let me = self.party().clone();
+        let actor = Actor::new(me.clone(), CoopRole::Liaison);
+        let mut contacts = BTreeSet::new();
+        for id in Self::ids_of(idx, RecordType::HotlineContact) {
+            if let Some(r) = self.rebuild::<HotlineContact>(idx, &id) {
+                contacts.insert(r.record.party);
+            }
+        }
+        let mut last_sent: HashMap<PartyId, Timestamp> = HashMap::new();
+        for id in Self::ids_of(idx, RecordType::HotlinePing) {
+            let Some(r) = self.rebuild::<HotlinePing>(idx, &id) else {
+                continue;
+            };
+            let ping = r.record;
+            let now = now_after(&ping.meta.modified);
+            if ping.sender == me {
+                let last = last_sent
+                    .entry(ping.party.clone())
+                    .or_insert(ping.sent_at.clone());
+                if ping.sent_at > *last {
+                    *last = ping.sent_at.clone();
+                }
+                let events = ping.timeout_due(&now);
+                if !events.is_empty() {
+                    tracing::warn!(ping = %id, party = %ping.party, "hotline ping timed out");
+                    self.publish::<HotlinePing>(
+                        idx,
+                        &crate::new_uuid(),
+                        events,
+                        &ping.audience(),
+                        &now,
+                    )
+                    .await?;
+                }
+            } else if ping.party == me
+                && ping.outcome == PingOutcome::Pending
+                && contacts.contains(&me)
+                && let Ok(events) = ping.decide(&actor, PingCommand::Answer, &now)
+            {
+                self.publish::<HotlinePing>(
+                    idx,
+                    &crate::new_uuid(),
+                    events,
+                    &ping.audience(),
+                    &now,
+                )
+                .await?;
+            }
+        }
+        let every = self.config.ping_interval_secs;
+        if every == 0 {
+            return Ok(());
+        }
+        for party in contacts.into_iter().filter(|p| *p != me) {
+            let since = last_sent
+                .get(&party)
+                .cloned()
+                .unwrap_or_else(|| self.started.clone());
+            let now = Timestamp::now();
+            if now < pacific_coop::common::plus(&since, Duration::from_secs(every)) {
+                continue;
+            }
+            let event = HotlinePing::send(
+                &actor,
+                &crate::new_uuid(),
+                party,
+                &now,
+                &self.config.hotline,
+            )?;
+            let ping = HotlinePing::from_created(&event)?;
+            self.publish::<HotlinePing>(
+                idx,
+                &crate::new_uuid(),
+                vec![event],
+                &ping.audience(),
+                &now,
+            )
+            .await?;
+        }
         Ok(())
     }
 
@@ -707,6 +829,16 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/coop/hotline/contacts",
             get(list_contacts).post(declare_contact),
+        )
+        .route("/coop/hotline/pings", get(list_pings).post(send_ping))
+        .route(
+            "/coop/consultations",
+            get(list_consultations).post(open_consultation),
+        )
+        .route("/coop/consultations/{id}", get(show_consultation))
+        .route(
+            "/coop/consultations/{id}/{action}",
+            post(act_on_consultation),
         )
         .route("/coop/disputes", get(list_disputes).post(open_dispute))
         .route("/coop/disputes/{id}", get(show_dispute))
@@ -1195,5 +1327,210 @@ async fn act_on_dispute(
     let id = record_id(id, RecordType::Dispute)?;
     let command = dispute_command(&action, &bytes)?;
     let r = coop.execute::<Dispute>(&actor, &id, command).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}
+
+// --- Hotline pings ---------------------------------------------------------------------------
+
+fn ping_view(p: &HotlinePing) -> Value {
+    json!({
+        "id": p.meta.id,
+        "sender": p.sender,
+        "party": p.party,
+        "sent_at": p.sent_at,
+        "timeout_at": p.timeout_at,
+        "outcome": p.outcome,
+        "response_secs": p.response_time().map(|d| d.as_secs_f64()),
+    })
+}
+
+/// Pings this party sent and received, newest first, with how each ended.
+async fn list_pings(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let mut all: Vec<HotlinePing> = coop
+        .all::<HotlinePing>(RecordType::HotlinePing)
+        .await?
+        .into_iter()
+        .map(|r| r.record)
+        .collect();
+    all.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+    let pings: Vec<Value> = all.iter().map(ping_view).collect();
+    Ok(axum::Json(json!({ "pings": pings })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PingBody {
+    to: PartyId,
+}
+
+/// Pings another party's hotline now (a liaison); its node answers while it has a contact.
+async fn send_ping(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "ping-hotline")?;
+    let b: PingBody = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = HotlinePing::send(&actor, &crate::new_uuid(), b.to, &now, &coop.config.hotline)?;
+    let (_, r) = coop.create::<HotlinePing>(event).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(render(&r, json!({"ping": ping_view(&r.record)}))),
+    )
+        .into_response())
+}
+
+// --- Consultations ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenConsultation {
+    topic: String,
+    /// The other participants (this party is one too).
+    participants: BTreeSet<PartyId>,
+    #[serde(default)]
+    agenda: Vec<String>,
+}
+
+async fn open_consultation(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "open-consultation")?;
+    let o: OpenConsultation = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = Consultation::open(
+        &actor,
+        &crate::new_uuid(),
+        o.topic,
+        o.participants,
+        o.agenda,
+        None,
+        &now,
+    )?;
+    let (_, r) = coop.create::<Consultation>(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
+}
+
+async fn list_consultations(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let all = coop.all::<Consultation>(RecordType::Consultation).await?;
+    let items: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            let c = &r.record;
+            json!({
+                "id": c.meta.id,
+                "topic": c.topic,
+                "convener": c.convener,
+                "participants": c.participants,
+                "state": c.state,
+                "messages": c.messages.len(),
+                "minutes_version": c.minutes.as_ref().map(|m| m.version),
+                "signed_by": c.minutes.as_ref().map(|m| m.signatures.iter().map(|s| s.party.clone()).collect::<Vec<_>>()),
+                "modified": c.meta.modified,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "consultations": items })))
+}
+
+async fn show_consultation(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = coop(&state)?;
+    coop.actor(&who)?;
+    let id = record_id(id, RecordType::Consultation)?;
+    let r = coop.show::<Consultation>(&id).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgendaBody {
+    item: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostBody {
+    text: String,
+    #[serde(default)]
+    object_refs: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachBody {
+    object_refs: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MinutesBody {
+    text: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    /// The version signed; the current minutes when absent.
+    #[serde(default)]
+    version: Option<u32>,
+}
+
+async fn act_on_consultation(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    use ConsultationCommand as C;
+    let coop = coop(&state)?;
+    let actor = coop.writer(&who, "act on a consultation")?;
+    let id = record_id(id, RecordType::Consultation)?;
+    let command = match action.as_str() {
+        "agenda" => C::AddAgendaItem {
+            item: body::<AgendaBody>(&bytes)?.item,
+        },
+        "post" => {
+            let p: PostBody = body(&bytes)?;
+            C::Post {
+                text: p.text,
+                object_refs: p.object_refs,
+            }
+        }
+        "attach" => C::AttachObjects {
+            object_refs: body::<AttachBody>(&bytes)?.object_refs,
+        },
+        "propose-minutes" => C::ProposeMinutes {
+            text: body::<MinutesBody>(&bytes)?.text,
+        },
+        "sign-minutes" => {
+            let version = match body::<SignBody>(&bytes)?.version {
+                Some(v) => v,
+                None => coop
+                    .show::<Consultation>(&id)
+                    .await?
+                    .record
+                    .minutes
+                    .map_or(0, |m| m.version),
+            };
+            C::SignMinutes { version }
+        }
+        other => return Err(ApiError::NotFound(format!("consultation action {other:?}"))),
+    };
+    let r = coop.execute::<Consultation>(&actor, &id, command).await?;
     Ok(axum::Json(render(&r, json!({}))))
 }

@@ -1,7 +1,10 @@
 //! Cooperation between authorities across nodes on 127.0.0.1: an assistance request drafted on
 //! Alpha reaches Bravo, who acknowledges and answers; who may act and who may not; the hotline
 //! re-sending an emergency until it is acknowledged; a dispute through mediation to a decision
-//! by a panel of three; a forged act that does not count; every endpoint's authentication.
+//! by a panel of three; a forged act that does not count; every endpoint's authentication; a
+//! match on a critical asset raising a hotline alert to the indicator's producer; a
+//! consultation of three signed by each and unseen by a fourth; hotline pings answered, timed
+//! out, and sent periodically by the clock.
 
 mod federation_common;
 
@@ -500,8 +503,15 @@ async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
             json!({"respondent": "bravo", "subject": "s", "claim": "c"}),
         )
         .await;
+    let c = liaison
+        .ok(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["bravo"]}),
+        )
+        .await;
     let rid = r["id"].as_str().unwrap();
     let did = d["id"].as_str().unwrap();
+    let cid = c["id"].as_str().unwrap();
     let reads = [
         "/coop/requests".to_owned(),
         format!("/coop/requests/{rid}"),
@@ -509,6 +519,9 @@ async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
         "/coop/hotline/contacts".to_owned(),
         "/coop/disputes".to_owned(),
         format!("/coop/disputes/{did}"),
+        "/coop/consultations".to_owned(),
+        format!("/coop/consultations/{cid}"),
+        "/coop/hotline/pings".to_owned(),
     ];
     for path in &reads {
         assert_eq!(anonymous.get(path).await.0, 401, "{path}");
@@ -518,7 +531,18 @@ async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
         "/coop/requests".to_owned(),
         "/coop/hotline/contacts".to_owned(),
         "/coop/disputes".to_owned(),
+        "/coop/consultations".to_owned(),
+        "/coop/hotline/pings".to_owned(),
     ];
+    for action in [
+        "agenda",
+        "post",
+        "attach",
+        "propose-minutes",
+        "sign-minutes",
+    ] {
+        writes.push(format!("/coop/consultations/{cid}/{action}"));
+    }
     for action in [
         "send", "ack", "start", "ask", "provide", "answer", "decline", "withdraw", "custody",
         "extend", "update",
@@ -653,4 +677,230 @@ async fn a_match_on_bravos_power_grid_raises_a_hotline_alert_to_alpha_who_shared
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, list) = b.get("/coop/requests").await;
     assert_eq!(list["requests"].as_array().unwrap().len(), 1, "{list}");
+}
+
+#[tokio::test]
+async fn a_consultation_of_three_reaches_minutes_signed_by_each_and_a_fourth_never_sees_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo", "charlie", "delta"], fast).await;
+    let mut api = Vec::new();
+    for n in &nodes {
+        api.push(Api::new(n, Some(n.user("liaison", Role::Liaison).await)));
+    }
+    let (alpha, bravo, charlie, delta) = (&api[0], &api[1], &api[2], &api[3]);
+    let analyst = Api::new(&nodes[1], Some(nodes[1].user("ana", Role::Analyst).await));
+
+    let c = alpha
+        .ok(
+            "/coop/consultations",
+            json!({"topic": "GRIDLOCK C2 hosted in XB", "participants": ["bravo", "charlie"],
+                   "agenda": ["what is known of 198.51.100.23"]}),
+        )
+        .await;
+    assert_eq!(c["participants"], json!(["alpha", "bravo", "charlie"]));
+    let id = c["id"].as_str().unwrap().to_owned();
+    let path = format!("/coop/consultations/{id}");
+    for p in [bravo, charlie] {
+        p.until(&path, |v| v["record"]["state"] == "open").await;
+    }
+    bravo
+        .ok(
+            &format!("{path}/agenda"),
+            json!({"item": "takedown timetable"}),
+        )
+        .await;
+    // An analyst posts for Bravo, but may not sign for it.
+    analyst
+        .ok(
+            &format!("{path}/post"),
+            json!({"text": "the server is a customer VPS at Charlie"}),
+        )
+        .await;
+    charlie
+        .until(&path, |v| {
+            v["record"]["messages"]
+                .as_array()
+                .is_some_and(|m| m.len() == 1)
+        })
+        .await;
+    charlie
+        .ok(
+            &format!("{path}/attach"),
+            json!({"object_refs": [format!("indicator--{}", uuid())]}),
+        )
+        .await;
+    alpha
+        .until(&path, |v| {
+            v["record"]["object_refs"]
+                .as_array()
+                .is_some_and(|m| m.len() == 1)
+                && v["record"]["agenda"]
+                    .as_array()
+                    .is_some_and(|a| a.len() == 2)
+        })
+        .await;
+    let m = alpha
+        .ok(
+            &format!("{path}/propose-minutes"),
+            json!({"text": "Charlie null-routes 198.51.100.23 within 24 h; Bravo preserves the image"}),
+        )
+        .await;
+    assert_eq!(m["minutes"]["version"], 1);
+    alpha.ok(&format!("{path}/sign-minutes"), json!({})).await;
+    for (n, p) in [(2, bravo), (3, charlie)] {
+        p.until(&path, |v| {
+            v["record"]["minutes"]["signatures"]
+                .as_array()
+                .is_some_and(|s| s.len() == n - 1)
+        })
+        .await;
+        if n == 2 {
+            let (status, v) = analyst
+                .post(&format!("{path}/sign-minutes"), json!({"version": 1}))
+                .await;
+            assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
+        }
+        p.ok(&format!("{path}/sign-minutes"), json!({"version": 1}))
+            .await;
+    }
+    for p in [alpha, bravo, charlie] {
+        let v = p.until(&path, |v| v["record"]["state"] == "closed").await;
+        let signed: Vec<&str> = v["record"]["minutes"]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["party"].as_str().unwrap())
+            .collect();
+        assert_eq!(signed, ["alpha", "bravo", "charlie"]);
+        assert_eq!(v["refused_acts"], json!([]), "{v}");
+    }
+    let (status, v) = bravo
+        .post(&format!("{path}/post"), json!({"text": "late"}))
+        .await;
+    assert_eq!((status, label(&v)), (409, "coop-illegal-transition"), "{v}");
+
+    // Delta was never a participant: no act of the consultation reached it.
+    for n in &nodes[..3] {
+        assert!(n.drained_to("delta", WITHIN).await);
+    }
+    assert_eq!(delta.get(&path).await.0, 404);
+    let (_, list) = delta.get("/coop/consultations").await;
+    assert_eq!(list["consultations"], json!([]));
+    let page = nodes[3]
+        .store()
+        .query_objects(
+            &nodes[3].collection,
+            &pacific_core::taxii::ObjectQuery::all(1000),
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !page.items.iter().any(|o| o.json.contains(&id)),
+        "an act of the consultation reached Delta"
+    );
+}
+
+#[tokio::test]
+async fn a_hotline_ping_is_answered_by_bravos_node_and_times_out_for_a_party_whose_node_is_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes = mesh(tmp.path(), &["alpha", "bravo", "charlie"], |c| {
+        fast(c);
+        c.coop.hotline.ping_timeout_secs = 2;
+        c.coop.ping_interval_secs = 0;
+    })
+    .await;
+    let mut api = Vec::new();
+    for n in &nodes {
+        api.push(Api::new(n, Some(n.user("liaison", Role::Liaison).await)));
+    }
+    let (alpha, bravo, charlie) = (&api[0], &api[1], &api[2]);
+    for (p, name) in [(bravo, "Bravo 24/7"), (charlie, "Charlie NOC")] {
+        p.ok(
+            "/coop/hotline/contacts",
+            json!({"name": name, "channel": {"medium": "phone", "address": "+99 555 0100"}}),
+        )
+        .await;
+    }
+    alpha
+        .until("/coop/hotline/contacts", |v| {
+            v["contacts"].as_array().is_some_and(|c| c.len() == 2)
+        })
+        .await;
+    // Charlie's node goes down.
+    nodes[2].stop().await;
+
+    let (status, v) = alpha
+        .post("/coop/hotline/pings", json!({"to": "alpha"}))
+        .await;
+    assert_eq!((status, label(&v)), (422, "coop-invalid"));
+    let to_bravo = alpha
+        .ok("/coop/hotline/pings", json!({"to": "bravo"}))
+        .await;
+    let to_charlie = alpha
+        .ok("/coop/hotline/pings", json!({"to": "charlie"}))
+        .await;
+    let outcome_of = |v: &Value, id: &Value| {
+        v["pings"]
+            .as_array()
+            .and_then(|p| p.iter().find(|p| &p["id"] == id))
+            .map(|p| p["outcome"]["status"].as_str().unwrap_or("").to_owned())
+    };
+    let v = alpha
+        .until("/coop/hotline/pings", |v| {
+            outcome_of(v, &to_bravo["id"]).as_deref() == Some("answered")
+                && outcome_of(v, &to_charlie["id"]).as_deref() == Some("timed-out")
+        })
+        .await;
+    let answered = v["pings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == to_bravo["id"])
+        .unwrap();
+    assert_eq!(answered["outcome"]["by"], "bravo");
+    assert!(answered["response_secs"].as_f64().unwrap() < 2.0);
+    // Bravo's node holds the same outcome.
+    bravo
+        .until("/coop/hotline/pings", |v| {
+            outcome_of(v, &to_bravo["id"]).as_deref() == Some("answered")
+        })
+        .await;
+}
+
+#[tokio::test]
+async fn the_clock_pings_every_declared_hotline_periodically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], |c| {
+        fast(c);
+        c.coop.ping_interval_secs = 1;
+    })
+    .await;
+    let alpha = Api::new(&nodes[0], Some(nodes[0].user("rea", Role::Reader).await));
+    let bravo = Api::new(&nodes[1], Some(nodes[1].user("lia", Role::Liaison).await));
+    bravo
+        .ok(
+            "/coop/hotline/contacts",
+            json!({"name": "Bravo 24/7", "channel": {"medium": "phone", "address": "+99 555 0100"}}),
+        )
+        .await;
+    let v = alpha
+        .until("/coop/hotline/pings", |v| {
+            v["pings"].as_array().is_some_and(|p| {
+                p.iter()
+                    .filter(|p| p["outcome"]["status"] == "answered" && p["party"] == "bravo")
+                    .count()
+                    >= 2
+            })
+        })
+        .await;
+    // Alpha declared no contact: Bravo never pinged it.
+    assert!(
+        v["pings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["sender"] == "alpha"),
+        "{v}"
+    );
 }
