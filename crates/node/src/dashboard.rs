@@ -55,6 +55,7 @@ pub const MAX_SESSIONS: usize = 10_000;
 
 const CSS: &str = include_str!("dashboard/style.css");
 const JS: &str = include_str!("dashboard/app.js");
+const FAVICON: &str = include_str!("dashboard/favicon.svg");
 /// Days in the overview's chart.
 const CHART_DAYS: i64 = 30;
 /// Rows per page in the objects browser.
@@ -73,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/logout", axum::routing::post(logout))
         .route("/assets/dashboard.css", get(css))
         .route("/assets/dashboard.js", get(js))
+        .route("/assets/favicon.svg", get(favicon))
         .layer(Extension(Sessions::default()))
 }
 
@@ -268,7 +270,7 @@ fn document(title: &str, header: &str, main: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} · Pacific</title>\
-         <link rel=\"stylesheet\" href=\"/assets/dashboard.css\">\
+         <link rel=\"icon\" href=\"/assets/favicon.svg\" type=\"image/svg+xml\"><link rel=\"stylesheet\" href=\"/assets/dashboard.css\">\
          <script src=\"/assets/dashboard.js\" defer></script></head>\
          <body>{header}<main>{main}</main></body></html>\n",
         esc(title)
@@ -323,6 +325,14 @@ fn error_page(state: &AppState, who: &Principal, e: ApiError) -> Response {
 fn day(days_ago: i64) -> String {
     let (now, _) = Timestamp::now().unix();
     Timestamp::from_unix(now - days_ago * 86_400, 0).as_str()[..10].to_owned()
+}
+
+/// `2026-01-02T03:04:05.678Z` as `2026-01-02 03:04 UTC` (other text unchanged).
+fn short_time(t: &str) -> String {
+    match (t.get(..10), t.get(11..16)) {
+        (Some(d), Some(hm)) if t.as_bytes()[10] == b'T' => format!("{d} {hm} UTC"),
+        _ => t.to_owned(),
+    }
 }
 
 fn time_of_ms(ms: u64) -> String {
@@ -447,6 +457,10 @@ async fn css() -> Response {
 
 async fn js() -> Response {
     asset("text/javascript; charset=utf-8", JS)
+}
+
+async fn favicon() -> Response {
+    asset("image/svg+xml", FAVICON)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -625,7 +639,7 @@ async fn render_overview(state: &AppState, who: &Principal) -> Result<String, Ap
                     main,
                     "<tr><td>{}</td><td>{}<br><span class=\"muted\">{}</span></td><td>{}</td>\
                      <td>{}</td><td><code>{}</code></td></tr>",
-                    esc(str_field(v, "created")),
+                    esc(&short_time(str_field(v, "created"))),
                     esc(str_field(v, "name")),
                     esc(str_field(v, "description")),
                     esc(str_field(v, "x_pacific_asset")),

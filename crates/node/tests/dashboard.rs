@@ -374,6 +374,7 @@ async fn assets_are_served_with_their_types() {
     for (path, kind) in [
         ("/assets/dashboard.css", "text/css; charset=utf-8"),
         ("/assets/dashboard.js", "text/javascript; charset=utf-8"),
+        ("/assets/favicon.svg", "image/svg+xml"),
     ] {
         // Public, like the login page that needs them.
         let response = client().get(node.url(path)).send().await.unwrap();
