@@ -7,6 +7,9 @@
 #   3. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
 #      then the doctests
 #   4. the interop tests: pytest scripts/interop against a live `pacific node`
+#   5. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
+#      scripts/ui/dashboard.spec.mjs drives Debian's chromium with playwright-core (installs
+#      chromium, nodejs and npm with apt-get when missing; screenshots in target/ui-artefacts)
 #
 # Exits non-zero if anything fails. The last line is a plain "summary: N passed, N failed".
 set -euo pipefail
@@ -156,10 +159,56 @@ INTEROP_RESULT="$p passed, $f failed, $s skipped"
 [ "$rc" -eq 0 ] || FAILED_STAGES+=("interop tests (exit $rc)")
 
 # ---------------------------------------------------------------------------------------------
+section "Dashboard in a browser: scripts/ui (playwright-core + Debian chromium vs. a seeded node)"
+# Set-up failures and test failures alike count as failed here; the run goes on.
+ui_setup() {
+    local sudo="" missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    { command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+            command -v sudo >/dev/null 2>&1 || { echo "error: need ${missing[*]}: not root, no sudo" >&2; return 1; }
+            sudo="sudo -n"
+        fi
+        echo "installing ${missing[*]} (apt-get)"
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || return 1
+    fi
+    # playwright-core (pinned in scripts/ui/package-lock.json; no browser download), reused
+    # while the lock file matches; npm's cache lives in target/.
+    local want stamp="$ROOT/scripts/ui/node_modules/.package-lock.sha256"
+    want="$(sha256sum "$ROOT/scripts/ui/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+        (cd "$ROOT/scripts/ui" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
+            --cache "$ROOT/target/npm-cache" --prefer-offline) || return 1
+        echo "$want" >"$stamp"
+    fi
+    echo "node $(node --version), $(/usr/bin/chromium --version 2>/dev/null)"
+}
+set +e
+ui_setup 2>&1 | tee "$LOGS/ui.log"
+rc=${PIPESTATUS[0]}
+if [ "$rc" -eq 0 ]; then
+    PACIFIC_BIN="$PACIFIC_BIN" UI_ARTEFACTS="$ROOT/target/ui-artefacts" \
+        timeout 300 bash "$ROOT/scripts/ui/run.sh" </dev/null 2>&1 | tee -a "$LOGS/ui.log"
+    rc=${PIPESTATUS[0]}
+fi
+set -e
+# The script's last line: "ui: N passed, N failed".
+read -r p f < <(strip_ansi "$LOGS/ui.log" | awk '/^ui: [0-9]+ passed, [0-9]+ failed/ { p = $2; f = $4 }
+    END { print p + 0, f + 0 }')
+if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # set-up, seeding or a timeout counts too
+PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+UI_RESULT="$p passed, $f failed"
+[ "$rc" -eq 0 ] || FAILED_STAGES+=("dashboard browser tests (exit $rc)")
+
+# ---------------------------------------------------------------------------------------------
 FINISHED=1
 section "Summary"
 echo "rust:    $RUST_RESULT"
 echo "interop: $INTEROP_RESULT"
+echo "ui:      $UI_RESULT"
 if [ "${#FAILED_STAGES[@]}" -eq 0 ]; then
     echo "scripts/test.sh: all green in $((SECONDS - START))s"
     status=0

@@ -1,0 +1,187 @@
+// The dashboard in a real headless browser: Debian's chromium driven by playwright-core.
+// Starts nothing itself: scripts/ui/run.sh seeds and serves a node and sets
+//   PACIFIC_URL    the node, e.g. http://127.0.0.1:9001
+//   PACIFIC_TOKEN  a reader's API token
+//   UI_ARTEFACTS   where the screenshots go (target/ui-artefacts)
+// Logs in, opens each page, checks that the chart and the tables show the seeded data, and
+// saves a screenshot of each page. The last line is "ui: N passed, N failed".
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const BASE = process.env.PACIFIC_URL;
+const TOKEN = process.env.PACIFIC_TOKEN;
+const OUT = process.env.UI_ARTEFACTS || "../../target/ui-artefacts";
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+if (!BASE || !TOKEN) {
+  console.error("set PACIFIC_URL and PACIFIC_TOKEN (scripts/ui/run.sh does)");
+  process.exit(2);
+}
+mkdirSync(OUT, { recursive: true });
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed += 1;
+    console.log(`ok - ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed += 1;
+    console.log(`not ok - ${name}: ${e && e.message ? e.message.split("\n")[0] : e}`);
+  }
+}
+function expect(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  headless: true,
+  // As root, without a sandbox; and no background connections out of this closed machine.
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+  ],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+context.setDefaultTimeout(10_000);
+const page = await context.newPage();
+// Anything the CSP blocks (an inline script or style) or a script error is a failure; so is an
+// alert: the seeded data holds an indicator named "<img src=x onerror=alert(1)> scanner".
+const problems = [];
+page.on("console", (m) => {
+  if (m.type() === "error") problems.push(m.text());
+});
+page.on("pageerror", (e) => problems.push(String(e)));
+page.on("dialog", async (d) => {
+  problems.push(`dialog: ${d.message()}`);
+  await d.dismiss();
+});
+const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+const rows = (selector) => page.locator(`${selector} tbody tr`).count();
+const text = (selector) => page.locator(selector).innerText();
+
+await check("without a session every page goes to /login", async () => {
+  for (const path of ["/", "/objects", "/peers", "/log"]) {
+    await page.goto(BASE + path);
+    expect(new URL(page.url()).pathname === "/login", `${path} ended at ${page.url()}`);
+  }
+  await shot("login");
+});
+
+await check("a wrong token is refused with an error", async () => {
+  await page.fill("#token", "pac_000000000000_wrong");
+  await page.click("button[type=submit]");
+  expect(await page.locator("#login-error").isVisible(), "no error shown");
+});
+
+await check("login with the token opens the overview", async () => {
+  await page.fill("#user", "");
+  await page.fill("#token", TOKEN);
+  await Promise.all([page.waitForURL(BASE + "/"), page.click("button[type=submit]")]);
+  expect((await text("#user")).includes("rita (reader)"), "user not shown");
+  await page.waitForFunction(() => document.body.dataset.js === "ready");
+});
+
+await check("overview: the chart has a bar per day and the seeded matches", async () => {
+  const bars = page.locator("#matches-chart rect.bar");
+  expect((await bars.count()) === 30, `${await bars.count()} bars`);
+  const counts = await bars.evaluateAll((els) => els.map((e) => Number(e.dataset.count)));
+  const nonEmpty = counts.filter((n) => n > 0).length;
+  expect(nonEmpty >= 14, `${nonEmpty} days with matches, expected 14`);
+  const heights = await bars.evaluateAll((els) => els.map((e) => Number(e.getAttribute("height"))));
+  expect(Math.max(...heights) > 50, "the tallest bar is flat");
+  // The accessible table says the same as the chart.
+  const total = counts.reduce((a, b) => a + b, 0);
+  const tableTotal = await page
+    .locator("#matches-table tbody td.num")
+    .evaluateAll((els) => els.reduce((a, e) => a + Number(e.textContent), 0));
+  expect(total === tableTotal, `chart ${total} vs table ${tableTotal}`);
+  // Hovering a bar highlights its row (the page's script).
+  const last = bars.last();
+  await last.hover();
+  const day = await last.getAttribute("data-day");
+  expect(
+    (await page.locator(`#matches-table tr[data-day="${day}"]`).getAttribute("class")) === "hl",
+    "hovering a bar did not highlight its row",
+  );
+});
+
+await check("overview: top indicators, top sectors and incidents", async () => {
+  const indicators = await text("#top-indicators");
+  expect(indicators.includes("Grid C2 address"), "Grid C2 address not in the top indicators");
+  expect(indicators.includes("<img src=x onerror=alert(1)> scanner"), "hostile name not shown as text");
+  const sectors = await text("#top-sectors");
+  for (const s of ["energy", "water"]) expect(sectors.includes(s), `sector ${s} missing`);
+  expect((await rows("#incidents")) >= 2, "fewer than 2 incidents");
+  const incidents = await text("#incidents");
+  expect(incidents.includes("North grid") && incidents.includes("City water"), "incident assets missing");
+  await shot("overview");
+});
+
+await check("objects: the browser lists the seeded objects and filters them", async () => {
+  await page.click("nav >> text=Objects");
+  await page.waitForURL(/\/objects$/);
+  const all = await text("#objects");
+  for (const s of ["Grid C2 address", "Phishing domain", "GridWiper"]) expect(all.includes(s), `${s} missing`);
+  await shot("objects");
+  await Promise.all([page.waitForURL(/type=malware/), page.selectOption("select[name=type]", "malware")]);
+  expect((await rows("#objects")) === 1, "type=malware is not one row");
+  expect((await text("#objects")).includes("GridWiper"), "GridWiper missing");
+  await page.goto(BASE + "/objects");
+  await page.fill("input[name=q]", "scanner");
+  await Promise.all([page.waitForURL(/q=scanner/), page.click("form.filters button")]);
+  expect((await rows("#objects")) === 1, "q=scanner is not one row");
+  expect((await text("#objects")).includes("<img src=x onerror=alert(1)> scanner"), "not shown as text");
+  expect((await page.locator("#objects img").count()) === 0, "the name became an element");
+  await shot("objects-filtered");
+});
+
+await check("peers: the peer, and what was sent and held back with the reasons", async () => {
+  await page.click("nav >> text=Peers");
+  await page.waitForURL(/\/peers$/);
+  const row = page.locator('#peers tr[data-peer="bravo-cert"]');
+  expect((await row.count()) === 1, "no row for bravo-cert");
+  expect((await row.innerText()).includes("Bravo CERT"), "peer name missing");
+  const withheld = Number(await row.locator("td.withheld").innerText());
+  const sent = Number(await row.locator("td.sent").innerText());
+  // The default policy shares nothing: everything is held back, each with its reason.
+  expect(withheld >= 1, `held back ${withheld}`);
+  expect(sent === 0, `sent ${sent}`);
+  expect((await row.locator("td").last().innerText()).trim().length > 0, "no reason shown");
+  await shot("peers");
+});
+
+await check("log: the latest checkpoint and the decoded entries", async () => {
+  await page.click("nav >> text=Log");
+  await page.waitForURL(/\/log$/);
+  expect((await text("#checkpoint")).includes("Alpha CERT") || (await text("#checkpoint")).length > 20, "no checkpoint");
+  expect((await rows("#log-entries")) >= 10, "fewer than 10 entries");
+  const entries = await text("#log-entries");
+  for (const kind of ["object-stored", "object-withheld"]) {
+    expect(entries.includes(kind), `${kind} missing`);
+  }
+  await shot("log");
+});
+
+await check("no CSP violation, script error or dialog on any page", async () => {
+  expect(problems.length === 0, problems.join(" | "));
+});
+
+await check("logout ends the session", async () => {
+  await Promise.all([page.waitForURL(/\/login$/), page.click("header button[type=submit]")]);
+  await page.goto(BASE + "/");
+  expect(new URL(page.url()).pathname === "/login", `after logout / ended at ${page.url()}`);
+});
+
+await browser.close();
+console.log(`screenshots in ${OUT}`);
+console.log(`ui: ${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
