@@ -1,5 +1,6 @@
-//! `pacific request …`, `pacific hotline …`, `pacific dispute …`: cooperation between
-//! authorities, through a running node's `/coop` JSON API with a user's token.
+//! `pacific request …`, `pacific hotline …`, `pacific consult …`, `pacific dispute …`:
+//! cooperation between authorities, through a running node's `/coop` JSON API with a user's
+//! token.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,6 +96,44 @@ pub enum RequestCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Ask the requester for more information (recipient).
+    Ask {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        question: String,
+    },
+    /// Provide the information asked for (requester), with files as attachments (their SHA-256
+    /// and size are recorded; the files themselves travel out of band).
+    Provide {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long, default_value = "")]
+        text: String,
+        #[arg(long = "attach")]
+        attach: Vec<PathBuf>,
+    },
+    /// Record in the chain of custody that this party holds FILE as the attachment whose
+    /// SHA-256 is ATTACHMENT; a different digest or size is flagged as tampering.
+    Custody {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        attachment: String,
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Extend an answered preservation (recipient) until a later time (RFC 3339).
+    Extend {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        until: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +159,88 @@ pub enum HotlineCommand {
         medium: String,
         #[arg(long)]
         address: String,
+    },
+    /// Ping another party's hotline now (its node answers while it has a declared contact).
+    Ping {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        to: String,
+    },
+    /// Pings sent and received: answered (and how fast), pending, timed out.
+    Pings {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConsultCommand {
+    /// Open a consultation with other parties (analyst or liaison).
+    Open {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[arg(long)]
+        topic: String,
+        /// Another participant (repeat for each).
+        #[arg(long = "with", required = true)]
+        with: Vec<String>,
+        /// An agenda item (repeat for each).
+        #[arg(long)]
+        agenda: Vec<String>,
+    },
+    /// The consultations this party takes part in.
+    List {
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// One consultation: agenda, messages, attached objects, minutes and signatures.
+    Show {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add an agenda item.
+    Agenda {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        item: String,
+    },
+    /// Post a message, optionally referring to STIX objects.
+    Post {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        text: String,
+        /// A STIX object id the message refers to (repeat for each).
+        #[arg(long = "ref")]
+        refs: Vec<String>,
+    },
+    /// Attach STIX objects (by id) to the consultation.
+    Attach {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(required = true)]
+        refs: Vec<String>,
+    },
+    /// Propose minutes (a new proposal replaces the previous one and its signatures).
+    Minutes {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        text: String,
+    },
+    /// Sign the minutes (a liaison; the current version unless --version).
+    Sign {
+        #[command(flatten)]
+        api: ApiArgs,
+        id: String,
+        #[arg(long)]
+        version: Option<u32>,
     },
 }
 
@@ -319,6 +440,16 @@ pub fn print_dispute(v: &Value) {
     }
 }
 
+/// The SHA-256 (hex) and size of a file.
+fn digest(path: &PathBuf) -> Result<(String, u64), NodeError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))?;
+    Ok((
+        hex::encode(pacific_tlog::entry::sha256(&bytes)),
+        bytes.len() as u64,
+    ))
+}
+
 fn read_json(path: &PathBuf) -> Result<Value, NodeError> {
     let text = if path.as_os_str() == "-" {
         std::io::read_to_string(std::io::stdin())
@@ -398,6 +529,43 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
         C::Withdraw { api, id, reason } => {
             (api, format!("{id}/withdraw"), json!({"reason": reason}))
         }
+        C::Ask { api, id, question } => (api, format!("{id}/ask"), json!({"question": question})),
+        C::Provide {
+            api,
+            id,
+            text,
+            attach,
+        } => {
+            let attachments = attach
+                .iter()
+                .map(|p| {
+                    let (sha256, size) = digest(p)?;
+                    let name = p
+                        .file_name()
+                        .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into());
+                    Ok(json!({"sha256": sha256, "size": size, "name": name}))
+                })
+                .collect::<Result<Vec<Value>, NodeError>>()?;
+            (
+                api,
+                format!("{id}/provide"),
+                json!({"text": text, "attachments": attachments}),
+            )
+        }
+        C::Custody {
+            api,
+            id,
+            attachment,
+            file,
+        } => {
+            let (sha256, size) = digest(&file)?;
+            (
+                api,
+                format!("{id}/custody"),
+                json!({"attachment": attachment, "observed_sha256": sha256, "observed_size": size}),
+            )
+        }
+        C::Extend { api, id, until } => (api, format!("{id}/extend"), json!({"until": until})),
     };
     let v = CoopClient::from_args(&api)
         .post(&format!("/coop/requests/{path}"), body)
@@ -460,7 +628,182 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
                 text(&v["record"], "name")
             );
         }
+        HotlineCommand::Ping { api, to } => {
+            let v = CoopClient::from_args(&api)
+                .post("/coop/hotline/pings", json!({"to": to}))
+                .await?;
+            println!(
+                "{}  ping to {}'s hotline sent; times out at {}",
+                text(&v["ping"], "id"),
+                text(&v["ping"], "party"),
+                text(&v["ping"], "timeout_at")
+            );
+        }
+        HotlineCommand::Pings { api } => {
+            let v = CoopClient::from_args(&api)
+                .get("/coop/hotline/pings")
+                .await?;
+            for p in v["pings"].as_array().into_iter().flatten() {
+                let o = &p["outcome"];
+                let outcome = match o["status"].as_str() {
+                    Some("answered") => format!(
+                        "answered at {} by {} after {:.1} s",
+                        text(o, "at"),
+                        text(o, "by"),
+                        p["response_secs"].as_f64().unwrap_or(0.0)
+                    ),
+                    Some("timed-out") => format!("TIMED OUT at {}", text(o, "at")),
+                    _ => format!("pending until {}", text(p, "timeout_at")),
+                };
+                println!(
+                    "{}  {} → {}  sent {}  {outcome}",
+                    text(p, "id"),
+                    text(p, "sender"),
+                    text(p, "party"),
+                    text(p, "sent_at")
+                );
+            }
+        }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A consultation in a few lines.
+pub fn print_consultation(v: &Value) {
+    let c = &v["record"];
+    println!("{}", text(c, "id"));
+    let names = |v: &Value| -> String {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "  {} (convened by {}, with {})",
+        text(c, "topic"),
+        text(c, "convener"),
+        names(&c["participants"])
+    );
+    println!("  state     {}", text(c, "state"));
+    for (i, item) in c["agenda"].as_array().into_iter().flatten().enumerate() {
+        println!("  agenda {}  {}", i + 1, item.as_str().unwrap_or("-"));
+    }
+    for m in c["messages"].as_array().into_iter().flatten() {
+        println!(
+            "  {}  {}: {}",
+            text(m, "at"),
+            text(m, "by"),
+            text(m, "text")
+        );
+    }
+    let refs = names(&c["object_refs"]);
+    if !refs.is_empty() {
+        println!("  objects   {refs}");
+    }
+    if let Some(m) = c["minutes"].as_object() {
+        let signed: Vec<&str> = m
+            .get("signatures")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["party"].as_str())
+            .collect();
+        println!(
+            "  minutes v{} by {}: {}",
+            m["version"],
+            m["proposed_by"].as_str().unwrap_or("-"),
+            m["text"].as_str().unwrap_or("")
+        );
+        println!(
+            "  signed by {}",
+            if signed.is_empty() {
+                "nobody yet".to_owned()
+            } else {
+                signed.join(", ")
+            }
+        );
+    }
+}
+
+pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {
+    use ConsultCommand as C;
+    let (api, action, body) = match cmd {
+        C::Open {
+            api,
+            topic,
+            with,
+            agenda,
+        } => {
+            let v = CoopClient::from_args(&api)
+                .post(
+                    "/coop/consultations",
+                    json!({"topic": topic, "participants": with, "agenda": agenda}),
+                )
+                .await?;
+            print_consultation(&v);
+            return Ok(ExitCode::SUCCESS);
+        }
+        C::List { api } => {
+            let v = CoopClient::from_args(&api)
+                .get("/coop/consultations")
+                .await?;
+            for c in v["consultations"].as_array().into_iter().flatten() {
+                let parties: Vec<&str> = c["participants"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                println!(
+                    "{}  {:<6} {:<24} {}",
+                    text(c, "id"),
+                    text(c, "state"),
+                    parties.join(","),
+                    text(c, "topic")
+                );
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        C::Show { api, id, json } => {
+            let v = CoopClient::from_args(&api)
+                .get(&format!("/coop/consultations/{id}"))
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            } else {
+                print_consultation(&v);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        C::Agenda { api, id, item } => (api, format!("{id}/agenda"), json!({"item": item})),
+        C::Post {
+            api,
+            id,
+            text,
+            refs,
+        } => (
+            api,
+            format!("{id}/post"),
+            json!({"text": text, "object_refs": refs}),
+        ),
+        C::Attach { api, id, refs } => (api, format!("{id}/attach"), json!({"object_refs": refs})),
+        C::Minutes { api, id, text } => {
+            (api, format!("{id}/propose-minutes"), json!({"text": text}))
+        }
+        C::Sign { api, id, version } => {
+            let body = match version {
+                Some(v) => json!({"version": v}),
+                None => json!({}),
+            };
+            (api, format!("{id}/sign-minutes"), body)
+        }
+    };
+    let v = CoopClient::from_args(&api)
+        .post(&format!("/coop/consultations/{action}"), body)
+        .await?;
+    print_consultation(&v);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -79,9 +79,12 @@ enum Command {
     /// Assistance requests between authorities (through a running node's /coop API).
     #[command(subcommand)]
     Request(coop::RequestCommand),
-    /// The 24/7 hotline: escalations with their acknowledgement clock, contacts.
+    /// The 24/7 hotline: escalations with their acknowledgement clock, contacts, pings.
     #[command(subcommand)]
     Hotline(coop::HotlineCommand),
+    /// Consultations between parties: agenda, messages, objects, minutes signed by each.
+    #[command(subcommand)]
+    Consult(coop::ConsultCommand),
     /// Disputes: negotiation, mediation, arbitration.
     #[command(subcommand)]
     Dispute(coop::DisputeCommand),
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
             Command::Match(args) => matching::run(args).await,
             Command::Request(cmd) => coop::request(cmd).await,
             Command::Hotline(cmd) => coop::hotline(cmd).await,
+            Command::Consult(cmd) => coop::consult(cmd).await,
             Command::Dispute(cmd) => coop::dispute(cmd).await,
         }
     });
