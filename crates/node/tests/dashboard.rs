@@ -397,3 +397,47 @@ async fn assets_are_served_with_their_types() {
         .unwrap();
     assert!(!form.contains("http://") && !form.contains("https://") && !form.contains("//cdn"));
 }
+
+#[tokio::test]
+async fn collection_grants_hold_on_the_dashboard_too() {
+    let node = TestNode::start().await;
+    node.post_objects(
+        &node.analyst,
+        &[common::indicator(
+            "indicator--77777777-7777-4777-8777-777777777777",
+            "2026-01-01T00:00:00.000Z",
+        )],
+    )
+    .await;
+    // The reader may not read the default collection: neither over TAXII nor here.
+    node.store
+        .set_grant(
+            "reader",
+            &pacific_core::access::CollectionGrant {
+                collection_id: node.collection.clone(),
+                can_read: false,
+                can_write: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        node.get(
+            &format!("/taxii2/root/collections/{}/objects/", node.collection),
+            &node.reader
+        )
+        .await
+        .status(),
+        403
+    );
+    let reader = login(&node, "reader", &node.reader).await;
+    let objects = page(&node, &reader, "/objects").await;
+    assert!(objects.contains("You may not read the default collection"));
+    assert!(!objects.contains("indicator--77777777"));
+    let analyst = login(&node, "analyst", &node.analyst).await;
+    assert!(
+        page(&node, &analyst, "/objects")
+            .await
+            .contains("indicator--77777777")
+    );
+}
