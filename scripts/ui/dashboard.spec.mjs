@@ -64,6 +64,16 @@ page.on("dialog", async (d) => {
   problems.push(`dialog: ${d.message()}`);
   await d.dismiss();
 });
+// Reloads the page until `ready()` holds (the outbox and the log publisher run every few
+// seconds in the node), at most `seconds`.
+async function until(ready, seconds = 30) {
+  const end = Date.now() + seconds * 1000;
+  while (!(await ready())) {
+    if (Date.now() > end) return;
+    await page.waitForTimeout(500);
+    await page.reload();
+  }
+}
 const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
 const rows = (selector) => page.locator(`${selector} tbody tr`).count();
 const text = (selector) => page.locator(selector).innerText();
@@ -148,6 +158,8 @@ await check("peers: the peer, and what was sent and held back with the reasons",
   await page.click("nav >> text=Peers");
   await page.waitForURL(/\/peers$/);
   const row = page.locator('#peers tr[data-peer="bravo-cert"]');
+  await until(async () => (await row.locator("td.withheld").count()) === 1 &&
+    Number(await row.locator("td.withheld").innerText()) > 0);
   expect((await row.count()) === 1, "no row for bravo-cert");
   expect((await row.innerText()).includes("Bravo CERT"), "peer name missing");
   const withheld = Number(await row.locator("td.withheld").innerText());
@@ -162,6 +174,7 @@ await check("peers: the peer, and what was sent and held back with the reasons",
 await check("log: the latest checkpoint and the decoded entries", async () => {
   await page.click("nav >> text=Log");
   await page.waitForURL(/\/log$/);
+  await until(async () => (await page.locator("#checkpoint").count()) === 1);
   expect((await text("#checkpoint")).includes("Alpha CERT") || (await text("#checkpoint")).length > 20, "no checkpoint");
   expect((await rows("#log-entries")) >= 10, "fewer than 10 entries");
   const entries = await text("#log-entries");
