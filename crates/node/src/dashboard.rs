@@ -338,10 +338,15 @@ fn short_time(t: &str) -> String {
     }
 }
 
+/// A log entry's time (milliseconds since the epoch) as `2026-01-02 03:04:05.678 UTC`.
 fn time_of_ms(ms: u64) -> String {
     let secs = i64::try_from(ms / 1000).unwrap_or(i64::MAX / 2);
     let t = Timestamp::from_unix(secs, 0);
-    t.as_str().trim_end_matches('Z').replace('T', " ") + " UTC"
+    let text = t.as_str();
+    match text.get(..19) {
+        Some(s) => format!("{}.{:03} UTC", s.replace('T', " "), ms % 1000),
+        None => text.to_owned(),
+    }
 }
 
 /// Whether the viewer may read a collection (as over TAXII: role and per-collection grant).
@@ -842,14 +847,20 @@ struct Shared {
     recent: Vec<(String, String)>,
 }
 
-/// Reads the last `scan` log entries (at most), newest last.
-async fn recent_entries(state: &AppState, scan: u64) -> Result<(u64, Vec<(u64, Entry)>), ApiError> {
+/// Reads the `scan` entries (at most) before index `before` (default: the end), oldest first;
+/// returns the log size too.
+async fn recent_entries(
+    state: &AppState,
+    scan: u64,
+    before: Option<u64>,
+) -> Result<(u64, Vec<(u64, Entry)>), ApiError> {
     let size = state.store().log_size().await?;
-    let start = size.saturating_sub(scan);
+    let stop = before.unwrap_or(size).min(size);
+    let start = stop.saturating_sub(scan);
     let mut out = Vec::new();
     let mut at = start;
-    while at < size {
-        let end = (at + 1000).min(size);
+    while at < stop {
+        let end = (at + 1000).min(stop);
         for e in state.store().log_entries(at, end).await? {
             if let Ok(entry) = Entry::decode(&e.entry) {
                 out.push((e.index, entry));
@@ -867,7 +878,7 @@ async fn render_peers(state: &AppState) -> Result<String, ApiError> {
         return Ok(main);
     };
     let peers = fed.store().peers().await?;
-    let (size, entries) = recent_entries(state, PEER_SCAN).await?;
+    let (size, entries) = recent_entries(state, PEER_SCAN, None).await?;
     let mut shared: HashMap<String, Shared> = HashMap::new();
     for (_, entry) in entries.iter().rev() {
         match &entry.act {
@@ -959,8 +970,13 @@ async fn render_peers(state: &AppState) -> Result<String, ApiError> {
 // ---------------------------------------------------------------------------------------------
 // Log
 
-async fn log_page(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
-    match render_log(&state).await {
+async fn log_page(
+    State(state): State<AppState>,
+    Viewer(who): Viewer,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let before = params.get("before").and_then(|b| b.parse::<u64>().ok());
+    match render_log(&state, before).await {
         Ok(main) => page(&state, &who, "/log", "Transparency log", &main),
         Err(e) => error_page(&state, &who, e),
     }
@@ -1002,7 +1018,7 @@ fn act_details(act: &Act) -> String {
     }
 }
 
-async fn render_log(state: &AppState) -> Result<String, ApiError> {
+async fn render_log(state: &AppState, before: Option<u64>) -> Result<String, ApiError> {
     let mut main =
         String::from("<h1>Transparency log</h1><section class=\"card\"><h2>Latest checkpoint</h2>");
     match state.store().latest_checkpoint().await? {
@@ -1020,10 +1036,10 @@ async fn render_log(state: &AppState) -> Result<String, ApiError> {
         ),
     }
     main.push_str("</section>");
-    let (size, entries) = recent_entries(state, 50).await?;
+    let (size, entries) = recent_entries(state, 50, before).await?;
     let _ = write!(
         main,
-        "<h2>Last entries</h2><p class=\"muted\">{} of {size} entries, newest first.</p>\
+        "<h2>Entries</h2><p class=\"muted\">{} of {size} entries, newest first.</p>\
          <table id=\"log-entries\"><thead><tr><th class=\"num\">#</th><th>Time</th><th>Actor</th>\
          <th>Act</th><th>Details</th></tr></thead><tbody>",
         entries.len()
@@ -1038,7 +1054,14 @@ async fn render_log(state: &AppState) -> Result<String, ApiError> {
             act_details(&e.act)
         );
     }
-    main.push_str("</tbody></table>");
+    main.push_str("</tbody></table><p class=\"pager\">");
+    if let Some((first, _)) = entries.first().filter(|(i, _)| *i > 0) {
+        let _ = write!(
+            main,
+            "<a id=\"older\" href=\"/log?before={first}\">Older entries →</a>"
+        );
+    }
+    main.push_str("</p>");
     Ok(main)
 }
 

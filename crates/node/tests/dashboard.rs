@@ -333,6 +333,10 @@ async fn every_page_shows_the_seeded_data_escaped() {
     assert!(log.contains("object-withheld"));
     assert!(log.contains("<code>tlp-red</code>"));
     assert!(log.contains("user-added"));
+    // The oldest entries, by the pager: the three users added first.
+    let oldest = page(&node, &cookie, "/log?before=3").await;
+    assert_eq!(oldest.matches("<td>user-added</td>").count(), 3, "{oldest}");
+    assert!(!oldest.contains("id=\"older\""));
     for _ in 0..50 {
         if page(&node, &cookie, "/log")
             .await
