@@ -182,6 +182,9 @@ await check("log: the latest checkpoint and the decoded entries", async () => {
     expect(entries.includes(kind), `${kind} missing`);
   }
   await shot("log");
+  // More than a page of entries: the pager goes back to the first ones.
+  await Promise.all([page.waitForURL(/before=/), page.click("#older")]);
+  expect((await text("#log-entries")).includes("user-added"), "user-added missing on the older page");
 });
 
 await check("no CSP violation, script error or dialog on any page", async () => {
