@@ -79,7 +79,7 @@ const rows = (selector) => page.locator(`${selector} tbody tr`).count();
 const text = (selector) => page.locator(selector).innerText();
 
 await check("without a session every page goes to /login", async () => {
-  for (const path of ["/", "/objects", "/peers", "/log"]) {
+  for (const path of ["/", "/objects", "/peers", "/requests", "/disputes", "/log"]) {
     await page.goto(BASE + path);
     expect(new URL(page.url()).pathname === "/login", `${path} ended at ${page.url()}`);
   }
@@ -169,6 +169,16 @@ await check("peers: the peer, and what was sent and held back with the reasons",
   expect(sent === 0, `sent ${sent}`);
   expect((await row.locator("td").last().innerText()).trim().length > 0, "no reason shown");
   await shot("peers");
+});
+
+await check("requests and disputes: the pages open from the navigation", async () => {
+  for (const [label, id] of [["Requests", "requests"], ["Disputes", "disputes"]]) {
+    await page.click(`nav >> text=${label}`);
+    await page.waitForURL(new RegExp(`/${id}$`));
+    const shown = (await page.locator(`#${id}`).count()) + (await page.locator(`#${id}-none`).count());
+    expect(shown === 1, `${id}: neither the table nor the empty note`);
+    await shot(id);
+  }
 });
 
 await check("log: the latest checkpoint and the decoded entries", async () => {

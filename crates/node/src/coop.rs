@@ -494,6 +494,53 @@ impl Coop {
         Ok(out)
     }
 
+    /// The assistance requests this party is in the audience of, as `GET /coop/requests`
+    /// lists them (and the dashboard shows them), for a user who may read them.
+    pub async fn request_list(&self, who: &Principal) -> Result<Vec<Value>, ApiError> {
+        self.actor(who)?;
+        let all = self
+            .all::<AssistanceRequest>(RecordType::AssistanceRequest)
+            .await?;
+        Ok(all
+            .iter()
+            .map(|r| {
+                let q = &r.record;
+                json!({
+                    "id": q.meta.id,
+                    "kind": q.kind().as_str(),
+                    "state": q.state,
+                    "urgency": q.urgency,
+                    "requester": q.requester,
+                    "recipient": q.recipient,
+                    "title": q.title,
+                    "created": q.meta.created,
+                    "deadline": q.deadline,
+                })
+            })
+            .collect())
+    }
+
+    /// The disputes this party is in the audience of, as `GET /coop/disputes` lists them.
+    pub async fn dispute_list(&self, who: &Principal) -> Result<Vec<Value>, ApiError> {
+        self.actor(who)?;
+        let all = self.all::<Dispute>(RecordType::Dispute).await?;
+        Ok(all
+            .iter()
+            .map(|r| {
+                let d = &r.record;
+                json!({
+                    "id": d.meta.id,
+                    "stage": d.stage,
+                    "claimant": d.claimant,
+                    "respondent": d.respondent,
+                    "subject": d.subject,
+                    "mediator": d.mediator,
+                    "panel": d.panel,
+                })
+            })
+            .collect())
+    }
+
     // --- The clock --------------------------------------------------------------------------
 
     /// One round of the clock: timed events of this party's records, and re-addressing.
@@ -936,28 +983,7 @@ async fn list_requests(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
-    coop.actor(&who)?;
-    let all = coop
-        .all::<AssistanceRequest>(RecordType::AssistanceRequest)
-        .await?;
-    let items: Vec<Value> = all
-        .iter()
-        .map(|r| {
-            let q = &r.record;
-            json!({
-                "id": q.meta.id,
-                "kind": q.kind().as_str(),
-                "state": q.state,
-                "urgency": q.urgency,
-                "requester": q.requester,
-                "recipient": q.recipient,
-                "title": q.title,
-                "created": q.meta.created,
-                "deadline": q.deadline,
-            })
-        })
-        .collect();
+    let items = coop(&state)?.request_list(&who).await?;
     Ok(axum::Json(json!({ "requests": items })))
 }
 
@@ -1212,24 +1238,7 @@ async fn list_disputes(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
-    coop.actor(&who)?;
-    let all = coop.all::<Dispute>(RecordType::Dispute).await?;
-    let items: Vec<Value> = all
-        .iter()
-        .map(|r| {
-            let d = &r.record;
-            json!({
-                "id": d.meta.id,
-                "stage": d.stage,
-                "claimant": d.claimant,
-                "respondent": d.respondent,
-                "subject": d.subject,
-                "mediator": d.mediator,
-                "panel": d.panel,
-            })
-        })
-        .collect();
+    let items = coop(&state)?.dispute_list(&who).await?;
     Ok(axum::Json(json!({ "disputes": items })))
 }
 

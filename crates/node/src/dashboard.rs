@@ -69,6 +69,8 @@ pub fn routes() -> Router<AppState> {
         .route("/objects", get(objects))
         .route("/peers", get(peers))
         .route("/log", get(log_page))
+        .route("/requests", get(requests_page))
+        .route("/disputes", get(disputes_page))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/dashboard.css", get(css))
@@ -276,18 +278,15 @@ fn document(title: &str, header: &str, main: &str) -> String {
     )
 }
 
-/// The navigation bar.
-///
-/// NOT YET: "Requests" and "Disputes" (and governance). `crate::coop` rebuilds its records by
-/// replaying acts and keeps that, with the role check, private to its JSON handlers
-/// (`/coop/requests`, `/coop/disputes`); the dashboard does not re-implement it. The pages come
-/// when `Coop` offers public list functions (records for a `Principal`) to render.
+/// The navigation bar. Governance has no page yet (nothing implements it).
 fn nav(state: &AppState, who: &Principal, active: &str) -> String {
     let mut links = String::new();
     for (href, label) in [
         ("/", "Overview"),
         ("/objects", "Objects"),
         ("/peers", "Peers"),
+        ("/requests", "Requests"),
+        ("/disputes", "Disputes"),
         ("/log", "Log"),
     ] {
         let class = if href == active {
@@ -969,6 +968,95 @@ async fn render_peers(state: &AppState) -> Result<String, ApiError> {
 
 // ---------------------------------------------------------------------------------------------
 // Log
+
+async fn requests_page(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
+    let columns = [
+        ("kind", "Kind"),
+        ("state", "State"),
+        ("urgency", "Urgency"),
+        ("requester", "Requester"),
+        ("recipient", "Recipient"),
+        ("title", "Title"),
+        ("deadline", "Deadline"),
+        ("id", "Id"),
+    ];
+    let rows = match state.coop() {
+        Some(coop) => coop.request_list(&who).await,
+        None => Ok(Vec::new()),
+    };
+    match rows {
+        Ok(rows) => {
+            let main = records_table("Requests for assistance", "requests", &columns, &rows);
+            page(&state, &who, "/requests", "Requests", &main)
+        }
+        Err(e) => error_page(&state, &who, e),
+    }
+}
+
+async fn disputes_page(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
+    let columns = [
+        ("stage", "Stage"),
+        ("claimant", "Claimant"),
+        ("respondent", "Respondent"),
+        ("subject", "Subject"),
+        ("mediator", "Mediator"),
+        ("panel", "Panel"),
+        ("id", "Id"),
+    ];
+    let rows = match state.coop() {
+        Some(coop) => coop.dispute_list(&who).await,
+        None => Ok(Vec::new()),
+    };
+    match rows {
+        Ok(rows) => {
+            let main = records_table("Disputes", "disputes", &columns, &rows);
+            page(&state, &who, "/disputes", "Disputes", &main)
+        }
+        Err(e) => error_page(&state, &who, e),
+    }
+}
+
+/// A table of cooperation records (the JSON the `/coop` API lists), one column per field;
+/// strings as they are, lists joined, anything else as JSON, all escaped.
+fn records_table(
+    title: &str,
+    id: &str,
+    columns: &[(&str, &str)],
+    rows: &[serde_json::Value],
+) -> String {
+    let mut main = format!("<h1>{}</h1><section class=\"card\">", esc(title));
+    if rows.is_empty() {
+        let _ = write!(
+            main,
+            "<p class=\"muted\" id=\"{id}-none\">None yet.</p></section>"
+        );
+        return main;
+    }
+    let _ = write!(main, "<table id=\"{id}\"><thead><tr>");
+    for (_, label) in columns {
+        let _ = write!(main, "<th>{label}</th>");
+    }
+    main.push_str("</tr></thead><tbody>");
+    for row in rows {
+        main.push_str("<tr>");
+        for (field, _) in columns {
+            let text = match &row[*field] {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            let _ = write!(main, "<td>{}</td>", esc(&text));
+        }
+        main.push_str("</tr>");
+    }
+    main.push_str("</tbody></table></section>");
+    main
+}
 
 async fn log_page(
     State(state): State<AppState>,

@@ -177,7 +177,7 @@ async fn page(node: &TestNode, cookie: &str, path: &str) -> String {
 #[tokio::test]
 async fn pages_need_a_session_and_login_checks_the_token() {
     let node = TestNode::start().await;
-    for path in ["/", "/objects", "/peers", "/log"] {
+    for path in ["/", "/objects", "/peers", "/requests", "/disputes", "/log"] {
         let response = client().get(node.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 303, "{path}");
         assert_eq!(response.headers()["location"], "/login", "{path}");
@@ -444,4 +444,57 @@ async fn collection_grants_hold_on_the_dashboard_too() {
             .await
             .contains("indicator--77777777")
     );
+}
+
+#[tokio::test]
+async fn requests_and_disputes_list_this_partys_records_escaped() {
+    let node = TestNode::start().await;
+    let cookie = login(&node, "reader", &node.reader).await;
+    assert!(
+        page(&node, &cookie, "/requests")
+            .await
+            .contains("id=\"requests-none\"")
+    );
+    assert!(
+        page(&node, &cookie, "/disputes")
+            .await
+            .contains("id=\"disputes-none\"")
+    );
+
+    // The admin drafts a preservation request (through the /coop API, as a user would).
+    let draft = serde_json::json!({
+        "recipient": "bravo",
+        "urgency": "urgent",
+        "title": "<b>mailbox</b> of the phishing campaign",
+        "details": {
+            "kind": "preservation",
+            "requesting_authority": "Alpha national police, cybercrime unit",
+            "offence": "computer fraud",
+            "summary_of_facts": "phishing against Alpha's banks",
+            "data_sought": "mailbox and logs of x@example.org",
+            "link_to_offence": "the account sent the phishing mails",
+            "custodian_or_location": "Example Mail Ltd, Bravo",
+            "necessity": "the provider deletes logs after 30 days",
+            "mla_intent": true
+        }
+    });
+    let response = client()
+        .post(node.url("/coop/requests"))
+        .bearer_auth(&node.admin)
+        .json(&draft)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+
+    let requests = page(&node, &cookie, "/requests").await;
+    assert!(requests.contains("id=\"requests\""), "{requests}");
+    assert!(
+        requests.contains("<td>preservation</td><td>draft</td><td>urgent</td>"),
+        "{requests}"
+    );
+    assert!(requests.contains("<td>bravo</td>"), "{requests}");
+    assert!(!requests.contains("<b>mailbox</b>"));
+    assert!(requests.contains("&lt;b&gt;mailbox&lt;/b&gt; of the phishing campaign"));
+    assert!(requests.contains("x-pacific-assistance-request--"));
 }
