@@ -138,52 +138,28 @@ impl Kind for AssistanceRequest {
     }
 }
 
-impl Kind for Dispute {
-    fn events(act: &Act) -> Option<&Vec<Event<DisputeEventKind>>> {
-        match act {
-            Act::Dispute(e) => Some(e),
-            _ => None,
+/// `Kind` for a record whose events sit in one `Act` variant and that needs nothing else.
+macro_rules! plain_kind {
+    ($($record:ty => $variant:ident($body:ty)),+ $(,)?) => {$(
+        impl Kind for $record {
+            fn events(act: &Act) -> Option<&Vec<Event<$body>>> {
+                match act {
+                    Act::$variant(e) => Some(e),
+                    _ => None,
+                }
+            }
+            fn wrap(events: Vec<Event<$body>>) -> Act {
+                Act::$variant(events)
+            }
         }
-    }
-    fn wrap(events: Vec<Event<DisputeEventKind>>) -> Act {
-        Act::Dispute(events)
-    }
+    )+};
 }
 
-impl Kind for HotlineContact {
-    fn events(act: &Act) -> Option<&Vec<Event<ContactEventKind>>> {
-        match act {
-            Act::Contact(e) => Some(e),
-            _ => None,
-        }
-    }
-    fn wrap(events: Vec<Event<ContactEventKind>>) -> Act {
-        Act::Contact(events)
-    }
-}
-
-impl Kind for Consultation {
-    fn events(act: &Act) -> Option<&Vec<Event<ConsultationEventKind>>> {
-        match act {
-            Act::Consultation(e) => Some(e),
-            _ => None,
-        }
-    }
-    fn wrap(events: Vec<Event<ConsultationEventKind>>) -> Act {
-        Act::Consultation(events)
-    }
-}
-
-impl Kind for HotlinePing {
-    fn events(act: &Act) -> Option<&Vec<Event<PingEventKind>>> {
-        match act {
-            Act::Ping(e) => Some(e),
-            _ => None,
-        }
-    }
-    fn wrap(events: Vec<Event<PingEventKind>>) -> Act {
-        Act::Ping(events)
-    }
+plain_kind! {
+    Dispute => Dispute(DisputeEventKind),
+    HotlineContact => Contact(ContactEventKind),
+    Consultation => Consultation(ConsultationEventKind),
+    HotlinePing => Ping(PingEventKind),
 }
 
 /// A record rebuilt, with the acts that did not count.
