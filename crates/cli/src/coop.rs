@@ -282,6 +282,17 @@ pub enum DisputeCommand {
 }
 
 /// A small client of the `/coop` API.
+/// `show` commands: one record, as JSON or printed by `print`.
+async fn show(api: &ApiArgs, path: &str, json: bool, print: fn(&Value)) -> Result<(), NodeError> {
+    let v = CoopClient::from_args(api).get(path).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        print(&v);
+    }
+    Ok(())
+}
+
 pub struct CoopClient {
     url: String,
     token: String,
@@ -487,14 +498,7 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
             return Ok(ExitCode::SUCCESS);
         }
         C::Show { api, id, json } => {
-            let v = CoopClient::from_args(&api)
-                .get(&format!("/coop/requests/{id}"))
-                .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            } else {
-                print_request(&v);
-            }
+            show(&api, &format!("/coop/requests/{id}"), json, print_request).await?;
             return Ok(ExitCode::SUCCESS);
         }
         C::Send { api, id } => (api, format!("{id}/send"), json!({})),
@@ -767,14 +771,13 @@ pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {
             return Ok(ExitCode::SUCCESS);
         }
         C::Show { api, id, json } => {
-            let v = CoopClient::from_args(&api)
-                .get(&format!("/coop/consultations/{id}"))
-                .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            } else {
-                print_consultation(&v);
-            }
+            show(
+                &api,
+                &format!("/coop/consultations/{id}"),
+                json,
+                print_consultation,
+            )
+            .await?;
             return Ok(ExitCode::SUCCESS);
         }
         C::Agenda { api, id, item } => (api, format!("{id}/agenda"), json!({"item": item})),
@@ -837,14 +840,7 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
             }
         }
         DisputeCommand::Show { api, id, json } => {
-            let v = CoopClient::from_args(&api)
-                .get(&format!("/coop/disputes/{id}"))
-                .await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-            } else {
-                print_dispute(&v);
-            }
+            show(&api, &format!("/coop/disputes/{id}"), json, print_dispute).await?;
         }
         DisputeCommand::Step {
             api,
