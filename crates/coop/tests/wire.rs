@@ -366,3 +366,107 @@ fn a_ping_is_answered_by_the_pinged_party_or_timed_out_by_the_sender() {
     }
     assert!(ping.timeout_due(&at_secs(10)).is_empty());
 }
+
+/// Acts come from other parties' nodes: outside input. Any change to a valid act object —
+/// a value replaced by another kind of JSON, a member dropped — is read or refused, never a
+/// panic, and whatever reads back replays (with the genuine acts) without one either.
+mod received_acts_are_outside_input {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "\\PC{0,24}".prop_map(Value::from),
+            Just(json!([])),
+            Just(json!({})),
+            Just(json!("2026-13-40T99:99:99Z")),
+            Just(json!(
+                "x-pacific-dispute--00000000-0000-4000-8000-000000000000"
+            )),
+        ]
+    }
+
+    /// Every path to a value in `v`, depth first.
+    fn paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    at.push(k.clone());
+                    paths(c, at, out);
+                    at.pop();
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    at.push(i.to_string());
+                    paths(c, at, out);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn at_path<'a>(v: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+        path.iter().try_fold(v, |v, k| match v {
+            Value::Object(m) => m.get_mut(k),
+            Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        })
+    }
+
+    fn genuine() -> (Value, Vec<HeldAct<RequestEventKind>>) {
+        let created = draft();
+        let mut r = AssistanceRequest::from_created(&created).unwrap();
+        let sent = r
+            .execute(&liaison(REQUESTER), RequestCommand::Send, &at_secs(1))
+            .unwrap();
+        let act = Act::Request(sent.clone());
+        let object = to_stix(&uuid(9), &act, &r.audience(), None, &at_secs(1)).unwrap();
+        let value: Value = serde_json::from_str(&object.to_json()).unwrap();
+        (
+            value,
+            vec![held(1, REQUESTER, vec![created]), held(2, REQUESTER, sent)],
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn a_mutated_act_is_read_or_refused_never_a_panic(
+            picks in proptest::collection::vec((any::<prop::sample::Index>(), leaf(), any::<bool>()), 1..4)
+        ) {
+            let (mut value, mut acts) = genuine();
+            for (pick, replacement, drop) in picks {
+                let mut all = Vec::new();
+                paths(&value, &mut Vec::new(), &mut all);
+                let path = pick.get(&all).clone();
+                match (path.split_last(), drop) {
+                    (Some((last, parent)), true) => {
+                        if let Some(Value::Object(m)) = at_path(&mut value, parent) {
+                            m.remove(last);
+                        }
+                    }
+                    _ => {
+                        if let Some(slot) = at_path(&mut value, &path) {
+                            *slot = replacement;
+                        }
+                    }
+                }
+            }
+            let Ok(object) = StixObject::from_json(&value.to_string()) else { return Ok(()) };
+            if let Ok(published) = from_stix(&object)
+                && let Act::Request(events) = published.act
+            {
+                acts.push(held(3, RECIPIENT, events));
+                let _ = replay_acts::<AssistanceRequest>(&mut acts);
+            }
+        }
+    }
+}
