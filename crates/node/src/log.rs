@@ -9,6 +9,7 @@
 //! | `GET /log/checkpoint` | the latest signed checkpoint (C2SP signed note), `text/plain`, followed by the cosignature lines of the witnesses that cosigned exactly that checkpoint |
 //! | `GET /log/checkpoint/cosigned` | the newest checkpoint that witnesses cosigned, with all their cosignature lines, `text/plain`; 404 while no witness has cosigned one |
 //! | `GET /log/key` | the log's verifier key (`vkey`), `text/plain` — trust it out of band |
+//! | `GET /log/witness-key` | this node's cosignature key as a witness: `{party, identity_key, cosigner_vkey, statement}`; the statement ([`sign_cosigner_key`]) binds the key to the party under its identity key, so whoever knows that identity key can check this node's cosignature lines |
 //! | `GET /log/entries?start=&end=` | `{"entries": [{index, leaf_hash, entry_b64, entry}]}`, at most [`MAX_ENTRIES`] |
 //! | `GET /log/proof/inclusion?index=&size=` | `{index, size, root, hashes}` (hex) |
 //! | `GET /log/proof/consistency?old=&new=` | `{old, new, old_root, new_root, hashes}` (hex) |
@@ -257,6 +258,7 @@ pub fn routes(log: Arc<LogState>) -> Router<AppState> {
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/checkpoint/cosigned", get(cosigned_checkpoint))
         .route("/log/key", get(key))
+        .route("/log/witness-key", get(witness_key))
         .route("/log/entries", get(entries))
         .route("/log/proof/inclusion", get(inclusion))
         .route("/log/proof/consistency", get(consistency))
@@ -383,6 +385,24 @@ pub async fn newest_cosigned(store: &dyn Store) -> Result<Option<CosignedCheckpo
 
 async fn key(Extension(log): Extension<Arc<LogState>>, _who: Principal) -> Response {
     text(format!("{}\n", log.verifier().to_vkey()))
+}
+
+async fn witness_key(
+    State(state): State<AppState>,
+    Extension(log): Extension<Arc<LogState>>,
+    _who: Principal,
+) -> Result<Json<Value>, ApiError> {
+    let fed = state
+        .federation()
+        .ok_or_else(|| ApiError::NotFound("witnessing (this node has no identity key)".into()))?;
+    let party = fed.local().id.as_str();
+    let vkey = log.cosignature_verifier().to_vkey();
+    Ok(Json(json!({
+        "party": party,
+        "identity_key": fed.public_key_hex(),
+        "statement": sign_cosigner_key(fed.key(), party, &vkey),
+        "cosigner_vkey": vkey,
+    })))
 }
 
 /// One entry as `GET /log/entries` serves it.

@@ -193,6 +193,33 @@ async fn after_a_witness_round_each_log_checkpoint_carries_the_other_nodes_cosig
         assert_eq!(cp2, cp);
         assert_eq!(note2.verify(&[&wv as &dyn NoteVerifier]).unwrap().len(), 1);
 
+        // Anyone holding the witness's registered identity key can check the line: the
+        // witness serves its cosignature key bound to its party by that identity key.
+        let reader_key = log_node.dir.load_identity().unwrap();
+        let (status, body) = get(&reader_key, &log_node.id, witness, "/log/witness-key").await;
+        assert_eq!(status, 200, "{body}");
+        let served_key: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(served_key["party"], witness.id.as_str());
+        assert_eq!(served_key["cosigner_vkey"], wv.to_vkey().as_str());
+        let identity = witness_key.verifying_key();
+        assert_eq!(
+            served_key["identity_key"],
+            hex::encode(identity.as_bytes()).as_str()
+        );
+        let statement = served_key["statement"].as_str().unwrap();
+        assert!(pacific_node::log::verify_cosigner_key(
+            &identity,
+            &witness.id,
+            &wv.to_vkey(),
+            statement
+        ));
+        assert!(!pacific_node::log::verify_cosigner_key(
+            &identity,
+            &log_node.id,
+            &wv.to_vkey(),
+            statement
+        ));
+
         // Kept: one row for the witness, of that checkpoint.
         let kept = log_node.store().cosignatures().await.unwrap();
         assert_eq!(kept.len(), 1, "{kept:?}");

@@ -158,6 +158,7 @@ async fn every_log_route_requires_a_user() {
         ("GET", "/log/checkpoint", true),
         ("GET", "/log/checkpoint/cosigned", true),
         ("GET", "/log/key", true),
+        ("GET", "/log/witness-key", true),
         ("GET", "/log/entries?start=0&end=1", true),
         ("GET", "/log/proof/inclusion?index=0&size=1", true),
         ("GET", "/log/proof/consistency?old=0&new=1", true),
