@@ -904,3 +904,69 @@ async fn the_clock_pings_every_declared_hotline_periodically() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn with_incident_hotline_to_a_match_on_its_own_indicator_alerts_that_party() {
+    use pacific_core::party::StakeholderType::State;
+    use pacific_core::tlp::Tlp;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
+    alpha.configure(fast);
+    // Bravo sends every incident on its critical assets to Alpha's hotline, whoever shared
+    // the indicator (here: Bravo itself, which alone would alert nobody).
+    bravo.configure(|c| {
+        fast(c);
+        c.coop.incident_hotline_to = Some("alpha".into());
+    });
+    alpha.add_peer(&bravo, State, Some("XB")).await;
+    bravo.add_peer(&alpha, State, Some("XA")).await;
+    std::fs::write(
+        bravo.dir.root().join("assets.toml"),
+        "[[assets]]\nname = \"Water works\"\ncidr = \"10.30.0.0/16\"\nsector = \"water\"\n",
+    )
+    .unwrap();
+    alpha.start().await;
+    bravo.start().await;
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let b_analyst = bravo.user("ana", Role::Analyst).await;
+    let ind = indicator(
+        Some(Tlp::Green),
+        json!({"pattern": "[ipv4-addr:value = '198.51.100.99']"}),
+    );
+    let ind_id = ind["id"].as_str().unwrap().to_owned();
+    bravo.add(&[ind]).await;
+
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/match", bravo.url()))
+        .bearer_auth(&b_analyst)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"src_ip\": \"10.30.4.4\", \"dst_ip\": \"198.51.100.99\"}\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["matches"], 1, "{answer}");
+    let hotline = a
+        .until("/coop/hotline", |v| {
+            v["escalations"].as_array().is_some_and(|e| !e.is_empty())
+        })
+        .await;
+    let e = &hotline["escalations"][0];
+    assert_eq!(
+        (e["requester"].as_str(), e["recipient"].as_str()),
+        (Some("bravo"), Some("alpha")),
+        "{hotline}"
+    );
+    assert_eq!(e["sector"], "water");
+    let (_, request) = a
+        .get(&format!(
+            "/coop/requests/{}",
+            e["request"].as_str().unwrap()
+        ))
+        .await;
+    let evidence = request["record"]["evidence_refs"].as_array().unwrap();
+    assert!(evidence.iter().any(|r| r == &json!(ind_id)), "{request}");
+}
