@@ -5,100 +5,31 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine as _;
-use common::{TAXII, indicator, uuid};
+use common::{TestNode, indicator, uuid};
 use ed25519_dalek::SigningKey;
-use pacific_core::access::Role;
-use pacific_core::party::StakeholderType;
-use pacific_node::datadir::InitOptions;
 use pacific_node::log::{
     ConsistencyProofView, CosignRequest, InclusionProofView, LogState, publish_checkpoint,
     verify_remote,
 };
-use pacific_node::{DataDir, Node};
-use pacific_store::Store;
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::merkle::{self, Hash, MemoryTree};
 use pacific_tlog::signed_note::{Ed25519Signer, Note, NoteVerifier};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-struct LogNode {
-    base: String,
-    analyst: String,
-    reader: String,
-    store: Arc<dyn Store>,
-    log: Arc<LogState>,
-    key: SigningKey,
-    http: reqwest::Client,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
+/// The log tests read as the reader and ingest over TAXII as the analyst.
+trait LogTestNode {
+    async fn read(&self, path: &str) -> reqwest::Response;
+    async fn ingest(&self, n: usize);
 }
 
-impl LogNode {
-    async fn start() -> Self {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = DataDir::new(tmp.path().join("node"));
-        dir.init(&InitOptions {
-            name: "Log CERT".into(),
-            stakeholder_type: StakeholderType::State,
-            jurisdiction: Some("XA".into()),
-            listen: None,
-        })
-        .await
-        .unwrap();
-        let store = dir.open_store().await.unwrap();
-        let analyst = pacific_node::auth::add_user(store.as_ref(), "analyst", Role::Analyst)
-            .await
-            .unwrap()
-            .token;
-        let reader = pacific_node::auth::add_user(store.as_ref(), "reader", Role::Reader)
-            .await
-            .unwrap()
-            .token;
-        let node = Node::open(&dir).await.unwrap();
-        let store = Arc::clone(node.state().store());
-        let log = Arc::clone(node.log());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(node.serve(listener, async {
-            let _ = stopped.await;
-        }));
-        pacific_node::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .unwrap();
-        Self {
-            base,
-            analyst,
-            reader,
-            store,
-            log,
-            key: dir.load_identity().unwrap(),
-            http,
-            _stop: stop,
-            _dir: tmp,
-        }
+impl LogTestNode for TestNode {
+    async fn read(&self, path: &str) -> reqwest::Response {
+        self.get(path, &self.reader).await
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.http
-            .get(self.url(path))
-            .bearer_auth(&self.reader)
-            .send()
-            .await
-            .unwrap()
-    }
-
+    /// Ingests `n` new indicators; their `object-stored` entries are written with them.
     async fn ingest(&self, n: usize) {
-        let want = self.store.log_size().await.unwrap() + n as u64;
         let objects: Vec<Value> = (0..n)
             .map(|_| {
                 indicator(
@@ -107,40 +38,8 @@ impl LogNode {
                 )
             })
             .collect();
-        let r = self
-            .http
-            .post(self.url("/taxii2/root/collections/default/objects/"))
-            .bearer_auth(&self.analyst)
-            .header("accept", TAXII)
-            .header("content-type", TAXII)
-            .body(json!({ "objects": objects }).to_string())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202);
-        let status: Value = r.json().await.unwrap();
-        // Ingest is asynchronous: wait until the log holds the objects.
-        for _ in 0..500 {
-            if self.store.log_size().await.unwrap() >= want {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        let s: Value = self
-            .http
-            .get(self.url(&format!(
-                "/taxii2/root/status/{}/",
-                status["id"].as_str().unwrap()
-            )))
-            .bearer_auth(&self.analyst)
-            .header("accept", TAXII)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        panic!("objects never reached the log: {s}");
+        let status = self.post_objects(&self.analyst, &objects).await;
+        assert_eq!(status["success_count"], n, "{status}");
     }
 }
 
@@ -152,7 +51,7 @@ fn hashes(h: &[String]) -> Vec<Hash> {
 
 #[tokio::test]
 async fn every_log_route_requires_a_user() {
-    let node = LogNode::start().await;
+    let node = TestNode::start().await;
     // Route, and whether a user may call it (`POST /log/cosignatures` is for peers only).
     let routes = [
         ("GET", "/log/checkpoint", true),
@@ -210,9 +109,9 @@ async fn every_log_route_requires_a_user() {
 
 #[tokio::test]
 async fn no_cosigned_checkpoint_before_a_witness_cosigns() {
-    let node = LogNode::start().await;
+    let node = TestNode::start().await;
     node.ingest(2).await;
-    let r = node.get("/log/checkpoint/cosigned").await;
+    let r = node.read("/log/checkpoint/cosigned").await;
     let status = r.status();
     let body: Value = r.json().await.unwrap();
     assert_eq!(status, 404, "{body}");
@@ -225,13 +124,13 @@ async fn no_cosigned_checkpoint_before_a_witness_cosigns() {
         "{body}"
     );
     // The latest checkpoint is served as before: the log's signature alone.
-    let text = node.get("/log/checkpoint").await.text().await.unwrap();
+    let text = node.read("/log/checkpoint").await.text().await.unwrap();
     assert_eq!(Note::parse(&text).unwrap().signatures().len(), 1, "{text}");
 }
 
 #[tokio::test]
 async fn ingested_objects_are_logged_and_proofs_verify() {
-    let node = LogNode::start().await;
+    let node = TestNode::start().await;
     let vkey = node.log.verifier().to_vkey();
     let verifier = pacific_tlog::signed_note::Ed25519Verifier::new(
         node.log.origin(),
@@ -240,17 +139,20 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
     .unwrap();
     assert_eq!(verifier.to_vkey(), vkey);
 
-    // Two users were added and the export policy recorded at start: three entries already.
+    // The users added and the export policy recorded at start are the first entries.
+    let base = node.store.log_size().await.unwrap();
+    assert!(base > 0);
+    let (old, new) = (base + 5, base + 11);
     node.ingest(5).await;
     let first = publish_checkpoint(node.store.as_ref(), &node.log)
         .await
         .unwrap();
-    let served = node.get("/log/checkpoint").await.text().await.unwrap();
+    let served = node.read("/log/checkpoint").await.text().await.unwrap();
     assert_eq!(served, first.note);
     let (cp1, _) = open_checkpoint(&served, node.log.origin(), &verifier).unwrap();
-    assert_eq!(cp1.size(), 8);
+    assert_eq!(cp1.size(), old);
     assert_eq!(
-        node.get("/log/key").await.text().await.unwrap().trim(),
+        node.read("/log/key").await.text().await.unwrap().trim(),
         vkey
     );
 
@@ -259,19 +161,20 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
         .await
         .unwrap();
     let (cp2, _) = open_checkpoint(&second.note, node.log.origin(), &verifier).unwrap();
-    assert_eq!(cp2.size(), 14);
+    assert_eq!(cp2.size(), new);
 
     let page: Value = node
-        .get("/log/entries?start=0&end=14")
+        .read(&format!("/log/entries?start=0&end={new}"))
         .await
         .json()
         .await
         .unwrap();
     let entries = page["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 14);
+    assert_eq!(entries.len() as u64, new);
     assert_eq!(entries[0]["entry"]["kind"], "user-added");
-    assert_eq!(entries[13]["entry"]["kind"], "object-stored");
-    assert_eq!(entries[13]["entry"]["actor"], "local");
+    let last = &entries[new as usize - 1];
+    assert_eq!(last["entry"]["kind"], "object-stored");
+    assert_eq!(last["entry"]["actor"], "local");
     let mut tree = MemoryTree::new();
     for (i, e) in entries.iter().enumerate() {
         let bytes = base64::engine::general_purpose::STANDARD
@@ -282,59 +185,61 @@ async fn ingested_objects_are_logged_and_proofs_verify() {
         assert_eq!(e["leaf_hash"], hex::encode(leaf));
         tree.push(&bytes).unwrap();
         let p: InclusionProofView = node
-            .get(&format!("/log/proof/inclusion?index={i}&size=14"))
+            .read(&format!("/log/proof/inclusion?index={i}&size={new}"))
             .await
             .json()
             .await
             .unwrap();
         let proof = hashes(&p.hashes);
-        merkle::verify_inclusion(&leaf, i as u64, 14, &proof, cp2.root()).unwrap();
+        merkle::verify_inclusion(&leaf, i as u64, new, &proof, cp2.root()).unwrap();
         // A tampered entry or proof does not verify.
         let mut bad = bytes.clone();
         bad[bytes.len() / 2] ^= 1;
         assert!(
-            merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, 14, &proof, cp2.root())
+            merkle::verify_inclusion(&merkle::leaf_hash(&bad), i as u64, new, &proof, cp2.root())
                 .is_err()
         );
         if let Some(h) = proof.first() {
             let mut bad_proof = proof.clone();
             bad_proof[0] = merkle::node_hash(h, h);
-            assert!(merkle::verify_inclusion(&leaf, i as u64, 14, &bad_proof, cp2.root()).is_err());
+            assert!(
+                merkle::verify_inclusion(&leaf, i as u64, new, &bad_proof, cp2.root()).is_err()
+            );
         }
     }
     assert_eq!(tree.root(), *cp2.root());
 
     let p: ConsistencyProofView = node
-        .get("/log/proof/consistency?old=8&new=14")
+        .read(&format!("/log/proof/consistency?old={old}&new={new}"))
         .await
         .json()
         .await
         .unwrap();
     let proof = hashes(&p.hashes);
-    merkle::verify_consistency(8, 14, cp1.root(), cp2.root(), &proof).unwrap();
+    merkle::verify_consistency(old, new, cp1.root(), cp2.root(), &proof).unwrap();
     let mut bad = proof.clone();
     bad[0][0] ^= 1;
-    assert!(merkle::verify_consistency(8, 14, cp1.root(), cp2.root(), &bad).is_err());
+    assert!(merkle::verify_consistency(old, new, cp1.root(), cp2.root(), &bad).is_err());
 
     for bad in [
-        "/log/entries?start=5&end=2",
-        "/log/entries?start=0&end=15",
-        "/log/entries?start=0&end=5000",
-        "/log/entries?start=x&end=2",
-        "/log/entries",
-        "/log/proof/inclusion?index=14&size=14",
-        "/log/proof/inclusion?index=0&size=15",
-        "/log/proof/consistency?old=9&new=8",
-        "/log/proof/consistency?old=1&new=99",
+        "/log/entries?start=5&end=2".to_owned(),
+        format!("/log/entries?start=0&end={}", new + 1),
+        "/log/entries?start=0&end=5000".to_owned(),
+        "/log/entries?start=x&end=2".to_owned(),
+        "/log/entries".to_owned(),
+        format!("/log/proof/inclusion?index={new}&size={new}"),
+        format!("/log/proof/inclusion?index=0&size={}", new + 1),
+        format!("/log/proof/consistency?old={}&new={old}", old + 1),
+        "/log/proof/consistency?old=1&new=99".to_owned(),
     ] {
-        assert_eq!(node.get(bad).await.status(), 400, "{bad}");
+        assert_eq!(node.read(&bad).await.status(), 400, "{bad}");
     }
 
     // The verification client: from scratch, and since the first checkpoint.
     let report = verify_remote(&node.base, &node.reader, None, Some(&vkey))
         .await
         .unwrap();
-    assert_eq!(report.size, 14);
+    assert_eq!(report.size, new);
     let report = verify_remote(
         &node.base,
         &node.reader,
@@ -413,7 +318,7 @@ impl Foreign {
     }
 }
 
-async fn cosign(node: &LogNode, req: &CosignRequest) -> reqwest::Response {
+async fn cosign(node: &TestNode, req: &CosignRequest) -> reqwest::Response {
     node.http
         .post(node.url("/log/cosign"))
         .bearer_auth(&node.reader)
@@ -425,7 +330,7 @@ async fn cosign(node: &LogNode, req: &CosignRequest) -> reqwest::Response {
 
 #[tokio::test]
 async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() {
-    let node = LogNode::start().await;
+    let node = TestNode::start().await;
     let mut honest = Foreign::new();
     honest.grow(3, 1);
     let r = cosign(&node, &honest.request(0)).await;

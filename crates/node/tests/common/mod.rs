@@ -21,6 +21,9 @@ pub struct TestNode {
     pub analyst: String,
     pub reader: String,
     pub store: Arc<dyn Store>,
+    /// The node's log identity and its identity key (which signs its checkpoints).
+    pub log: Arc<pacific_node::log::LogState>,
+    pub key: ed25519_dalek::SigningKey,
     pub http: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
@@ -73,6 +76,8 @@ impl TestNode {
         let mut node = Node::open(&dir).await.unwrap();
         adjust(node.config_mut().unwrap());
         let store = Arc::clone(node.state().store());
+        let log = Arc::clone(node.log());
+        let key = dir.load_identity().unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -91,6 +96,8 @@ impl TestNode {
             analyst: tokens[1].clone(),
             reader: tokens[2].clone(),
             store,
+            log,
+            key,
             http,
             _stop: stop,
             _dir: tmp,
