@@ -15,7 +15,7 @@ use axum::routing::get;
 use pacific_core::access::Right;
 use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
-use pacific_store::{AddOutcome, Collection, Page, StoredVersion};
+use pacific_store::{AddOutcome, Collection, Page, SignedProvenance, StoredVersion};
 use serde_json::{Value, json};
 
 use crate::auth::Principal;
@@ -340,23 +340,29 @@ fn peer_of(who: &Principal) -> Option<&str> {
 }
 
 /// The policy gate on a peer's read: keeps only the versions `decide(.., TaxiiGet)` allows
-/// for that peer (the page's items must carry their JSON). Users' reads pass unchanged.
+/// for that peer (the page's items must carry their JSON). Users' reads pass unchanged. For a
+/// peer, also each kept version's provenance and origin signature, as the gate read them.
 async fn gate_for_peer(
     state: &AppState,
     who: &Principal,
     c: &Collection,
     mut page: Page,
-) -> Result<Page, ApiError> {
+) -> Result<(Page, Option<Vec<Option<SignedProvenance>>>), ApiError> {
     let Some(peer) = peer_of(who) else {
-        return Ok(page);
+        return Ok((page, None));
     };
     let fed = state
         .federation()
         .ok_or_else(|| ApiError::Internal("a peer principal without federation".into()))?;
-    page.items = fed
+    let kept = fed
         .filter_for_peer(peer, c, std::mem::take(&mut page.items))
         .await?;
-    Ok(page)
+    let mut provenance = Vec::with_capacity(kept.len());
+    for (item, signed) in kept {
+        provenance.push(signed);
+        page.items.push(item);
+    }
+    Ok((page, Some(provenance)))
 }
 
 /// Adds the `X-TAXII-Date-Added-First/Last` headers of a page.
@@ -430,9 +436,16 @@ async fn get_objects(
     let c = authorise(&state, &who, &key, Right::Read).await?;
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
     let page = state.store().query_objects(&c.id, &query, true).await?;
-    let page = gate_for_peer(&state, &who, &c, page).await?;
-    let origins = match (peer_of(&who), state.federation()) {
-        (Some(_), Some(fed)) => Some(fed.origins_for_peer(&c, &page.items).await?),
+    let (page, provenance) = gate_for_peer(&state, &who, &c, page).await?;
+    // A peer's read of objects also gets their origins (`x_pacific_origins`).
+    let origins: Option<Vec<(String, String)>> = match (provenance, state.federation()) {
+        (Some(provenance), Some(fed)) => Some(
+            page.items
+                .iter()
+                .zip(&provenance)
+                .map(|(item, signed)| fed.origin_for_peer(item, signed.as_ref()))
+                .collect(),
+        ),
         _ => None,
     };
     Ok(with_date_headers(
@@ -453,7 +466,7 @@ async fn manifest(
         .store()
         .query_objects(&c.id, &query, peer_of(&who).is_some())
         .await?;
-    let page = gate_for_peer(&state, &who, &c, page).await?;
+    let (page, _) = gate_for_peer(&state, &who, &c, page).await?;
     let records = page
         .items
         .iter()
@@ -475,7 +488,7 @@ async fn get_object(
     let mut query = parse_query(&state, &pairs, OBJECT_FILTERS)?;
     query.ids = vec![object_id.clone()];
     let page = state.store().query_objects(&c.id, &query, true).await?;
-    let page = gate_for_peer(&state, &who, &c, page).await?;
+    let (page, _) = gate_for_peer(&state, &who, &c, page).await?;
     require_found(&state, &who, &c, &object_id, &page, &query).await?;
     Ok(with_date_headers(
         taxii_json(StatusCode::OK, envelope(&page, None)),
@@ -562,7 +575,7 @@ async fn versions(
         .store()
         .query_objects(&c.id, &query, peer_of(&who).is_some())
         .await?;
-    let page = gate_for_peer(&state, &who, &c, page).await?;
+    let (page, _) = gate_for_peer(&state, &who, &c, page).await?;
     require_found(&state, &who, &c, &object_id, &page, &query).await?;
     let list = page.items.iter().map(|i| json!(i.version)).collect();
     Ok(with_date_headers(

@@ -101,6 +101,9 @@ pub struct StoredReceipt {
     pub received_at: Timestamp,
 }
 
+/// A received version's provenance and its origin's signature (hex), if it came with one.
+pub type SignedProvenance = (Provenance, Option<String>);
+
 /// What [`FederationStore::origins_and_held`] found for a batch of object ids.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OriginsAndHeld {
@@ -147,13 +150,14 @@ pub trait FederationStore: Send + Sync {
         object_id: &'a str,
         version_us: i64,
     ) -> StoreFuture<'a, Option<Provenance>>;
-    /// The origin's signature kept with a received version (hex), if it came with one.
-    fn origin_signature<'a>(
+    /// [`FederationStore::provenance`] with the origin's signature kept beside it (hex), if the
+    /// version came with one: one read for a peer's TAXII answer, which needs both.
+    fn signed_provenance<'a>(
         &'a self,
         collection_id: &'a str,
         object_id: &'a str,
         version_us: i64,
-    ) -> StoreFuture<'a, Option<String>>;
+    ) -> StoreFuture<'a, Option<SignedProvenance>>;
     /// The party that first brought this object id to the node, if it was received.
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>>;
     /// For a batch of received objects, in one read: the remembered origin of each id that
@@ -451,9 +455,9 @@ impl SqliteFederationStore {
         collection_id: &str,
         object_id: &str,
         version_us: i64,
-    ) -> Result<Option<Provenance>, StoreError> {
+    ) -> Result<Option<SignedProvenance>, StoreError> {
         let row = sqlx::query(
-            "SELECT received_from, received_at, origin FROM federation_provenance
+            "SELECT received_from, received_at, origin, origin_signature FROM federation_provenance
              WHERE collection_id = ? AND object_id = ? AND version_us = ?",
         )
         .bind(collection_id)
@@ -465,11 +469,16 @@ impl SqliteFederationStore {
         let Some(row) = row else { return Ok(None) };
         let g = |e: sqlx::Error| StoreError::Corrupt(format!("federation_provenance: {e}"));
         let at: String = row.try_get(1).map_err(g)?;
-        Ok(Some(Provenance {
+        let signature: String = row.try_get(3).map_err(g)?;
+        let provenance = Provenance {
             received_from: PartyId::new(row.try_get::<String, _>(0).map_err(g)?),
             received_at: ts(&at, "federation_provenance.received_at")?,
             origin: PartyId::new(row.try_get::<String, _>(2).map_err(g)?),
-        }))
+        };
+        Ok(Some((
+            provenance,
+            (!signature.is_empty()).then_some(signature),
+        )))
     }
 
     async fn origin_of_impl(&self, object_id: &str) -> Result<Option<PartyId>, StoreError> {
@@ -661,27 +670,20 @@ impl FederationStore for SqliteFederationStore {
         object_id: &'a str,
         version_us: i64,
     ) -> StoreFuture<'a, Option<Provenance>> {
-        Box::pin(self.provenance_impl(collection_id, object_id, version_us))
+        Box::pin(async move {
+            let found = self
+                .provenance_impl(collection_id, object_id, version_us)
+                .await?;
+            Ok(found.map(|(provenance, _)| provenance))
+        })
     }
-    fn origin_signature<'a>(
+    fn signed_provenance<'a>(
         &'a self,
         collection_id: &'a str,
         object_id: &'a str,
         version_us: i64,
-    ) -> StoreFuture<'a, Option<String>> {
-        Box::pin(async move {
-            let signature: Option<String> = sqlx::query_scalar(
-                "SELECT origin_signature FROM federation_provenance
-                 WHERE collection_id = ? AND object_id = ? AND version_us = ?",
-            )
-            .bind(collection_id)
-            .bind(object_id)
-            .bind(version_us)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db("reading an origin signature"))?;
-            Ok(signature.filter(|s| !s.is_empty()))
-        })
+    ) -> StoreFuture<'a, Option<SignedProvenance>> {
+        Box::pin(self.provenance_impl(collection_id, object_id, version_us))
     }
     fn origin_of<'a>(&'a self, object_id: &'a str) -> StoreFuture<'a, Option<PartyId>> {
         Box::pin(self.origin_of_impl(object_id))

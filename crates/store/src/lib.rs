@@ -29,7 +29,7 @@ use pacific_core::{StixObject, Timestamp};
 
 pub use federation::{
     Delivery, FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
-    SqliteFederationStore, StoredReceipt,
+    SignedProvenance, SqliteFederationStore, StoredReceipt,
 };
 pub use pacific_tlog::Hash;
 

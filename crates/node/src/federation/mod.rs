@@ -33,7 +33,8 @@ use pacific_core::policy::{
 };
 use pacific_core::{StixObject, Timestamp};
 use pacific_store::{
-    Collection, FederationStore, Peer, SqliteFederationStore, Store, StoreError, StoredVersion,
+    Collection, FederationStore, Peer, SignedProvenance, SqliteFederationStore, Store, StoreError,
+    StoredVersion,
 };
 
 use crate::config::Config;
@@ -397,13 +398,14 @@ impl Federation {
     }
 
     /// Filters stored versions (with their JSON) for a peer's TAXII read: only what the gate
-    /// allows stays. Versions whose JSON does not parse are held back.
+    /// allows stays, each with its provenance and origin signature as read for the gate (see
+    /// [`Federation::origin_for_peer`]). Versions whose JSON does not parse are held back.
     pub async fn filter_for_peer(
         &self,
         peer_id: &str,
         collection: &Collection,
         items: Vec<StoredVersion>,
-    ) -> Result<Vec<StoredVersion>, StoreError> {
+    ) -> Result<Vec<(StoredVersion, Option<SignedProvenance>)>, StoreError> {
         let (peers, members) = self.members().await?;
         let Some(peer) = peers.iter().find(|p| p.party_id.as_str() == peer_id) else {
             return Ok(Vec::new());
@@ -415,17 +417,20 @@ impl Federation {
                 self.count("held_back", peer_id, "unreadable-object");
                 continue;
             };
-            let (decision, _) = self
-                .decide(
-                    &object,
-                    &recipient,
-                    &members,
-                    collection,
-                    OutboundPath::TaxiiGet,
-                )
+            let signed = self
+                .store
+                .signed_provenance(&collection.id, object.id(), version_key(&object))
                 .await?;
+            let decision = self.decide_known(
+                &object,
+                &recipient,
+                &members,
+                collection,
+                OutboundPath::TaxiiGet,
+                signed.as_ref().map(|(p, _)| p),
+            );
             match decision {
-                Decision::Allow { .. } => kept.push(item),
+                Decision::Allow { .. } => kept.push((item, signed)),
                 Decision::Deny(reason) => {
                     self.count("held_back", peer_id, reason.label());
                     tracing::debug!(peer = peer_id, object = %item.id, reason = %reason, "held back from a peer's TAXII read");
@@ -435,33 +440,21 @@ impl Federation {
         Ok(kept)
     }
 
-    /// For a peer's TAXII read (after the gate): each version's origin and the origin's
-    /// signature (empty when this node holds none), so that a peer catching up can check and
-    /// relay them as if they had come in envelopes.
-    pub async fn origins_for_peer(
+    /// For a peer's TAXII read (after the gate): a version's origin and the origin's signature
+    /// (empty when this node holds none; this node signs its own), so that a peer catching up
+    /// can check and relay them as if they had come in envelopes.
+    pub fn origin_for_peer(
         &self,
-        collection: &Collection,
-        items: &[StoredVersion],
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            let key = StixObject::from_json(&item.json).map_or(0, |o| version_key(&o));
-            let origin = match self.store.provenance(&collection.id, &item.id, key).await? {
-                None => (
-                    self.local.id.to_string(),
-                    self.own_origin_signature(item.seq, &item.json),
-                ),
-                Some(p) => {
-                    let signature = self
-                        .store
-                        .origin_signature(&collection.id, &item.id, key)
-                        .await?;
-                    (p.origin.to_string(), signature.unwrap_or_default())
-                }
-            };
-            out.push(origin);
+        item: &StoredVersion,
+        signed: Option<&SignedProvenance>,
+    ) -> (String, String) {
+        match signed {
+            None => (
+                self.local.id.to_string(),
+                self.own_origin_signature(item.seq, &item.json),
+            ),
+            Some((p, signature)) => (p.origin.to_string(), signature.clone().unwrap_or_default()),
         }
-        Ok(out)
     }
 
     /// Prometheus lines for /metrics.
