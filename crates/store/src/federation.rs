@@ -366,12 +366,7 @@ impl SqliteFederationStore {
             .await
             .map_err(db("keeping a receipt"))?;
         }
-        let mut frontier = crate::sqlite::log::load_frontier(&mut tx).await?;
-        let first = frontier.size();
-        if !entries.is_empty() {
-            crate::sqlite::log::append(&mut tx, &mut frontier, &entries).await?;
-            crate::sqlite::log::save_frontier(&mut tx, &frontier).await?;
-        }
+        let first = crate::sqlite::log::append_all(&mut tx, &entries).await?;
         sqlx::query(
             "UPDATE federation_peers SET out_cursor = max(out_cursor, ?) WHERE party_id = ?",
         )
@@ -717,9 +712,8 @@ async fn append_in(
     let time = u64::try_from(Timestamp::now().unix_micros() / 1000).unwrap_or(0);
     let entry = crate::LogEntryData::new(time, actor, act).map_err(crate::sqlite::log::log_err)?;
     let bytes = entry.encode().map_err(crate::sqlite::log::log_err)?;
-    let mut frontier = crate::sqlite::log::load_frontier(conn).await?;
-    crate::sqlite::log::append(conn, &mut frontier, &[bytes]).await?;
-    crate::sqlite::log::save_frontier(conn, &frontier).await
+    crate::sqlite::log::append_all(conn, &[bytes]).await?;
+    Ok(())
 }
 
 /// Writes provenance records and each object id's first origin on `conn` (inside the

@@ -540,9 +540,7 @@ impl SqliteStore {
                 db_err(ctx())(e)
             }
         })?;
-        let mut frontier = log::load_frontier(&mut tx).await?;
-        log::append(&mut tx, &mut frontier, &[entry]).await?;
-        log::save_frontier(&mut tx, &frontier).await?;
+        log::append_all(&mut tx, &[entry]).await?;
         tx.commit().await.map_err(db_err(ctx()))?;
         Ok(())
     }
@@ -927,12 +925,7 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_err(ctx))?;
-        let mut frontier = log::load_frontier(&mut tx).await?;
-        let index = frontier.size();
-        for chunk in bytes.chunks(ADD_CHUNK) {
-            log::append(&mut tx, &mut frontier, chunk).await?;
-        }
-        log::save_frontier(&mut tx, &frontier).await?;
+        let index = log::append_all(&mut tx, &bytes).await?;
         tx.commit().await.map_err(db_err(ctx))?;
         Ok(index)
     }

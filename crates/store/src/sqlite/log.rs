@@ -88,6 +88,23 @@ pub(crate) async fn append(
     write(conn, &appended).await
 }
 
+/// Appends encoded entries at the end of the log and saves the frontier, inside the caller's
+/// transaction (the one that makes the change they record); returns the first one's index.
+pub(crate) async fn append_all(
+    conn: &mut SqliteConnection,
+    entries: &[Vec<u8>],
+) -> Result<u64, StoreError> {
+    let mut frontier = load_frontier(conn).await?;
+    let first = frontier.size();
+    if !entries.is_empty() {
+        for chunk in entries.chunks(INSERT_ROWS) {
+            append(conn, &mut frontier, chunk).await?;
+        }
+        save_frontier(conn, &frontier).await?;
+    }
+    Ok(first)
+}
+
 /// The rows an append writes, computed without the database.
 pub(crate) struct Appended {
     first: u64,
