@@ -234,8 +234,8 @@ pub trait Store: Send + Sync {
     /// records beside them, all in **one transaction**: their provenance (as
     /// [`FederationStore::put_provenance`] writes it), the objects with their `object-stored`
     /// entries, then one more log entry per object, made by `received` from the object and its
-    /// outcome (the `object-received` entries a receipt names). Returns the outcomes and the
-    /// log index of the first `received` entry.
+    /// outcome (the `object-received` entries a receipt names). Returns the outcomes and
+    /// those entries as appended (index and exact bytes).
     fn add_received_objects<'a>(
         &'a self,
         actor: &'a str,
@@ -243,7 +243,7 @@ pub trait Store: Send + Sync {
         objects: &'a [StixObject],
         provenance: &'a [ProvenanceRecord],
         received: &'a ReceivedEntry<'a>,
-    ) -> StoreFuture<'a, (Vec<AddOutcome>, u64)>;
+    ) -> StoreFuture<'a, (Vec<AddOutcome>, Vec<LogEntry>)>;
     /// One page of the versions matching `query`, in insertion order (`seq`). With
     /// `with_json: false` the items' `json` is left empty (manifest and versions endpoints).
     fn query_objects<'a>(

@@ -212,15 +212,15 @@ impl SqliteStore {
     // Adding objects
 
     /// Adds objects; with `received`, also their provenance first and a `received` entry per
-    /// object last, in the same transaction. Returns the outcomes and the log size before
-    /// the `received` entries.
+    /// object last, in the same transaction. Returns the outcomes and the `received` entries
+    /// as appended.
     async fn add_objects_impl(
         &self,
         actor: &str,
         collection_id: &str,
         objects: &[StixObject],
         received: Option<(&[ProvenanceRecord], &ReceivedEntry<'_>)>,
-    ) -> Result<(Vec<AddOutcome>, u64), StoreError> {
+    ) -> Result<(Vec<AddOutcome>, Vec<LogEntry>), StoreError> {
         check_actor(actor)?;
         let _w = self.write_lock.lock().await;
         let ctx = || format!("adding objects to collection {collection_id:?}");
@@ -269,6 +269,7 @@ impl SqliteStore {
             current = next;
         }
         let received_at = frontier.size();
+        let mut appended = Vec::new();
         if let Some((_, entry)) = received {
             let entries = objects
                 .iter()
@@ -276,6 +277,10 @@ impl SqliteStore {
                 .map(|(o, outcome)| entry(o, outcome)?.encode().map_err(log::log_err))
                 .collect::<Result<Vec<_>, _>>()?;
             log::append(&mut tx, &mut frontier, &entries).await?;
+            appended = (received_at..)
+                .zip(entries)
+                .map(|(index, entry)| LogEntry { index, entry })
+                .collect();
         }
         if frontier.size() > size_before {
             log::save_frontier(&mut tx, &frontier).await?;
@@ -293,7 +298,7 @@ impl SqliteStore {
                 .map_err(db_err(ctx()))?;
         }
         tx.commit().await.map_err(db_err(ctx()))?;
-        Ok((outcomes, received_at))
+        Ok((outcomes, appended))
     }
 
     // ---------------------------------------------------------------------------------------
@@ -688,7 +693,7 @@ impl Store for SqliteStore {
         objects: &'a [StixObject],
         provenance: &'a [ProvenanceRecord],
         received: &'a ReceivedEntry<'a>,
-    ) -> StoreFuture<'a, (Vec<AddOutcome>, u64)> {
+    ) -> StoreFuture<'a, (Vec<AddOutcome>, Vec<LogEntry>)> {
         Box::pin(self.add_objects_impl(actor, collection_id, objects, Some((provenance, received))))
     }
     fn query_objects<'a>(

@@ -382,8 +382,7 @@ pub async fn apply(
     }
     let actor = format!("{}{}", super::PEER_PRINCIPAL_PREFIX, from);
     let time = super::outbox::now_ms();
-    // The `object-received` entry of one object: a pure function of the object and what
-    // storing it did, so the receipt below can name the very entries the store appended.
+    // The `object-received` entry of one object, from the object and what storing it did.
     let received = |object: &StixObject, outcome: &AddOutcome| {
         let version = match (object.version(), outcome) {
             (Some(v), _) => v.as_str().to_owned(),
@@ -404,28 +403,23 @@ pub async fn apply(
     // Provenance, objects (with their `object-stored` entries) and the receipt's entries in
     // one transaction: an object received from a peer never exists here without its
     // provenance, nor without the entry its receipt names.
-    let (outcomes, first) = fed
+    let (outcomes, appended) = fed
         .objects()
         .add_received_objects(&actor, &collection.id, &objects, &records, &received)
         .await?;
-    let mut entries = Vec::with_capacity(objects.len());
-    for (object, outcome) in objects.iter().zip(&outcomes) {
+    for outcome in &outcomes {
         match outcome {
             AddOutcome::Added { .. } => out.accepted += 1,
             AddOutcome::AlreadyPresent => out.duplicates += 1,
         }
-        entries.push(received(object, outcome)?);
     }
-    for (i, entry) in entries.iter().enumerate() {
-        let bytes = entry
-            .encode()
-            .map_err(|e| ApiError::Internal(format!("log entry: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| ApiError::Internal(e.to_string()))?;
+    out.log_size = appended.last().map_or(0, |e| e.index + 1);
+    for e in appended {
+        let text = String::from_utf8(e.entry).map_err(|e| ApiError::Internal(e.to_string()))?;
         out.received.push(ReceivedEntry {
             entry: text,
-            index: first + i as u64,
+            index: e.index,
         });
     }
-    out.log_size = first + entries.len() as u64;
     Ok(out)
 }
