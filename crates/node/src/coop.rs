@@ -442,6 +442,15 @@ impl Coop {
         Ok((id, rebuilt))
     }
 
+    /// A record of kind `A` by its id, for a user who may read it (404 for another kind's id).
+    async fn show_for<A: Kind>(&self, who: &Principal, id: String) -> Result<Rebuilt<A>, ApiError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        self.actor(who)?;
+        self.show::<A>(&record_id(id, A::RECORD_TYPE)?).await
+    }
+
     async fn show<A: Kind>(&self, id: &RecordId) -> Result<Rebuilt<A>, ApiError>
     where
         A::Body: PartialEq + std::fmt::Debug,
@@ -453,14 +462,14 @@ impl Coop {
             .ok_or_else(|| ApiError::NotFound(format!("record {id}")))
     }
 
-    async fn all<A: Kind>(&self, t: RecordType) -> Result<Vec<Rebuilt<A>>, ApiError>
+    async fn all<A: Kind>(&self) -> Result<Vec<Rebuilt<A>>, ApiError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
         let mut out = Vec::new();
-        for id in Self::ids_of(&idx, t) {
+        for id in Self::ids_of(&idx, A::RECORD_TYPE) {
             if let Some(r) = self.rebuild::<A>(&mut idx, &id)
                 && r.record.audience().includes(self.party())
             {
@@ -474,9 +483,7 @@ impl Coop {
     /// lists them (and the dashboard shows them), for a user who may read them.
     pub async fn request_list(&self, who: &Principal) -> Result<Vec<Value>, ApiError> {
         self.actor(who)?;
-        let all = self
-            .all::<AssistanceRequest>(RecordType::AssistanceRequest)
-            .await?;
+        let all = self.all::<AssistanceRequest>().await?;
         Ok(all
             .iter()
             .map(|r| {
@@ -499,7 +506,7 @@ impl Coop {
     /// The disputes this party is in the audience of, as `GET /coop/disputes` lists them.
     pub async fn dispute_list(&self, who: &Principal) -> Result<Vec<Value>, ApiError> {
         self.actor(who)?;
-        let all = self.all::<Dispute>(RecordType::Dispute).await?;
+        let all = self.all::<Dispute>().await?;
         Ok(all
             .iter()
             .map(|r| {
@@ -968,10 +975,9 @@ async fn show_request(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
-    coop.actor(&who)?;
-    let id = record_id(id, RecordType::AssistanceRequest)?;
-    let r = coop.show::<AssistanceRequest>(&id).await?;
+    let r = coop(&state)?
+        .show_for::<AssistanceRequest>(&who, id)
+        .await?;
     Ok(axum::Json(request_view(&r)))
 }
 
@@ -1093,9 +1099,7 @@ async fn hotline(
     let coop = coop(&state)?;
     coop.actor(&who)?;
     let now = Timestamp::now();
-    let all = coop
-        .all::<AssistanceRequest>(RecordType::AssistanceRequest)
-        .await?;
+    let all = coop.all::<AssistanceRequest>().await?;
     let escalations: Vec<Value> = all
         .iter()
         .filter(|r| r.record.escalation.is_some())
@@ -1123,9 +1127,7 @@ async fn list_contacts(
 ) -> Result<axum::Json<Value>, ApiError> {
     let coop = coop(&state)?;
     coop.actor(&who)?;
-    let all = coop
-        .all::<HotlineContact>(RecordType::HotlineContact)
-        .await?;
+    let all = coop.all::<HotlineContact>().await?;
     let contacts: Vec<&HotlineContact> = all.iter().map(|r| &r.record).collect();
     Ok(axum::Json(json!({ "contacts": contacts })))
 }
@@ -1147,7 +1149,7 @@ async fn declare_contact(
     let actor = coop.writer(&who, "declare-hotline")?;
     let c: ContactBody = body(&bytes)?;
     let mine = coop
-        .all::<HotlineContact>(RecordType::HotlineContact)
+        .all::<HotlineContact>()
         .await?
         .into_iter()
         .find(|r| &r.record.party == coop.party());
@@ -1223,10 +1225,7 @@ async fn show_dispute(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
-    coop.actor(&who)?;
-    let id = record_id(id, RecordType::Dispute)?;
-    let r = coop.show::<Dispute>(&id).await?;
+    let r = coop(&state)?.show_for::<Dispute>(&who, id).await?;
     Ok(axum::Json(render(&r, json!({}))))
 }
 
@@ -1337,7 +1336,7 @@ async fn list_pings(
     let coop = coop(&state)?;
     coop.actor(&who)?;
     let mut all: Vec<HotlinePing> = coop
-        .all::<HotlinePing>(RecordType::HotlinePing)
+        .all::<HotlinePing>()
         .await?
         .into_iter()
         .map(|r| r.record)
@@ -1412,7 +1411,7 @@ async fn list_consultations(
 ) -> Result<axum::Json<Value>, ApiError> {
     let coop = coop(&state)?;
     coop.actor(&who)?;
-    let all = coop.all::<Consultation>(RecordType::Consultation).await?;
+    let all = coop.all::<Consultation>().await?;
     let items: Vec<Value> = all
         .iter()
         .map(|r| {
@@ -1438,10 +1437,7 @@ async fn show_consultation(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
-    coop.actor(&who)?;
-    let id = record_id(id, RecordType::Consultation)?;
-    let r = coop.show::<Consultation>(&id).await?;
+    let r = coop(&state)?.show_for::<Consultation>(&who, id).await?;
     Ok(axum::Json(render(&r, json!({}))))
 }
 
