@@ -3,11 +3,12 @@
 #
 #   1. a Python venv at target/interop-venv with the OASIS taxii2-client and stix2-validator
 #      (pinned in scripts/interop/requirements.txt; reused while it matches that file)
-#   2. cargo build --release -p pacific-cli (the binary the interop tests drive)
-#   3. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
+#   2. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
 #      then the doctests
-#   4. the interop tests: pytest scripts/interop against a live `pacific node`
-#   5. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
+#   3. the interop tests: pytest scripts/interop against a live `pacific node`, the debug
+#      target/debug/pacific (the CLI's own tests build it; a release build would be a second
+#      build of every dependency, in time and on disk)
+#   4. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
 #      scripts/ui/dashboard.spec.mjs drives Debian's chromium with playwright-core (installs
 #      chromium, nodejs and npm with apt-get when missing; screenshots in target/ui-artefacts)
 #
@@ -21,7 +22,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 VENV="$ROOT/target/interop-venv"
 REQUIREMENTS="$ROOT/scripts/interop/requirements.txt"
 LOGS="$ROOT/target/test-logs"
-PACIFIC_BIN="$ROOT/target/release/pacific"
+PACIFIC_BIN="$ROOT/target/debug/pacific"
+# A CI machine's disk may be small: no incremental caches (they were most of target/debug).
+export CARGO_INCREMENTAL=0
 START=$SECONDS
 
 PASSED=0
@@ -72,10 +75,6 @@ fi
     | grep -Ei '^(taxii2-client|stix2-validator|pytest) ' || true
 
 # ---------------------------------------------------------------------------------------------
-section "Build: cargo build --release -p pacific-cli"
-cargo build --release -p pacific-cli
-test -x "$PACIFIC_BIN" || { echo "error: $PACIFIC_BIN was not built" >&2; exit 1; }
-
 # ---------------------------------------------------------------------------------------------
 strip_ansi() { sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1"; }
 # The sum of "N <word>" over libtest's "test result:" lines (0 if there are none).
@@ -134,6 +133,9 @@ fi
 
 # ---------------------------------------------------------------------------------------------
 section "Interop tests: pytest scripts/interop (taxii2-client + stix2-validator vs. a live node)"
+# Built by the Rust stage (the CLI's tests run it). `cargo build` here would resolve features
+# without the dev-dependencies and rebuild part of the tree, so only a missing binary is built.
+[ -x "$PACIFIC_BIN" ] || cargo build -p pacific-cli
 set +e
 PYTHONDONTWRITEBYTECODE=1 PACIFIC_BIN="$PACIFIC_BIN" "$VENV/bin/python" -m pytest "$ROOT/scripts/interop" \
     -v --durations=5 -o cache_dir="$ROOT/target/pytest-cache" \
@@ -209,6 +211,7 @@ section "Summary"
 echo "rust:    $RUST_RESULT"
 echo "interop: $INTEROP_RESULT"
 echo "ui:      $UI_RESULT"
+echo "disk:    target/ holds $(du -sh "$ROOT/target" 2>/dev/null | cut -f1); $(df -h --output=avail "$ROOT/target" 2>/dev/null | tail -1 | tr -d ' ') free"
 if [ "${#FAILED_STAGES[@]}" -eq 0 ]; then
     echo "scripts/test.sh: all green in $((SECONDS - START))s"
     status=0

@@ -3,7 +3,7 @@ it returns with the OASIS STIX 2.1 validator.
 
 Run through `scripts/test.sh`, which makes the venv and sets PACIFIC_BIN. By hand:
 
-    PACIFIC_BIN=target/release/pacific target/interop-venv/bin/pytest scripts/interop
+    PACIFIC_BIN=target/debug/pacific target/interop-venv/bin/pytest scripts/interop
 
 TAXII traffic goes through `taxii2client.v21` only; plain HTTP is used just for `/healthz`.
 """

@@ -2,7 +2,7 @@
 # The dashboard in a real browser: seeds a node, serves it on loopback, and runs
 # dashboard.spec.mjs (playwright-core driving Debian's /usr/bin/chromium) against it.
 #
-#   PACIFIC_BIN=target/release/pacific scripts/ui/run.sh
+#   PACIFIC_BIN=target/debug/pacific scripts/ui/run.sh
 #
 # Seeding: `pacific init`, a reader, assets.toml (two critical-infrastructure ranges),
 # seed-bundle.json ingested, a peer (never reachable: what the policy holds back from it is
@@ -13,7 +13,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
-PACIFIC_BIN="${PACIFIC_BIN:-$ROOT/target/release/pacific}"
+PACIFIC_BIN="${PACIFIC_BIN:-$ROOT/target/debug/pacific}"
 ARTEFACTS="${UI_ARTEFACTS:-$ROOT/target/ui-artefacts}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/pacific-ui-XXXXXX")"
 DATA="$WORK/alpha"

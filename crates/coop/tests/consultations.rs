@@ -1,6 +1,6 @@
 //! Consultations: participants only, minutes signed by each.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
 //! Disputes: negotiation → mediation → arbitration, settlement at any stage.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

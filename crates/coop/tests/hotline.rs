@@ -1,6 +1,6 @@
 //! The 24/7 hotline: escalation, re-sending until acknowledged, contacts and pings.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

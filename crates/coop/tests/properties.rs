@@ -1,6 +1,6 @@
 //! Any sequence of commands, by anyone, at any time: no panic, and never an invalid state.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

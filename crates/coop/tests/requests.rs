@@ -1,6 +1,6 @@
 //! Assistance requests, as the issue states them.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Records as STIX 2.1 objects: valid for the project's validator, valid against their
 //! published JSON Schemas, and read back unchanged.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

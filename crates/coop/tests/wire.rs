@@ -1,7 +1,7 @@
 //! Acts between nodes: an act as an `x-pacific-coop-event` STIX object reads back unchanged,
 //! and a node replaying a record's acts counts only those the acting party could have made.
 
-mod common;
+use crate::common;
 
 use common::*;
 use pacific_coop::dispute::*;

@@ -6,7 +6,7 @@
 //! consultation of three signed by each and unseen by a fourth; hotline pings answered, timed
 //! out, and sent periodically by the clock.
 
-mod federation_common;
+use crate::federation_common;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! or with a bad signature is refused with its status and nothing is kept; a checkpoint signed
 //! with the log's key but with another root is a conflict whose evidence is kept.
 
-mod federation_common;
+use crate::federation_common;
 
 use ed25519_dalek::SigningKey;
 use federation_common::*;

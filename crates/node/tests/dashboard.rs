@@ -2,7 +2,7 @@
 //! (matches per day, top indicators and sectors, incidents, objects, peers with what was sent
 //! and held back, the log), HTML escaping of hostile names, assets and the CSP header.
 
-mod common;
+use crate::common;
 
 use common::TestNode;
 use pacific_core::Timestamp;

@@ -2,7 +2,7 @@
 //! received objects: RED, AMBER not addressed to the peer, personal data and laundered AMBER
 //! never appear in the file; rules on the `export` path apply.
 
-mod federation_common;
+use crate::federation_common;
 
 use federation_common::*;
 use pacific_core::party::StakeholderType::{Company, State};

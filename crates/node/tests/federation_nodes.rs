@@ -2,7 +2,7 @@
 //! then back, replayed / forged / misaddressed / stale envelopes, duplicate delivery, the
 //! origin rule, and peers' signed TAXII reads through the gate.
 
-mod federation_common;
+use crate::federation_common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! A peer added while a node runs is delivered to without a restart: the outbox supervisor
 //! re-reads the peers table and starts a worker for the new peer.
 
-mod federation_common;
+use crate::federation_common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Property: nothing the gate denies ever arrives — over the REAL paths (federation push and a
 //! peer's TAXII GET), with random objects, markings and policies.
 
-mod federation_common;
+use crate::federation_common;
 
 use std::collections::BTreeSet;
 use std::time::Duration;

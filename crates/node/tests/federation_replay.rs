@@ -1,7 +1,7 @@
 //! A peer's signed TAXII GET replayed within the clock-skew window is refused, at once and
 //! later; a fresh request (a new nonce, even for the same target in the same second) works.
 
-mod federation_common;
+use crate::federation_common;
 
 use federation_common::*;
 use pacific_core::Timestamp;

@@ -3,7 +3,7 @@
 //! consistency proofs verify and tampering is caught; the witness endpoint cosigns consistent
 //! checkpoints and keeps evidence of a split view.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::{TestNode, indicator, uuid};

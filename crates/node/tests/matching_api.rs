@@ -3,8 +3,8 @@
 //! versions, counts), daily statistics by each dimension, incidents on critical assets, who may
 //! do what, and a sighting going back to the indicator's producer through the federation.
 
-mod common;
-mod federation_common;
+use crate::common;
+use crate::federation_common;
 
 use std::io::Write;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! (`policy-changed`) when the node starts with a policy it has not logged before, and when
 //! it is replaced while running — never twice for the same policy.
 
-mod federation_common;
+use crate::federation_common;
 
 use federation_common::*;
 use pacific_core::party::StakeholderType::State;

@@ -1,7 +1,7 @@
 //! What crosses a border is in the log: the sender logs `object-sent` (after the ack) and
 //! `object-withheld`; the receiver attributes what it stored to the sending peer.
 
-mod federation_common;
+use crate::federation_common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The TAXII 2.1 server, driven over HTTP on 127.0.0.1 as a client sees it: every endpoint,
 //! every filter, and the error objects with their status codes.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

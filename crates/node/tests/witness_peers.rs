@@ -3,7 +3,7 @@
 //! kept as evidence. A larger checkpoint whose proof does not connect is a failed witnessing:
 //! refused and not cosigned, but no evidence (the proof may merely be wrong).
 
-mod federation_common;
+use crate::federation_common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! change they record, proofs verify with `pacific_tlog`, and a reopened database holds the
 //! same tree as one rebuilt from its entries.
 
-mod common;
+use crate::common;
 
 use common::*;
 use pacific_core::Timestamp;

@@ -1,7 +1,7 @@
 //! The SQLite store against the `Store` contract: versions and their selectors, TAXII
 //! pagination and filters, deletes, users, grants, statuses, persistence.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -7,7 +7,7 @@
 //! Adds batches of 1,000 small indicators to a file database (a fifth of them later get a
 //! second version), then times pages at the start, middle and end of the collection.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,21 @@
+//! Every integration test of this crate, in one test binary: one link of the crate and its
+//! dependencies instead of one per file, which keeps a clean build small on disk and quick
+//! to link. Each file below is a module; nextest still runs every test in its own process.
+
+mod common;
+mod federation_common;
+mod coop_api;
+mod cosigning;
+mod dashboard;
+mod federation_export;
+mod federation_nodes;
+mod federation_peers_live;
+mod federation_props;
+mod federation_replay;
+mod log_api;
+mod matching_api;
+mod policy_log;
+mod receipts_log;
+mod taxii_api;
+mod tls;
+mod witness_peers;
