@@ -1,7 +1,7 @@
 //! Rough performance figures, not run by default (no timing is asserted):
 //!
 //! ```text
-//! PACIFIC_BENCH_VERSIONS=1000000 cargo test -p pacific-store --test throughput -- --ignored --nocapture
+//! PACIFIC_BENCH_VERSIONS=1000000 cargo test -p pacific-store --test integration throughput:: -- --ignored --nocapture
 //! ```
 //!
 //! Adds batches of 1,000 small indicators to a file database (a fifth of them later get a
@@ -175,7 +175,7 @@ async fn add_and_page_throughput() {
 /// transaction; then proof times at that size.
 ///
 /// ```text
-/// PACIFIC_BENCH_APPENDS=1000000 cargo test -p pacific-store --release --test throughput log_append -- --ignored --nocapture
+/// PACIFIC_BENCH_APPENDS=1000000 cargo test -p pacific-store --release --test integration throughput::log_append -- --ignored --nocapture
 /// ```
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "benchmark; run by hand"]
