@@ -18,7 +18,8 @@
 //!   first hit with no scratch at all.
 //!
 //! Updates: [`Index::upsert`] replaces an older version of the same id (a same or older version
-//! is ignored); revoked versions and [`Index::remove`] take the indicator out. A removed
+//! is ignored); revoked versions and [`Index::remove`] take the indicator out, and
+//! [`Index::forget`] also forgets its versions (its versions were deleted). A removed
 //! indicator's slot is marked dead at once (matching skips it) and its postings are purged in
 //! one pass once dead postings exceed a quarter of the live ones, so removal is O(1)
 //! amortised and needs no second copy of every value.
@@ -550,6 +551,19 @@ impl Index {
         }
     }
 
+    /// Takes an indicator out and forgets every version of it seen, as if it had never been
+    /// upserted: for when its versions are deleted from the source, so that a remaining older
+    /// version can be upserted again (after [`Index::remove`] or a revoked version it would be
+    /// ignored). Costs what [`Index::remove`] costs. False if nothing was known of it.
+    pub fn forget(&mut self, id: &str) -> bool {
+        let Some(id) = IndicatorId::parse(id) else {
+            return false;
+        };
+        let removed = self.remove_uuid(id.0).is_some();
+        let was_gone = self.gone.remove(&id.0).is_some();
+        removed || was_gone
+    }
+
     fn remove_uuid(&mut self, uuid: u128) -> Option<i64> {
         let slot = self.by_id.remove(&uuid)?;
         let s = &mut self.slots[slot as usize];
@@ -916,5 +930,120 @@ impl Matcher<'_> {
     pub fn release(&mut self) {
         self.guard = None;
         self.since = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_750_000_000_000_000;
+
+    fn ind(n: u32, modified: i64, pattern: &str) -> Indicator {
+        Indicator {
+            id: format!("indicator--00000000-0000-4000-8000-{n:012x}"),
+            modified,
+            pattern: pattern.into(),
+            pattern_type: "stix".into(),
+            valid_from: None,
+            valid_until: None,
+            revoked: false,
+        }
+    }
+
+    fn hits(index: &Index, ip: &str) -> Vec<u32> {
+        let event = Event {
+            line: 1,
+            time: None,
+            observables: vec![Observable::new(Kind::Ip, ip)],
+        };
+        let mut v: Vec<u32> = index
+            .match_event(&event, NOW)
+            .map(|m| m.indicator.0 as u32)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn forget_takes_an_indicator_out_and_lets_an_older_version_back() {
+        let mut index = Index::new();
+        let old = ind(1, 1, "[ipv4-addr:value = '192.0.2.1']");
+        let new = ind(1, 2, "[ipv4-addr:value = '192.0.2.2']");
+        assert_eq!(index.upsert(&old), Ok(Upserted::Added));
+        assert_eq!(index.upsert(&new), Ok(Upserted::Replaced));
+        assert_eq!(
+            index.upsert(&ind(2, 1, "[ipv4-addr:value = '192.0.2.2']")),
+            Ok(Upserted::Added)
+        );
+        assert_eq!(hits(&index, "192.0.2.2"), [1, 2]);
+
+        // Every version deleted: it no longer matches, the others still do.
+        assert!(index.forget(&new.id));
+        assert_eq!(index.len(), 1);
+        assert_eq!(hits(&index, "192.0.2.2"), [2]);
+        assert!(hits(&index, "192.0.2.1").is_empty());
+        assert!(!index.forget(&new.id), "nothing is known of it any more");
+        assert!(!index.forget("indicator--not-a-uuid"));
+
+        // The newest version deleted: the remaining older one comes back, which neither a
+        // plain remove nor a revocation allows.
+        assert_eq!(index.upsert(&new), Ok(Upserted::Added));
+        assert!(index.remove(&new.id));
+        assert_eq!(index.upsert(&old), Ok(Upserted::Unchanged));
+        assert!(hits(&index, "192.0.2.1").is_empty());
+        assert!(
+            index.forget(&new.id),
+            "a removed indicator is still remembered"
+        );
+        assert_eq!(index.upsert(&old), Ok(Upserted::Added));
+        assert_eq!(hits(&index, "192.0.2.1"), [1]);
+        assert_eq!(hits(&index, "192.0.2.2"), [2]);
+
+        let mut revoked = ind(1, 3, "[ipv4-addr:value = '192.0.2.1']");
+        revoked.revoked = true;
+        assert_eq!(index.upsert(&revoked), Ok(Upserted::Revoked));
+        assert_eq!(index.upsert(&old), Ok(Upserted::Unchanged));
+        assert!(
+            index.forget(&revoked.id),
+            "a revoked indicator is remembered"
+        );
+        assert_eq!(index.upsert(&old), Ok(Upserted::Added));
+        assert_eq!(hits(&index, "192.0.2.1"), [1]);
+    }
+
+    #[test]
+    fn forgetting_and_adding_again_reuses_the_space() {
+        let mut index = Index::new();
+        let all: Vec<Indicator> = (0..4000u32)
+            .map(|n| {
+                ind(
+                    n,
+                    1,
+                    &format!("[ipv4-addr:value = '10.{}.{}.1']", n / 250, n % 250),
+                )
+            })
+            .collect();
+        for i in &all {
+            index.upsert(i).unwrap();
+        }
+        let first = index.heap_bytes();
+        for _ in 0..5 {
+            for i in &all {
+                assert!(index.forget(&i.id));
+            }
+            assert!(index.is_empty());
+            assert!(hits(&index, "10.3.7.1").is_empty());
+            for i in &all {
+                assert_eq!(index.upsert(i), Ok(Upserted::Added));
+            }
+        }
+        assert_eq!(index.len(), 4000);
+        assert_eq!(hits(&index, "10.3.7.1"), [757]);
+        let after = index.heap_bytes();
+        assert!(
+            after <= first * 2,
+            "the heap grew from {first} to {after} bytes over forget/add cycles"
+        );
     }
 }

@@ -12,7 +12,10 @@
 //!   statistics. The node runs it every 500 ms ([`spawn_follower`]) and before every
 //!   `POST /match`, so indicators arriving from peers are matched without a restart; the
 //!   writer takes the index's lock per page of 1000 versions, and matchers let it in between
-//!   batches of events.
+//!   batches of events. Deleting versions does not move that feed, so the TAXII delete hands
+//!   the deleted ids to [`MatchService::objects_deleted`]: under the same lock, each id is
+//!   forgotten and the latest version left in any collection (if any) applied again, which is
+//!   what a restart would load. Ids whose re-reading fails stay pending for the next refresh.
 //! - **Sightings.** One STIX 2.1 `sighting` per (indicator, this party), with a stable id
 //!   derived from both; every batch of matches stores a new version of it in the `sightings`
 //!   collection (`count` accumulates, `modified` advances, `first_seen`/`last_seen` widen),
@@ -42,9 +45,10 @@ use pacific_core::policy::{PartyId, parse_tlp_name};
 use pacific_core::taxii::ObjectQuery;
 use pacific_core::{StixObject, Timestamp};
 use pacific_match::{
-    CompileReport, Event, IndicatorId, InputOptions, InputStats, Kind, Match, Matcher, SharedIndex,
+    CompileReport, Event, Index, IndicatorId, InputOptions, InputStats, Kind, Match, Matcher,
+    SharedIndex,
 };
-use pacific_store::{Collection, FederationStore, MatchStat, Store};
+use pacific_store::{Collection, FederationStore, MatchStat, Store, StoredVersion};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -278,14 +282,8 @@ impl Catalog {
         let old = self
             .relationships
             .insert(id.to_owned(), (version, pair.clone()));
-        if let Some((_, Some((ind, target)))) = old
-            && let Some(t) = self.targets.get_mut(&ind)
-            && let Some(n) = t.get_mut(&target)
-        {
-            *n -= 1;
-            if *n == 0 {
-                t.remove(&target);
-            }
+        if let Some((_, Some((ind, target)))) = old {
+            self.untarget(ind, &target);
         }
         if let Some((ind, target)) = pair {
             *self
@@ -294,6 +292,44 @@ impl Catalog {
                 .or_default()
                 .entry(target)
                 .or_default() += 1;
+        }
+    }
+
+    /// Forgets a relationship and every version of it seen (its versions were deleted).
+    fn forget_relationship(&mut self, id: &str) {
+        if let Some((_, Some((ind, target)))) = self.relationships.remove(id) {
+            self.untarget(ind, &target);
+        }
+    }
+
+    fn untarget(&mut self, ind: u128, target: &str) {
+        if let Some(t) = self.targets.get_mut(&ind)
+            && let Some(n) = t.get_mut(target)
+        {
+            *n -= 1;
+            if *n == 0 {
+                t.remove(target);
+            }
+        }
+    }
+}
+
+/// Applies one stored `indicator` version to the index and the catalog.
+fn apply_indicator(
+    index: &mut Index,
+    catalog: &mut Catalog,
+    v: &StoredVersion,
+    value: &Value,
+    origin: Option<Arc<str>>,
+    report: &mut CompileReport,
+) {
+    let before = index.len();
+    index.upsert_json(&v.json, report);
+    if let Some(id) = IndicatorId::parse(&v.id) {
+        if index.len() < before || value.get("revoked").and_then(Value::as_bool) == Some(true) {
+            catalog.meta.remove(&id.0);
+        } else {
+            catalog.meta.insert(id.0, meta_of(value, origin));
         }
     }
 }
@@ -591,6 +627,9 @@ pub struct MatchService {
     settings: MatchSettings,
     /// The last `seq` applied, behind the lock that serialises refreshes.
     cursor: tokio::sync::Mutex<i64>,
+    /// Ids of indicators and relationships some of whose versions were deleted, not yet
+    /// re-read (taken out under the cursor's lock).
+    deleted: Mutex<HashSet<String>>,
     /// What loading did, cumulatively.
     report: Mutex<CompileReport>,
     /// Serialises recording, so concurrent runs never lose a sighting's count.
@@ -617,6 +656,7 @@ impl MatchService {
             assets,
             settings,
             cursor: tokio::sync::Mutex::new(0),
+            deleted: Mutex::default(),
             report: Mutex::default(),
             record: tokio::sync::Mutex::new(None),
             incidents: Mutex::default(),
@@ -669,6 +709,8 @@ impl MatchService {
     /// how many versions were read.
     pub async fn refresh(&self) -> Result<usize, NodeError> {
         let mut cursor = self.cursor.lock().await;
+        // Deletions first; if they cannot be re-read now, new versions are still followed.
+        let deleted = self.apply_deleted().await;
         let mut read = 0;
         loop {
             let page = self
@@ -704,42 +746,132 @@ impl MatchService {
                         catalog.relationship(&value, version);
                         continue;
                     }
-                    let before = index.len();
-                    index.upsert_json(&v.json, &mut report);
-                    if let Some(id) = IndicatorId::parse(&v.id) {
-                        if index.len() < before
-                            || value.get("revoked").and_then(Value::as_bool) == Some(true)
-                        {
-                            catalog.meta.remove(&id.0);
-                        } else {
-                            let origin = origins
-                                .get(&v.id)
-                                .filter(|o| o.as_str() != local)
-                                .map(|o| Arc::from(o.as_str()));
-                            catalog.meta.insert(id.0, meta_of(&value, origin));
-                        }
-                    }
+                    let origin = origins
+                        .get(&v.id)
+                        .filter(|o| o.as_str() != local)
+                        .map(|o| Arc::from(o.as_str()));
+                    apply_indicator(&mut index, &mut catalog, v, &value, origin, &mut report);
                 }
             }
-            for r in &report.rejected {
-                tracing::debug!(indicator = %r.id, reason = %r.reason, "indicator not compiled");
-            }
-            {
-                let mut total = self.report.lock().expect("report lock");
-                total.added += report.added;
-                total.replaced += report.replaced;
-                total.unchanged += report.unchanged;
-                total.revoked += report.revoked;
-                total.rejected.extend(report.rejected);
-                let excess = total.rejected.len().saturating_sub(1000);
-                total.rejected.drain(..excess);
-            }
+            self.add_report(report);
             *cursor = last_seq;
             if page.len() < PAGE {
                 break;
             }
         }
-        Ok(read)
+        deleted.map(|()| read)
+    }
+
+    /// Tells the index that some versions of these objects were deleted from the store (the
+    /// feed [`MatchService::refresh`] follows only grows, so it never shows a deletion). Each
+    /// indicator or relationship among them is forgotten and its latest remaining version, in
+    /// any collection, applied again; other types are ignored. Done before this returns,
+    /// serialised with refreshes; on an error the ids stay pending and the next refresh (the
+    /// follower's, or a `POST /match`'s) takes them up again.
+    pub async fn objects_deleted(&self, ids: &[&str]) -> Result<(), NodeError> {
+        let followed: Vec<String> = ids
+            .iter()
+            .filter(|id| id.starts_with("indicator--") || id.starts_with("relationship--"))
+            .map(|id| (*id).to_owned())
+            .collect();
+        if followed.is_empty() {
+            return Ok(());
+        }
+        self.deleted.lock().expect("deleted lock").extend(followed);
+        let _cursor = self.cursor.lock().await;
+        self.apply_deleted().await
+    }
+
+    /// Re-reads the pending deleted ids. Called with the cursor's lock held, so that no
+    /// refresh applies an older read of the store after this one.
+    async fn apply_deleted(&self) -> Result<(), NodeError> {
+        let ids: Vec<String> = std::mem::take(&mut *self.deleted.lock().expect("deleted lock"))
+            .into_iter()
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let outcome = self.reload(&ids).await;
+        if outcome.is_err() {
+            self.deleted.lock().expect("deleted lock").extend(ids);
+        }
+        outcome
+    }
+
+    /// Forgets `ids` and applies the latest version of each left in any collection, in
+    /// `seq` order, as loading from scratch would.
+    async fn reload(&self, ids: &[String]) -> Result<(), NodeError> {
+        let mut remaining: Vec<StoredVersion> = Vec::new();
+        for collection in self.store.collections().await? {
+            for chunk in ids.chunks(100) {
+                let mut q = ObjectQuery::all(PAGE);
+                q.ids = chunk.to_vec();
+                loop {
+                    let page = self.store.query_objects(&collection.id, &q, true).await?;
+                    remaining.extend(page.items);
+                    match page.next {
+                        Some(next) => q.next = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        remaining.sort_by_key(|v| v.seq);
+        let origins = match &self.federation {
+            Some(f) => {
+                let held: Vec<&str> = remaining
+                    .iter()
+                    .filter(|v| v.type_name == "indicator")
+                    .map(|v| v.id.as_str())
+                    .collect();
+                f.origins_and_held(&held).await?.origins
+            }
+            None => HashMap::new(),
+        };
+        let local = self.settings.party.as_str();
+        let mut report = CompileReport::default();
+        {
+            let mut index = self.index.write();
+            let mut catalog = self.catalog.write().expect("catalog lock");
+            for id in ids {
+                if id.starts_with("relationship--") {
+                    catalog.forget_relationship(id);
+                } else if let Some(uuid) = IndicatorId::parse(id) {
+                    index.forget(id);
+                    catalog.meta.remove(&uuid.0);
+                }
+            }
+            for v in &remaining {
+                let Ok(value) = serde_json::from_str::<Value>(&v.json) else {
+                    continue;
+                };
+                if v.type_name == "relationship" {
+                    catalog.relationship(&value, v.version.unix_micros());
+                } else if v.type_name == "indicator" {
+                    let origin = origins
+                        .get(&v.id)
+                        .filter(|o| o.as_str() != local)
+                        .map(|o| Arc::from(o.as_str()));
+                    apply_indicator(&mut index, &mut catalog, v, &value, origin, &mut report);
+                }
+            }
+        }
+        self.add_report(report);
+        Ok(())
+    }
+
+    fn add_report(&self, report: CompileReport) {
+        for r in &report.rejected {
+            tracing::debug!(indicator = %r.id, reason = %r.reason, "indicator not compiled");
+        }
+        let mut total = self.report.lock().expect("report lock");
+        total.added += report.added;
+        total.replaced += report.replaced;
+        total.unchanged += report.unchanged;
+        total.revoked += report.revoked;
+        total.rejected.extend(report.rejected);
+        let excess = total.rejected.len().saturating_sub(1000);
+        total.rejected.drain(..excess);
     }
 
     /// A run over one input, matched at `now` (Unix microseconds) when events have no time.

@@ -557,6 +557,13 @@ async fn delete_object(
         .delete_object(&c.id, &object_id, &query)
         .await?;
     tracing::info!(user = %who.user, collection = %c.id, object = %object_id, deleted, "object deleted");
+    // The matching index follows new versions only: tell it what went.
+    if deleted > 0
+        && let Some(matching) = state.matching()
+        && let Err(e) = matching.objects_deleted(&[object_id.as_str()]).await
+    {
+        tracing::warn!(error = %e, object = %object_id, "matching index not updated yet after a delete; retried on its next refresh");
+    }
     // TAXII 2.1 §5.7: 200 with an empty body, so no media type either.
     Ok(StatusCode::OK.into_response())
 }

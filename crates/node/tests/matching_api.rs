@@ -1,7 +1,8 @@
 //! Matching over HTTP (issue 6): indicators ingested over TAXII matched by `POST /match` in
-//! every input format, incremental updates and revocation, malformed input, sightings (new
-//! versions, counts), daily statistics by each dimension, incidents on critical assets, who may
-//! do what, and a sighting going back to the indicator's producer through the federation.
+//! every input format, incremental updates, revocation and deletion over TAXII, malformed
+//! input, sightings (new versions, counts), daily statistics by each dimension, incidents on
+//! critical assets, who may do what, and a sighting going back to the indicator's producer
+//! through the federation.
 
 use crate::common;
 use crate::federation_common;
@@ -410,6 +411,181 @@ async fn indicators_added_or_revoked_while_serving_take_effect_without_restart()
         jsonl(&node, "{\"ip\": \"198.51.100.11\"}\n").await["matches"],
         1
     );
+}
+
+/// DELETEs versions of `id` from the default collection over TAXII (`query`: a
+/// `?match[version]=` filter, or nothing for every version).
+async fn delete_object(node: &TestNode, id: &str, query: &str) {
+    let response = node
+        .http
+        .delete(node.url(&format!(
+            "/taxii2/root/collections/{}/objects/{id}/{query}",
+            node.collection
+        )))
+        .bearer_auth(&node.analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
+
+/// How many indicators the node's index holds, as `GET /match/stats` says (which does not
+/// refresh the index: what it shows is what the DELETE itself did).
+async fn indicators_loaded(node: &TestNode) -> u64 {
+    let response = node
+        .http
+        .get(node.url("/match/stats"))
+        .bearer_auth(&node.reader)
+        .send()
+        .await
+        .unwrap();
+    let body: Value = response.json().await.unwrap();
+    body["indicators"].as_u64().unwrap()
+}
+
+/// The indicators an event with the address `ip` matches in an index loaded from scratch
+/// from the node's store, as a restart loads it.
+async fn matched_after_restart(node: &TestNode, ip: &str) -> Vec<String> {
+    use pacific_match::{Event, Kind, Observable};
+    let service = pacific_node::matching::MatchService::new(
+        std::sync::Arc::clone(&node.store),
+        None,
+        pacific_node::matching::Assets::default(),
+        pacific_node::matching::MatchSettings {
+            party: pacific_core::policy::PartyId::new("restarted"),
+            marking: Tlp::Amber.marking_id(),
+            share_sightings_with_producer: false,
+            max_line_bytes: 1 << 20,
+        },
+    );
+    service.refresh().await.unwrap();
+    let event = Event {
+        line: 1,
+        time: None,
+        observables: vec![Observable::new(Kind::Ip, ip)],
+    };
+    let now = pacific_core::Timestamp::now().unix_micros();
+    let index = service.index().read();
+    index
+        .match_event(&event, now)
+        .map(|m| m.indicator.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_indicator_deleted_over_taxii_stops_matching() {
+    let node = TestNode::start().await;
+    let id = format!("indicator--{}", common::uuid());
+    let malware = format!("malware--{}", common::uuid());
+    let link = json!({
+        "type": "relationship", "spec_version": "2.1",
+        "id": format!("relationship--{}", common::uuid()),
+        "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+        "relationship_type": "indicates", "source_ref": id, "target_ref": malware
+    });
+    let v1 = indicator(
+        &id,
+        "[ipv4-addr:value = '198.51.100.20']",
+        "2026-02-01T00:00:00.000Z",
+    );
+    node.post_objects(
+        &node.analyst,
+        &[v1.clone(), common::malware(&malware), link.clone()],
+    )
+    .await;
+    let event = "{\"dst_ip\": \"198.51.100.20\"}\n";
+    let answer = jsonl(&node, event).await;
+    assert_eq!(answer["matches"], 1, "{answer}");
+    assert_eq!(answer["sample"][0]["indicator"], id.as_str());
+    let by_malware = |rows: Vec<(String, u64)>| {
+        rows.iter()
+            .find(|(k, _)| *k == malware)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(by_malware(stats(&node, &node.reader, "malware").await), 1);
+
+    // The relationship deleted: the indicator still matches, but no longer counts for the
+    // malware.
+    delete_object(&node, link["id"].as_str().unwrap(), "").await;
+    assert_eq!(jsonl(&node, event).await["matches"], 1);
+    assert_eq!(by_malware(stats(&node, &node.reader, "malware").await), 1);
+
+    // The indicator deleted: out of the index as soon as the DELETE answers.
+    delete_object(&node, &id, "").await;
+    assert_eq!(indicators_loaded(&node).await, 0);
+    let answer = jsonl(&node, event).await;
+    assert_eq!(answer["matches"], 0, "{answer}");
+    assert_eq!(answer["indicators"], 0);
+    // A restart agrees.
+    assert!(
+        matched_after_restart(&node, "198.51.100.20")
+            .await
+            .is_empty()
+    );
+
+    // Posted again (the same version), it matches again: nothing of it was remembered.
+    node.post_objects(&node.analyst, &[v1]).await;
+    assert_eq!(jsonl(&node, event).await["matches"], 1);
+}
+
+#[tokio::test]
+async fn deleting_the_newest_version_brings_the_previous_one_back() {
+    let node = TestNode::start().await;
+    let id = format!("indicator--{}", common::uuid());
+    let (old_ip, new_ip) = ("198.51.100.30", "198.51.100.31");
+    let old = format!("{{\"ip\": \"{old_ip}\"}}\n");
+    let new = format!("{{\"ip\": \"{new_ip}\"}}\n");
+    node.post_objects(
+        &node.analyst,
+        &[indicator(
+            &id,
+            &format!("[ipv4-addr:value = '{old_ip}']"),
+            "2026-02-01T00:00:00.000Z",
+        )],
+    )
+    .await;
+    let mut newest = indicator(
+        &id,
+        &format!("[ipv4-addr:value = '{new_ip}']"),
+        "2026-02-02T00:00:00.000Z",
+    );
+    // The newer version is also valid only later than the older one.
+    newest["valid_from"] = json!("2026-02-02T00:00:00Z");
+    node.post_objects(&node.analyst, &[newest]).await;
+    assert_eq!(jsonl(&node, &old).await["matches"], 0);
+    assert_eq!(jsonl(&node, &new).await["matches"], 1);
+
+    delete_object(&node, &id, "?match[version]=2026-02-02T00:00:00.000Z").await;
+    assert_eq!(indicators_loaded(&node).await, 1);
+    let answer = jsonl(&node, &old).await;
+    assert_eq!(
+        answer["matches"], 1,
+        "the older pattern matches again: {answer}"
+    );
+    assert_eq!(jsonl(&node, &new).await["matches"], 0);
+    // With its own validity: an event before the newer version's valid_from matches.
+    let between = format!("{{\"ts\": \"2026-02-01T12:00:00Z\", \"ip\": \"{old_ip}\"}}\n");
+    assert_eq!(jsonl(&node, &between).await["matches"], 1);
+    assert_eq!(matched_after_restart(&node, old_ip).await, [id.as_str()]);
+    assert!(matched_after_restart(&node, new_ip).await.is_empty());
+
+    // A revoked newest version, deleted: the older one is back as well.
+    let mut revoked = indicator(
+        &id,
+        &format!("[ipv4-addr:value = '{old_ip}']"),
+        "2026-02-03T00:00:00.000Z",
+    );
+    revoked["revoked"] = json!(true);
+    node.post_objects(&node.analyst, &[revoked]).await;
+    assert_eq!(jsonl(&node, &old).await["matches"], 0);
+    delete_object(&node, &id, "?match[version]=last").await;
+    assert_eq!(jsonl(&node, &old).await["matches"], 1);
+
+    // The last version deleted: nothing matches.
+    delete_object(&node, &id, "?match[version]=2026-02-01T00:00:00.000Z").await;
+    assert_eq!(indicators_loaded(&node).await, 0);
+    assert_eq!(jsonl(&node, &old).await["matches"], 0);
+    assert_eq!(jsonl(&node, &new).await["matches"], 0);
 }
 
 #[tokio::test]
