@@ -94,6 +94,9 @@ pub enum BenchCommand {
         /// Thread counts to measure (comma-separated).
         #[arg(long, value_delimiter = ',', default_values_t = [1usize, 2])]
         threads: Vec<usize>,
+        /// Skip the reference loop and the naive baseline (e.g. to profile the engine alone).
+        #[arg(long)]
+        no_baselines: bool,
     },
 }
 
@@ -122,7 +125,8 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
             indicators,
             events,
             threads,
-        } => bench_match(indicators, events, &threads),
+            no_baselines,
+        } => bench_match(indicators, events, &threads, no_baselines),
     };
     let _ = std::fs::remove_dir_all(&tmp);
     result.map(|()| ExitCode::SUCCESS)
@@ -917,7 +921,12 @@ fn split_lines(data: &[u8], n: usize) -> Vec<&[u8]> {
     parts
 }
 
-fn bench_match(indicators: usize, events: usize, threads: &[usize]) -> Result<(), NodeError> {
+fn bench_match(
+    indicators: usize,
+    events: usize,
+    threads: &[usize],
+    no_baselines: bool,
+) -> Result<(), NodeError> {
     use pacific_match::{Index, InputOptions, SharedIndex};
     let now = pacific_core::Timestamp::now().unix_micros();
     let n = indicators as u64;
@@ -967,6 +976,21 @@ fn bench_match(indicators: usize, events: usize, threads: &[usize]) -> Result<()
     );
     let shared = SharedIndex::new(index);
     let opts = InputOptions::default();
+    // Reading alone, to show how the time splits between reading events and probing the index.
+    {
+        let started = Instant::now();
+        let mut observables = 0u64;
+        let stats = pacific_match::read_events(&data[..], &opts, |ev| {
+            observables += ev.observables.len() as u64;
+        })
+        .unwrap_or_default();
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "  reading only (no index), 1 thread: {:.0} events/s, {:.0} MB/s ({observables} observables)",
+            stats.events as f64 / secs,
+            data.len() as f64 / secs / 1e6
+        );
+    }
     let mut indexed_rate = 0.0;
     for &t in threads {
         let parts = split_lines(&data, t.max(1));
@@ -1006,6 +1030,10 @@ fn bench_match(indicators: usize, events: usize, threads: &[usize]) -> Result<()
             data.len() as f64 / secs / 1e6,
             matched as f64 * 100.0 / read.max(1) as f64
         );
+    }
+
+    if no_baselines {
+        return Ok(());
     }
 
     // The reference ceiling, in this same run: a bare loop parsing each line with serde_json

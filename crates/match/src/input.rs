@@ -426,6 +426,21 @@ enum LineFault {
 // JSON lines
 
 fn json_line<'a>(line: &'a [u8], map: &FieldMap, event: &mut Event<'a>) -> Result<(), LineFault> {
+    if flat::read(line, map, event).is_some() {
+        return Ok(());
+    }
+    event.observables.clear();
+    event.time = None;
+    general_json_line(line, map, event)
+}
+
+/// The general reader: serde_json over the whole line, descending into mapped nested objects.
+/// It decides every line the flat reader does not take, and words every error.
+fn general_json_line<'a>(
+    line: &'a [u8],
+    map: &FieldMap,
+    event: &mut Event<'a>,
+) -> Result<(), LineFault> {
     let mut de = serde_json::Deserializer::from_slice(line);
     let seed = ObjectSeed {
         map,
@@ -629,6 +644,197 @@ impl<'de> Visitor<'de> for ValueSeed<'_, 'de> {
     }
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
+    }
+}
+
+/// The fast path for the usual shape of a log line: one flat JSON object whose keys and string
+/// values have no escapes, and whose values are strings, numbers without an exponent, `true`,
+/// `false`, `null` or (for a mapped field) arrays of those. It reads each byte once and looks
+/// only at keys, taking mapped values as borrowed slices of the line.
+///
+/// Anything else — an escape, a nested object, an exponent, a control character, bytes that are
+/// not UTF-8, a syntax error — answers `None`, and [`general_json_line`] reads the line
+/// afresh. So the flat reader only ever accepts lines that serde_json accepts too (the
+/// exclusions are exactly what could make it accept more: serde_json refuses control
+/// characters in strings and numbers out of range), and it takes the same values from them.
+mod flat {
+    use std::borrow::Cow;
+
+    use super::{Field, FieldMap, ValueSeed};
+    use crate::observable::Event;
+
+    pub(super) fn read<'a>(line: &'a [u8], map: &FieldMap, event: &mut Event<'a>) -> Option<()> {
+        let text = std::str::from_utf8(line).ok()?;
+        let mut r = Reader {
+            b: text.as_bytes(),
+            text,
+            i: 0,
+        };
+        r.skip_ws();
+        r.eat(b'{')?;
+        r.skip_ws();
+        if r.peek()? == b'}' {
+            r.i += 1;
+        } else {
+            loop {
+                let key = r.string()?;
+                r.skip_ws();
+                r.eat(b':')?;
+                r.skip_ws();
+                match map.get(key) {
+                    Some(field) => r.mapped_value(field, event)?,
+                    None => {
+                        r.scalar()?;
+                    }
+                }
+                r.skip_ws();
+                match r.next()? {
+                    b',' => r.skip_ws(),
+                    b'}' => break,
+                    _ => return None,
+                }
+            }
+        }
+        r.skip_ws();
+        (r.i == r.b.len()).then_some(())
+    }
+
+    /// A scalar value as read: a string's contents, or a number's text; `None` for the
+    /// literals `true`, `false` and `null`.
+    enum Scalar<'a> {
+        Str(&'a str),
+        Number(&'a str),
+    }
+
+    struct Reader<'a> {
+        b: &'a [u8],
+        text: &'a str,
+        i: usize,
+    }
+
+    impl<'a> Reader<'a> {
+        fn peek(&self) -> Option<u8> {
+            self.b.get(self.i).copied()
+        }
+
+        fn next(&mut self) -> Option<u8> {
+            let c = self.peek()?;
+            self.i += 1;
+            Some(c)
+        }
+
+        fn eat(&mut self, c: u8) -> Option<()> {
+            (self.next()? == c).then_some(())
+        }
+
+        fn skip_ws(&mut self) {
+            while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+                self.i += 1;
+            }
+        }
+
+        /// A string without escapes or control characters; its contents.
+        fn string(&mut self) -> Option<&'a str> {
+            self.eat(b'"')?;
+            let start = self.i;
+            loop {
+                match self.next()? {
+                    b'"' => return self.text.get(start..self.i - 1),
+                    b'\\' => return None,
+                    c if c < 0x20 => return None,
+                    _ => {}
+                }
+            }
+        }
+
+        /// A number without an exponent and of at most 20 digits: always within range.
+        fn number(&mut self) -> Option<&'a str> {
+            let start = self.i;
+            if self.peek() == Some(b'-') {
+                self.i += 1;
+            }
+            match self.next()? {
+                b'0' => {}
+                b'1'..=b'9' => self.digits(),
+                _ => return None,
+            }
+            if self.peek() == Some(b'.') {
+                self.i += 1;
+                let before = self.i;
+                self.digits();
+                if self.i == before {
+                    return None;
+                }
+            }
+            if matches!(self.peek(), Some(b'e' | b'E')) || self.i - start > 21 {
+                return None;
+            }
+            self.text.get(start..self.i)
+        }
+
+        fn digits(&mut self) {
+            while let Some(b'0'..=b'9') = self.peek() {
+                self.i += 1;
+            }
+        }
+
+        fn literal(&mut self, word: &[u8]) -> Option<()> {
+            let end = self.i + word.len();
+            (self.b.get(self.i..end)? == word).then(|| self.i = end)
+        }
+
+        /// A scalar value; `Some(None)` for a literal, `None` for anything else.
+        fn scalar(&mut self) -> Option<Option<Scalar<'a>>> {
+            Some(match self.peek()? {
+                b'"' => Some(Scalar::Str(self.string()?)),
+                b'-' | b'0'..=b'9' => Some(Scalar::Number(self.number()?)),
+                b't' => self.literal(b"true").map(|()| None)?,
+                b'f' => self.literal(b"false").map(|()| None)?,
+                b'n' => self.literal(b"null").map(|()| None)?,
+                _ => return None,
+            })
+        }
+
+        fn mapped_value(&mut self, field: Field, event: &mut Event<'a>) -> Option<()> {
+            if self.peek()? != b'[' {
+                let scalar = self.scalar()?;
+                take(field, scalar, event);
+                return Some(());
+            }
+            // An array: each string element is a value of the field (as in the general reader,
+            // which ignores numbers and literals in arrays).
+            self.i += 1;
+            self.skip_ws();
+            if self.peek()? == b']' {
+                self.i += 1;
+                return Some(());
+            }
+            loop {
+                if let Some(Scalar::Str(s)) = self.scalar()? {
+                    take(field, Some(Scalar::Str(s)), event);
+                }
+                self.skip_ws();
+                match self.next()? {
+                    b',' => self.skip_ws(),
+                    b']' => return Some(()),
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// Hands a mapped value to the same code the general reader uses.
+    fn take<'a>(field: Field, scalar: Option<Scalar<'a>>, event: &mut Event<'a>) {
+        let seed = ValueSeed { field, event };
+        match scalar {
+            Some(Scalar::Str(s)) => seed.take(Cow::Borrowed(s)),
+            Some(Scalar::Number(n)) => {
+                if let Ok(secs) = n.parse::<f64>() {
+                    seed.number(secs);
+                }
+            }
+            None => {}
+        }
     }
 }
 
@@ -921,4 +1127,121 @@ fn is_domain(s: &str) -> bool {
         last = label;
     }
     (last.len() >= 2 && last.bytes().all(|b| b.is_ascii_alphabetic())) || last.starts_with("xn--")
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn event<'a>() -> Event<'a> {
+        Event {
+            line: 1,
+            time: None,
+            observables: Vec::new(),
+        }
+    }
+
+    fn seen(e: &Event<'_>) -> Vec<(Kind, String)> {
+        e.observables
+            .iter()
+            .map(|o| (o.kind, o.value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn flat_reader_takes_the_usual_line_and_declines_the_rest() {
+        let map = FieldMap::default();
+        let line = br#"{"ts":1750000000.25,"src_ip":"10.0.0.1","n":-3,"ok":true,"x":null,"domain":["a.example","b.example",7]}"#;
+        let mut e = event();
+        assert_eq!(flat::read(line, &map, &mut e), Some(()));
+        assert_eq!(e.time, Some(1_750_000_000_250_000));
+        assert_eq!(
+            seen(&e),
+            [
+                (Kind::Ip, "10.0.0.1".to_string()),
+                (Kind::Domain, "a.example".to_string()),
+                (Kind::Domain, "b.example".to_string())
+            ]
+        );
+        for declined in [
+            &br#"{"src_ip":"10.0.0.\u0031"}"#[..],
+            br#"{"a":{"b":1}}"#,
+            br#"{"a":1e3}"#,
+            br#"{"a":01}"#,
+            br#"{"a":"tab	inside"}"#,
+            br#"{"a":1,}"#,
+            br#"{"a":1} x"#,
+            b"{\"a\":\"\xff\"}",
+            br#"["a"]"#,
+        ] {
+            let mut e = event();
+            assert_eq!(flat::read(declined, &map, &mut e), None, "{declined:?}");
+        }
+    }
+
+    /// Fragments that lines are made of: the usual ones, and everything the flat reader must
+    /// decline (escapes, nesting, exponents, control characters, broken syntax).
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("\"src_ip\"".to_string()),
+            Just("\"domain\"".to_string()),
+            Just("\"ts\"".to_string()),
+            Just("\"url\"".to_string()),
+            Just("\"other\"".to_string()),
+            Just("\"10.1.2.3\"".to_string()),
+            Just("\"a.example\"".to_string()),
+            Just("\"\"".to_string()),
+            Just("\"x\\\"y\"".to_string()),
+            Just("\"\\u00e9\"".to_string()),
+            Just("\"é\"".to_string()),
+            Just("\"\t\"".to_string()),
+            "-?[0-9]{1,25}(\\.[0-9]{0,3})?([eE][+-]?[0-9]{1,3})?",
+            Just("true".to_string()),
+            Just("null".to_string()),
+            Just("[".to_string()),
+            Just("]".to_string()),
+            Just("{".to_string()),
+            Just("}".to_string()),
+            Just(":".to_string()),
+            Just(",".to_string()),
+            Just(" ".to_string()),
+        ]
+    }
+
+    /// A line: mostly well-formed `"key":value` pairs, sometimes fragments anywhere.
+    fn line() -> impl Strategy<Value = String> {
+        let pair =
+            (fragment(), fragment(), proptest::bool::weighted(0.85)).prop_map(|(k, v, tidy)| {
+                if tidy {
+                    format!("{k}:{v}")
+                } else {
+                    format!("{k}{v}")
+                }
+            });
+        proptest::collection::vec(pair, 0..8).prop_map(|pairs| format!("{{{}}}", pairs.join(",")))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever the flat reader accepts, the general reader accepts too, with the same
+        /// observables and (to the microsecond's rounding) the same time.
+        #[test]
+        fn flat_reader_agrees_with_the_general_one(text in line()) {
+            let map = FieldMap::default();
+            let mut fast = event();
+            if flat::read(text.as_bytes(), &map, &mut fast).is_some() {
+                let mut general = event();
+                let result = general_json_line(text.as_bytes(), &map, &mut general);
+                prop_assert!(result.is_ok(), "general reader refused {text:?}");
+                prop_assert_eq!(seen(&fast), seen(&general));
+                match (fast.time, general.time) {
+                    (Some(a), Some(b)) => prop_assert!((a - b).abs() <= 1, "{a} vs {b} in {text:?}"),
+                    (a, b) => prop_assert_eq!(a, b),
+                }
+            }
+        }
+    }
 }
