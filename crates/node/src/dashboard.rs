@@ -18,16 +18,30 @@
 //! the node key is not used for a second purpose, and a restart ends every session, which is
 //! fine for a console. Sessions expire after [`SESSION_TTL`]; at most [`MAX_SESSIONS`] are kept.
 //!
+//! **Sign-in throttling.** Each token check costs argon2 work, so `POST /login` counts failed
+//! sign-ins per user name and per client address ([`LoginAttempts`], the logic and the numbers in
+//! [`crate::throttle`]): after 5 consecutive failures of a user name, or 20 from one address,
+//! further attempts are answered 429 with `Retry-After` and the form, without checking the token,
+//! for 1 s, doubling with each further failure up to 15 min. A success clears the user's and the
+//! address's counts. An attempt counts as failed from the moment it is let through until it
+//! succeeds, so parallel attempts cannot slip past the limit. The user name is the one typed,
+//! or, for a token alone, the user its (public) token id names. The address is the TCP peer's
+//! (`ConnectInfo`, which [`Node::serve`](crate::Node::serve) provides; an IPv6 client counts by
+//! its /64): forwarded-for headers are not trusted, so behind a reverse proxy every client
+//! shares the proxy's count, and a router served without connect info counts by user name only.
+//! Each lock-out is logged (user, address, seconds), never the token.
+//!
 //! Requests, disputes and governance pages are not here yet (see the note in [`nav`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Extension, FromRequestParts, Query, State};
+use axum::extract::{ConnectInfo, Extension, FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -42,6 +56,7 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
+use crate::throttle::{ADDRESS_POLICY, AfterFailure, LoginThrottle, RetryAfter, USER_POLICY};
 
 /// The policy on every page and asset: nothing but this node.
 pub const CSP: &str = "default-src 'self'";
@@ -62,7 +77,7 @@ const PAGE_ROWS: usize = 50;
 /// Log entries the peers page reads (the most recent ones).
 const PEER_SCAN: u64 = 20_000;
 
-/// The dashboard's routes, with their own session table.
+/// The dashboard's routes, with their own session table and sign-in throttle.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(overview))
@@ -77,6 +92,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/dashboard.js", get(js))
         .route("/assets/favicon.svg", get(favicon))
         .layer(Extension(Sessions::default()))
+        .layer(Extension(LoginAttempts::default()))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -131,6 +147,137 @@ impl Sessions {
 
     fn end(&self, id: &str) {
         self.0.lock().expect("sessions lock").remove(id);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in throttling
+
+/// User names are at most this long (`auth::add_user`); a longer one is counted by its first
+/// bytes, so an attacker's long names take no more memory (they can never sign in anyway).
+const MAX_USER_KEY: usize = 64;
+
+/// Failed sign-ins of this node's dashboard, per user name and per client address (see the
+/// module doc and [`crate::throttle`]).
+#[derive(Clone)]
+pub struct LoginAttempts(Arc<Mutex<AttemptTables>>);
+
+struct AttemptTables {
+    users: LoginThrottle<String>,
+    addresses: LoginThrottle<IpAddr>,
+}
+
+impl Default for LoginAttempts {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(AttemptTables {
+            users: LoginThrottle::new(USER_POLICY),
+            addresses: LoginThrottle::new(ADDRESS_POLICY),
+        })))
+    }
+}
+
+/// A sign-in attempt let through, counted as failed until it succeeds.
+struct Attempt {
+    user: Option<String>,
+    address: Option<IpAddr>,
+    /// The lock-out the attempt starts if its token turns out wrong.
+    lockout: Option<RetryAfter>,
+}
+
+impl LoginAttempts {
+    fn tables(&self) -> std::sync::MutexGuard<'_, AttemptTables> {
+        // The tables stay consistent whatever panicked while holding the lock.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Lets an attempt through and counts it as failed, or refuses it (the longer wait of its
+    /// user name and its address) without counting it.
+    fn begin(
+        &self,
+        user: Option<String>,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Attempt, RetryAfter> {
+        let mut t = self.tables();
+        let waits = [
+            user.as_ref().and_then(|u| t.users.check(u, now).err()),
+            address.and_then(|a| t.addresses.check(&a, now).err()),
+        ];
+        if let Some(wait) = waits.into_iter().flatten().max() {
+            return Err(wait);
+        }
+        let outcomes = [
+            user.clone().map(|u| t.users.failed(u, now)),
+            address.map(|a| t.addresses.failed(a, now)),
+        ];
+        let lockout = outcomes
+            .into_iter()
+            .flatten()
+            .filter_map(|o| match o {
+                AfterFailure::LockedOut { retry, .. } => Some(retry),
+                AfterFailure::Counted { .. } => None,
+            })
+            .max();
+        Ok(Attempt {
+            user,
+            address,
+            lockout,
+        })
+    }
+
+    /// The attempt succeeded as `signed_in`: its user's and its address's counts start from zero.
+    fn succeeded(&self, attempt: &Attempt, signed_in: &str) {
+        let mut t = self.tables();
+        if let Some(u) = &attempt.user {
+            t.users.succeeded(u);
+        }
+        t.users.succeeded(&user_key(signed_in));
+        if let Some(a) = &attempt.address {
+            t.addresses.succeeded(a);
+        }
+    }
+}
+
+/// The throttle's key of a user name.
+fn user_key(name: &str) -> String {
+    let mut end = name.len().min(MAX_USER_KEY);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
+}
+
+/// The throttle's key of a client address: an IPv4 address (also when IPv4-mapped), or an
+/// IPv6 address's /64, which one client usually holds whole.
+fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// The user a sign-in attempt is on: the name typed, else the owner of the token's public id
+/// (a store look-up, no argon2); `None` when neither names a user.
+async fn attempted_user(state: &AppState, user: &str, token: &str) -> Option<String> {
+    if !user.is_empty() {
+        return Some(user_key(user));
+    }
+    let token_id = token
+        .strip_prefix("pac_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id)?;
+    match state.store().user_by_token_id(token_id).await {
+        Ok(found) => found.map(|u| user_key(&u.name)),
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard login: cannot look the token's user up");
+            None
+        }
     }
 }
 
@@ -386,11 +533,28 @@ async fn login_form() -> Response {
 async fn login(
     State(state): State<AppState>,
     Extension(sessions): Extension<Sessions>,
+    Extension(attempts): Extension<LoginAttempts>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Response {
     let fields = form_fields(&body);
     let user = fields.get("user").map(|s| s.trim()).unwrap_or("");
     let token = fields.get("token").map(|s| s.trim()).unwrap_or("");
+    let address = peer.map(|Extension(ConnectInfo(a))| address_key(a.ip()));
+    let attempted = attempted_user(&state, user, token).await;
+    // Refused while locked out, before any argon2 work.
+    let attempt = match attempts.begin(attempted, address, Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            tracing::debug!(
+                user = user_key(user),
+                ip = ?address,
+                retry_after_secs = wait.seconds(),
+                "dashboard login refused: locked out"
+            );
+            return too_many_attempts(wait, user);
+        }
+    };
     // The same check as every API request: HTTP Basic with the name, else Bearer.
     let authorization = if user.is_empty() {
         format!("Bearer {token}")
@@ -408,11 +572,20 @@ async fn login(
     };
     let Some(principal) = principal else {
         tracing::info!(user, "dashboard login failed");
+        if let Some(wait) = attempt.lockout {
+            tracing::warn!(
+                user = attempt.user.as_deref().unwrap_or(""),
+                ip = ?attempt.address,
+                retry_after_secs = wait.seconds(),
+                "dashboard login locked out after repeated failures"
+            );
+        }
         return html(
             StatusCode::OK,
             login_page(Some("Unknown user or wrong token."), user),
         );
     };
+    attempts.succeeded(&attempt, &principal.user);
     tracing::info!(user = %principal.user, "dashboard login");
     let id = sessions.create(principal);
     let secure = if state.config().tls.enabled {
@@ -428,6 +601,19 @@ async fn login(
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
+    r
+}
+
+/// 429 with `Retry-After` and the form saying how long to wait.
+fn too_many_attempts(wait: RetryAfter, user: &str) -> Response {
+    let secs = wait.seconds();
+    let message = format!("Too many failed sign-ins; try again in {secs} s.");
+    let mut r = html(
+        StatusCode::TOO_MANY_REQUESTS,
+        login_page(Some(&message), user),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     r
 }
 
@@ -1183,6 +1369,18 @@ mod tests {
         let svg = bar_chart(&days);
         assert_eq!(svg.matches("<rect class=\"bar\"").count(), 2);
         assert!(svg.contains("<title>2026-01-02: 7 matches</title>"));
+    }
+
+    #[test]
+    fn throttle_keys_are_bounded_and_group_an_ipv6_client() {
+        let long = "é".repeat(100);
+        assert_eq!(user_key(&long).len(), 64);
+        assert_eq!(user_key("ana"), "ana");
+        let key = |s: &str| address_key(s.parse().unwrap()).to_string();
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::");
     }
 
     #[test]

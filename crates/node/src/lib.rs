@@ -19,6 +19,7 @@ pub mod matching;
 pub mod metrics;
 pub mod server;
 pub mod taxii;
+pub mod throttle;
 pub mod witness;
 
 pub use datadir::DataDir;

@@ -498,3 +498,87 @@ async fn requests_and_disputes_list_this_partys_records_escaped() {
     assert!(requests.contains("&lt;b&gt;mailbox&lt;/b&gt; of the phishing campaign"));
     assert!(requests.contains("x-pacific-assistance-request--"));
 }
+
+/// POSTs the login form as it is, without asserting anything.
+async fn try_login(node: &TestNode, user: &str, token: &str) -> reqwest::Response {
+    client()
+        .post(node.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("user={user}&token={token}"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Asserts a failed login: the form again with its error, no cookie.
+async fn assert_login_failed(node: &TestNode, user: &str, token: &str) {
+    let response = try_login(node, user, token).await;
+    assert_eq!(response.status(), 200, "{user}");
+    assert!(response.headers().get("set-cookie").is_none());
+    let body = response.text().await.unwrap();
+    assert!(body.contains("Unknown user or wrong token."), "{body}");
+}
+
+/// Asserts a refused login: 429, `Retry-After` of `secs`, the form saying so, no cookie.
+async fn assert_locked_out(node: &TestNode, user: &str, token: &str, secs: u64) {
+    let response = try_login(node, user, token).await;
+    assert_eq!(response.status(), 429, "{user}");
+    assert_eq!(response.headers()["retry-after"], secs.to_string().as_str());
+    assert!(response.headers().get("set-cookie").is_none());
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'self'"
+    );
+    let body = response.text().await.unwrap();
+    assert!(
+        body.contains(&format!("Too many failed sign-ins; try again in {secs} s.")),
+        "{body}"
+    );
+}
+
+/// Every request of a test comes from 127.0.0.1, so they all share one address count, which
+/// allows 20 failures: the user-name limit (5) is what the first test reaches.
+#[tokio::test]
+async fn failed_logins_lock_the_user_out_without_checking_the_token() {
+    let node = TestNode::start().await;
+    let wrong = format!("{}x", node.reader);
+    for _ in 0..5 {
+        assert_login_failed(&node, "reader", &wrong).await;
+    }
+    // The 6th attempt is refused even with the right token, named or by the token alone
+    // (whose public id names the reader).
+    assert_locked_out(&node, "reader", &node.reader, 1).await;
+    assert_locked_out(&node, "", &node.reader, 1).await;
+    // Another user from the same address is not locked out (5 of the address's 20).
+    login(&node, "analyst", &node.analyst).await;
+    // Once the lock-out has passed, the next failure locks the reader out for twice as long.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_login_failed(&node, "reader", &wrong).await;
+    assert_locked_out(&node, "reader", &node.reader, 2).await;
+}
+
+#[tokio::test]
+async fn a_successful_login_resets_the_count() {
+    let node = TestNode::start().await;
+    let wrong = format!("{}x", node.reader);
+    for _ in 0..4 {
+        assert_login_failed(&node, "reader", &wrong).await;
+    }
+    login(&node, "reader", &node.reader).await;
+    // Four more failures do not lock the reader out: the success started the count again.
+    for _ in 0..4 {
+        assert_login_failed(&node, "reader", &wrong).await;
+    }
+    login(&node, "reader", &node.reader).await;
+}
+
+#[tokio::test]
+async fn one_address_trying_many_user_names_is_locked_out() {
+    let node = TestNode::start().await;
+    // Twenty names, one failure each: no user name reaches its limit, the address does.
+    for i in 0..20 {
+        assert_login_failed(&node, &format!("guess{i}"), "pac_000000000000_nope").await;
+    }
+    // A user with no failure of their own is refused too, right token or not: the address is.
+    assert_locked_out(&node, "analyst", &node.analyst, 1).await;
+}
