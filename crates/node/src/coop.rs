@@ -26,6 +26,12 @@
 //!
 //! **Incidents.** [`spawn_incident_alerts`] follows the matching service's incidents on
 //! critical-infrastructure assets and raises a hotline alert for each ([`Coop::alert_incident`]).
+//! Incidents stored while nothing listened (the node down or crashed after storing one,
+//! `pacific match --record` run by another process, a lagging broadcast) are not lost: the same
+//! task sweeps the `incidents` collection ([`Coop::sweep_incidents`], the last
+//! [`INCIDENT_SWEEP_DAYS`]) at start, after lagging and every [`INCIDENT_SWEEP_EVERY`], and
+//! alerts each incident no request of this party names yet. The check and the alert happen
+//! under the index's lock, so an incident is alerted once whoever gets to it first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -720,43 +726,178 @@ impl Coop {
     /// escalated to the recipient's hotline and re-sent until acknowledged), with the incident
     /// and the indicator as evidence. It goes to `coop.incident_hotline_to` or else to the party
     /// that shared the indicator; a local indicator with no configured party raises none. One
-    /// request per incident: an incident already in a request's evidence is not alerted again
-    /// (also after a restart). Returns the request, if any.
+    /// request per incident: an incident already in the evidence of one of this party's
+    /// requests is not alerted again (also after a restart, or by [`Coop::sweep_incidents`]):
+    /// the look-up and the alert hold the index's lock together. Returns the request, if any.
     pub async fn alert_incident(
         &self,
         event: &crate::matching::MatchEvent,
     ) -> Result<Option<RecordId>, ApiError> {
+        let Some(to) = self.alert_recipient(event) else {
+            return Ok(None);
+        };
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        if let Some(id) = self.alerted_incidents(&mut idx).remove(event.incident_id()) {
+            return Ok(Some(id));
+        }
+        self.raise_alert(&mut idx, event, to).await.map(Some)
+    }
+
+    /// Raises the hotline alert ([`Coop::alert_incident`]) of every incident in the
+    /// `incidents` collection added within the last [`INCIDENT_SWEEP_DAYS`] that has none yet
+    /// (stored while no listener ran, or missed by a lagging one); returns how many it raised.
+    /// Under the index's lock throughout, so it never races a live alert. An incident whose
+    /// alert fails is logged and left for the next sweep.
+    pub async fn sweep_incidents(&self) -> Result<usize, ApiError> {
+        use crate::matching::MatchEvent;
+        let Some(collection) =
+            crate::find_collection(self.store.as_ref(), crate::matching::INCIDENTS_ALIAS).await?
+        else {
+            return Ok(0);
+        };
+        let window = i64::try_from(INCIDENT_SWEEP_DAYS * 86_400 * 1_000_000).unwrap_or(i64::MAX);
+        let mut query = pacific_core::taxii::ObjectQuery::all(1000);
+        query.types = vec!["incident".into()];
+        query.added_after = Some(Timestamp::from_unix_micros(
+            Timestamp::now().unix_micros().saturating_sub(window),
+        ));
+        // Oldest first (the store's insertion order), the latest version of each.
+        let mut events = Vec::new();
+        loop {
+            let page = self
+                .store
+                .query_objects(&collection.id, &query, true)
+                .await?;
+            for v in &page.items {
+                let value = serde_json::from_str::<Value>(&v.json).ok();
+                match value.as_ref().and_then(MatchEvent::from_incident) {
+                    Some(event) => events.push(event),
+                    None => tracing::debug!(object = %v.id, "not an incident matching raised"),
+                }
+            }
+            match page.next {
+                Some(next) => query.next = Some(next),
+                None => break,
+            }
+        }
+        // Incidents written before they named their indicator's origin: its provenance.
+        let unknown: Vec<&str> = events
+            .iter()
+            .filter_map(|e| match e {
+                MatchEvent::Incident {
+                    indicator_id,
+                    indicator_origin: None,
+                    ..
+                } => Some(indicator_id.as_str()),
+                _ => None,
+            })
+            .collect();
+        let origins = if unknown.is_empty() {
+            HashMap::new()
+        } else {
+            self.fed
+                .store()
+                .origins_and_held(&unknown)
+                .await
+                .map_err(internal)?
+                .origins
+        };
+        let me = self.party().clone();
+        for event in &mut events {
+            if let MatchEvent::Incident {
+                indicator_id,
+                indicator_origin: origin @ None,
+                ..
+            } = event
+            {
+                *origin = origins
+                    .get(indicator_id.as_str())
+                    .filter(|o| **o != me)
+                    .map(|o| o.as_str().to_owned());
+            }
+        }
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        let mut alerted = self.alerted_incidents(&mut idx);
+        let mut raised = 0;
+        for event in &events {
+            if alerted.contains_key(event.incident_id()) {
+                continue;
+            }
+            let Some(to) = self.alert_recipient(event) else {
+                continue;
+            };
+            match self.raise_alert(&mut idx, event, to).await {
+                Ok(id) => {
+                    alerted.insert(event.incident_id().to_owned(), id);
+                    raised += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, ?event, "the hotline alert of a stored incident failed; the next sweep tries again")
+                }
+            }
+        }
+        Ok(raised)
+    }
+
+    /// Whom the alert of `event` goes to: `coop.incident_hotline_to`, else the indicator's
+    /// origin; never this party.
+    fn alert_recipient(&self, event: &crate::matching::MatchEvent) -> Option<PartyId> {
+        let crate::matching::MatchEvent::Incident {
+            incident_id,
+            indicator_origin,
+            ..
+        } = event;
+        let me = self.party();
+        let to = self
+            .config
+            .incident_hotline_to
+            .clone()
+            .or_else(|| indicator_origin.as_deref().map(PartyId::from))
+            .filter(|p| p != me);
+        if to.is_none() {
+            tracing::debug!(incident = %incident_id, "a local indicator's incident: no hotline alert");
+        }
+        to
+    }
+
+    /// The incidents this party already alerted: each id in the evidence of one of its
+    /// assistance requests, with that request.
+    fn alerted_incidents(&self, idx: &mut Index) -> HashMap<String, RecordId> {
+        let me = self.party().clone();
+        let mut alerted = HashMap::new();
+        for id in Self::ids_of(idx, RecordType::AssistanceRequest) {
+            if let Some(r) = self.rebuild::<AssistanceRequest>(idx, &id)
+                && r.record.requester == me
+            {
+                for e in &r.record.evidence_refs {
+                    alerted.entry(e.clone()).or_insert_with(|| id.clone());
+                }
+            }
+        }
+        alerted
+    }
+
+    /// Drafts and sends the alert of `event` to `to` (the caller holds the index's lock and
+    /// checked that the incident has none yet).
+    async fn raise_alert(
+        &self,
+        idx: &mut Index,
+        event: &crate::matching::MatchEvent,
+        to: PartyId,
+    ) -> Result<RecordId, ApiError> {
         let crate::matching::MatchEvent::Incident {
             incident_id,
             asset,
             sector,
             indicator_id,
-            indicator_origin,
             value,
             day,
+            ..
         } = event;
         let me = self.party().clone();
-        let Some(to) = self
-            .config
-            .incident_hotline_to
-            .clone()
-            .or_else(|| indicator_origin.as_deref().map(PartyId::from))
-            .filter(|p| *p != me)
-        else {
-            tracing::debug!(incident = %incident_id, "a local indicator's incident: no hotline alert");
-            return Ok(None);
-        };
         let actor = Actor::new(me.clone(), CoopRole::Liaison);
-        let mut idx = self.index.lock().await;
-        self.sync(&mut idx).await?;
-        for id in Self::ids_of(&idx, RecordType::AssistanceRequest) {
-            if let Some(r) = self.rebuild::<AssistanceRequest>(&mut idx, &id)
-                && r.record.requester == me
-                && r.record.evidence_refs.iter().any(|e| e == incident_id)
-            {
-                return Ok(Some(id));
-            }
-        }
         let spec: RequestSpec = serde_json::from_value(json!({
             "recipient": to,
             "urgency": "emergency",
@@ -786,7 +927,7 @@ impl Coop {
         let record = AssistanceRequest::from_created(&drafted)?;
         let id = record.meta.id.clone();
         self.publish::<AssistanceRequest>(
-            &mut idx,
+            idx,
             &crate::new_uuid(),
             vec![drafted],
             &record.audience_now(),
@@ -798,39 +939,70 @@ impl Coop {
         let mut after = record;
         events.iter().for_each(|e| after.apply(e));
         let audience = after.audience_now();
-        self.publish::<AssistanceRequest>(&mut idx, &crate::new_uuid(), events, &audience, &now)
+        self.publish::<AssistanceRequest>(idx, &crate::new_uuid(), events, &audience, &now)
             .await?;
-        self.readdress(&mut idx, &id, &audience).await?;
+        self.readdress(idx, &id, &audience).await?;
         tracing::warn!(request = %id, %to, incident = %incident_id, "incident on critical infrastructure: hotline alert sent");
-        Ok(Some(id))
+        Ok(id)
     }
 }
 
+/// How far back [`Coop::sweep_incidents`] looks, in days of the incidents' storing: an alert
+/// later than that would come too late to help, and the sweep stays a bounded read.
+pub const INCIDENT_SWEEP_DAYS: u64 = 7;
+/// How often [`spawn_incident_alerts`] sweeps besides at start and after lagging: it picks up
+/// incidents another process recorded (`pacific match --record`) and alerts that failed.
+pub const INCIDENT_SWEEP_EVERY: Duration = Duration::from_secs(300);
+
 /// Raises a hotline alert ([`Coop::alert_incident`]) for every incident `matching` reports
-/// while the node serves.
+/// while the node serves, and sweeps the stored incidents ([`Coop::sweep_incidents`]) first,
+/// whenever the broadcast lagged, and every [`INCIDENT_SWEEP_EVERY`]. One task does both, so a
+/// sweep and a live alert never interleave.
 pub fn spawn_incident_alerts(
     coop: Arc<Coop>,
     mut incidents: tokio::sync::broadcast::Receiver<crate::matching::MatchEvent>,
 ) -> tokio::task::JoinHandle<()> {
     use tokio::sync::broadcast::error::RecvError;
     tokio::spawn(async move {
+        // The first tick is immediate: the sweep at start runs before any live incident.
+        let mut sweeps = tokio::time::interval(INCIDENT_SWEEP_EVERY);
+        sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut why = "start";
         loop {
-            match incidents.recv().await {
-                Ok(event) => {
-                    if let Err(e) = coop.alert_incident(&event).await {
-                        tracing::warn!(error = %e, ?event, "the hotline alert of an incident failed");
+            tokio::select! {
+                biased;
+                _ = sweeps.tick() => {
+                    sweep(&coop, why).await;
+                    why = "periodic";
+                }
+                received = incidents.recv() => match received {
+                    Ok(event) => {
+                        if let Err(e) = coop.alert_incident(&event).await {
+                            tracing::warn!(error = %e, ?event, "the hotline alert of an incident failed");
+                        }
                     }
-                }
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(
-                        missed = n,
-                        "hotline alerts fell behind; some incidents raised no alert"
-                    )
-                }
-                Err(RecvError::Closed) => return,
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(missed = n, "hotline alerts fell behind; sweeping the stored incidents");
+                        sweep(&coop, "lagged").await;
+                        sweeps.reset();
+                    }
+                    Err(RecvError::Closed) => return,
+                },
             }
         }
     })
+}
+
+async fn sweep(coop: &Coop, why: &'static str) {
+    match coop.sweep_incidents().await {
+        Ok(0) => tracing::debug!(why, "incident sweep: every stored incident has its alert"),
+        Ok(raised) => tracing::warn!(
+            raised,
+            why,
+            "incident sweep: hotline alerts raised for stored incidents that had none"
+        ),
+        Err(e) => tracing::warn!(error = %e, why, "incident sweep failed"),
+    }
 }
 
 /// Runs [`Coop::tick`] every `coop.tick_millis` while the node serves.

@@ -31,7 +31,10 @@
 //!   ([`Assets`]). A match of an event with an address in an asset of a critical sector
 //!   ([`CRITICAL_SECTORS`]) raises one STIX `incident` per (asset, indicator, day) in the
 //!   `incidents` collection, a warning in the log, and a [`MatchEvent::Incident`] on
-//!   [`MatchService::subscribe`] — the hook for the cooperation hotline.
+//!   [`MatchService::subscribe`] — the hook for the cooperation hotline. The incident keeps
+//!   what the event carries (`x_pacific_` + `asset`, `sector`, `indicator`, `value`, `day`
+//!   and, for a received indicator, `indicator_origin`), so [`MatchEvent::from_incident`]
+//!   gives the event back to whoever missed it.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -403,6 +406,38 @@ pub enum MatchEvent {
         value: String,
         day: String,
     },
+}
+
+impl MatchEvent {
+    /// The STIX `incident` object's id.
+    pub fn incident_id(&self) -> &str {
+        let MatchEvent::Incident { incident_id, .. } = self;
+        incident_id
+    }
+
+    /// The [`MatchEvent::Incident`] a stored `incident` (as [`MatchService::record`] writes it)
+    /// was raised with, so that one stored while nobody listened can still be acted on.
+    /// Incidents written before `x_pacific_value`, `x_pacific_day` and
+    /// `x_pacific_indicator_origin` existed read with the value unknown, the day of their
+    /// creation and no origin (the caller may look up the indicator's provenance). `None` for
+    /// an object that is not such an incident.
+    pub fn from_incident(object: &Value) -> Option<Self> {
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
+        if object.get("type").and_then(Value::as_str) != Some("incident") {
+            return None;
+        }
+        let day = text("x_pacific_day")
+            .or_else(|| text("created").and_then(|c| c.get(..10).map(str::to_owned)))?;
+        Some(MatchEvent::Incident {
+            incident_id: text("id")?,
+            asset: text("x_pacific_asset")?,
+            sector: text("x_pacific_sector")?,
+            indicator_id: text("x_pacific_indicator")?,
+            indicator_origin: text("x_pacific_indicator_origin"),
+            value: text("x_pacific_value").unwrap_or_else(|| "an observed value".to_owned()),
+            day,
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1049,8 +1084,9 @@ impl MatchService {
                 continue;
             }
             let name = self.indicator_name(id);
+            let origin = self.origin(id).map(|o| o.to_string());
             let created = Timestamp::now();
-            let value_json = json!({
+            let mut value_json = json!({
                 "type": "incident",
                 "spec_version": "2.1",
                 "id": incident_id,
@@ -1069,7 +1105,12 @@ impl MatchService {
                 "x_pacific_asset": asset.name,
                 "x_pacific_sector": asset.sector,
                 "x_pacific_indicator": indicator,
+                "x_pacific_value": value,
+                "x_pacific_day": day,
             });
+            if let Some(origin) = &origin {
+                value_json["x_pacific_indicator_origin"] = json!(origin);
+            }
             let object = StixObject::from_value(value_json)
                 .map_err(|e| NodeError::Input(format!("an incident is not valid STIX: {e}")))?;
             tracing::warn!(
@@ -1087,7 +1128,7 @@ impl MatchService {
                     asset: asset.name.clone(),
                     sector: asset.sector.clone(),
                     indicator_id: indicator,
-                    indicator_origin: self.origin(id).map(|o| o.to_string()),
+                    indicator_origin: origin,
                     value,
                     day,
                 },
@@ -1535,6 +1576,47 @@ async fn get_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_incident_gives_back_its_match_event_also_when_written_before_its_details() {
+        let mut incident = json!({
+            "type": "incident", "spec_version": "2.1", "id": "incident--1",
+            "created": "2026-03-04T05:06:07.000Z", "modified": "2026-03-04T05:06:07.000Z",
+            "name": "n", "x_pacific_asset": "grid", "x_pacific_sector": "energy",
+            "x_pacific_indicator": "indicator--2",
+        });
+        let old = MatchEvent::from_incident(&incident);
+        assert_eq!(
+            old,
+            Some(MatchEvent::Incident {
+                incident_id: "incident--1".into(),
+                asset: "grid".into(),
+                sector: "energy".into(),
+                indicator_id: "indicator--2".into(),
+                indicator_origin: None,
+                value: "an observed value".into(),
+                day: "2026-03-04".into(),
+            })
+        );
+        incident["x_pacific_value"] = json!("203.0.113.7");
+        incident["x_pacific_day"] = json!("2026-03-03");
+        incident["x_pacific_indicator_origin"] = json!("alpha");
+        let Some(MatchEvent::Incident {
+            value,
+            day,
+            indicator_origin,
+            ..
+        }) = MatchEvent::from_incident(&incident)
+        else {
+            panic!("not read");
+        };
+        assert_eq!(
+            (value.as_str(), day.as_str(), indicator_origin.as_deref()),
+            ("203.0.113.7", "2026-03-03", Some("alpha"))
+        );
+        incident.as_object_mut().unwrap().remove("x_pacific_asset");
+        assert_eq!(MatchEvent::from_incident(&incident), None);
+    }
 
     #[test]
     fn assets_pick_the_most_specific_range() {

@@ -2,7 +2,8 @@
 //! Alpha reaches Bravo, who acknowledges and answers; who may act and who may not; the hotline
 //! re-sending an emergency until it is acknowledged; a dispute through mediation to a decision
 //! by a panel of three; a forged act that does not count; every endpoint's authentication; a
-//! match on a critical asset raising a hotline alert to the indicator's producer; a
+//! match on a critical asset raising a hotline alert to the indicator's producer, also for
+//! incidents stored while the node was down (alerted once it starts, and only once); a
 //! consultation of three signed by each and unseen by a fourth; hotline pings answered, timed
 //! out, and sent periodically by the clock.
 
@@ -677,6 +678,180 @@ async fn a_match_on_bravos_power_grid_raises_a_hotline_alert_to_alpha_who_shared
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, list) = b.get("/coop/requests").await;
     assert_eq!(list["requests"].as_array().unwrap().len(), 1, "{list}");
+}
+
+/// What `pacific match --record` does against a stopped node's data directory: matches
+/// `events` (JSON lines) with the indicators stored there and records what they add up to.
+/// Returns how many incidents it raised.
+async fn record_offline(node: &FedNode, events: &str) -> u64 {
+    use pacific_node::matching::MatchService;
+    use pacific_store::{FederationStore, SqliteFederationStore};
+    let config = node.dir.load_config().unwrap();
+    let store = node.dir.open_store().await.unwrap();
+    let origins: std::sync::Arc<dyn FederationStore> = std::sync::Arc::new(
+        SqliteFederationStore::open(&node.dir.db_path())
+            .await
+            .unwrap(),
+    );
+    let service = MatchService::open(node.dir.root(), &config, store, Some(origins))
+        .await
+        .unwrap();
+    let mut run = service.run(Timestamp::now().unix_micros(), 0);
+    let mut tallies = Vec::new();
+    service
+        .match_reader(
+            events.as_bytes(),
+            &pacific_match::InputOptions::default(),
+            &mut run,
+            |_, _| {},
+            |t| tallies.push(t),
+        )
+        .unwrap();
+    let mut incidents = 0;
+    for t in tallies {
+        incidents += service.record(t).await.unwrap().incidents;
+    }
+    incidents
+}
+
+#[tokio::test]
+async fn incidents_stored_while_bravo_was_down_are_alerted_when_it_starts_and_only_once() {
+    use pacific_core::party::StakeholderType::State;
+    use pacific_core::tlp::Tlp;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
+    alpha.configure(fast);
+    bravo.configure(fast);
+    alpha.add_peer(&bravo, State, Some("XB")).await;
+    bravo.add_peer(&alpha, State, Some("XA")).await;
+    std::fs::write(
+        bravo.dir.root().join("assets.toml"),
+        "[[assets]]\nname = \"North grid\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n\
+         [[assets]]\nname = \"South grid\"\ncidr = \"10.21.0.0/16\"\nsector = \"energy\"\n\
+         [[assets]]\nname = \"East grid\"\ncidr = \"10.22.0.0/16\"\nsector = \"energy\"\n",
+    )
+    .unwrap();
+    alpha.start().await;
+    bravo.start().await;
+    let b = Api::new(&bravo, Some(bravo.user("bli", Role::Liaison).await));
+    let b_analyst = bravo.user("ana", Role::Analyst).await;
+
+    // Alpha shares an indicator; it reaches Bravo.
+    let ind = indicator(
+        Some(Tlp::Green),
+        json!({"pattern": "[ipv4-addr:value = '203.0.113.88']"}),
+    );
+    let ind_id = ind["id"].as_str().unwrap().to_owned();
+    alpha.add(&[ind]).await;
+    assert!(
+        eventually(WITHIN, || bravo.has(&ind_id)).await.is_some(),
+        "the indicator never reached Bravo"
+    );
+
+    // While Bravo is down: `pacific match --record` raises an incident on the North grid, and
+    // an incident on the South grid as nodes wrote them before they kept the matched value,
+    // the day and the indicator's origin (that comes from the indicator's provenance).
+    bravo.stop().await;
+    let raised = record_offline(
+        &bravo,
+        "{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.88\"}\n",
+    )
+    .await;
+    assert_eq!(raised, 1);
+    {
+        let store = bravo.dir.open_store().await.unwrap();
+        let incidents = pacific_node::find_collection(store.as_ref(), "incidents")
+            .await
+            .unwrap()
+            .unwrap();
+        let now = Timestamp::now();
+        let legacy = json!({
+            "type": "incident", "spec_version": "2.1", "id": format!("incident--{}", uuid()),
+            "created": now.as_str(), "modified": now.as_str(),
+            "name": "Indicator matched on South grid (energy)",
+            "x_pacific_asset": "South grid", "x_pacific_sector": "energy",
+            "x_pacific_indicator": ind_id,
+        });
+        store
+            .add_objects(
+                &incidents.id,
+                &[pacific_core::StixObject::from_value(legacy).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+
+    // Started again, Bravo alerts Alpha's hotline of both.
+    bravo.start().await;
+    let titles = |v: &Value| -> Vec<String> {
+        let mut t: Vec<String> = v["requests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| r["title"].as_str().unwrap_or("").to_owned())
+            .collect();
+        t.sort();
+        t
+    };
+    let list = b.until("/coop/requests", |v| titles(v).len() >= 2).await;
+    assert_eq!(
+        titles(&list),
+        [
+            "Incident on critical infrastructure: North grid (energy)",
+            "Incident on critical infrastructure: South grid (energy)",
+        ],
+        "{list}"
+    );
+    for r in list["requests"].as_array().unwrap() {
+        assert_eq!(
+            (r["recipient"].as_str(), r["urgency"].as_str()),
+            (Some("alpha"), Some("emergency")),
+            "{r}"
+        );
+        let (_, request) = b
+            .get(&format!("/coop/requests/{}", r["id"].as_str().unwrap()))
+            .await;
+        let evidence = request["record"]["evidence_refs"].as_array().unwrap();
+        assert!(evidence.iter().any(|e| e == &json!(ind_id)), "{request}");
+    }
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    a.until("/coop/hotline", |v| {
+        v["escalations"].as_array().is_some_and(|e| e.len() == 2)
+    })
+    .await;
+
+    // Restarted once more, Bravo alerts neither again. A live incident on the East grid is
+    // alerted after the sweep at start (which goes oldest first), so once its alert is there
+    // the sweep has passed the other two.
+    bravo.stop().await;
+    bravo.start().await;
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/match", bravo.url()))
+        .bearer_auth(&b_analyst)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"src_ip\": \"10.22.1.5\", \"dst_ip\": \"203.0.113.88\"}\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["matches"], 1, "{answer}");
+    let list = b
+        .until("/coop/requests", |v| {
+            titles(v).iter().any(|t| t.contains("East grid"))
+        })
+        .await;
+    assert_eq!(
+        titles(&list),
+        [
+            "Incident on critical infrastructure: East grid (energy)",
+            "Incident on critical infrastructure: North grid (energy)",
+            "Incident on critical infrastructure: South grid (energy)",
+        ],
+        "{list}"
+    );
 }
 
 #[tokio::test]
