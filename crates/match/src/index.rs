@@ -35,7 +35,7 @@ use pacific_core::Timestamp;
 
 use crate::compile::{Terms, Unsupported};
 use crate::observable::{
-    Event, Kind, Observable, decode_hex, lower, normalise_domain, parse_ipv4, parse_ipv6,
+    Event, Kind, Observable, decode_hex, lower, normalise_domain, parse_ipv4, parse_ipv6, trim,
 };
 use crate::pattern::PatternError;
 
@@ -413,6 +413,10 @@ pub struct Index {
     v6net: Trie,
     domains: Map<Box<str>>,
     suffixes: Map<Box<str>>,
+    /// Bit `n` is set when some suffix has `n` labels (63: that many or more), so a probe
+    /// skips the parents of a name no suffix can be. Only ever grows: a stale bit costs a
+    /// probe, never a match.
+    suffix_labels: u64,
     urls: Map<Box<str>>,
     emails: Map<Box<str>>,
     md5: Map<[u8; 16]>,
@@ -433,6 +437,11 @@ fn attach<K: Hash + Eq>(map: &mut Map<K>, lists: &mut Lists, k: K, a: u64) {
     lists.push(map.entry(k).or_insert(NONE), a);
 }
 
+/// The number of dot-separated labels in a domain name.
+fn labels(d: &str) -> u32 {
+    d.bytes().filter(|&b| b == b'.').count() as u32 + 1
+}
+
 impl Index {
     pub fn new() -> Self {
         Self {
@@ -447,6 +456,7 @@ impl Index {
             v6net: Trie::new(),
             domains: Map::default(),
             suffixes: Map::default(),
+            suffix_labels: 0,
             urls: Map::default(),
             emails: Map::default(),
             md5: Map::default(),
@@ -620,7 +630,10 @@ impl Index {
             Key::V4Net(v, len) => lists.push(self.v4net.node_for(u128::from(v) << 96, len), a),
             Key::V6Net(v, len) => lists.push(self.v6net.node_for(v, len), a),
             Key::Domain(d) => attach(&mut self.domains, lists, d, a),
-            Key::DomainSuffix(d) => attach(&mut self.suffixes, lists, d, a),
+            Key::DomainSuffix(d) => {
+                self.suffix_labels |= 1 << labels(&d).min(63);
+                attach(&mut self.suffixes, lists, d, a)
+            }
             Key::Url(u) => attach(&mut self.urls, lists, u, a),
             Key::Email(e) => attach(&mut self.emails, lists, e, a),
             Key::Md5(h) => attach(&mut self.md5, lists, h, a),
@@ -732,17 +745,17 @@ impl Index {
                 }
             }
             Kind::Url => {
-                if let Some(p) = self.urls.get(v.trim()) {
+                if let Some(p) = self.urls.get(trim(v)) {
                     f(p);
                 }
             }
             Kind::Email => {
-                if let Some(p) = self.emails.get(&*lower(v.trim())) {
+                if let Some(p) = self.emails.get(&*lower(trim(v))) {
                     f(p);
                 }
             }
             Kind::Hash => {
-                let v = v.trim();
+                let v = trim(v);
                 let p = match v.len() {
                     32 => decode_hex(v).and_then(|h| self.md5.get(&h)),
                     40 => decode_hex(v).and_then(|h| self.sha1.get(&h)),
@@ -758,22 +771,22 @@ impl Index {
 
     /// True if `v` is an IP address (whether or not anything matched).
     fn probe_ip(&self, v: &str, f: &mut dyn FnMut(&u64)) -> bool {
-        let v = v.trim();
-        if v.contains(':') {
+        let v = trim(v);
+        // IPv4 first: the common case, and its parser gives up at the first `:`.
+        if let Some(a) = parse_ipv4(v) {
+            if let Some(p) = self.v4.get(&a) {
+                f(p);
+            }
+            if !self.v4net.is_empty() {
+                self.v4net.walk(u128::from(a) << 96, 32, |p| f(p));
+            }
+        } else {
             let Some(a) = parse_ipv6(v) else { return false };
             if let Some(p) = self.v6.get(&a) {
                 f(p);
             }
             if !self.v6net.is_empty() {
                 self.v6net.walk(a, 128, |p| f(p));
-            }
-        } else {
-            let Some(a) = parse_ipv4(v) else { return false };
-            if let Some(p) = self.v4.get(&a) {
-                f(p);
-            }
-            if !self.v4net.is_empty() {
-                self.v4net.walk(u128::from(a) << 96, 32, |p| f(p));
             }
         }
         true
@@ -788,8 +801,12 @@ impl Index {
             return;
         }
         let mut rest: &str = &d;
+        let mut n = labels(rest);
         while let Some((_, parent)) = rest.split_once('.') {
-            if let Some(p) = self.suffixes.get(parent) {
+            n -= 1;
+            if self.suffix_labels & (1 << n.min(63)) != 0
+                && let Some(p) = self.suffixes.get(parent)
+            {
                 f(p);
             }
             rest = parent;
