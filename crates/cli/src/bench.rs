@@ -742,22 +742,6 @@ impl Generator {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn generated_objects_are_valid_stix() {
-        let mut g = Generator::new(3);
-        for _ in 0..2000 {
-            let text = g.object();
-            if let Err(e) = StixObject::from_json(&text) {
-                panic!("{e}: {text}");
-            }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------
 // bench match
 
@@ -1338,4 +1322,20 @@ async fn bench_coop(
         let _ = s.await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_objects_are_valid_stix() {
+        let mut g = Generator::new(3);
+        for _ in 0..2000 {
+            let text = g.object();
+            if let Err(e) = StixObject::from_json(&text) {
+                panic!("{e}: {text}");
+            }
+        }
+    }
 }

@@ -574,14 +574,16 @@ fn with_no_rule_matching_the_default_decides() {
 
 #[test]
 fn the_first_matching_rule_decides_and_is_cited() {
-    let mut policy = ExportPolicy::default();
-    policy.rules = vec![
-        rule("no-identities", Action::Deny, |r| {
-            r.types = Some(vec!["identity".into()])
-        }),
-        rule("share-all", Action::Allow, |_| {}),
-        rule("never-reached", Action::Deny, |_| {}),
-    ];
+    let policy = ExportPolicy {
+        rules: vec![
+            rule("no-identities", Action::Deny, |r| {
+                r.types = Some(vec!["identity".into()])
+            }),
+            rule("share-all", Action::Allow, |_| {}),
+            rule("never-reached", Action::Deny, |_| {}),
+        ],
+        ..ExportPolicy::default()
+    };
     let gate = Gate::new(policy);
     assert_eq!(gate.allows(&marked(TLP2_GREEN), &bravo()), "share-all");
     let identity = object("identity", json!({ "object_marking_refs": [TLP2_CLEAR] }));
@@ -615,8 +617,10 @@ fn a_type_pattern_ending_in_a_star_matches_by_prefix() {
 
 #[test]
 fn a_policy_rule_can_never_allow_what_the_markings_deny() {
-    let mut policy = ExportPolicy::default();
-    policy.rules = vec![rule("everything-to-everyone", Action::Allow, |_| {})];
+    let policy = ExportPolicy {
+        rules: vec![rule("everything-to-everyone", Action::Allow, |_| {})],
+        ..ExportPolicy::default()
+    };
     let gate = Gate::new(policy);
     assert_eq!(gate.denies(&marked(TLP2_RED), &bravo()), DenyReason::TlpRed);
     assert_eq!(

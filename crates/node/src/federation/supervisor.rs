@@ -71,13 +71,11 @@ async fn reconcile(fed: &Arc<Federation>, workers: &mut Workers) {
         keep
     });
     for id in current {
-        if !workers.0.contains_key(&id) {
-            tracing::info!(peer = %id, "delivering to a peer");
+        if let std::collections::btree_map::Entry::Vacant(slot) = workers.0.entry(id) {
+            tracing::info!(peer = %slot.key(), "delivering to a peer");
             let fed = Arc::clone(fed);
-            let peer = id.clone();
-            workers
-                .0
-                .insert(id, tokio::spawn(async move { run(fed, peer).await }));
+            let peer = slot.key().clone();
+            slot.insert(tokio::spawn(async move { run(fed, peer).await }));
         }
     }
 }
