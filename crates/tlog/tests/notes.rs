@@ -378,10 +378,9 @@ proptest! {
         let i = pos % bytes.len();
         bytes[i] ^= 1 << bit;
         let Ok(s) = String::from_utf8(bytes) else { return Ok(()); };
-        match open_checkpoint(&s, ORIGIN, &signer.verifier()) {
-            // Only an equivalent text can verify (e.g. none: every byte is signed or parsed).
-            Ok((got, _)) => prop_assert_eq!(got, cp),
-            Err(_) => {}
+        // Only an equivalent text can verify (e.g. none: every byte is signed or parsed).
+        if let Ok((got, _)) = open_checkpoint(&s, ORIGIN, &signer.verifier()) {
+            prop_assert_eq!(got, cp);
         }
     }
 }
