@@ -478,12 +478,14 @@ impl Index {
         (index, report)
     }
 
-    /// Upserts one indicator given as STIX JSON text, recording the outcome in `report`.
-    pub fn upsert_json(&mut self, json: &str, report: &mut CompileReport) {
+    /// Upserts one indicator given as STIX JSON text, recording the outcome in `report`;
+    /// returns what [`Index::upsert`] did, or `None` if the indicator did not compile.
+    pub fn upsert_json(&mut self, json: &str, report: &mut CompileReport) -> Option<Upserted> {
         match Indicator::from_json(json) {
             Ok(ind) => {
                 let outcome = self.upsert(&ind);
-                report.record(&ind.id, outcome);
+                report.record(&ind.id, outcome.clone());
+                outcome.ok()
             }
             Err(e) => {
                 let id = serde_json::from_str::<serde_json::Value>(json)
@@ -491,6 +493,7 @@ impl Index {
                     .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
                     .unwrap_or_else(|| "(no id)".into());
                 report.record(&id, Err(e));
+                None
             }
         }
     }

@@ -49,7 +49,7 @@ use pacific_core::taxii::ObjectQuery;
 use pacific_core::{StixObject, Timestamp};
 use pacific_match::{
     CompileReport, Event, Index, IndicatorId, InputOptions, InputStats, Kind, Match, Matcher,
-    SharedIndex,
+    SharedIndex, Upserted,
 };
 use pacific_store::{Collection, FederationStore, MatchStat, Store, StoredVersion};
 use serde::{Deserialize, Serialize};
@@ -327,7 +327,10 @@ fn apply_indicator(
     report: &mut CompileReport,
 ) {
     let before = index.len();
-    index.upsert_json(&v.json, report);
+    if index.upsert_json(&v.json, report) == Some(Upserted::Unchanged) {
+        // This version, or a newer one, is known already: its details stay.
+        return;
+    }
     if let Some(id) = IndicatorId::parse(&v.id) {
         if index.len() < before || value.get("revoked").and_then(Value::as_bool) == Some(true) {
             catalog.meta.remove(&id.0);
@@ -755,18 +758,7 @@ impl MatchService {
             let Some(last) = page.last() else { break };
             let last_seq = last.version.seq;
             read += page.len();
-            let origins = match &self.federation {
-                Some(f) => {
-                    let ids: Vec<&str> = page
-                        .iter()
-                        .filter(|v| v.version.type_name == "indicator")
-                        .map(|v| v.version.id.as_str())
-                        .collect();
-                    f.origins_and_held(&ids).await?.origins
-                }
-                None => HashMap::new(),
-            };
-            let local = self.settings.party.as_str();
+            let origins = self.peer_origins(page.iter().map(|i| &i.version)).await?;
             let mut report = CompileReport::default();
             {
                 let mut index = self.index.write();
@@ -781,10 +773,7 @@ impl MatchService {
                         catalog.relationship(&value, version);
                         continue;
                     }
-                    let origin = origins
-                        .get(&v.id)
-                        .filter(|o| o.as_str() != local)
-                        .map(|o| Arc::from(o.as_str()));
+                    let origin = origins.get(&v.id).cloned();
                     apply_indicator(&mut index, &mut catalog, v, &value, origin, &mut report);
                 }
             }
@@ -795,6 +784,29 @@ impl MatchService {
             }
         }
         deleted.map(|()| read)
+    }
+
+    /// The origin party of each indicator among `versions` that came from a peer (none
+    /// without federation; a local indicator has no origin entry).
+    async fn peer_origins<'v>(
+        &self,
+        versions: impl Iterator<Item = &'v StoredVersion>,
+    ) -> Result<HashMap<String, Arc<str>>, NodeError> {
+        let Some(f) = &self.federation else {
+            return Ok(HashMap::new());
+        };
+        let ids: Vec<&str> = versions
+            .filter(|v| v.type_name == "indicator")
+            .map(|v| v.id.as_str())
+            .collect();
+        let local = self.settings.party.as_str();
+        Ok(f.origins_and_held(&ids)
+            .await?
+            .origins
+            .into_iter()
+            .filter(|(_, o)| o.as_str() != local)
+            .map(|(id, o)| (id, Arc::from(o.as_str())))
+            .collect())
     }
 
     /// Tells the index that some versions of these objects were deleted from the store (the
@@ -852,18 +864,7 @@ impl MatchService {
             }
         }
         remaining.sort_by_key(|v| v.seq);
-        let origins = match &self.federation {
-            Some(f) => {
-                let held: Vec<&str> = remaining
-                    .iter()
-                    .filter(|v| v.type_name == "indicator")
-                    .map(|v| v.id.as_str())
-                    .collect();
-                f.origins_and_held(&held).await?.origins
-            }
-            None => HashMap::new(),
-        };
-        let local = self.settings.party.as_str();
+        let origins = self.peer_origins(remaining.iter()).await?;
         let mut report = CompileReport::default();
         {
             let mut index = self.index.write();
@@ -883,10 +884,7 @@ impl MatchService {
                 if v.type_name == "relationship" {
                     catalog.relationship(&value, v.version.unix_micros());
                 } else if v.type_name == "indicator" {
-                    let origin = origins
-                        .get(&v.id)
-                        .filter(|o| o.as_str() != local)
-                        .map(|o| Arc::from(o.as_str()));
+                    let origin = origins.get(&v.id).cloned();
                     apply_indicator(&mut index, &mut catalog, v, &value, origin, &mut report);
                 }
             }
@@ -1576,6 +1574,59 @@ async fn get_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn indicator_version(modified: &str, name: &str, phase: &str) -> (StoredVersion, Value) {
+        let value = serde_json::json!({
+            "type": "indicator", "spec_version": "2.1",
+            "id": "indicator--0e8b6d4a-3d52-4f0e-9c1a-6a2f3b4c5d6e",
+            "created": "2026-01-01T00:00:00Z", "modified": modified, "name": name,
+            "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z",
+            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": phase}]
+        });
+        let version = StoredVersion {
+            seq: 1,
+            id: value["id"].as_str().unwrap_or_default().to_owned(),
+            version: Timestamp::parse(modified).expect("a timestamp"),
+            date_added: Timestamp::parse(modified).expect("a timestamp"),
+            spec_version: "2.1".into(),
+            type_name: "indicator".into(),
+            json: value.to_string(),
+        };
+        (version, value)
+    }
+
+    #[test]
+    fn an_older_version_arriving_late_keeps_the_newer_ones_details() {
+        let (mut index, mut catalog) = (Index::new(), Catalog::default());
+        let mut report = CompileReport::default();
+        let (newer, newer_value) =
+            indicator_version("2026-03-01T00:00:00Z", "Grid C2 v2", "command-and-control");
+        let (older, older_value) =
+            indicator_version("2026-02-01T00:00:00Z", "Grid C2 v1", "discovery");
+        apply_indicator(
+            &mut index,
+            &mut catalog,
+            &newer,
+            &newer_value,
+            None,
+            &mut report,
+        );
+        apply_indicator(
+            &mut index,
+            &mut catalog,
+            &older,
+            &older_value,
+            None,
+            &mut report,
+        );
+        let id = IndicatorId::parse(&newer.id)
+            .map(|i| i.0)
+            .unwrap_or_default();
+        let meta = &catalog.meta[&id];
+        assert_eq!(meta.name.as_deref(), Some("Grid C2 v2"));
+        assert_eq!(&*meta.phases, ["mitre-attack:command-and-control".into()]);
+    }
 
     #[test]
     fn a_stored_incident_gives_back_its_match_event_also_when_written_before_its_details() {
