@@ -4,9 +4,29 @@
 //! A token reads `pac_<token id>_<secret>`. The token id is public and finds the user; the
 //! secret is checked against the argon2 hash. Argon2 is deliberately slow, so a successful
 //! check is remembered (by SHA-256 of the token) for a few minutes; failures are never cached.
+//!
+//! **Throttling.** Because each check of a secret costs argon2 work, the API's check
+//! ([`Authenticator::authenticate_client`], which the [`Principal`] extractor calls for every
+//! TAXII, `/coop`, `/match`, `/log` and `/metrics` request) counts failures per client address
+//! and per token id in an [`ApiThrottle`] (the numbers are in [`crate::throttle`]; a failure
+//! counts on the token id only when the secret was checked, i.e. the id names a user and the
+//! Basic user name, if any, is that user's, since only then can it guess anything). While either
+//! is locked out, a request carrying credentials is refused with [`AuthError::LockedOut`] (429
+//! `too-many-failed-authentications` with `Retry-After`) before the cache, the store or argon2
+//! is consulted, even when its token is right; a success clears both counts. A request without
+//! an `Authorization` header, or with one that does not parse, is answered 401 as before and
+//! not counted (it costs nothing). The address is the TCP peer's (forwarded-for headers are not
+//! trusted, so behind a reverse proxy every client shares the proxy's count, which any success
+//! through it clears); an IPv6 client counts by its /64. Peers' signed requests
+//! (`Pacific-Peer`) never come here. One consequence to know: anyone may lock a token id out
+//! for a while by sending it with wrong secrets (the id is not secret); its owner then waits
+//! the lock-out like the guesser. [`Authenticator::authenticate`], the unthrottled check, is
+//! for the dashboard's sign-in, which has its own throttle.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
@@ -17,6 +37,7 @@ use pacific_store::{Store, User};
 use sha2::{Digest, Sha256};
 
 use crate::NodeError;
+use crate::throttle::{ApiThrottle, RetryAfter, address_key};
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
 
@@ -27,8 +48,8 @@ pub struct Principal {
     pub role: Role,
 }
 
-/// Why authentication failed. All variants answer 401 alike, so a caller learns nothing about
-/// which part was wrong; the variant is for logs.
+/// Why authentication failed. All variants but [`LockedOut`](AuthError::LockedOut) answer 401
+/// alike, so a caller learns nothing about which part was wrong; the variant is for logs.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("no Authorization header")]
@@ -37,6 +58,10 @@ pub enum AuthError {
     Malformed,
     #[error("unknown or wrong token")]
     BadToken,
+    /// Too many failures from the client's address or with the token's id: refused without
+    /// checking the token until the wait is over (429 with `Retry-After`).
+    #[error("too many failed authentications; retry after {} s", .0.seconds())]
+    LockedOut(RetryAfter),
 }
 
 /// A freshly issued token: shown once, never stored.
@@ -76,11 +101,16 @@ pub async fn add_user(store: &dyn Store, name: &str, role: Role) -> Result<Issue
     Ok(IssuedToken { token, user })
 }
 
+/// Tokens whose secret argon2 accepted, by SHA-256 of the token, with when.
+type VerifiedTokens = HashMap<[u8; 32], (Principal, Instant)>;
+
 /// Checks `Authorization` headers against the store.
 #[derive(Clone)]
 pub struct Authenticator {
     store: Arc<dyn Store>,
-    verified: Arc<Mutex<HashMap<[u8; 32], (Principal, Instant)>>>,
+    verified: Arc<Mutex<VerifiedTokens>>,
+    failures: Arc<Mutex<ApiThrottle>>,
+    argon2_checks: Arc<AtomicU64>,
 }
 
 impl Authenticator {
@@ -88,34 +118,103 @@ impl Authenticator {
         Self {
             store,
             verified: Arc::default(),
+            failures: Arc::default(),
+            argon2_checks: Arc::default(),
         }
     }
 
-    /// Authenticates an `Authorization` header value.
+    /// Authenticates an `Authorization` header value, without counting failures. For callers
+    /// with their own throttle (the dashboard's sign-in); API requests use
+    /// [`authenticate_client`](Self::authenticate_client).
     pub async fn authenticate(&self, header: Option<&str>) -> Result<Principal, AuthError> {
+        self.check(header, None).await
+    }
+
+    /// Authenticates an API request's `Authorization` header value sent from `client` (the TCP
+    /// peer; `None` when the server has no connect info, then only the token id is counted),
+    /// refusing it while the client's address or the token's id is locked out (see the module
+    /// doc).
+    pub async fn authenticate_client(
+        &self,
+        header: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<Principal, AuthError> {
+        self.check(header, Some(Counted(client.map(address_key))))
+            .await
+    }
+
+    /// How many argon2 verifications this authenticator has started (tests, diagnostics).
+    pub fn argon2_checks(&self) -> u64 {
+        self.argon2_checks.load(Ordering::Relaxed)
+    }
+
+    async fn check(
+        &self,
+        header: Option<&str>,
+        counted: Option<Counted>,
+    ) -> Result<Principal, AuthError> {
         let header = header.ok_or(AuthError::Missing)?;
         let (claimed_user, token) = parse_authorization(header)?;
+        let token_id = token
+            .strip_prefix("pac_")
+            .and_then(|rest| rest.split_once('_'))
+            .map(|(id, _)| id.to_owned());
+        let address = counted.and_then(|Counted(a)| a);
+        let id = token_id.as_deref();
+        // Refused while locked out, before the cache, the store or argon2.
+        if counted.is_some() {
+            self.failures()
+                .check(address, id, Instant::now())
+                .map_err(|wait| refused(address, id, wait))?;
+        }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(principal) = self.cached(&digest)
             && claimed_user.as_deref().is_none_or(|u| u == principal.user)
         {
+            if counted.is_some() {
+                self.failures().succeeded(address, id);
+            }
             return Ok(principal);
         }
-        let token_id = token
-            .strip_prefix("pac_")
-            .and_then(|rest| rest.split_once('_'))
-            .map(|(id, _)| id)
-            .ok_or(AuthError::BadToken)?;
-        let user = self
-            .store
-            .user_by_token_id(token_id)
-            .await
-            .map_err(|_| AuthError::BadToken)?;
-        let user = user.ok_or(AuthError::BadToken)?;
+        // From here the attempt counts as failed on its address until it succeeds.
+        let mut lockout = None;
+        if counted.is_some() {
+            lockout = self
+                .failures()
+                .begin(address, id, Instant::now())
+                .map_err(|wait| refused(address, id, wait))?;
+        }
+        let failed = |lockout: Option<RetryAfter>| {
+            if let Some(wait) = lockout {
+                tracing::warn!(
+                    token_id = id.unwrap_or(""),
+                    ip = ?address,
+                    retry_after_secs = wait.seconds(),
+                    "API authentication locked out after repeated failures"
+                );
+            }
+            AuthError::BadToken
+        };
+        let Some(token_id) = id else {
+            return Err(failed(lockout));
+        };
+        let user = match self.store.user_by_token_id(token_id).await {
+            Ok(Some(user)) => user,
+            Ok(None) | Err(_) => return Err(failed(lockout)),
+        };
         if claimed_user.as_deref().is_some_and(|u| u != user.name) {
-            return Err(AuthError::BadToken);
+            return Err(failed(lockout));
+        }
+        // The secret is checked only now, so only now does the attempt count on the token id.
+        if counted.is_some() {
+            let on_token = self
+                .failures()
+                .begin_secret(token_id, Instant::now())
+                .map_err(|wait| refused(address, id, wait))?;
+            lockout = lockout.max(on_token);
         }
         // Argon2 takes tens of milliseconds: keep it off the async workers.
+        self.argon2_checks.fetch_add(1, Ordering::Relaxed);
         let hash_text = user.token_hash.clone();
         let ok = tokio::task::spawn_blocking(move || {
             PasswordVerifier::<str>::verify_password(
@@ -128,7 +227,10 @@ impl Authenticator {
         .await
         .unwrap_or(false);
         if !ok {
-            return Err(AuthError::BadToken);
+            return Err(failed(lockout));
+        }
+        if counted.is_some() {
+            self.failures().succeeded(address, id);
         }
         let principal = Principal {
             user: user.name,
@@ -136,13 +238,18 @@ impl Authenticator {
         };
         self.verified
             .lock()
-            .expect("auth cache lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .insert(digest, (principal.clone(), Instant::now()));
         Ok(principal)
     }
 
+    fn failures(&self) -> MutexGuard<'_, ApiThrottle> {
+        // The tables stay consistent whatever panicked while holding the lock.
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn cached(&self, digest: &[u8; 32]) -> Option<Principal> {
-        let mut cache = self.verified.lock().expect("auth cache lock");
+        let mut cache = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         match cache.get(digest) {
             Some((p, at)) if at.elapsed() < CACHE_TTL => Some(p.clone()),
             Some(_) => {
@@ -152,6 +259,21 @@ impl Authenticator {
             None => None,
         }
     }
+}
+
+/// An API check, whose failures are counted; with the client's address, already keyed.
+#[derive(Clone, Copy)]
+struct Counted(Option<IpAddr>);
+
+/// A request refused while locked out (logged without the token).
+fn refused(address: Option<IpAddr>, token_id: Option<&str>, wait: RetryAfter) -> AuthError {
+    tracing::debug!(
+        token_id = token_id.unwrap_or(""),
+        ip = ?address,
+        retry_after_secs = wait.seconds(),
+        "API authentication refused: locked out"
+    );
+    AuthError::LockedOut(wait)
 }
 
 /// Splits `Basic base64(user:token)` or `Bearer token` into (claimed user, token).

@@ -35,7 +35,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -56,7 +56,9 @@ use serde_json::Value;
 use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
-use crate::throttle::{ADDRESS_POLICY, AfterFailure, LoginThrottle, RetryAfter, USER_POLICY};
+use crate::throttle::{
+    ADDRESS_POLICY, AfterFailure, LoginThrottle, RetryAfter, USER_POLICY, address_key,
+};
 
 /// The policy on every page and asset: nothing but this node.
 pub const CSP: &str = "default-src 'self'";
@@ -245,21 +247,6 @@ fn user_key(name: &str) -> String {
         end -= 1;
     }
     name[..end].to_owned()
-}
-
-/// The throttle's key of a client address: an IPv4 address (also when IPv4-mapped), or an
-/// IPv6 address's /64, which one client usually holds whole.
-fn address_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => {
-                let s = v6.segments();
-                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-            }
-        },
-    }
 }
 
 /// The user a sign-in attempt is on: the name typed, else the owner of the token's public id

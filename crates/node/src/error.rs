@@ -14,6 +14,12 @@ pub enum ApiError {
         "authentication is required: send `Authorization: Bearer <token>` or HTTP Basic with the token as password"
     )]
     Unauthenticated,
+    /// Too many failed authentications from this client's address or with this token id
+    /// (`crate::throttle`): refused without checking the token, with `Retry-After`.
+    #[error(
+        "too many failed authentications from this address or with this token; retry after {retry_after} s"
+    )]
+    TooManyFailedAuthentications { retry_after: u64 },
     #[error("user {user:?} may not {action}")]
     Forbidden { user: String, action: String },
     #[error("{0} not found")]
@@ -49,6 +55,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -99,6 +106,7 @@ impl ApiError {
     pub fn label(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "auth-required",
+            ApiError::TooManyFailedAuthentications { .. } => "too-many-failed-authentications",
             ApiError::Forbidden { .. } => "auth-forbidden",
             ApiError::NotFound(_) => "not-found",
             ApiError::NotAcceptable(_) => "media-type-not-acceptable",
@@ -115,6 +123,7 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "Authentication required",
+            ApiError::TooManyFailedAuthentications { .. } => "Too many failed authentications",
             ApiError::Forbidden { .. } => "Forbidden",
             ApiError::NotFound(_) => "Not found",
             ApiError::NotAcceptable(_) => "Not acceptable",
@@ -140,6 +149,18 @@ impl From<pacific_store::StoreError> for ApiError {
     }
 }
 
+impl From<crate::auth::AuthError> for ApiError {
+    /// A locked-out client gets 429; every other failure answers 401 alike.
+    fn from(e: crate::auth::AuthError) -> Self {
+        match e {
+            crate::auth::AuthError::LockedOut(wait) => ApiError::TooManyFailedAuthentications {
+                retry_after: wait.seconds(),
+            },
+            _ => ApiError::Unauthenticated,
+        }
+    }
+}
+
 impl From<pacific_coop::CoopError> for ApiError {
     fn from(e: pacific_coop::CoopError) -> Self {
         ApiError::Coop(e)
@@ -149,6 +170,10 @@ impl From<pacific_coop::CoopError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            ApiError::TooManyFailedAuthentications { retry_after } => Some(*retry_after),
+            _ => None,
+        };
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
@@ -169,6 +194,9 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"pacific\", Bearer"),
             );
+        }
+        if let Some(secs) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

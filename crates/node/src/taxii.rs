@@ -154,10 +154,19 @@ impl FromRequestParts<AppState> for Principal {
                 }
             };
         }
-        state.auth().authenticate(header).await.map_err(|e| {
-            tracing::info!(reason = %e, path = %parts.uri.path(), "authentication failed");
-            ApiError::Unauthenticated
-        })
+        // A user: counted per client address and token id (`auth`, `throttle`).
+        let client = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|axum::extract::ConnectInfo(a)| a.ip());
+        state
+            .auth()
+            .authenticate_client(header, client)
+            .await
+            .map_err(|e| {
+                tracing::info!(reason = %e, path = %parts.uri.path(), "authentication failed");
+                ApiError::from(e)
+            })
     }
 }
 

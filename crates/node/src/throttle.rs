@@ -17,12 +17,25 @@
 //! ago), so an attacker cycling keys cannot grow the table, and pushes out the records that
 //! matter least before those of locked-out keys.
 //!
-//! The logic is pure: time is passed in (`now`), so the tests need no sleeps. The dashboard
-//! (`dashboard::login`) holds one throttle for user names ([`USER_POLICY`]) and one for client
-//! addresses ([`ADDRESS_POLICY`]).
+//! The logic is pure: time is passed in (`now`), so the tests need no sleeps. Two callers:
+//!
+//! - The dashboard (`dashboard::login`) holds one throttle for user names ([`USER_POLICY`]: 5
+//!   failures) and one for client addresses ([`ADDRESS_POLICY`]: 20), sized for people typing.
+//! - The token-authenticated APIs (TAXII, `/coop`, `/match`, `/log`, `/metrics`: every route
+//!   taking a user [`Principal`](crate::auth::Principal)) go through [`ApiThrottle`], held by
+//!   [`Authenticator`](crate::auth::Authenticator), which counts failures per token id
+//!   ([`API_TOKEN_POLICY`]: 10) and per client address ([`API_ADDRESS_POLICY`]: 100), sized for
+//!   machine clients: a feed consumer with a wrong token is stopped after 10 tries, while one
+//!   address (a NAT, or the reverse proxy every client shares) may see many users' mistakes
+//!   before it is stopped. Only a token whose id names a user, presented under that user's name,
+//!   costs argon2 work, so only such a failure counts on its token id; every failure counts on
+//!   the address. The lock-out times are the dashboard's (1 s doubling to 15 min).
+//!
+//! Client addresses are keyed by [`address_key`]: an IPv6 client by its /64.
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 /// Failures a user name may have before it is locked out: the 6th attempt after 5 failures
@@ -55,6 +68,148 @@ pub const ADDRESS_POLICY: Policy = Policy {
     allowed_failures: ADDRESS_ALLOWED_FAILURES,
     ..USER_POLICY
 };
+
+/// Failures a token id may have on the API before it is locked out: the 11th attempt after 10
+/// failures is refused. More than a person's, since a client may retry a few times before
+/// its operator notices the wrong token.
+pub const API_TOKEN_ALLOWED_FAILURES: u32 = 10;
+/// Failures a client address may have on the API before it is locked out. Much more than the
+/// dashboard's: machine clients behind one NAT or proxy share an address, and a success from it
+/// clears the count; it catches one client trying many tokens.
+pub const API_ADDRESS_ALLOWED_FAILURES: u32 = 100;
+
+/// The API's throttle of token ids.
+pub const API_TOKEN_POLICY: Policy = Policy {
+    allowed_failures: API_TOKEN_ALLOWED_FAILURES,
+    ..USER_POLICY
+};
+
+/// The API's throttle of client addresses.
+pub const API_ADDRESS_POLICY: Policy = Policy {
+    allowed_failures: API_ADDRESS_ALLOWED_FAILURES,
+    ..USER_POLICY
+};
+
+/// Token ids are 12 hex digits (`auth::add_user`); a longer one is counted by its first bytes.
+const MAX_TOKEN_KEY: usize = 64;
+
+/// The throttle's key of a client address: an IPv4 address (also when IPv4-mapped), or an
+/// IPv6 address's /64, which one client usually holds whole.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
+
+/// The throttle's key of a token id.
+fn token_key(token_id: &str) -> String {
+    let mut end = token_id.len().min(MAX_TOKEN_KEY);
+    while !token_id.is_char_boundary(end) {
+        end -= 1;
+    }
+    token_id[..end].to_owned()
+}
+
+/// Failed API authentications per client address and per token id (see the module doc).
+///
+/// An attempt is counted as failed from the moment it is let through until it succeeds, so
+/// parallel attempts cannot slip past the limit: [`begin`](Self::begin) counts the address
+/// before the store is asked, [`begin_secret`](Self::begin_secret) the token id before argon2
+/// runs, and [`succeeded`](Self::succeeded) clears both. Addresses are passed already keyed
+/// ([`address_key`]).
+#[derive(Debug)]
+pub struct ApiThrottle {
+    tokens: LoginThrottle<String>,
+    addresses: LoginThrottle<IpAddr>,
+}
+
+impl Default for ApiThrottle {
+    fn default() -> Self {
+        Self::new(API_TOKEN_POLICY, API_ADDRESS_POLICY)
+    }
+}
+
+impl ApiThrottle {
+    pub fn new(tokens: Policy, addresses: Policy) -> Self {
+        Self {
+            tokens: LoginThrottle::new(tokens),
+            addresses: LoginThrottle::new(addresses),
+        }
+    }
+
+    /// Whether an attempt from `address` on `token_id` may try now, without counting it; if
+    /// not, the longer wait of the two.
+    pub fn check(
+        &self,
+        address: Option<IpAddr>,
+        token_id: Option<&str>,
+        now: Instant,
+    ) -> Result<(), RetryAfter> {
+        let waits = [
+            address.and_then(|a| self.addresses.check(&a, now).err()),
+            token_id.and_then(|t| self.tokens.check(&token_key(t), now).err()),
+        ];
+        match waits.into_iter().flatten().max() {
+            Some(wait) => Err(wait),
+            None => Ok(()),
+        }
+    }
+
+    /// Lets an attempt through and counts it as failed on its address, or refuses it (the
+    /// longer wait of its address and its token id) without counting it. `Ok(Some(_))`: the
+    /// lock-out this attempt starts if it fails.
+    pub fn begin(
+        &mut self,
+        address: Option<IpAddr>,
+        token_id: Option<&str>,
+        now: Instant,
+    ) -> Result<Option<RetryAfter>, RetryAfter> {
+        self.check(address, token_id, now)?;
+        Ok(address.and_then(|a| locked_by(self.addresses.failed(a, now))))
+    }
+
+    /// Before the secret of `token_id` is checked: counts it as failed, or refuses it while
+    /// it is locked out (a parallel attempt may have locked it since [`begin`](Self::begin)).
+    pub fn begin_secret(
+        &mut self,
+        token_id: &str,
+        now: Instant,
+    ) -> Result<Option<RetryAfter>, RetryAfter> {
+        let key = token_key(token_id);
+        self.tokens.check(&key, now)?;
+        Ok(locked_by(self.tokens.failed(key, now)))
+    }
+
+    /// A success from `address` with `token_id`: both start from zero.
+    pub fn succeeded(&mut self, address: Option<IpAddr>, token_id: Option<&str>) {
+        if let Some(a) = address {
+            self.addresses.succeeded(&a);
+        }
+        if let Some(t) = token_id {
+            self.tokens.succeeded(&token_key(t));
+        }
+    }
+
+    /// Keys held (token ids, addresses).
+    pub fn len(&self) -> (usize, usize) {
+        (self.tokens.len(), self.addresses.len())
+    }
+}
+
+/// The lock-out a failure started, if any.
+fn locked_by(outcome: AfterFailure) -> Option<RetryAfter> {
+    match outcome {
+        AfterFailure::LockedOut { retry, .. } => Some(retry),
+        AfterFailure::Counted { .. } => None,
+    }
+}
 
 /// The numbers of one throttle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -393,6 +548,102 @@ mod tests {
         assert_eq!(RetryAfter(Duration::from_millis(1)).seconds(), 1);
         assert_eq!(RetryAfter(secs(2)).seconds(), 2);
         assert_eq!(RetryAfter(Duration::from_millis(2001)).seconds(), 3);
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(address_key(s.parse().unwrap()))
+    }
+
+    #[test]
+    fn address_keys_group_an_ipv6_client_by_its_64() {
+        let key = |s: &str| ip(s).unwrap().to_string();
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::");
+        assert_eq!(token_key(&"é".repeat(100)).len(), 64);
+    }
+
+    #[test]
+    fn api_token_ids_lock_after_their_allowed_failures_and_a_success_clears_them() {
+        let t0 = Instant::now();
+        let mut t = ApiThrottle::default();
+        let a = ip("127.0.0.1");
+        for i in 1..=API_TOKEN_ALLOWED_FAILURES {
+            let address_lock = t.begin(a, Some("abc"), t0).unwrap();
+            assert_eq!(address_lock, None);
+            let token_lock = t.begin_secret("abc", t0).unwrap();
+            assert_eq!(
+                token_lock.is_some(),
+                i == API_TOKEN_ALLOWED_FAILURES,
+                "failure {i}"
+            );
+        }
+        // Refused before the store or argon2, also from another address; other ids may try.
+        assert_eq!(
+            t.begin(ip("192.0.2.1"), Some("abc"), t0),
+            Err(RetryAfter(FIRST_LOCKOUT))
+        );
+        assert_eq!(t.begin_secret("abc", t0), Err(RetryAfter(FIRST_LOCKOUT)));
+        assert_eq!(t.check(a, Some("other"), t0), Ok(()));
+        assert_eq!(t.check(a, None, t0), Ok(()));
+        // The lock-out ends on time; a success clears the id and the address.
+        assert_eq!(t.check(a, Some("abc"), t0 + FIRST_LOCKOUT), Ok(()));
+        t.succeeded(a, Some("abc"));
+        assert_eq!(t.len(), (0, 0));
+    }
+
+    #[test]
+    fn api_addresses_lock_after_their_allowed_failures_whatever_the_token() {
+        let t0 = Instant::now();
+        let mut t = ApiThrottle::default();
+        let a = ip("2001:db8::1");
+        for i in 1..=API_ADDRESS_ALLOWED_FAILURES {
+            let id = format!("id{i}");
+            let lock = t.begin(a, Some(&id), t0).unwrap();
+            assert_eq!(lock.is_some(), i == API_ADDRESS_ALLOWED_FAILURES, "{i}");
+        }
+        // The whole /64 waits, with or without a token id; other addresses do not.
+        let neighbour = ip("2001:db8::ffff");
+        assert_eq!(t.begin(neighbour, None, t0), Err(RetryAfter(FIRST_LOCKOUT)));
+        assert_eq!(
+            t.begin(neighbour, Some("new"), t0),
+            Err(RetryAfter(FIRST_LOCKOUT))
+        );
+        assert_eq!(t.check(ip("2001:db8:0:1::1"), None, t0), Ok(()));
+        // The longer of two waits is given: a token id locked for 2 s from t0 + 1 s.
+        for _ in 0..API_TOKEN_ALLOWED_FAILURES {
+            t.begin_secret("slow", t0).unwrap();
+        }
+        assert_eq!(t.begin_secret("slow", t0), Err(RetryAfter(FIRST_LOCKOUT)));
+        assert!(t.begin_secret("slow", t0 + secs(1)).unwrap().is_some());
+        // An address locked for 1 s from t0 + 1.2 s.
+        let b = ip("192.0.2.9");
+        let at = t0 + Duration::from_millis(1200);
+        for _ in 0..API_ADDRESS_ALLOWED_FAILURES {
+            t.begin(b, None, at).unwrap();
+        }
+        let later = t0 + Duration::from_millis(1500);
+        assert_eq!(
+            t.check(b, None, later),
+            Err(RetryAfter(Duration::from_millis(700)))
+        );
+        assert_eq!(
+            t.check(b, Some("slow"), later),
+            Err(RetryAfter(Duration::from_millis(1500)))
+        );
+        // A success from the address clears it.
+        t.succeeded(a, None);
+        assert_eq!(t.check(a, None, t0), Ok(()));
+    }
+
+    #[test]
+    fn api_limits_are_more_generous_than_the_dashboards() {
+        const {
+            assert!(API_ADDRESS_POLICY.allowed_failures > ADDRESS_POLICY.allowed_failures);
+            assert!(API_TOKEN_POLICY.allowed_failures > USER_POLICY.allowed_failures);
+            assert!(API_ADDRESS_POLICY.allowed_failures > API_TOKEN_POLICY.allowed_failures);
+        }
     }
 
     #[test]

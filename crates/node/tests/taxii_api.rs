@@ -694,3 +694,162 @@ async fn the_client_pulls_every_page_and_resumes_after_the_last_date_added() {
     let seen: HashSet<_> = got.iter().chain(&newer).map(|o| o["id"].clone()).collect();
     assert_eq!(seen.len(), 26);
 }
+
+/// A node on 127.0.0.1 like [`TestNode`], whose state the test keeps so it can count the
+/// argon2 checks its authenticator runs.
+struct WatchedNode {
+    base: String,
+    reader: String,
+    analyst: String,
+    state: pacific_node::server::AppState,
+    http: reqwest::Client,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl WatchedNode {
+    async fn start() -> Self {
+        use pacific_core::access::Role;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = pacific_node::DataDir::new(tmp.path().join("node"));
+        dir.init(&pacific_node::datadir::InitOptions {
+            name: "Test CERT".into(),
+            stakeholder_type: pacific_core::party::StakeholderType::State,
+            jurisdiction: Some("XA".into()),
+            listen: None,
+        })
+        .await
+        .unwrap();
+        let store = dir.open_store().await.unwrap();
+        let mut tokens = Vec::new();
+        for (name, role) in [("reader", Role::Reader), ("analyst", Role::Analyst)] {
+            let issued = pacific_node::auth::add_user(store.as_ref(), name, role)
+                .await
+                .unwrap();
+            tokens.push(issued.token);
+        }
+        let node = pacific_node::Node::open(&dir).await.unwrap();
+        let state = node.state().clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(node.serve(listener, async {
+            let _ = stopped.await;
+        }));
+        pacific_node::install_crypto_provider();
+        Self {
+            base,
+            reader: tokens[0].clone(),
+            analyst: tokens[1].clone(),
+            state,
+            http: reqwest::Client::new(),
+            _stop: stop,
+            _dir: tmp,
+        }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("accept", TAXII)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn argon2_checks(&self) -> u64 {
+        self.state.auth().argon2_checks()
+    }
+}
+
+/// A 429 refusal: `Retry-After`, the TAXII media type and a TAXII error object with the label.
+async fn assert_locked_out(r: reqwest::Response, what: &str) {
+    assert_eq!(r.status(), 429, "{what}");
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "{what}: Retry-After {retry}");
+    assert_eq!(r.headers()["content-type"], TAXII, "{what}");
+    assert!(!r.headers().contains_key("www-authenticate"), "{what}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error_code"], "too-many-failed-authentications",
+        "{what}: {body}"
+    );
+    assert_eq!(body["http_status"], "429", "{body}");
+    assert!(body["title"].is_string() && body["description"].is_string());
+}
+
+/// Wrong secrets for one token id lock that id out: its owner's right token is refused too,
+/// without argon2, until the lock-out ends; then it works and the count starts from zero.
+#[tokio::test]
+async fn wrong_secrets_lock_the_token_id_out_without_argon2() {
+    use pacific_node::throttle::{API_TOKEN_ALLOWED_FAILURES, FIRST_LOCKOUT};
+    let node = WatchedNode::start().await;
+    let (prefix, _) = node.reader.rsplit_once('_').unwrap();
+    for i in 0..API_TOKEN_ALLOWED_FAILURES {
+        let r = node.get("/taxii2/", &format!("{prefix}_wrong{i}")).await;
+        assert_eq!(r.status(), 401, "wrong secret {i}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error_code"], "auth-required");
+    }
+    let locked_at = std::time::Instant::now();
+    assert_eq!(node.argon2_checks(), u64::from(API_TOKEN_ALLOWED_FAILURES));
+    // The right token for that id, as Bearer and as Basic: refused, nothing checked.
+    assert_locked_out(node.get("/taxii2/", &node.reader).await, "Bearer").await;
+    let basic = node
+        .http
+        .get(format!("{}/taxii2/root/", node.base))
+        .basic_auth("reader", Some(&node.reader))
+        .send()
+        .await
+        .unwrap();
+    assert_locked_out(basic, "Basic").await;
+    assert_eq!(node.argon2_checks(), u64::from(API_TOKEN_ALLOWED_FAILURES));
+    // Another user from the same address is not affected.
+    assert_eq!(node.get("/taxii2/", &node.analyst).await.status(), 200);
+    // After the lock-out the right token works, and clears the id's count.
+    let left = FIRST_LOCKOUT.saturating_sub(locked_at.elapsed());
+    tokio::time::sleep(left + std::time::Duration::from_millis(100)).await;
+    assert_eq!(node.get("/taxii2/", &node.reader).await.status(), 200);
+    let r = node.get("/taxii2/", &format!("{prefix}_wrong")).await;
+    assert_eq!(r.status(), 401, "counting starts from zero after a success");
+}
+
+/// Many wrong tokens from one address lock the address out, on every token-authenticated API,
+/// whatever the token; a request without credentials still gets the usual 401.
+#[tokio::test]
+async fn many_wrong_tokens_from_one_address_lock_it_out_on_every_api() {
+    use pacific_node::throttle::{API_ADDRESS_ALLOWED_FAILURES, FIRST_LOCKOUT};
+    let node = WatchedNode::start().await;
+    for i in 0..API_ADDRESS_ALLOWED_FAILURES {
+        let r = node.get("/taxii2/", &format!("pac_{i:012x}_guess")).await;
+        assert_eq!(r.status(), 401, "guess {i}");
+    }
+    let locked_at = std::time::Instant::now();
+    for path in ["/taxii2/", "/log/checkpoint", "/match/stats", "/metrics"] {
+        assert_locked_out(node.get(path, &node.analyst).await, path).await;
+    }
+    assert_eq!(
+        node.argon2_checks(),
+        0,
+        "unknown ids and refusals cost no argon2"
+    );
+    let anonymous = node
+        .http
+        .get(format!("{}/taxii2/", node.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let left = FIRST_LOCKOUT.saturating_sub(locked_at.elapsed());
+    tokio::time::sleep(left + std::time::Duration::from_millis(100)).await;
+    assert_eq!(node.get("/taxii2/", &node.analyst).await.status(), 200);
+    assert_eq!(node.argon2_checks(), 1);
+    // The success cleared the address: a wrong token is a plain 401 again.
+    let r = node.get("/taxii2/", "pac_000000000000_guess").await;
+    assert_eq!(r.status(), 401);
+}
