@@ -91,6 +91,10 @@ struct Index {
     records: HashMap<RecordId, BTreeMap<String, Held>>,
     /// Acts already reported as not counting.
     reported: HashSet<String>,
+    /// The last rebuild of each record (a `Rebuilt<A>` of its kind), until an act of the
+    /// record arrives: the clock looks at every record on every round, and replaying all
+    /// their acts each time would grow with the whole history.
+    rebuilt: HashMap<RecordId, Box<dyn std::any::Any + Send>>,
 }
 
 /// The cooperation side of a node.
@@ -105,7 +109,7 @@ pub struct Coop {
 }
 
 /// A record kind this node serves: how its events sit in an [`Act`].
-trait Kind: Admissible + StixRecord + Clone
+trait Kind: Admissible + StixRecord + Clone + Send + 'static
 where
     Self::Body: PartialEq + std::fmt::Debug,
 {
@@ -169,6 +173,7 @@ plain_kind! {
 }
 
 /// A record rebuilt, with the acts that did not count.
+#[derive(Clone)]
 struct Rebuilt<A> {
     record: A,
     refused: Vec<(String, String)>,
@@ -252,11 +257,12 @@ impl Coop {
                 let recipients = object
                     .get("x_pacific_recipients")
                     .and_then(|v| serde_json::from_value(v.clone()).ok());
-                let acts = idx.records.entry(published.record).or_default();
+                let acts = idx.records.entry(published.record.clone()).or_default();
                 let newer = acts
                     .get(&published.id)
                     .is_none_or(|h| h.modified <= published.modified);
                 if newer {
+                    idx.rebuilt.remove(&published.record);
                     acts.insert(
                         published.id,
                         Held {
@@ -274,8 +280,25 @@ impl Coop {
         }
     }
 
-    /// Rebuilds a record from the acts held; reports acts that do not count (once each).
+    /// Rebuilds a record from the acts held, or takes the last rebuild if no act arrived
+    /// since; reports acts that do not count (once each).
     fn rebuild<A: Kind>(&self, idx: &mut Index, id: &RecordId) -> Option<Rebuilt<A>>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        if let Some(r) = idx
+            .rebuilt
+            .get(id)
+            .and_then(|r| r.downcast_ref::<Rebuilt<A>>())
+        {
+            return Some(r.clone());
+        }
+        let rebuilt = self.replay::<A>(idx, id)?;
+        idx.rebuilt.insert(id.clone(), Box::new(rebuilt.clone()));
+        Some(rebuilt)
+    }
+
+    fn replay<A: Kind>(&self, idx: &mut Index, id: &RecordId) -> Option<Rebuilt<A>>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
