@@ -1276,6 +1276,16 @@ fn act_details(act: &Act) -> String {
                 esc(peer)
             )
         }
+        Act::CosignatureReceived {
+            peer, tree_size, ..
+        } => {
+            format!("by witness <b>{}</b>, of size {tree_size}", esc(peer))
+        }
+        Act::CosignatureSent {
+            peer, tree_size, ..
+        } => {
+            format!("to <b>{}</b>, of its log at size {tree_size}", esc(peer))
+        }
     }
 }
 

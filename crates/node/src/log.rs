@@ -14,7 +14,7 @@
 //! | `GET /log/proof/inclusion?index=&size=` | `{index, size, root, hashes}` (hex) |
 //! | `GET /log/proof/consistency?old=&new=` | `{old, new, old_root, new_root, hashes}` (hex) |
 //! | `POST /log/cosign` | witness another log's checkpoint: [`CosignRequest`] in, cosignature line out |
-//! | `POST /log/cosignatures` | a peer's cosignature of one of this log's checkpoints: [`CosignaturePush`] in, `{"kept", "witness", "size"}` out |
+//! | `POST /log/cosignatures` | a peer's cosignature of one of this log's checkpoints: [`CosignaturePush`] in, [`CosignatureAnswer`] (`{"kept", "logged", "witness", "size"}`) out |
 //!
 //! `POST /log/cosignatures` answers 401 without a valid peer signature, 403 to a user token
 //! (only peers witness) or when the statement binding the cosignature key is not signed by the
@@ -23,8 +23,14 @@
 //! future), and 409 (`log-conflict`) for a checkpoint signed with this log's key whose root is
 //! not this log's root at that size: a witness was shown another history of this log. That
 //! checkpoint and its cosignature are kept as split-view evidence about this log's own origin
-//! and a warning is logged. Only accepted cosignatures are stored, the latest per witness
-//! ([`Store::put_cosignature`]).
+//! and a warning is logged. Only accepted cosignatures are stored, the latest per witness, with
+//! their `cosignature-received` log entry (by `peer:<witness>`: the witness, size, root hash and
+//! key ID) in the same transaction ([`Store::add_cosignature`]) when they attest something new:
+//! a larger tree than the witness's kept cosignature whose new entries are not all cosignature
+//! acts. A cosignature handed in again, or of a checkpoint that grew only by the entries logging
+//! cosignatures, is kept without an entry, so witnessing does not grow the log forever. The
+//! answer's `logged` says whether it was logged; the witness logs its `cosignature-sent` only
+//! then, so both logs record the same exchange once.
 //!
 //! Bad ranges (an index not below the size, a size beyond the log, `start > end`, too many
 //! entries) are 400. `entry` is the decoded JSON for reading; `entry_b64` the exact bytes that
@@ -724,6 +730,20 @@ impl CosignaturePush {
     }
 }
 
+/// `POST /log/cosignatures` answer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CosignatureAnswer {
+    /// Whether the cosignature is now the witness's kept one.
+    pub kept: bool,
+    /// Whether a `cosignature-received` entry was appended for it (absent from older nodes).
+    #[serde(default)]
+    pub logged: bool,
+    /// The witness's party id.
+    pub witness: String,
+    /// The cosigned checkpoint's tree size.
+    pub size: u64,
+}
+
 /// Most a cosignature's timestamp may be ahead of this node's clock, in seconds.
 const MAX_COSIGNATURE_AHEAD: u64 = 300;
 
@@ -807,21 +827,34 @@ async fn receive_cosignature(
         return another_history(store.as_ref(), &log, party, &cp, root, &ours, &sig).await;
     }
 
-    let kept = store
-        .put_cosignature(&StoredCosignature {
-            witness: party.to_owned(),
-            cosigner_vkey: cosigner.to_vkey(),
-            key_statement: req.statement.trim().to_owned(),
-            size: cp.size(),
-            checkpoint: ours,
-            line: sig.to_line(),
-            timestamp,
-            received: Timestamp::now(),
-        })
+    // Kept, and logged (`cosignature-received`, by the peer) in the same transaction when it
+    // attests entries other than cosignature acts.
+    let actor = format!("{}{party}", crate::federation::PEER_PRINCIPAL_PREFIX);
+    let added = store
+        .add_cosignature(
+            &StoredCosignature {
+                witness: party.to_owned(),
+                cosigner_vkey: cosigner.to_vkey(),
+                key_statement: req.statement.trim().to_owned(),
+                size: cp.size(),
+                checkpoint: ours,
+                line: sig.to_line(),
+                timestamp,
+                received: Timestamp::now(),
+            },
+            *cp.root(),
+            &actor,
+        )
         .await
         .map_err(store_err)?;
-    tracing::debug!(witness = %party, size = cp.size(), kept, "a witness cosigned this log's checkpoint");
-    Ok(Json(json!({ "kept": kept, "witness": party, "size": cp.size() })).into_response())
+    tracing::debug!(witness = %party, size = cp.size(), kept = added.kept, entry = ?added.entry, "a witness cosigned this log's checkpoint");
+    Ok(Json(CosignatureAnswer {
+        kept: added.kept,
+        logged: added.entry.is_some(),
+        witness: party.to_owned(),
+        size: cp.size(),
+    })
+    .into_response())
 }
 
 /// A checkpoint signed with this log's key whose root is not this log's at that size, cosigned

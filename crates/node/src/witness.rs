@@ -10,7 +10,11 @@
 //! cosignature line, this node's cosignature key and a statement signed by its identity key
 //! binding that key to its party ([`CosignaturePush`]). The peer checks and keeps the latest
 //! cosignature of each witness and publishes them with its checkpoint. Every round cosigns
-//! afresh, so a cosignature lost on the way is handed in again a round later.
+//! afresh, so a cosignature lost on the way is handed in again a round later. When the peer
+//! answers that it logged the cosignature (`cosignature-received`: it attests new entries of
+//! its log), this node logs `cosignature-sent` (the peer, size and root hash); a fresh
+//! cosignature of a checkpoint already logged, or of one that grew only by cosignature entries,
+//! is logged on neither side, so two nodes witnessing each other do not grow their logs forever.
 //!
 //! A peer that shows two histories — two different roots for one size — is caught in the round
 //! that presents the second: both signed checkpoints are kept as split-view evidence
@@ -28,16 +32,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pacific_core::Timestamp;
-use pacific_store::{Peer, SplitViewEvidence, Store};
+use pacific_store::{LOCAL_ACTOR, LogEntryData, Peer, SplitViewEvidence, Store};
 use pacific_tlog::TlogError;
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint};
 use pacific_tlog::cosignature::check_witness_update;
+use pacific_tlog::entry::Act;
 use pacific_tlog::merkle::Hash;
 use pacific_tlog::signed_note::{Ed25519Verifier, Note};
 
 use crate::NodeError;
 use crate::federation::{Federation, parse_public_key};
-use crate::log::{ConsistencyProofView, CosignaturePush, LogState};
+use crate::log::{ConsistencyProofView, CosignatureAnswer, CosignaturePush, LogState};
 
 /// How often every peer's log is witnessed.
 pub const WITNESS_INTERVAL: Duration = Duration::from_secs(2);
@@ -165,7 +170,9 @@ pub async fn witness_round(
 }
 
 /// Cosigns `note` (a checkpoint of `peer`'s log that [`observe`] accepted) and hands the
-/// cosignature to the peer (`POST /log/cosignatures`).
+/// cosignature to the peer (`POST /log/cosignatures`). When the peer answers that it logged
+/// the cosignature (`logged`, for this node and this size), appends `cosignature-sent` (the
+/// peer, size and root hash, by `local`).
 pub async fn cosign_for_peer(
     fed: &Federation,
     log: &LogState,
@@ -180,7 +187,30 @@ pub async fn cosign_for_peer(
     let push = CosignaturePush::new(fed.key(), fed.local().id.as_str(), log, note, &sig);
     let body = serde_json::to_string(&push)
         .map_err(|e| NodeError::Setup(format!("encoding the cosignature: {e}")))?;
-    peer_request(fed, http, peer, "POST", "/log/cosignatures", "", Some(body)).await?;
+    let text = peer_request(fed, http, peer, "POST", "/log/cosignatures", "", Some(body)).await?;
+    let answer: CosignatureAnswer = serde_json::from_str(&text).map_err(|e| {
+        NodeError::Remote(format!(
+            "{}: bad answer to our cosignature: {e}",
+            peer.party_id
+        ))
+    })?;
+    // Logged on the peer's side, so logged here: once per exchange, and never for a
+    // checkpoint that grew only by the entries logging cosignatures (which would make the two
+    // logs cosign each other's cosignature entries forever).
+    if answer.logged && answer.size == cp.size() && answer.witness == fed.local().id.as_str() {
+        let now = u64::try_from(Timestamp::now().unix_micros() / 1000).unwrap_or(0);
+        let entry = LogEntryData::new(
+            now,
+            LOCAL_ACTOR,
+            Act::CosignatureSent {
+                peer: peer.party_id.to_string(),
+                tree_size: cp.size(),
+                root_hash: *cp.root(),
+            },
+        )
+        .map_err(|e| NodeError::Input(format!("log entry: {e}")))?;
+        fed.objects().append_log_entry(&entry).await?;
+    }
     Ok(())
 }
 

@@ -5,8 +5,14 @@
 //! under a key the witness's identity key did not bind, for a checkpoint the log never signed,
 //! or with a bad signature is refused with its status and nothing is kept; a checkpoint signed
 //! with the log's key but with another root is a conflict whose evidence is kept.
+//!
+//! A cosignature that attests new entries is logged on both sides, once: `cosignature-received`
+//! in the log it cosigns, `cosignature-sent` in the witness's; cosigning the cosignature entries
+//! themselves logs nothing, so two nodes witnessing each other come to rest.
 
 use crate::federation_common;
+
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use federation_common::*;
@@ -15,8 +21,9 @@ use pacific_node::log::{CosignaturePush, LogState, log_origin, publish_checkpoin
 use pacific_node::witness::{Witnessed, witness_round};
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::cosignature::Cosigner;
+use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::signed_note::{Ed25519Signer, Note, NoteSignature, NoteVerifier};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 struct Pair {
     _tmp: tempfile::TempDir,
@@ -55,6 +62,92 @@ async fn pair() -> Pair {
         bravo,
         _tmp: tmp,
     }
+}
+
+/// Waits (at most 30 s) until witnessing no longer grows either log: each node's log is
+/// covered by its latest checkpoint and by the other node's kept cosignature of exactly that
+/// size, twice in a row with the same sizes. From then on, only new acts grow a log.
+async fn settle(p: &Pair) {
+    async fn at_rest(n: &FedNode, witness: &str) -> Option<u64> {
+        let size = n.store().log_size().await.unwrap();
+        let published = n.store().latest_checkpoint().await.unwrap();
+        let cosigned = n.store().cosignatures().await.unwrap();
+        (published.is_some_and(|c| c.size == size)
+            && cosigned
+                .iter()
+                .any(|c| c.witness == witness && c.size == size))
+        .then_some(size)
+    }
+    let both = || async {
+        Some((
+            at_rest(&p.alpha, &p.bravo.id).await?,
+            at_rest(&p.bravo, &p.alpha.id).await?,
+        ))
+    };
+    let rested = eventually(Duration::from_secs(30), || async {
+        match both().await {
+            Some(sizes) => both().await == Some(sizes),
+            None => false,
+        }
+    })
+    .await;
+    assert!(
+        rested.is_some(),
+        "witnessing did not come to rest: alpha {:?}, bravo {:?}",
+        p.alpha.store().cosignatures().await.unwrap(),
+        p.bravo.store().cosignatures().await.unwrap()
+    );
+}
+
+/// A node's log entries, decoded, with their indices.
+async fn entries(n: &FedNode) -> Vec<(u64, Entry)> {
+    let size = n.store().log_size().await.unwrap();
+    n.store()
+        .log_entries(0, size)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.index, Entry::decode(&e.entry).unwrap()))
+        .collect()
+}
+
+/// The `cosignature-received` entries of `n`'s log by `witness`: (index, size, root, key ID).
+async fn received_from(n: &FedNode, witness: &str) -> Vec<(u64, u64, [u8; 32], [u8; 4])> {
+    entries(n)
+        .await
+        .into_iter()
+        .filter_map(|(i, e)| match e.act {
+            Act::CosignatureReceived {
+                peer,
+                tree_size,
+                root_hash,
+                key_id,
+            } if peer == witness => {
+                assert_eq!(e.actor, format!("peer:{witness}"));
+                Some((i, tree_size, root_hash, key_id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `cosignature-sent` entries of `n`'s log to `peer`: (size, root).
+async fn sent_to(n: &FedNode, peer: &str) -> Vec<(u64, [u8; 32])> {
+    entries(n)
+        .await
+        .into_iter()
+        .filter_map(|(_, e)| match e.act {
+            Act::CosignatureSent {
+                peer: p,
+                tree_size,
+                root_hash,
+            } if p == peer => {
+                assert_eq!(e.actor, "local");
+                Some((tree_size, root_hash))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn now() -> u64 {
@@ -140,6 +233,9 @@ fn cosignature(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn after_a_witness_round_each_log_checkpoint_carries_the_other_nodes_cosignature() {
     let p = pair().await;
+    // The nodes' own witness tasks run too: let the logs stop growing from their cosignatures
+    // first, so the checkpoint published below stays the latest.
+    settle(&p).await;
     let http = pacific_node::witness::http_client().unwrap();
     for (log_node, log, witness, witness_key, witness_log) in [
         (&p.bravo, &p.bravo_log, &p.alpha, &p.alpha_key, &p.alpha_log),
@@ -236,6 +332,8 @@ async fn after_a_witness_round_each_log_checkpoint_carries_the_other_nodes_cosig
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_cosignatures_are_refused_and_nothing_is_kept() {
     let p = pair().await;
+    // Bravo's log at rest, so the checkpoint below stays its latest and Alpha's kept one.
+    settle(&p).await;
     let (bravo, alpha) = (&p.bravo, &p.alpha);
     let cp_stored = publish_checkpoint(bravo.store().as_ref(), &p.bravo_log)
         .await
@@ -413,4 +511,84 @@ async fn bad_cosignatures_are_refused_and_nothing_is_kept() {
         served.verify(&[&kv as &dyn NoteVerifier]).unwrap()[0].timestamp,
         Some(t + 60)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cosignature_of_new_entries_is_logged_on_both_sides_once() {
+    let p = pair().await;
+    settle(&p).await;
+    let (alpha, bravo) = (&p.alpha, &p.bravo);
+    let before = received_from(bravo, "alpha").await;
+    assert!(
+        !before.is_empty(),
+        "the first cosignatures attest the peers' entries"
+    );
+
+    // Bravo's log grows by an object (and whatever the outbox logs of it); Alpha witnesses it.
+    bravo
+        .add(&[indicator(Some(pacific_core::tlp::Tlp::Red), json!({}))])
+        .await;
+    let covered = bravo.store().log_size().await.unwrap();
+    let published = publish_checkpoint(bravo.store().as_ref(), &p.bravo_log)
+        .await
+        .unwrap();
+    assert!(published.size >= covered);
+    let http = pacific_node::witness::http_client().unwrap();
+    let round = witness_round(alpha.fed(), &p.alpha_log, &http).await;
+    let r = round.iter().find(|r| r.peer == bravo.id).unwrap();
+    assert!(matches!(r.cosigned, Some(Ok(()))), "{:?}", r.cosigned);
+
+    // Bravo's log names the witness and the size it cosigned, with Bravo's root at that size
+    // and Alpha's cosignature key; Alpha's log names Bravo, the size and the root.
+    let new_in = |list: Vec<(u64, u64, [u8; 32], [u8; 4])>| {
+        list.into_iter()
+            .filter(|(_, size, _, _)| *size >= covered)
+            .collect::<Vec<_>>()
+    };
+    let logged = eventually(Duration::from_secs(20), || async {
+        !new_in(received_from(bravo, "alpha").await).is_empty()
+    })
+    .await;
+    assert!(
+        logged.is_some(),
+        "no cosignature-received covering {covered} in bravo's log"
+    );
+    let (index, size, root, key_id) = new_in(received_from(bravo, "alpha").await)[0];
+    assert!(index >= covered, "logged after the entries it attests");
+    assert_eq!(root, bravo.store().log_root(size).await.unwrap());
+    assert_eq!(key_id, p.alpha_log.cosignature_verifier().key_id());
+    let sent = eventually(Duration::from_secs(20), || async {
+        sent_to(alpha, "bravo").await.contains(&(size, root))
+    })
+    .await;
+    assert!(
+        sent.is_some(),
+        "no cosignature-sent of bravo at {size} in alpha's log"
+    );
+
+    // More rounds cosign afresh, and cosign the cosignature entries: nothing more is logged
+    // of that size, and both logs record the same exchanges.
+    witness_round(alpha.fed(), &p.alpha_log, &http).await;
+    settle(&p).await;
+    let received = received_from(bravo, "alpha").await;
+    assert_eq!(
+        received.iter().filter(|(_, s, _, _)| *s == size).count(),
+        1,
+        "{received:?}"
+    );
+    // (The outbox's entries about the object may have been cosigned and logged since.)
+    assert!(received.len() > before.len(), "{received:?}");
+    let sizes: Vec<u64> = received.iter().map(|(_, s, _, _)| *s).collect();
+    assert!(sizes.windows(2).all(|w| w[0] < w[1]), "{sizes:?}");
+    let sent = sent_to(alpha, "bravo").await;
+    assert_eq!(
+        sent.iter().filter(|(s, _)| *s == size).count(),
+        1,
+        "{sent:?}"
+    );
+    let exchanges: Vec<(u64, [u8; 32])> = received.iter().map(|(_, s, r, _)| (*s, *r)).collect();
+    assert_eq!(sent, exchanges);
+    let size_now = bravo.store().log_size().await.unwrap();
+    witness_round(alpha.fed(), &p.alpha_log, &http).await;
+    assert_eq!(bravo.store().log_size().await.unwrap(), size_now, "at rest");
 }

@@ -176,6 +176,15 @@ pub struct StoredCosignature {
     pub received: Timestamp,
 }
 
+/// What [`Store::add_cosignature`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CosignatureAdded {
+    /// Whether the cosignature is now its witness's kept one.
+    pub kept: bool,
+    /// The log index of its `cosignature-received` entry, if one was appended.
+    pub entry: Option<u64>,
+}
+
 /// One count of the matching statistics: matches on `day` (`YYYY-MM-DD`, UTC) whose
 /// `dimension` (`indicator`, `kill-chain-phase`, `malware`, `campaign`, `sector`, `shared-by`)
 /// has the value `key`.
@@ -336,8 +345,21 @@ pub trait Store: Send + Sync {
 
     // Witnesses' cosignatures of this log.
     /// Keeps `cosignature` as its witness's latest, unless the one kept already is of a larger
-    /// tree, or of the same size with a later timestamp. Returns whether it was kept.
-    fn put_cosignature<'a>(&'a self, cosignature: &'a StoredCosignature) -> StoreFuture<'a, bool>;
+    /// tree, or of the same size with a later timestamp, and in the **same transaction**
+    /// appends its `cosignature-received` log entry (by `actor`; `root` is the cosigned
+    /// checkpoint's root hash, which the caller checked is this log's at that size) when it
+    /// attests something new: it is of a larger tree than the witness's kept one (or the
+    /// first), and the entries it covers beyond that one are not all cosignature acts
+    /// (`pacific_tlog::entry::COSIGNATURE_KINDS`). So a witness handing in the same cosignature
+    /// again, or cosigning afresh a checkpoint that grew only by the entries logging
+    /// cosignatures, logs nothing (otherwise every cosignature would grow the log and call for
+    /// another cosignature, forever).
+    fn add_cosignature<'a>(
+        &'a self,
+        cosignature: &'a StoredCosignature,
+        root: Hash,
+        actor: &'a str,
+    ) -> StoreFuture<'a, CosignatureAdded>;
     /// The cosignature kept from each witness, largest tree first, then by witness.
     fn cosignatures(&self) -> StoreFuture<'_, Vec<StoredCosignature>>;
 

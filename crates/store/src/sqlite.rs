@@ -52,8 +52,8 @@ use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, Hash, LogEntry, MatchStat, Page, ProvenanceRecord, ReceivedEntry,
-    SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
+    AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchStat, Page, ProvenanceRecord,
+    ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
     StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
@@ -799,10 +799,15 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'a, Vec<SplitViewEvidence>> {
         Box::pin(self.split_view_evidence_impl(origin))
     }
-    fn put_cosignature<'a>(&'a self, cosignature: &'a StoredCosignature) -> StoreFuture<'a, bool> {
+    fn add_cosignature<'a>(
+        &'a self,
+        cosignature: &'a StoredCosignature,
+        root: Hash,
+        actor: &'a str,
+    ) -> StoreFuture<'a, CosignatureAdded> {
         Box::pin(async move {
             let _w = self.write_lock.lock().await;
-            cosignatures::put(&self.pool, cosignature).await
+            cosignatures::add(&self.pool, cosignature, root, actor).await
         })
     }
     fn cosignatures(&self) -> StoreFuture<'_, Vec<StoredCosignature>> {

@@ -7,9 +7,12 @@ use crate::common;
 use common::*;
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
-use pacific_store::{SplitViewEvidence, SqliteStore, Store, StoreError, User};
+use pacific_store::{
+    CosignatureAdded, SplitViewEvidence, SqliteStore, Store, StoreError, StoredCosignature, User,
+};
 use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle::{self, MemoryTree};
+use pacific_tlog::signed_note::NoteSignature;
 
 fn user(name: &str) -> User {
     User {
@@ -232,4 +235,145 @@ async fn checkpoints_and_witness_records() {
     let got = store.split_view_evidence("o").await.unwrap();
     assert_eq!(got, vec![SplitViewEvidence { id, ..ev }]);
     assert!(store.split_view_evidence("p").await.unwrap().is_empty());
+}
+
+/// `witness`'s cosignature of this log's checkpoint of `size`, made at `timestamp`.
+fn cosignature(witness: &str, size: u64, timestamp: u64) -> StoredCosignature {
+    let mut signature = vec![7u8; 72];
+    signature[..8].copy_from_slice(&timestamp.to_be_bytes());
+    StoredCosignature {
+        witness: witness.into(),
+        cosigner_vkey: format!("{witness}-vkey"),
+        key_statement: "c3RtdA==".into(),
+        size,
+        checkpoint: format!("cp {size}\n"),
+        line: NoteSignature {
+            name: format!("pacific/{witness}/0011223344556677"),
+            key_id: [0xde, 0xad, 0xbe, 0xef],
+            signature,
+        }
+        .to_line(),
+        timestamp,
+        received: Timestamp::now(),
+    }
+}
+
+#[tokio::test]
+async fn a_kept_cosignature_is_logged_once_in_its_transaction() {
+    let (_dir, store) = store().await;
+    let t = "2021-01-01T00:00:00.000Z";
+    store
+        .add_objects(COLLECTION, &[indicator(1, t), indicator(2, t)])
+        .await
+        .unwrap();
+    let root2 = store.log_root(2).await.unwrap();
+    let add = |c: StoredCosignature, root| {
+        let store = &store;
+        async move { store.add_cosignature(&c, root, "peer:bravo").await.unwrap() }
+    };
+
+    // The first cosignature is kept and logged: exactly one entry, right after the two.
+    let first = add(cosignature("bravo", 2, 100), root2).await;
+    assert_eq!(
+        first,
+        CosignatureAdded {
+            kept: true,
+            entry: Some(2)
+        }
+    );
+    assert_eq!(store.log_size().await.unwrap(), 3);
+    let e = Entry::decode(&store.log_entries(2, 3).await.unwrap()[0].entry).unwrap();
+    assert_eq!(e.actor, "peer:bravo");
+    assert_eq!(
+        e.act,
+        Act::CosignatureReceived {
+            peer: "bravo".into(),
+            tree_size: 2,
+            root_hash: root2,
+            key_id: [0xde, 0xad, 0xbe, 0xef],
+        }
+    );
+
+    // The same one handed in again, or the same checkpoint cosigned afresh: no entry.
+    for again in [cosignature("bravo", 2, 100), cosignature("bravo", 2, 101)] {
+        assert_eq!(add(again, root2).await.entry, None);
+    }
+    // A larger checkpoint that covers only that entry attests nothing new: kept, not logged
+    // (else each cosignature would call for the next one, forever).
+    let root3 = store.log_root(3).await.unwrap();
+    let meta = add(cosignature("bravo", 3, 102), root3).await;
+    assert_eq!(
+        meta,
+        CosignatureAdded {
+            kept: true,
+            entry: None
+        }
+    );
+    // An older one is neither kept nor logged.
+    let old = add(cosignature("bravo", 1, 200), root2).await;
+    assert_eq!(
+        old,
+        CosignatureAdded {
+            kept: false,
+            entry: None
+        }
+    );
+    assert_eq!(store.log_size().await.unwrap(), 3);
+
+    // The log grows by an object: the next larger cosignature is logged, once.
+    store
+        .add_objects(COLLECTION, &[indicator(3, t)])
+        .await
+        .unwrap();
+    let root4 = store.log_root(4).await.unwrap();
+    assert_eq!(
+        add(cosignature("bravo", 4, 103), root4).await.entry,
+        Some(4)
+    );
+    assert_eq!(add(cosignature("bravo", 4, 103), root4).await.entry, None);
+    assert_eq!(store.log_size().await.unwrap(), 5);
+    let kinds: Vec<&str> = store
+        .log_entries(0, 5)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| Entry::decode(&e.entry).unwrap().act.kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "object-stored",
+            "object-stored",
+            "cosignature-received",
+            "object-stored",
+            "cosignature-received"
+        ]
+    );
+    let kept = store.cosignatures().await.unwrap();
+    assert_eq!((kept.len(), kept[0].size, kept[0].timestamp), (1, 4, 103));
+
+    // Another witness's first cosignature is logged on its own account.
+    let root5 = store.log_root(5).await.unwrap();
+    let charlie = store
+        .add_cosignature(&cosignature("charlie", 5, 1), root5, "peer:charlie")
+        .await
+        .unwrap();
+    assert_eq!(charlie.entry, Some(5));
+
+    // A refused cosignature (a line that does not parse) keeps and logs nothing.
+    let mut bad = cosignature("delta", 6, 1);
+    bad.line = "— not a line\n".into();
+    assert!(
+        store
+            .add_cosignature(&bad, root5, "peer:delta")
+            .await
+            .is_err()
+    );
+    assert_eq!(store.log_size().await.unwrap(), 6);
+    assert_eq!(store.cosignatures().await.unwrap().len(), 2);
+    // The entries are in the tree like any other.
+    assert_eq!(
+        rebuild(&store).await.root(),
+        store.log_root(6).await.unwrap()
+    );
 }

@@ -1,5 +1,6 @@
 //! The log entry: one act the node records (an object version stored, received, sent or
-//! withheld; a peer added or removed; the export policy changed; a user added).
+//! withheld; a peer added or removed; the export policy changed; a user added; a witness's
+//! cosignature of this log received, or this node's cosignature of a peer's log sent).
 //!
 //! An entry is a flat JSON object in RFC 8785 canonical form (keys sorted, no whitespace,
 //! minimal string escaping, integers only), so the same entry always has the same bytes and
@@ -17,6 +18,8 @@
 //! | `policy-changed` | `policy_sha256` |
 //! | `user-added` | `user`, `role` |
 //! | `receipt-received` | `peer`, `log_size`, `receipt_sha256` (a peer's signed receipt for objects sent to it) |
+//! | `cosignature-received` | `peer` (the witness), `tree_size`, `root_hash` (of this log's cosigned checkpoint), `key_id` (the cosignature key's C2SP key ID, 8 lowercase hex digits) |
+//! | `cosignature-sent` | `peer`, `tree_size`, `root_hash` (of the peer's checkpoint this node cosigned and handed to it) |
 //!
 //! `time` is milliseconds since the Unix epoch (UTC), at most 2^53 - 1. `actor` names who acted
 //! (a user, a peer, or the node itself). Hashes are 64 lowercase hex digits; `object_sha256` is
@@ -127,7 +130,31 @@ pub enum Act {
         /// SHA-256 of the receipt's exact bytes.
         receipt_sha256: Hash,
     },
+    /// A witness's cosignature of one of this log's checkpoints was received and kept.
+    CosignatureReceived {
+        /// The witness (a peer).
+        peer: String,
+        /// The cosigned checkpoint's tree size.
+        tree_size: u64,
+        /// The cosigned checkpoint's root hash.
+        root_hash: Hash,
+        /// The C2SP key ID of the witness's cosignature key.
+        key_id: [u8; 4],
+    },
+    /// This node's cosignature of a peer's checkpoint was handed to that peer.
+    CosignatureSent {
+        /// The peer whose log was cosigned.
+        peer: String,
+        /// The cosigned checkpoint's tree size.
+        tree_size: u64,
+        /// The cosigned checkpoint's root hash.
+        root_hash: Hash,
+    },
 }
+
+/// The kinds of the cosignature acts ([`Act::CosignatureReceived`], [`Act::CosignatureSent`]):
+/// entries about witnessing itself, which a cosignature need not be logged for (see the store).
+pub const COSIGNATURE_KINDS: [&str; 2] = ["cosignature-received", "cosignature-sent"];
 
 impl Act {
     /// The `kind` string of this act.
@@ -142,6 +169,8 @@ impl Act {
             Act::PolicyChanged { .. } => "policy-changed",
             Act::UserAdded { .. } => "user-added",
             Act::ReceiptReceived { .. } => "receipt-received",
+            Act::CosignatureReceived { .. } => COSIGNATURE_KINDS[0],
+            Act::CosignatureSent { .. } => COSIGNATURE_KINDS[1],
         }
     }
 
@@ -174,6 +203,8 @@ enum Val<'a> {
     Str(&'a str),
     /// 32 bytes, written as 64 lowercase hex digits.
     Hex(&'a [u8; 32]),
+    /// A 4-byte key ID, written as 8 lowercase hex digits.
+    KeyId(&'a [u8; 4]),
     Int(u64),
 }
 
@@ -254,6 +285,7 @@ fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
             + match v {
                 Val::Str(s) => s.len() + 2,
                 Val::Hex(_) => 66,
+                Val::KeyId(_) => 10,
                 Val::Int(_) => 20,
             };
     }
@@ -271,6 +303,14 @@ fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
                 let mut buf = [0u8; 64];
                 // Cannot fail: the buffer is exactly twice the input.
                 let _ = hex::encode_to_slice(h, &mut buf);
+                out.push('"');
+                out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+                out.push('"');
+            }
+            Val::KeyId(id) => {
+                let mut buf = [0u8; 8];
+                // Cannot fail: the buffer is exactly twice the input.
+                let _ = hex::encode_to_slice(id, &mut buf);
                 out.push('"');
                 out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
                 out.push('"');
@@ -357,6 +397,26 @@ impl Entry {
                 ("log_size", Val::Int(*log_size)),
                 ("receipt_sha256", Val::Hex(receipt_sha256)),
             ],
+            Act::CosignatureReceived {
+                peer,
+                tree_size,
+                root_hash,
+                key_id,
+            } => &[
+                ("peer", Val::Str(peer)),
+                ("tree_size", Val::Int(*tree_size)),
+                ("root_hash", Val::Hex(root_hash)),
+                ("key_id", Val::KeyId(key_id)),
+            ],
+            Act::CosignatureSent {
+                peer,
+                tree_size,
+                root_hash,
+            } => &[
+                ("peer", Val::Str(peer)),
+                ("tree_size", Val::Int(*tree_size)),
+                ("root_hash", Val::Hex(root_hash)),
+            ],
         };
         fields_of(self.time, &self.actor, self.act.kind(), object, extra)
     }
@@ -434,6 +494,17 @@ impl Entry {
                 log_size: r.int("log_size")?,
                 receipt_sha256: r.hash("receipt_sha256")?,
             },
+            "cosignature-received" => Act::CosignatureReceived {
+                peer: r.string("peer")?,
+                tree_size: r.int("tree_size")?,
+                root_hash: r.hash("root_hash")?,
+                key_id: r.key_id("key_id")?,
+            },
+            "cosignature-sent" => Act::CosignatureSent {
+                peer: r.string("peer")?,
+                tree_size: r.int("tree_size")?,
+                root_hash: r.hash("root_hash")?,
+            },
             other => return Err(TlogError::entry(format!("unknown kind {other:?}"))),
         };
         if let Some(k) = r.map.keys().find(|k| !r.used.contains(&k.as_str())) {
@@ -480,6 +551,14 @@ impl Reader {
             .filter(|_| s.bytes().all(|b| !b.is_ascii_uppercase()))
             .ok_or_else(|| TlogError::entry(format!("field {k} is not 64 lowercase hex digits")))?;
         Ok(bytes)
+    }
+    fn key_id(&mut self, k: &'static str) -> Result<[u8; 4], TlogError> {
+        let s = self.string(k)?;
+        hex::decode(&s)
+            .ok()
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .filter(|_| s.bytes().all(|b| !b.is_ascii_uppercase()))
+            .ok_or_else(|| TlogError::entry(format!("field {k} is not 8 lowercase hex digits")))
     }
     fn object(&mut self) -> Result<ObjectRef, TlogError> {
         Ok(ObjectRef {
@@ -594,6 +673,81 @@ mod tests {
         let s = std::str::from_utf8(&b).unwrap();
         assert!(s.starts_with("{\"actor\":\"local\",\"kind\":\"receipt-received\",\"log_size\":42,\"peer\":\"bravo\",\"receipt_sha256\":\""), "{s}");
         assert_eq!(Entry::decode(&b).unwrap(), e);
+    }
+
+    #[test]
+    fn cosignature_acts_round_trip() {
+        let received = Entry::new(
+            7,
+            "peer:alpha",
+            Act::CosignatureReceived {
+                peer: "alpha".into(),
+                tree_size: 12,
+                root_hash: [0xab; 32],
+                key_id: [0x01, 0x2f, 0xa0, 0xff],
+            },
+        )
+        .unwrap();
+        let b = received.encode().unwrap();
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            format!(
+                "{{\"actor\":\"peer:alpha\",\"key_id\":\"012fa0ff\",\"kind\":\"cosignature-received\",\
+                 \"peer\":\"alpha\",\"root_hash\":\"{}\",\"time\":7,\"tree_size\":12,\"v\":1}}",
+                "ab".repeat(32)
+            )
+        );
+        assert_eq!(Entry::decode(&b).unwrap(), received);
+        assert_eq!(received.act.kind(), COSIGNATURE_KINDS[0]);
+
+        let sent = Entry::new(
+            8,
+            "local",
+            Act::CosignatureSent {
+                peer: "bravo".into(),
+                tree_size: 0,
+                root_hash: sha256(b""),
+            },
+        )
+        .unwrap();
+        let b = sent.encode().unwrap();
+        let s = std::str::from_utf8(&b).unwrap();
+        assert!(
+            s.starts_with("{\"actor\":\"local\",\"kind\":\"cosignature-sent\",\"peer\":\"bravo\",\"root_hash\":\"e3b0c442"),
+            "{s}"
+        );
+        assert!(s.ends_with(",\"time\":8,\"tree_size\":0,\"v\":1}"), "{s}");
+        assert_eq!(Entry::decode(&b).unwrap(), sent);
+        assert_eq!(sent.act.kind(), COSIGNATURE_KINDS[1]);
+        assert!(sent.act.object().is_none());
+
+        // The key ID is exactly 8 lowercase hex digits; a sent entry carries no key ID, and
+        // no field may be missing.
+        let text = std::str::from_utf8(&received.encode().unwrap())
+            .unwrap()
+            .to_owned();
+        for bad in [
+            text.replace("012fa0ff", "012FA0FF"),
+            text.replace("012fa0ff", "012fa0"),
+            text.replace("012fa0ff", "012fa0ff00"),
+            text.replace("\"key_id\":\"012fa0ff\",", ""),
+            text.replace("\"tree_size\":12,", ""),
+            text.replace("cosignature-received", "cosignature-sent"),
+        ] {
+            assert!(Entry::decode(bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(
+            Entry::new(
+                1,
+                "local",
+                Act::CosignatureSent {
+                    peer: String::new(),
+                    tree_size: 1,
+                    root_hash: [0; 32]
+                }
+            )
+            .is_err()
+        );
     }
 
     #[test]
