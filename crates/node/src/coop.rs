@@ -761,10 +761,11 @@ impl Coop {
         };
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
-        if let Some(id) = self.alerted_incidents(&mut idx).remove(event.incident_id()) {
-            return Ok(Some(id));
+        match self.alerted_incidents(&mut idx).remove(event.incident_id()) {
+            Some(Alert::Sent(id)) => Ok(Some(id)),
+            Some(Alert::Drafted(id)) => self.send_alert(&mut idx, &id).await.map(|()| Some(id)),
+            None => self.raise_alert(&mut idx, event, to).await.map(Some),
         }
-        self.raise_alert(&mut idx, event, to).await.map(Some)
     }
 
     /// Raises the hotline alert ([`Coop::alert_incident`]) of every incident in the
@@ -845,15 +846,23 @@ impl Coop {
         let mut alerted = self.alerted_incidents(&mut idx);
         let mut raised = 0;
         for event in &events {
-            if alerted.contains_key(event.incident_id()) {
-                continue;
-            }
-            let Some(to) = self.alert_recipient(event) else {
-                continue;
+            let sent = match alerted.get(event.incident_id()) {
+                Some(Alert::Sent(_)) => continue,
+                // Drafted, then the node stopped before sending it: send it now.
+                Some(Alert::Drafted(id)) => {
+                    let id = id.clone();
+                    self.send_alert(&mut idx, &id).await.map(|()| id)
+                }
+                None => {
+                    let Some(to) = self.alert_recipient(event) else {
+                        continue;
+                    };
+                    self.raise_alert(&mut idx, event, to).await
+                }
             };
-            match self.raise_alert(&mut idx, event, to).await {
+            match sent {
                 Ok(id) => {
-                    alerted.insert(event.incident_id().to_owned(), id);
+                    alerted.insert(event.incident_id().to_owned(), Alert::Sent(id));
                     raised += 1;
                 }
                 Err(e) => {
@@ -886,16 +895,34 @@ impl Coop {
     }
 
     /// The incidents this party already alerted: each id in the evidence of one of its
-    /// assistance requests, with that request.
-    fn alerted_incidents(&self, idx: &mut Index) -> HashMap<String, RecordId> {
+    /// assistance requests, with that request. An emergency request still in draft is an
+    /// alert drafted but not sent (the node stopped in between).
+    fn alerted_incidents(&self, idx: &mut Index) -> HashMap<String, Alert> {
         let me = self.party().clone();
         let mut alerted = HashMap::new();
         for id in Self::ids_of(idx, RecordType::AssistanceRequest) {
             if let Some(r) = self.rebuild::<AssistanceRequest>(idx, &id)
                 && r.record.requester == me
             {
+                let drafted = r.record.state == pacific_coop::request::RequestState::Draft
+                    && r.record.urgency == pacific_coop::request::Urgency::Emergency;
                 for e in &r.record.evidence_refs {
-                    alerted.entry(e.clone()).or_insert_with(|| id.clone());
+                    let alert = if drafted {
+                        Alert::Drafted(id.clone())
+                    } else {
+                        Alert::Sent(id.clone())
+                    };
+                    match alerted.entry(e.clone()) {
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert(alert);
+                        }
+                        // One sent alert is enough, whatever else is drafted.
+                        std::collections::hash_map::Entry::Occupied(mut slot) => {
+                            if matches!(alert, Alert::Sent(_)) {
+                                slot.insert(alert);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -957,17 +984,33 @@ impl Coop {
             &now,
         )
         .await?;
-        let now = now_after(&now);
+        self.send_alert(idx, &id).await?;
+        tracing::warn!(request = %id, %to, incident = %incident_id, "incident on critical infrastructure: hotline alert sent");
+        Ok(id)
+    }
+
+    /// Sends this party's drafted alert `id` to its recipient's hotline.
+    async fn send_alert(&self, idx: &mut Index, id: &RecordId) -> Result<(), ApiError> {
+        let record = self
+            .rebuild::<AssistanceRequest>(idx, id)
+            .ok_or_else(|| internal(format!("the drafted alert {id} is not held")))?
+            .record;
+        let actor = Actor::new(self.party().clone(), CoopRole::Liaison);
+        let now = now_after(&record.meta.modified);
         let events = record.decide(&actor, RequestCommand::Send, &now)?;
         let mut after = record;
         events.iter().for_each(|e| after.apply(e));
         let audience = after.audience_now();
         self.publish::<AssistanceRequest>(idx, &crate::new_uuid(), events, &audience, &now)
             .await?;
-        self.readdress(idx, &id, &audience).await?;
-        tracing::warn!(request = %id, %to, incident = %incident_id, "incident on critical infrastructure: hotline alert sent");
-        Ok(id)
+        self.readdress(idx, id, &audience).await
     }
+}
+
+/// An incident's alert: the assistance request naming it, sent or still a draft.
+enum Alert {
+    Sent(RecordId),
+    Drafted(RecordId),
 }
 
 /// How far back [`Coop::sweep_incidents`] looks, in days of the incidents' storing: an alert

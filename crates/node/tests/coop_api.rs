@@ -854,6 +854,86 @@ async fn incidents_stored_while_bravo_was_down_are_alerted_when_it_starts_and_on
     );
 }
 
+/// The node stopped after drafting an incident's alert and before sending it: started again,
+/// it sends that draft (and raises no second alert for the incident).
+#[tokio::test]
+async fn an_alert_drafted_but_not_sent_before_a_stop_is_sent_when_the_node_starts() {
+    use pacific_core::party::StakeholderType::State;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
+    alpha.configure(fast);
+    bravo.configure(fast);
+    alpha.add_peer(&bravo, State, Some("XB")).await;
+    bravo.add_peer(&alpha, State, Some("XA")).await;
+    alpha.start().await;
+    bravo.start().await;
+    let b = Api::new(&bravo, Some(bravo.user("bli", Role::Liaison).await));
+
+    // What the alert of an incident looks like once drafted, naming it in its evidence.
+    let incident_id = format!("incident--{}", uuid());
+    let draft = b
+        .ok(
+            "/coop/requests",
+            json!({
+                "recipient": "alpha",
+                "urgency": "emergency",
+                "title": "Incident on critical infrastructure: North grid (energy)",
+                "evidence_refs": [incident_id],
+                "details": {
+                    "kind": "incident-assistance",
+                    "description": "an indicator matched on the North grid",
+                    "sector": "energy",
+                    "affected_systems": "North grid",
+                    "assistance_sought": "help to stop it"
+                }
+            }),
+        )
+        .await;
+    let path = format!("/coop/requests/{}", draft["id"].as_str().unwrap());
+    let (_, before) = b.get(&path).await;
+    assert_eq!(before["record"]["state"], "draft", "{before}");
+
+    // Down, the incident is stored (as matching writes it); started again, the draft is sent.
+    bravo.stop().await;
+    {
+        let store = bravo.dir.open_store().await.unwrap();
+        let incidents = pacific_store::Collection {
+            id: uuid(),
+            title: "Incidents".into(),
+            description: None,
+            alias: Some("incidents".into()),
+        };
+        store.create_collection(&incidents).await.unwrap();
+        let now = Timestamp::now();
+        let incident = json!({
+            "type": "incident", "spec_version": "2.1", "id": incident_id,
+            "created": now.as_str(), "modified": now.as_str(),
+            "name": "Indicator matched on North grid (energy)",
+            "x_pacific_asset": "North grid", "x_pacific_sector": "energy",
+            "x_pacific_indicator": format!("indicator--{}", uuid()),
+            "x_pacific_indicator_origin": "alpha",
+        });
+        store
+            .add_objects(
+                &incidents.id,
+                &[pacific_core::StixObject::from_value(incident).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+    bravo.start().await;
+    let sent = b.until(&path, |v| v["record"]["state"] != "draft").await;
+    assert_eq!(sent["record"]["state"], "sent", "{sent}");
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    a.until("/coop/hotline", |v| {
+        v["escalations"].as_array().is_some_and(|e| e.len() == 1)
+    })
+    .await;
+    let (_, list) = b.get("/coop/requests").await;
+    assert_eq!(list["requests"].as_array().map(Vec::len), Some(1), "{list}");
+}
+
 #[tokio::test]
 async fn a_consultation_of_three_reaches_minutes_signed_by_each_and_a_fourth_never_sees_it() {
     let tmp = tempfile::tempdir().unwrap();
