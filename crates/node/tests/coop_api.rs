@@ -623,15 +623,8 @@ async fn a_match_on_bravos_power_grid_raises_a_hotline_alert_to_alpha_who_shared
     );
 
     // Bravo's grid talks to it: an incident, and an emergency request to Alpha's hotline.
-    let http = reqwest::Client::new();
-    let post_match = || {
-        http.post(format!("{}/match", bravo.url()))
-            .bearer_auth(&b_analyst)
-            .header("content-type", "application/x-ndjson")
-            .body("{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.77\"}\n")
-            .send()
-    };
-    let answer: Value = post_match().await.unwrap().json().await.unwrap();
+    let events = "{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.77\"}\n";
+    let answer = post_match(&bravo, &b_analyst, events).await;
     assert_eq!(answer["matches"], 1, "{answer}");
     let hotline = a
         .until("/coop/hotline", |v| {
@@ -664,20 +657,29 @@ async fn a_match_on_bravos_power_grid_raises_a_hotline_alert_to_alpha_who_shared
     b.until(&path, state_is("acknowledged")).await;
 
     // The same incident again raises no second alert, also after a restart.
-    post_match().await.unwrap();
+    post_match(&bravo, &b_analyst, events).await;
     bravo.stop().await;
     bravo.start().await;
     let b_analyst2 = bravo.user("ana2", Role::Analyst).await;
-    http.post(format!("{}/match", bravo.url()))
-        .bearer_auth(&b_analyst2)
-        .header("content-type", "application/x-ndjson")
-        .body("{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.77\"}\n")
-        .send()
-        .await
-        .unwrap();
+    post_match(&bravo, &b_analyst2, events).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, list) = b.get("/coop/requests").await;
     assert_eq!(list["requests"].as_array().unwrap().len(), 1, "{list}");
+}
+
+/// `POST /match` of `events` (JSON lines) on `node` as the user of `token`: its summary.
+async fn post_match(node: &FedNode, token: &str, events: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/match", node.url()))
+        .bearer_auth(token)
+        .header("content-type", "application/x-ndjson")
+        .body(events.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// What `pacific match --record` does against a stopped node's data directory: matches
@@ -826,17 +828,12 @@ async fn incidents_stored_while_bravo_was_down_are_alerted_when_it_starts_and_on
     // the sweep has passed the other two.
     bravo.stop().await;
     bravo.start().await;
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/match", bravo.url()))
-        .bearer_auth(&b_analyst)
-        .header("content-type", "application/x-ndjson")
-        .body("{\"src_ip\": \"10.22.1.5\", \"dst_ip\": \"203.0.113.88\"}\n")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_match(
+        &bravo,
+        &b_analyst,
+        "{\"src_ip\": \"10.22.1.5\", \"dst_ip\": \"203.0.113.88\"}\n",
+    )
+    .await;
     assert_eq!(answer["matches"], 1, "{answer}");
     let list = b
         .until("/coop/requests", |v| {
@@ -1192,17 +1189,12 @@ async fn with_incident_hotline_to_a_match_on_its_own_indicator_alerts_that_party
     let ind_id = ind["id"].as_str().unwrap().to_owned();
     bravo.add(&[ind]).await;
 
-    let answer: Value = reqwest::Client::new()
-        .post(format!("{}/match", bravo.url()))
-        .bearer_auth(&b_analyst)
-        .header("content-type", "application/x-ndjson")
-        .body("{\"src_ip\": \"10.30.4.4\", \"dst_ip\": \"198.51.100.99\"}\n")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer = post_match(
+        &bravo,
+        &b_analyst,
+        "{\"src_ip\": \"10.30.4.4\", \"dst_ip\": \"198.51.100.99\"}\n",
+    )
+    .await;
     assert_eq!(answer["matches"], 1, "{answer}");
     let hotline = a
         .until("/coop/hotline", |v| {
