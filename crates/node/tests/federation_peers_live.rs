@@ -31,7 +31,7 @@ async fn a_peer_added_while_running_receives_objects_without_restart() {
     );
 
     let before = indicator(Some(Tlp::Green), json!({}));
-    alpha.add(&[before.clone()]).await;
+    alpha.add(std::slice::from_ref(&before)).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(
         !bravo.has(before["id"].as_str().unwrap()).await,
@@ -41,7 +41,7 @@ async fn a_peer_added_while_running_receives_objects_without_restart() {
     // `pacific peer add` on the running node: a separate connection writes the peers table.
     alpha.add_peer(&bravo, State, Some("XB")).await;
     let after = indicator(Some(Tlp::Green), json!({}));
-    alpha.add(&[after.clone()]).await;
+    alpha.add(std::slice::from_ref(&after)).await;
     let took = eventually(Duration::from_secs(5), || async {
         bravo.has(after["id"].as_str().unwrap()).await
             && bravo.has(before["id"].as_str().unwrap()).await

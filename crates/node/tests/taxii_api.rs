@@ -93,7 +93,9 @@ async fn posted_objects_are_stored_asynchronously_and_reported_in_the_status() {
     );
 
     // Posting the same version again changes nothing and says so.
-    let again = node.post_objects(&node.analyst, &[good.clone()]).await;
+    let again = node
+        .post_objects(&node.analyst, std::slice::from_ref(&good))
+        .await;
     assert_eq!(again["success_count"], 1);
     assert!(
         again["successes"][0]["message"]

@@ -1603,7 +1603,9 @@ mod tests {
     #[tokio::test]
     async fn page_queries_use_ordered_index_scans() {
         let store = SqliteStore::open_in_memory().await.unwrap();
-        let cases: Vec<(Vec<VersionSelector>, Vec<&str>, Vec<&str>, &str)> = vec![
+        /// Versions asked for, types, ids, and what the case is.
+        type Case<'a> = (Vec<VersionSelector>, Vec<&'a str>, Vec<&'a str>, &'a str);
+        let cases: Vec<Case> = vec![
             (
                 vec![VersionSelector::Last],
                 vec![],

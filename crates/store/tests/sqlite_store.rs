@@ -86,7 +86,12 @@ async fn re_adding_a_stored_version_is_already_present() {
     let (_dir, store) = store().await;
     let v1 = indicator(1, "2021-01-01T00:00:00.000Z");
     assert_eq!(
-        added(&store.add_objects(COLLECTION, &[v1.clone()]).await.unwrap()),
+        added(
+            &store
+                .add_objects(COLLECTION, std::slice::from_ref(&v1))
+                .await
+                .unwrap()
+        ),
         1
     );
     // Same id and version, later call, and twice within one call.
@@ -125,7 +130,10 @@ async fn a_resent_observable_is_already_present_and_a_changed_one_a_new_version(
         1
     );
     assert_eq!(
-        store.add_objects(COLLECTION, &[ip.clone()]).await.unwrap(),
+        store
+            .add_objects(COLLECTION, std::slice::from_ref(&ip))
+            .await
+            .unwrap(),
         [AddOutcome::AlreadyPresent]
     );
     // The same properties in another order are the same observable.
@@ -142,7 +150,7 @@ async fn a_resent_observable_is_already_present_and_a_changed_one_a_new_version(
     // Different content under the same id is stored as a new version, versioned by date_added.
     let changed = ipv4(1, "198.51.100.8");
     let out = store
-        .add_objects(COLLECTION, &[changed.clone()])
+        .add_objects(COLLECTION, std::slice::from_ref(&changed))
         .await
         .unwrap();
     let AddOutcome::Added { date_added } = &out[0] else {
