@@ -5,10 +5,11 @@
 #      (pinned in scripts/interop/requirements.txt; reused while it matches that file)
 #   2. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
 #      then the doctests
-#   3. the interop tests: pytest scripts/interop against a live `pacific node`, the debug
+#   3. lints: cargo clippy --workspace --all-targets -D warnings (a warning fails the run)
+#   4. the interop tests: pytest scripts/interop against a live `pacific node`, the debug
 #      target/debug/pacific (the CLI's own tests build it; a release build would be a second
 #      build of every dependency, in time and on disk)
-#   4. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
+#   5. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
 #      scripts/ui/dashboard.spec.mjs drives Debian's chromium with playwright-core (installs
 #      chromium, nodejs and npm with apt-get when missing; screenshots in target/ui-artefacts)
 #
@@ -132,6 +133,21 @@ if cargo nextest --version >/dev/null 2>&1; then
 fi
 
 # ---------------------------------------------------------------------------------------------
+section "Lints: cargo clippy --workspace --all-targets -- -D warnings"
+set +e
+cargo clippy --workspace --all-targets --quiet -- -D warnings 2>&1 | tee "$LOGS/clippy.log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -eq 0 ]; then
+    CLIPPY_RESULT="no warnings"
+    echo "clippy: $CLIPPY_RESULT"
+else
+    CLIPPY_RESULT="failed (exit $rc; see target/test-logs/clippy.log)"
+    FAILED=$((FAILED + 1))
+    FAILED_STAGES+=("clippy (exit $rc)")
+fi
+
+# ---------------------------------------------------------------------------------------------
 section "Interop tests: pytest scripts/interop (taxii2-client + stix2-validator vs. a live node)"
 # Built by the Rust stage (the CLI's tests run it). `cargo build` here would resolve features
 # without the dev-dependencies and rebuild part of the tree, so only a missing binary is built.
@@ -209,6 +225,7 @@ UI_RESULT="$p passed, $f failed"
 FINISHED=1
 section "Summary"
 echo "rust:    $RUST_RESULT"
+echo "clippy:  $CLIPPY_RESULT"
 echo "interop: $INTEROP_RESULT"
 echo "ui:      $UI_RESULT"
 echo "disk:    target/ holds $(du -sh "$ROOT/target" 2>/dev/null | cut -f1); $(df -h --output=avail "$ROOT/target" 2>/dev/null | tail -1 | tr -d ' ') free"
