@@ -469,10 +469,16 @@ async fn bench_federation(
             loop {
                 let event = events.recv().await;
                 let now = Instant::now();
-                let mut r = results.lock().expect("lock");
+                let mut r = results
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 match event {
                     Ok(Event::Sent { object_id, .. }) => {
-                        if let Some(t0) = started.lock().expect("lock").get(&object_id) {
+                        if let Some(t0) = started
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .get(&object_id)
+                        {
                             r.0.push(now - *t0);
                         }
                     }
@@ -502,7 +508,9 @@ async fn bench_federation(
             .collect::<Result<_, _>>()?;
         let t0 = Instant::now();
         {
-            let mut map = started.lock().expect("lock");
+            let mut map = started
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for o in &objects {
                 map.insert(o.id().to_owned(), t0);
             }
@@ -542,7 +550,11 @@ async fn bench_federation(
     for s in servers {
         let _ = s.await;
     }
-    let (mut latencies, lagged, held) = std::mem::take(&mut *results.lock().expect("lock"));
+    let (mut latencies, lagged, held) = std::mem::take(
+        &mut *results
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
     latencies.sort();
     let expected = created * peers as u64;
     println!(

@@ -113,7 +113,10 @@ impl Sessions {
     fn create(&self, principal: Principal) -> String {
         let id = hex::encode(crate::random_bytes::<32>());
         let now = Instant::now();
-        let mut map = self.0.lock().expect("sessions lock");
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|_, s| s.expires > now);
         while map.len() >= MAX_SESSIONS {
             let oldest = map
@@ -136,7 +139,10 @@ impl Sessions {
     }
 
     fn get(&self, id: &str) -> Option<Principal> {
-        let mut map = self.0.lock().expect("sessions lock");
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match map.get(id) {
             Some(s) if s.expires > Instant::now() => Some(s.principal.clone()),
             Some(_) => {
@@ -148,7 +154,10 @@ impl Sessions {
     }
 
     fn end(&self, id: &str) {
-        self.0.lock().expect("sessions lock").remove(id);
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
     }
 }
 

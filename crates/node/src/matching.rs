@@ -538,7 +538,11 @@ impl Run<'_> {
         if sectors.is_empty() {
             sectors.push("unknown");
         }
-        let catalog = self.service.catalog.read().expect("catalog lock");
+        let catalog = self
+            .service
+            .catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for m in matches {
             self.matches += 1;
             self.tally.matches += 1;
@@ -734,7 +738,10 @@ impl MatchService {
 
     /// What loading indicators did since start (compiled, replaced, revoked, not compiled).
     pub fn report(&self) -> CompileReport {
-        self.report.lock().expect("report lock").clone()
+        self.report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// Matches from now on that others may act on: [`MatchEvent::Incident`] is the hook for
@@ -762,7 +769,10 @@ impl MatchService {
             let mut report = CompileReport::default();
             {
                 let mut index = self.index.write();
-                let mut catalog = self.catalog.write().expect("catalog lock");
+                let mut catalog = self
+                    .catalog
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 for item in &page {
                     let v = &item.version;
                     let Ok(value) = serde_json::from_str::<Value>(&v.json) else {
@@ -824,7 +834,10 @@ impl MatchService {
         if followed.is_empty() {
             return Ok(());
         }
-        self.deleted.lock().expect("deleted lock").extend(followed);
+        self.deleted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend(followed);
         let _cursor = self.cursor.lock().await;
         self.apply_deleted().await
     }
@@ -832,15 +845,23 @@ impl MatchService {
     /// Re-reads the pending deleted ids. Called with the cursor's lock held, so that no
     /// refresh applies an older read of the store after this one.
     async fn apply_deleted(&self) -> Result<(), NodeError> {
-        let ids: Vec<String> = std::mem::take(&mut *self.deleted.lock().expect("deleted lock"))
-            .into_iter()
-            .collect();
+        let ids: Vec<String> = std::mem::take(
+            &mut *self
+                .deleted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_iter()
+        .collect();
         if ids.is_empty() {
             return Ok(());
         }
         let outcome = self.reload(&ids).await;
         if outcome.is_err() {
-            self.deleted.lock().expect("deleted lock").extend(ids);
+            self.deleted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(ids);
         }
         outcome
     }
@@ -868,7 +889,10 @@ impl MatchService {
         let mut report = CompileReport::default();
         {
             let mut index = self.index.write();
-            let mut catalog = self.catalog.write().expect("catalog lock");
+            let mut catalog = self
+                .catalog
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for id in ids {
                 if id.starts_with("relationship--") {
                     catalog.forget_relationship(id);
@@ -897,7 +921,10 @@ impl MatchService {
         for r in &report.rejected {
             tracing::debug!(indicator = %r.id, reason = %r.reason, "indicator not compiled");
         }
-        let mut total = self.report.lock().expect("report lock");
+        let mut total = self
+            .report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         total.added += report.added;
         total.replaced += report.replaced;
         total.unchanged += report.unchanged;
@@ -1069,7 +1096,7 @@ impl MatchService {
             if self
                 .incidents
                 .lock()
-                .expect("incidents lock")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .contains(&incident_id)
             {
                 continue;
@@ -1077,7 +1104,7 @@ impl MatchService {
             if self.latest(&incidents, &incident_id).await?.is_some() {
                 self.incidents
                     .lock()
-                    .expect("incidents lock")
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .insert(incident_id);
                 continue;
             }
@@ -1133,7 +1160,7 @@ impl MatchService {
             ));
             self.incidents
                 .lock()
-                .expect("incidents lock")
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(incident_id);
         }
         if !raised.is_empty() {
@@ -1150,7 +1177,7 @@ impl MatchService {
     fn origin(&self, id: u128) -> Option<Arc<str>> {
         self.catalog
             .read()
-            .expect("catalog lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .meta
             .get(&id)
             .and_then(|m| m.origin.clone())
@@ -1159,7 +1186,7 @@ impl MatchService {
     fn indicator_name(&self, id: u128) -> Option<String> {
         self.catalog
             .read()
-            .expect("catalog lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .meta
             .get(&id)
             .and_then(|m| m.name.as_deref().map(str::to_owned))

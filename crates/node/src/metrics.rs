@@ -22,7 +22,7 @@ impl Metrics {
         *self
             .requests
             .lock()
-            .expect("metrics lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((route.to_owned(), status))
             .or_default() += 1;
     }
@@ -43,7 +43,12 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP pacific_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE pacific_http_requests_total counter\n");
-        for ((route, status), n) in self.requests.lock().expect("metrics lock").iter() {
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
             let route = route.replace('\\', "\\\\").replace('"', "\\\"");
             let _ = writeln!(
                 out,

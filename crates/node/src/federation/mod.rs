@@ -266,13 +266,16 @@ impl Federation {
         if let Some(s) = self
             .own_signatures
             .lock()
-            .expect("signature cache")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(&seq)
         {
             return s.clone();
         }
         let signature = envelope::sign_origin(&self.key, self.local.id.as_str(), json);
-        let mut cache = self.own_signatures.lock().expect("signature cache");
+        let mut cache = self
+            .own_signatures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         cache.insert(seq, signature.clone());
         while cache.len() > OWN_SIGNATURES_KEPT {
             cache.pop_first();
@@ -299,7 +302,12 @@ impl Federation {
         &self.objects
     }
     pub fn policy(&self) -> Arc<ExportPolicy> {
-        Arc::clone(&self.policy.read().expect("policy lock"))
+        Arc::clone(
+            &self
+                .policy
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
     /// Replaces the export policy (after validating it); takes effect for the next decision.
     /// Replaces the export policy, logging the change (`policy-changed`) before it applies.
@@ -310,7 +318,10 @@ impl Federation {
         self.store
             .record_policy(policy_sha256(&policy)?, pacific_store::LOCAL_ACTOR)
             .await?;
-        *self.policy.write().expect("policy lock") = Arc::new(policy);
+        *self
+            .policy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policy);
         Ok(())
     }
     /// Border events from now on (sent, held back, received, rejected).
@@ -326,7 +337,7 @@ impl Federation {
         *self
             .counters
             .lock()
-            .expect("counters lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((kind, peer.to_owned(), label))
             .or_default() += 1;
     }
@@ -462,7 +473,12 @@ impl Federation {
         let mut out = String::from(
             "# HELP pacific_federation_total Federation envelopes and objects rejected, and objects held back, by peer and reason.\n# TYPE pacific_federation_total counter\n",
         );
-        for ((kind, peer, label), n) in self.counters.lock().expect("counters lock").iter() {
+        for ((kind, peer, label), n) in self
+            .counters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
             let peer = peer.replace('\\', "\\\\").replace('"', "\\\"");
             out.push_str(&format!("pacific_federation_total{{kind=\"{kind}\",peer=\"{peer}\",reason=\"{label}\"}} {n}\n"));
         }

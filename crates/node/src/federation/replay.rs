@@ -49,7 +49,10 @@ impl ReplayGuard {
     /// (milliseconds since the epoch); `Err` if it is a replay (or the peer is over its
     /// bound). Call it only after the signature and the time window were checked.
     pub fn check(&self, peer: &str, unix: i64, nonce: &str, now_ms: i64) -> Result<(), Stale> {
-        let mut seen = self.seen.lock().expect("replay lock");
+        let mut seen = self
+            .seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let entries = seen.entry(peer.to_owned()).or_default();
         // A request at time t is accepted while |now - t| <= window: forget it after that.
         let oldest_live = now_ms.div_euclid(1000).saturating_sub(self.window_secs);
@@ -71,7 +74,7 @@ impl ReplayGuard {
     pub fn len(&self, peer: &str) -> usize {
         self.seen
             .lock()
-            .expect("replay lock")
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(peer)
             .map_or(0, BTreeSet::len)
     }
