@@ -35,6 +35,28 @@ fn act() -> impl Strategy<Value = Act> {
         text().prop_map(|peer| Act::PeerRemoved { peer }),
         any::<[u8; 32]>().prop_map(|policy_sha256| Act::PolicyChanged { policy_sha256 }),
         (text(), text()).prop_map(|(user, role)| Act::UserAdded { user, role }),
+        (text(), any::<u64>(), any::<[u8; 32]>()).prop_map(|(peer, log_size, receipt_sha256)| {
+            Act::ReceiptReceived {
+                peer,
+                log_size,
+                receipt_sha256,
+            }
+        }),
+        (text(), any::<u64>(), any::<[u8; 32]>(), any::<[u8; 4]>()).prop_map(
+            |(peer, tree_size, root_hash, key_id)| Act::CosignatureReceived {
+                peer,
+                tree_size,
+                root_hash,
+                key_id,
+            }
+        ),
+        (text(), any::<u64>(), any::<[u8; 32]>()).prop_map(|(peer, tree_size, root_hash)| {
+            Act::CosignatureSent {
+                peer,
+                tree_size,
+                root_hash,
+            }
+        }),
     ]
 }
 
