@@ -676,6 +676,10 @@ pub struct MatchService {
     report: Mutex<CompileReport>,
     /// Serialises recording, so concurrent runs never lose a sighting's count.
     record: tokio::sync::Mutex<Option<(String, String)>>,
+    /// A file locked while recording (`<data>/match-record.lock`), so that another process
+    /// recording into the same data directory (`pacific match --record` beside a running
+    /// node) waits too: a sighting's count is read, added to and written back.
+    record_lock: Option<std::path::PathBuf>,
     /// Incidents known to exist (asset, indicator, day).
     incidents: Mutex<HashSet<String>>,
     events: tokio::sync::broadcast::Sender<MatchEvent>,
@@ -701,6 +705,7 @@ impl MatchService {
             deleted: Mutex::default(),
             report: Mutex::default(),
             record: tokio::sync::Mutex::new(None),
+            record_lock: None,
             incidents: Mutex::default(),
             events,
         }
@@ -714,12 +719,14 @@ impl MatchService {
         store: Arc<dyn Store>,
         federation: Option<Arc<dyn FederationStore>>,
     ) -> Result<Arc<Self>, NodeError> {
-        let service = Arc::new(Self::new(
+        let mut service = Self::new(
             store,
             federation,
             Assets::load(root)?,
             MatchSettings::from_config(config)?,
-        ));
+        );
+        service.record_lock = Some(root.join(RECORD_LOCK_FILE));
+        let service = Arc::new(service);
         service.refresh().await?;
         Ok(service)
     }
@@ -1041,6 +1048,10 @@ impl MatchService {
             return Ok(done);
         }
         let mut guard = self.record.lock().await;
+        let _file_lock = match &self.record_lock {
+            Some(path) => Some(lock_file(path).await?),
+            None => None,
+        };
         if guard.is_none() {
             *guard = Some(self.collections().await?);
         }
@@ -1252,6 +1263,28 @@ impl MatchService {
             .map_err(|e| NodeError::Input(format!("a sighting is not valid STIX: {e}")))?;
         Ok((object, previous.is_none()))
     }
+}
+
+/// The file [`MatchService::record`] locks in the data directory.
+pub const RECORD_LOCK_FILE: &str = "match-record.lock";
+
+/// Opens (creating it if needed) and locks `path` exclusively, waiting for another holder
+/// (in this process or another) to let go; the lock goes with the returned file.
+async fn lock_file(path: &Path) -> Result<std::fs::File, NodeError> {
+    let path = path.to_owned();
+    let shown = path.display().to_string();
+    tokio::task::spawn_blocking(move || {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok::<_, std::io::Error>(file)
+    })
+    .await
+    .map_err(|e| NodeError::Setup(format!("locking {shown}: {e}")))?
+    .map_err(|e| NodeError::Setup(format!("locking {shown}: {e}")))
 }
 
 /// A stable STIX id of `type_name` derived from `parts` (a UUID in the version 8 layout of

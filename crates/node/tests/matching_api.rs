@@ -803,3 +803,91 @@ async fn a_sighting_goes_back_to_the_producer_and_nowhere_else() {
     bravo.stop().await;
     charlie.stop().await;
 }
+
+/// Two recorders on one data directory (a node and `pacific match --record`, each with its own
+/// store connection) recording matches of one indicator at once: every match is counted in
+/// the one sighting, none lost to the other's read-add-write.
+#[tokio::test]
+async fn two_recorders_on_one_data_directory_lose_no_sighting_count() {
+    use federation_common::{FedNode, OPEN_POLICY, Spec};
+    use pacific_node::matching::MatchService;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let node = FedNode::create(
+        tmp.path(),
+        &Spec {
+            id: "alpha",
+            name: "Alpha CERT",
+            kind: pacific_core::party::StakeholderType::State,
+            jurisdiction: Some("XA"),
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
+    let ind = federation_common::indicator(
+        Some(Tlp::Green),
+        json!({"pattern": "[ipv4-addr:value = '203.0.113.55']"}),
+    );
+    let ind_id = ind["id"].as_str().unwrap().to_owned();
+    let config = node.dir.load_config().unwrap();
+    let recorder = |store| MatchService::open(node.dir.root(), &config, store, None);
+    {
+        let store = node.dir.open_store().await.unwrap();
+        store
+            .add_objects(
+                &node.collection,
+                &[pacific_core::StixObject::from_value(ind).unwrap()],
+            )
+            .await
+            .unwrap();
+    }
+    const ROUNDS: u64 = 15;
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let service = recorder(node.dir.open_store().await.unwrap())
+            .await
+            .unwrap();
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..ROUNDS {
+                let mut run = service.run(pacific_core::Timestamp::now().unix_micros(), 0);
+                let mut tallies = Vec::new();
+                service
+                    .match_reader(
+                        &b"{\"dst_ip\": \"203.0.113.55\"}\n"[..],
+                        &pacific_match::InputOptions::default(),
+                        &mut run,
+                        |_, _| {},
+                        |t| tallies.push(t),
+                    )
+                    .unwrap();
+                for t in tallies {
+                    service.record(t).await.unwrap();
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let store = node.dir.open_store().await.unwrap();
+    let sightings = pacific_node::find_collection(store.as_ref(), "sightings")
+        .await
+        .unwrap()
+        .expect("the sightings collection");
+    let page = store
+        .query_objects(&sightings.id, &ObjectQuery::all(100), true)
+        .await
+        .unwrap();
+    let counts: Vec<(String, u64)> = page
+        .items
+        .iter()
+        .map(|v| serde_json::from_str::<Value>(&v.json).unwrap())
+        .map(|s| {
+            (
+                s["sighting_of_ref"].as_str().unwrap_or("").to_owned(),
+                s["count"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(counts, [(ind_id, 2 * ROUNDS)]);
+}
