@@ -1,6 +1,6 @@
 //! The everyday subcommands: init, user, collection, node, ingest, export, taxii.
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use pacific_core::access::{CollectionGrant, Role};
 use pacific_core::party::StakeholderType;
 use pacific_core::taxii::ObjectQuery;
@@ -295,50 +295,21 @@ pub struct IngestArgs {
 }
 
 /// Counts bytes as they are read, for the progress bar.
-struct CountingReader<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-}
-
-impl<R: Read> Read for CountingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
-        Ok(n)
-    }
-}
-
 pub async fn ingest(args: IngestArgs) -> Result<ExitCode, NodeError> {
     let (_, store) = open(&args.data).await?;
     let collection = resolve_collection(store.as_ref(), &args.collection).await?;
-    let (reader, size): (Box<dyn Read + Send>, Option<u64>) = if args.file.as_os_str() == "-" {
-        (Box::new(std::io::stdin()), None)
-    } else {
-        let file = std::fs::File::open(&args.file)
-            .map_err(|e| NodeError::Setup(format!("cannot open {}: {e}", args.file.display())))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
+    let (reader, size) = crate::input::open(&args.file)?;
+    let bar = match size {
+        _ if args.quiet => ProgressBar::hidden(),
+        Some(size) => crate::input::bytes_bar(size),
+        None => ProgressBar::new_spinner(),
     };
-    let count = Arc::new(AtomicU64::new(0));
-    let reader = CountingReader {
+    let reader = crate::input::Progress {
         inner: reader,
-        count: Arc::clone(&count),
-    };
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else if let Some(size) = size {
-        ProgressBar::new(size).with_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-            )
-            .expect("valid template"),
-        )
-    } else {
-        ProgressBar::new_spinner()
+        bar: bar.clone(),
     };
     let report =
         pacific_node::ingest::ingest_reader(Arc::clone(&store), &collection.id, reader, |p| {
-            bar.set_position(count.load(Ordering::Relaxed));
             bar.set_message(format!("{} objects, {} invalid", p.objects_read, p.invalid));
         })
         .await;

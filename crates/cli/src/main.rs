@@ -9,6 +9,7 @@ mod commands;
 mod coop;
 mod demo;
 mod federation;
+mod input;
 mod log;
 mod matching;
 

@@ -4,14 +4,12 @@
 //! unless `--record`: then sightings, statistics and incidents are stored in the data
 //! directory exactly as `POST /match` stores them.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use pacific_core::Timestamp;
 use pacific_match::{Format, InputOptions};
 use pacific_node::matching::{MatchService, Recorded};
@@ -43,21 +41,6 @@ pub struct MatchArgs {
 }
 
 /// Counts bytes as they are read, for the progress bar.
-struct Counting<R> {
-    inner: R,
-    count: Arc<AtomicU64>,
-    bar: ProgressBar,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let total = self.count.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
-        self.bar.set_position(total);
-        Ok(n)
-    }
-}
-
 pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
     let format = Format::parse(&args.format).ok_or_else(|| {
         NodeError::Input(format!(
@@ -94,27 +77,10 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
         eprintln!("  … and {} more", report.rejected.len() - args.show);
     }
 
-    let (reader, size): (Box<dyn Read>, Option<u64>) = if args.file.as_os_str() == "-" {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        let file = std::fs::File::open(&args.file)
-            .map_err(|e| NodeError::Setup(format!("cannot open {}: {e}", args.file.display())))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(file), size)
-    };
-    let count = Arc::new(AtomicU64::new(0));
-    let bar = match size {
-        Some(size) => ProgressBar::new(size).with_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
-            )
-            .expect("valid template"),
-        ),
-        None => ProgressBar::hidden(),
-    };
-    let reader = Counting {
+    let (reader, size) = crate::input::open(&args.file)?;
+    let bar = size.map_or_else(ProgressBar::hidden, crate::input::bytes_bar);
+    let reader = crate::input::Progress {
         inner: reader,
-        count: Arc::clone(&count),
         bar: bar.clone(),
     };
     let now = Timestamp::now().unix_micros();
