@@ -79,17 +79,7 @@ pub const ASSETS_FILE: &str = "assets.toml";
 pub const SIGHTINGS_ALIAS: &str = "sightings";
 /// Alias of the collection incidents are stored in (created when first needed).
 pub const INCIDENTS_ALIAS: &str = "incidents";
-/// Sectors whose assets raise an incident when matched.
-pub const CRITICAL_SECTORS: [&str; 7] = [
-    "energy",
-    "finance",
-    "telecom",
-    "transport",
-    "health",
-    "water",
-    "government",
-];
-/// Every sector an asset may have.
+/// Every sector an asset may have: the critical ones, then `other`.
 pub const SECTORS: [&str; 8] = [
     "energy",
     "finance",
@@ -100,6 +90,8 @@ pub const SECTORS: [&str; 8] = [
     "government",
     "other",
 ];
+/// Sectors whose assets raise an incident when matched: all but `other`.
+pub const CRITICAL_SECTORS: &[&str] = SECTORS.split_at(SECTORS.len() - 1).0;
 /// The statistics' dimensions.
 pub const DIMENSIONS: [&str; 6] = [
     "indicator",
@@ -1634,6 +1626,23 @@ async fn get_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_critical_sectors_are_the_issues_seven() {
+        assert_eq!(
+            CRITICAL_SECTORS,
+            [
+                "energy",
+                "finance",
+                "telecom",
+                "transport",
+                "health",
+                "water",
+                "government"
+            ]
+        );
+        assert!(!CRITICAL_SECTORS.contains(&"other"));
+    }
 
     fn indicator_version(modified: &str, name: &str, phase: &str) -> (StoredVersion, Value) {
         let value = serde_json::json!({
