@@ -400,25 +400,8 @@ async fn bench_federation(
         dirs.push(dir);
         addrs.push(addr);
     }
-    for (i, dir) in dirs.iter().enumerate() {
-        for (j, other) in dirs.iter().enumerate() {
-            if i != j {
-                let key = hex::encode(other.load_identity()?.verifying_key().to_bytes());
-                let id = format!("node{j}");
-                crate::federation::add_peer(
-                    dir,
-                    &id,
-                    Some(&id),
-                    &format!("http://{}", addrs[j]),
-                    &key,
-                    StakeholderType::State,
-                    Some("XA".into()),
-                    None,
-                )
-                .await?;
-            }
-        }
-    }
+    let names: Vec<String> = (0..dirs.len()).map(|j| format!("node{j}")).collect();
+    add_every_peer(&dirs, &addrs, &names).await?;
     bench_verify(verify, &dirs[0])?;
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -917,6 +900,34 @@ fn split_lines(data: &[u8], n: usize) -> Vec<&[u8]> {
     parts
 }
 
+/// Makes every bench node a peer of every other: a state in XA, named `names[j]`.
+async fn add_every_peer(
+    dirs: &[DataDir],
+    addrs: &[std::net::SocketAddr],
+    names: &[impl AsRef<str>],
+) -> Result<(), NodeError> {
+    for (i, dir) in dirs.iter().enumerate() {
+        for (j, other) in dirs.iter().enumerate() {
+            if i != j {
+                let key = hex::encode(other.load_identity()?.verifying_key().to_bytes());
+                let name = names[j].as_ref();
+                crate::federation::add_peer(
+                    dir,
+                    name,
+                    Some(name),
+                    &format!("http://{}", addrs[j]),
+                    &key,
+                    pacific_core::party::StakeholderType::State,
+                    Some("XA".into()),
+                    None,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn bench_match(
     indicators: usize,
     events: usize,
@@ -1198,21 +1209,7 @@ async fn bench_coop(
         dirs.push(dir);
         addrs.push(addr);
     }
-    for (i, dir) in dirs.iter().enumerate() {
-        let j = 1 - i;
-        let key = hex::encode(dirs[j].load_identity()?.verifying_key().to_bytes());
-        crate::federation::add_peer(
-            dir,
-            names[j],
-            Some(names[j]),
-            &format!("http://{}", addrs[j]),
-            &key,
-            StakeholderType::State,
-            Some("XA".into()),
-            None,
-        )
-        .await?;
-    }
+    add_every_peer(&dirs, &addrs, &names).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut servers = Vec::new();
     let mut clients = Vec::new();
