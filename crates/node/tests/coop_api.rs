@@ -585,15 +585,10 @@ async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
 
 #[tokio::test]
 async fn a_match_on_bravos_power_grid_raises_a_hotline_alert_to_alpha_who_shared_the_indicator() {
-    use pacific_core::party::StakeholderType::State;
     use pacific_core::tlp::Tlp;
 
     let tmp = tempfile::tempdir().unwrap();
-    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
-    alpha.configure(fast);
-    bravo.configure(fast);
-    alpha.add_peer(&bravo, State, Some("XB")).await;
-    bravo.add_peer(&alpha, State, Some("XA")).await;
+    let (mut alpha, mut bravo) = fast_peers(tmp.path()).await;
     std::fs::write(
         bravo.dir.root().join("assets.toml"),
         "[[assets]]\nname = \"North grid SCADA\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n",
@@ -682,6 +677,17 @@ async fn post_match(node: &FedNode, token: &str, events: &str) -> Value {
         .unwrap()
 }
 
+/// Alpha and Bravo on the fast clock, each the other's peer, not started yet.
+async fn fast_peers(root: &std::path::Path) -> (FedNode, FedNode) {
+    use pacific_core::party::StakeholderType::State;
+    let (alpha, bravo) = alpha_and_bravo(root).await;
+    alpha.configure(fast);
+    bravo.configure(fast);
+    alpha.add_peer(&bravo, State, Some("XB")).await;
+    bravo.add_peer(&alpha, State, Some("XA")).await;
+    (alpha, bravo)
+}
+
 /// What `pacific match --record` does against a stopped node's data directory: matches
 /// `events` (JSON lines) with the indicators stored there and records what they add up to.
 /// Returns how many incidents it raised.
@@ -718,15 +724,10 @@ async fn record_offline(node: &FedNode, events: &str) -> u64 {
 
 #[tokio::test]
 async fn incidents_stored_while_bravo_was_down_are_alerted_when_it_starts_and_only_once() {
-    use pacific_core::party::StakeholderType::State;
     use pacific_core::tlp::Tlp;
 
     let tmp = tempfile::tempdir().unwrap();
-    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
-    alpha.configure(fast);
-    bravo.configure(fast);
-    alpha.add_peer(&bravo, State, Some("XB")).await;
-    bravo.add_peer(&alpha, State, Some("XA")).await;
+    let (mut alpha, mut bravo) = fast_peers(tmp.path()).await;
     std::fs::write(
         bravo.dir.root().join("assets.toml"),
         "[[assets]]\nname = \"North grid\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n\
@@ -855,14 +856,8 @@ async fn incidents_stored_while_bravo_was_down_are_alerted_when_it_starts_and_on
 /// it sends that draft (and raises no second alert for the incident).
 #[tokio::test]
 async fn an_alert_drafted_but_not_sent_before_a_stop_is_sent_when_the_node_starts() {
-    use pacific_core::party::StakeholderType::State;
-
     let tmp = tempfile::tempdir().unwrap();
-    let (mut alpha, mut bravo) = alpha_and_bravo(tmp.path()).await;
-    alpha.configure(fast);
-    bravo.configure(fast);
-    alpha.add_peer(&bravo, State, Some("XB")).await;
-    bravo.add_peer(&alpha, State, Some("XA")).await;
+    let (mut alpha, mut bravo) = fast_peers(tmp.path()).await;
     alpha.start().await;
     bravo.start().await;
     let b = Api::new(&bravo, Some(bravo.user("bli", Role::Liaison).await));
