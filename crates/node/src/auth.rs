@@ -6,7 +6,7 @@
 //! check is remembered (by SHA-256 of the token) for a few minutes; failures are never cached.
 //!
 //! **Throttling.** Because each check of a secret costs argon2 work, the API's check
-//! ([`Authenticator::authenticate_client`], which the [`Principal`] extractor calls for every
+//! ([`Authenticator::authenticate_client`], which the `crate::authz::enforce` middleware calls for every
 //! TAXII, `/coop`, `/match`, `/log` and `/metrics` request) counts failures per client address
 //! and per token id in an [`ApiThrottle`] (the numbers are in [`crate::throttle`]; a failure
 //! counts on the token id only when the secret was checked, i.e. the id names a user and the
@@ -37,16 +37,10 @@ use pacific_store::{Store, User};
 use sha2::{Digest, Sha256};
 
 use crate::NodeError;
+use crate::authz::Principal;
 use crate::throttle::{ApiThrottle, RetryAfter, address_key};
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
-
-/// Who a request is from, once authenticated.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    pub user: String,
-    pub role: Role,
-}
 
 /// Why authentication failed. All variants but [`LockedOut`](AuthError::LockedOut) answer 401
 /// alike, so a caller learns nothing about which part was wrong; the variant is for logs.
@@ -169,7 +163,9 @@ impl Authenticator {
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(principal) = self.cached(&digest)
-            && claimed_user.as_deref().is_none_or(|u| u == principal.user)
+            && claimed_user
+                .as_deref()
+                .is_none_or(|u| principal.user() == Some(u))
         {
             if counted.is_some() {
                 self.failures().succeeded(address, id);
@@ -232,8 +228,8 @@ impl Authenticator {
         if counted.is_some() {
             self.failures().succeeded(address, id);
         }
-        let principal = Principal {
-            user: user.name,
+        let principal = Principal::User {
+            name: user.name,
             role: user.role,
         };
         self.verified

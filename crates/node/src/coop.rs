@@ -67,7 +67,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::auth::Principal;
+use crate::authz::Principal;
 use crate::config::CoopConfig;
 use crate::error::ApiError;
 use crate::federation::Federation;
@@ -365,17 +365,14 @@ impl Coop {
     }
 
     fn actor(&self, who: &Principal) -> Result<Actor, ApiError> {
-        if who
-            .user
-            .starts_with(crate::federation::PEER_PRINCIPAL_PREFIX)
-        {
+        let Some(role) = who.role() else {
             return Err(ApiError::Forbidden {
-                user: who.user.clone(),
+                user: who.actor(),
                 action: "use cooperation records (peers exchange acts through the federation)"
                     .into(),
             });
-        }
-        Ok(Actor::new(self.party().clone(), CoopRole::from(who.role)))
+        };
+        Ok(Actor::new(self.party().clone(), CoopRole::from(role)))
     }
 
     /// The actor of a write: refused before anything else unless the role may at least draft.
@@ -1084,6 +1081,13 @@ pub fn spawn_clock(coop: Arc<Coop>) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Whether objects of this STIX type are made only by this service, for a principal whose
+/// role allows the command: a cooperation act or a record's STIX form. TAXII refuses to add or
+/// delete them (a user could otherwise post an act the node replays as its party's own).
+pub fn is_service_owned_type(type_name: &str) -> bool {
+    type_name == wire::EVENT_TYPE || RecordType::ALL.iter().any(|t| t.type_name() == type_name)
 }
 
 // --- HTTP ------------------------------------------------------------------------------------

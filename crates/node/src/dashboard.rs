@@ -48,12 +48,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use pacific_core::Timestamp;
-use pacific_core::access::Right;
+use pacific_core::access::Role;
 use pacific_core::taxii::{ObjectQuery, PageCursor};
 use pacific_tlog::entry::{Act, Entry};
 use serde_json::Value;
 
-use crate::auth::Principal;
+use crate::authz::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
 use crate::throttle::{
@@ -445,8 +445,8 @@ fn nav(state: &AppState, who: &Principal, active: &str) -> String {
          <form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>\
          </span></header>",
         esc(&state.config().party.name),
-        esc(&who.user),
-        esc(who.role.as_str()),
+        esc(&who.actor()),
+        esc(who.role().map_or("peer", Role::as_str)),
     )
 }
 
@@ -493,8 +493,9 @@ fn time_of_ms(ms: u64) -> String {
 
 /// Whether the viewer may read a collection (as over TAXII: role and per-collection grant).
 async fn may_read(state: &AppState, who: &Principal, collection: &str) -> Result<bool, ApiError> {
-    let grant = state.store().grant(&who.user, collection).await?;
-    Ok(who.role.allows(Right::Read, grant.as_ref()))
+    let (read, _) =
+        crate::authz::collection_rights(state.store().as_ref(), who, collection).await?;
+    Ok(read)
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -581,8 +582,8 @@ async fn login(
             login_page(Some("Unknown user or wrong token."), user),
         );
     };
-    attempts.succeeded(&attempt, &principal.user);
-    tracing::info!(user = %principal.user, "dashboard login");
+    attempts.succeeded(&attempt, &principal.actor());
+    tracing::info!(user = %principal, "dashboard login");
     let id = sessions.create(principal);
     let secure = if state.config().tls.enabled {
         "; Secure"

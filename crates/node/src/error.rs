@@ -20,8 +20,16 @@ pub enum ApiError {
         "too many failed authentications from this address or with this token; retry after {retry_after} s"
     )]
     TooManyFailedAuthentications { retry_after: u64 },
-    #[error("user {user:?} may not {action}")]
+    #[error("{user} may not {action}")]
     Forbidden { user: String, action: String },
+    /// A route that is not in the authorisation table (`crate::authz::ROUTES`): refused, so no
+    /// route is served before it states who may call it.
+    #[error("route {0} has no authorisation rule")]
+    RouteWithoutRule(String),
+    /// An object type that only a service of this node creates (cooperation acts), posted or
+    /// deleted over TAXII.
+    #[error("{0}")]
+    ServiceOwnedType(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error(
@@ -56,7 +64,8 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => StatusCode::FORBIDDEN,
+            ApiError::RouteWithoutRule(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -108,6 +117,8 @@ impl ApiError {
             ApiError::Unauthenticated => "auth-required",
             ApiError::TooManyFailedAuthentications { .. } => "too-many-failed-authentications",
             ApiError::Forbidden { .. } => "auth-forbidden",
+            ApiError::RouteWithoutRule(_) => "route-without-rule",
+            ApiError::ServiceOwnedType(_) => "service-owned-type",
             ApiError::NotFound(_) => "not-found",
             ApiError::NotAcceptable(_) => "media-type-not-acceptable",
             ApiError::UnsupportedMediaType(_) => "media-type-unsupported",
@@ -124,7 +135,8 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => "Authentication required",
             ApiError::TooManyFailedAuthentications { .. } => "Too many failed authentications",
-            ApiError::Forbidden { .. } => "Forbidden",
+            ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => "Forbidden",
+            ApiError::RouteWithoutRule(_) => "Internal server error",
             ApiError::NotFound(_) => "Not found",
             ApiError::NotAcceptable(_) => "Not acceptable",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",

@@ -6,6 +6,7 @@
 //! `pacific-core`; SQL lives in `pacific-store`.
 
 pub mod auth;
+pub mod authz;
 pub mod client;
 pub mod config;
 pub mod coop;

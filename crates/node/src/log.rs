@@ -1,8 +1,9 @@
 //! The node's transparency log over HTTP, its checkpoint publisher, the witness endpoint, the
 //! endpoint where peers hand in their cosignatures of this log, and the verification client.
 //!
-//! Routes (every one requires an authenticated principal, like TAXII: a user of any role, or a
-//! peer's signed `Pacific-Peer` request; `POST /log/cosignatures` takes peers only):
+//! Routes (who may call each is in the authorisation table, `crate::authz::ROUTES`: the reads
+//! take a user of any role or a peer's signed `Pacific-Peer` request; `POST /log/cosign` takes
+//! admins and peers; `POST /log/cosignatures` takes peers only):
 //!
 //! | route | answer |
 //! |---|---|
@@ -10,7 +11,7 @@
 //! | `GET /log/checkpoint/cosigned` | the newest checkpoint that witnesses cosigned, with all their cosignature lines, `text/plain`; 404 while no witness has cosigned one |
 //! | `GET /log/key` | the log's verifier key (`vkey`), `text/plain` — trust it out of band |
 //! | `GET /log/witness-key` | this node's cosignature key as a witness: `{party, identity_key, cosigner_vkey, statement}`; the statement ([`sign_cosigner_key`]) binds the key to the party under its identity key, so whoever knows that identity key can check this node's cosignature lines |
-//! | `GET /log/entries?start=&end=` | `{"entries": [{index, leaf_hash, entry_b64, entry}]}`, at most [`MAX_ENTRIES`] |
+//! | `GET /log/entries?start=&end=` | `{"entries": [{index, leaf_hash, entry_b64, entry}]}`, at most [`MAX_ENTRIES`]; to a peer, an entry the gate holds back is `{index, leaf_hash, "redacted": true}` (`crate::federation::log_view`) |
 //! | `GET /log/proof/inclusion?index=&size=` | `{index, size, root, hashes}` (hex) |
 //! | `GET /log/proof/consistency?old=&new=` | `{old, new, old_root, new_root, hashes}` (hex) |
 //! | `POST /log/cosign` | witness another log's checkpoint: [`CosignRequest`] in, cosignature line out |
@@ -60,7 +61,7 @@ use pacific_core::Timestamp;
 use pacific_store::{SplitViewEvidence, Store, StoreError, StoredCheckpoint, StoredCosignature};
 use pacific_tlog::TlogError;
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
-use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner, check_witness_update};
+use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner};
 use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle::{self, Hash, MemoryTree};
 use pacific_tlog::signed_note::{Ed25519Signer, Ed25519Verifier, Note, NoteSignature};
@@ -69,7 +70,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::NodeError;
-use crate::auth::Principal;
+use crate::authz::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
 
@@ -89,7 +90,8 @@ pub struct LogState {
     origin: String,
     signer: Ed25519Signer,
     cosigner: Cosigner,
-    /// Serialises cosign requests (read the last seen checkpoint, check, record).
+    /// Serialises witnessing (read the last seen checkpoint, check, record):
+    /// `crate::witness::observe` holds it.
     witness_lock: tokio::sync::Mutex<()>,
 }
 
@@ -150,6 +152,11 @@ impl LogState {
 
     pub fn origin(&self) -> &str {
         &self.origin
+    }
+
+    /// Held while a checkpoint of another log is witnessed (`crate::witness::observe`).
+    pub(crate) async fn witness_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.witness_lock.lock().await
     }
 
     /// The verifier of this log's checkpoints.
@@ -411,22 +418,28 @@ async fn witness_key(
     })))
 }
 
-/// One entry as `GET /log/entries` serves it.
+/// One entry as `GET /log/entries` serves it. To a peer, an entry the policy gate holds back
+/// is `redacted`: its index and leaf hash only (`crate::federation::log_view`).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct EntryView {
     pub index: u64,
-    /// Hex RFC 9162 leaf hash of `entry_b64`'s bytes.
+    /// Hex RFC 9162 leaf hash of the entry's bytes.
     pub leaf_hash: String,
-    /// The exact entry bytes, standard base64.
-    pub entry_b64: String,
-    /// The entry decoded, for reading.
-    pub entry: Value,
+    /// The exact entry bytes, standard base64; absent when redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_b64: Option<String>,
+    /// The entry decoded, for reading; absent when redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<Value>,
+    /// Whether the entry is held back from this reader (a peer).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
 }
 
 async fn entries(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
-    _who: Principal,
+    who: Principal,
 ) -> Result<Response, ApiError> {
     let start = number(&q, "start")?;
     let end = number(&q, "end")?;
@@ -446,15 +459,24 @@ async fn entries(
         .log_entries(start, end)
         .await
         .map_err(store_err)?;
-    let views: Vec<EntryView> = rows
-        .into_iter()
-        .map(|e| EntryView {
+    let mut views = Vec::with_capacity(rows.len());
+    for e in rows {
+        let shown = match (who.peer(), state.federation()) {
+            (None, _) => true,
+            (Some(peer), Some(fed)) => fed
+                .log_entry_visible_to(peer, &e.entry)
+                .await
+                .map_err(store_err)?,
+            (Some(_), None) => false,
+        };
+        views.push(EntryView {
             index: e.index,
             leaf_hash: hex::encode(merkle::leaf_hash(&e.entry)),
-            entry_b64: base64::engine::general_purpose::STANDARD.encode(&e.entry),
-            entry: serde_json::from_slice(&e.entry).unwrap_or(Value::Null),
-        })
-        .collect();
+            entry_b64: shown.then(|| base64::engine::general_purpose::STANDARD.encode(&e.entry)),
+            entry: shown.then(|| serde_json::from_slice(&e.entry).unwrap_or(Value::Null)),
+            redacted: !shown,
+        });
+    }
     Ok(Json(json!({ "entries": views })).into_response())
 }
 
@@ -580,115 +602,140 @@ fn conflict(message: String, evidence: Option<&SplitViewEvidence>, latest: &str)
     (StatusCode::CONFLICT, Json(body)).into_response()
 }
 
+/// `POST /log/cosign`: witness a checkpoint and cosign it. A peer presents its own log (by the
+/// key it is registered with); an admin may present any other log, by its `vkey` (the
+/// registered key when it is a peer's origin, else trusted on first use).
 async fn cosign(
     State(state): State<AppState>,
     Extension(log): Extension<Arc<LogState>>,
-    _who: Principal,
+    who: Principal,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    use crate::witness::{WitnessError, Witnessed, observe};
     let req: CosignRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("cosign request is not valid JSON: {e}")))?;
-    let bad = |what: &str, e: TlogError| ApiError::BadRequest(format!("{what}: {e}"));
-    let verifier = Ed25519Verifier::from_vkey(req.vkey.trim()).map_err(|e| bad("vkey", e))?;
-    let origin = pacific_tlog::signed_note::NoteVerifier::name(&verifier).to_owned();
-    if origin == log.origin {
-        return Err(ApiError::BadRequest(
-            "a node does not witness its own log".into(),
-        ));
-    }
-    if let Some(fed) = state.federation() {
-        for peer in fed.store().peers().await.map_err(store_err)? {
-            if let Ok((o, registered)) = crate::witness::peer_log_verifier(&peer, &req.checkpoint)
-                && o == origin
-                && registered.public_key() != verifier.public_key()
-            {
-                return Err(ApiError::BadRequest(format!(
-                    "the vkey is not the key registered for peer {}",
-                    peer.party_id
-                )));
-            }
-        }
-    }
-    let (new_cp, _) =
-        open_checkpoint(&req.checkpoint, &origin, &verifier).map_err(|e| bad("checkpoint", e))?;
+    let target = watched_log(&state, &log, &who, &req).await?;
     let proof = req
         .proof
         .iter()
         .map(|h| hex::decode(h).ok().and_then(|b| Hash::try_from(b).ok()))
         .collect::<Option<Vec<Hash>>>()
         .ok_or_else(|| ApiError::BadRequest("proof hashes must be 64 hex digits each".into()))?;
-
     let store = state.store();
-    let _w = log.witness_lock.lock().await;
-    let seen = store
-        .witnessed_checkpoint(&origin)
-        .await
-        .map_err(store_err)?;
-    let seen_cp = match &seen {
-        Some(s) => {
-            let (cp, _) = open_checkpoint(&s.note, &origin, &verifier).map_err(|e| {
-                ApiError::BadRequest(format!(
-                    "the key does not verify the last checkpoint seen of {origin} (a different key for the same log?): {e}"
-                ))
-            })?;
-            Some(cp)
-        }
-        None => None,
-    };
-    match check_witness_update(seen_cp.as_ref(), &new_cp, &proof) {
-        Ok(()) => {}
-        // A proof that does not connect the two checkpoints proves nothing against the log
-        // (the proof may merely be wrong): refused, and no evidence is kept. Evidence is two
-        // signed checkpoints that cannot both be true: two roots for one size.
-        Err(TlogError::ConsistencyMismatch) => {
-            let size = seen.as_ref().map_or(0, |s| s.size);
-            return Err(ApiError::Unprocessable(format!(
-                "the consistency proof does not lead from the checkpoint of size {size} seen before to this one of size {}",
-                new_cp.size()
-            )));
-        }
-        Err(TlogError::SplitView { size }) => {
-            let seen = seen.expect("a split view needs an earlier checkpoint");
-            let reason = format!("two different roots for tree size {size}");
-            let mut evidence = SplitViewEvidence {
-                id: 0,
-                origin: origin.clone(),
-                detected: Timestamp::now(),
-                reason: reason.clone(),
-                kept_note: seen.note.clone(),
-                new_note: req.checkpoint.clone(),
-            };
-            evidence.id = store
-                .add_split_view_evidence(&evidence)
+    let witnessed = observe(
+        store.as_ref(),
+        &log,
+        &target,
+        &req.checkpoint,
+        |_, _| async { Ok(proof) },
+    )
+    .await
+    .map_err(|e| match e {
+        WitnessError::Unverifiable(m) => ApiError::BadRequest(m),
+        WitnessError::Inconsistent(m) => ApiError::Unprocessable(m),
+        WitnessError::Proof(e) => ApiError::BadRequest(e.to_string()),
+        WitnessError::Store(e) => store_err(e),
+    })?;
+    let origin = &target.origin;
+    let latest = || async {
+        Ok::<_, ApiError>(
+            store
+                .witnessed_checkpoint(origin)
                 .await
-                .map_err(store_err)?;
-            tracing::warn!(%origin, %reason, "split view detected; evidence kept");
-            return Ok(conflict(
+                .map_err(store_err)?
+                .map(|s| s.note)
+                .unwrap_or_default(),
+        )
+    };
+    match witnessed {
+        Witnessed::SplitView {
+            evidence_id,
+            reason,
+            ..
+        } => {
+            let evidence = store
+                .split_view_evidence(origin)
+                .await
+                .map_err(store_err)?
+                .into_iter()
+                .find(|e| e.id == evidence_id);
+            Ok(conflict(
                 format!("split view of {origin}: {reason}"),
-                Some(&evidence),
-                &seen.note,
-            ));
+                evidence.as_ref(),
+                &latest().await?,
+            ))
         }
-        Err(TlogError::LogShrank { old, new }) => {
-            let seen = seen.expect("a shrink needs an earlier checkpoint");
-            return Ok(conflict(
-                format!("checkpoint of size {new} is older than the size {old} already seen"),
-                None,
-                &seen.note,
-            ));
+        Witnessed::Shrank { old, new, .. } => Ok(conflict(
+            format!("checkpoint of size {new} is older than the size {old} already seen"),
+            None,
+            &latest().await?,
+        )),
+        Witnessed::First { .. } | Witnessed::Unchanged { .. } | Witnessed::Advanced { .. } => {
+            let (cp, _) = open_checkpoint(&req.checkpoint, origin, &target.verifier)
+                .map_err(|e| ApiError::BadRequest(format!("checkpoint: {e}")))?;
+            let sig = log
+                .cosign(&cp)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok(text(sig.to_line()))
         }
-        Err(e) => return Err(bad("consistency proof", e)),
     }
-    let sig = log
-        .cosign(&new_cp)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    if seen.as_ref().is_none_or(|s| new_cp.size() > s.size) {
-        store
-            .put_witnessed_checkpoint(&origin, new_cp.size(), &req.checkpoint)
-            .await
-            .map_err(store_err)?;
+}
+
+/// The log a `POST /log/cosign` asks about, and the key to check it with (see [`cosign`]).
+async fn watched_log(
+    state: &AppState,
+    log: &LogState,
+    who: &Principal,
+    req: &CosignRequest,
+) -> Result<crate::witness::WatchedLog, ApiError> {
+    use crate::witness::{WatchedLog, WitnessError};
+    let bad = |what: &str, e: TlogError| ApiError::BadRequest(format!("{what}: {e}"));
+    let unverifiable = |e: WitnessError| ApiError::BadRequest(e.to_string());
+    let verifier = Ed25519Verifier::from_vkey(req.vkey.trim()).map_err(|e| bad("vkey", e))?;
+    let peers = match state.federation() {
+        Some(fed) => fed.store().peers().await.map_err(store_err)?,
+        None => Vec::new(),
+    };
+    // The registered key decides for a peer's log, whoever presents it.
+    let registered = |party: &str| {
+        ApiError::BadRequest(format!(
+            "the vkey is not the key registered for peer {party}"
+        ))
+    };
+    if let Some(party) = who.peer() {
+        let peer =
+            peers
+                .iter()
+                .find(|p| p.party_id == *party)
+                .ok_or_else(|| ApiError::Forbidden {
+                    user: who.actor(),
+                    action: "present a checkpoint (not a registered peer)".into(),
+                })?;
+        let target = WatchedLog::of_peer(peer, &req.checkpoint).map_err(unverifiable)?;
+        if target.verifier.public_key() != verifier.public_key() {
+            return Err(registered(party.as_str()));
+        }
+        return Ok(target);
     }
-    Ok(text(sig.to_line()))
+    let origin = pacific_tlog::signed_note::NoteVerifier::name(&verifier).to_owned();
+    if origin == log.origin {
+        return Err(ApiError::BadRequest(
+            "a node does not witness its own log".into(),
+        ));
+    }
+    for peer in &peers {
+        if let Ok(own) = WatchedLog::of_peer(peer, &req.checkpoint)
+            && own.origin == origin
+            && own.verifier.public_key() != verifier.public_key()
+        {
+            return Err(registered(peer.party_id.as_str()));
+        }
+    }
+    Ok(WatchedLog {
+        origin,
+        verifier,
+        presenter: who.actor(),
+    })
 }
 
 // -------------------------------------------------------------------------------------------
@@ -757,13 +804,9 @@ async fn receive_cosignature(
         user: user.to_owned(),
         action: action.to_owned(),
     };
-    let (Some(party), Some(fed)) = (
-        who.user
-            .strip_prefix(crate::federation::PEER_PRINCIPAL_PREFIX),
-        state.federation(),
-    ) else {
+    let (Some(party), Some(fed)) = (who.peer().map(|p| p.as_str()), state.federation()) else {
         return Err(forbidden(
-            &who.user,
+            &who.actor(),
             "hand in cosignatures (only peers witness this log, with a Pacific-Peer request)",
         ));
     };
@@ -777,7 +820,7 @@ async fn receive_cosignature(
         .peer(party)
         .await
         .map_err(store_err)?
-        .ok_or_else(|| forbidden(&who.user, "hand in cosignatures (not a registered peer)"))?;
+        .ok_or_else(|| forbidden(&who.actor(), "hand in cosignatures (not a registered peer)"))?;
     let identity = crate::federation::parse_public_key(&peer.public_key).ok_or_else(|| {
         ApiError::Internal(format!("peer {party} has an unusable registered key"))
     })?;
@@ -785,7 +828,7 @@ async fn receive_cosignature(
     let cosigner = CosignatureVerifier::from_vkey(vkey).map_err(|e| bad("cosigner_vkey", e))?;
     if !verify_cosigner_key(&identity, party, vkey, &req.statement) {
         return Err(forbidden(
-            &who.user,
+            &who.actor(),
             "use a cosignature key that its registered identity key has not bound to it (statement does not verify)",
         ));
     }
@@ -829,7 +872,7 @@ async fn receive_cosignature(
 
     // Kept, and logged (`cosignature-received`, by the peer) in the same transaction when it
     // attests entries other than cosignature acts.
-    let actor = format!("{}{party}", crate::federation::PEER_PRINCIPAL_PREFIX);
+    let actor = who.actor();
     let added = store
         .add_cosignature(
             &StoredCosignature {
@@ -1120,17 +1163,34 @@ pub async fn verify_remote(
                     e.index
                 )));
             }
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(&e.entry_b64)
-                .map_err(|_| NodeError::Input(format!("entry {index}: entry_b64 is not base64")))?;
-            Entry::decode(&bytes)
-                .map_err(|err| NodeError::Input(format!("entry {index} is malformed: {err}")))?;
-            let leaf = merkle::leaf_hash(&bytes);
-            if hex::encode(leaf) != e.leaf_hash {
-                return Err(NodeError::Input(format!(
-                    "entry {index}: served leaf hash does not match its bytes"
-                )));
-            }
+            let leaf = match &e.entry_b64 {
+                Some(b64) => {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(b64)
+                        .map_err(|_| {
+                            NodeError::Input(format!("entry {index}: entry_b64 is not base64"))
+                        })?;
+                    Entry::decode(&bytes).map_err(|err| {
+                        NodeError::Input(format!("entry {index} is malformed: {err}"))
+                    })?;
+                    let leaf = merkle::leaf_hash(&bytes);
+                    if hex::encode(leaf) != e.leaf_hash {
+                        return Err(NodeError::Input(format!(
+                            "entry {index}: served leaf hash does not match its bytes"
+                        )));
+                    }
+                    leaf
+                }
+                // Held back from this reader: only its leaf hash, which the proof checks.
+                None if e.redacted => {
+                    parse_hashes(std::slice::from_ref(&e.leaf_hash), "leaf hash")?[0]
+                }
+                None => {
+                    return Err(NodeError::Input(format!(
+                        "entry {index} has no entry_b64 and is not marked redacted"
+                    )));
+                }
+            };
             let p: InclusionProofView = remote
                 .json("/log/proof/inclusion", &[("index", index), ("size", size)])
                 .await?;

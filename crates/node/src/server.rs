@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pacific_store::Store;
 
-use crate::auth::{Authenticator, Principal};
+use crate::auth::Authenticator;
+use crate::authz::Principal;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -160,6 +161,10 @@ impl Node {
             .fallback(not_found)
             .layer(axum::middleware::from_fn_with_state(
                 self.state.clone(),
+                crate::authz::enforce,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
                 record_request,
             ))
             .with_state(self.state.clone())
@@ -294,14 +299,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Prometheus metrics; admins only, since counts and sizes are information about the party.
-async fn metrics(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
-    if who.role != pacific_core::access::Role::Admin {
-        return Err(ApiError::Forbidden {
-            user: who.user,
-            action: "read metrics".into(),
-        });
-    }
+/// Prometheus metrics; admins only (the table), since counts and sizes are information about
+/// the party.
+async fn metrics(State(state): State<AppState>, _admin: Principal) -> Result<Response, ApiError> {
     let stats = state.store().stats().await?;
     let mut body = state.metrics().render(&stats);
     if let Some(federation) = state.federation() {

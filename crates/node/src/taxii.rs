@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Path, Query, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,7 +17,7 @@ use pacific_core::{StixObject, Timestamp};
 use pacific_store::{AddOutcome, Collection, Page, SignedProvenance, StoredVersion};
 use serde_json::{Value, json};
 
-use crate::auth::Principal;
+use crate::authz::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
 
@@ -123,53 +122,6 @@ fn is_taxii_content_type(value: &str) -> bool {
         })
 }
 
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if let (Some(h), Some(fed)) = (header, state.federation())
-            && crate::federation::peer_auth::is_peer_scheme(h)
-        {
-            // A federation peer: a signed request, a read-only principal, and every object it
-            // reads passes the policy gate (`gate_for_peer`).
-            let query = parts.uri.query().unwrap_or("");
-            return match fed
-                .authenticate_peer(h, parts.method.as_str(), parts.uri.path(), query)
-                .await
-            {
-                Ok(id) => Ok(Principal {
-                    user: format!("{}{id}", crate::federation::PEER_PRINCIPAL_PREFIX),
-                    role: pacific_core::access::Role::Reader,
-                }),
-                Err(reason) => {
-                    tracing::info!(%reason, path = %parts.uri.path(), "peer authentication failed");
-                    Err(ApiError::Unauthenticated)
-                }
-            };
-        }
-        // A user: counted per client address and token id (`auth`, `throttle`).
-        let client = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|axum::extract::ConnectInfo(a)| a.ip());
-        state
-            .auth()
-            .authenticate_client(header, client)
-            .await
-            .map_err(|e| {
-                tracing::info!(reason = %e, path = %parts.uri.path(), "authentication failed");
-                ApiError::from(e)
-            })
-    }
-}
-
 /// A TAXII JSON response.
 fn taxii_json(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
@@ -250,7 +202,7 @@ async fn authorise(
             Right::Write => "write to",
         };
         return Err(ApiError::Forbidden {
-            user: who.user.clone(),
+            user: who.actor(),
             action: format!("{action} collection {}", collection.id),
         });
     }
@@ -268,11 +220,7 @@ async fn rights(
     who: &Principal,
     collection_id: &str,
 ) -> Result<(bool, bool), ApiError> {
-    let grant = state.store().grant(&who.user, collection_id).await?;
-    Ok((
-        who.role.allows(Right::Read, grant.as_ref()),
-        who.role.allows(Right::Write, grant.as_ref()),
-    ))
+    Ok(crate::authz::collection_rights(state.store().as_ref(), who, collection_id).await?)
 }
 
 fn collection_json(c: &Collection, can_read: bool, can_write: bool) -> Value {
@@ -317,7 +265,7 @@ async fn collection(
     let (r, w) = rights(&state, &who, &c.id).await?;
     if !(r || w) {
         return Err(ApiError::Forbidden {
-            user: who.user,
+            user: who.actor(),
             action: format!("see collection {}", c.id),
         });
     }
@@ -344,8 +292,7 @@ fn parse_query(
 
 /// The peer a principal stands for, if it is one.
 fn peer_of(who: &Principal) -> Option<&str> {
-    who.user
-        .strip_prefix(crate::federation::PEER_PRINCIPAL_PREFIX)
+    who.peer().map(pacific_core::policy::PartyId::as_str)
 }
 
 /// The policy gate on a peer's read: keeps only the versions `decide(.., TaxiiGet)` allows
@@ -555,6 +502,10 @@ async fn delete_object(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let c = authorise(&state, &who, &key, Right::Write).await?;
+    let object_type = object_id.split_once("--").map_or("", |(t, _)| t);
+    if crate::coop::is_service_owned_type(object_type) {
+        return Err(ApiError::ServiceOwnedType(service_owned(&object_id)));
+    }
     let mut query = parse_query(&state, &pairs, DELETE_FILTERS)?;
     // Without match[version], DELETE removes every version (TAXII 2.1 §5.7).
     if !pairs.iter().any(|(k, _)| k == "match[version]") {
@@ -565,7 +516,7 @@ async fn delete_object(
         .store()
         .delete_object(&c.id, &object_id, &query)
         .await?;
-    tracing::info!(user = %who.user, collection = %c.id, object = %object_id, deleted, "object deleted");
+    tracing::info!(user = %who, collection = %c.id, object = %object_id, deleted, "object deleted");
     // The matching index follows new versions only: tell it what went.
     if deleted > 0
         && let Some(matching) = state.matching()
@@ -655,7 +606,16 @@ async fn post_objects(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        match StixObject::from_value(item) {
+        let owned = item
+            .get("type")
+            .and_then(Value::as_str)
+            .is_some_and(crate::coop::is_service_owned_type);
+        let parsed = if owned {
+            Err(service_owned(&id))
+        } else {
+            StixObject::from_value(item).map_err(|e| e.to_string())
+        };
+        match parsed {
             Ok(object) => valid.push(object),
             Err(e) => failures.push(StatusDetail {
                 id: if id.is_empty() {
@@ -664,7 +624,7 @@ async fn post_objects(
                     id
                 },
                 version,
-                message: Some(e.to_string()),
+                message: Some(e),
             }),
         }
     }
@@ -697,8 +657,15 @@ async fn post_objects(
     if !valid.is_empty() {
         tokio::spawn(complete_post(state.clone(), c.id.clone(), valid, status));
     }
-    tracing::info!(user = %who.user, collection = %c.id, "objects posted");
+    tracing::info!(user = %who, collection = %c.id, "objects posted");
     Ok(taxii_json(StatusCode::ACCEPTED, body))
+}
+
+/// Why an object of a service-owned type (`crate::coop::is_service_owned_type`) is refused.
+fn service_owned(id: &str) -> String {
+    format!(
+        "{id}: cooperation acts and records are made only by the node's cooperation service (the /coop API, for a user whose role allows the command), never added or deleted over TAXII"
+    )
 }
 
 fn version_text(o: &StixObject) -> String {

@@ -22,7 +22,7 @@
 //! - The dashboard (`dashboard::login`) holds one throttle for user names ([`USER_POLICY`]: 5
 //!   failures) and one for client addresses ([`ADDRESS_POLICY`]: 20), sized for people typing.
 //! - The token-authenticated APIs (TAXII, `/coop`, `/match`, `/log`, `/metrics`: every route
-//!   taking a user [`Principal`](crate::auth::Principal)) go through [`ApiThrottle`], held by
+//!   taking a user [`Principal`](crate::authz::Principal)) go through [`ApiThrottle`], held by
 //!   [`Authenticator`](crate::auth::Authenticator), which counts failures per token id
 //!   ([`API_TOKEN_POLICY`]: 10) and per client address ([`API_ADDRESS_POLICY`]: 100), sized for
 //!   machine clients: a feed consumer with a wrong token is stopped after 10 tries, while one

@@ -2,7 +2,8 @@
 //! fetches each peer's latest signed checkpoint (`GET /log/checkpoint`, a signed
 //! `Pacific-Peer` request), verifies it with the key the peer is registered with, fetches a
 //! consistency proof from the last checkpoint witnessed of that log
-//! (`GET /log/proof/consistency`), runs [`check_witness_update`] and records the new checkpoint.
+//! (`GET /log/proof/consistency`) and runs [`observe`], the one implementation of the witness
+//! protocol (`POST /log/cosign` runs it too), which records the new checkpoint.
 //!
 //! A checkpoint it accepts (the first of that log, a consistent larger one, or the same again)
 //! it cosigns ([`LogState::cosign`], C2SP `cosignature/v1`, the same code as `POST /log/cosign`)
@@ -152,7 +153,7 @@ pub async fn witness_round(
     };
     let mut out = Vec::with_capacity(peers.len());
     for peer in peers {
-        let (witnessed, cosigned) = match witness_peer(fed, http, &peer).await {
+        let (witnessed, cosigned) = match witness_peer(fed, log, http, &peer).await {
             Ok((w, note)) if w.accepted() => {
                 let c = cosign_for_peer(fed, log, http, &peer, &note).await;
                 (Ok(w), Some(c))
@@ -318,6 +319,7 @@ pub fn peer_log_verifier(
 /// Returns what it found and the checkpoint note fetched.
 pub async fn witness_peer(
     fed: &Federation,
+    log: &LogState,
     http: &reqwest::Client,
     peer: &Peer,
 ) -> Result<(Witnessed, String), NodeError> {
@@ -351,46 +353,109 @@ pub async fn witness_peer(
                 ))
             })
     };
-    let witnessed = observe(fed.objects().as_ref(), peer, &note, peer_fetch).await?;
+    let target = WatchedLog::of_peer(peer, &note)?;
+    let witnessed = observe(fed.objects().as_ref(), log, &target, &note, peer_fetch).await?;
     Ok((witnessed, note))
 }
 
-/// Checks a checkpoint `note` presented by `peer` against the last one witnessed of its log
-/// (fetching a consistency proof with `fetch_proof(old, new)` when it grew), records it or
-/// keeps split-view evidence (two roots for one size). A proof that does not connect the two
-/// checkpoints is an error (a failed witnessing), not evidence; nothing is recorded.
+/// A log this node witnesses: its origin and the key its checkpoints verify with.
+pub struct WatchedLog {
+    pub origin: String,
+    pub verifier: Ed25519Verifier,
+    /// Who presents its checkpoints (a peer's id, or the admin asking), for messages.
+    pub presenter: String,
+}
+
+impl WatchedLog {
+    /// A peer's own log, by the key it is registered with (see [`peer_log_verifier`]).
+    pub fn of_peer(peer: &Peer, note: &str) -> Result<Self, WitnessError> {
+        let (origin, verifier) =
+            peer_log_verifier(peer, note).map_err(|e| WitnessError::Unverifiable(e.to_string()))?;
+        Ok(Self {
+            origin,
+            verifier,
+            presenter: peer.party_id.to_string(),
+        })
+    }
+}
+
+/// Why a checkpoint was not witnessed.
+#[derive(Debug, thiserror::Error)]
+pub enum WitnessError {
+    /// The checkpoint does not verify (bad note, wrong key, not the origin's key), or the
+    /// last one kept of that log does not verify with the key given now.
+    #[error("{0}")]
+    Unverifiable(String),
+    /// The consistency proof does not connect the checkpoint to the one witnessed before: a
+    /// failed witnessing, no evidence of a split view (the unsigned proof may merely be wrong).
+    #[error("{0}")]
+    Inconsistent(String),
+    /// The proof could not be had (the peer did not answer, or answered nonsense).
+    #[error("{0}")]
+    Proof(NodeError),
+    #[error(transparent)]
+    Store(#[from] pacific_store::StoreError),
+}
+
+impl From<WitnessError> for NodeError {
+    fn from(e: WitnessError) -> Self {
+        match e {
+            WitnessError::Unverifiable(m) | WitnessError::Inconsistent(m) => NodeError::Input(m),
+            WitnessError::Proof(e) => e,
+            WitnessError::Store(e) => NodeError::Store(e),
+        }
+    }
+}
+
+/// Witnesses a checkpoint `note` of `target`: checks it against the last one witnessed of that
+/// log (fetching a consistency proof with `fetch_proof(old, new)` when it grew), records it,
+/// or keeps split-view evidence (two roots for one size; once per pair). A proof that does not
+/// connect the two checkpoints is [`WitnessError::Inconsistent`]; nothing is recorded. The one
+/// implementation of the witness protocol: the pull witness ([`witness_peer`]) and `POST
+/// /log/cosign` both come here, under the log's witness lock (read the last seen, check,
+/// record), and cosign only what this accepts.
 pub async fn observe<F, Fut>(
     store: &dyn Store,
-    peer: &Peer,
+    log: &LogState,
+    target: &WatchedLog,
     note: &str,
     fetch_proof: F,
-) -> Result<Witnessed, NodeError>
+) -> Result<Witnessed, WitnessError>
 where
     F: FnOnce(u64, u64) -> Fut,
     Fut: std::future::Future<Output = Result<Vec<Hash>, NodeError>>,
 {
-    let (origin, verifier) = peer_log_verifier(peer, note)?;
-    let (new_cp, _) = open_checkpoint(note, &origin, &verifier).map_err(|e| {
-        NodeError::Input(format!(
-            "{}'s checkpoint does not verify with its registered key: {e}",
-            peer.party_id
+    let WatchedLog {
+        origin,
+        verifier,
+        presenter,
+    } = target;
+    let origin = origin.clone();
+    let (new_cp, _) = open_checkpoint(note, &origin, verifier).map_err(|e| {
+        WitnessError::Unverifiable(format!(
+            "{presenter}'s checkpoint of {origin} does not verify: {e}"
         ))
     })?;
+    let _serialised = log.witness_lock().await;
     let Some(seen) = store.witnessed_checkpoint(&origin).await? else {
         store
             .put_witnessed_checkpoint(&origin, new_cp.size(), note)
             .await?;
-        tracing::info!(peer = %peer.party_id, %origin, size = new_cp.size(), "witnessing a peer's log from now on");
+        tracing::info!(%presenter, %origin, size = new_cp.size(), "witnessing a log from now on");
         return Ok(Witnessed::First {
             origin,
             size: new_cp.size(),
         });
     };
-    let (seen_cp, _) = open_checkpoint(&seen.note, &origin, &verifier).map_err(|e| {
-        NodeError::Input(format!("the last checkpoint witnessed of {origin} does not verify with {}'s registered key: {e}", peer.party_id))
+    let (seen_cp, _) = open_checkpoint(&seen.note, &origin, verifier).map_err(|e| {
+        WitnessError::Unverifiable(format!(
+            "the last checkpoint witnessed of {origin} does not verify with the key {presenter} presents (a different key for the same log?): {e}"
+        ))
     })?;
     let proof = if new_cp.size() > seen_cp.size() {
-        fetch_proof(seen_cp.size(), new_cp.size()).await?
+        fetch_proof(seen_cp.size(), new_cp.size())
+            .await
+            .map_err(WitnessError::Proof)?
     } else {
         Vec::new()
     };
@@ -410,10 +475,9 @@ where
             })
         }
         Err(TlogError::ConsistencyMismatch) => {
-            tracing::warn!(peer = %peer.party_id, %origin, old = seen_cp.size(), new = new_cp.size(), "a peer's consistency proof does not connect its checkpoint to the one witnessed before; not cosigned, not advanced");
-            Err(NodeError::Input(format!(
-                "{}'s consistency proof does not lead from the checkpoint of size {} witnessed before to its checkpoint of size {}: not cosigned (a wrong proof is no evidence of a split view)",
-                peer.party_id,
+            tracing::warn!(%presenter, %origin, old = seen_cp.size(), new = new_cp.size(), "a consistency proof does not connect a checkpoint to the one witnessed before; not cosigned, not advanced");
+            Err(WitnessError::Inconsistent(format!(
+                "the consistency proof does not lead from the checkpoint of size {} witnessed before to this one of size {}: not cosigned (a wrong proof is no evidence of a split view)",
                 seen_cp.size(),
                 new_cp.size()
             )))
@@ -440,7 +504,7 @@ where
                         new_note: note.to_owned(),
                     };
                     let id = store.add_split_view_evidence(&evidence).await?;
-                    tracing::warn!(peer = %peer.party_id, %origin, %reason, evidence = id, "split view of a peer's log detected; evidence kept");
+                    tracing::warn!(%presenter, %origin, %reason, evidence = id, "split view of a log detected; evidence kept");
                     id
                 }
             };
@@ -451,12 +515,11 @@ where
             })
         }
         Err(TlogError::LogShrank { old, new }) => {
-            tracing::warn!(peer = %peer.party_id, %origin, old, new, "a peer presented a smaller checkpoint than one witnessed before");
+            tracing::warn!(%presenter, %origin, old, new, "a smaller checkpoint than one witnessed before");
             Ok(Witnessed::Shrank { origin, old, new })
         }
-        Err(e) => Err(NodeError::Remote(format!(
-            "{} cannot prove its log consistent: {e}",
-            peer.party_id
+        Err(e) => Err(WitnessError::Unverifiable(format!(
+            "the log {origin} cannot be proven consistent: {e}"
         ))),
     }
 }

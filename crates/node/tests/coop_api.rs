@@ -142,9 +142,10 @@ async fn a_preservation_request_goes_from_alpha_to_bravo_and_back_answered() {
     assert!(alpha.drained_to("bravo", WITHIN).await);
     assert_eq!(b_liaison.get(&path).await.0, 404);
 
-    // A reader cannot act, an analyst cannot commit the party; a liaison sends.
+    // A reader cannot act (the authorisation table refuses it a write route), an analyst
+    // cannot commit the party (the domain's rule for this command); a liaison sends.
     let (status, v) = a_reader.post(&format!("{path}/send"), json!({})).await;
-    assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
+    assert_eq!((status, label(&v)), (403, "auth-forbidden"));
     let (status, v) = a_analyst.post(&format!("{path}/send"), json!({})).await;
     assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
     let sent = a_liaison.ok(&format!("{path}/send"), json!({})).await;
@@ -157,7 +158,7 @@ async fn a_preservation_request_goes_from_alpha_to_bravo_and_back_answered() {
     let (status, v) = a_liaison.post(&format!("{path}/ack"), json!({})).await;
     assert_eq!((status, label(&v)), (403, "coop-wrong-party"), "{v}");
     let (status, v) = b_reader.post(&format!("{path}/ack"), json!({})).await;
-    assert_eq!((status, label(&v)), (403, "coop-role-not-allowed"));
+    assert_eq!((status, label(&v)), (403, "auth-forbidden"));
 
     // Bravo acknowledges, starts and answers; answering twice is refused.
     b_liaison.ok(&format!("{path}/ack"), json!({})).await;
@@ -565,11 +566,7 @@ async fn every_coop_endpoint_needs_a_token_and_readers_only_read() {
     for path in &writes {
         assert_eq!(anonymous.post(path, json!({})).await.0, 401, "{path}");
         let (status, v) = reader.post(path, json!({})).await;
-        assert_eq!(
-            (status, label(&v)),
-            (403, "coop-role-not-allowed"),
-            "{path}"
-        );
+        assert_eq!((status, label(&v)), (403, "auth-forbidden"), "{path}");
     }
     // Unknown records and actions are 404.
     let missing = format!("/coop/requests/x-pacific-assistance-request--{}", uuid());

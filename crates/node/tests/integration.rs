@@ -2,11 +2,12 @@
 //! dependencies instead of one per file, which keeps a clean build small on disk and quick
 //! to link. Each file below is a module; nextest still runs every test in its own process.
 
+mod authorisation;
 mod common;
-mod federation_common;
 mod coop_api;
 mod cosigning;
 mod dashboard;
+mod federation_common;
 mod federation_export;
 mod federation_nodes;
 mod federation_peers_live;

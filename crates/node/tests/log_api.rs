@@ -52,7 +52,8 @@ fn hashes(h: &[String]) -> Vec<Hash> {
 #[tokio::test]
 async fn every_log_route_requires_a_user() {
     let node = TestNode::start().await;
-    // Route, and whether a user may call it (`POST /log/cosignatures` is for peers only).
+    // Route, and whether a reader or analyst may call it (`POST /log/cosign` is for admins and
+    // peers, `POST /log/cosignatures` for peers only).
     let routes = [
         ("GET", "/log/checkpoint", true),
         ("GET", "/log/checkpoint/cosigned", true),
@@ -61,7 +62,7 @@ async fn every_log_route_requires_a_user() {
         ("GET", "/log/entries?start=0&end=1", true),
         ("GET", "/log/proof/inclusion?index=0&size=1", true),
         ("GET", "/log/proof/consistency?old=0&new=1", true),
-        ("POST", "/log/cosign", true),
+        ("POST", "/log/cosign", false),
         ("POST", "/log/cosignatures", false),
     ];
     for (method, path, users) in routes {
@@ -105,6 +106,39 @@ async fn every_log_route_requires_a_user() {
         node.store.cosignatures().await.unwrap().is_empty(),
         "nothing a user sent was kept"
     );
+}
+
+/// Regression: a reader (or analyst) made the node cosign a log it invented and wrote witness
+/// rows, and a pre-seeded origin could later stop the node cosigning the real log.
+#[tokio::test]
+async fn a_user_who_is_not_an_admin_cannot_make_the_node_witness_anything() {
+    let node = TestNode::start().await;
+    let mut invented = Foreign::new();
+    invented.grow(4, 7);
+    for token in [&node.reader, &node.analyst] {
+        let r = node
+            .http
+            .post(node.url("/log/cosign"))
+            .bearer_auth(token)
+            .json(&invented.request(0))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, 403, "{body}");
+        assert_eq!(body["error_code"], "auth-forbidden", "{body}");
+    }
+    assert!(
+        node.store
+            .witnessed_checkpoint(invented.signer.name())
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing was recorded as witnessed"
+    );
+    // An admin may.
+    assert_eq!(cosign(&node, &invented.request(0)).await.status(), 200);
 }
 
 #[tokio::test]
@@ -321,7 +355,7 @@ impl Foreign {
 async fn cosign(node: &TestNode, req: &CosignRequest) -> reqwest::Response {
     node.http
         .post(node.url("/log/cosign"))
-        .bearer_auth(&node.reader)
+        .bearer_auth(&node.admin)
         .json(req)
         .send()
         .await
@@ -402,7 +436,7 @@ async fn witness_cosigns_consistent_checkpoints_and_keeps_split_view_evidence() 
     let r = node
         .http
         .post(node.url("/log/cosign"))
-        .bearer_auth(&node.reader)
+        .bearer_auth(&node.admin)
         .body("not json")
         .send()
         .await

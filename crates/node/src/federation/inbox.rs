@@ -380,7 +380,7 @@ pub async fn apply(
     if objects.is_empty() {
         return Ok(out);
     }
-    let actor = format!("{}{}", super::PEER_PRINCIPAL_PREFIX, from);
+    let actor = crate::authz::peer_actor(from.as_str());
     let time = super::outbox::now_ms();
     // The `object-received` entry of one object, from the object and what storing it did.
     let received = |object: &StixObject, outcome: &AddOutcome| {

@@ -18,6 +18,7 @@
 pub mod envelope;
 pub mod export;
 pub mod inbox;
+pub mod log_view;
 pub mod outbox;
 pub mod peer_auth;
 pub mod replay;
@@ -62,9 +63,6 @@ types = [
   "ipv4-addr", "ipv6-addr", "domain-name", "url", "file",
 ]
 "#;
-
-/// The prefix of the principal name of a peer reading over TAXII (user names cannot hold `:`).
-pub const PEER_PRINCIPAL_PREFIX: &str = "peer:";
 
 /// A party id from a name: lower case, runs of other characters than letters and digits as one `-`.
 pub fn party_id_from_name(name: &str) -> String {

@@ -1,0 +1,487 @@
+//! Who may call what: the typed [`Principal`] of a request and the one authorisation table,
+//! [`ROUTES`], route × principal.
+//!
+//! Every route of the node is in [`ROUTES`] with the principals it admits. [`enforce`] is a
+//! middleware on the whole router: it finds the matched route's rule, authenticates the caller
+//! when the rule needs one (a user's API token, or a peer's signed `Pacific-Peer` request),
+//! refuses a principal the rule does not admit (401 for no or bad credentials, 403 for a
+//! principal of another kind or role) and hands the [`Principal`] to the handler in the
+//! request's extensions. A route the table does not know is refused (500
+//! `route-without-rule`): a new route cannot be served until it states who may call it.
+//! The test `authorisation_table` walks every row of the table with every kind of caller and
+//! compares the answers with the table.
+//!
+//! The table decides who may reach a route. Finer rules stay with their domain and can only
+//! refuse more: a collection's per-user grant (`Role::allows`), the cooperation capability of
+//! one command (`pacific_coop::CoopRole::may`: an analyst may call an act route to draft, only
+//! a liaison commits the party), and the policy gate for everything a peer reads.
+
+use std::fmt;
+
+use axum::extract::{ConnectInfo, FromRequestParts, MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use pacific_core::access::Role;
+use pacific_core::policy::PartyId;
+
+use crate::error::ApiError;
+use crate::server::AppState;
+
+/// Who a request is from, once authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// A user of this node, by API token.
+    User { name: String, role: Role },
+    /// A federation peer, by its signed `Pacific-Peer` request (a registered party).
+    Peer(PartyId),
+}
+
+impl Principal {
+    /// The kind of caller, as the table names it.
+    pub fn caller(&self) -> Caller {
+        match self {
+            Principal::User { role, .. } => match role {
+                Role::Reader => Caller::Reader,
+                Role::Analyst => Caller::Analyst,
+                Role::Liaison => Caller::Liaison,
+                Role::Admin => Caller::Admin,
+            },
+            Principal::Peer(_) => Caller::Peer,
+        }
+    }
+
+    /// The user's role; `None` for a peer.
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Principal::User { role, .. } => Some(*role),
+            Principal::Peer(_) => None,
+        }
+    }
+
+    /// The peer, if the principal is one.
+    pub fn peer(&self) -> Option<&PartyId> {
+        match self {
+            Principal::Peer(p) => Some(p),
+            Principal::User { .. } => None,
+        }
+    }
+
+    /// The user's name; `None` for a peer.
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Principal::User { name, .. } => Some(name),
+            Principal::Peer(_) => None,
+        }
+    }
+
+    /// The actor as the transparency log and the logs name it: the user's name, or
+    /// `peer:<party>` (user names cannot hold `:`).
+    pub fn actor(&self) -> String {
+        match self {
+            Principal::User { name, .. } => name.clone(),
+            Principal::Peer(p) => peer_actor(p.as_str()),
+        }
+    }
+}
+
+impl fmt::Display for Principal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.actor())
+    }
+}
+
+/// What `who` may do with a collection, as (read, write): a user by role and per-collection
+/// grant (`Role::allows`); a peer reads every collection through the policy gate and never
+/// writes. TAXII and the dashboard both ask this.
+pub async fn collection_rights(
+    store: &dyn pacific_store::Store,
+    who: &Principal,
+    collection_id: &str,
+) -> Result<(bool, bool), pacific_store::StoreError> {
+    use pacific_core::access::Right;
+    match who {
+        Principal::Peer(_) => Ok((true, false)),
+        Principal::User { name, role } => {
+            let grant = store.grant(name, collection_id).await?;
+            Ok((
+                role.allows(Right::Read, grant.as_ref()),
+                role.allows(Right::Write, grant.as_ref()),
+            ))
+        }
+    }
+}
+
+/// How the transparency log names a peer as an actor (`peer:<party>`).
+pub fn peer_actor(party: &str) -> String {
+    format!("peer:{party}")
+}
+
+/// A kind of caller: what the table's rows admit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Caller {
+    Reader,
+    Analyst,
+    Liaison,
+    Admin,
+    Peer,
+}
+
+impl Caller {
+    pub const ALL: [Caller; 5] = [
+        Caller::Reader,
+        Caller::Analyst,
+        Caller::Liaison,
+        Caller::Admin,
+        Caller::Peer,
+    ];
+}
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, unauthenticated at this layer; the reason says why that is safe.
+    Public(&'static str),
+    /// A dashboard page: the dashboard's own session cookie decides (a page without a live
+    /// session is a 303 to `/login`).
+    Session,
+    /// Only these kinds of authenticated callers.
+    Only(&'static [Caller]),
+}
+
+impl Access {
+    /// Whether an authenticated caller of this kind may call the route.
+    pub fn admits(self, caller: Caller) -> bool {
+        match self {
+            Access::Public(_) | Access::Session => true,
+            Access::Only(callers) => callers.contains(&caller),
+        }
+    }
+}
+
+/// One row of the table.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub method: Method,
+    /// The route template, as the router has it.
+    pub path: &'static str,
+    pub access: Access,
+}
+
+use Caller::{Admin, Analyst, Liaison, Peer, Reader};
+
+/// Every user, whatever the role.
+pub const USERS: &[Caller] = &[Reader, Analyst, Liaison, Admin];
+/// Users and peers (peers' reads pass the policy gate).
+pub const USERS_AND_PEERS: &[Caller] = &[Reader, Analyst, Liaison, Admin, Peer];
+/// Users who may write (draft, post objects, match).
+pub const WRITERS: &[Caller] = &[Analyst, Liaison, Admin];
+/// Admins only.
+pub const ADMINS: &[Caller] = &[Admin];
+/// Peers only.
+pub const PEERS: &[Caller] = &[Peer];
+/// Admins and peers.
+pub const ADMINS_AND_PEERS: &[Caller] = &[Admin, Peer];
+
+const fn rule(method: Method, path: &'static str, access: Access) -> Rule {
+    Rule {
+        method,
+        path,
+        access,
+    }
+}
+
+const GET: Method = Method::GET;
+const POST: Method = Method::POST;
+const DELETE: Method = Method::DELETE;
+
+/// The authorisation table: every route of the node, and who may call it.
+pub const ROUTES: &[Rule] = &[
+    // Public.
+    rule(GET, "/healthz", Access::Public("liveness; reveals nothing")),
+    rule(
+        POST,
+        "/federation/inbox",
+        Access::Public("the envelope's signature by a registered peer authenticates it"),
+    ),
+    // TAXII 2.1: users by their role and grants; peers read through the policy gate.
+    rule(GET, "/taxii2/", Access::Only(USERS_AND_PEERS)),
+    rule(GET, "/taxii2/root/", Access::Only(USERS_AND_PEERS)),
+    rule(GET, "/taxii2/root/status/{status_id}/", Access::Only(USERS)),
+    rule(
+        GET,
+        "/taxii2/root/collections/",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    rule(
+        GET,
+        "/taxii2/root/collections/{collection}/",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    rule(
+        GET,
+        "/taxii2/root/collections/{collection}/objects/",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    rule(
+        POST,
+        "/taxii2/root/collections/{collection}/objects/",
+        Access::Only(WRITERS),
+    ),
+    rule(
+        GET,
+        "/taxii2/root/collections/{collection}/objects/{object_id}/",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    rule(
+        DELETE,
+        "/taxii2/root/collections/{collection}/objects/{object_id}/",
+        Access::Only(WRITERS),
+    ),
+    rule(
+        GET,
+        "/taxii2/root/collections/{collection}/objects/{object_id}/versions/",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    rule(
+        GET,
+        "/taxii2/root/collections/{collection}/manifest/",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    // The transparency log: checkpoints, keys and proofs to everyone who may call; entries to
+    // peers only as the gate redacts them; cosigning for peers and admins.
+    rule(GET, "/log/checkpoint", Access::Only(USERS_AND_PEERS)),
+    rule(
+        GET,
+        "/log/checkpoint/cosigned",
+        Access::Only(USERS_AND_PEERS),
+    ),
+    rule(GET, "/log/key", Access::Only(USERS_AND_PEERS)),
+    rule(GET, "/log/witness-key", Access::Only(USERS_AND_PEERS)),
+    rule(GET, "/log/entries", Access::Only(USERS_AND_PEERS)),
+    rule(GET, "/log/proof/inclusion", Access::Only(USERS_AND_PEERS)),
+    rule(GET, "/log/proof/consistency", Access::Only(USERS_AND_PEERS)),
+    rule(POST, "/log/cosign", Access::Only(ADMINS_AND_PEERS)),
+    rule(POST, "/log/cosignatures", Access::Only(PEERS)),
+    // Matching.
+    rule(POST, "/match", Access::Only(WRITERS)),
+    rule(GET, "/match/stats", Access::Only(USERS)),
+    // Node operation.
+    rule(GET, "/metrics", Access::Only(ADMINS)),
+    // Cooperation: users only (peers exchange acts through the federation); writes need a
+    // role that may at least draft, and each command's own capability is the domain's rule.
+    rule(GET, "/coop/requests", Access::Only(USERS)),
+    rule(POST, "/coop/requests", Access::Only(WRITERS)),
+    rule(GET, "/coop/requests/{id}", Access::Only(USERS)),
+    rule(POST, "/coop/requests/{id}/{action}", Access::Only(WRITERS)),
+    rule(GET, "/coop/hotline", Access::Only(USERS)),
+    rule(GET, "/coop/hotline/contacts", Access::Only(USERS)),
+    rule(POST, "/coop/hotline/contacts", Access::Only(WRITERS)),
+    rule(GET, "/coop/hotline/pings", Access::Only(USERS)),
+    rule(POST, "/coop/hotline/pings", Access::Only(WRITERS)),
+    rule(GET, "/coop/consultations", Access::Only(USERS)),
+    rule(POST, "/coop/consultations", Access::Only(WRITERS)),
+    rule(GET, "/coop/consultations/{id}", Access::Only(USERS)),
+    rule(
+        POST,
+        "/coop/consultations/{id}/{action}",
+        Access::Only(WRITERS),
+    ),
+    rule(GET, "/coop/disputes", Access::Only(USERS)),
+    rule(POST, "/coop/disputes", Access::Only(WRITERS)),
+    rule(GET, "/coop/disputes/{id}", Access::Only(USERS)),
+    rule(POST, "/coop/disputes/{id}/{action}", Access::Only(WRITERS)),
+    // The dashboard: its own sign-in and session cookie.
+    rule(GET, "/", Access::Session),
+    rule(GET, "/objects", Access::Session),
+    rule(GET, "/peers", Access::Session),
+    rule(GET, "/log", Access::Session),
+    rule(GET, "/requests", Access::Session),
+    rule(GET, "/disputes", Access::Session),
+    rule(
+        GET,
+        "/login",
+        Access::Public("the sign-in form; holds nothing"),
+    ),
+    rule(
+        POST,
+        "/login",
+        Access::Public("signs in with an API token, throttled per name and address"),
+    ),
+    rule(POST, "/logout", Access::Session),
+    rule(
+        GET,
+        "/assets/dashboard.css",
+        Access::Public("a static stylesheet"),
+    ),
+    rule(
+        GET,
+        "/assets/dashboard.js",
+        Access::Public("a static script"),
+    ),
+    rule(GET, "/assets/favicon.svg", Access::Public("a static icon")),
+];
+
+/// The rule for a request, by method (`HEAD` as `GET`) and route template; `Err(true)` when
+/// the route is in the table under other methods only (the router answers 405), `Err(false)`
+/// when it is not in the table at all.
+pub fn rule_for(method: &Method, path: &str) -> Result<&'static Rule, bool> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    let mut known = false;
+    for r in ROUTES {
+        if r.path == path {
+            if r.method == *method {
+                return Ok(r);
+            }
+            known = true;
+        }
+    }
+    Err(known)
+}
+
+/// The middleware that keeps the table (see the module doc).
+pub async fn enforce(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(path) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+    else {
+        // No route matched: the fallback answers 404.
+        return next.run(request).await;
+    };
+    let access = match rule_for(request.method(), &path) {
+        Ok(rule) => rule.access,
+        // Another method of a known route: the router answers 405.
+        Err(true) => return next.run(request).await,
+        Err(false) => {
+            tracing::error!(route = %path, "route without an authorisation rule refused");
+            return ApiError::RouteWithoutRule(path).into_response();
+        }
+    };
+    let Access::Only(callers) = access else {
+        return next.run(request).await;
+    };
+    let (mut parts, body) = request.into_parts();
+    let principal = match authenticate(&mut parts, &state).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    if !callers.contains(&principal.caller()) {
+        tracing::info!(principal = %principal, route = %path, method = %parts.method, "refused by the authorisation table");
+        return ApiError::Forbidden {
+            user: principal.actor(),
+            action: format!("{} {path}", parts.method),
+        }
+        .into_response();
+    }
+    parts.extensions.insert(principal);
+    request = Request::from_parts(parts, body);
+    next.run(request).await
+}
+
+/// Authenticates a request: a peer's signed `Pacific-Peer` request, or a user's API token
+/// (counted per client address and token id, `auth`/`throttle`).
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let header = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(h) = header
+        && crate::federation::peer_auth::is_peer_scheme(h)
+    {
+        let Some(fed) = state.federation() else {
+            return Err(ApiError::Unauthenticated);
+        };
+        let query = parts.uri.query().unwrap_or("");
+        return match fed
+            .authenticate_peer(h, parts.method.as_str(), parts.uri.path(), query)
+            .await
+        {
+            Ok(id) => Ok(Principal::Peer(id)),
+            Err(reason) => {
+                tracing::info!(%reason, path = %parts.uri.path(), "peer authentication failed");
+                Err(ApiError::Unauthenticated)
+            }
+        };
+    }
+    let client = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    state
+        .auth()
+        .authenticate_client(header, client)
+        .await
+        .map_err(|e| {
+            tracing::info!(reason = %e, path = %parts.uri.path(), "authentication failed");
+            ApiError::from(e)
+        })
+}
+
+/// A handler's principal: the one [`enforce`] authenticated and admitted for this route.
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Principal>().cloned().ok_or_else(|| {
+            ApiError::RouteWithoutRule(
+                parts
+                    .extensions
+                    .get::<MatchedPath>()
+                    .map_or_else(|| parts.uri.path().to_owned(), |p| p.as_str().to_owned()),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_has_exactly_one_rule_per_method() {
+        let mut seen = std::collections::HashSet::new();
+        for r in ROUTES {
+            assert!(
+                seen.insert((r.method.clone(), r.path)),
+                "{} {} is in the table twice",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    #[test]
+    fn head_is_read_as_get_and_unknown_routes_have_no_rule() {
+        assert!(rule_for(&Method::HEAD, "/taxii2/").is_ok());
+        assert_eq!(rule_for(&Method::PUT, "/taxii2/").unwrap_err(), true);
+        assert_eq!(rule_for(&Method::GET, "/nowhere").unwrap_err(), false);
+    }
+
+    #[test]
+    fn peers_never_write_nor_reach_cooperation_matching_or_metrics() {
+        for r in ROUTES {
+            if r.access.admits(Caller::Peer) && matches!(r.access, Access::Only(_)) {
+                let peer_write = r.method != Method::GET
+                    && !matches!(r.path, "/log/cosign" | "/log/cosignatures");
+                assert!(!peer_write, "a peer may {} {}", r.method, r.path);
+                assert!(
+                    !r.path.starts_with("/coop")
+                        && !r.path.starts_with("/match")
+                        && r.path != "/metrics"
+                        && !r.path.contains("/status/"),
+                    "a peer may call {}",
+                    r.path
+                );
+            }
+        }
+    }
+}
