@@ -36,7 +36,8 @@
 //! them live beside it by table: `collections`, `objects` (adding and deleting versions),
 //! `query` (pages), `users` (users and grants), `statuses`, `log` (the transparency log),
 //! `checkpoints` (own and witnessed checkpoints, split-view evidence), `cosignatures` and
-//! `stats` (matching statistics and the versions-of-types feed).
+//! `stats` (matching statistics and the versions-of-types feed). `federation` holds
+//! [`SqliteFederationStore`], the federation store on the same database file.
 
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
@@ -62,12 +63,15 @@ use crate::{
 mod checkpoints;
 mod collections;
 mod cosignatures;
-pub(crate) mod log;
+mod federation;
+mod log;
 mod objects;
 mod query;
 mod stats;
 mod statuses;
 mod users;
+
+pub use federation::SqliteFederationStore;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -94,7 +98,7 @@ pub struct SqliteStore {
 
 /// Connection options for the database file at `path`, shared by every pool opened on it (the
 /// objects store and the federation store).
-pub(crate) fn file_options(path: &Path) -> SqliteConnectOptions {
+fn file_options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
@@ -418,7 +422,7 @@ async fn read_counter(conn: &mut SqliteConnection, name: &str) -> Result<i64, St
         .ok_or_else(|| StoreError::Corrupt(format!("counter {name} is missing")))
 }
 
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
         .is_some_and(|d| d.is_unique_violation())
 }
@@ -439,16 +443,13 @@ fn corrupt(what: &'static str) -> impl Fn(sqlx::Error) -> StoreError {
     move |e| StoreError::Corrupt(format!("{what}: {e}"))
 }
 
-pub(crate) fn timestamp(text: &str, what: &str) -> Result<Timestamp, StoreError> {
+fn timestamp(text: &str, what: &str) -> Result<Timestamp, StoreError> {
     Timestamp::parse(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
 /// One record of a page query: seq, object id, type, spec version, version, date added and,
 /// with `with_json`, the JSON text, joined by U+001F.
-pub(crate) fn version_from_record(
-    record: &str,
-    with_json: bool,
-) -> Result<StoredVersion, StoreError> {
+fn version_from_record(record: &str, with_json: bool) -> Result<StoredVersion, StoreError> {
     let mut fields = record.splitn(7, '\u{1f}');
     let mut next = |name: &str| {
         fields.next().ok_or_else(|| {

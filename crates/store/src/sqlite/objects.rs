@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use super::{
-    ADD_CHUNK, SqliteStore, check_actor, collection_key, db_err, log, placeholders, read_counter,
+    ADD_CHUNK, SqliteStore, check_actor, collection_key, db_err, federation, log, placeholders,
+    read_counter,
 };
 use crate::{AddOutcome, Hash, LogEntry, ProvenanceRecord, ReceivedEntry, StoreError};
 
@@ -44,7 +45,7 @@ impl SqliteStore {
         let size_before = frontier.size();
         if let Some((provenance, _)) = received {
             // An object received from a peer never exists here without its provenance.
-            crate::federation::insert_provenance(&mut tx, provenance).await?;
+            federation::insert_provenance(&mut tx, provenance).await?;
         }
 
         let mut outcomes = Vec::with_capacity(objects.len());
