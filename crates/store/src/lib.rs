@@ -29,7 +29,7 @@ use pacific_core::{StixObject, Timestamp};
 
 pub use federation::{
     Delivery, FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
-    SignedProvenance, SqliteFederationStore, StoredReceipt,
+    SignedProvenance, StoredReceipt,
 };
 pub use pacific_tlog::Hash;
 
@@ -38,7 +38,7 @@ pub use pacific_tlog::Hash;
 pub type ReceivedEntry<'a> =
     dyn Fn(&StixObject, &AddOutcome) -> Result<LogEntryData, StoreError> + Send + Sync + 'a;
 pub use pacific_tlog::entry::Entry as LogEntryData;
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteFederationStore, SqliteStore};
 
 /// The actor recorded in log entries written by the methods without an `actor` argument
 /// ([`Store::add_objects`], [`Store::add_user`]): the node itself, on behalf of a local user

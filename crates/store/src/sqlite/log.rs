@@ -1,5 +1,5 @@
-//! The transparency log in SQLite: the statements behind the `log_*` methods of
-//! [`super::SqliteStore`], and the append that `add_objects` / `add_user` run inside their own
+//! The transparency log in SQLite: the `log_*` methods of [`super::SqliteStore`] and the
+//! statements behind them, and the append that `add_objects` / `add_user` run inside their own
 //! transactions.
 //!
 //! Layout (`migrations/sqlite/0002_log.sql`): `log_entries` (leaf index → canonical entry
@@ -16,11 +16,12 @@
 use std::collections::HashMap;
 
 use pacific_tlog::Hash;
+use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle::{self, Frontier, NodeId};
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
-use super::db_err;
-use crate::StoreError;
+use super::{SqliteStore, db_err, to_u64};
+use crate::{LogEntry, StoreError};
 
 /// Largest number of rows one multi-row INSERT writes (3 binds per row: well under SQLite's
 /// 32766 bound parameters). Equal to `add_objects`' chunk, so a full chunk's entries and
@@ -278,4 +279,86 @@ pub(crate) async fn run_plan(
 ) -> Result<Vec<Hash>, StoreError> {
     let hashes = fetch_nodes(conn, plan.node_ids()).await?;
     plan.assemble(&hashes).map_err(log_err)
+}
+
+impl SqliteStore {
+    pub(super) async fn log_size_impl(&self) -> Result<u64, StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(db_err("reading the log size"))?;
+        size(&mut conn).await
+    }
+
+    pub(super) async fn log_entries_impl(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let ctx = "reading log entries";
+        if start > end {
+            return Err(StoreError::Log(format!("start {start} is after end {end}")));
+        }
+        let mut tx = self.pool.begin().await.map_err(db_err(ctx))?;
+        check_within(&mut tx, end).await?;
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, entry FROM log_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err(ctx))?;
+        tx.commit().await.map_err(db_err(ctx))?;
+        if rows.len() as u64 != end - start {
+            return Err(StoreError::Corrupt(format!(
+                "log entries {start}..{end}: {} rows found",
+                rows.len()
+            )));
+        }
+        rows.into_iter()
+            .map(|(i, entry)| {
+                Ok(LogEntry {
+                    index: to_u64(i, "log index")?,
+                    entry,
+                })
+            })
+            .collect()
+    }
+
+    pub(super) async fn append_log_entries_impl(
+        &self,
+        entries: &[Entry],
+    ) -> Result<u64, StoreError> {
+        let bytes = entries
+            .iter()
+            .map(|e| e.encode().map_err(log_err))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ctx = "appending log entries";
+        let _w = self.write_lock.lock().await;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err(ctx))?;
+        let index = append_all(&mut tx, &bytes).await?;
+        tx.commit().await.map_err(db_err(ctx))?;
+        Ok(index)
+    }
+
+    /// Checks `size` against the log and runs the plan, in one read transaction.
+    pub(super) async fn log_proof_impl(
+        &self,
+        size: u64,
+        plan: impl FnOnce() -> Result<merkle::ProofPlan, pacific_tlog::TlogError>,
+    ) -> Result<Vec<Hash>, StoreError> {
+        let plan = plan().map_err(log_err)?;
+        let ctx = "reading a log proof";
+        let mut tx = self.pool.begin().await.map_err(db_err(ctx))?;
+        check_within(&mut tx, size).await?;
+        let out = run_plan(&mut tx, &plan).await?;
+        tx.commit().await.map_err(db_err(ctx))?;
+        Ok(out)
+    }
 }
