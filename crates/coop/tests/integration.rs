@@ -5,6 +5,7 @@
 mod common;
 mod consultations;
 mod disputes;
+mod golden;
 mod hotline;
 mod properties;
 mod requests;

@@ -3,5 +3,6 @@
 //! to link. Each file below is a module; nextest still runs every test in its own process.
 
 mod entries;
+mod golden;
 mod merkle_props;
 mod notes;

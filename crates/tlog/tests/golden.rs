@@ -1,0 +1,343 @@
+//! Golden files (`tests/golden/`, see its README): one log entry of every kind, the signed
+//! checkpoint, the cosignature line, the cosigned checkpoint, both `vkey`s and the stored
+//! frontier row, each built from fixed inputs and compared byte for byte with its file, and each
+//! file decoded and re-encoded to the same bytes. `PACIFIC_BLESS=1` rewrites the files.
+
+use std::path::{Path, PathBuf};
+
+use ed25519_dalek::SigningKey;
+use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
+use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner};
+use pacific_tlog::entry::{Act, Entry, ObjectRef, sha256};
+use pacific_tlog::merkle::{Frontier, MemoryTree};
+use pacific_tlog::signed_note::{
+    Ed25519Signer, Ed25519Verifier, Note, NoteSignature, NoteVerifier,
+};
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
+/// mismatch panics with the first differing line of both sides.
+fn assert_golden(name: &str, actual: &[u8]) {
+    let path = golden_dir().join(name);
+    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, actual)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
+            path.display()
+        )
+    });
+    if expected == actual {
+        return;
+    }
+    let at = expected
+        .iter()
+        .zip(actual)
+        .position(|(a, b)| a != b)
+        .unwrap_or(expected.len().min(actual.len()));
+    let line_start = expected[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    // The differing line of each side, from at most 60 bytes before the first difference.
+    let show = |bytes: &[u8]| {
+        let from = line_start.max(at.saturating_sub(60));
+        let rest = bytes.get(from..).unwrap_or_default();
+        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+        let line = &line[..line.len().min(160)];
+        match std::str::from_utf8(line) {
+            Ok(s) => format!("{s:?}"),
+            Err(_) => format!("\"{}\"", line.escape_ascii()),
+        }
+    };
+    panic!(
+        "{} differs from what the code produces: first difference at line {line_no}, column {} \
+         (byte offset {at})\n  expected: {}\n  actual:   {}\n\
+         ({} bytes expected, {} produced). A golden file is a wire format: if the change is \
+         intended, it is a protocol change; rewrite the files with PACIFIC_BLESS=1.",
+        path.display(),
+        at - line_start + 1,
+        show(&expected),
+        show(actual),
+        expected.len(),
+        actual.len(),
+    );
+}
+
+/// The golden file `name`, as written by [`assert_golden`] before (so after it in each test).
+fn read_golden(name: &str) -> Vec<u8> {
+    let path = golden_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn read_golden_text(name: &str) -> String {
+    String::from_utf8(read_golden(name)).expect("a text golden file is UTF-8")
+}
+
+// --- Fixed inputs ----------------------------------------------------------------------------
+
+const ORIGIN: &str = "alpha.example/log";
+const WITNESS: &str = "bravo.example/witness";
+/// 2026-03-01T08:00:00Z, in milliseconds.
+const T0_MS: u64 = 1_772_352_000_000;
+/// When the witness cosigns, in seconds: a minute after `T0_MS`.
+const COSIGNED_AT: u64 = 1_772_352_060;
+
+/// The log's key: seed bytes 0x00, 0x01, …, 0x1f.
+fn log_signer() -> Ed25519Signer {
+    let seed: [u8; 32] = std::array::from_fn(|i| i as u8);
+    Ed25519Signer::new(ORIGIN, SigningKey::from_bytes(&seed)).unwrap()
+}
+
+/// The witness's cosigning key (bravo's): seed bytes 0x80, 0x81, …, 0x9f.
+fn witness_key() -> SigningKey {
+    SigningKey::from_bytes(&std::array::from_fn(|i| 0x80 + i as u8))
+}
+
+fn cosigner() -> Cosigner {
+    Cosigner::new(WITNESS, witness_key()).unwrap()
+}
+
+fn object(n: u8) -> ObjectRef {
+    ObjectRef {
+        id: format!("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd{n:02x}"),
+        version: "2026-03-01T07:59:00.000Z".into(),
+        sha256: sha256(format!("golden object {n}").as_bytes()),
+    }
+}
+
+/// One act of every kind, in the order of the table in `pacific_tlog::entry`.
+fn acts() -> Vec<Act> {
+    let witness = cosigner().verifier();
+    vec![
+        Act::ObjectStored { object: object(1) },
+        Act::ObjectReceived {
+            object: object(2),
+            peer: "bravo".into(),
+        },
+        Act::ObjectSent {
+            object: object(1),
+            peer: "bravo".into(),
+            rule: "tlp:green to members".into(),
+        },
+        Act::ObjectWithheld {
+            object: object(1),
+            peer: "charlie".into(),
+            reason: "tlp:amber and \"charlie\" is not a recipient".into(),
+        },
+        Act::PeerAdded {
+            peer: "bravo".into(),
+            peer_key: witness_key().verifying_key().to_bytes(),
+        },
+        Act::PeerRemoved {
+            peer: "charlie".into(),
+        },
+        Act::PolicyChanged {
+            policy_sha256: sha256(b"golden policy"),
+        },
+        Act::UserAdded {
+            user: "zo\u{eb}".into(),
+            role: "analyst".into(),
+        },
+        Act::ReceiptReceived {
+            peer: "bravo".into(),
+            log_size: 42,
+            receipt_sha256: sha256(b"golden receipt"),
+        },
+        Act::CosignatureReceived {
+            peer: "bravo".into(),
+            tree_size: 8,
+            root_hash: sha256(b"golden root of alpha"),
+            key_id: witness.key_id(),
+        },
+        Act::CosignatureSent {
+            peer: "bravo".into(),
+            tree_size: 42,
+            root_hash: sha256(b"golden root of bravo"),
+        },
+    ]
+}
+
+/// Who acts in the entry of `act`. The match has no catch-all arm: a new kind of act does not
+/// compile until it has an actor here, and an entry in [`acts`] and a golden file.
+fn actor_of(act: &Act) -> &'static str {
+    match act {
+        Act::ObjectStored { .. } => "alice",
+        Act::ObjectReceived { .. }
+        | Act::ReceiptReceived { .. }
+        | Act::CosignatureReceived { .. } => "peer:bravo",
+        Act::ObjectSent { .. } | Act::ObjectWithheld { .. } | Act::CosignatureSent { .. } => {
+            "local"
+        }
+        Act::PeerAdded { .. }
+        | Act::PeerRemoved { .. }
+        | Act::PolicyChanged { .. }
+        | Act::UserAdded { .. } => "admin",
+    }
+}
+
+/// The entries, a second apart from `T0_MS`.
+fn entries() -> Vec<Entry> {
+    acts()
+        .into_iter()
+        .zip(0..)
+        .map(|(act, i)| Entry::new(T0_MS + i * 1000, actor_of(&act), act).unwrap())
+        .collect()
+}
+
+/// The log holding the entries, in order.
+fn tree() -> MemoryTree {
+    let mut t = MemoryTree::new();
+    for e in entries() {
+        t.push(&e.encode().unwrap()).unwrap();
+    }
+    t
+}
+
+fn checkpoint() -> Checkpoint {
+    let t = tree();
+    Checkpoint::new(ORIGIN, t.len(), t.root()).unwrap()
+}
+
+fn entry_file(e: &Entry) -> String {
+    format!("entry-{}.json", e.act.kind())
+}
+
+/// Every file the tests here write; nothing else may lie in the folder.
+fn golden_files() -> Vec<String> {
+    let mut files: Vec<String> = entries().iter().map(entry_file).collect();
+    files.extend(
+        [
+            "checkpoint.txt",
+            "checkpoint-cosigned.txt",
+            "cosignature.txt",
+            "log.vkey",
+            "witness.vkey",
+            "frontier.bin",
+        ]
+        .map(String::from),
+    );
+    files
+}
+
+// --- Tests -----------------------------------------------------------------------------------
+
+#[test]
+fn every_entry_kind_matches_its_golden_file_and_decodes_to_the_same_bytes() {
+    let entries = entries();
+    let mut kinds: Vec<&str> = entries.iter().map(|e| e.act.kind()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    assert_eq!(kinds.len(), entries.len(), "one entry per kind");
+    for e in &entries {
+        let name = entry_file(e);
+        assert_golden(&name, &e.encode().unwrap());
+        let bytes = read_golden(&name);
+        let decoded =
+            Entry::decode(&bytes).unwrap_or_else(|err| panic!("{name} does not decode: {err}"));
+        assert_eq!(&decoded, e, "{name}");
+        assert_eq!(decoded.encode().unwrap(), bytes, "{name} re-encoded");
+    }
+}
+
+#[test]
+fn the_signed_checkpoint_matches_its_golden_file_and_verifies() {
+    let cp = checkpoint();
+    let log = log_signer();
+    let note = sign_checkpoint(&cp, &log).unwrap();
+    assert_golden("checkpoint.txt", note.to_string().as_bytes());
+
+    let text = read_golden_text("checkpoint.txt");
+    let (opened, parsed) = open_checkpoint(&text, ORIGIN, &log.verifier()).unwrap();
+    assert_eq!(opened, cp);
+    assert_eq!(parsed.to_string(), text);
+    assert_eq!(
+        Checkpoint::parse(parsed.text()).unwrap().to_body(),
+        parsed.text()
+    );
+    // The checkpoint commits to the golden entries: its root is their tree's.
+    let mut t = MemoryTree::new();
+    for e in entries() {
+        t.push(&read_golden(&entry_file(&e))).unwrap();
+    }
+    assert_eq!((opened.size(), *opened.root()), (t.len(), t.root()));
+}
+
+#[test]
+fn the_cosignature_line_and_the_cosigned_checkpoint_match_their_golden_files() {
+    let cp = checkpoint();
+    let witness = cosigner();
+    let line = witness.cosign(&cp, COSIGNED_AT).unwrap();
+    assert_golden("cosignature.txt", line.to_line().as_bytes());
+    let mut note = sign_checkpoint(&cp, &log_signer()).unwrap();
+    note.add_signature(line).unwrap();
+    assert_golden("checkpoint-cosigned.txt", note.to_string().as_bytes());
+
+    let text = read_golden_text("cosignature.txt");
+    let parsed = NoteSignature::from_line(&text).unwrap();
+    assert_eq!(parsed.to_line(), text);
+    assert_eq!(
+        witness.verifier().verify_cosignature(&cp, &parsed).unwrap(),
+        COSIGNED_AT
+    );
+
+    let text = read_golden_text("checkpoint-cosigned.txt");
+    let parsed = Note::parse(&text).unwrap();
+    assert_eq!(parsed.to_string(), text);
+    let (log, witness) = (log_signer().verifier(), witness.verifier());
+    let verified = parsed
+        .verify(&[&log as &dyn NoteVerifier, &witness as &dyn NoteVerifier])
+        .unwrap();
+    assert_eq!(
+        verified.iter().map(|v| v.timestamp).collect::<Vec<_>>(),
+        [None, Some(COSIGNED_AT)]
+    );
+}
+
+#[test]
+fn the_vkeys_match_their_golden_files_and_parse_back() {
+    let log = log_signer().verifier();
+    let witness = cosigner().verifier();
+    assert_golden("log.vkey", log.to_vkey().as_bytes());
+    assert_golden("witness.vkey", witness.to_vkey().as_bytes());
+
+    let text = read_golden_text("log.vkey");
+    let parsed = Ed25519Verifier::from_vkey(&text).unwrap();
+    assert_eq!(parsed, log);
+    assert_eq!(parsed.to_vkey(), text);
+    let text = read_golden_text("witness.vkey");
+    let parsed = CosignatureVerifier::from_vkey(&text).unwrap();
+    assert_eq!(parsed, witness);
+    assert_eq!(parsed.to_vkey(), text);
+}
+
+#[test]
+fn the_stored_frontier_row_matches_its_golden_file() {
+    let t = tree();
+    assert_golden("frontier.bin", &t.frontier().to_bytes());
+
+    let bytes = read_golden("frontier.bin");
+    let f = Frontier::from_bytes(&bytes).unwrap();
+    assert_eq!(&f, t.frontier());
+    assert_eq!(f.to_bytes(), bytes);
+}
+
+#[test]
+fn the_golden_folder_holds_only_files_the_tests_write() {
+    let mut expected = golden_files();
+    expected.extend(["README.md", ".gitattributes"].map(String::from));
+    expected.sort();
+    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    found.sort();
+    assert_eq!(found, expected, "stale or missing golden files");
+}
