@@ -12,10 +12,6 @@ use pacific_core::policy::{PartyId, Provenance};
 
 use crate::{StoreFuture, StoredVersion};
 
-/// The SQLite implementation lives with the other SQLite modules; re-exported so that
-/// `pacific_store::federation::SqliteFederationStore` still names it.
-pub use crate::sqlite::SqliteFederationStore;
-
 /// A peer: another party's node, known by its public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Peer {
