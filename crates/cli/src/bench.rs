@@ -410,11 +410,7 @@ async fn bench_federation(
     for (i, dir) in dirs.iter().enumerate() {
         let node = Node::open(dir).await?;
         if i == 0 {
-            let fed = node
-                .state()
-                .federation()
-                .cloned()
-                .ok_or_else(|| NodeError::Setup("no federation".into()))?;
+            let fed = Arc::clone(node.state().federation());
             let store = Arc::clone(node.state().store());
             let collection = pacific_node::find_collection(store.as_ref(), "default")
                 .await?

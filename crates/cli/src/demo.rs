@@ -393,11 +393,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
             .expect("the node is not shared yet")
             .server
             .listen = addr;
-        let fed = node
-            .state()
-            .federation()
-            .cloned()
-            .ok_or_else(|| NodeError::Setup("no federation".into()))?;
+        let fed = std::sync::Arc::clone(node.state().federation());
         events.push(fed.subscribe());
         let store = std::sync::Arc::clone(node.state().store());
         let collection = pacific_node::find_collection(store.as_ref(), "default")

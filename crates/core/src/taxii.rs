@@ -1,10 +1,16 @@
 //! TAXII 2.1 query semantics, independent of HTTP: the filters of the objects, manifest and
 //! versions endpoints (`added_after`, `limit`, `next`, `match[id]`, `match[type]`,
-//! `match[version]`, `match[spec_version]`) and the status resource.
+//! `match[version]`, `match[spec_version]`), the status resource and the media types, which
+//! the node's server and its clients share.
 
 use std::fmt;
 
 use crate::time::Timestamp;
+
+/// The TAXII 2.1 media type, sent with every TAXII response and request body.
+pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
+/// The STIX 2.1 media type of objects in collections.
+pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 
 /// One value of `match[version]`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value;
 
 use crate::NodeError;
-use crate::taxii::TAXII_MEDIA_TYPE;
+use pacific_core::taxii::TAXII_MEDIA_TYPE;
 
 /// How the client proves who it is.
 // One value per client, made once: the signing key's size in the `Peer` variant costs nothing.

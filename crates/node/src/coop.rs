@@ -179,8 +179,28 @@ struct Rebuilt<A> {
     refused: Vec<(String, String)>,
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
+/// Why the cooperation service did not do what it was asked. It knows nothing of HTTP; the
+/// API maps it in `crate::error`.
+#[derive(Debug, thiserror::Error)]
+pub enum CoopServiceError {
+    /// The domain refused the command (role, party, state, deadline, input).
+    #[error(transparent)]
+    Refused(#[from] CoopError),
+    /// Not a user of this node: peers exchange acts through the federation.
+    #[error("{0} may not use cooperation records (peers exchange acts through the federation)")]
+    NotAUser(String),
+    /// No such record here.
+    #[error("record {0} not found")]
+    UnknownRecord(String),
+    #[error(transparent)]
+    Store(#[from] pacific_store::StoreError),
+    /// Anything else that went wrong inside (an act that does not encode, a task that died).
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn internal(e: impl std::fmt::Display) -> CoopServiceError {
+    CoopServiceError::Internal(e.to_string())
 }
 
 /// The first instant after `t` and not before the clock: acts of one record get strictly
@@ -217,7 +237,7 @@ impl Coop {
     }
 
     /// Reads the object versions stored since the last call into the index.
-    async fn sync(&self, idx: &mut Index) -> Result<(), ApiError> {
+    async fn sync(&self, idx: &mut Index) -> Result<(), CoopServiceError> {
         if idx.collection.is_none() {
             let c = crate::find_collection(self.store.as_ref(), "default")
                 .await?
@@ -354,7 +374,7 @@ impl Coop {
         events: Vec<Event<A::Body>>,
         audience: &Audience,
         modified: &Timestamp,
-    ) -> Result<(), ApiError>
+    ) -> Result<(), CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -364,19 +384,15 @@ impl Coop {
         self.sync(idx).await
     }
 
-    fn actor(&self, who: &Principal) -> Result<Actor, ApiError> {
+    fn actor(&self, who: &Principal) -> Result<Actor, CoopServiceError> {
         let Some(role) = who.role() else {
-            return Err(ApiError::Forbidden {
-                user: who.actor(),
-                action: "use cooperation records (peers exchange acts through the federation)"
-                    .into(),
-            });
+            return Err(CoopServiceError::NotAUser(who.actor()));
         };
         Ok(Actor::new(self.party().clone(), CoopRole::from(role)))
     }
 
     /// The actor of a write: refused before anything else unless the role may at least draft.
-    fn writer(&self, who: &Principal, command: &'static str) -> Result<Actor, ApiError> {
+    fn writer(&self, who: &Principal, command: &'static str) -> Result<Actor, CoopServiceError> {
         let actor = self.actor(who)?;
         if !actor.role.may(Capability::Draft) {
             return Err(CoopError::RoleNotAllowed {
@@ -395,7 +411,7 @@ impl Coop {
         actor: &Actor,
         id: &RecordId,
         command: A::Command,
-    ) -> Result<Rebuilt<A>, ApiError>
+    ) -> Result<Rebuilt<A>, CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -403,7 +419,7 @@ impl Coop {
         self.sync(&mut idx).await?;
         let current = self
             .rebuild::<A>(&mut idx, id)
-            .ok_or_else(|| ApiError::NotFound(format!("record {id}")))?;
+            .ok_or_else(|| CoopServiceError::UnknownRecord(id.to_string()))?;
         let now = now_after(&current.record.meta().modified);
         let events = match current.record.decide(actor, command, &now) {
             Ok(events) => events,
@@ -445,7 +461,7 @@ impl Coop {
     async fn create<A: Kind>(
         &self,
         event: Event<A::Body>,
-    ) -> Result<(RecordId, Rebuilt<A>), ApiError>
+    ) -> Result<(RecordId, Rebuilt<A>), CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -469,7 +485,11 @@ impl Coop {
     }
 
     /// A record of kind `A` by its id, for a user who may read it (404 for another kind's id).
-    async fn show_for<A: Kind>(&self, who: &Principal, id: String) -> Result<Rebuilt<A>, ApiError>
+    async fn show_for<A: Kind>(
+        &self,
+        who: &Principal,
+        id: String,
+    ) -> Result<Rebuilt<A>, CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -477,7 +497,7 @@ impl Coop {
         self.show::<A>(&record_id(id, A::RECORD_TYPE)?).await
     }
 
-    async fn show<A: Kind>(&self, id: &RecordId) -> Result<Rebuilt<A>, ApiError>
+    async fn show<A: Kind>(&self, id: &RecordId) -> Result<Rebuilt<A>, CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -485,10 +505,10 @@ impl Coop {
         self.sync(&mut idx).await?;
         self.rebuild::<A>(&mut idx, id)
             .filter(|r| r.record.audience().includes(self.party()))
-            .ok_or_else(|| ApiError::NotFound(format!("record {id}")))
+            .ok_or_else(|| CoopServiceError::UnknownRecord(id.to_string()))
     }
 
-    async fn all<A: Kind>(&self) -> Result<Vec<Rebuilt<A>>, ApiError>
+    async fn all<A: Kind>(&self) -> Result<Vec<Rebuilt<A>>, CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -507,7 +527,7 @@ impl Coop {
 
     /// The assistance requests this party is in the audience of, as `GET /coop/requests`
     /// lists them (and the dashboard shows them), for a user who may read them.
-    pub async fn request_list(&self, who: &Principal) -> Result<Vec<Value>, ApiError> {
+    pub async fn request_list(&self, who: &Principal) -> Result<Vec<Value>, CoopServiceError> {
         self.actor(who)?;
         let all = self.all::<AssistanceRequest>().await?;
         Ok(all
@@ -530,7 +550,7 @@ impl Coop {
     }
 
     /// The disputes this party is in the audience of, as `GET /coop/disputes` lists them.
-    pub async fn dispute_list(&self, who: &Principal) -> Result<Vec<Value>, ApiError> {
+    pub async fn dispute_list(&self, who: &Principal) -> Result<Vec<Value>, CoopServiceError> {
         self.actor(who)?;
         let all = self.all::<Dispute>().await?;
         Ok(all
@@ -553,7 +573,7 @@ impl Coop {
     // --- The clock --------------------------------------------------------------------------
 
     /// One round of the clock: timed events of this party's records, and re-addressing.
-    pub async fn tick(&self) -> Result<(), ApiError> {
+    pub async fn tick(&self) -> Result<(), CoopServiceError> {
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
         let me = self.party().clone();
@@ -608,7 +628,7 @@ impl Coop {
     /// The pings' share of a clock round: this party's hotline answers the pings it receives
     /// while it has a declared contact, the pings it sent time out when due, and every
     /// `coop.ping_interval_secs` it pings each other party that declared a contact.
-    async fn tick_pings(&self, idx: &mut Index) -> Result<(), ApiError> {
+    async fn tick_pings(&self, idx: &mut Index) -> Result<(), CoopServiceError> {
         let me = self.party().clone();
         let actor = Actor::new(me.clone(), CoopRole::Liaison);
         let mut contacts = BTreeSet::new();
@@ -698,7 +718,7 @@ impl Coop {
         idx: &mut Index,
         id: &RecordId,
         audience: &Audience,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), CoopServiceError> {
         let Audience::Only(parties) = audience else {
             return Ok(());
         };
@@ -752,7 +772,7 @@ impl Coop {
     pub async fn alert_incident(
         &self,
         event: &crate::matching::MatchEvent,
-    ) -> Result<Option<RecordId>, ApiError> {
+    ) -> Result<Option<RecordId>, CoopServiceError> {
         let Some(to) = self.alert_recipient(event) else {
             return Ok(None);
         };
@@ -770,7 +790,7 @@ impl Coop {
     /// (stored while no listener ran, or missed by a lagging one); returns how many it raised.
     /// Under the index's lock throughout, so it never races a live alert. An incident whose
     /// alert fails is logged and left for the next sweep.
-    pub async fn sweep_incidents(&self) -> Result<usize, ApiError> {
+    pub async fn sweep_incidents(&self) -> Result<usize, CoopServiceError> {
         use crate::matching::MatchEvent;
         let Some(collection) =
             crate::find_collection(self.store.as_ref(), crate::matching::INCIDENTS_ALIAS).await?
@@ -933,7 +953,7 @@ impl Coop {
         idx: &mut Index,
         event: &crate::matching::MatchEvent,
         to: PartyId,
-    ) -> Result<RecordId, ApiError> {
+    ) -> Result<RecordId, CoopServiceError> {
         let crate::matching::MatchEvent::Incident {
             incident_id,
             asset,
@@ -987,7 +1007,7 @@ impl Coop {
     }
 
     /// Sends this party's drafted alert `id` to its recipient's hotline.
-    async fn send_alert(&self, idx: &mut Index, id: &RecordId) -> Result<(), ApiError> {
+    async fn send_alert(&self, idx: &mut Index, id: &RecordId) -> Result<(), CoopServiceError> {
         let record = self
             .rebuild::<AssistanceRequest>(idx, id)
             .ok_or_else(|| internal(format!("the drafted alert {id} is not held")))?
@@ -1117,12 +1137,6 @@ pub fn routes() -> Router<AppState> {
         .route("/coop/disputes/{id}/{action}", post(act_on_dispute))
 }
 
-fn coop(state: &AppState) -> Result<&Arc<Coop>, ApiError> {
-    state
-        .coop()
-        .ok_or_else(|| ApiError::NotFound("cooperation (this node has no federation)".into()))
-}
-
 /// Parses a JSON body (empty means `{}`); a bad body is 422 `coop-invalid`.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -1139,11 +1153,11 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     })
 }
 
-fn record_id(id: String, t: RecordType) -> Result<RecordId, ApiError> {
+fn record_id(id: String, t: RecordType) -> Result<RecordId, CoopServiceError> {
     RecordId::try_from(id.clone())
         .ok()
         .filter(|r| r.record_type() == t)
-        .ok_or_else(|| ApiError::NotFound(format!("record {id}")))
+        .ok_or(CoopServiceError::UnknownRecord(id))
 }
 
 fn render<A: serde::Serialize>(r: &Rebuilt<A>, extra: Value) -> Value {
@@ -1187,7 +1201,7 @@ async fn new_request(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "draft")?;
     let spec: RequestSpec = body(&bytes)?;
     let now = now_after(&Timestamp::from_unix_micros(0));
@@ -1208,7 +1222,7 @@ async fn list_requests(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let items = coop(&state)?.request_list(&who).await?;
+    let items = state.coop().request_list(&who).await?;
     Ok(axum::Json(json!({ "requests": items })))
 }
 
@@ -1217,9 +1231,7 @@ async fn show_request(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let r = coop(&state)?
-        .show_for::<AssistanceRequest>(&who, id)
-        .await?;
+    let r = state.coop().show_for::<AssistanceRequest>(&who, id).await?;
     Ok(axum::Json(request_view(&r)))
 }
 
@@ -1323,7 +1335,7 @@ async fn act_on_request(
     Path((id, action)): Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "act on a request")?;
     let id = record_id(id, RecordType::AssistanceRequest)?;
     let command = request_command(&action, &bytes)?;
@@ -1338,7 +1350,7 @@ async fn hotline(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     coop.actor(&who)?;
     let now = Timestamp::now();
     let all = coop.all::<AssistanceRequest>().await?;
@@ -1367,7 +1379,7 @@ async fn list_contacts(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     coop.actor(&who)?;
     let all = coop.all::<HotlineContact>().await?;
     let contacts: Vec<&HotlineContact> = all.iter().map(|r| &r.record).collect();
@@ -1387,7 +1399,7 @@ async fn declare_contact(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "declare-hotline")?;
     let c: ContactBody = body(&bytes)?;
     let mine = coop
@@ -1435,7 +1447,7 @@ async fn open_dispute(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "open-dispute")?;
     let o: OpenDispute = body(&bytes)?;
     let now = now_after(&Timestamp::from_unix_micros(0));
@@ -1458,7 +1470,7 @@ async fn list_disputes(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let items = coop(&state)?.dispute_list(&who).await?;
+    let items = state.coop().dispute_list(&who).await?;
     Ok(axum::Json(json!({ "disputes": items })))
 }
 
@@ -1467,7 +1479,7 @@ async fn show_dispute(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let r = coop(&state)?.show_for::<Dispute>(&who, id).await?;
+    let r = state.coop().show_for::<Dispute>(&who, id).await?;
     Ok(axum::Json(render(&r, json!({}))))
 }
 
@@ -1548,7 +1560,7 @@ async fn act_on_dispute(
     Path((id, action)): Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "act on a dispute")?;
     let id = record_id(id, RecordType::Dispute)?;
     let command = dispute_command(&action, &bytes)?;
@@ -1575,7 +1587,7 @@ async fn list_pings(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     coop.actor(&who)?;
     let mut all: Vec<HotlinePing> = coop
         .all::<HotlinePing>()
@@ -1600,7 +1612,7 @@ async fn send_ping(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "ping-hotline")?;
     let b: PingBody = body(&bytes)?;
     let now = now_after(&Timestamp::from_unix_micros(0));
@@ -1630,7 +1642,7 @@ async fn open_consultation(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "open-consultation")?;
     let o: OpenConsultation = body(&bytes)?;
     let now = now_after(&Timestamp::from_unix_micros(0));
@@ -1651,7 +1663,7 @@ async fn list_consultations(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = coop(&state)?;
+    let coop = state.coop();
     coop.actor(&who)?;
     let all = coop.all::<Consultation>().await?;
     let items: Vec<Value> = all
@@ -1679,7 +1691,7 @@ async fn show_consultation(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let r = coop(&state)?.show_for::<Consultation>(&who, id).await?;
+    let r = state.coop().show_for::<Consultation>(&who, id).await?;
     Ok(axum::Json(render(&r, json!({}))))
 }
 
@@ -1720,7 +1732,7 @@ async fn act_on_consultation(
     bytes: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
     use ConsultationCommand as C;
-    let coop = coop(&state)?;
+    let coop = state.coop();
     let actor = coop.writer(&who, "act on a consultation")?;
     let id = record_id(id, RecordType::Consultation)?;
     let command = match action.as_str() {

@@ -659,7 +659,7 @@ async fn favicon() -> Response {
 async fn overview(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
     match render_overview(&state, &who).await {
         Ok(main) => page(&state, &who, "/", "Overview", &main),
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &who, e.into()),
     }
 }
 
@@ -898,7 +898,7 @@ async fn objects(
 ) -> Response {
     match render_objects(&state, &who, &params).await {
         Ok(main) => page(&state, &who, "/objects", "Objects", &main),
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &who, e.into()),
     }
 }
 
@@ -1016,7 +1016,7 @@ async fn render_objects(
 async fn peers(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
     match render_peers(&state).await {
         Ok(main) => page(&state, &who, "/peers", "Peers", &main),
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &who, e.into()),
     }
 }
 
@@ -1055,10 +1055,7 @@ async fn recent_entries(
 
 async fn render_peers(state: &AppState) -> Result<String, ApiError> {
     let mut main = String::from("<h1>Peers</h1>");
-    let Some(fed) = state.federation() else {
-        main.push_str("<p class=\"muted\">This node runs without federation.</p>");
-        return Ok(main);
-    };
+    let fed = state.federation();
     let peers = fed.store().peers().await?;
     let (size, entries) = recent_entries(state, PEER_SCAN, None).await?;
     let mut shared: HashMap<String, Shared> = HashMap::new();
@@ -1163,16 +1160,13 @@ async fn requests_page(State(state): State<AppState>, Viewer(who): Viewer) -> Re
         ("deadline", "Deadline"),
         ("id", "Id"),
     ];
-    let rows = match state.coop() {
-        Some(coop) => coop.request_list(&who).await,
-        None => Ok(Vec::new()),
-    };
+    let rows = state.coop().request_list(&who).await;
     match rows {
         Ok(rows) => {
             let main = records_table("Requests for assistance", "requests", &columns, &rows);
             page(&state, &who, "/requests", "Requests", &main)
         }
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &who, e.into()),
     }
 }
 
@@ -1186,16 +1180,13 @@ async fn disputes_page(State(state): State<AppState>, Viewer(who): Viewer) -> Re
         ("panel", "Panel"),
         ("id", "Id"),
     ];
-    let rows = match state.coop() {
-        Some(coop) => coop.dispute_list(&who).await,
-        None => Ok(Vec::new()),
-    };
+    let rows = state.coop().dispute_list(&who).await;
     match rows {
         Ok(rows) => {
             let main = records_table("Disputes", "disputes", &columns, &rows);
             page(&state, &who, "/disputes", "Disputes", &main)
         }
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &who, e.into()),
     }
 }
 
@@ -1249,7 +1240,7 @@ async fn log_page(
     let before = params.get("before").and_then(|b| b.parse::<u64>().ok());
     match render_log(&state, before).await {
         Ok(main) => page(&state, &who, "/log", "Transparency log", &main),
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &who, e.into()),
     }
 }
 

@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::taxii::TAXII_MEDIA_TYPE;
+use pacific_core::taxii::TAXII_MEDIA_TYPE;
 
 /// An API error. The label (`ApiError::label`) is stable: clients and tests may match on it.
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +146,23 @@ impl ApiError {
             ApiError::Internal(_) => "Internal server error",
             ApiError::PeerRejected { .. } => "Envelope rejected",
             ApiError::Coop(_) => "Cooperation command refused",
+        }
+    }
+}
+
+impl From<crate::coop::CoopServiceError> for ApiError {
+    fn from(e: crate::coop::CoopServiceError) -> Self {
+        use crate::coop::CoopServiceError as E;
+        match e {
+            E::Refused(e) => ApiError::Coop(e),
+            E::NotAUser(user) => ApiError::Forbidden {
+                user,
+                action: "use cooperation records (peers exchange acts through the federation)"
+                    .into(),
+            },
+            E::UnknownRecord(id) => ApiError::NotFound(format!("record {id}")),
+            E::Store(e) => e.into(),
+            E::Internal(m) => ApiError::Internal(m),
         }
     }
 }

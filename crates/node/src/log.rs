@@ -54,7 +54,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Json, Router};
 use base64::Engine as _;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use pacific_core::Timestamp;
@@ -266,7 +266,7 @@ pub fn spawn_publisher(store: Arc<dyn Store>, log: Arc<LogState>) -> tokio::task
 // Routes
 
 /// The `/log` routes; `log` is the node's log identity.
-pub fn routes(log: Arc<LogState>) -> Router<AppState> {
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/log/checkpoint", get(checkpoint))
         .route("/log/checkpoint/cosigned", get(cosigned_checkpoint))
@@ -278,7 +278,6 @@ pub fn routes(log: Arc<LogState>) -> Router<AppState> {
         .route("/log/cosign", post(cosign))
         .route("/log/cosignatures", post(receive_cosignature))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_COSIGN_BODY))
-        .layer(Extension(log))
 }
 
 fn store_err(e: StoreError) -> ApiError {
@@ -310,11 +309,8 @@ fn text(body: String) -> Response {
     ([(header::CONTENT_TYPE, TEXT)], body).into_response()
 }
 
-async fn checkpoint(
-    State(state): State<AppState>,
-    Extension(log): Extension<Arc<LogState>>,
-    _who: Principal,
-) -> Result<Response, ApiError> {
+async fn checkpoint(State(state): State<AppState>, _who: Principal) -> Result<Response, ApiError> {
+    let log = state.log();
     let cp = match state.store().latest_checkpoint().await.map_err(store_err)? {
         Some(cp) => cp,
         None => publish_checkpoint(state.store().as_ref(), &log)
@@ -396,18 +392,16 @@ pub async fn newest_cosigned(store: &dyn Store) -> Result<Option<CosignedCheckpo
     Ok(all.first().map(|c| attach(&c.checkpoint, c.size, &all)))
 }
 
-async fn key(Extension(log): Extension<Arc<LogState>>, _who: Principal) -> Response {
-    text(format!("{}\n", log.verifier().to_vkey()))
+async fn key(State(state): State<AppState>, _who: Principal) -> Response {
+    text(format!("{}\n", state.log().verifier().to_vkey()))
 }
 
 async fn witness_key(
     State(state): State<AppState>,
-    Extension(log): Extension<Arc<LogState>>,
     _who: Principal,
 ) -> Result<Json<Value>, ApiError> {
-    let fed = state
-        .federation()
-        .ok_or_else(|| ApiError::NotFound("witnessing (this node has no identity key)".into()))?;
+    let log = state.log();
+    let fed = state.federation();
     let party = fed.local().id.as_str();
     let vkey = log.cosignature_verifier().to_vkey();
     Ok(Json(json!({
@@ -461,13 +455,13 @@ async fn entries(
         .map_err(store_err)?;
     let mut views = Vec::with_capacity(rows.len());
     for e in rows {
-        let shown = match (who.peer(), state.federation()) {
-            (None, _) => true,
-            (Some(peer), Some(fed)) => fed
+        let shown = match who.peer() {
+            None => true,
+            Some(peer) => state
+                .federation()
                 .log_entry_visible_to(peer, &e.entry)
                 .await
                 .map_err(store_err)?,
-            (Some(_), None) => false,
         };
         views.push(EntryView {
             index: e.index,
@@ -607,10 +601,10 @@ fn conflict(message: String, evidence: Option<&SplitViewEvidence>, latest: &str)
 /// registered key when it is a peer's origin, else trusted on first use).
 async fn cosign(
     State(state): State<AppState>,
-    Extension(log): Extension<Arc<LogState>>,
     who: Principal,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let log = state.log();
     use crate::witness::{WitnessError, Witnessed, observe};
     let req: CosignRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("cosign request is not valid JSON: {e}")))?;
@@ -692,10 +686,12 @@ async fn watched_log(
     let bad = |what: &str, e: TlogError| ApiError::BadRequest(format!("{what}: {e}"));
     let unverifiable = |e: WitnessError| ApiError::BadRequest(e.to_string());
     let verifier = Ed25519Verifier::from_vkey(req.vkey.trim()).map_err(|e| bad("vkey", e))?;
-    let peers = match state.federation() {
-        Some(fed) => fed.store().peers().await.map_err(store_err)?,
-        None => Vec::new(),
-    };
+    let peers = state
+        .federation()
+        .store()
+        .peers()
+        .await
+        .map_err(store_err)?;
     // The registered key decides for a peer's log, whoever presents it.
     let registered = |party: &str| {
         ApiError::BadRequest(format!(
@@ -796,15 +792,16 @@ const MAX_COSIGNATURE_AHEAD: u64 = 300;
 
 async fn receive_cosignature(
     State(state): State<AppState>,
-    Extension(log): Extension<Arc<LogState>>,
     who: Principal,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let log = state.log();
     let forbidden = |user: &str, action: &str| ApiError::Forbidden {
         user: user.to_owned(),
         action: action.to_owned(),
     };
-    let (Some(party), Some(fed)) = (who.peer().map(|p| p.as_str()), state.federation()) else {
+    let fed = state.federation();
+    let Some(party) = who.peer().map(|p| p.as_str()) else {
         return Err(forbidden(
             &who.actor(),
             "hand in cosignatures (only peers witness this log, with a Pacific-Peer request)",

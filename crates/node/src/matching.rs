@@ -1433,10 +1433,7 @@ async fn post_match(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let service = state
-        .matching()
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound("matching (this node has no data directory)".into()))?;
+    let service = Arc::clone(state.matching());
     let params = query_map(query)?;
     if let Some(enc) = headers
         .get(header::CONTENT_ENCODING)
@@ -1596,7 +1593,7 @@ async fn get_stats(
         .iter()
         .map(|s| json!({"day": s.day, "dimension": s.dimension, "key": s.key, "count": s.count}))
         .collect();
-    let indicators = state.matching().map(|m| m.index().read().len());
+    let indicators = Some(state.matching().index().read().len());
     Ok(Json(json!({
         "from": from,
         "to": to,

@@ -20,7 +20,8 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::{DataDir, NodeError};
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: the configuration, the store and the node's services. Cheap
+/// to clone.
 #[derive(Clone)]
 pub struct AppState(Arc<Inner>);
 
@@ -29,24 +30,13 @@ struct Inner {
     store: Arc<dyn Store>,
     auth: Authenticator,
     metrics: Metrics,
-    federation: Option<Arc<crate::federation::Federation>>,
-    matching: Option<Arc<crate::matching::MatchService>>,
-    coop: Option<Arc<crate::coop::Coop>>,
+    federation: Arc<crate::federation::Federation>,
+    matching: Arc<crate::matching::MatchService>,
+    coop: Arc<crate::coop::Coop>,
+    log: Arc<crate::log::LogState>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Arc<dyn Store>) -> Self {
-        let auth = Authenticator::new(Arc::clone(&store));
-        Self(Arc::new(Inner {
-            config,
-            store,
-            auth,
-            metrics: Metrics::default(),
-            federation: None,
-            matching: None,
-            coop: None,
-        }))
-    }
     pub fn config(&self) -> &Config {
         &self.0.config
     }
@@ -59,26 +49,28 @@ impl AppState {
     pub fn metrics(&self) -> &Metrics {
         &self.0.metrics
     }
-    /// The federation side (peers, gate, envelopes); `None` for a node without a data directory.
-    pub fn federation(&self) -> Option<&Arc<crate::federation::Federation>> {
-        self.0.federation.as_ref()
+    /// The federation side (peers, gate, envelopes).
+    pub fn federation(&self) -> &Arc<crate::federation::Federation> {
+        &self.0.federation
     }
-    /// Matching events against the node's indicators; `None` for a node without a data
-    /// directory.
-    pub fn matching(&self) -> Option<&Arc<crate::matching::MatchService>> {
-        self.0.matching.as_ref()
+    /// Matching events against the node's indicators.
+    pub fn matching(&self) -> &Arc<crate::matching::MatchService> {
+        &self.0.matching
     }
-    /// Cooperation records (`/coop/…`); `None` for a node without federation.
-    pub fn coop(&self) -> Option<&Arc<crate::coop::Coop>> {
-        self.0.coop.as_ref()
+    /// Cooperation records (`/coop/…`).
+    pub fn coop(&self) -> &Arc<crate::coop::Coop> {
+        &self.0.coop
+    }
+    /// The transparency log's identity (origin, keys, witness lock).
+    pub fn log(&self) -> &Arc<crate::log::LogState> {
+        &self.0.log
     }
 }
 
 /// A node ready to serve.
 pub struct Node {
     state: AppState,
-    data_dir: Option<DataDir>,
-    log: Arc<crate::log::LogState>,
+    data_dir: DataDir,
 }
 
 impl Node {
@@ -104,40 +96,26 @@ impl Node {
             Some(Arc::clone(federation.store())),
         )
         .await?;
-        let mut state = AppState::new(config, store);
-        let inner = Arc::get_mut(&mut state.0).expect("the state is not shared yet");
-        inner.federation = Some(federation);
-        inner.matching = Some(matching);
-        inner.coop = Some(coop);
+        let auth = Authenticator::new(Arc::clone(&store));
+        let state = AppState(Arc::new(Inner {
+            config,
+            store,
+            auth,
+            metrics: Metrics::default(),
+            federation,
+            matching,
+            coop,
+            log,
+        }));
         Ok(Self {
             state,
-            data_dir: Some(data_dir.clone()),
-            log,
+            data_dir: data_dir.clone(),
         })
-    }
-
-    /// A node from parts already open (tests, benchmarks).
-    pub fn from_parts(config: Config, store: Arc<dyn Store>) -> Self {
-        let log = Arc::new(crate::log::LogState::ephemeral(&config.party.name));
-        Self {
-            state: AppState::new(config, store),
-            data_dir: None,
-            log,
-        }
-    }
-
-    /// Signs the transparency log with `key` (a node from parts has a random key).
-    pub fn with_log_key(mut self, key: ed25519_dalek::SigningKey) -> Result<Self, NodeError> {
-        self.log = Arc::new(crate::log::LogState::new(
-            &self.state.config().party.name,
-            key,
-        )?);
-        Ok(self)
     }
 
     /// The transparency log's identity (origin, keys).
     pub fn log(&self) -> &Arc<crate::log::LogState> {
-        &self.log
+        self.state.log()
     }
 
     pub fn state(&self) -> &AppState {
@@ -152,7 +130,7 @@ impl Node {
         Router::new()
             .merge(crate::taxii::routes())
             .merge(crate::federation::inbox::routes())
-            .merge(crate::log::routes(Arc::clone(&self.log)))
+            .merge(crate::log::routes())
             .merge(crate::matching::routes())
             .merge(crate::dashboard::routes())
             .merge(crate::coop::routes())
@@ -194,44 +172,33 @@ impl Node {
             .into_make_service_with_connect_info::<SocketAddr>();
         // The outbox supervisor runs one delivery worker per peer (also for peers added while
         // the node serves); aborting it stops them all.
-        let _outbox = self
-            .state
-            .federation()
-            .filter(|f| f.outbox_enabled)
-            .map(|f| AbortOnDrop(crate::federation::supervisor::spawn(Arc::clone(f))));
+        let federation = self.state.federation();
+        let _outbox = federation
+            .outbox_enabled
+            .then(|| AbortOnDrop(crate::federation::supervisor::spawn(Arc::clone(federation))));
         // Aborted when `serve` returns (the guard drops).
         let _publisher = AbortOnDrop(crate::log::spawn_publisher(
             Arc::clone(self.state.store()),
-            Arc::clone(&self.log),
+            Arc::clone(self.state.log()),
         ));
         // Witnesses every peer's log while the node serves.
-        let _witness = self
-            .state
-            .federation()
-            .map(|f| AbortOnDrop(crate::witness::spawn(Arc::clone(f), Arc::clone(&self.log))));
+        let _witness = AbortOnDrop(crate::witness::spawn(
+            Arc::clone(federation),
+            Arc::clone(self.state.log()),
+        ));
         // The cooperation clock: expiries, hotline re-sends, overdue stages, re-addressing.
-        let _coop = self
-            .state
-            .coop()
-            .map(|c| AbortOnDrop(crate::coop::spawn_clock(Arc::clone(c))));
+        let _coop = AbortOnDrop(crate::coop::spawn_clock(Arc::clone(self.state.coop())));
         // A match on a critical-infrastructure asset raises a hotline alert.
-        let _coop_alerts = self.state.coop().zip(self.state.matching()).map(|(c, m)| {
-            AbortOnDrop(crate::coop::spawn_incident_alerts(
-                Arc::clone(c),
-                m.subscribe(),
-            ))
-        });
+        let _coop_alerts = AbortOnDrop(crate::coop::spawn_incident_alerts(
+            Arc::clone(self.state.coop()),
+            self.state.matching().subscribe(),
+        ));
         // Follows new indicator versions into the matching index while the node serves.
-        let _matching = self
-            .state
-            .matching()
-            .map(|m| AbortOnDrop(crate::matching::spawn_follower(Arc::clone(m))));
+        let _matching = AbortOnDrop(crate::matching::spawn_follower(Arc::clone(
+            self.state.matching(),
+        )));
         if tls.enabled {
-            let root = self
-                .data_dir
-                .as_ref()
-                .map(|d| d.root().to_path_buf())
-                .unwrap_or_default();
+            let root = self.data_dir.root().to_path_buf();
             crate::install_crypto_provider();
             let rustls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(
                 root.join(&tls.cert),
@@ -304,9 +271,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>, _admin: Principal) -> Result<Response, ApiError> {
     let stats = state.store().stats().await?;
     let mut body = state.metrics().render(&stats);
-    if let Some(federation) = state.federation() {
-        body.push_str(&federation.render_metrics());
-    }
+    body.push_str(&state.federation().render_metrics());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 

@@ -12,7 +12,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pacific_core::access::Right;
-use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
+use pacific_core::taxii::{
+    ObjectQuery, STIX_MEDIA_TYPE, Status, StatusDetail, StatusState, TAXII_MEDIA_TYPE,
+    VersionSelector,
+};
 use pacific_core::{StixObject, Timestamp};
 use pacific_store::{AddOutcome, Collection, Page, SignedProvenance, StoredVersion};
 use serde_json::{Value, json};
@@ -21,10 +24,6 @@ use crate::authz::Principal;
 use crate::error::ApiError;
 use crate::server::AppState;
 
-/// The TAXII 2.1 media type, sent with every TAXII response.
-pub const TAXII_MEDIA_TYPE: &str = "application/taxii+json;version=2.1";
-/// The STIX 2.1 media type of objects in collections.
-pub const STIX_MEDIA_TYPE: &str = "application/stix+json;version=2.1";
 /// Where the discovery resource lives.
 pub const DISCOVERY_PATH: &str = "/taxii2/";
 /// This node's single API root.
@@ -307,9 +306,7 @@ async fn gate_for_peer(
     let Some(peer) = peer_of(who) else {
         return Ok((page, None));
     };
-    let fed = state
-        .federation()
-        .ok_or_else(|| ApiError::Internal("a peer principal without federation".into()))?;
+    let fed = state.federation();
     let kept = fed
         .filter_for_peer(peer, c, std::mem::take(&mut page.items))
         .await?;
@@ -394,8 +391,9 @@ async fn get_objects(
     let page = state.store().query_objects(&c.id, &query, true).await?;
     let (page, provenance) = gate_for_peer(&state, &who, &c, page).await?;
     // A peer's read of objects also gets their origins (`x_pacific_origins`).
-    let origins: Option<Vec<(String, String)>> = match (provenance, state.federation()) {
-        (Some(provenance), Some(fed)) => Some(
+    let fed = state.federation();
+    let origins: Option<Vec<(String, String)>> = match provenance {
+        Some(provenance) => Some(
             page.items
                 .iter()
                 .zip(&provenance)
@@ -519,8 +517,10 @@ async fn delete_object(
     tracing::info!(user = %who, collection = %c.id, object = %object_id, deleted, "object deleted");
     // The matching index follows new versions only: tell it what went.
     if deleted > 0
-        && let Some(matching) = state.matching()
-        && let Err(e) = matching.objects_deleted(&[object_id.as_str()]).await
+        && let Err(e) = state
+            .matching()
+            .objects_deleted(&[object_id.as_str()])
+            .await
     {
         tracing::warn!(error = %e, object = %object_id, "matching index not updated yet after a delete; retried on its next refresh");
     }

@@ -77,7 +77,7 @@ async fn an_export_for_a_peer_holds_back_what_the_gate_denies() {
 
     let node = Node::open(&alpha.dir).await.unwrap();
     let store = node.state().store();
-    let fed = node.state().federation().unwrap();
+    let fed = node.state().federation();
     let collection = pacific_node::find_collection(store.as_ref(), "default")
         .await
         .unwrap()

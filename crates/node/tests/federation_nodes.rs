@@ -145,9 +145,13 @@ async fn shared_within_a_second_and_held_back_by_markings_and_policy() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (p.origin.as_str(), p.received_from.as_str()),
-        ("alpha", "alpha")
+    // The origin is Alpha's whichever way it came: straight from Alpha, or relayed by
+    // Charlie, whose open policy re-shares GREEN (under load the relay can arrive first).
+    assert_eq!(p.origin.as_str(), "alpha");
+    assert!(
+        ["alpha", "charlie"].contains(&p.received_from.as_str()),
+        "received from {}",
+        p.received_from
     );
 }
 

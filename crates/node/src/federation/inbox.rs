@@ -69,11 +69,7 @@ async fn inbox(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let Some(fed) = state.federation().cloned() else {
-        return Err(ApiError::NotFound(
-            "federation (this node has no identity key)".into(),
-        ));
-    };
+    let fed = std::sync::Arc::clone(state.federation());
     let limit = fed.max_envelope_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)

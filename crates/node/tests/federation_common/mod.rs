@@ -128,7 +128,7 @@ impl FedNode {
     pub async fn start(&mut self) {
         let node = Node::open(&self.dir).await.unwrap();
         self.store = Some(Arc::clone(node.state().store()));
-        self.fed = node.state().federation().cloned();
+        self.fed = Some(Arc::clone(node.state().federation()));
         let listener = std::net::TcpListener::bind(self.addr).unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         self.stop = Some(stop);
