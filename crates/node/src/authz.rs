@@ -460,8 +460,8 @@ mod tests {
     #[test]
     fn head_is_read_as_get_and_unknown_routes_have_no_rule() {
         assert!(rule_for(&Method::HEAD, "/taxii2/").is_ok());
-        assert_eq!(rule_for(&Method::PUT, "/taxii2/").unwrap_err(), true);
-        assert_eq!(rule_for(&Method::GET, "/nowhere").unwrap_err(), false);
+        assert!(rule_for(&Method::PUT, "/taxii2/").unwrap_err());
+        assert!(!rule_for(&Method::GET, "/nowhere").unwrap_err());
     }
 
     #[test]

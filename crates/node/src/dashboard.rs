@@ -659,7 +659,7 @@ async fn favicon() -> Response {
 async fn overview(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
     match render_overview(&state, &who).await {
         Ok(main) => page(&state, &who, "/", "Overview", &main),
-        Err(e) => error_page(&state, &who, e.into()),
+        Err(e) => error_page(&state, &who, e),
     }
 }
 
@@ -898,7 +898,7 @@ async fn objects(
 ) -> Response {
     match render_objects(&state, &who, &params).await {
         Ok(main) => page(&state, &who, "/objects", "Objects", &main),
-        Err(e) => error_page(&state, &who, e.into()),
+        Err(e) => error_page(&state, &who, e),
     }
 }
 
@@ -1016,7 +1016,7 @@ async fn render_objects(
 async fn peers(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
     match render_peers(&state).await {
         Ok(main) => page(&state, &who, "/peers", "Peers", &main),
-        Err(e) => error_page(&state, &who, e.into()),
+        Err(e) => error_page(&state, &who, e),
     }
 }
 
@@ -1160,13 +1160,17 @@ async fn requests_page(State(state): State<AppState>, Viewer(who): Viewer) -> Re
         ("deadline", "Deadline"),
         ("id", "Id"),
     ];
-    let rows = state.coop().request_list(&who).await;
+    let rows = state
+        .coop()
+        .request_list(&who)
+        .await
+        .map_err(ApiError::from);
     match rows {
         Ok(rows) => {
             let main = records_table("Requests for assistance", "requests", &columns, &rows);
             page(&state, &who, "/requests", "Requests", &main)
         }
-        Err(e) => error_page(&state, &who, e.into()),
+        Err(e) => error_page(&state, &who, e),
     }
 }
 
@@ -1180,13 +1184,17 @@ async fn disputes_page(State(state): State<AppState>, Viewer(who): Viewer) -> Re
         ("panel", "Panel"),
         ("id", "Id"),
     ];
-    let rows = state.coop().dispute_list(&who).await;
+    let rows = state
+        .coop()
+        .dispute_list(&who)
+        .await
+        .map_err(ApiError::from);
     match rows {
         Ok(rows) => {
             let main = records_table("Disputes", "disputes", &columns, &rows);
             page(&state, &who, "/disputes", "Disputes", &main)
         }
-        Err(e) => error_page(&state, &who, e.into()),
+        Err(e) => error_page(&state, &who, e),
     }
 }
 
@@ -1240,7 +1248,7 @@ async fn log_page(
     let before = params.get("before").and_then(|b| b.parse::<u64>().ok());
     match render_log(&state, before).await {
         Ok(main) => page(&state, &who, "/log", "Transparency log", &main),
-        Err(e) => error_page(&state, &who, e.into()),
+        Err(e) => error_page(&state, &who, e),
     }
 }
 

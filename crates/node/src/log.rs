@@ -313,7 +313,7 @@ async fn checkpoint(State(state): State<AppState>, _who: Principal) -> Result<Re
     let log = state.log();
     let cp = match state.store().latest_checkpoint().await.map_err(store_err)? {
         Some(cp) => cp,
-        None => publish_checkpoint(state.store().as_ref(), &log)
+        None => publish_checkpoint(state.store().as_ref(), log)
             .await
             .map_err(node_err)?,
     };
@@ -608,7 +608,7 @@ async fn cosign(
     use crate::witness::{WitnessError, Witnessed, observe};
     let req: CosignRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("cosign request is not valid JSON: {e}")))?;
-    let target = watched_log(&state, &log, &who, &req).await?;
+    let target = watched_log(&state, log, &who, &req).await?;
     let proof = req
         .proof
         .iter()
@@ -618,7 +618,7 @@ async fn cosign(
     let store = state.store();
     let witnessed = observe(
         store.as_ref(),
-        &log,
+        log,
         &target,
         &req.checkpoint,
         |_, _| async { Ok(proof) },
@@ -864,7 +864,7 @@ async fn receive_cosignature(
         None
     };
     if root.as_ref() != Some(cp.root()) {
-        return another_history(store.as_ref(), &log, party, &cp, root, &ours, &sig).await;
+        return another_history(store.as_ref(), log, party, &cp, root, &ours, &sig).await;
     }
 
     // Kept, and logged (`cosignature-received`, by the peer) in the same transaction when it

@@ -100,10 +100,9 @@ fn concrete(template: &str, collection: &str) -> String {
     path
 }
 
-#[tokio::test]
-async fn authorisation_table() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (mut alpha, bravo) = alpha_and_bravo(tmp.path()).await;
+/// Alpha serving (no outbox), with Bravo registered as its peer; Bravo is not started.
+async fn alpha_serving_bravo(root: &std::path::Path) -> (FedNode, FedNode) {
+    let (mut alpha, bravo) = alpha_and_bravo(root).await;
     alpha
         .add_peer(
             &bravo,
@@ -113,6 +112,13 @@ async fn authorisation_table() {
         .await;
     alpha.configure(|c| c.federation.outbox = false);
     alpha.start().await;
+    (alpha, bravo)
+}
+
+#[tokio::test]
+async fn authorisation_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut alpha, bravo) = alpha_serving_bravo(tmp.path()).await;
     let mut tokens = Vec::new();
     for (caller, role) in [
         (Caller::Reader, Role::Reader),
@@ -214,16 +220,7 @@ async fn bravo_get(
 #[tokio::test]
 async fn a_peer_reads_the_log_only_as_the_gate_lets_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut alpha, bravo) = alpha_and_bravo(tmp.path()).await;
-    alpha
-        .add_peer(
-            &bravo,
-            pacific_core::party::StakeholderType::State,
-            Some("XB"),
-        )
-        .await;
-    alpha.configure(|c| c.federation.outbox = false);
-    alpha.start().await;
+    let (mut alpha, bravo) = alpha_serving_bravo(tmp.path()).await;
     let red_address = json!({
         "type": "ipv4-addr",
         "spec_version": "2.1",
@@ -331,34 +328,10 @@ fn alpha_log(alpha: &FedNode) -> pacific_node::log::LogState {
 #[tokio::test]
 async fn an_analyst_cannot_act_for_the_party_through_taxii() {
     let tmp = tempfile::tempdir().unwrap();
-    let (mut alpha, bravo) = alpha_and_bravo(tmp.path()).await;
-    alpha
-        .add_peer(
-            &bravo,
-            pacific_core::party::StakeholderType::State,
-            Some("XB"),
-        )
-        .await;
-    alpha.configure(|c| c.federation.outbox = false);
-    alpha.start().await;
+    let (mut alpha, _bravo) = alpha_serving_bravo(tmp.path()).await;
     let analyst = alpha.user("ana", Role::Analyst).await;
     let http = pacific_node::http_client();
-    let spec = json!({
-        "recipient": "bravo",
-        "urgency": "urgent",
-        "title": "mailbox of the phishing campaign",
-        "details": {
-            "kind": "preservation",
-            "requesting_authority": "Alpha national police, cybercrime unit",
-            "offence": "computer fraud",
-            "summary_of_facts": "phishing against Alpha's banks",
-            "data_sought": "mailbox and logs of x@example.org",
-            "link_to_offence": "the account sent the phishing mails",
-            "custodian_or_location": "Example Mail Ltd, Bravo",
-            "necessity": "the provider deletes logs after 30 days",
-            "mla_intent": true
-        }
-    });
+    let spec = crate::coop_api::preservation_spec();
     let r = http
         .post(format!("{}/coop/requests", alpha.url()))
         .bearer_auth(&analyst)

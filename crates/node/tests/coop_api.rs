@@ -90,7 +90,7 @@ fn fast(config: &mut pacific_node::config::Config) {
     config.coop.hotline.max_resend_secs = 1;
 }
 
-fn preservation_spec() -> Value {
+pub(crate) fn preservation_spec() -> Value {
     json!({
         "recipient": "bravo",
         "urgency": "urgent",
