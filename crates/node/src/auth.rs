@@ -37,7 +37,7 @@ use pacific_store::{Store, User};
 use sha2::{Digest, Sha256};
 
 use crate::NodeError;
-use crate::authz::Principal;
+use crate::principal::Principal;
 use crate::throttle::{ApiThrottle, RetryAfter, address_key};
 
 const CACHE_TTL: Duration = Duration::from_secs(300);

@@ -6,21 +6,20 @@
 //! `pacific-core`; SQL lives in `pacific-store`.
 
 pub mod auth;
-pub mod authz;
 pub mod client;
 pub mod config;
 pub mod coop;
-pub mod dashboard;
 pub mod datadir;
-pub mod error;
 pub mod federation;
+pub mod http;
 pub mod ingest;
 pub mod log;
 pub mod matching;
 pub mod metrics;
+pub mod principal;
 pub mod server;
-pub mod taxii;
 pub mod throttle;
+pub mod wire;
 pub mod witness;
 
 pub use datadir::DataDir;

@@ -56,21 +56,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use axum::body::{Body, Bytes};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use futures_util::StreamExt;
-use pacific_match::Format;
-
 use crate::NodeError;
-use crate::authz::Principal;
 use crate::config::Config;
-use crate::error::ApiError;
-use crate::server::AppState;
 
 /// The asset inventory's file name in the data directory.
 pub const ASSETS_FILE: &str = "assets.toml";
@@ -1355,253 +1342,129 @@ pub fn today() -> String {
     day_of(Timestamp::now().unix_micros())
 }
 
-// ---------------------------------------------------------------------------------------------
-// HTTP: `POST /match`, `GET /match/stats`
-
-/// `POST /match` (analysts, liaisons, admins) and `GET /match/stats` (every user).
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/match", post(post_match))
-        .route("/match/stats", get(get_stats))
+/// Why a match run over a stream failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    /// The indicators could not be loaded.
+    #[error("loading indicators: {0}")]
+    Indicators(String),
+    /// The input could not be read at all (a bad gzip stream, say).
+    #[error("cannot read the input: {0}")]
+    Input(String),
+    /// The matching task died, or recording its results failed.
+    #[error("{0}")]
+    Internal(String),
 }
 
-/// Most matches listed in a `POST /match` answer, and most malformed lines.
-const MAX_SHOWN: usize = 10_000;
-
-fn query_map(
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<HashMap<String, String>, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|e| ApiError::BadRequest(format!("bad query: {e}")))
+/// What one match run over a stream found and recorded (`POST /match` answers it as JSON).
+#[derive(Debug, Serialize)]
+pub struct MatchReport {
+    pub format: Option<String>,
+    pub gzip: bool,
+    pub lines: u64,
+    pub bytes: u64,
+    pub events: u64,
+    pub observables: u64,
+    pub matched_events: u64,
+    pub matches: u64,
+    pub malformed: u64,
+    pub oversized: u64,
+    pub errors: Vec<Value>,
+    pub read_error: Option<String>,
+    pub indicators: usize,
+    pub sightings: Value,
+    pub incidents: u64,
+    pub sample: Vec<MatchSample>,
 }
 
-/// The input format a request's `?format=` or `Content-Type` names.
-fn request_format(
-    params: &HashMap<String, String>,
-    headers: &HeaderMap,
-) -> Result<Format, ApiError> {
-    if let Some(f) = params.get("format") {
-        return Format::parse(f).ok_or_else(|| {
-            ApiError::BadRequest(format!("format {f:?}: expected auto, jsonl, zeek or text"))
+impl MatchService {
+    /// The daily statistics of days `from..=to` (`YYYY-MM-DD`), of one dimension or all, and
+    /// how many indicators the index holds now.
+    pub async fn stats(
+        &self,
+        from: &str,
+        to: &str,
+        dimension: Option<&str>,
+    ) -> Result<(Vec<MatchStat>, usize), pacific_store::StoreError> {
+        let stats = self.store.match_stats(from, to, dimension).await?;
+        Ok((stats, self.index().read().len()))
+    }
+
+    /// Matches what `reader` yields (read on a blocking thread) against the indicators,
+    /// refreshed first, recording sightings, statistics and incidents in batches as it goes.
+    pub async fn match_stream(
+        self: &Arc<Self>,
+        reader: impl Read + Send + 'static,
+        opts: InputOptions,
+        sample_limit: usize,
+    ) -> Result<MatchReport, MatchError> {
+        self.refresh()
+            .await
+            .map_err(|e| MatchError::Indicators(e.to_string()))?;
+        let (tally_tx, mut tally_rx) = tokio::sync::mpsc::channel::<Tally>(4);
+        let service = Arc::clone(self);
+        let now = Timestamp::now().unix_micros();
+        let worker = tokio::task::spawn_blocking(move || {
+            let mut run = service.run(now, sample_limit);
+            let stats = service.match_reader(
+                reader,
+                &opts,
+                &mut run,
+                |_, _| {},
+                |t| {
+                    let _ = tally_tx.blocking_send(t);
+                },
+            );
+            (
+                stats,
+                run.matched_events,
+                run.matches,
+                std::mem::take(&mut run.samples),
+            )
         });
-    }
-    let media = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
-    Ok(match media.as_str() {
-        "application/x-ndjson"
-        | "application/jsonl"
-        | "application/json-lines"
-        | "application/json" => Format::JsonLines,
-        "text/zeek-tsv" | "text/x-zeek" | "text/tab-separated-values" => Format::Zeek,
-        "text/plain" => Format::Text,
-        _ => Format::Auto,
-    })
-}
-
-/// A request body as a blocking reader, fed by the task that pulls the body.
-struct BodyReader {
-    rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
-    current: Bytes,
-}
-
-impl Read for BodyReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current.split_to(n));
-        Ok(n)
-    }
-}
-
-/// Matches the request body, read as a stream (no size limit; each line is bounded by
-/// `[matching] max_line_bytes`), and answers with the totals.
-async fn post_match(
-    State(state): State<AppState>,
-    _who: Principal,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let service = Arc::clone(state.matching());
-    let params = query_map(query)?;
-    if let Some(enc) = headers
-        .get(header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().to_ascii_lowercase())
-        && !matches!(enc.as_str(), "gzip" | "x-gzip" | "identity")
-    {
-        return Err(ApiError::BadRequest(format!(
-            "Content-Encoding {enc:?} is not supported (gzip or none)"
-        )));
-    }
-    let number = |name: &str, default: usize| -> Result<usize, ApiError> {
-        params.get(name).map_or(Ok(default), |v| {
-            v.parse::<usize>()
-                .map(|n| n.min(MAX_SHOWN))
-                .map_err(|_| ApiError::BadRequest(format!("{name} {v:?} is not a number")))
-        })
-    };
-    let mut opts = InputOptions {
-        format: request_format(&params, &headers)?,
-        max_line: service.settings().max_line_bytes,
-        keep_errors: number("show", 10)?,
-        ..InputOptions::default()
-    };
-    let sample_limit = number("matches", 100)?;
-    if let Some(map) = params.get("map") {
-        for spec in map.split(',').filter(|s| !s.is_empty()) {
-            let spec = if spec.contains('=') {
-                spec.to_owned()
-            } else {
-                match spec.rsplit_once(':') {
-                    Some((field, kind)) => format!("{field}={kind}"),
-                    None => spec.to_owned(),
+        let mut recorded = Recorded::default();
+        let mut failure = None;
+        while let Some(tally) = tally_rx.recv().await {
+            match self.record(tally).await {
+                Ok(r) => recorded.add(r),
+                Err(e) => {
+                    failure.get_or_insert(e);
                 }
-            };
-            opts.map
-                .apply_spec(&spec)
-                .map_err(|e| ApiError::BadRequest(format!("map: {e}")))?;
-        }
-    }
-    service
-        .refresh()
-        .await
-        .map_err(|e| ApiError::Internal(format!("loading indicators: {e}")))?;
-
-    let (body_tx, body_rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
-    let pump = tokio::spawn(async move {
-        let mut stream = body.into_data_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| e.to_string());
-            let failed = chunk.is_err();
-            if body_tx.send(chunk).await.is_err() || failed {
-                break;
             }
         }
-    });
-    let (tally_tx, mut tally_rx) = tokio::sync::mpsc::channel::<Tally>(4);
-    let worker_service = Arc::clone(&service);
-    let now = Timestamp::now().unix_micros();
-    let worker = tokio::task::spawn_blocking(move || {
-        let svc = worker_service;
-        let mut run = svc.run(now, sample_limit);
-        let reader = BodyReader {
-            rx: body_rx,
-            current: Bytes::new(),
-        };
-        let stats = svc.match_reader(
-            reader,
-            &opts,
-            &mut run,
-            |_, _| {},
-            |t| {
-                let _ = tally_tx.blocking_send(t);
-            },
-        );
-        (
-            stats,
-            run.matched_events,
-            run.matches,
-            std::mem::take(&mut run.samples),
-        )
-    });
-    let mut recorded = Recorded::default();
-    let mut failure = None;
-    while let Some(tally) = tally_rx.recv().await {
-        match service.record(tally).await {
-            Ok(r) => recorded.add(r),
-            Err(e) => {
-                failure.get_or_insert(e);
-            }
+        let (stats, matched_events, matches, samples) = worker
+            .await
+            .map_err(|e| MatchError::Internal(format!("matching stopped: {e}")))?;
+        if let Some(e) = failure {
+            return Err(MatchError::Internal(format!("recording matches: {e}")));
         }
-    }
-    let (stats, matched_events, matches, samples) = worker
-        .await
-        .map_err(|e| ApiError::Internal(format!("matching stopped: {e}")))?;
-    pump.abort();
-    if let Some(e) = failure {
-        return Err(ApiError::Internal(format!("recording matches: {e}")));
-    }
-    let stats = stats.map_err(|e| ApiError::BadRequest(format!("cannot read the body: {e}")))?;
-    let errors: Vec<Value> = stats
-        .errors
-        .iter()
-        .map(|e| json!({"line": e.line, "reason": e.reason}))
-        .collect();
-    let body = json!({
-        "format": stats.format.map(|f| f.to_string()),
-        "gzip": stats.gzip,
-        "lines": stats.lines,
-        "bytes": stats.bytes,
-        "events": stats.events,
-        "observables": stats.observables,
-        "matched_events": matched_events,
-        "matches": matches,
-        "malformed": stats.malformed,
-        "oversized": stats.oversized,
-        "errors": errors,
-        "read_error": stats.read_error,
-        "indicators": service.index().read().len(),
-        "sightings": {
-            "created": recorded.sightings_created,
-            "updated": recorded.sightings_updated,
-        },
-        "incidents": recorded.incidents,
-        "sample": samples,
-    });
-    Ok(Json(body).into_response())
-}
-
-/// `GET /match/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&dimension=…` (each day today when absent).
-async fn get_stats(
-    State(state): State<AppState>,
-    _who: Principal,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let params = query_map(query)?;
-    let day = |name: &str| -> Result<String, ApiError> {
-        match params.get(name) {
-            None => Ok(today()),
-            Some(v) => parse_day(v).ok_or_else(|| {
-                ApiError::BadRequest(format!("{name} {v:?} is not a day (YYYY-MM-DD)"))
+        let stats = stats.map_err(|e| MatchError::Input(e.to_string()))?;
+        Ok(MatchReport {
+            format: stats.format.map(|f| f.to_string()),
+            gzip: stats.gzip,
+            lines: stats.lines,
+            bytes: stats.bytes,
+            events: stats.events,
+            observables: stats.observables,
+            matched_events,
+            matches,
+            malformed: stats.malformed,
+            oversized: stats.oversized,
+            errors: stats
+                .errors
+                .iter()
+                .map(|e| json!({"line": e.line, "reason": e.reason}))
+                .collect(),
+            read_error: stats.read_error,
+            indicators: self.index().read().len(),
+            sightings: json!({
+                "created": recorded.sightings_created,
+                "updated": recorded.sightings_updated,
             }),
-        }
-    };
-    let (from, to) = (day("from")?, day("to")?);
-    let dimension = params.get("dimension").map(String::as_str);
-    if let Some(d) = dimension
-        && !DIMENSIONS.contains(&d)
-    {
-        return Err(ApiError::BadRequest(format!(
-            "dimension {d:?}: expected one of {}",
-            DIMENSIONS.join(", ")
-        )));
+            incidents: recorded.incidents,
+            sample: samples,
+        })
     }
-    let stats = state.store().match_stats(&from, &to, dimension).await?;
-    let rows: Vec<Value> = stats
-        .iter()
-        .map(|s| json!({"day": s.day, "dimension": s.dimension, "key": s.key, "count": s.count}))
-        .collect();
-    let indicators = Some(state.matching().index().read().len());
-    Ok(Json(json!({
-        "from": from,
-        "to": to,
-        "dimension": dimension,
-        "indicators": indicators,
-        "stats": rows,
-    }))
-    .into_response())
 }
 
 #[cfg(test)]

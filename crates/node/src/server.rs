@@ -1,71 +1,16 @@
-//! The HTTP server: shared state, the router (TAXII, `/healthz`, `/metrics`), request
-//! metrics, and serving over plain HTTP (loopback only) or TLS.
+//! The node: its services opened from a data directory, and serving them — the routes of
+//! `crate::http` and the background tasks (outbox, log publisher, witness, cooperation clock,
+//! incident alerts, matching follower) — over plain HTTP (loopback only) or TLS.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use pacific_store::Store;
-
 use crate::auth::Authenticator;
-use crate::authz::Principal;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::http::state::{AppState, Inner};
 use crate::metrics::Metrics;
 use crate::{DataDir, NodeError};
-
-/// What every handler can reach: the configuration, the store and the node's services. Cheap
-/// to clone.
-#[derive(Clone)]
-pub struct AppState(Arc<Inner>);
-
-struct Inner {
-    config: Config,
-    store: Arc<dyn Store>,
-    auth: Authenticator,
-    metrics: Metrics,
-    federation: Arc<crate::federation::Federation>,
-    matching: Arc<crate::matching::MatchService>,
-    coop: Arc<crate::coop::Coop>,
-    log: Arc<crate::log::LogState>,
-}
-
-impl AppState {
-    pub fn config(&self) -> &Config {
-        &self.0.config
-    }
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.0.store
-    }
-    pub fn auth(&self) -> &Authenticator {
-        &self.0.auth
-    }
-    pub fn metrics(&self) -> &Metrics {
-        &self.0.metrics
-    }
-    /// The federation side (peers, gate, envelopes).
-    pub fn federation(&self) -> &Arc<crate::federation::Federation> {
-        &self.0.federation
-    }
-    /// Matching events against the node's indicators.
-    pub fn matching(&self) -> &Arc<crate::matching::MatchService> {
-        &self.0.matching
-    }
-    /// Cooperation records (`/coop/…`).
-    pub fn coop(&self) -> &Arc<crate::coop::Coop> {
-        &self.0.coop
-    }
-    /// The transparency log's identity (origin, keys, witness lock).
-    pub fn log(&self) -> &Arc<crate::log::LogState> {
-        &self.0.log
-    }
-}
 
 /// A node ready to serve.
 pub struct Node {
@@ -126,26 +71,9 @@ impl Node {
         Arc::get_mut(&mut self.state.0).map(|inner| &mut inner.config)
     }
 
-    pub fn router(&self) -> Router {
-        Router::new()
-            .merge(crate::taxii::routes())
-            .merge(crate::federation::inbox::routes())
-            .merge(crate::log::routes())
-            .merge(crate::matching::routes())
-            .merge(crate::dashboard::routes())
-            .merge(crate::coop::routes())
-            .route("/healthz", get(healthz))
-            .route("/metrics", get(metrics))
-            .fallback(not_found)
-            .layer(axum::middleware::from_fn_with_state(
-                self.state.clone(),
-                crate::authz::enforce,
-            ))
-            .layer(axum::middleware::from_fn_with_state(
-                self.state.clone(),
-                record_request,
-            ))
-            .with_state(self.state.clone())
+    /// Every route of the node, under the authorisation table (`crate::http::router`).
+    pub fn router(&self) -> axum::Router {
+        crate::http::router(self.state.clone())
     }
 
     /// Serves on `listener` until `shutdown` completes. Uses TLS when the configuration says
@@ -240,41 +168,4 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-/// Counts every request by route template and status.
-async fn record_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    state
-        .metrics()
-        .record_request(&route, response.status().as_u16());
-    response
-}
-
-/// Liveness and readiness: answers 200 when the store answers. Public, and reveals nothing.
-async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().stats().await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response()
-        }
-    }
-}
-
-/// Prometheus metrics; admins only (the table), since counts and sizes are information about
-/// the party.
-async fn metrics(State(state): State<AppState>, _admin: Principal) -> Result<Response, ApiError> {
-    let stats = state.store().stats().await?;
-    let mut body = state.metrics().render(&stats);
-    body.push_str(&state.federation().render_metrics());
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
-}
-
-async fn not_found(request: Request) -> ApiError {
-    ApiError::NotFound(format!("resource {}", request.uri().path()))
 }

@@ -39,11 +39,13 @@ use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint};
 use pacific_tlog::cosignature::check_witness_update;
 use pacific_tlog::entry::Act;
 use pacific_tlog::merkle::Hash;
-use pacific_tlog::signed_note::{Ed25519Verifier, Note};
+use pacific_tlog::signed_note::{Ed25519Verifier, Note, NoteSignature};
 
 use crate::NodeError;
 use crate::federation::{Federation, parse_public_key};
-use crate::log::{ConsistencyProofView, CosignatureAnswer, CosignaturePush, LogState};
+use crate::log::LogState;
+use crate::principal::Principal;
+use crate::wire::{ConsistencyProofView, CosignRequest, CosignatureAnswer, CosignaturePush};
 
 /// How often every peer's log is witnessed.
 pub const WITNESS_INTERVAL: Duration = Duration::from_secs(2);
@@ -393,6 +395,18 @@ pub enum WitnessError {
     /// The proof could not be had (the peer did not answer, or answered nonsense).
     #[error("{0}")]
     Proof(NodeError),
+    /// A peer principal that is not (or no longer) a registered peer.
+    #[error("{0} is not a registered peer")]
+    NotAPeer(String),
+    /// The checkpoint contradicts the history witnessed before (two roots for one size, or a
+    /// smaller tree): not cosigned; `latest` is the checkpoint kept, `evidence` what was kept
+    /// of a split view.
+    #[error("{message}")]
+    Conflict {
+        message: String,
+        evidence: Option<Box<SplitViewEvidence>>,
+        latest: String,
+    },
     #[error(transparent)]
     Store(#[from] pacific_store::StoreError),
 }
@@ -401,6 +415,8 @@ impl From<WitnessError> for NodeError {
     fn from(e: WitnessError) -> Self {
         match e {
             WitnessError::Unverifiable(m) | WitnessError::Inconsistent(m) => NodeError::Input(m),
+            WitnessError::Conflict { message, .. } => NodeError::Input(message),
+            WitnessError::NotAPeer(p) => NodeError::Input(format!("{p} is not a registered peer")),
             WitnessError::Proof(e) => e,
             WitnessError::Store(e) => NodeError::Store(e),
         }
@@ -522,4 +538,118 @@ where
             "the log {origin} cannot be proven consistent: {e}"
         ))),
     }
+}
+
+/// Witnesses a checkpoint someone asked this node to cosign (`POST /log/cosign`) and cosigns
+/// it when [`observe`] accepts it. A peer presents its own log, checked with the key it is
+/// registered with; an admin may present any other log by its `vkey` (the registered key
+/// decides when the origin is a peer's; otherwise the key is trusted on first use). A split
+/// view or a smaller tree is [`WitnessError::Conflict`].
+pub async fn cosign_on_request(
+    store: &dyn Store,
+    fed: &Federation,
+    log: &LogState,
+    who: &Principal,
+    req: &CosignRequest,
+) -> Result<NoteSignature, WitnessError> {
+    let target = requested_log(fed, log, who, req).await?;
+    let proof = req
+        .proof
+        .iter()
+        .map(|h| hex::decode(h).ok().and_then(|b| Hash::try_from(b).ok()))
+        .collect::<Option<Vec<Hash>>>()
+        .ok_or_else(|| {
+            WitnessError::Unverifiable("proof hashes must be 64 hex digits each".into())
+        })?;
+    let witnessed = observe(store, log, &target, &req.checkpoint, |_, _| async {
+        Ok(proof)
+    })
+    .await?;
+    let origin = &target.origin;
+    let latest = || async {
+        Ok::<_, WitnessError>(
+            store
+                .witnessed_checkpoint(origin)
+                .await?
+                .map(|s| s.note)
+                .unwrap_or_default(),
+        )
+    };
+    match witnessed {
+        Witnessed::SplitView {
+            evidence_id,
+            reason,
+            ..
+        } => {
+            let evidence = store
+                .split_view_evidence(origin)
+                .await?
+                .into_iter()
+                .find(|e| e.id == evidence_id);
+            Err(WitnessError::Conflict {
+                message: format!("split view of {origin}: {reason}"),
+                evidence: evidence.map(Box::new),
+                latest: latest().await?,
+            })
+        }
+        Witnessed::Shrank { old, new, .. } => Err(WitnessError::Conflict {
+            message: format!("checkpoint of size {new} is older than the size {old} already seen"),
+            evidence: None,
+            latest: latest().await?,
+        }),
+        Witnessed::First { .. } | Witnessed::Unchanged { .. } | Witnessed::Advanced { .. } => {
+            let (cp, _) = open_checkpoint(&req.checkpoint, origin, &target.verifier)
+                .map_err(|e| WitnessError::Unverifiable(format!("checkpoint: {e}")))?;
+            log.cosign(&cp)
+                .map_err(|e| WitnessError::Unverifiable(e.to_string()))
+        }
+    }
+}
+
+/// The log a [`cosign_on_request`] asks about, and the key to check it with.
+async fn requested_log(
+    fed: &Federation,
+    log: &LogState,
+    who: &Principal,
+    req: &CosignRequest,
+) -> Result<WatchedLog, WitnessError> {
+    let verifier = Ed25519Verifier::from_vkey(req.vkey.trim())
+        .map_err(|e| WitnessError::Unverifiable(format!("vkey: {e}")))?;
+    let peers = fed.store().peers().await?;
+    // The registered key decides for a peer's log, whoever presents it.
+    let registered = |party: &str| {
+        WitnessError::Unverifiable(format!(
+            "the vkey is not the key registered for peer {party}"
+        ))
+    };
+    if let Some(party) = who.peer() {
+        let peer = peers
+            .iter()
+            .find(|p| p.party_id == *party)
+            .ok_or_else(|| WitnessError::NotAPeer(who.actor()))?;
+        let target = WatchedLog::of_peer(peer, &req.checkpoint)?;
+        if target.verifier.public_key() != verifier.public_key() {
+            return Err(registered(party.as_str()));
+        }
+        return Ok(target);
+    }
+    let origin = pacific_tlog::signed_note::NoteVerifier::name(&verifier).to_owned();
+    if origin == log.origin() {
+        return Err(WitnessError::Unverifiable(
+            "a node does not witness its own log".into(),
+        ));
+    }
+    for peer in &peers {
+        if let Ok(own) = WatchedLog::of_peer(peer, &req.checkpoint)
+            && own.origin == origin
+            && own.verifier.public_key() != verifier.public_key()
+        {
+            return Err(registered(peer.party_id.as_str()));
+        }
+    }
+    Ok(WatchedLog {
+        origin,
+        verifier,
+        presenter: who.actor(),
+    })
 }

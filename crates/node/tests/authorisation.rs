@@ -1,4 +1,4 @@
-//! The authorisation table (`pacific_node::authz::ROUTES`) walked route by route with every
+//! The authorisation table (`pacific_node::http::authz::ROUTES`) walked route by route with every
 //! kind of caller, and regression tests for the holes the table and the gate close: a peer
 //! reading the log in full, an analyst acting for the party through TAXII.
 
@@ -7,8 +7,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use pacific_core::access::Role;
 use pacific_core::tlp::Tlp;
-use pacific_node::authz::{Access, Caller, ROUTES};
 use pacific_node::federation::peer_auth::authorization;
+use pacific_node::http::authz::{Access, Caller, ROUTES};
 use pacific_tlog::merkle::{self, Hash};
 use serde_json::{Value, json};
 

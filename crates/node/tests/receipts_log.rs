@@ -146,7 +146,7 @@ async fn peer_get(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_ack_is_a_receipt_that_verifies_against_the_receivers_later_checkpoint() {
     use pacific_node::federation::envelope::{Ack, Envelope, EnvelopeObject, verify_receipt_entry};
-    use pacific_node::log::InclusionProofView;
+    use pacific_node::wire::InclusionProofView;
     use pacific_tlog::checkpoint::open_checkpoint;
 
     let tmp = tempfile::tempdir().unwrap();

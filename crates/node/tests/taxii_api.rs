@@ -703,7 +703,7 @@ struct WatchedNode {
     base: String,
     reader: String,
     analyst: String,
-    state: pacific_node::server::AppState,
+    state: pacific_node::http::AppState,
     http: reqwest::Client,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,

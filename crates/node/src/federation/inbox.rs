@@ -1,7 +1,8 @@
-//! `POST /federation/inbox`: where peers deliver envelopes.
+//! The inbox: where envelopes from peers are checked and applied (served at
+//! `POST /federation/inbox` by `crate::http::inbox`).
 //!
 //! No user token: the envelope's signature authenticates the sender. Checks, in order (each
-//! failure is counted by reason and answered with an `ApiError` carrying the reason's label):
+//! failure is counted by reason and answered with an error carrying the reason's label):
 //! size (413), JSON shape (400 `envelope-malformed`), sender is a registered peer (401
 //! `envelope-unknown-sender`), the envelope's key is the registered one (401
 //! `envelope-key-mismatch`), the signature (401 `envelope-bad-signature`: forged or altered),
@@ -33,12 +34,6 @@
 //! relayed further (the outbox holds it back as `origin-unsigned`) unless a later envelope
 //! from its origin brings the signature before the outbox reaches it.
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use pacific_core::policy::{PartyId, Provenance};
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
@@ -47,98 +42,85 @@ use pacific_tlog::entry::{Act, ObjectRef, sha256};
 
 use super::envelope::{Ack, Envelope, EnvelopeRejection, MAX_SEQ, ReceivedEntry, RejectedObject};
 use super::{Event, Federation, version_key};
-use crate::error::ApiError;
-use crate::server::AppState;
 
 pub const INBOX_PATH: &str = "/federation/inbox";
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(INBOX_PATH, post(inbox))
+/// Why an envelope, or a batch of objects from a peer, was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum InboxError {
+    /// The envelope was refused (the reason's label and whether the sender is authenticated
+    /// decide the answer).
+    #[error(transparent)]
+    Rejected(#[from] EnvelopeRejection),
+    #[error("this node has no default collection to receive into")]
+    NoCollection,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
 }
 
-fn rejection(e: &EnvelopeRejection) -> ApiError {
-    ApiError::PeerRejected {
-        label: e.label(),
-        unauthenticated: e.is_unauthenticated(),
-        message: e.to_string(),
-    }
-}
-
-async fn inbox(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let fed = std::sync::Arc::clone(state.federation());
-    let limit = fed.max_envelope_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge { limit })?;
-    let envelope: Envelope = match serde_json::from_slice(&bytes) {
-        Ok(e) => e,
-        Err(e) => {
-            let r = EnvelopeRejection::Malformed(e.to_string());
-            fed.reject("unknown", r.label(), &r.to_string()).await;
-            return Err(rejection(&r));
-        }
-    };
-    if let Err(r) = verify(&fed, &envelope).await {
-        // Unknown senders are counted together: a stranger must not grow the counters.
-        let who = if matches!(r, EnvelopeRejection::UnknownSender(_)) {
-            "unknown"
-        } else {
-            envelope.sender.as_str()
+impl Federation {
+    /// Takes an envelope's bytes from a peer: parses and checks it ([`verify`], each refusal
+    /// counted by reason), applies its objects ([`apply`]), announces what came, and answers
+    /// the signed [`Ack`] naming this log (`log_origin`) and the entries it appended.
+    pub async fn receive_envelope(
+        &self,
+        bytes: &[u8],
+        log_origin: &str,
+    ) -> Result<Ack, InboxError> {
+        let envelope: Envelope = match serde_json::from_slice(bytes) {
+            Ok(e) => e,
+            Err(e) => {
+                let r = EnvelopeRejection::Malformed(e.to_string());
+                self.reject("unknown", r.label(), &r.to_string()).await;
+                return Err(r.into());
+            }
         };
-        fed.reject(who, r.label(), &r.to_string()).await;
-        return Err(rejection(&r));
+        if let Err(r) = verify(self, &envelope).await {
+            // Unknown senders are counted together: a stranger must not grow the counters.
+            let who = if matches!(r, EnvelopeRejection::UnknownSender(_)) {
+                "unknown"
+            } else {
+                envelope.sender.as_str()
+            };
+            self.reject(who, r.label(), &r.to_string()).await;
+            return Err(r.into());
+        }
+        let from = PartyId::new(envelope.sender.clone());
+        let items = envelope
+            .objects
+            .into_iter()
+            .map(|o| Incoming {
+                text: o.object,
+                origin: Some(SignedOrigin {
+                    party: o.origin,
+                    signature: o.origin_signature,
+                }),
+            })
+            .collect();
+        let outcome = apply(self, &from, items).await?;
+        self.emit(Event::Received {
+            from: from.clone(),
+            accepted: outcome.accepted,
+            duplicates: outcome.duplicates,
+            rejected: outcome.rejected.len() as u64,
+        });
+        Ok(Ack {
+            accepted: outcome.accepted,
+            duplicates: outcome.duplicates,
+            log_origin: log_origin.to_owned(),
+            log_size: outcome.log_size,
+            received: outcome.received,
+            recipient: envelope.sender,
+            rejected: outcome.rejected,
+            sender: self.local().id.to_string(),
+            seq: envelope.seq,
+            signature: String::new(),
+            time: Timestamp::now().as_str().to_owned(),
+        }
+        .sign(self.key()))
     }
-    let from = PartyId::new(envelope.sender.clone());
-    let items = envelope
-        .objects
-        .into_iter()
-        .map(|o| Incoming {
-            text: o.object,
-            origin: Some(SignedOrigin {
-                party: o.origin,
-                signature: o.origin_signature,
-            }),
-        })
-        .collect();
-    let outcome = apply(&fed, &from, items).await?;
-    fed.emit(Event::Received {
-        from: from.clone(),
-        accepted: outcome.accepted,
-        duplicates: outcome.duplicates,
-        rejected: outcome.rejected.len() as u64,
-    });
-    let ack = Ack {
-        accepted: outcome.accepted,
-        duplicates: outcome.duplicates,
-        log_origin: crate::log::log_origin(&state.config().party.name, &fed.key().verifying_key()),
-        log_size: outcome.log_size,
-        received: outcome.received,
-        recipient: envelope.sender,
-        rejected: outcome.rejected,
-        sender: fed.local().id.to_string(),
-        seq: envelope.seq,
-        signature: String::new(),
-        time: Timestamp::now().as_str().to_owned(),
-    }
-    .sign(fed.key());
-    let body = serde_json::to_string(&ack).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response())
 }
 
 /// Every envelope-level check; on success the envelope's sequence number is consumed.
@@ -263,12 +245,10 @@ pub async fn apply(
     fed: &Federation,
     from: &PartyId,
     items: Vec<Incoming>,
-) -> Result<Applied, ApiError> {
+) -> Result<Applied, InboxError> {
     let collection = crate::find_collection(fed.objects().as_ref(), "default")
         .await?
-        .ok_or_else(|| {
-            ApiError::Internal("this node has no default collection to receive into".into())
-        })?;
+        .ok_or(InboxError::NoCollection)?;
     let local = fed.local().id.clone();
     let now = Timestamp::now();
     let mut out = Applied::default();
@@ -376,7 +356,7 @@ pub async fn apply(
     if objects.is_empty() {
         return Ok(out);
     }
-    let actor = crate::authz::peer_actor(from.as_str());
+    let actor = crate::principal::peer_actor(from.as_str());
     let time = super::outbox::now_ms();
     // The `object-received` entry of one object, from the object and what storing it did.
     let received = |object: &StixObject, outcome: &AddOutcome| {
@@ -411,7 +391,7 @@ pub async fn apply(
     }
     out.log_size = appended.last().map_or(0, |e| e.index + 1);
     for e in appended {
-        let text = String::from_utf8(e.entry).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let text = String::from_utf8(e.entry).map_err(|e| InboxError::Internal(e.to_string()))?;
         out.received.push(ReceivedEntry {
             entry: text,
             index: e.index,

@@ -53,9 +53,9 @@ use pacific_core::taxii::{ObjectQuery, PageCursor};
 use pacific_tlog::entry::{Act, Entry};
 use serde_json::Value;
 
-use crate::authz::Principal;
-use crate::error::ApiError;
-use crate::server::AppState;
+use crate::http::authz::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use crate::throttle::{
     ADDRESS_POLICY, AfterFailure, LoginThrottle, RetryAfter, USER_POLICY, address_key,
 };
@@ -494,7 +494,7 @@ fn time_of_ms(ms: u64) -> String {
 /// Whether the viewer may read a collection (as over TAXII: role and per-collection grant).
 async fn may_read(state: &AppState, who: &Principal, collection: &str) -> Result<bool, ApiError> {
     let (read, _) =
-        crate::authz::collection_rights(state.store().as_ref(), who, collection).await?;
+        crate::principal::collection_rights(state.store().as_ref(), who, collection).await?;
     Ok(read)
 }
 

@@ -46,6 +46,14 @@ pub enum ApiError {
     Unprocessable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// Two histories of one log (409 `log-conflict`): the answer carries the checkpoint kept
+    /// as the truth (`latest_seen`) and, when there is any, the evidence kept.
+    #[error("{message}")]
+    LogConflict {
+        message: String,
+        evidence: Option<Box<pacific_store::SplitViewEvidence>>,
+        latest: String,
+    },
     /// A cooperation command refused by `pacific_coop` (see [`ApiError::coop_label`]).
     #[error("{0}")]
     Coop(pacific_coop::CoopError),
@@ -73,6 +81,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::LogConflict { .. } => StatusCode::CONFLICT,
             ApiError::PeerRejected {
                 unauthenticated: true,
                 ..
@@ -127,6 +136,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
             ApiError::PeerRejected { label, .. } => label,
+            ApiError::LogConflict { .. } => "log-conflict",
             ApiError::Coop(e) => Self::coop_label(e),
         }
     }
@@ -145,6 +155,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "Unprocessable request",
             ApiError::Internal(_) => "Internal server error",
             ApiError::PeerRejected { .. } => "Envelope rejected",
+            ApiError::LogConflict { .. } => "Conflict",
             ApiError::Coop(_) => "Cooperation command refused",
         }
     }
@@ -161,6 +172,81 @@ impl From<crate::coop::CoopServiceError> for ApiError {
                     .into(),
             },
             E::UnknownRecord(id) => ApiError::NotFound(format!("record {id}")),
+            E::Store(e) => e.into(),
+            E::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<crate::matching::MatchError> for ApiError {
+    fn from(e: crate::matching::MatchError) -> Self {
+        match e {
+            crate::matching::MatchError::Input(m) => {
+                ApiError::BadRequest(format!("cannot read the body: {m}"))
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::federation::inbox::InboxError> for ApiError {
+    fn from(e: crate::federation::inbox::InboxError) -> Self {
+        use crate::federation::inbox::InboxError as E;
+        match e {
+            E::Rejected(r) => ApiError::PeerRejected {
+                label: r.label(),
+                unauthenticated: r.is_unauthenticated(),
+                message: r.to_string(),
+            },
+            E::Store(e) => e.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::witness::WitnessError> for ApiError {
+    fn from(e: crate::witness::WitnessError) -> Self {
+        use crate::witness::WitnessError as E;
+        match e {
+            E::Unverifiable(m) => ApiError::BadRequest(m),
+            E::Inconsistent(m) => ApiError::Unprocessable(m),
+            E::Proof(e) => ApiError::BadRequest(e.to_string()),
+            E::NotAPeer(who) => ApiError::Forbidden {
+                user: who,
+                action: "present a checkpoint (not a registered peer)".into(),
+            },
+            E::Conflict {
+                message,
+                evidence,
+                latest,
+            } => ApiError::LogConflict {
+                message,
+                evidence,
+                latest,
+            },
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::log::CosignatureRefused> for ApiError {
+    fn from(e: crate::log::CosignatureRefused) -> Self {
+        use crate::log::CosignatureRefused as E;
+        match e {
+            E::NotAllowed { witness, action } => ApiError::Forbidden {
+                user: witness,
+                action,
+            },
+            E::Invalid(m) => ApiError::BadRequest(m),
+            E::AnotherHistory {
+                message,
+                evidence,
+                latest,
+            } => ApiError::LogConflict {
+                message,
+                evidence: Some(evidence),
+                latest,
+            },
             E::Store(e) => e.into(),
             E::Internal(m) => ApiError::Internal(m),
         }
@@ -206,12 +292,28 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let body = json!({
+        let mut body = json!({
             "title": self.title(),
             "description": self.to_string(),
             "error_code": self.label(),
             "http_status": status.as_u16().to_string(),
         });
+        if let ApiError::LogConflict {
+            evidence, latest, ..
+        } = &self
+        {
+            body["latest_seen"] = json!(latest);
+            body["evidence"] = evidence.as_ref().map_or(serde_json::Value::Null, |e| {
+                json!({
+                    "id": e.id,
+                    "origin": e.origin,
+                    "detected": e.detected.as_str(),
+                    "reason": e.reason,
+                    "kept_checkpoint": e.kept_note,
+                    "presented_checkpoint": e.new_note,
+                })
+            });
+        }
         let mut response = (status, body.to_string()).into_response();
         let headers = response.headers_mut();
         headers.insert(

@@ -1,0 +1,681 @@
+//! The `/coop/…` API (JSON): assistance requests, the 24/7 hotline (escalations, contacts,
+//! pings), consultations and disputes. Handlers parse the body into a command, call the
+//! cooperation service (`crate::coop::Coop`) and render the rebuilt record; the rules are
+//! `pacific_coop`'s, the storing, replaying and publishing the service's.
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use pacific_coop::consultation::{Consultation, ConsultationCommand};
+use pacific_coop::dispute::{Dispute, DisputeCommand, Finding};
+use pacific_coop::hotline::{Channel, ContactCommand, HotlineContact, HotlinePing};
+use pacific_coop::request::{
+    AnswerSpec, AssistanceRequest, Attachment, DeclineGround, RequestCommand, RequestSpec,
+};
+use pacific_coop::{CoopError, RecordType, Sha256Hex};
+use pacific_core::Timestamp;
+use pacific_core::policy::PartyId;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::coop::{Rebuilt, now_after, record_id};
+use crate::http::authz::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/coop/requests", get(list_requests).post(new_request))
+        .route("/coop/requests/{id}", get(show_request))
+        .route("/coop/requests/{id}/{action}", post(act_on_request))
+        .route("/coop/hotline", get(hotline))
+        .route(
+            "/coop/hotline/contacts",
+            get(list_contacts).post(declare_contact),
+        )
+        .route("/coop/hotline/pings", get(list_pings).post(send_ping))
+        .route(
+            "/coop/consultations",
+            get(list_consultations).post(open_consultation),
+        )
+        .route("/coop/consultations/{id}", get(show_consultation))
+        .route(
+            "/coop/consultations/{id}/{action}",
+            post(act_on_consultation),
+        )
+        .route("/coop/disputes", get(list_disputes).post(open_dispute))
+        .route("/coop/disputes/{id}", get(show_dispute))
+        .route("/coop/disputes/{id}/{action}", post(act_on_dispute))
+}
+
+/// Parses a JSON body (empty means `{}`); a bad body is 422 `coop-invalid`.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes).map_err(|e| {
+        CoopError::InvalidInput {
+            field: "body",
+            reason: e.to_string(),
+        }
+        .into()
+    })
+}
+
+fn render<A: serde::Serialize>(r: &Rebuilt<A>, extra: Value) -> Value {
+    let mut v = json!({
+        "record": r.record,
+        "refused_acts": r.refused.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
+    });
+    if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
+        m.extend(e);
+    }
+    v
+}
+
+fn escalation_view(r: &AssistanceRequest, now: &Timestamp) -> Value {
+    match &r.escalation {
+        Some(e) => json!({
+            "party": e.party,
+            "pushed_at": e.pushed_at,
+            "attempts": e.attempts,
+            "next_resend_at": e.next_resend_at,
+            "acknowledged_at": e.acknowledged_at,
+            "ack_clock_secs": e.ack_clock(now).as_secs_f64(),
+        }),
+        None => Value::Null,
+    }
+}
+
+fn request_view(r: &Rebuilt<AssistanceRequest>) -> Value {
+    let now = Timestamp::now();
+    render(
+        r,
+        json!({
+            "hotline": escalation_view(&r.record, &now),
+            "acknowledgement_overdue": r.record.acknowledgement_overdue(&now),
+        }),
+    )
+}
+
+async fn new_request(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "draft")?;
+    let spec: RequestSpec = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = AssistanceRequest::draft(
+        &actor,
+        &crate::new_uuid(),
+        spec,
+        None,
+        &now,
+        &coop.config.deadlines,
+        &coop.config.hotline,
+    )?;
+    let (_, r) = coop.create::<AssistanceRequest>(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(request_view(&r))).into_response())
+}
+
+async fn list_requests(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let items = state.coop().request_list(&who).await?;
+    Ok(axum::Json(json!({ "requests": items })))
+}
+
+async fn show_request(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let r = state.coop().show_for::<AssistanceRequest>(&who, id).await?;
+    Ok(axum::Json(request_view(&r)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Question {
+    question: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Information {
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    attachments: Vec<Attachment>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeclineBody {
+    ground: DeclineGround,
+    #[serde(default)]
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    #[serde(default)]
+    reason: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Custody {
+    attachment: Sha256Hex,
+    observed_sha256: Sha256Hex,
+    observed_size: u64,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Until {
+    until: Timestamp,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+fn request_command(action: &str, bytes: &Bytes) -> Result<RequestCommand, ApiError> {
+    use RequestCommand as C;
+    Ok(match action {
+        "update" => C::Update(Box::new(body(bytes)?)),
+        "send" => {
+            body::<Empty>(bytes)?;
+            C::Send
+        }
+        "ack" | "acknowledge" => {
+            body::<Empty>(bytes)?;
+            C::Acknowledge
+        }
+        "start" => {
+            body::<Empty>(bytes)?;
+            C::Start
+        }
+        "ask" => C::AskForInformation {
+            question: body::<Question>(bytes)?.question,
+        },
+        "provide" => {
+            let i: Information = body(bytes)?;
+            C::ProvideInformation {
+                text: i.text,
+                attachments: i.attachments,
+            }
+        }
+        "answer" => C::Answer(Box::new(body::<AnswerSpec>(bytes)?)),
+        "decline" => {
+            let d: DeclineBody = body(bytes)?;
+            C::Decline {
+                ground: d.ground,
+                reason: d.reason,
+            }
+        }
+        "withdraw" => C::Withdraw {
+            reason: body::<Reason>(bytes)?.reason,
+        },
+        "custody" => {
+            let c: Custody = body(bytes)?;
+            C::RecordCustody {
+                attachment: c.attachment,
+                observed_sha256: c.observed_sha256,
+                observed_size: c.observed_size,
+            }
+        }
+        "extend" => C::ExtendPreservation {
+            until: body::<Until>(bytes)?.until,
+        },
+        other => return Err(ApiError::NotFound(format!("request action {other:?}"))),
+    })
+}
+
+async fn act_on_request(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "act on a request")?;
+    let id = record_id(id, RecordType::AssistanceRequest)?;
+    let command = request_command(&action, &bytes)?;
+    let r = coop
+        .execute::<AssistanceRequest>(&actor, &id, command)
+        .await?;
+    Ok(axum::Json(request_view(&r)))
+}
+
+/// Open escalations (and the acknowledged ones, with their clock) of this party's requests.
+async fn hotline(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = state.coop();
+    coop.actor(&who)?;
+    let now = Timestamp::now();
+    let all = coop.all::<AssistanceRequest>().await?;
+    let escalations: Vec<Value> = all
+        .iter()
+        .filter(|r| r.record.escalation.is_some())
+        .map(|r| {
+            let q = &r.record;
+            json!({
+                "request": q.meta.id,
+                "title": q.title,
+                "requester": q.requester,
+                "recipient": q.recipient,
+                "state": q.state,
+                "urgency": q.urgency,
+                "sector": q.details.sector(),
+                "open": q.escalation.as_ref().is_some_and(|e| !e.is_acknowledged()) && q.state.is_open(),
+                "escalation": escalation_view(q, &now),
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "escalations": escalations })))
+}
+
+async fn list_contacts(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = state.coop();
+    coop.actor(&who)?;
+    let all = coop.all::<HotlineContact>().await?;
+    let contacts: Vec<&HotlineContact> = all.iter().map(|r| &r.record).collect();
+    Ok(axum::Json(json!({ "contacts": contacts })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ContactBody {
+    name: String,
+    channel: Channel,
+}
+
+/// Declares this party's hotline contact, or updates it if it has one.
+async fn declare_contact(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "declare-hotline")?;
+    let c: ContactBody = body(&bytes)?;
+    let mine = coop
+        .all::<HotlineContact>()
+        .await?
+        .into_iter()
+        .find(|r| &r.record.party == coop.party());
+    match mine {
+        Some(r) => {
+            let id = r.record.meta.id.clone();
+            let r = coop
+                .execute::<HotlineContact>(
+                    &actor,
+                    &id,
+                    ContactCommand::Update {
+                        name: c.name,
+                        channel: c.channel,
+                    },
+                )
+                .await?;
+            Ok(axum::Json(render(&r, json!({}))).into_response())
+        }
+        None => {
+            let now = now_after(&Timestamp::from_unix_micros(0));
+            let event =
+                HotlineContact::declare(&actor, &crate::new_uuid(), c.name, c.channel, None, &now)?;
+            let (_, r) = coop.create::<HotlineContact>(event).await?;
+            Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenDispute {
+    respondent: PartyId,
+    subject: String,
+    claim: String,
+    #[serde(default)]
+    evidence_refs: Vec<String>,
+}
+
+async fn open_dispute(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "open-dispute")?;
+    let o: OpenDispute = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = Dispute::open(
+        &actor,
+        &crate::new_uuid(),
+        o.respondent,
+        o.subject,
+        o.claim,
+        o.evidence_refs,
+        &coop.config.disputes,
+        None,
+        &now,
+    )?;
+    let (_, r) = coop.create::<Dispute>(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
+}
+
+async fn list_disputes(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let items = state.coop().dispute_list(&who).await?;
+    Ok(axum::Json(json!({ "disputes": items })))
+}
+
+async fn show_dispute(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let r = state.coop().show_for::<Dispute>(&who, id).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimBody {
+    text: String,
+    #[serde(default)]
+    evidence_refs: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediatorBody {
+    mediator: PartyId,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PanelBody {
+    members: BTreeSet<PartyId>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoteBody {
+    finding: Finding,
+    reasons: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermsBody {
+    terms: String,
+}
+
+fn dispute_command(action: &str, bytes: &Bytes) -> Result<DisputeCommand, ApiError> {
+    use DisputeCommand as C;
+    Ok(match action {
+        "claim" => {
+            let c: ClaimBody = body(bytes)?;
+            C::AddClaim {
+                text: c.text,
+                evidence_refs: c.evidence_refs,
+            }
+        }
+        "propose-mediator" => C::ProposeMediator {
+            mediator: body::<MediatorBody>(bytes)?.mediator,
+        },
+        "accept-mediator" => {
+            body::<Empty>(bytes)?;
+            C::AcceptMediator
+        }
+        "propose-panel" => C::ProposePanel {
+            members: body::<PanelBody>(bytes)?.members,
+        },
+        "accept-panel" => {
+            body::<Empty>(bytes)?;
+            C::AcceptPanel
+        }
+        "vote" => {
+            let v: VoteBody = body(bytes)?;
+            C::Vote {
+                finding: v.finding,
+                reasons: v.reasons,
+            }
+        }
+        "propose-settlement" => C::ProposeSettlement {
+            terms: body::<TermsBody>(bytes)?.terms,
+        },
+        "accept-settlement" => {
+            body::<Empty>(bytes)?;
+            C::AcceptSettlement
+        }
+        other => return Err(ApiError::NotFound(format!("dispute action {other:?}"))),
+    })
+}
+
+async fn act_on_dispute(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "act on a dispute")?;
+    let id = record_id(id, RecordType::Dispute)?;
+    let command = dispute_command(&action, &bytes)?;
+    let r = coop.execute::<Dispute>(&actor, &id, command).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}
+
+// --- Hotline pings ---------------------------------------------------------------------------
+
+fn ping_view(p: &HotlinePing) -> Value {
+    json!({
+        "id": p.meta.id,
+        "sender": p.sender,
+        "party": p.party,
+        "sent_at": p.sent_at,
+        "timeout_at": p.timeout_at,
+        "outcome": p.outcome,
+        "response_secs": p.response_time().map(|d| d.as_secs_f64()),
+    })
+}
+
+/// Pings this party sent and received, newest first, with how each ended.
+async fn list_pings(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = state.coop();
+    coop.actor(&who)?;
+    let mut all: Vec<HotlinePing> = coop
+        .all::<HotlinePing>()
+        .await?
+        .into_iter()
+        .map(|r| r.record)
+        .collect();
+    all.sort_by(|a, b| b.sent_at.cmp(&a.sent_at));
+    let pings: Vec<Value> = all.iter().map(ping_view).collect();
+    Ok(axum::Json(json!({ "pings": pings })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PingBody {
+    to: PartyId,
+}
+
+/// Pings another party's hotline now (a liaison); its node answers while it has a contact.
+async fn send_ping(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "ping-hotline")?;
+    let b: PingBody = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = HotlinePing::send(&actor, &crate::new_uuid(), b.to, &now, &coop.config.hotline)?;
+    let (_, r) = coop.create::<HotlinePing>(event).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(render(&r, json!({"ping": ping_view(&r.record)}))),
+    )
+        .into_response())
+}
+
+// --- Consultations ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpenConsultation {
+    topic: String,
+    /// The other participants (this party is one too).
+    participants: BTreeSet<PartyId>,
+    #[serde(default)]
+    agenda: Vec<String>,
+}
+
+async fn open_consultation(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let coop = state.coop();
+    let actor = coop.writer(&who, "open-consultation")?;
+    let o: OpenConsultation = body(&bytes)?;
+    let now = now_after(&Timestamp::from_unix_micros(0));
+    let event = Consultation::open(
+        &actor,
+        &crate::new_uuid(),
+        o.topic,
+        o.participants,
+        o.agenda,
+        None,
+        &now,
+    )?;
+    let (_, r) = coop.create::<Consultation>(event).await?;
+    Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
+}
+
+async fn list_consultations(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<axum::Json<Value>, ApiError> {
+    let coop = state.coop();
+    coop.actor(&who)?;
+    let all = coop.all::<Consultation>().await?;
+    let items: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            let c = &r.record;
+            json!({
+                "id": c.meta.id,
+                "topic": c.topic,
+                "convener": c.convener,
+                "participants": c.participants,
+                "state": c.state,
+                "messages": c.messages.len(),
+                "minutes_version": c.minutes.as_ref().map(|m| m.version),
+                "signed_by": c.minutes.as_ref().map(|m| m.signatures.iter().map(|s| s.party.clone()).collect::<Vec<_>>()),
+                "modified": c.meta.modified,
+            })
+        })
+        .collect();
+    Ok(axum::Json(json!({ "consultations": items })))
+}
+
+async fn show_consultation(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let r = state.coop().show_for::<Consultation>(&who, id).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AgendaBody {
+    item: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostBody {
+    text: String,
+    #[serde(default)]
+    object_refs: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachBody {
+    object_refs: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MinutesBody {
+    text: String,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignBody {
+    /// The version signed; the current minutes when absent.
+    #[serde(default)]
+    version: Option<u32>,
+}
+
+async fn act_on_consultation(
+    State(state): State<AppState>,
+    who: Principal,
+    Path((id, action)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<axum::Json<Value>, ApiError> {
+    use ConsultationCommand as C;
+    let coop = state.coop();
+    let actor = coop.writer(&who, "act on a consultation")?;
+    let id = record_id(id, RecordType::Consultation)?;
+    let command = match action.as_str() {
+        "agenda" => C::AddAgendaItem {
+            item: body::<AgendaBody>(&bytes)?.item,
+        },
+        "post" => {
+            let p: PostBody = body(&bytes)?;
+            C::Post {
+                text: p.text,
+                object_refs: p.object_refs,
+            }
+        }
+        "attach" => C::AttachObjects {
+            object_refs: body::<AttachBody>(&bytes)?.object_refs,
+        },
+        "propose-minutes" => C::ProposeMinutes {
+            text: body::<MinutesBody>(&bytes)?.text,
+        },
+        "sign-minutes" => {
+            let version = match body::<SignBody>(&bytes)?.version {
+                Some(v) => v,
+                None => coop
+                    .show::<Consultation>(&id)
+                    .await?
+                    .record
+                    .minutes
+                    .map_or(0, |m| m.version),
+            };
+            C::SignMinutes { version }
+        }
+        other => return Err(ApiError::NotFound(format!("consultation action {other:?}"))),
+    };
+    let r = coop.execute::<Consultation>(&actor, &id, command).await?;
+    Ok(axum::Json(render(&r, json!({}))))
+}

@@ -1,0 +1,57 @@
+//! What every handler can reach: the configuration, the store and the node's services, built
+//! once by `Node::open`.
+
+use std::sync::Arc;
+
+use pacific_store::Store;
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::metrics::Metrics;
+
+/// What every handler can reach: the configuration, the store and the node's services. Cheap
+/// to clone.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+pub(crate) struct Inner {
+    pub(crate) config: Config,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) auth: Authenticator,
+    pub(crate) metrics: Metrics,
+    pub(crate) federation: Arc<crate::federation::Federation>,
+    pub(crate) matching: Arc<crate::matching::MatchService>,
+    pub(crate) coop: Arc<crate::coop::Coop>,
+    pub(crate) log: Arc<crate::log::LogState>,
+}
+
+impl AppState {
+    pub fn config(&self) -> &Config {
+        &self.0.config
+    }
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.0.store
+    }
+    pub fn auth(&self) -> &Authenticator {
+        &self.0.auth
+    }
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+    /// The federation side (peers, gate, envelopes).
+    pub fn federation(&self) -> &Arc<crate::federation::Federation> {
+        &self.0.federation
+    }
+    /// Matching events against the node's indicators.
+    pub fn matching(&self) -> &Arc<crate::matching::MatchService> {
+        &self.0.matching
+    }
+    /// Cooperation records (`/coop/…`).
+    pub fn coop(&self) -> &Arc<crate::coop::Coop> {
+        &self.0.coop
+    }
+    /// The transparency log's identity (origin, keys, witness lock).
+    pub fn log(&self) -> &Arc<crate::log::LogState> {
+        &self.0.log
+    }
+}
