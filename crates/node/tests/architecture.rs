@@ -73,3 +73,46 @@ fn the_store_knows_no_http_and_nothing_depends_on_the_node_or_the_cli() {
         );
     }
 }
+
+/// Every `.rs` file under `dir`, recursively.
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn only_the_http_layer_knows_http_and_services_never_import_it() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut checked = 0;
+    for file in files {
+        let relative = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        // The HTTP layer, and the server that binds it to a socket.
+        if relative.starts_with("http/") || relative == "server.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue;
+            }
+            for http in ["axum::", "crate::http", "super::http"] {
+                assert!(
+                    !code.contains(http),
+                    "src/{relative}:{}: a service uses {http} (only src/http/ and src/server.rs may)",
+                    n + 1
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 10, "only {checked} service files found");
+}
