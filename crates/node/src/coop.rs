@@ -42,7 +42,8 @@ use std::time::Duration;
 use pacific_coop::consultation::{Consultation, ConsultationEventKind};
 use pacific_coop::dispute::{Dispute, DisputeEventKind};
 use pacific_coop::hotline::{
-    ContactEventKind, HotlineContact, HotlinePing, PingCommand, PingEventKind, PingOutcome, Sector,
+    Channel, ContactCommand, ContactEventKind, HotlineContact, HotlinePing, PingCommand,
+    PingEventKind, PingOutcome, Sector,
 };
 use pacific_coop::request::{AssistanceRequest, RequestCommand, RequestEventKind, RequestSpec};
 use pacific_coop::stix::StixRecord;
@@ -87,7 +88,7 @@ struct Index {
 pub struct Coop {
     fed: Arc<Federation>,
     store: Arc<dyn Store>,
-    pub(crate) config: CoopConfig,
+    config: CoopConfig,
     index: tokio::sync::Mutex<Index>,
     refused: AtomicU64,
     /// When this node's cooperation side started: the periodic pings count from here.
@@ -95,7 +96,7 @@ pub struct Coop {
 }
 
 /// A record kind this node serves: how its events sit in an [`Act`].
-pub(crate) trait Kind: Admissible + StixRecord + Clone + Send + 'static
+pub trait Kind: Admissible + StixRecord + Clone + Send + 'static
 where
     Self::Body: PartialEq + std::fmt::Debug,
 {
@@ -160,9 +161,10 @@ plain_kind! {
 
 /// A record rebuilt, with the acts that did not count.
 #[derive(Clone)]
-pub(crate) struct Rebuilt<A> {
-    pub(crate) record: A,
-    pub(crate) refused: Vec<(String, String)>,
+pub struct Rebuilt<A> {
+    pub record: A,
+    /// The acts of other parties that did not count, with why.
+    pub refused: Vec<(String, String)>,
 }
 
 /// Why the cooperation service did not do what it was asked. It knows nothing of HTTP; the
@@ -191,7 +193,7 @@ fn internal(e: impl std::fmt::Display) -> CoopServiceError {
 
 /// The first instant after `t` and not before the clock: acts of one record get strictly
 /// increasing times, so every node replays them in the order they were decided here.
-pub(crate) fn now_after(t: &Timestamp) -> Timestamp {
+fn now_after(t: &Timestamp) -> Timestamp {
     let now = Timestamp::now().unix_micros();
     Timestamp::from_unix_micros(now.max(t.unix_micros() + 1))
 }
@@ -370,7 +372,7 @@ impl Coop {
         self.sync(idx).await
     }
 
-    pub(crate) fn actor(&self, who: &Principal) -> Result<Actor, CoopServiceError> {
+    fn actor(&self, who: &Principal) -> Result<Actor, CoopServiceError> {
         let Some(role) = who.role() else {
             return Err(CoopServiceError::NotAUser(who.actor()));
         };
@@ -378,11 +380,7 @@ impl Coop {
     }
 
     /// The actor of a write: refused before anything else unless the role may at least draft.
-    pub(crate) fn writer(
-        &self,
-        who: &Principal,
-        command: &'static str,
-    ) -> Result<Actor, CoopServiceError> {
+    fn writer(&self, who: &Principal, command: &'static str) -> Result<Actor, CoopServiceError> {
         let actor = self.actor(who)?;
         if !actor.role.may(Capability::Draft) {
             return Err(CoopError::RoleNotAllowed {
@@ -396,7 +394,7 @@ impl Coop {
     }
 
     /// Decides `command` on record `id` as `actor` and publishes the events.
-    pub(crate) async fn execute<A: Kind>(
+    async fn execute<A: Kind>(
         &self,
         actor: &Actor,
         id: &RecordId,
@@ -448,7 +446,7 @@ impl Coop {
     }
 
     /// Stores a creating event of this party.
-    pub(crate) async fn create<A: Kind>(
+    async fn create<A: Kind>(
         &self,
         event: Event<A::Body>,
     ) -> Result<(RecordId, Rebuilt<A>), CoopServiceError>
@@ -474,8 +472,84 @@ impl Coop {
         Ok((id, rebuilt))
     }
 
+    /// Opens a new record of kind `A` for `who` (a role that may at least draft `command`):
+    /// `make` decides the creating event from the acting party, a fresh id, the time and the
+    /// service's policies; it is published, and the record rebuilt from it.
+    pub async fn open<A: Kind>(
+        &self,
+        who: &Principal,
+        command: &'static str,
+        make: impl FnOnce(&Actor, &str, &Timestamp, &CoopConfig) -> Result<Event<A::Body>, CoopError>,
+    ) -> Result<Rebuilt<A>, CoopServiceError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let actor = self.writer(who, command)?;
+        let now = now_after(&Timestamp::from_unix_micros(0));
+        let event = make(&actor, &crate::new_uuid(), &now, &self.config)?;
+        Ok(self.create::<A>(event).await?.1)
+    }
+
+    /// Decides `command` on record `id` of kind `A` for `who` (a role that may at least draft;
+    /// the command's own capability is the domain's rule) and publishes the events.
+    pub async fn act<A: Kind>(
+        &self,
+        who: &Principal,
+        id: String,
+        what: &'static str,
+        command: A::Command,
+    ) -> Result<Rebuilt<A>, CoopServiceError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        let actor = self.writer(who, what)?;
+        let id = record_id(id, A::RECORD_TYPE)?;
+        self.execute::<A>(&actor, &id, command).await
+    }
+
+    /// Every record of kind `A`, for a user who may read them.
+    pub async fn list<A: Kind>(&self, who: &Principal) -> Result<Vec<Rebuilt<A>>, CoopServiceError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        self.actor(who)?;
+        self.all::<A>().await
+    }
+
+    /// Declares this party's hotline contact for `who`, or updates the one it has; whether it
+    /// is new, and the record.
+    pub async fn declare_contact(
+        &self,
+        who: &Principal,
+        name: String,
+        channel: Channel,
+    ) -> Result<(bool, Rebuilt<HotlineContact>), CoopServiceError> {
+        let actor = self.writer(who, "declare-hotline")?;
+        let mine = self
+            .all::<HotlineContact>()
+            .await?
+            .into_iter()
+            .find(|r| &r.record.party == self.party());
+        match mine {
+            Some(r) => {
+                let id = r.record.meta.id.clone();
+                let command = ContactCommand::Update { name, channel };
+                Ok((
+                    false,
+                    self.execute::<HotlineContact>(&actor, &id, command).await?,
+                ))
+            }
+            None => {
+                let now = now_after(&Timestamp::from_unix_micros(0));
+                let event =
+                    HotlineContact::declare(&actor, &crate::new_uuid(), name, channel, None, &now)?;
+                Ok((true, self.create::<HotlineContact>(event).await?.1))
+            }
+        }
+    }
+
     /// A record of kind `A` by its id, for a user who may read it (404 for another kind's id).
-    pub(crate) async fn show_for<A: Kind>(
+    pub async fn show_for<A: Kind>(
         &self,
         who: &Principal,
         id: String,
@@ -487,7 +561,7 @@ impl Coop {
         self.show::<A>(&record_id(id, A::RECORD_TYPE)?).await
     }
 
-    pub(crate) async fn show<A: Kind>(&self, id: &RecordId) -> Result<Rebuilt<A>, CoopServiceError>
+    async fn show<A: Kind>(&self, id: &RecordId) -> Result<Rebuilt<A>, CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -498,7 +572,7 @@ impl Coop {
             .ok_or_else(|| CoopServiceError::UnknownRecord(id.to_string()))
     }
 
-    pub(crate) async fn all<A: Kind>(&self) -> Result<Vec<Rebuilt<A>>, CoopServiceError>
+    async fn all<A: Kind>(&self) -> Result<Vec<Rebuilt<A>>, CoopServiceError>
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
@@ -1101,7 +1175,7 @@ pub fn is_service_owned_type(type_name: &str) -> bool {
 }
 
 /// A record id of type `t` (an id of another type is unknown here).
-pub(crate) fn record_id(id: String, t: RecordType) -> Result<RecordId, CoopServiceError> {
+fn record_id(id: String, t: RecordType) -> Result<RecordId, CoopServiceError> {
     RecordId::try_from(id.clone())
         .ok()
         .filter(|r| r.record_type() == t)

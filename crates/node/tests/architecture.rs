@@ -93,7 +93,11 @@ fn only_the_http_layer_knows_http_and_services_never_import_it() {
     sources(&src, &mut files);
     let mut checked = 0;
     for file in files {
-        let relative = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         // The HTTP layer, and the server that binds it to a socket.
         if relative.starts_with("http/") || relative == "server.rs" {
             continue;

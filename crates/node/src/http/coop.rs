@@ -13,18 +13,18 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use pacific_coop::consultation::{Consultation, ConsultationCommand};
 use pacific_coop::dispute::{Dispute, DisputeCommand, Finding};
-use pacific_coop::hotline::{Channel, ContactCommand, HotlineContact, HotlinePing};
+use pacific_coop::hotline::{Channel, HotlineContact, HotlinePing};
 use pacific_coop::request::{
     AnswerSpec, AssistanceRequest, Attachment, DeclineGround, RequestCommand, RequestSpec,
 };
-use pacific_coop::{CoopError, RecordType, Sha256Hex};
+use pacific_coop::{CoopError, Sha256Hex};
 use pacific_core::Timestamp;
 use pacific_core::policy::PartyId;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::coop::{Rebuilt, now_after, record_id};
+use crate::coop::Rebuilt;
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -111,20 +111,21 @@ async fn new_request(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "draft")?;
     let spec: RequestSpec = body(&bytes)?;
-    let now = now_after(&Timestamp::from_unix_micros(0));
-    let event = AssistanceRequest::draft(
-        &actor,
-        &crate::new_uuid(),
-        spec,
-        None,
-        &now,
-        &coop.config.deadlines,
-        &coop.config.hotline,
-    )?;
-    let (_, r) = coop.create::<AssistanceRequest>(event).await?;
+    let r = state
+        .coop()
+        .open::<AssistanceRequest>(&who, "draft", |actor, uuid, now, config| {
+            AssistanceRequest::draft(
+                actor,
+                uuid,
+                spec,
+                None,
+                now,
+                &config.deadlines,
+                &config.hotline,
+            )
+        })
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(request_view(&r))).into_response())
 }
 
@@ -245,12 +246,10 @@ async fn act_on_request(
     Path((id, action)): Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "act on a request")?;
-    let id = record_id(id, RecordType::AssistanceRequest)?;
     let command = request_command(&action, &bytes)?;
-    let r = coop
-        .execute::<AssistanceRequest>(&actor, &id, command)
+    let r = state
+        .coop()
+        .act::<AssistanceRequest>(&who, id, "act on a request", command)
         .await?;
     Ok(axum::Json(request_view(&r)))
 }
@@ -260,10 +259,8 @@ async fn hotline(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = state.coop();
-    coop.actor(&who)?;
     let now = Timestamp::now();
-    let all = coop.all::<AssistanceRequest>().await?;
+    let all = state.coop().list::<AssistanceRequest>(&who).await?;
     let escalations: Vec<Value> = all
         .iter()
         .filter(|r| r.record.escalation.is_some())
@@ -289,9 +286,7 @@ async fn list_contacts(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = state.coop();
-    coop.actor(&who)?;
-    let all = coop.all::<HotlineContact>().await?;
+    let all = state.coop().list::<HotlineContact>(&who).await?;
     let contacts: Vec<&HotlineContact> = all.iter().map(|r| &r.record).collect();
     Ok(axum::Json(json!({ "contacts": contacts })))
 }
@@ -309,37 +304,17 @@ async fn declare_contact(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "declare-hotline")?;
     let c: ContactBody = body(&bytes)?;
-    let mine = coop
-        .all::<HotlineContact>()
-        .await?
-        .into_iter()
-        .find(|r| &r.record.party == coop.party());
-    match mine {
-        Some(r) => {
-            let id = r.record.meta.id.clone();
-            let r = coop
-                .execute::<HotlineContact>(
-                    &actor,
-                    &id,
-                    ContactCommand::Update {
-                        name: c.name,
-                        channel: c.channel,
-                    },
-                )
-                .await?;
-            Ok(axum::Json(render(&r, json!({}))).into_response())
-        }
-        None => {
-            let now = now_after(&Timestamp::from_unix_micros(0));
-            let event =
-                HotlineContact::declare(&actor, &crate::new_uuid(), c.name, c.channel, None, &now)?;
-            let (_, r) = coop.create::<HotlineContact>(event).await?;
-            Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
-        }
-    }
+    let (created, r) = state
+        .coop()
+        .declare_contact(&who, c.name, c.channel)
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(render(&r, json!({})))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -357,22 +332,23 @@ async fn open_dispute(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "open-dispute")?;
     let o: OpenDispute = body(&bytes)?;
-    let now = now_after(&Timestamp::from_unix_micros(0));
-    let event = Dispute::open(
-        &actor,
-        &crate::new_uuid(),
-        o.respondent,
-        o.subject,
-        o.claim,
-        o.evidence_refs,
-        &coop.config.disputes,
-        None,
-        &now,
-    )?;
-    let (_, r) = coop.create::<Dispute>(event).await?;
+    let r = state
+        .coop()
+        .open::<Dispute>(&who, "open-dispute", |actor, uuid, now, config| {
+            Dispute::open(
+                actor,
+                uuid,
+                o.respondent,
+                o.subject,
+                o.claim,
+                o.evidence_refs,
+                &config.disputes,
+                None,
+                now,
+            )
+        })
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
 }
 
@@ -470,11 +446,11 @@ async fn act_on_dispute(
     Path((id, action)): Path<(String, String)>,
     bytes: Bytes,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "act on a dispute")?;
-    let id = record_id(id, RecordType::Dispute)?;
     let command = dispute_command(&action, &bytes)?;
-    let r = coop.execute::<Dispute>(&actor, &id, command).await?;
+    let r = state
+        .coop()
+        .act::<Dispute>(&who, id, "act on a dispute", command)
+        .await?;
     Ok(axum::Json(render(&r, json!({}))))
 }
 
@@ -497,10 +473,9 @@ async fn list_pings(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = state.coop();
-    coop.actor(&who)?;
-    let mut all: Vec<HotlinePing> = coop
-        .all::<HotlinePing>()
+    let mut all: Vec<HotlinePing> = state
+        .coop()
+        .list::<HotlinePing>(&who)
         .await?
         .into_iter()
         .map(|r| r.record)
@@ -522,12 +497,13 @@ async fn send_ping(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "ping-hotline")?;
     let b: PingBody = body(&bytes)?;
-    let now = now_after(&Timestamp::from_unix_micros(0));
-    let event = HotlinePing::send(&actor, &crate::new_uuid(), b.to, &now, &coop.config.hotline)?;
-    let (_, r) = coop.create::<HotlinePing>(event).await?;
+    let r = state
+        .coop()
+        .open::<HotlinePing>(&who, "ping-hotline", |actor, uuid, now, config| {
+            HotlinePing::send(actor, uuid, b.to, now, &config.hotline)
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(render(&r, json!({"ping": ping_view(&r.record)}))),
@@ -552,20 +528,13 @@ async fn open_consultation(
     who: Principal,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
-    let coop = state.coop();
-    let actor = coop.writer(&who, "open-consultation")?;
     let o: OpenConsultation = body(&bytes)?;
-    let now = now_after(&Timestamp::from_unix_micros(0));
-    let event = Consultation::open(
-        &actor,
-        &crate::new_uuid(),
-        o.topic,
-        o.participants,
-        o.agenda,
-        None,
-        &now,
-    )?;
-    let (_, r) = coop.create::<Consultation>(event).await?;
+    let r = state
+        .coop()
+        .open::<Consultation>(&who, "open-consultation", |actor, uuid, now, _| {
+            Consultation::open(actor, uuid, o.topic, o.participants, o.agenda, None, now)
+        })
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(render(&r, json!({})))).into_response())
 }
 
@@ -573,9 +542,7 @@ async fn list_consultations(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<axum::Json<Value>, ApiError> {
-    let coop = state.coop();
-    coop.actor(&who)?;
-    let all = coop.all::<Consultation>().await?;
+    let all = state.coop().list::<Consultation>(&who).await?;
     let items: Vec<Value> = all
         .iter()
         .map(|r| {
@@ -643,8 +610,6 @@ async fn act_on_consultation(
 ) -> Result<axum::Json<Value>, ApiError> {
     use ConsultationCommand as C;
     let coop = state.coop();
-    let actor = coop.writer(&who, "act on a consultation")?;
-    let id = record_id(id, RecordType::Consultation)?;
     let command = match action.as_str() {
         "agenda" => C::AddAgendaItem {
             item: body::<AgendaBody>(&bytes)?.item,
@@ -666,7 +631,7 @@ async fn act_on_consultation(
             let version = match body::<SignBody>(&bytes)?.version {
                 Some(v) => v,
                 None => coop
-                    .show::<Consultation>(&id)
+                    .show_for::<Consultation>(&who, id.clone())
                     .await?
                     .record
                     .minutes
@@ -676,6 +641,8 @@ async fn act_on_consultation(
         }
         other => return Err(ApiError::NotFound(format!("consultation action {other:?}"))),
     };
-    let r = coop.execute::<Consultation>(&actor, &id, command).await?;
+    let r = coop
+        .act::<Consultation>(&who, id, "act on a consultation", command)
+        .await?;
     Ok(axum::Json(render(&r, json!({}))))
 }
