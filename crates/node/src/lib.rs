@@ -18,6 +18,7 @@ pub mod matching;
 pub mod metrics;
 pub mod principal;
 pub mod server;
+pub mod taxii;
 pub mod throttle;
 pub mod wire;
 pub mod witness;

@@ -42,15 +42,23 @@ impl Node {
         )
         .await?;
         let auth = Authenticator::new(Arc::clone(&store));
+        let metrics = Arc::new(Metrics::default());
+        let collections = Arc::new(crate::taxii::Collections::new(
+            Arc::clone(&store),
+            Arc::clone(&federation),
+            Arc::clone(&matching),
+            Arc::clone(&metrics),
+        ));
         let state = AppState(Arc::new(Inner {
             config,
             store,
             auth,
-            metrics: Metrics::default(),
+            metrics,
             federation,
             matching,
             coop,
             log,
+            collections,
         }));
         Ok(Self {
             state,

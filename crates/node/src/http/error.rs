@@ -178,6 +178,22 @@ impl From<crate::coop::CoopServiceError> for ApiError {
     }
 }
 
+impl From<crate::taxii::TaxiiError> for ApiError {
+    fn from(e: crate::taxii::TaxiiError) -> Self {
+        use crate::taxii::TaxiiError as E;
+        match e {
+            E::UnknownCollection(key) => ApiError::NotFound(format!("collection {key}")),
+            E::UnknownObject { object, collection } => {
+                ApiError::NotFound(format!("object {object} in collection {collection}"))
+            }
+            E::UnknownStatus(id) => ApiError::NotFound(format!("status {id}")),
+            E::Forbidden { who, action } => ApiError::Forbidden { user: who, action },
+            E::ServiceOwned(m) => ApiError::ServiceOwnedType(m),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::matching::MatchError> for ApiError {
     fn from(e: crate::matching::MatchError) -> Self {
         match e {

@@ -18,11 +18,12 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) auth: Authenticator,
-    pub(crate) metrics: Metrics,
+    pub(crate) metrics: Arc<Metrics>,
     pub(crate) federation: Arc<crate::federation::Federation>,
     pub(crate) matching: Arc<crate::matching::MatchService>,
     pub(crate) coop: Arc<crate::coop::Coop>,
     pub(crate) log: Arc<crate::log::LogState>,
+    pub(crate) collections: Arc<crate::taxii::Collections>,
 }
 
 impl AppState {
@@ -49,6 +50,10 @@ impl AppState {
     /// Cooperation records (`/coop/…`).
     pub fn coop(&self) -> &Arc<crate::coop::Coop> {
         &self.0.coop
+    }
+    /// The TAXII collections (rights, pages through the gate, adding and deleting).
+    pub fn collections(&self) -> &Arc<crate::taxii::Collections> {
+        &self.0.collections
     }
     /// The transparency log's identity (origin, keys, witness lock).
     pub fn log(&self) -> &Arc<crate::log::LogState> {

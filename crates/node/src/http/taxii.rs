@@ -2,8 +2,6 @@
 //! collections, objects, object, versions and manifest. Handlers are thin: filters are parsed
 //! by `pacific_core::taxii`, data comes from the store, responses are TAXII JSON.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -11,12 +9,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pacific_core::access::Right;
-use pacific_core::taxii::{
-    ObjectQuery, STIX_MEDIA_TYPE, Status, StatusDetail, StatusState, TAXII_MEDIA_TYPE,
-    VersionSelector,
-};
-use pacific_core::{StixObject, Timestamp};
-use pacific_store::{AddOutcome, Collection, Page, SignedProvenance, StoredVersion};
+use pacific_core::taxii::{ObjectQuery, STIX_MEDIA_TYPE, TAXII_MEDIA_TYPE, VersionSelector};
+use pacific_store::{Collection, Page, StoredVersion};
 use serde_json::{Value, json};
 
 use crate::http::authz::Principal;
@@ -160,55 +154,11 @@ async fn status(
     _who: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let status = state
-        .store()
-        .status(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("status {id}")))?;
+    let status = state.collections().status(&id).await?;
     Ok(taxii_json(
         StatusCode::OK,
         serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?,
     ))
-}
-
-/// Finds a collection by id or alias and checks the caller's right on it.
-async fn authorise(
-    state: &AppState,
-    who: &Principal,
-    key: &str,
-    right: Right,
-) -> Result<Collection, ApiError> {
-    let collection = find_collection(state, key).await?;
-    let (can_read, can_write) = rights(state, who, &collection.id).await?;
-    let allowed = match right {
-        Right::Read => can_read,
-        Right::Write => can_write,
-    };
-    if !allowed {
-        let action = match right {
-            Right::Read => "read",
-            Right::Write => "write to",
-        };
-        return Err(ApiError::Forbidden {
-            user: who.actor(),
-            action: format!("{action} collection {}", collection.id),
-        });
-    }
-    Ok(collection)
-}
-
-async fn find_collection(state: &AppState, key: &str) -> Result<Collection, ApiError> {
-    crate::find_collection(state.store().as_ref(), key)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("collection {key}")))
-}
-
-async fn rights(
-    state: &AppState,
-    who: &Principal,
-    collection_id: &str,
-) -> Result<(bool, bool), ApiError> {
-    Ok(crate::principal::collection_rights(state.store().as_ref(), who, collection_id).await?)
 }
 
 fn collection_json(c: &Collection, can_read: bool, can_write: bool) -> Value {
@@ -229,13 +179,13 @@ fn collection_json(c: &Collection, can_read: bool, can_write: bool) -> Value {
 }
 
 async fn collections(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
-    let mut listed = Vec::new();
-    for c in state.store().collections().await? {
-        let (r, w) = rights(&state, &who, &c.id).await?;
-        if r || w {
-            listed.push(collection_json(&c, r, w));
-        }
-    }
+    let listed: Vec<Value> = state
+        .collections()
+        .listed(&who)
+        .await?
+        .iter()
+        .map(|(c, r, w)| collection_json(c, *r, *w))
+        .collect();
     let body = if listed.is_empty() {
         json!({})
     } else {
@@ -249,14 +199,7 @@ async fn collection(
     who: Principal,
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
-    let c = find_collection(&state, &key).await?;
-    let (r, w) = rights(&state, &who, &c.id).await?;
-    if !(r || w) {
-        return Err(ApiError::Forbidden {
-            user: who.actor(),
-            action: format!("see collection {}", c.id),
-        });
-    }
+    let (c, r, w) = state.collections().visible(&who, &key).await?;
     Ok(taxii_json(
         StatusCode::OK,
         collection_json(&c, r, w).to_string(),
@@ -279,34 +222,6 @@ fn parse_query(
 }
 
 /// The peer a principal stands for, if it is one.
-fn peer_of(who: &Principal) -> Option<&str> {
-    who.peer().map(pacific_core::policy::PartyId::as_str)
-}
-
-/// The policy gate on a peer's read: keeps only the versions `decide(.., TaxiiGet)` allows
-/// for that peer (the page's items must carry their JSON). Users' reads pass unchanged. For a
-/// peer, also each kept version's provenance and origin signature, as the gate read them.
-async fn gate_for_peer(
-    state: &AppState,
-    who: &Principal,
-    c: &Collection,
-    mut page: Page,
-) -> Result<(Page, Option<Vec<Option<SignedProvenance>>>), ApiError> {
-    let Some(peer) = peer_of(who) else {
-        return Ok((page, None));
-    };
-    let fed = state.federation();
-    let kept = fed
-        .filter_for_peer(peer, c, std::mem::take(&mut page.items))
-        .await?;
-    let mut provenance = Vec::with_capacity(kept.len());
-    for (item, signed) in kept {
-        provenance.push(signed);
-        page.items.push(item);
-    }
-    Ok((page, Some(provenance)))
-}
-
 /// Adds the `X-TAXII-Date-Added-First/Last` headers of a page.
 fn with_date_headers(mut response: Response, items: &[StoredVersion]) -> Response {
     if let (Some(first), Some(last)) = (items.first(), items.last()) {
@@ -375,25 +290,15 @@ async fn get_objects(
     Path(key): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let collections = state.collections();
+    let c = collections.collection(&who, &key, Right::Read).await?;
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
-    let page = state.store().query_objects(&c.id, &query, true).await?;
-    let (page, provenance) = gate_for_peer(&state, &who, &c, page).await?;
+    let gated = collections.page(&who, &c, &query, true).await?;
     // A peer's read of objects also gets their origins (`x_pacific_origins`).
-    let fed = state.federation();
-    let origins: Option<Vec<(String, String)>> = match provenance {
-        Some(provenance) => Some(
-            page.items
-                .iter()
-                .zip(&provenance)
-                .map(|(item, signed)| fed.origin_for_peer(item, signed.as_ref()))
-                .collect(),
-        ),
-        _ => None,
-    };
+    let origins = collections.origins(&gated);
     Ok(with_date_headers(
-        taxii_json(StatusCode::OK, envelope(&page, origins.as_deref())),
-        &page.items,
+        taxii_json(StatusCode::OK, envelope(&gated.page, origins.as_deref())),
+        &gated.page.items,
     ))
 }
 
@@ -403,13 +308,10 @@ async fn manifest(
     Path(key): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let collections = state.collections();
+    let c = collections.collection(&who, &key, Right::Read).await?;
     let query = parse_query(&state, &pairs, OBJECTS_FILTERS)?;
-    let page = state
-        .store()
-        .query_objects(&c.id, &query, peer_of(&who).is_some())
-        .await?;
-    let (page, _) = gate_for_peer(&state, &who, &c, page).await?;
+    let page = collections.page(&who, &c, &query, false).await?.page;
     let records = page
         .items
         .iter()
@@ -427,59 +329,18 @@ async fn get_object(
     Path((key, object_id)): Path<(String, String)>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let collections = state.collections();
+    let c = collections.collection(&who, &key, Right::Read).await?;
     let mut query = parse_query(&state, &pairs, OBJECT_FILTERS)?;
     query.ids = vec![object_id.clone()];
-    let page = state.store().query_objects(&c.id, &query, true).await?;
-    let (page, _) = gate_for_peer(&state, &who, &c, page).await?;
-    require_found(&state, &who, &c, &object_id, &page, &query).await?;
+    let page = collections
+        .object_page(&who, &c, &object_id, &query, true)
+        .await?
+        .page;
     Ok(with_date_headers(
         taxii_json(StatusCode::OK, envelope(&page, None)),
         &page.items,
     ))
-}
-
-/// 404 when a query for one object found nothing on its first page: always for a peer (it
-/// learns nothing of objects the gate holds back, not even that they exist), otherwise unless
-/// the collection holds some version of the object (its filters merely matched none).
-async fn require_found(
-    state: &AppState,
-    who: &Principal,
-    c: &Collection,
-    object_id: &str,
-    page: &Page,
-    query: &ObjectQuery,
-) -> Result<(), ApiError> {
-    if !page.items.is_empty() || query.next.is_some() {
-        return Ok(());
-    }
-    if peer_of(who).is_some() {
-        return Err(ApiError::NotFound(format!(
-            "object {object_id} in collection {}",
-            c.id
-        )));
-    }
-    require_object(state, c, object_id).await
-}
-
-/// 404 unless the collection holds some version of the object.
-async fn require_object(state: &AppState, c: &Collection, object_id: &str) -> Result<(), ApiError> {
-    let mut any = ObjectQuery::all(1);
-    any.ids = vec![object_id.to_owned()];
-    any.versions = vec![VersionSelector::All];
-    if state
-        .store()
-        .query_objects(&c.id, &any, false)
-        .await?
-        .items
-        .is_empty()
-    {
-        return Err(ApiError::NotFound(format!(
-            "object {object_id} in collection {}",
-            c.id
-        )));
-    }
-    Ok(())
 }
 
 async fn delete_object(
@@ -488,31 +349,14 @@ async fn delete_object(
     Path((key, object_id)): Path<(String, String)>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let c = authorise(&state, &who, &key, Right::Write).await?;
-    let object_type = object_id.split_once("--").map_or("", |(t, _)| t);
-    if crate::coop::is_service_owned_type(object_type) {
-        return Err(ApiError::ServiceOwnedType(service_owned(&object_id)));
-    }
+    let collections = state.collections();
+    let c = collections.collection(&who, &key, Right::Write).await?;
     let mut query = parse_query(&state, &pairs, DELETE_FILTERS)?;
     // Without match[version], DELETE removes every version (TAXII 2.1 §5.7).
     if !pairs.iter().any(|(k, _)| k == "match[version]") {
         query.versions = vec![VersionSelector::All];
     }
-    require_object(&state, &c, &object_id).await?;
-    let deleted = state
-        .store()
-        .delete_object(&c.id, &object_id, &query)
-        .await?;
-    tracing::info!(user = %who, collection = %c.id, object = %object_id, deleted, "object deleted");
-    // The matching index follows new versions only: tell it what went.
-    if deleted > 0
-        && let Err(e) = state
-            .matching()
-            .objects_deleted(&[object_id.as_str()])
-            .await
-    {
-        tracing::warn!(error = %e, object = %object_id, "matching index not updated yet after a delete; retried on its next refresh");
-    }
+    collections.delete(&who, &c, &object_id, &query).await?;
     // TAXII 2.1 §5.7: 200 with an empty body, so no media type either.
     Ok(StatusCode::OK.into_response())
 }
@@ -523,16 +367,15 @@ async fn versions(
     Path((key, object_id)): Path<(String, String)>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let c = authorise(&state, &who, &key, Right::Read).await?;
+    let collections = state.collections();
+    let c = collections.collection(&who, &key, Right::Read).await?;
     let mut query = parse_query(&state, &pairs, VERSIONS_FILTERS)?;
     query.ids = vec![object_id.clone()];
     query.versions = vec![VersionSelector::All];
-    let page = state
-        .store()
-        .query_objects(&c.id, &query, peer_of(&who).is_some())
-        .await?;
-    let (page, _) = gate_for_peer(&state, &who, &c, page).await?;
-    require_found(&state, &who, &c, &object_id, &page, &query).await?;
+    let page = collections
+        .object_page(&who, &c, &object_id, &query, false)
+        .await?
+        .page;
     let list = page.items.iter().map(|i| json!(i.version)).collect();
     Ok(with_date_headers(
         taxii_json(StatusCode::OK, more_and_next(&page, "versions", list)),
@@ -540,15 +383,16 @@ async fn versions(
     ))
 }
 
-/// POST objects: validates the envelope now, answers 202 with a pending status resource, and
-/// stores the valid objects in the background; the status resource tells the outcome.
+/// POST objects: the envelope is read and each object validated now; the answer is 202 with
+/// the status resource, pending for the valid objects, which are stored in the background.
 async fn post_objects(
     State(state): State<AppState>,
     who: Principal,
     Path(key): Path<String>,
     TaxiiBody(bytes): TaxiiBody,
 ) -> Result<Response, ApiError> {
-    let c = authorise(&state, &who, &key, Right::Write).await?;
+    let collections = state.collections();
+    let c = collections.collection(&who, &key, Right::Write).await?;
     let envelope: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("request body is not valid JSON: {e}")))?;
     let Value::Object(mut envelope) = envelope else {
@@ -561,132 +405,9 @@ async fn post_objects(
             "the envelope has no `objects` array".into(),
         ));
     };
-
-    let mut valid = Vec::with_capacity(items.len());
-    let mut failures = Vec::new();
-    for (index, item) in items.into_iter().enumerate() {
-        let id = item
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let version = item
-            .get("modified")
-            .or_else(|| item.get("created"))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let owned = item
-            .get("type")
-            .and_then(Value::as_str)
-            .is_some_and(crate::coop::is_service_owned_type);
-        let parsed = if owned {
-            Err(service_owned(&id))
-        } else {
-            StixObject::from_value(item).map_err(|e| e.to_string())
-        };
-        match parsed {
-            Ok(object) => valid.push(object),
-            Err(e) => failures.push(StatusDetail {
-                id: if id.is_empty() {
-                    format!("objects[{index}]")
-                } else {
-                    id
-                },
-                version,
-                message: Some(e),
-            }),
-        }
-    }
-    let pendings: Vec<StatusDetail> = valid
-        .iter()
-        .map(|o| StatusDetail {
-            id: o.id().to_owned(),
-            version: version_text(o),
-            message: None,
-        })
-        .collect();
-    let status = Status {
-        id: crate::new_uuid(),
-        status: if pendings.is_empty() {
-            StatusState::Complete
-        } else {
-            StatusState::Pending
-        },
-        request_timestamp: Timestamp::now(),
-        total_count: (pendings.len() + failures.len()) as u64,
-        success_count: 0,
-        successes: Vec::new(),
-        failure_count: failures.len() as u64,
-        failures,
-        pending_count: pendings.len() as u64,
-        pendings,
-    };
-    state.store().put_status(&status).await?;
+    let status = collections.add(&who, &c, items).await?;
     let body = serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if !valid.is_empty() {
-        tokio::spawn(complete_post(state.clone(), c.id.clone(), valid, status));
-    }
-    tracing::info!(user = %who, collection = %c.id, "objects posted");
     Ok(taxii_json(StatusCode::ACCEPTED, body))
-}
-
-/// Why an object of a service-owned type (`crate::coop::is_service_owned_type`) is refused.
-fn service_owned(id: &str) -> String {
-    format!(
-        "{id}: cooperation acts and records are made only by the node's cooperation service (the /coop API, for a user whose role allows the command), never added or deleted over TAXII"
-    )
-}
-
-fn version_text(o: &StixObject) -> String {
-    o.version()
-        .map(|t| t.as_str().to_owned())
-        .unwrap_or_default()
-}
-
-/// Background half of a POST: stores the objects and completes the status resource.
-async fn complete_post(
-    state: AppState,
-    collection_id: String,
-    objects: Vec<StixObject>,
-    mut status: Status,
-) {
-    let started = std::time::Instant::now();
-    let store = Arc::clone(state.store());
-    let result = crate::ingest::store_in_batches(store.as_ref(), &collection_id, &objects).await;
-    let pendings = std::mem::take(&mut status.pendings);
-    match result {
-        Ok(outcomes) => {
-            for (detail, outcome) in pendings.into_iter().zip(outcomes) {
-                let message = match outcome {
-                    AddOutcome::Added { .. } => None,
-                    AddOutcome::AlreadyPresent => {
-                        Some("this version was already in the collection".to_owned())
-                    }
-                };
-                status.successes.push(StatusDetail { message, ..detail });
-            }
-            state
-                .metrics()
-                .record_ingest(objects.len() as u64, started.elapsed());
-        }
-        Err(e) => {
-            tracing::error!(error = %e, collection = %collection_id, "storing posted objects failed");
-            for detail in pendings {
-                status.failures.push(StatusDetail {
-                    message: Some(format!("not stored: {e}")),
-                    ..detail
-                });
-            }
-        }
-    }
-    status.success_count = status.successes.len() as u64;
-    status.failure_count = status.failures.len() as u64;
-    status.pending_count = 0;
-    status.status = StatusState::Complete;
-    if let Err(e) = state.store().put_status(&status).await {
-        tracing::error!(error = %e, status = %status.id, "cannot record a status resource");
-    }
 }
 
 #[cfg(test)]

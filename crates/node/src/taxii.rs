@@ -1,0 +1,401 @@
+//! The TAXII 2.1 collections as a service: which collections a principal may see and use,
+//! pages of objects through the policy gate for a peer, deleting, and adding objects with a
+//! status resource completed in the background. It knows nothing of HTTP: the TAXII API
+//! (`crate::http::taxii`) parses requests, calls it and renders TAXII JSON.
+
+use std::sync::Arc;
+
+use pacific_core::access::Right;
+use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
+use pacific_core::{StixObject, Timestamp};
+use pacific_store::{AddOutcome, Collection, Page, SignedProvenance, Store, StoreError};
+use serde_json::Value;
+
+use crate::federation::Federation;
+use crate::matching::MatchService;
+use crate::metrics::Metrics;
+use crate::principal::{Principal, collection_rights};
+
+/// Why a TAXII request was not served.
+#[derive(Debug, thiserror::Error)]
+pub enum TaxiiError {
+    #[error("collection {0} not found")]
+    UnknownCollection(String),
+    #[error("object {object} in collection {collection} not found")]
+    UnknownObject { object: String, collection: String },
+    #[error("status {0} not found")]
+    UnknownStatus(String),
+    /// The principal may not do this with the collection.
+    #[error("{who} may not {action}")]
+    Forbidden { who: String, action: String },
+    /// Objects of this type are made only by a service of this node (cooperation acts).
+    #[error("{0}")]
+    ServiceOwned(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A page of versions as the principal may see it: for a peer, only what the gate lets go,
+/// with each kept version's provenance and origin signature.
+pub struct GatedPage {
+    pub page: Page,
+    pub provenance: Option<Vec<Option<SignedProvenance>>>,
+}
+
+/// The collections of this node, for TAXII.
+pub struct Collections {
+    store: Arc<dyn Store>,
+    federation: Arc<Federation>,
+    matching: Arc<MatchService>,
+    metrics: Arc<Metrics>,
+}
+
+impl Collections {
+    pub fn new(
+        store: Arc<dyn Store>,
+        federation: Arc<Federation>,
+        matching: Arc<MatchService>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            federation,
+            matching,
+            metrics,
+        }
+    }
+
+    /// A status resource.
+    pub async fn status(&self, id: &str) -> Result<Status, TaxiiError> {
+        self.store
+            .status(id)
+            .await?
+            .ok_or_else(|| TaxiiError::UnknownStatus(id.to_owned()))
+    }
+
+    /// The collection `key` (id or alias), if `who` has `right` on it.
+    pub async fn collection(
+        &self,
+        who: &Principal,
+        key: &str,
+        right: Right,
+    ) -> Result<Collection, TaxiiError> {
+        let (collection, can_read, can_write) = self.with_rights(who, key).await?;
+        let allowed = match right {
+            Right::Read => can_read,
+            Right::Write => can_write,
+        };
+        if !allowed {
+            let action = match right {
+                Right::Read => "read",
+                Right::Write => "write to",
+            };
+            return Err(TaxiiError::Forbidden {
+                who: who.actor(),
+                action: format!("{action} collection {}", collection.id),
+            });
+        }
+        Ok(collection)
+    }
+
+    /// The collection `key` with what `who` may do with it, if anything.
+    pub async fn visible(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> Result<(Collection, bool, bool), TaxiiError> {
+        let (c, r, w) = self.with_rights(who, key).await?;
+        if !(r || w) {
+            return Err(TaxiiError::Forbidden {
+                who: who.actor(),
+                action: format!("see collection {}", c.id),
+            });
+        }
+        Ok((c, r, w))
+    }
+
+    /// Every collection `who` may read or write, with its rights.
+    pub async fn listed(
+        &self,
+        who: &Principal,
+    ) -> Result<Vec<(Collection, bool, bool)>, TaxiiError> {
+        let mut listed = Vec::new();
+        for c in self.store.collections().await? {
+            let (r, w) = collection_rights(self.store.as_ref(), who, &c.id).await?;
+            if r || w {
+                listed.push((c, r, w));
+            }
+        }
+        Ok(listed)
+    }
+
+    async fn with_rights(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> Result<(Collection, bool, bool), TaxiiError> {
+        let c = crate::find_collection(self.store.as_ref(), key)
+            .await?
+            .ok_or_else(|| TaxiiError::UnknownCollection(key.to_owned()))?;
+        let (r, w) = collection_rights(self.store.as_ref(), who, &c.id).await?;
+        Ok((c, r, w))
+    }
+
+    /// One page of `query` in `c` as `who` may see it: a peer's pass the policy gate (path
+    /// `taxii-get`), and then always carry their JSON, which the gate reads.
+    pub async fn page(
+        &self,
+        who: &Principal,
+        c: &Collection,
+        query: &ObjectQuery,
+        with_json: bool,
+    ) -> Result<GatedPage, TaxiiError> {
+        let Some(peer) = who.peer() else {
+            let page = self.store.query_objects(&c.id, query, with_json).await?;
+            return Ok(GatedPage {
+                page,
+                provenance: None,
+            });
+        };
+        let mut page = self.store.query_objects(&c.id, query, true).await?;
+        let kept = self
+            .federation
+            .filter_for_peer(peer.as_str(), c, std::mem::take(&mut page.items))
+            .await?;
+        let mut provenance = Vec::with_capacity(kept.len());
+        for (item, signed) in kept {
+            provenance.push(signed);
+            page.items.push(item);
+        }
+        Ok(GatedPage {
+            page,
+            provenance: Some(provenance),
+        })
+    }
+
+    /// For a peer's page: each version's origin and origin signature (`x_pacific_origins`).
+    pub fn origins(&self, gated: &GatedPage) -> Option<Vec<(String, String)>> {
+        let provenance = gated.provenance.as_ref()?;
+        Some(
+            gated
+                .page
+                .items
+                .iter()
+                .zip(provenance)
+                .map(|(item, signed)| self.federation.origin_for_peer(item, signed.as_ref()))
+                .collect(),
+        )
+    }
+
+    /// A page of `query` for one object in `c` as `who` may see it; 404 when its first page is
+    /// empty: always for a peer (it learns nothing of objects the gate holds back, not even
+    /// that they exist), otherwise unless the collection holds some version of the object (its
+    /// filters merely matched none).
+    pub async fn object_page(
+        &self,
+        who: &Principal,
+        c: &Collection,
+        object_id: &str,
+        query: &ObjectQuery,
+        with_json: bool,
+    ) -> Result<GatedPage, TaxiiError> {
+        let gated = self.page(who, c, query, with_json).await?;
+        if !gated.page.items.is_empty() || query.next.is_some() {
+            return Ok(gated);
+        }
+        if who.peer().is_some() {
+            return Err(unknown_object(c, object_id));
+        }
+        self.require_object(c, object_id).await?;
+        Ok(gated)
+    }
+
+    /// 404 unless the collection holds some version of the object.
+    async fn require_object(&self, c: &Collection, object_id: &str) -> Result<(), TaxiiError> {
+        let mut any = ObjectQuery::all(1);
+        any.ids = vec![object_id.to_owned()];
+        any.versions = vec![VersionSelector::All];
+        if self
+            .store
+            .query_objects(&c.id, &any, false)
+            .await?
+            .items
+            .is_empty()
+        {
+            return Err(unknown_object(c, object_id));
+        }
+        Ok(())
+    }
+
+    /// Deletes the versions of `object_id` in `c` that `query` selects, for `who`; tells the
+    /// matching index what went. Objects a service owns are never deleted here.
+    pub async fn delete(
+        &self,
+        who: &Principal,
+        c: &Collection,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<u64, TaxiiError> {
+        let object_type = object_id.split_once("--").map_or("", |(t, _)| t);
+        if crate::coop::is_service_owned_type(object_type) {
+            return Err(TaxiiError::ServiceOwned(service_owned(object_id)));
+        }
+        self.require_object(c, object_id).await?;
+        let deleted = self.store.delete_object(&c.id, object_id, query).await?;
+        tracing::info!(user = %who, collection = %c.id, object = %object_id, deleted, "object deleted");
+        // The matching index follows new versions only: tell it what went.
+        if deleted > 0
+            && let Err(e) = self.matching.objects_deleted(&[object_id]).await
+        {
+            tracing::warn!(error = %e, object = %object_id, "matching index not updated yet after a delete; retried on its next refresh");
+        }
+        Ok(deleted)
+    }
+
+    /// Adds `items` (a TAXII envelope's objects) to `c` for `who`: validates each now and
+    /// answers a status resource, pending for the valid ones, which are stored in the
+    /// background; the status resource tells the outcome. Objects a service owns are refused
+    /// per object.
+    pub async fn add(
+        &self,
+        who: &Principal,
+        c: &Collection,
+        items: Vec<Value>,
+    ) -> Result<Status, TaxiiError> {
+        let mut valid = Vec::with_capacity(items.len());
+        let mut failures = Vec::new();
+        for (index, item) in items.into_iter().enumerate() {
+            let id = item
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let version = item
+                .get("modified")
+                .or_else(|| item.get("created"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let owned = item
+                .get("type")
+                .and_then(Value::as_str)
+                .is_some_and(crate::coop::is_service_owned_type);
+            let parsed = if owned {
+                Err(service_owned(&id))
+            } else {
+                StixObject::from_value(item).map_err(|e| e.to_string())
+            };
+            match parsed {
+                Ok(object) => valid.push(object),
+                Err(e) => failures.push(StatusDetail {
+                    id: if id.is_empty() {
+                        format!("objects[{index}]")
+                    } else {
+                        id
+                    },
+                    version,
+                    message: Some(e),
+                }),
+            }
+        }
+        let pendings: Vec<StatusDetail> = valid
+            .iter()
+            .map(|o| StatusDetail {
+                id: o.id().to_owned(),
+                version: version_text(o),
+                message: None,
+            })
+            .collect();
+        let status = Status {
+            id: crate::new_uuid(),
+            status: if pendings.is_empty() {
+                StatusState::Complete
+            } else {
+                StatusState::Pending
+            },
+            request_timestamp: Timestamp::now(),
+            total_count: (pendings.len() + failures.len()) as u64,
+            success_count: 0,
+            successes: Vec::new(),
+            failure_count: failures.len() as u64,
+            failures,
+            pending_count: pendings.len() as u64,
+            pendings,
+        };
+        self.store.put_status(&status).await?;
+        if !valid.is_empty() {
+            tokio::spawn(complete_add(
+                Arc::clone(&self.store),
+                Arc::clone(&self.metrics),
+                c.id.clone(),
+                valid,
+                status.clone(),
+            ));
+        }
+        tracing::info!(user = %who, collection = %c.id, "objects posted");
+        Ok(status)
+    }
+}
+
+fn unknown_object(c: &Collection, object_id: &str) -> TaxiiError {
+    TaxiiError::UnknownObject {
+        object: object_id.to_owned(),
+        collection: c.id.clone(),
+    }
+}
+
+/// Why an object of a service-owned type (`crate::coop::is_service_owned_type`) is refused.
+fn service_owned(id: &str) -> String {
+    format!(
+        "{id}: cooperation acts and records are made only by the node's cooperation service (the /coop API, for a user whose role allows the command), never added or deleted over TAXII"
+    )
+}
+
+fn version_text(o: &StixObject) -> String {
+    o.version()
+        .map(|t| t.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// Background half of a POST: stores the objects and completes the status resource.
+async fn complete_add(
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    collection_id: String,
+    objects: Vec<StixObject>,
+    mut status: Status,
+) {
+    let started = std::time::Instant::now();
+    let result = crate::ingest::store_in_batches(store.as_ref(), &collection_id, &objects).await;
+    let pendings = std::mem::take(&mut status.pendings);
+    match result {
+        Ok(outcomes) => {
+            for (detail, outcome) in pendings.into_iter().zip(outcomes) {
+                let message = match outcome {
+                    AddOutcome::Added { .. } => None,
+                    AddOutcome::AlreadyPresent => {
+                        Some("this version was already in the collection".to_owned())
+                    }
+                };
+                status.successes.push(StatusDetail { message, ..detail });
+            }
+            metrics.record_ingest(objects.len() as u64, started.elapsed());
+        }
+        Err(e) => {
+            tracing::error!(error = %e, collection = %collection_id, "storing posted objects failed");
+            for detail in pendings {
+                status.failures.push(StatusDetail {
+                    message: Some(format!("not stored: {e}")),
+                    ..detail
+                });
+            }
+        }
+    }
+    status.success_count = status.successes.len() as u64;
+    status.failure_count = status.failures.len() as u64;
+    status.pending_count = 0;
+    status.status = StatusState::Complete;
+    if let Err(e) = store.put_status(&status).await {
+        tracing::error!(error = %e, status = %status.id, "cannot record a status resource");
+    }
+}
