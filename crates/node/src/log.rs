@@ -135,6 +135,133 @@ impl LogState {
     }
 }
 
+/// Why a read of the log was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LogReadError {
+    /// A range or size the log cannot answer (an index not below the size, a size beyond the
+    /// log, a start after the end, too many entries).
+    #[error("{0}")]
+    BadRange(String),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for LogReadError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Log(m) => LogReadError::BadRange(m),
+            other => LogReadError::Store(other),
+        }
+    }
+}
+
+impl From<NodeError> for LogReadError {
+    fn from(e: NodeError) -> Self {
+        match e {
+            NodeError::Store(e) => e.into(),
+            other => LogReadError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The latest signed checkpoint (signed now if none was yet) with the cosignature lines of
+/// the witnesses that cosigned exactly it.
+pub async fn latest_checkpoint(store: &dyn Store, log: &LogState) -> Result<String, LogReadError> {
+    let cp = match store.latest_checkpoint().await? {
+        Some(cp) => cp,
+        None => publish_checkpoint(store, log).await?,
+    };
+    Ok(with_cosignatures(store, cp).await?.note)
+}
+
+/// Entries `start..end` (at most [`MAX_ENTRIES`]) as `who` may see them: whole for a user; for
+/// a peer, redacted to index and leaf hash where the gate holds something back
+/// (`Federation::log_entry_visible_to`).
+pub async fn entries(
+    store: &dyn Store,
+    federation: &crate::federation::Federation,
+    who: &crate::principal::Principal,
+    start: u64,
+    end: u64,
+) -> Result<Vec<EntryView>, LogReadError> {
+    if start > end {
+        return Err(LogReadError::BadRange(format!(
+            "start {start} is after end {end}"
+        )));
+    }
+    if end - start > MAX_ENTRIES {
+        return Err(LogReadError::BadRange(format!(
+            "at most {MAX_ENTRIES} entries per request (asked for {})",
+            end - start
+        )));
+    }
+    let rows = store.log_entries(start, end).await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for e in rows {
+        let shown = match who.peer() {
+            None => true,
+            Some(peer) => federation.log_entry_visible_to(peer, &e.entry).await?,
+        };
+        views.push(EntryView {
+            index: e.index,
+            leaf_hash: hex::encode(merkle::leaf_hash(&e.entry)),
+            entry_b64: shown.then(|| base64::engine::general_purpose::STANDARD.encode(&e.entry)),
+            entry: shown
+                .then(|| serde_json::from_slice(&e.entry).unwrap_or(serde_json::Value::Null)),
+            redacted: !shown,
+        });
+    }
+    Ok(views)
+}
+
+fn hexes(h: &[Hash]) -> Vec<String> {
+    h.iter().map(hex::encode).collect()
+}
+
+/// The inclusion proof of entry `index` in the tree of `size` entries, with that tree's root.
+pub async fn inclusion_proof(
+    store: &dyn Store,
+    index: u64,
+    size: u64,
+) -> Result<InclusionProofView, LogReadError> {
+    if index >= size {
+        return Err(LogReadError::BadRange(format!(
+            "index {index} is not below size {size}"
+        )));
+    }
+    let hashes = store.log_inclusion_proof(index, size).await?;
+    let root = store.log_root(size).await?;
+    Ok(InclusionProofView {
+        index,
+        size,
+        root: hex::encode(root),
+        hashes: hexes(&hashes),
+    })
+}
+
+/// The consistency proof from the tree of `old` entries to the tree of `new`, with both roots.
+pub async fn consistency_proof(
+    store: &dyn Store,
+    old: u64,
+    new: u64,
+) -> Result<ConsistencyProofView, LogReadError> {
+    if old > new {
+        return Err(LogReadError::BadRange(format!(
+            "old size {old} is larger than new size {new}"
+        )));
+    }
+    let hashes = store.log_consistency_proof(old, new).await?;
+    Ok(ConsistencyProofView {
+        old,
+        new,
+        old_root: hex::encode(store.log_root(old).await?),
+        new_root: hex::encode(store.log_root(new).await?),
+        hashes: hexes(&hashes),
+    })
+}
+
 /// Most a cosignature's timestamp may be ahead of this node's clock, in seconds.
 const MAX_COSIGNATURE_AHEAD: u64 = 300;
 

@@ -178,6 +178,17 @@ impl From<crate::coop::CoopServiceError> for ApiError {
     }
 }
 
+impl From<crate::log::LogReadError> for ApiError {
+    fn from(e: crate::log::LogReadError) -> Self {
+        use crate::log::LogReadError as E;
+        match e {
+            E::BadRange(m) => ApiError::BadRequest(m),
+            E::Store(e) => e.into(),
+            E::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl From<crate::taxii::TaxiiError> for ApiError {
     fn from(e: crate::taxii::TaxiiError) -> Self {
         use crate::taxii::TaxiiError as E;

@@ -39,28 +39,20 @@
 //! entries) are 400. `entry` is the decoded JSON for reading; `entry_b64` the exact bytes that
 //! are hashed, which a verifier must use.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
-use pacific_store::StoreError;
-use pacific_tlog::merkle::{self, Hash};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::NodeError;
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
+use crate::http::extract::TypedQuery;
 use crate::http::state::AppState;
-use crate::log::{
-    MAX_ENTRIES, newest_cosigned, publish_checkpoint, sign_cosigner_key, with_cosignatures,
-};
-use crate::wire::{
-    ConsistencyProofView, CosignRequest, CosignaturePush, EntryView, InclusionProofView,
-};
+use crate::log::{newest_cosigned, sign_cosigner_key};
+use crate::wire::{CosignRequest, CosignaturePush};
 
 // -------------------------------------------------------------------------------------------
 // Routes
@@ -85,29 +77,25 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(MAX_COSIGN_BODY))
 }
 
-fn store_err(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Log(m) => ApiError::BadRequest(m),
-        other => other.into(),
-    }
+/// `?start=&end=` of `GET /log/entries`.
+#[derive(Deserialize)]
+struct Range {
+    start: u64,
+    end: u64,
 }
 
-fn node_err(e: NodeError) -> ApiError {
-    match e {
-        NodeError::Store(e) => store_err(e),
-        other => ApiError::Internal(other.to_string()),
-    }
+/// `?index=&size=` of `GET /log/proof/inclusion`.
+#[derive(Deserialize)]
+struct Inclusion {
+    index: u64,
+    size: u64,
 }
 
-fn number(q: &HashMap<String, String>, name: &str) -> Result<u64, ApiError> {
-    let v = q
-        .get(name)
-        .ok_or_else(|| ApiError::BadRequest(format!("query parameter {name} is required")))?;
-    v.parse().map_err(|_| {
-        ApiError::BadRequest(format!(
-            "query parameter {name}={v:?} is not a non-negative integer"
-        ))
-    })
+/// `?old=&new=` of `GET /log/proof/consistency`.
+#[derive(Deserialize)]
+struct Consistency {
+    old: u64,
+    new: u64,
 }
 
 fn text(body: String) -> Response {
@@ -115,17 +103,8 @@ fn text(body: String) -> Response {
 }
 
 async fn checkpoint(State(state): State<AppState>, _who: Principal) -> Result<Response, ApiError> {
-    let log = state.log();
-    let cp = match state.store().latest_checkpoint().await.map_err(store_err)? {
-        Some(cp) => cp,
-        None => publish_checkpoint(state.store().as_ref(), log)
-            .await
-            .map_err(node_err)?,
-    };
-    let cosigned = with_cosignatures(state.store().as_ref(), cp)
-        .await
-        .map_err(node_err)?;
-    Ok(text(cosigned.note))
+    let note = crate::log::latest_checkpoint(state.store().as_ref(), state.log()).await?;
+    Ok(text(note))
 }
 
 async fn cosigned_checkpoint(
@@ -134,7 +113,7 @@ async fn cosigned_checkpoint(
 ) -> Result<Response, ApiError> {
     match newest_cosigned(state.store().as_ref())
         .await
-        .map_err(node_err)?
+        .map_err(crate::log::LogReadError::from)?
     {
         Some(c) => Ok(text(c.note)),
         None => Err(ApiError::NotFound(
@@ -167,106 +146,36 @@ async fn witness_key(
 /// and leaf hash only (`crate::federation::log_view`).
 async fn entries(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    TypedQuery(q): TypedQuery<Range>,
     who: Principal,
 ) -> Result<Response, ApiError> {
-    let start = number(&q, "start")?;
-    let end = number(&q, "end")?;
-    if start > end {
-        return Err(ApiError::BadRequest(format!(
-            "start {start} is after end {end}"
-        )));
-    }
-    if end - start > MAX_ENTRIES {
-        return Err(ApiError::BadRequest(format!(
-            "at most {MAX_ENTRIES} entries per request (asked for {})",
-            end - start
-        )));
-    }
-    let rows = state
-        .store()
-        .log_entries(start, end)
-        .await
-        .map_err(store_err)?;
-    let mut views = Vec::with_capacity(rows.len());
-    for e in rows {
-        let shown = match who.peer() {
-            None => true,
-            Some(peer) => state
-                .federation()
-                .log_entry_visible_to(peer, &e.entry)
-                .await
-                .map_err(store_err)?,
-        };
-        views.push(EntryView {
-            index: e.index,
-            leaf_hash: hex::encode(merkle::leaf_hash(&e.entry)),
-            entry_b64: shown.then(|| base64::engine::general_purpose::STANDARD.encode(&e.entry)),
-            entry: shown.then(|| serde_json::from_slice(&e.entry).unwrap_or(Value::Null)),
-            redacted: !shown,
-        });
-    }
+    let views = crate::log::entries(
+        state.store().as_ref(),
+        state.federation(),
+        &who,
+        q.start,
+        q.end,
+    )
+    .await?;
     Ok(Json(json!({ "entries": views })).into_response())
-}
-
-fn hexes(h: &[Hash]) -> Vec<String> {
-    h.iter().map(hex::encode).collect()
 }
 
 async fn inclusion(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    TypedQuery(q): TypedQuery<Inclusion>,
     _who: Principal,
 ) -> Result<Response, ApiError> {
-    let index = number(&q, "index")?;
-    let size = number(&q, "size")?;
-    if index >= size {
-        return Err(ApiError::BadRequest(format!(
-            "index {index} is not below size {size}"
-        )));
-    }
-    let hashes = state
-        .store()
-        .log_inclusion_proof(index, size)
-        .await
-        .map_err(store_err)?;
-    let root = state.store().log_root(size).await.map_err(store_err)?;
-    Ok(Json(InclusionProofView {
-        index,
-        size,
-        root: hex::encode(root),
-        hashes: hexes(&hashes),
-    })
-    .into_response())
+    let proof = crate::log::inclusion_proof(state.store().as_ref(), q.index, q.size).await?;
+    Ok(Json(proof).into_response())
 }
 
 async fn consistency(
     State(state): State<AppState>,
-    Query(q): Query<HashMap<String, String>>,
+    TypedQuery(q): TypedQuery<Consistency>,
     _who: Principal,
 ) -> Result<Response, ApiError> {
-    let old = number(&q, "old")?;
-    let new = number(&q, "new")?;
-    if old > new {
-        return Err(ApiError::BadRequest(format!(
-            "old size {old} is larger than new size {new}"
-        )));
-    }
-    let hashes = state
-        .store()
-        .log_consistency_proof(old, new)
-        .await
-        .map_err(store_err)?;
-    let old_root = state.store().log_root(old).await.map_err(store_err)?;
-    let new_root = state.store().log_root(new).await.map_err(store_err)?;
-    Ok(Json(ConsistencyProofView {
-        old,
-        new,
-        old_root: hex::encode(old_root),
-        new_root: hex::encode(new_root),
-        hashes: hexes(&hashes),
-    })
-    .into_response())
+    let proof = crate::log::consistency_proof(state.store().as_ref(), q.old, q.new).await?;
+    Ok(Json(proof).into_response())
 }
 
 /// `POST /log/cosign`: witness a checkpoint and cosign it (`crate::witness::cosign_on_request`):
