@@ -113,7 +113,7 @@ impl TaxiiClient {
         } = &self.credentials
         {
             let url = request.url();
-            let value = crate::federation::peer_auth::authorization(
+            let value = crate::wire::peer_header::authorization(
                 key,
                 sender,
                 recipient,

@@ -20,6 +20,29 @@ use pacific_store::{Collection, SqliteStore, Store};
 use crate::NodeError;
 use crate::config::{CONFIG_FILE, Config, PartyConfig};
 
+/// The export policy's file in the data directory.
+pub const POLICY_FILE: &str = "policy.toml";
+
+/// The policy `init` writes: CLEAR and GREEN threat intelligence goes to federation members;
+/// everything else stays (markings still apply on top).
+pub const DEFAULT_POLICY: &str = r#"# This node's export policy (semantics: docs/policy.md). Nothing leaves unless a rule allows it,
+# and no rule can let go what an object's markings hold back.
+default = "deny"
+default_tlp = "amber"
+
+[[rules]]
+name = "share-clear-and-green-threat-intelligence"
+description = "TLP:CLEAR and TLP:GREEN threat intelligence goes to the federation's members."
+action = "allow"
+tlp = ["clear", "green"]
+types = [
+  "indicator", "malware", "attack-pattern", "infrastructure", "campaign", "intrusion-set",
+  "threat-actor", "tool", "vulnerability", "course-of-action", "report", "note", "sighting",
+  "observed-data", "relationship", "marking-definition",
+  "ipv4-addr", "ipv6-addr", "domain-name", "url", "file",
+]
+"#;
+
 const DB_FILE: &str = "pacific.db";
 const KEY_FILE: &str = "identity.key";
 
@@ -115,8 +138,8 @@ impl DataDir {
         };
         store.create_collection(&default_collection).await?;
 
-        let policy_path = self.root.join(crate::federation::POLICY_FILE);
-        std::fs::write(&policy_path, crate::federation::DEFAULT_POLICY)
+        let policy_path = self.root.join(POLICY_FILE);
+        std::fs::write(&policy_path, DEFAULT_POLICY)
             .map_err(|e| self.io_error("write", &policy_path, e))?;
 
         // The configuration is written last: its presence marks a complete data directory.

@@ -255,7 +255,7 @@ async fn peer_request(
     let mut request = builder
         .build()
         .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
-    let auth = crate::federation::peer_auth::authorization(
+    let auth = crate::wire::peer_header::authorization(
         fed.key(),
         fed.local().id.as_str(),
         peer.party_id.as_str(),

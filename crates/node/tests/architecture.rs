@@ -120,3 +120,87 @@ fn only_the_http_layer_knows_http_and_services_never_import_it() {
     }
     assert!(checked > 10, "only {checked} service files found");
 }
+
+/// The node's top-level modules (a file or a folder under `src/`) each imports, from
+/// `crate::…` paths in code (comments and test modules aside). The root's re-exports name
+/// their modules: `DataDir` is `datadir`'s, `Node` is `server`'s.
+fn node_module_imports() -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut graph: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for file in &files {
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let module = relative
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if module == "lib" {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        let deps = graph.entry(module.clone()).or_default();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let mut rest = line;
+            while let Some(at) = rest.find("crate::") {
+                rest = &rest[at + "crate::".len()..];
+                let names: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
+                    group.split('}').next().unwrap().split(',').collect()
+                } else {
+                    vec![rest]
+                };
+                for name in names {
+                    let name: String = name
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
+                    let target = match name.as_str() {
+                        "DataDir" => "datadir".to_owned(),
+                        "Node" => "server".to_owned(),
+                        n => n.to_owned(),
+                    };
+                    if target != module && !target.is_empty() {
+                        deps.insert(target);
+                    }
+                }
+            }
+        }
+    }
+    let modules: BTreeSet<String> = graph.keys().cloned().collect();
+    for deps in graph.values_mut() {
+        deps.retain(|d| modules.contains(d));
+    }
+    graph
+}
+
+#[test]
+fn no_import_circle_spans_more_than_one_module_of_the_node() {
+    let graph = node_module_imports();
+    assert!(graph.len() > 10, "only {} modules found", graph.len());
+    // Every module from which `start` can be reached again is on a circle with it.
+    for start in graph.keys() {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<(&String, Vec<&String>)> = vec![(start, vec![start])];
+        while let Some((module, path)) = stack.pop() {
+            for next in &graph[module] {
+                if next == start {
+                    let circle: Vec<&str> = path.iter().map(|m| m.as_str()).collect();
+                    panic!("import circle: {} -> {start}", circle.join(" -> "));
+                }
+                if seen.insert(next) {
+                    let mut longer = path.clone();
+                    longer.push(next);
+                    stack.push((next, longer));
+                }
+            }
+        }
+    }
+}

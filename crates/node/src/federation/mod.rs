@@ -15,7 +15,7 @@
 //! the receiver requires to increase; an object received from a peer never exists here without
 //! its provenance (provenance is written first).
 
-pub mod envelope;
+pub use crate::wire::envelope;
 pub mod export;
 pub mod inbox;
 pub mod log_view;
@@ -41,28 +41,7 @@ use pacific_store::{
 use crate::config::Config;
 use crate::{DataDir, NodeError};
 
-/// The export policy's file in the data directory.
-pub const POLICY_FILE: &str = "policy.toml";
-
-/// The policy `init` writes: CLEAR and GREEN threat intelligence goes to federation members;
-/// everything else stays (markings still apply on top).
-pub const DEFAULT_POLICY: &str = r#"# This node's export policy (semantics: docs/policy.md). Nothing leaves unless a rule allows it,
-# and no rule can let go what an object's markings hold back.
-default = "deny"
-default_tlp = "amber"
-
-[[rules]]
-name = "share-clear-and-green-threat-intelligence"
-description = "TLP:CLEAR and TLP:GREEN threat intelligence goes to the federation's members."
-action = "allow"
-tlp = ["clear", "green"]
-types = [
-  "indicator", "malware", "attack-pattern", "infrastructure", "campaign", "intrusion-set",
-  "threat-actor", "tool", "vulnerability", "course-of-action", "report", "note", "sighting",
-  "observed-data", "relationship", "marking-definition",
-  "ipv4-addr", "ipv6-addr", "domain-name", "url", "file",
-]
-"#;
+pub use crate::datadir::{DEFAULT_POLICY, POLICY_FILE};
 
 /// A party id from a name: lower case, runs of other characters than letters and digits as one `-`.
 pub fn party_id_from_name(name: &str) -> String {

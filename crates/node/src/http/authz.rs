@@ -315,7 +315,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Principal, 
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if let Some(h) = header
-        && crate::federation::peer_auth::is_peer_scheme(h)
+        && crate::wire::peer_header::is_peer_scheme(h)
     {
         let fed = state.federation();
         let query = parts.uri.query().unwrap_or("");

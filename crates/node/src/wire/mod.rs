@@ -1,6 +1,10 @@
-//! The bodies of the node's JSON APIs that other programs read or write, in one place, shared
-//! by the server (`crate::http`) and the clients: the transparency log's views and proofs,
-//! and the witness exchange. A change here is a protocol change.
+//! What crosses the wire between nodes and to clients, in one place, shared by the server
+//! (`crate::http`), the services and the clients: federation envelopes and acks
+//! (`envelope`), the peer header (`peer_header`), the transparency log's views and proofs, and
+//! the witness exchange. A change here is a protocol change.
+
+pub mod envelope;
+pub mod peer_header;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
