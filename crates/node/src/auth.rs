@@ -137,6 +137,21 @@ impl Authenticator {
             .await
     }
 
+    /// The name of the user a token's (public) id names, if any: no secret is checked.
+    pub async fn user_named_by(
+        &self,
+        token: &str,
+    ) -> Result<Option<String>, pacific_store::StoreError> {
+        let Some(token_id) = token
+            .strip_prefix("pac_")
+            .and_then(|rest| rest.split_once('_'))
+            .map(|(id, _)| id)
+        else {
+            return Ok(None);
+        };
+        Ok(self.store.user_by_token_id(token_id).await?.map(|u| u.name))
+    }
+
     /// How many argon2 verifications this authenticator has started (tests, diagnostics).
     pub fn argon2_checks(&self) -> u64 {
         self.argon2_checks.load(Ordering::Relaxed)

@@ -176,6 +176,35 @@ pub async fn latest_checkpoint(store: &dyn Store, log: &LogState) -> Result<Stri
     Ok(with_cosignatures(store, cp).await?.note)
 }
 
+/// The last checkpoint this log published, if any.
+pub async fn latest_published(store: &dyn Store) -> Result<Option<StoredCheckpoint>, LogReadError> {
+    Ok(store.latest_checkpoint().await?)
+}
+
+/// The log's size and its (at most) `scan` entries before index `before` (default: the end),
+/// decoded, oldest first; entries that do not decode are left out. For this node's own users.
+pub async fn recent_entries(
+    store: &dyn Store,
+    scan: u64,
+    before: Option<u64>,
+) -> Result<(u64, Vec<(u64, Entry)>), LogReadError> {
+    let size = store.log_size().await?;
+    let stop = before.unwrap_or(size).min(size);
+    let start = stop.saturating_sub(scan);
+    let mut out = Vec::new();
+    let mut at = start;
+    while at < stop {
+        let end = (at + MAX_ENTRIES).min(stop);
+        for e in store.log_entries(at, end).await? {
+            if let Ok(entry) = Entry::decode(&e.entry) {
+                out.push((e.index, entry));
+            }
+        }
+        at = end;
+    }
+    Ok((size, out))
+}
+
 /// Entries `start..end` (at most [`MAX_ENTRIES`]) as `who` may see them: whole for a user; for
 /// a peer, redacted to index and leaf hash where the gate holds something back
 /// (`Federation::log_entry_visible_to`).

@@ -98,6 +98,19 @@ impl Collections {
         Ok(collection)
     }
 
+    /// The collection `key` with what `who` may read and write, or `None` when there is none.
+    pub async fn lookup(
+        &self,
+        who: &Principal,
+        key: &str,
+    ) -> Result<Option<(Collection, bool, bool)>, TaxiiError> {
+        match self.with_rights(who, key).await {
+            Ok(found) => Ok(Some(found)),
+            Err(TaxiiError::UnknownCollection(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The collection `key` with what `who` may do with it, if anything.
     pub async fn visible(
         &self,

@@ -204,3 +204,31 @@ fn no_import_circle_spans_more_than_one_module_of_the_node() {
         }
     }
 }
+
+#[test]
+fn handlers_reach_the_store_only_through_services() {
+    let http = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut files = Vec::new();
+    sources(&http, &mut files);
+    assert!(files.len() > 5, "only {} files in src/http", files.len());
+    for file in files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        // `/healthz` and `/metrics` ask the store how it is, which is their whole job.
+        if name == "ops.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (n, line) in code.lines().enumerate() {
+            let mut rest = line;
+            while let Some(at) = rest.find("store().") {
+                rest = &rest[at + "store().".len()..];
+                assert!(
+                    rest.starts_with("as_ref()"),
+                    "src/http/{name}:{}: a handler calls the store directly (call a service)",
+                    n + 1
+                );
+            }
+        }
+    }
+}

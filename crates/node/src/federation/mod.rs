@@ -333,6 +333,22 @@ impl Federation {
         });
     }
 
+    /// Every peer with the state of its link (cursors, sequence numbers).
+    pub async fn peers_and_links(
+        &self,
+    ) -> Result<Vec<(Peer, pacific_store::LinkState)>, StoreError> {
+        let mut out = Vec::new();
+        for peer in self.store.peers().await? {
+            let link = self
+                .store
+                .link(peer.party_id.as_str())
+                .await?
+                .unwrap_or_default();
+            out.push((peer, link));
+        }
+        Ok(out)
+    }
+
     /// The parties of the federation as this node knows them: its peers.
     pub async fn members(&self) -> Result<(Vec<Peer>, BTreeSet<PartyId>), StoreError> {
         let peers = self.store.peers().await?;

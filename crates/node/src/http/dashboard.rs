@@ -50,6 +50,7 @@ use base64::Engine;
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
 use pacific_core::taxii::{ObjectQuery, PageCursor};
+use pacific_store::Collection;
 use pacific_tlog::entry::{Act, Entry};
 use serde_json::Value;
 
@@ -264,12 +265,8 @@ async fn attempted_user(state: &AppState, user: &str, token: &str) -> Option<Str
     if !user.is_empty() {
         return Some(user_key(user));
     }
-    let token_id = token
-        .strip_prefix("pac_")
-        .and_then(|rest| rest.split_once('_'))
-        .map(|(id, _)| id)?;
-    match state.store().user_by_token_id(token_id).await {
-        Ok(found) => found.map(|u| user_key(&u.name)),
+    match state.auth().user_named_by(token).await {
+        Ok(found) => found.map(|name| user_key(&name)),
         Err(e) => {
             tracing::warn!(error = %e, "dashboard login: cannot look the token's user up");
             None
@@ -491,11 +488,18 @@ fn time_of_ms(ms: u64) -> String {
     }
 }
 
-/// Whether the viewer may read a collection (as over TAXII: role and per-collection grant).
-async fn may_read(state: &AppState, who: &Principal, collection: &str) -> Result<bool, ApiError> {
-    let (read, _) =
-        crate::principal::collection_rights(state.store().as_ref(), who, collection).await?;
-    Ok(read)
+/// A collection the viewer may read (as over TAXII: role and per-collection grant):
+/// `Ok(None)` when there is none of that key, `Err(collection)` when it may not read it.
+async fn readable(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+) -> Result<Option<Result<Collection, Collection>>, ApiError> {
+    Ok(state
+        .collections()
+        .lookup(who, key)
+        .await?
+        .map(|(c, read, _)| if read { Ok(c) } else { Err(c) }))
 }
 
 fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
@@ -727,7 +731,7 @@ fn top(stats: &[pacific_store::MatchStat], dimension: &str, n: usize) -> Vec<(St
 async fn render_overview(state: &AppState, who: &Principal) -> Result<String, ApiError> {
     let from = day(CHART_DAYS - 1);
     let to = day(0);
-    let stats = state.store().match_stats(&from, &to, None).await?;
+    let (stats, _) = state.matching().stats(&from, &to, None).await?;
     let mut per_day: BTreeMap<String, u64> = (0..CHART_DAYS).rev().map(|k| (day(k), 0)).collect();
     for s in stats.iter().filter(|s| s.dimension == "indicator") {
         if let Some(n) = per_day.get_mut(&s.day) {
@@ -760,12 +764,11 @@ async fn render_overview(state: &AppState, who: &Principal) -> Result<String, Ap
     let indicators = top(&stats, "indicator", 10);
     let mut names: HashMap<String, String> = HashMap::new();
     if !indicators.is_empty()
-        && let Some(c) = crate::find_collection(state.store().as_ref(), "default").await?
-        && may_read(state, who, &c.id).await?
+        && let Some(Ok(c)) = readable(state, who, "default").await?
     {
         let mut q = ObjectQuery::all(indicators.len());
         q.ids = indicators.iter().map(|(k, _)| k.clone()).collect();
-        let page = state.store().query_objects(&c.id, &q, true).await?;
+        let page = state.collections().page(who, &c, &q, true).await?.page;
         for item in page.items {
             if let Ok(v) = serde_json::from_str::<Value>(&item.json) {
                 names.insert(item.id, str_field(&v, "name").to_owned());
@@ -809,17 +812,15 @@ async fn render_overview(state: &AppState, who: &Principal) -> Result<String, Ap
 
     // Incidents: the latest 20 of the `incidents` collection.
     main.push_str("<section class=\"card\"><h2>Incidents</h2>");
-    let incidents =
-        crate::find_collection(state.store().as_ref(), crate::matching::INCIDENTS_ALIAS).await?;
-    match incidents {
+    match readable(state, who, crate::matching::INCIDENTS_ALIAS).await? {
         None => {
             main.push_str("<p class=\"muted\" id=\"incidents-none\">No incidents recorded.</p>")
         }
-        Some(c) if !may_read(state, who, &c.id).await? => {
+        Some(Err(_)) => {
             main.push_str("<p class=\"muted\">You may not read the incidents collection.</p>")
         }
-        Some(c) => {
-            let latest = last_versions(state, &c.id, 20).await?;
+        Some(Ok(c)) => {
+            let latest = last_versions(state, who, &c, 20).await?;
             main.push_str(
                 "<table id=\"incidents\"><thead><tr><th>Created</th><th>Incident</th>\
                  <th>Asset</th><th>Sector</th><th>Indicator</th></tr></thead><tbody>",
@@ -850,13 +851,18 @@ async fn render_overview(state: &AppState, who: &Principal) -> Result<String, Ap
 /// The last `n` latest versions of a collection, oldest first (pages through it by `seq`).
 async fn last_versions(
     state: &AppState,
-    collection: &str,
+    who: &Principal,
+    collection: &Collection,
     n: usize,
 ) -> Result<Vec<Value>, ApiError> {
     let mut kept: VecDeque<Value> = VecDeque::with_capacity(n + 1);
     let mut q = ObjectQuery::all(500);
     for _ in 0..200 {
-        let page = state.store().query_objects(collection, &q, true).await?;
+        let page = state
+            .collections()
+            .page(who, collection, &q, true)
+            .await?
+            .page;
         for item in page.items {
             if let Ok(v) = serde_json::from_str::<Value>(&item.json) {
                 kept.push_back(v);
@@ -912,14 +918,19 @@ async fn render_objects(
     let cursor = params.get("next").and_then(|s| PageCursor::decode(s));
 
     let mut main = String::from("<h1>Objects</h1>");
-    let Some(c) = crate::find_collection(state.store().as_ref(), "default").await? else {
-        main.push_str("<p class=\"muted\">This node has no <code>default</code> collection.</p>");
-        return Ok(main);
+    let c = match readable(state, who, "default").await? {
+        None => {
+            main.push_str(
+                "<p class=\"muted\">This node has no <code>default</code> collection.</p>",
+            );
+            return Ok(main);
+        }
+        Some(Err(_)) => {
+            main.push_str("<p class=\"error\">You may not read the default collection.</p>");
+            return Ok(main);
+        }
+        Some(Ok(c)) => c,
     };
-    if !may_read(state, who, &c.id).await? {
-        main.push_str("<p class=\"error\">You may not read the default collection.</p>");
-        return Ok(main);
-    }
     let mut options = String::from("<option value=\"\">any</option>");
     let mut types: Vec<&str> = COMMON_TYPES.to_vec();
     if !type_f.is_empty() && !types.contains(&type_f.as_str()) {
@@ -958,7 +969,7 @@ async fn render_objects(
     let mut rows: Vec<(pacific_store::StoredVersion, Value)> = Vec::new();
     let mut next = None;
     for _ in 0..40 {
-        let page = state.store().query_objects(&c.id, &q, true).await?;
+        let page = state.collections().page(who, &c, &q, true).await?.page;
         next = page.next;
         for item in page.items {
             let v: Value = serde_json::from_str(&item.json).unwrap_or(Value::Null);
@@ -1029,34 +1040,19 @@ struct Shared {
     recent: Vec<(String, String)>,
 }
 
-/// Reads the `scan` entries (at most) before index `before` (default: the end), oldest first;
-/// returns the log size too.
+/// The log's size and its (at most) `scan` entries before `before`, oldest first.
 async fn recent_entries(
     state: &AppState,
     scan: u64,
     before: Option<u64>,
 ) -> Result<(u64, Vec<(u64, Entry)>), ApiError> {
-    let size = state.store().log_size().await?;
-    let stop = before.unwrap_or(size).min(size);
-    let start = stop.saturating_sub(scan);
-    let mut out = Vec::new();
-    let mut at = start;
-    while at < stop {
-        let end = (at + 1000).min(stop);
-        for e in state.store().log_entries(at, end).await? {
-            if let Ok(entry) = Entry::decode(&e.entry) {
-                out.push((e.index, entry));
-            }
-        }
-        at = end;
-    }
-    Ok((size, out))
+    Ok(crate::log::recent_entries(state.store().as_ref(), scan, before).await?)
 }
 
 async fn render_peers(state: &AppState) -> Result<String, ApiError> {
     let mut main = String::from("<h1>Peers</h1>");
     let fed = state.federation();
-    let peers = fed.store().peers().await?;
+    let peers = fed.peers_and_links().await?;
     let (size, entries) = recent_entries(state, PEER_SCAN, None).await?;
     let mut shared: HashMap<String, Shared> = HashMap::new();
     for (_, entry) in entries.iter().rev() {
@@ -1090,9 +1086,8 @@ async fn render_peers(state: &AppState) -> Result<String, ApiError> {
          <th class=\"num\">Sent</th><th class=\"num\">Held back</th><th>Reasons held back</th>\
          </tr></thead><tbody>",
     );
-    for p in &peers {
+    for (p, link) in &peers {
         let id = p.party_id.as_str();
-        let link = fed.store().link(id).await?.unwrap_or_default();
         let s = shared.remove(id).unwrap_or_default();
         let reasons: Vec<String> = s
             .reasons
@@ -1301,7 +1296,7 @@ fn act_details(act: &Act) -> String {
 async fn render_log(state: &AppState, before: Option<u64>) -> Result<String, ApiError> {
     let mut main =
         String::from("<h1>Transparency log</h1><section class=\"card\"><h2>Latest checkpoint</h2>");
-    match state.store().latest_checkpoint().await? {
+    match crate::log::latest_published(state.store().as_ref()).await? {
         Some(c) => {
             let _ = write!(
                 main,
