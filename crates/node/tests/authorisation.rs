@@ -12,7 +12,7 @@ use pacific_node::federation::peer_auth::authorization;
 use pacific_tlog::merkle::{self, Hash};
 use serde_json::{Value, json};
 
-use crate::federation_common::{FedNode, alpha_and_bravo, indicator, uuid};
+use pacific_testkit::federation::{FedNode, alpha_and_bravo, indicator, uuid};
 
 /// Who calls, in the walk.
 #[derive(Clone, Copy, Debug, PartialEq)]
