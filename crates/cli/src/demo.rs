@@ -30,9 +30,9 @@ use pacific_core::access::Role;
 use pacific_core::party::StakeholderType;
 use pacific_core::tlp::Tlp;
 use pacific_core::{StixObject, Timestamp};
-use pacific_node::datadir::InitOptions;
 use pacific_node::federation::Event;
 use pacific_node::{DataDir, Node, NodeError};
+use pacific_testkit::setup::{self, Servers, Spec};
 use serde_json::{Value, json};
 
 use crate::coop::CoopClient;
@@ -169,6 +169,18 @@ const PARTIES: [Party; 4] = [
     },
 ];
 
+impl Party {
+    fn spec(&self) -> Spec<'static> {
+        Spec {
+            id: self.id,
+            name: self.name,
+            kind: self.kind,
+            jurisdiction: Some(self.jurisdiction),
+            policy: self.policy,
+        }
+    }
+}
+
 fn addr_of(base: SocketAddr, i: usize) -> SocketAddr {
     SocketAddr::new(base.ip(), base.port() + i as u16)
 }
@@ -190,55 +202,18 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         )));
     }
     eprintln!("Setting up four fictional parties in {}", root.display());
-    for (i, (p, dir)) in PARTIES.iter().zip(&dirs).enumerate() {
-        dir.init(&InitOptions {
-            name: p.name.into(),
-            stakeholder_type: p.kind,
-            jurisdiction: Some(p.jurisdiction.into()),
-            listen: Some(addr_of(base, i)),
-        })
-        .await?;
-        let config_path = dir.root().join(pacific_node::config::CONFIG_FILE);
-        let mut config = dir.load_config()?;
-        config.federation.party_id = Some(p.id.into());
-        // A fast cooperation clock: hotline re-sends every second until acknowledged.
+    let parties: Vec<(Spec<'_>, SocketAddr)> = PARTIES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.spec(), addr_of(base, i)))
+        .collect();
+    // A fast cooperation clock: hotline re-sends every second until acknowledged.
+    let fast_clock = |_: &Spec<'_>, config: &mut pacific_node::config::Config| {
         config.coop.tick_millis = 200;
         config.coop.hotline.first_resend_secs = 1;
         config.coop.hotline.max_resend_secs = 1;
-        std::fs::write(&config_path, config.to_toml())
-            .map_err(|e| NodeError::Setup(e.to_string()))?;
-        std::fs::write(
-            dir.root().join(pacific_node::federation::POLICY_FILE),
-            p.policy,
-        )
-        .map_err(|e| NodeError::Setup(e.to_string()))?;
-    }
-    for (i, dir) in dirs.iter().enumerate() {
-        for (j, (p, other)) in PARTIES.iter().zip(&dirs).enumerate() {
-            if i == j {
-                continue;
-            }
-            let key = other.load_identity()?;
-            let key_hex: String = key
-                .verifying_key()
-                .to_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            let url = format!("http://{}", addr_of(base, j));
-            crate::federation::add_peer(
-                dir,
-                p.name,
-                Some(p.id),
-                &url,
-                &key_hex,
-                p.kind,
-                Some(p.jurisdiction.into()),
-                None,
-            )
-            .await?;
-        }
-    }
+    };
+    setup::create_mesh(root, &parties, fast_clock, pacific_store::LOCAL_ACTOR).await?;
     let store = dirs[0].open_store().await?;
     let issued = pacific_node::auth::add_user(store.as_ref(), "admin", Role::Admin).await?;
     let collection = pacific_node::find_collection(store.as_ref(), "default")
@@ -380,11 +355,10 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         ))
     })?;
 
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut servers = Servers::new();
     let mut events = Vec::new();
     let mut stores = Vec::new();
     let mut collections = Vec::new();
-    let mut servers = Vec::new();
     for (i, p) in PARTIES.iter().enumerate() {
         let dir = DataDir::new(args.data.join(p.id));
         let mut node = Node::open(&dir).await?;
@@ -401,12 +375,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
             .ok_or_else(|| NodeError::Setup(format!("{} has no default collection", p.name)))?;
         stores.push(store);
         collections.push(collection.id);
-        let listener = std::net::TcpListener::bind(addr)
-            .map_err(|e| NodeError::Setup(format!("cannot listen on {addr}: {e}")))?;
-        let mut stop = stop_rx.clone();
-        servers.push(tokio::spawn(node.serve(listener, async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })));
+        servers.serve(node, addr)?;
     }
 
     println!("Pacific demo: four parties federate on loopback.");
@@ -518,11 +487,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
 
     let base = format!("http://{}", args.listen);
     if args.exit_after_scenario {
-        let _ = stop_tx.send(true);
-        for server in servers {
-            if let Ok(Err(e)) = server.await {
-                eprintln!("a node stopped with an error: {e}");
-            }
+        for e in servers.stop().await {
+            eprintln!("a node stopped with an error: {e}");
         }
         return played.map(|()| ExitCode::SUCCESS);
     }
@@ -544,11 +510,8 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     );
     println!("Serving until Ctrl-C.");
     crate::commands::shutdown_signal().await;
-    let _ = stop_tx.send(true);
-    for server in servers {
-        if let Ok(Err(e)) = server.await {
-            eprintln!("a node stopped with an error: {e}");
-        }
+    for e in servers.stop().await {
+        eprintln!("a node stopped with an error: {e}");
     }
     eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)

@@ -232,3 +232,33 @@ fn handlers_reach_the_store_only_through_services() {
         }
     }
 }
+
+#[test]
+fn the_test_kit_and_the_benchmarks_are_not_published_and_only_the_cli_depends_on_them() {
+    for krate in ["testkit", "bench"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(krate)
+            .join("Cargo.toml");
+        let manifest: toml::Table =
+            toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            manifest["package"].get("publish"),
+            Some(&toml::Value::Boolean(false)),
+            "crates/{krate} must say publish = false"
+        );
+    }
+    for krate in ["core", "tlog", "match", "coop", "store", "node", "testkit"] {
+        let deps = dependencies(krate);
+        assert!(
+            !deps.contains("pacific-bench") && !deps.contains("pacific-cli"),
+            "crates/{krate} depends on the benchmarks or the CLI"
+        );
+        if krate != "testkit" {
+            assert!(
+                !deps.contains("pacific-testkit"),
+                "crates/{krate} depends on the test kit outside its tests"
+            );
+        }
+    }
+}

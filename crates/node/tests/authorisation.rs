@@ -12,7 +12,7 @@ use pacific_node::http::authz::{Access, Caller, ROUTES};
 use pacific_tlog::merkle::{self, Hash};
 use serde_json::{Value, json};
 
-use crate::federation_common::{FedNode, alpha_and_bravo, indicator, uuid};
+use pacific_testkit::federation::{FedNode, alpha_and_bravo, indicator, uuid};
 
 /// Who calls, in the walk.
 #[derive(Clone, Copy, Debug, PartialEq)]

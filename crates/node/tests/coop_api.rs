@@ -7,13 +7,11 @@
 //! consultation of three signed by each and unseen by a fourth; hotline pings answered, timed
 //! out, and sent periodically by the clock.
 
-use crate::federation_common;
-
 use std::time::Duration;
 
-use federation_common::*;
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
+use pacific_testkit::federation::*;
 use serde_json::{Value, json};
 
 const WITHIN: Duration = Duration::from_secs(20);

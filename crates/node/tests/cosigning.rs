@@ -10,16 +10,14 @@
 //! in the log it cosigns, `cosignature-sent` in the witness's; cosigning the cosignature entries
 //! themselves logs nothing, so two nodes witnessing each other come to rest.
 
-use crate::federation_common;
-
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_node::log::{LogState, log_origin, publish_checkpoint};
 use pacific_node::wire::CosignaturePush;
 use pacific_node::witness::{Witnessed, witness_round};
+use pacific_testkit::federation::*;
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::cosignature::Cosigner;
 use pacific_tlog::entry::{Act, Entry};

@@ -2,12 +2,12 @@
 //! (matches per day, top indicators and sectors, incidents, objects, peers with what was sent
 //! and held back, the log), HTML escaping of hostile names, assets and the CSP header.
 
-use crate::common;
+use pacific_testkit::test_node;
 
-use common::TestNode;
 use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType;
 use pacific_store::{FederationStore, LogEntryData, MatchStat, Peer, SqliteFederationStore};
+use pacific_testkit::test_node::TestNode;
 use pacific_tlog::entry::{Act, ObjectRef};
 use serde_json::json;
 
@@ -55,7 +55,7 @@ async fn seed(node: &TestNode) {
                 "[ipv4-addr:value = '203.0.113.7']",
             ),
             indicator(IND_EVIL, HOSTILE, "[domain-name:value = 'evil.example']"),
-            common::malware("malware--33333333-3333-4333-8333-333333333333"),
+            test_node::malware("malware--33333333-3333-4333-8333-333333333333"),
         ],
     )
     .await;
@@ -354,7 +354,7 @@ async fn objects_page_through_the_store_cursor() {
     let node = TestNode::start().await;
     let objects: Vec<_> = (0..60)
         .map(|i| {
-            common::indicator(
+            test_node::indicator(
                 &format!("indicator--{i:08x}-1111-4111-8111-111111111111"),
                 "2026-01-01T00:00:00.000Z",
             )
@@ -407,7 +407,7 @@ async fn collection_grants_hold_on_the_dashboard_too() {
     let node = TestNode::start().await;
     node.post_objects(
         &node.analyst,
-        &[common::indicator(
+        &[test_node::indicator(
             "indicator--77777777-7777-4777-8777-777777777777",
             "2026-01-01T00:00:00.000Z",
         )],

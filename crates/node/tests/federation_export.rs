@@ -2,9 +2,6 @@
 //! received objects: RED, AMBER not addressed to the peer, personal data and laundered AMBER
 //! never appear in the file; rules on the `export` path apply.
 
-use crate::federation_common;
-
-use federation_common::*;
 use pacific_core::party::StakeholderType::{Company, State};
 use pacific_core::policy::{PartyId, Provenance};
 use pacific_core::tlp::Tlp;
@@ -12,6 +9,7 @@ use pacific_core::{StixObject, Timestamp};
 use pacific_node::Node;
 use pacific_node::federation::export::export_for_peer;
 use pacific_store::ProvenanceRecord;
+use pacific_testkit::federation::*;
 use serde_json::{Value, json};
 
 const POLICY: &str = r#"default = "allow"

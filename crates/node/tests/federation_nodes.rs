@@ -2,17 +2,15 @@
 //! then back, replayed / forged / misaddressed / stale envelopes, duplicate delivery, the
 //! origin rule, and peers' signed TAXII reads through the gate.
 
-use crate::federation_common;
-
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use federation_common::*;
 use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType::{Company, State};
 use pacific_core::tlp::Tlp;
 use pacific_node::client::{Credentials, TaxiiClient};
 use pacific_node::federation::envelope::{Ack, Envelope, EnvelopeObject, verify_origin};
+use pacific_testkit::federation::*;
 use serde_json::{Value, json};
 
 struct Fed {

@@ -1,13 +1,11 @@
 //! A peer added while a node runs is delivered to without a restart: the outbox supervisor
 //! re-reads the peers table and starts a worker for the new peer.
 
-use crate::federation_common;
-
 use std::time::Duration;
 
-use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_core::tlp::Tlp;
+use pacific_testkit::federation::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -1,17 +1,15 @@
 //! Property: nothing the gate denies ever arrives — over the REAL paths (federation push and a
 //! peer's TAXII GET), with random objects, markings and policies.
 
-use crate::federation_common;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use federation_common::*;
 use pacific_core::party::StakeholderType;
 use pacific_core::policy::{ExportPolicy, GateContext, OutboundPath, PartyId, decide};
 use pacific_core::tlp::Tlp;
 use pacific_core::{StixObject, Timestamp};
 use pacific_node::client::{Credentials, TaxiiClient};
+use pacific_testkit::federation::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};

@@ -1,12 +1,10 @@
 //! A peer's signed TAXII GET replayed within the clock-skew window is refused, at once and
 //! later; a fresh request (a new nonce, even for the same target in the same second) works.
 
-use crate::federation_common;
-
-use federation_common::*;
 use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType::State;
 use pacific_node::federation::peer_auth::authorization;
+use pacific_testkit::federation::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replayed_signed_get_is_refused() {

@@ -4,11 +4,9 @@
 
 mod architecture;
 mod authorisation;
-mod common;
 mod coop_api;
 mod cosigning;
 mod dashboard;
-mod federation_common;
 mod federation_export;
 mod federation_nodes;
 mod federation_peers_live;

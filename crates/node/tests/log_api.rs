@@ -3,13 +3,11 @@
 //! consistency proofs verify and tampering is caught; the witness endpoint cosigns consistent
 //! checkpoints and keeps evidence of a split view.
 
-use crate::common;
-
 use base64::Engine as _;
-use common::{TestNode, indicator, uuid};
 use ed25519_dalek::SigningKey;
 use pacific_node::log::{LogState, publish_checkpoint, verify_remote};
 use pacific_node::wire::{ConsistencyProofView, CosignRequest, InclusionProofView};
+use pacific_testkit::test_node::{TestNode, indicator, uuid};
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::merkle::{self, Hash, MemoryTree};
 use pacific_tlog::signed_note::{Ed25519Signer, Note, NoteVerifier};

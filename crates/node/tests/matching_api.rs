@@ -4,15 +4,15 @@
 //! critical assets, who may do what, and a sighting going back to the indicator's producer
 //! through the federation.
 
-use crate::common;
-use crate::federation_common;
+use pacific_testkit::federation;
+use pacific_testkit::test_node;
 
 use std::io::Write;
 use std::time::Duration;
 
-use common::{TAXII, TestNode};
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_core::tlp::Tlp;
+use pacific_testkit::test_node::{TAXII, TestNode};
 use serde_json::{Value, json};
 
 const ASSETS: &str = "[[assets]]\nname = \"North grid\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n\n[[assets]]\nname = \"Office\"\ncidr = \"10.30.0.0/16\"\nsector = \"other\"\n";
@@ -336,7 +336,7 @@ async fn matches_every_format_and_records_sightings_stats_and_incidents() {
 #[tokio::test]
 async fn indicators_added_or_revoked_while_serving_take_effect_without_restart() {
     let node = TestNode::start().await;
-    let id = format!("indicator--{}", common::uuid());
+    let id = format!("indicator--{}", test_node::uuid());
     let event = "{\"dst_ip\": \"198.51.100.9\"}\n";
     assert_eq!(jsonl(&node, event).await["matches"], 0);
 
@@ -384,7 +384,7 @@ async fn indicators_added_or_revoked_while_serving_take_effect_without_restart()
     assert_eq!(answer["indicators"], 0);
 
     // A newer, unrevoked version of another indicator replaces the older pattern.
-    let other = format!("indicator--{}", common::uuid());
+    let other = format!("indicator--{}", test_node::uuid());
     node.post_objects(
         &node.analyst,
         &[indicator(
@@ -475,11 +475,11 @@ async fn matched_after_restart(node: &TestNode, ip: &str) -> Vec<String> {
 #[tokio::test]
 async fn an_indicator_deleted_over_taxii_stops_matching() {
     let node = TestNode::start().await;
-    let id = format!("indicator--{}", common::uuid());
-    let malware = format!("malware--{}", common::uuid());
+    let id = format!("indicator--{}", test_node::uuid());
+    let malware = format!("malware--{}", test_node::uuid());
     let link = json!({
         "type": "relationship", "spec_version": "2.1",
-        "id": format!("relationship--{}", common::uuid()),
+        "id": format!("relationship--{}", test_node::uuid()),
         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
         "relationship_type": "indicates", "source_ref": id, "target_ref": malware
     });
@@ -490,7 +490,7 @@ async fn an_indicator_deleted_over_taxii_stops_matching() {
     );
     node.post_objects(
         &node.analyst,
-        &[v1.clone(), common::malware(&malware), link.clone()],
+        &[v1.clone(), test_node::malware(&malware), link.clone()],
     )
     .await;
     let event = "{\"dst_ip\": \"198.51.100.20\"}\n";
@@ -531,7 +531,7 @@ async fn an_indicator_deleted_over_taxii_stops_matching() {
 #[tokio::test]
 async fn deleting_the_newest_version_brings_the_previous_one_back() {
     let node = TestNode::start().await;
-    let id = format!("indicator--{}", common::uuid());
+    let id = format!("indicator--{}", test_node::uuid());
     let (old_ip, new_ip) = ("198.51.100.30", "198.51.100.31");
     let old = format!("{{\"ip\": \"{old_ip}\"}}\n");
     let new = format!("{{\"ip\": \"{new_ip}\"}}\n");
@@ -693,7 +693,7 @@ async fn who_may_match_and_read_statistics() {
 
 #[tokio::test]
 async fn a_sighting_goes_back_to_the_producer_and_nowhere_else() {
-    use federation_common::{FedNode, OPEN_POLICY, Spec, eventually};
+    use federation::{FedNode, OPEN_POLICY, Spec, eventually};
     use pacific_core::party::StakeholderType::{Company, State};
 
     let tmp = tempfile::tempdir().unwrap();
@@ -742,7 +742,7 @@ async fn a_sighting_goes_back_to_the_producer_and_nowhere_else() {
     charlie.start().await;
 
     // Alpha's indicator, TLP:GREEN: it reaches Bravo (and Charlie).
-    let ind = federation_common::indicator(
+    let ind = federation::indicator(
         Some(Tlp::Green),
         json!({"pattern": "[ipv4-addr:value = '203.0.113.77']"}),
     );
@@ -809,7 +809,7 @@ async fn a_sighting_goes_back_to_the_producer_and_nowhere_else() {
 /// the one sighting, none lost to the other's read-add-write.
 #[tokio::test]
 async fn two_recorders_on_one_data_directory_lose_no_sighting_count() {
-    use federation_common::{FedNode, OPEN_POLICY, Spec};
+    use federation::{FedNode, OPEN_POLICY, Spec};
     use pacific_node::matching::MatchService;
 
     let tmp = tempfile::tempdir().unwrap();
@@ -824,7 +824,7 @@ async fn two_recorders_on_one_data_directory_lose_no_sighting_count() {
         },
     )
     .await;
-    let ind = federation_common::indicator(
+    let ind = federation::indicator(
         Some(Tlp::Green),
         json!({"pattern": "[ipv4-addr:value = '203.0.113.55']"}),
     );

@@ -3,12 +3,10 @@
 //! (`policy-changed`) when the node starts with a policy it has not logged before, and when
 //! it is replaced while running — never twice for the same policy.
 
-use crate::federation_common;
-
-use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_core::policy::ExportPolicy;
 use pacific_node::federation::{POLICY_FILE, policy_sha256};
+use pacific_testkit::federation::*;
 use pacific_tlog::entry::{Act, Entry};
 
 async fn acts(node: &FedNode) -> Vec<Act> {

@@ -1,14 +1,12 @@
 //! What crosses a border is in the log: the sender logs `object-sent` (after the ack) and
 //! `object-withheld`; the receiver attributes what it stored to the sending peer.
 
-use crate::federation_common;
-
 use std::time::Duration;
 
-use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_core::tlp::Tlp;
 use pacific_store::Store;
+use pacific_testkit::federation::*;
 use pacific_tlog::entry::{Act, Entry};
 use serde_json::{Value, json};
 

@@ -1,11 +1,9 @@
 //! The TAXII 2.1 server, driven over HTTP on 127.0.0.1 as a client sees it: every endpoint,
 //! every filter, and the error objects with their status codes.
 
-use crate::common;
-
 use std::collections::HashSet;
 
-use common::{TAXII, TestNode, indicator, malware, uuid};
+use pacific_testkit::test_node::{TAXII, TestNode, indicator, malware, uuid};
 use serde_json::{Value, json};
 
 fn ids(envelope: &Value) -> Vec<String> {

@@ -3,15 +3,13 @@
 //! kept as evidence. A larger checkpoint whose proof does not connect is a failed witnessing:
 //! refused and not cosigned, but no evidence (the proof may merely be wrong).
 
-use crate::federation_common;
-
 use std::time::Duration;
 
-use federation_common::*;
 use pacific_core::party::StakeholderType::State;
 use pacific_core::tlp::Tlp;
 use pacific_node::log::LogState;
 use pacific_node::witness::{PeerRound, Witnessed, witness_round};
+use pacific_testkit::federation::*;
 use pacific_tlog::checkpoint::{Checkpoint, sign_checkpoint};
 use pacific_tlog::merkle::consistency_proof_len;
 use pacific_tlog::signed_note::Ed25519Signer;

@@ -1,8 +1,6 @@
 //! Federated test nodes on 127.0.0.1: each with its own data directory, identity, policy and
 //! peers, started and stopped at will (a restarted node keeps its port and data).
 
-#![allow(dead_code)]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,12 +8,15 @@ use std::time::{Duration, Instant};
 use pacific_core::party::StakeholderType;
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
-use pacific_node::datadir::InitOptions;
 use pacific_node::federation::Federation;
 use pacific_node::{DataDir, Node};
-use pacific_store::{FederationStore, Peer, SqliteFederationStore, Store};
+use pacific_store::Store;
 use serde_json::{Value, json};
 
+use crate::setup;
+pub use crate::setup::{OPEN_POLICY, Spec};
+
+/// A federated node on 127.0.0.1; `store` and `fed` are the running node's (set by `start`).
 pub struct FedNode {
     pub id: String,
     pub dir: DataDir,
@@ -26,17 +27,6 @@ pub struct FedNode {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
-
-pub struct Spec<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub kind: StakeholderType,
-    pub jurisdiction: Option<&'a str>,
-    pub policy: &'a str,
-}
-
-/// A policy that lets go whatever the markings allow.
-pub const OPEN_POLICY: &str = "default = \"allow\"\n";
 
 /// The two parties most tests need, with open policies, not yet each other's peers and not
 /// started: Alpha CERT (a state, XA) and Bravo Police (a state, XB).
@@ -55,33 +45,13 @@ pub async fn alpha_and_bravo(root: &std::path::Path) -> (FedNode, FedNode) {
 
 impl FedNode {
     pub async fn create(root: &std::path::Path, spec: &Spec<'_>) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        drop(listener);
-        let dir = DataDir::new(root.join(spec.id));
-        let report = dir
-            .init(&InitOptions {
-                name: spec.name.into(),
-                stakeholder_type: spec.kind,
-                jurisdiction: spec.jurisdiction.map(str::to_owned),
-                listen: Some(addr),
-            })
-            .await
-            .unwrap();
-        std::fs::write(dir.root().join("policy.toml"), spec.policy).unwrap();
-        // Pin the party id (the name-derived default would be longer).
-        let config_path = dir.root().join("pacific.toml");
-        let mut config = pacific_node::config::Config::from_toml(
-            &std::fs::read_to_string(&config_path).unwrap(),
-        )
-        .unwrap();
-        config.federation.party_id = Some(spec.id.to_owned());
-        std::fs::write(&config_path, config.to_toml()).unwrap();
+        let addr = setup::free_addr().unwrap();
+        let (dir, collection) = setup::create_party(root, spec, addr, |_| {}).await.unwrap();
         Self {
             id: spec.id.into(),
             dir,
             addr,
-            collection: report.default_collection.id,
+            collection,
             store: None,
             fed: None,
             stop: None,
@@ -94,7 +64,7 @@ impl FedNode {
     }
 
     pub fn public_key(&self) -> String {
-        hex::encode(self.dir.load_identity().unwrap().verifying_key().to_bytes())
+        setup::public_key_hex(&self.dir).unwrap()
     }
 
     /// Registers `other` as a peer of this node (before this node starts).
@@ -104,25 +74,16 @@ impl FedNode {
         kind: StakeholderType,
         jurisdiction: Option<&str>,
     ) {
-        let s = SqliteFederationStore::open(&self.dir.db_path())
-            .await
-            .unwrap();
-        s.add_peer(
-            &Peer {
-                party_id: other.id.as_str().into(),
-                name: other.id.to_uppercase(),
-                stakeholder_type: kind,
-                jurisdiction: jurisdiction.map(str::to_owned),
-                organisation: None,
-                url: other.url(),
-                public_key: other.public_key(),
-                added: Timestamp::now(),
-            },
-            "admin",
+        let peer = setup::peer_entry(
+            &other.dir,
+            &other.id,
+            &other.id.to_uppercase(),
+            kind,
+            jurisdiction,
+            other.url(),
         )
-        .await
         .unwrap();
-        s.close().await;
+        setup::add_peer(&self.dir, &peer, "admin").await.unwrap();
     }
 
     pub async fn start(&mut self) {
@@ -254,12 +215,7 @@ pub fn indicator(tlp: Option<pacific_core::tlp::Tlp>, extra: Value) -> Value {
 impl FedNode {
     /// Changes this node's configuration (before it starts).
     pub fn configure(&self, change: impl FnOnce(&mut pacific_node::config::Config)) {
-        let path = self.dir.root().join("pacific.toml");
-        let mut config =
-            pacific_node::config::Config::from_toml(&std::fs::read_to_string(&path).unwrap())
-                .unwrap();
-        change(&mut config);
-        std::fs::write(&path, config.to_toml()).unwrap();
+        setup::reconfigure(&self.dir, change).unwrap();
     }
 
     /// Adds a user with `role` to this running node; returns the token.
@@ -278,33 +234,36 @@ pub async fn mesh(
     ids: &[&str],
     configure: impl Fn(&mut pacific_node::config::Config),
 ) -> Vec<FedNode> {
-    use pacific_core::party::StakeholderType::State;
-    let mut nodes = Vec::new();
+    let names: Vec<String> = ids.iter().map(|id| id.to_uppercase()).collect();
+    let jurisdictions: Vec<String> = (0..ids.len())
+        .map(|n| format!("X{}", (b'A' + n as u8) as char))
+        .collect();
+    let mut parties = Vec::new();
     for (n, id) in ids.iter().enumerate() {
-        let jurisdiction = format!("X{}", (b'A' + n as u8) as char);
-        let node = FedNode::create(
-            root,
-            &Spec {
-                id,
-                name: &id.to_uppercase(),
-                kind: State,
-                jurisdiction: Some(&jurisdiction),
-                policy: OPEN_POLICY,
-            },
-        )
-        .await;
-        node.configure(&configure);
-        nodes.push((node, jurisdiction));
+        let spec = Spec {
+            id,
+            name: &names[n],
+            kind: StakeholderType::State,
+            jurisdiction: Some(&jurisdictions[n]),
+            policy: OPEN_POLICY,
+        };
+        parties.push((spec, setup::free_addr().unwrap()));
     }
-    for (a, _) in &nodes {
-        for (b, jb) in &nodes {
-            if a.id != b.id {
-                a.add_peer(b, State, Some(jb)).await;
-            }
-        }
-    }
+    let created = setup::create_mesh(root, &parties, |_, c| configure(c), "admin")
+        .await
+        .unwrap();
     let mut out = Vec::new();
-    for (mut node, _) in nodes {
+    for ((spec, addr), (dir, collection)) in parties.iter().zip(created) {
+        let mut node = FedNode {
+            id: spec.id.into(),
+            dir,
+            addr: *addr,
+            collection,
+            store: None,
+            fed: None,
+            stop: None,
+            task: None,
+        };
         node.start().await;
         out.push(node);
     }

@@ -1,17 +1,14 @@
 //! A node on 127.0.0.1 for integration tests: its own temporary data directory, three users
 //! (admin, analyst, reader), serving until the test drops it.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use pacific_core::access::Role;
-use pacific_core::party::StakeholderType;
-use pacific_node::datadir::InitOptions;
 use pacific_node::{DataDir, Node};
 use pacific_store::Store;
 use serde_json::{Value, json};
 
+/// The TAXII 2.1 media type.
 pub const TAXII: &str = "application/taxii+json;version=2.1";
 
 pub struct TestNode {
@@ -47,15 +44,7 @@ impl TestNode {
     ) -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let dir = DataDir::new(tmp.path().join("node"));
-        let report = dir
-            .init(&InitOptions {
-                name: "Test CERT".into(),
-                stakeholder_type: StakeholderType::State,
-                jurisdiction: Some("XA".into()),
-                listen: None,
-            })
-            .await
-            .unwrap();
+        let report = crate::setup::init_node(&dir, "Test CERT").await.unwrap();
         let store = dir.open_store().await.unwrap();
         let mut tokens = Vec::new();
         for (name, role) in [
