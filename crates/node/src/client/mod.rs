@@ -1,12 +1,14 @@
-//! Every HTTP client of the node, in one place: the TAXII 2.1 client ([`taxii`]). The command
-//! line and the node's own background work (the federation's outbox pulling and pushing) call
-//! it.
+//! Every HTTP client of the node, in one place: the TAXII 2.1 client ([`taxii`]) and the
+//! client of a node's `/coop` API ([`coop`]). The command line and the node's own background
+//! work (the federation's outbox pulling and pushing) call these; neither builds requests by
+//! hand.
 //!
 //! Shared here: building the `reqwest` client (the TLS crypto provider installed first, an
 //! extra trusted certificate, timeouts), reading a node's error answer
 //! (`{title, description, error_code, http_status}`, see `crate::error::ApiError`) into an
 //! [`ApiRefusal`] that keeps the stable label, and mapping a [`ClientError`] to [`NodeError`].
 
+pub mod coop;
 pub mod taxii;
 
 use std::time::Duration;
@@ -15,6 +17,7 @@ use serde_json::Value;
 
 use crate::NodeError;
 
+pub use coop::CoopClient;
 pub use taxii::{Credentials, ObjectsPage, PullReport, TaxiiClient};
 
 /// How long a client waits: for the whole request, and for the connection.
