@@ -6,6 +6,7 @@ mod architecture;
 mod authorisation;
 mod common;
 mod coop_api;
+mod coop_client;
 mod cosigning;
 mod dashboard;
 mod federation_common;
