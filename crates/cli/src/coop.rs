@@ -1,13 +1,17 @@
 //! `pacific request …`, `pacific hotline …`, `pacific consult …`, `pacific dispute …`:
 //! cooperation between authorities, through a running node's `/coop` JSON API with a user's
-//! token.
+//! token. The client is `pacific_node::client::CoopClient`; this module holds the commands'
+//! arguments and how their answers print.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use pacific_node::NodeError;
-use serde_json::{Value, json};
+use pacific_node::client::coop::{AttachmentRef, ConsultationAction, RequestAction};
+use serde_json::Value;
+
+pub use pacific_node::client::CoopClient;
 
 /// Where the node is and who asks.
 #[derive(Args, Clone)]
@@ -281,73 +285,18 @@ pub enum DisputeCommand {
     },
 }
 
-/// A small client of the `/coop` API.
+impl ApiArgs {
+    fn client(&self) -> CoopClient {
+        CoopClient::new(&self.url, &self.token)
+    }
+}
+
 /// `show` commands: one record, as JSON or printed by `print`.
-async fn show(api: &ApiArgs, path: &str, json: bool, print: fn(&Value)) -> Result<(), NodeError> {
-    let v = CoopClient::from_args(api).get(path).await?;
+fn show(v: &Value, json: bool, print: fn(&Value)) {
     if json {
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     } else {
-        print(&v);
-    }
-    Ok(())
-}
-
-pub struct CoopClient {
-    url: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl CoopClient {
-    pub fn new(url: &str, token: &str) -> Self {
-        pacific_node::install_crypto_provider();
-        Self {
-            url: url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    fn from_args(api: &ApiArgs) -> Self {
-        Self::new(&api.url, &api.token)
-    }
-
-    async fn call(&self, post: Option<Value>, path: &str) -> Result<Value, NodeError> {
-        let url = format!("{}{path}", self.url);
-        let request = match post {
-            Some(body) => self.http.post(&url).json(&body),
-            None => self.http.get(&url),
-        };
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| NodeError::Remote(e.to_string()))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        if status.is_success() {
-            Ok(value)
-        } else {
-            Err(NodeError::Remote(format!(
-                "{} ({}, {})",
-                value["description"].as_str().unwrap_or("refused"),
-                status.as_u16(),
-                value["error_code"].as_str().unwrap_or("?")
-            )))
-        }
-    }
-
-    pub async fn get(&self, path: &str) -> Result<Value, NodeError> {
-        self.call(None, path).await
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> Result<Value, NodeError> {
-        self.call(Some(body), path).await
+        print(v);
     }
 }
 
@@ -472,17 +421,16 @@ fn read_json(path: &PathBuf) -> Result<Value, NodeError> {
 }
 
 pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
+    use RequestAction as A;
     use RequestCommand as C;
-    let (api, path, body) = match cmd {
+    let (api, id, action) = match cmd {
         C::New { api, spec } => {
-            let v = CoopClient::from_args(&api)
-                .post("/coop/requests", read_json(&spec)?)
-                .await?;
+            let v = api.client().new_request(read_json(&spec)?).await?;
             print_request(&v);
             return Ok(ExitCode::SUCCESS);
         }
         C::List { api } => {
-            let v = CoopClient::from_args(&api).get("/coop/requests").await?;
+            let v = api.client().requests().await?;
             for r in v["requests"].as_array().into_iter().flatten() {
                 println!(
                     "{}  {:<22} {:<9} {:<19} {} → {}  {}",
@@ -498,42 +446,35 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
             return Ok(ExitCode::SUCCESS);
         }
         C::Show { api, id, json } => {
-            show(&api, &format!("/coop/requests/{id}"), json, print_request).await?;
+            show(&api.client().request(&id).await?, json, print_request);
             return Ok(ExitCode::SUCCESS);
         }
-        C::Send { api, id } => (api, format!("{id}/send"), json!({})),
-        C::Ack { api, id } => (api, format!("{id}/ack"), json!({})),
-        C::Start { api, id } => (api, format!("{id}/start"), json!({})),
+        C::Send { api, id } => (api, id, A::Send),
+        C::Ack { api, id } => (api, id, A::Acknowledge),
+        C::Start { api, id } => (api, id, A::Start),
         C::Answer {
             api,
             id,
             note,
             partial,
             preserved_until,
-        } => {
-            let mut b = json!({
-                "completeness": if partial { "partial" } else { "full" },
-                "note": note,
-            });
-            if let Some(until) = preserved_until {
-                b["preserved_until"] = json!(until);
-            }
-            (api, format!("{id}/answer"), b)
-        }
+        } => (
+            api,
+            id,
+            A::Answer {
+                partial,
+                note,
+                preserved_until,
+            },
+        ),
         C::Decline {
             api,
             id,
             ground,
             reason,
-        } => (
-            api,
-            format!("{id}/decline"),
-            json!({"ground": ground, "reason": reason}),
-        ),
-        C::Withdraw { api, id, reason } => {
-            (api, format!("{id}/withdraw"), json!({"reason": reason}))
-        }
-        C::Ask { api, id, question } => (api, format!("{id}/ask"), json!({"question": question})),
+        } => (api, id, A::Decline { ground, reason }),
+        C::Withdraw { api, id, reason } => (api, id, A::Withdraw { reason }),
+        C::Ask { api, id, question } => (api, id, A::Ask { question }),
         C::Provide {
             api,
             id,
@@ -547,14 +488,10 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
                     let name = p
                         .file_name()
                         .map_or_else(|| p.display().to_string(), |n| n.to_string_lossy().into());
-                    Ok(json!({"sha256": sha256, "size": size, "name": name}))
+                    Ok(AttachmentRef { sha256, size, name })
                 })
-                .collect::<Result<Vec<Value>, NodeError>>()?;
-            (
-                api,
-                format!("{id}/provide"),
-                json!({"text": text, "attachments": attachments}),
-            )
+                .collect::<Result<Vec<_>, NodeError>>()?;
+            (api, id, A::Provide { text, attachments })
         }
         C::Custody {
             api,
@@ -562,18 +499,20 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
             attachment,
             file,
         } => {
-            let (sha256, size) = digest(&file)?;
+            let (observed_sha256, observed_size) = digest(&file)?;
             (
                 api,
-                format!("{id}/custody"),
-                json!({"attachment": attachment, "observed_sha256": sha256, "observed_size": size}),
+                id,
+                A::Custody {
+                    attachment,
+                    observed_sha256,
+                    observed_size,
+                },
             )
         }
-        C::Extend { api, id, until } => (api, format!("{id}/extend"), json!({"until": until})),
+        C::Extend { api, id, until } => (api, id, A::Extend { until }),
     };
-    let v = CoopClient::from_args(&api)
-        .post(&format!("/coop/requests/{path}"), body)
-        .await?;
+    let v = api.client().act_on_request(&id, &action).await?;
     print_request(&v);
     Ok(ExitCode::SUCCESS)
 }
@@ -581,7 +520,7 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
 pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
     match cmd {
         HotlineCommand::Show { api } => {
-            let v = CoopClient::from_args(&api).get("/coop/hotline").await?;
+            let v = api.client().hotline().await?;
             for e in v["escalations"].as_array().into_iter().flatten() {
                 let esc = &e["escalation"];
                 let clock = esc["ack_clock_secs"].as_f64().unwrap_or(0.0);
@@ -601,9 +540,7 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
             }
         }
         HotlineCommand::Contacts { api } => {
-            let v = CoopClient::from_args(&api)
-                .get("/coop/hotline/contacts")
-                .await?;
+            let v = api.client().contacts().await?;
             for c in v["contacts"].as_array().into_iter().flatten() {
                 println!(
                     "{:<12} {}  {} {}",
@@ -620,11 +557,9 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
             medium,
             address,
         } => {
-            let v = CoopClient::from_args(&api)
-                .post(
-                    "/coop/hotline/contacts",
-                    json!({"name": name, "channel": {"medium": medium, "address": address}}),
-                )
+            let v = api
+                .client()
+                .declare_contact(&name, &medium, &address)
                 .await?;
             println!(
                 "Hotline contact of {}: {}",
@@ -633,9 +568,7 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
             );
         }
         HotlineCommand::Ping { api, to } => {
-            let v = CoopClient::from_args(&api)
-                .post("/coop/hotline/pings", json!({"to": to}))
-                .await?;
+            let v = api.client().ping(&to).await?;
             println!(
                 "{}  ping to {}'s hotline sent; times out at {}",
                 text(&v["ping"], "id"),
@@ -644,9 +577,7 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
             );
         }
         HotlineCommand::Pings { api } => {
-            let v = CoopClient::from_args(&api)
-                .get("/coop/hotline/pings")
-                .await?;
+            let v = api.client().pings().await?;
             for p in v["pings"].as_array().into_iter().flatten() {
                 let o = &p["outcome"];
                 let outcome = match o["status"].as_str() {
@@ -733,26 +664,23 @@ pub fn print_consultation(v: &Value) {
 
 pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {
     use ConsultCommand as C;
-    let (api, action, body) = match cmd {
+    use ConsultationAction as A;
+    let (api, id, action) = match cmd {
         C::Open {
             api,
             topic,
             with,
             agenda,
         } => {
-            let v = CoopClient::from_args(&api)
-                .post(
-                    "/coop/consultations",
-                    json!({"topic": topic, "participants": with, "agenda": agenda}),
-                )
+            let v = api
+                .client()
+                .open_consultation(&topic, &with, &agenda)
                 .await?;
             print_consultation(&v);
             return Ok(ExitCode::SUCCESS);
         }
         C::List { api } => {
-            let v = CoopClient::from_args(&api)
-                .get("/coop/consultations")
-                .await?;
+            let v = api.client().consultations().await?;
             for c in v["consultations"].as_array().into_iter().flatten() {
                 let parties: Vec<&str> = c["participants"]
                     .as_array()
@@ -772,15 +700,13 @@ pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {
         }
         C::Show { api, id, json } => {
             show(
-                &api,
-                &format!("/coop/consultations/{id}"),
+                &api.client().consultation(&id).await?,
                 json,
                 print_consultation,
-            )
-            .await?;
+            );
             return Ok(ExitCode::SUCCESS);
         }
-        C::Agenda { api, id, item } => (api, format!("{id}/agenda"), json!({"item": item})),
+        C::Agenda { api, id, item } => (api, id, A::Agenda { item }),
         C::Post {
             api,
             id,
@@ -788,24 +714,17 @@ pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {
             refs,
         } => (
             api,
-            format!("{id}/post"),
-            json!({"text": text, "object_refs": refs}),
+            id,
+            A::Post {
+                text,
+                object_refs: refs,
+            },
         ),
-        C::Attach { api, id, refs } => (api, format!("{id}/attach"), json!({"object_refs": refs})),
-        C::Minutes { api, id, text } => {
-            (api, format!("{id}/propose-minutes"), json!({"text": text}))
-        }
-        C::Sign { api, id, version } => {
-            let body = match version {
-                Some(v) => json!({"version": v}),
-                None => json!({}),
-            };
-            (api, format!("{id}/sign-minutes"), body)
-        }
+        C::Attach { api, id, refs } => (api, id, A::Attach { object_refs: refs }),
+        C::Minutes { api, id, text } => (api, id, A::ProposeMinutes { text }),
+        C::Sign { api, id, version } => (api, id, A::SignMinutes { version }),
     };
-    let v = CoopClient::from_args(&api)
-        .post(&format!("/coop/consultations/{action}"), body)
-        .await?;
+    let v = api.client().act_on_consultation(&id, &action).await?;
     print_consultation(&v);
     Ok(ExitCode::SUCCESS)
 }
@@ -818,16 +737,14 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
             subject,
             claim,
         } => {
-            let v = CoopClient::from_args(&api)
-                .post(
-                    "/coop/disputes",
-                    json!({"respondent": respondent, "subject": subject, "claim": claim}),
-                )
+            let v = api
+                .client()
+                .open_dispute(&respondent, &subject, &claim)
                 .await?;
             print_dispute(&v);
         }
         DisputeCommand::List { api } => {
-            let v = CoopClient::from_args(&api).get("/coop/disputes").await?;
+            let v = api.client().disputes().await?;
             for d in v["disputes"].as_array().into_iter().flatten() {
                 println!(
                     "{}  {:<12} {} v {}  {}",
@@ -840,7 +757,7 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
             }
         }
         DisputeCommand::Show { api, id, json } => {
-            show(&api, &format!("/coop/disputes/{id}"), json, print_dispute).await?;
+            show(&api.client().dispute(&id).await?, json, print_dispute);
         }
         DisputeCommand::Step {
             api,
@@ -850,9 +767,7 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
         } => {
             let body: Value = serde_json::from_str(&body)
                 .map_err(|e| NodeError::Input(format!("BODY is not JSON: {e}")))?;
-            let v = CoopClient::from_args(&api)
-                .post(&format!("/coop/disputes/{id}/{action}"), body)
-                .await?;
+            let v = api.client().act_on_dispute(&id, &action, body).await?;
             print_dispute(&v);
         }
     }

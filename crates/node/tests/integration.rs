@@ -5,6 +5,7 @@
 mod architecture;
 mod authorisation;
 mod coop_api;
+mod coop_client;
 mod cosigning;
 mod dashboard;
 mod federation_export;

@@ -66,18 +66,13 @@ impl TaxiiClient {
         credentials: Credentials,
         ca_pem: Option<&[u8]>,
     ) -> Result<Self, NodeError> {
-        crate::install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .connect_timeout(Duration::from_secs(10));
-        if let Some(pem) = ca_pem {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| NodeError::Setup(format!("bad CA certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| NodeError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        let http = super::build_http(
+            ca_pem,
+            Some(super::Timeouts {
+                request: Duration::from_secs(60),
+                connect: Duration::from_secs(10),
+            }),
+        )?;
         let discovery_url = if discovery_url.ends_with('/') {
             discovery_url.to_owned()
         } else {
@@ -136,16 +131,16 @@ impl TaxiiClient {
         if response.status().is_success() {
             return Ok(response);
         }
-        let status = response.status();
-        let url = response.url().to_string();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        let detail = body
+        let refusal = super::ApiRefusal::read(response).await;
+        let detail = refusal
+            .body
             .get("description")
-            .or_else(|| body.get("title"))
+            .or_else(|| refusal.body.get("title"))
             .and_then(Value::as_str)
             .unwrap_or("");
         Err(NodeError::Remote(format!(
-            "{url} answered {status}: {detail}"
+            "{} answered {}: {detail}",
+            refusal.url, refusal.status
         )))
     }
 
