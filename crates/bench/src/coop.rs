@@ -1,6 +1,7 @@
 //! `bench coop`: cooperation on two nodes on loopback: latency of emergency requests, then
 //! requests/s through the whole state machine.
 
+use pacific_node::client::CoopClient;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -157,60 +158,4 @@ pub async fn coop(root: &Path, options: &CoopOptions) -> Result<(), NodeError> {
     );
     servers.stop().await;
     Ok(())
-}
-
-/// A liaison's client of a node's `/coop` API: JSON in, JSON out, the node's refusal as an
-/// error (as `pacific request …` reports it).
-pub struct CoopClient {
-    url: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl CoopClient {
-    pub fn new(url: &str, token: &str) -> Self {
-        pacific_node::install_crypto_provider();
-        Self {
-            url: url.trim_end_matches('/').to_owned(),
-            token: token.to_owned(),
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn call(&self, post: Option<Value>, path: &str) -> Result<Value, NodeError> {
-        let url = format!("{}{path}", self.url);
-        let request = match post {
-            Some(body) => self.http.post(&url).json(&body),
-            None => self.http.get(&url),
-        };
-        let response = request
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| NodeError::Remote(e.to_string()))?;
-        let value: Value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        if status.is_success() {
-            Ok(value)
-        } else {
-            Err(NodeError::Remote(format!(
-                "{} ({}, {})",
-                value["description"].as_str().unwrap_or("refused"),
-                status.as_u16(),
-                value["error_code"].as_str().unwrap_or("?")
-            )))
-        }
-    }
-
-    pub async fn get(&self, path: &str) -> Result<Value, NodeError> {
-        self.call(None, path).await
-    }
-
-    pub async fn post(&self, path: &str, body: Value) -> Result<Value, NodeError> {
-        self.call(Some(body), path).await
-    }
 }

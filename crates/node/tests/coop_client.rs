@@ -13,7 +13,7 @@ use pacific_node::client::{ClientError, CoopClient};
 use serde_json::{Value, json};
 
 use crate::coop_api::preservation_spec;
-use crate::federation_common::*;
+use pacific_testkit::federation::*;
 
 const WITHIN: Duration = Duration::from_secs(20);
 
