@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use pacific_node::log::{LogState, publish_checkpoint, verify_remote, with_cosignatures};
+use pacific_node::client::log::verify_remote;
+use pacific_node::log::{LogState, publish_checkpoint, with_cosignatures};
 use pacific_node::{DataDir, NodeError};
 use pacific_store::Store;
 use serde_json::{Value, json};

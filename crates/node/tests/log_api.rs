@@ -5,7 +5,8 @@
 
 use base64::Engine as _;
 use ed25519_dalek::SigningKey;
-use pacific_node::log::{LogState, publish_checkpoint, verify_remote};
+use pacific_node::client::log::verify_remote;
+use pacific_node::log::{LogState, publish_checkpoint};
 use pacific_node::wire::{ConsistencyProofView, CosignRequest, InclusionProofView};
 use pacific_testkit::test_node::{TestNode, indicator, uuid};
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};

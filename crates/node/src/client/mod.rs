@@ -1,5 +1,5 @@
-//! Every HTTP client of the node, in one place: the TAXII 2.1 client ([`taxii`]) and the
-//! client of a node's `/coop` API ([`coop`]). The command line and the node's own background
+//! Every HTTP client of the node, in one place: the TAXII 2.1 client ([`taxii`]), the client
+//! of a node's `/coop` API ([`coop`]) and the verifier of a node's log ([`log`]). The command line and the node's own background
 //! work (the federation's outbox pulling and pushing) call these; neither builds requests by
 //! hand.
 //!
@@ -9,6 +9,7 @@
 //! [`ApiRefusal`] that keeps the stable label, and mapping a [`ClientError`] to [`NodeError`].
 
 pub mod coop;
+pub mod log;
 pub mod taxii;
 
 use std::time::Duration;
