@@ -13,6 +13,7 @@ mod federation_nodes;
 mod federation_peers_live;
 mod federation_props;
 mod federation_replay;
+mod golden;
 mod log_api;
 mod matching_api;
 mod policy_log;

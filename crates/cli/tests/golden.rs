@@ -1,0 +1,513 @@
+//! Golden files (`tests/golden/`, see its README): the text the `pacific` command prints, run as
+//! a process on a fresh data directory with fixed inputs. Each file holds the command line, the
+//! exit code, standard output and standard error, after [`Run::normalise`] has replaced what
+//! changes from run to run. `PACIFIC_BLESS=1` rewrites the files.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pacific_core::Timestamp;
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+}
+
+/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
+/// mismatch panics naming the file and the first differing line of both sides.
+fn assert_golden(name: &str, actual: &[u8]) {
+    let path = golden_dir().join(name);
+    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, actual)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        return;
+    }
+    let expected = std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
+            path.display()
+        )
+    });
+    if expected == actual {
+        return;
+    }
+    let at = expected
+        .iter()
+        .zip(actual)
+        .position(|(a, b)| a != b)
+        .unwrap_or(expected.len().min(actual.len()));
+    let line_start = expected[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+    // The differing line of each side, from at most 60 bytes before the first difference.
+    let show = |bytes: &[u8]| {
+        let from = line_start.max(at.saturating_sub(60));
+        let rest = bytes.get(from..).unwrap_or_default();
+        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
+        let line = &line[..line.len().min(160)];
+        match std::str::from_utf8(line) {
+            Ok(s) => format!("{s:?}"),
+            Err(_) => format!("\"{}\"", line.escape_ascii()),
+        }
+    };
+    panic!(
+        "{} differs from what `pacific` prints: first difference at line {line_no}, column {} \
+         (byte offset {at})\n  expected: {}\n  actual:   {}\n\
+         ({} bytes expected, {} produced). Scripts read these outputs: if the change is \
+         intended, it is an interface change; rewrite the files with PACIFIC_BLESS=1.",
+        path.display(),
+        at - line_start + 1,
+        show(&expected),
+        show(actual),
+        expected.len(),
+        actual.len(),
+    );
+}
+
+// --- Fixed inputs ----------------------------------------------------------------------------
+
+/// The node's identity key, written over the one `pacific init` made: seed bytes 0x00, …, 0x1f
+/// (Alpha's in the node's golden files).
+const IDENTITY_KEY_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+const INDICATOR_ID: &str = "indicator--6b6f2a4e-8a1d-4c1e-9d3a-1f2e3d4c5b6a";
+const MALWARE_ID: &str = "malware--0c9a3e1b-5d2f-4a7e-8b6c-2d1e0f9a8b7c";
+const BROKEN_ID: &str = "indicator--f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b";
+const BUNDLE_ID: &str = "bundle--a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+const TLP_GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+
+/// A bundle of an indicator, a malware and an indicator without its pattern (invalid).
+const BUNDLE: &str = r#"{"type":"bundle","id":"bundle--a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d","objects":[
+{"type":"indicator","spec_version":"2.1","id":"indicator--6b6f2a4e-8a1d-4c1e-9d3a-1f2e3d4c5b6a","created":"2025-06-01T00:00:00.000Z","modified":"2025-06-02T00:00:00.000Z","name":"C2 address of \"GridWiper\"","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2025-06-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
+{"type":"malware","spec_version":"2.1","id":"malware--0c9a3e1b-5d2f-4a7e-8b6c-2d1e0f9a8b7c","created":"2025-06-03T00:00:00.000Z","modified":"2025-06-03T00:00:00.000Z","name":"GridWiper","is_family":true},
+{"type":"indicator","spec_version":"2.1","id":"indicator--f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b","created":"2025-06-04T00:00:00.000Z","modified":"2025-06-04T00:00:00.000Z","pattern_type":"stix","valid_from":"2025-06-04T00:00:00Z"}
+]}
+"#;
+
+/// Three lines for `pacific match`: one sees the indicator's address, one nothing, one is not
+/// JSON.
+const MATCH_INPUT: &str = "{\"ts\":\"2025-06-05T10:00:00Z\",\"src_ip\":\"198.51.100.1\",\"dst_ip\":\"203.0.113.7\"}\n\
+{\"ts\":\"2025-06-05T10:00:01Z\",\"src_ip\":\"198.51.100.2\",\"dst_ip\":\"192.0.2.9\"}\n\
+not json\n";
+
+// --- Running `pacific` -----------------------------------------------------------------------
+
+/// A temporary folder to run `pacific` in, and what its outputs hold that changes from run to
+/// run (see [`Run::normalise`]).
+struct Run {
+    tmp: tempfile::TempDir,
+    /// When the test started, RFC 3339: a timestamp at or after it is the clock's.
+    started: String,
+    /// Exact values made at random during the run, each with its placeholder.
+    volatile: Vec<(String, &'static str)>,
+}
+
+impl Run {
+    fn new() -> Self {
+        Run {
+            tmp: tempfile::tempdir().unwrap(),
+            started: Timestamp::now().as_str().to_owned(),
+            volatile: Vec::new(),
+        }
+    }
+
+    /// The data directory `pacific init` makes.
+    fn data(&self) -> PathBuf {
+        self.tmp.path().join("alpha")
+    }
+
+    /// Runs `pacific args…` (`{data}` stands for the data directory, `{tmp}` for the temporary
+    /// folder) and returns its exit code, standard output and standard error.
+    fn pacific(&self, args: &[&str]) -> (i32, String, String) {
+        let args = self.args(args);
+        let out = Command::new(env!("CARGO_BIN_EXE_pacific"))
+            .args(&args)
+            .env_remove("PACIFIC_DATA")
+            .env_remove("PACIFIC_TOKEN")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    /// `args` with `{data}` and `{tmp}` replaced.
+    fn args(&self, args: &[&str]) -> Vec<String> {
+        let tmp = self.tmp.path().to_str().unwrap();
+        let data = self.data();
+        args.iter()
+            .map(|a| {
+                a.replace("{data}", data.to_str().unwrap())
+                    .replace("{tmp}", tmp)
+            })
+            .collect()
+    }
+
+    /// The command line of `args`, as a shell would take it (arguments with spaces quoted),
+    /// then its exit code and both outputs.
+    fn transcript(&self, args: &[&str], code: i32, stdout: &str, stderr: &str) -> String {
+        let line: Vec<String> = self
+            .args(args)
+            .into_iter()
+            .map(|a| if a.contains(' ') { format!("'{a}'") } else { a })
+            .collect();
+        format!(
+            "$ pacific {}\nexit: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+            line.join(" ")
+        )
+    }
+
+    /// Runs `pacific args…` and checks the command line, exit code and both outputs, normalised,
+    /// against the golden file `name`.
+    fn check(&self, name: &str, args: &[&str], expected_exit: i32) -> (String, String) {
+        let (code, stdout, stderr) = self.pacific(args);
+        assert_eq!(
+            code, expected_exit,
+            "{name}: exit {code}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        let text = self.transcript(args, code, &stdout, &stderr);
+        assert_golden(name, self.normalise(&text).as_bytes());
+        (stdout, stderr)
+    }
+
+    /// `pacific init` of Alpha CERT, then its identity key replaced by the fixed one (the file
+    /// holds the secret key in hex), so that every later output is fixed.
+    fn init(&mut self, golden: Option<&str>) {
+        let args = [
+            "init",
+            "--data",
+            "{data}",
+            "--name",
+            "Alpha CERT",
+            "--type",
+            "state",
+            "--jurisdiction",
+            "XA",
+        ];
+        let random_key = |data: &Path| {
+            let key = pacific_node::DataDir::new(data).load_identity().unwrap();
+            hex::encode(key.verifying_key().to_bytes())
+        };
+        match golden {
+            Some(name) => {
+                // The key `init` printed is random: known only once it is on disk.
+                let (code, stdout, stderr) = self.pacific(&args);
+                assert_eq!(code, 0, "{stderr}");
+                self.volatile.push((random_key(&self.data()), "RANDOM_KEY"));
+                let text = self.transcript(&args, code, &stdout, &stderr);
+                assert_golden(name, self.normalise(&text).as_bytes());
+            }
+            None => assert_eq!(self.pacific(&args).0, 0),
+        }
+        std::fs::write(self.data().join("identity.key"), IDENTITY_KEY_HEX).unwrap();
+    }
+
+    /// Replaces what changes from run to run and the fixed inputs do not decide:
+    ///
+    /// - values made at random during the run and printed (the key `init` made, API tokens),
+    ///   each by its placeholder (`RANDOM_KEY`, `TOKEN`); the temporary folder by `TMP` (so the
+    ///   data directory reads `TMP/alpha`);
+    /// - in JSON lines of `pacific log show`, an entry's millisecond `time` and its
+    ///   `leaf_hash` (which covers the time) by `"TIME"` and `"HASH"`;
+    /// - RFC 3339 timestamps at or after the test's start by `TIME`;
+    /// - UUIDs not of the fixed inputs by `UUID`;
+    /// - the duration and the rate `pacific ingest` reports (`in S s (R objects/s)`) by
+    ///   `in SECONDS s (RATE objects/s)`.
+    ///
+    /// Everything else is compared exactly.
+    fn normalise(&self, text: &str) -> String {
+        let mut text = text.replace(self.tmp.path().to_str().unwrap(), "TMP");
+        for (value, placeholder) in &self.volatile {
+            text = text.replace(value.as_str(), placeholder);
+        }
+        let text: Vec<String> = text.split('\n').map(mask_log_line).collect();
+        let text = replace_ingest_rate(&text.join("\n"));
+        let text = replace_times(&text, &self.started);
+        let fixed: Vec<&str> = [INDICATOR_ID, MALWARE_ID, BROKEN_ID, BUNDLE_ID, TLP_GREEN]
+            .iter()
+            .map(|id| id.rsplit("--").next().unwrap())
+            .collect();
+        replace_uuids(&text, &fixed)
+    }
+}
+
+/// A line of `pacific log show` (`{"index":…,"leaf_hash":…,"entry":{…}}`) with its entry's
+/// `time` and its `leaf_hash` masked; any other line as it is.
+fn mask_log_line(line: &str) -> String {
+    let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(line)
+    else {
+        return line.to_owned();
+    };
+    if !(m.contains_key("leaf_hash") && m.contains_key("entry")) {
+        return line.to_owned();
+    }
+    m.insert("leaf_hash".into(), "HASH".into());
+    if let Some(t) = m.get_mut("entry").and_then(|e| e.get_mut("time")) {
+        *t = "TIME".into();
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
+/// `in 0.01 s (2345 objects/s)` → `in SECONDS s (RATE objects/s)`.
+fn replace_ingest_rate(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            let (Some(at), Some(end)) = (line.rfind(" in "), line.rfind(" objects/s)")) else {
+                return line.to_owned();
+            };
+            if at < end && line[at..].contains(" s (") {
+                format!(
+                    "{} in SECONDS s (RATE objects/s){}",
+                    &line[..at],
+                    &line[end + " objects/s)".len()..]
+                )
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Replaces RFC 3339 UTC timestamps (`YYYY-MM-DDTHH:MM:SS`, optional fraction, `Z`) at or after
+/// `since` by `TIME`.
+fn replace_times(text: &str, since: &str) -> String {
+    let b = text.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    let matches_at = |i: usize| {
+        b.len() >= i + shape.len()
+            && shape.iter().zip(&b[i..]).all(|(s, c)| match s {
+                b'd' => c.is_ascii_digit(),
+                s => s == c,
+            })
+    };
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied) = (0, 0);
+    while i < b.len() {
+        if matches_at(i) {
+            let mut end = i + shape.len();
+            if b.get(end) == Some(&b'.') {
+                end += 1;
+                while b.get(end).is_some_and(u8::is_ascii_digit) {
+                    end += 1;
+                }
+            }
+            if b.get(end) == Some(&b'Z') {
+                end += 1;
+                if text[i..i + shape.len()] >= since[..shape.len()] {
+                    out.push_str(&text[copied..i]);
+                    out.push_str("TIME");
+                    copied = end;
+                }
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Replaces lower-case UUIDs (8-4-4-4-12 hex digits) not in `keep` by `UUID`.
+fn replace_uuids(text: &str, keep: &[&str]) -> String {
+    let b = text.as_bytes();
+    let is_uuid = |s: &[u8]| {
+        s.len() == 36
+            && s.iter().enumerate().all(|(i, c)| match i {
+                8 | 13 | 18 | 23 => *c == b'-',
+                _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
+            })
+    };
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied) = (0, 0);
+    while i + 36 <= b.len() {
+        if (i == 0 || !b[i - 1].is_ascii_alphanumeric())
+            && is_uuid(&b[i..i + 36])
+            && b.get(i + 36).is_none_or(|c| !c.is_ascii_alphanumeric())
+        {
+            if !keep.contains(&&text[i..i + 36]) {
+                out.push_str(&text[copied..i]);
+                out.push_str("UUID");
+                copied = i + 36;
+            }
+            i += 36;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+// --- Tests -----------------------------------------------------------------------------------
+
+#[test]
+fn golden_help() {
+    let run = Run::new();
+    run.check("help.txt", &["--help"], 0);
+    run.check("log-help.txt", &["log", "--help"], 0);
+}
+
+#[test]
+fn golden_init_id_and_policy() {
+    let mut run = Run::new();
+    run.init(Some("init.txt"));
+    run.check("id.txt", &["id", "--data", "{data}"], 0);
+    run.check(
+        "policy-show.txt",
+        &["policy", "show", "--data", "{data}"],
+        0,
+    );
+}
+
+#[test]
+fn golden_users_and_collections() {
+    let mut run = Run::new();
+    run.init(None);
+    for (name, role) in [("admin", "admin"), ("zoe", "analyst")] {
+        let (code, token, _) =
+            run.pacific(&["user", "add", "--data", "{data}", name, "--role", role]);
+        assert_eq!(code, 0);
+        run.volatile.push((token.trim().to_owned(), "TOKEN"));
+    }
+    // The token is printed once, on standard output: known only once printed.
+    let args = [
+        "user", "add", "--data", "{data}", "rene", "--role", "reader",
+    ];
+    let (code, stdout, stderr) = run.pacific(&args);
+    assert_eq!(code, 0, "{stderr}");
+    run.volatile.push((stdout.trim().to_owned(), "TOKEN"));
+    let text = run.transcript(&args, code, &stdout, &stderr);
+    assert_golden("user-add.txt", run.normalise(&text).as_bytes());
+    run.check(
+        "user-add-refused.txt",
+        &[
+            "user", "add", "--data", "{data}", "rené", "--role", "reader",
+        ],
+        1,
+    );
+    run.check("user-list.txt", &["user", "list", "--data", "{data}"], 0);
+    run.check(
+        "collection-add.txt",
+        &[
+            "collection",
+            "add",
+            "--data",
+            "{data}",
+            "--title",
+            "Incidents of the grid",
+            "--alias",
+            "incidents",
+        ],
+        0,
+    );
+    run.check(
+        "collection-list.txt",
+        &["collection", "list", "--data", "{data}"],
+        0,
+    );
+}
+
+#[test]
+fn golden_ingest_export_and_log() {
+    let mut run = Run::new();
+    run.init(None);
+    // A user first, so that the log holds an entry of another kind.
+    assert_eq!(
+        run.pacific(&[
+            "user", "add", "--data", "{data}", "admin", "--role", "admin"
+        ])
+        .0,
+        0
+    );
+    std::fs::write(run.tmp.path().join("bundle.json"), BUNDLE).unwrap();
+    run.check(
+        "ingest.txt",
+        &["ingest", "--data", "{data}", "{tmp}/bundle.json"],
+        3,
+    );
+    run.check("export.txt", &["export", "--data", "{data}"], 0);
+    run.check(
+        "log-show.txt",
+        &["log", "show", "--data", "{data}", "--count", "5"],
+        0,
+    );
+}
+
+#[test]
+fn golden_match() {
+    let mut run = Run::new();
+    run.init(None);
+    std::fs::write(run.tmp.path().join("bundle.json"), BUNDLE).unwrap();
+    assert_eq!(
+        run.pacific(&["ingest", "--data", "{data}", "{tmp}/bundle.json"])
+            .0,
+        3
+    );
+    std::fs::write(run.tmp.path().join("events.jsonl"), MATCH_INPUT).unwrap();
+    run.check(
+        "match.txt",
+        &["match", "--data", "{data}", "{tmp}/events.jsonl"],
+        3,
+    );
+}
+
+/// Every file the tests here write; nothing else may lie in the folder.
+const GOLDEN_FILES: &[&str] = &[
+    "collection-add.txt",
+    "collection-list.txt",
+    "export.txt",
+    "help.txt",
+    "id.txt",
+    "ingest.txt",
+    "init.txt",
+    "log-help.txt",
+    "log-show.txt",
+    "match.txt",
+    "policy-show.txt",
+    "user-add-refused.txt",
+    "user-add.txt",
+    "user-list.txt",
+];
+
+#[test]
+fn golden_folder_holds_only_files_the_tests_write() {
+    let mut expected: Vec<String> = GOLDEN_FILES.iter().map(|s| (*s).to_owned()).collect();
+    expected.extend(["README.md", ".gitattributes"].map(String::from));
+    expected.sort();
+    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    found.sort();
+    assert_eq!(found, expected, "stale or missing golden files");
+}
+
+#[test]
+fn golden_normalisation_keeps_fixed_values_and_replaces_the_runs() {
+    let mut run = Run::new();
+    run.started = "2026-01-01T00:00:00.000Z".into();
+    run.volatile.push(("s3cr3t".into(), "TOKEN"));
+    let tmp = run.tmp.path().to_str().unwrap().to_owned();
+    let text = format!(
+        "{tmp}/alpha s3cr3t\n\
+         {{\"index\":0,\"leaf_hash\":\"ab\",\"entry\":{{\"kind\":\"k\",\"time\":1772352000000}}}}\n\
+         Ingested into default: 2 stored, in 0.01 s (250 objects/s)\n\
+         2025-06-01T00:00:00.000Z 2026-01-01T00:00:00.5Z\n\
+         indicator--6b6f2a4e-8a1d-4c1e-9d3a-1f2e3d4c5b6a bundle--0f0e0d0c-0b0a-4909-8807-060504030201\n"
+    );
+    assert_eq!(
+        run.normalise(&text),
+        "TMP/alpha TOKEN\n\
+         {\"index\":0,\"leaf_hash\":\"HASH\",\"entry\":{\"kind\":\"k\",\"time\":\"TIME\"}}\n\
+         Ingested into default: 2 stored, in SECONDS s (RATE objects/s)\n\
+         2025-06-01T00:00:00.000Z TIME\n\
+         indicator--6b6f2a4e-8a1d-4c1e-9d3a-1f2e3d4c5b6a bundle--UUID\n"
+    );
+}
