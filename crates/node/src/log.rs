@@ -26,7 +26,6 @@ use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner};
 use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle::{self, Hash};
 use pacific_tlog::signed_note::{Ed25519Signer, Ed25519Verifier, Note, NoteSignature};
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::NodeError;
@@ -37,8 +36,7 @@ use crate::wire::{
 /// How often the publisher looks for growth and signs a new checkpoint.
 pub const PUBLISH_INTERVAL: Duration = Duration::from_secs(2);
 
-/// Most entries one `GET /log/entries` returns.
-pub const MAX_ENTRIES: u64 = 1000;
+pub use crate::wire::MAX_ENTRIES;
 
 /// The log's identity: origin, checkpoint signer and witness cosigner.
 pub struct LogState {
@@ -524,7 +522,7 @@ pub fn verify_cosigner_key(
         .is_ok()
 }
 
-pub(crate) fn tlog_err(what: &str) -> impl Fn(TlogError) -> NodeError + '_ {
+fn tlog_err(what: &str) -> impl Fn(TlogError) -> NodeError + '_ {
     move |e| NodeError::Input(format!("{what}: {e}"))
 }
 

@@ -12,8 +12,11 @@ use pacific_tlog::signed_note::{Ed25519Verifier, Note};
 use serde::Deserialize;
 
 use crate::NodeError;
-use crate::log::{MAX_ENTRIES, tlog_err};
-use crate::wire::{ConsistencyProofView, EntryView, InclusionProofView};
+use crate::wire::{ConsistencyProofView, EntryView, InclusionProofView, MAX_ENTRIES};
+
+fn tlog_err(what: &str) -> impl Fn(pacific_tlog::TlogError) -> NodeError + '_ {
+    move |e| NodeError::Input(format!("{what}: {e}"))
+}
 
 /// What [`verify_remote`] checked.
 #[derive(Debug, Default)]

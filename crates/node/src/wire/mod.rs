@@ -6,6 +6,9 @@
 pub mod envelope;
 pub mod peer_header;
 
+/// Most entries one `GET /log/entries` returns.
+pub const MAX_ENTRIES: u64 = 1000;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
