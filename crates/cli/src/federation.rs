@@ -3,14 +3,11 @@
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use pacific_core::Timestamp;
 use pacific_core::party::StakeholderType;
-use pacific_core::policy::PartyId;
-use pacific_node::federation::{
-    POLICY_FILE, load_policy, local_party, local_url, parse_public_key, party_id_from_name,
-};
+use pacific_node::federation::peers::{PeerSpec, add_peer};
+use pacific_node::federation::{POLICY_FILE, load_policy, local_party, local_url};
 use pacific_node::{DataDir, NodeError};
-use pacific_store::{FederationStore, Peer, SqliteFederationStore};
+use pacific_store::{FederationStore, SqliteFederationStore};
 
 use crate::DataArg;
 
@@ -87,13 +84,15 @@ pub async fn peer(cmd: PeerCommand) -> Result<ExitCode, NodeError> {
             let dir = DataDir::new(&args.data.data);
             let peer = add_peer(
                 &dir,
-                &args.name,
-                args.id.as_deref(),
-                &args.url,
-                &args.key,
-                args.stakeholder_type,
-                args.jurisdiction,
-                args.organisation,
+                PeerSpec {
+                    name: args.name,
+                    id: args.id,
+                    url: args.url,
+                    key: args.key,
+                    stakeholder_type: args.stakeholder_type,
+                    jurisdiction: args.jurisdiction,
+                    organisation: args.organisation,
+                },
             )
             .await?;
             println!(
@@ -134,53 +133,6 @@ async fn open(dir: &DataDir) -> Result<SqliteFederationStore, NodeError> {
         return Err(dir.not_initialised());
     }
     Ok(SqliteFederationStore::open(&dir.db_path()).await?)
-}
-
-/// Adds a peer to a node's data directory (checks the key and the jurisdiction).
-#[allow(clippy::too_many_arguments)]
-pub async fn add_peer(
-    dir: &DataDir,
-    name: &str,
-    id: Option<&str>,
-    url: &str,
-    key: &str,
-    stakeholder_type: StakeholderType,
-    jurisdiction: Option<String>,
-    organisation: Option<String>,
-) -> Result<Peer, NodeError> {
-    if parse_public_key(key).is_none() {
-        return Err(NodeError::Setup(format!(
-            "{key:?} is not an Ed25519 public key (64 hex digits)"
-        )));
-    }
-    if let Some(j) = &jurisdiction {
-        pacific_core::party::check_jurisdiction(j).map_err(NodeError::Setup)?;
-    }
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(NodeError::Setup(format!(
-            "peer URL {url:?} must start with http:// or https://"
-        )));
-    }
-    let party_id = id.map_or_else(|| party_id_from_name(name), str::to_owned);
-    if party_id.is_empty() || party_id.contains(char::is_whitespace) {
-        return Err(NodeError::Setup(format!(
-            "party id {party_id:?} must be non-empty and without spaces"
-        )));
-    }
-    let store = open(dir).await?;
-    let peer = Peer {
-        party_id: PartyId::new(party_id),
-        name: name.to_owned(),
-        stakeholder_type,
-        jurisdiction,
-        organisation,
-        url: url.trim_end_matches('/').to_owned(),
-        public_key: key.trim().to_ascii_lowercase(),
-        added: Timestamp::now(),
-    };
-    store.add_peer(&peer, pacific_store::LOCAL_ACTOR).await?;
-    store.close().await;
-    Ok(peer)
 }
 
 #[derive(Subcommand)]

@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod log_view;
 pub mod outbox;
 pub mod peer_auth;
+pub mod peers;
 pub mod replay;
 pub mod supervisor;
 
