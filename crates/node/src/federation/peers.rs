@@ -109,7 +109,8 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_refused_with_its_reason() {
-        let cases: [(fn(&mut PeerSpec), &str); 4] = [
+        type Spoil = fn(&mut PeerSpec);
+        let cases: [(Spoil, &str); 4] = [
             (|s| s.key = "xyz".into(), "Ed25519 public key"),
             (|s| s.url = "ftp://bravo".into(), "http:// or https://"),
             (|s| s.id = Some("bravo cert".into()), "without spaces"),
