@@ -128,12 +128,13 @@ pub fn spawn(fed: Arc<Federation>, log: Arc<LogState>) -> tokio::task::JoinHandl
 
 /// The HTTP client the witness uses.
 pub fn http_client() -> Result<reqwest::Client, NodeError> {
-    crate::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| NodeError::Setup(format!("HTTP client: {e}")))
+    crate::client::build_http(
+        None,
+        Some(crate::client::Timeouts {
+            request: Duration::from_secs(10),
+            connect: Duration::from_secs(5),
+        }),
+    )
 }
 
 /// Witnesses every registered peer once: checks its checkpoint and, if accepted, cosigns it
@@ -238,58 +239,20 @@ async fn peer_request(
     query: &str,
     body: Option<String>,
 ) -> Result<String, NodeError> {
-    let base = peer.url.trim_end_matches('/');
-    let url = if query.is_empty() {
-        format!("{base}{path}")
-    } else {
-        format!("{base}{path}?{query}")
+    let client = crate::client::peer::PeerClient {
+        http,
+        key: fed.key(),
+        local: fed.local().id.as_str(),
+        peer,
     };
-    let m = reqwest::Method::from_bytes(method.as_bytes())
-        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
-    let mut builder = http.request(m, &url);
-    if let Some(body) = body {
-        builder = builder
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body);
-    }
-    let mut request = builder
-        .build()
-        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
-    let auth = crate::wire::peer_header::authorization(
-        fed.key(),
-        fed.local().id.as_str(),
-        peer.party_id.as_str(),
-        method,
-        request.url().path(),
-        request.url().query().unwrap_or(""),
-        Timestamp::now().unix().0,
-    );
-    let value = reqwest::header::HeaderValue::from_str(&auth)
-        .map_err(|e| NodeError::Remote(e.to_string()))?;
-    request
-        .headers_mut()
-        .insert(reqwest::header::AUTHORIZATION, value);
-    let response = http
-        .execute(request)
-        .await
-        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
-    let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
-    if !status.is_success() {
+    let text = client.signed(method, path, query, body).await?;
+    if text.len() > MAX_NOTE && path == "/log/checkpoint" {
         return Err(NodeError::Remote(format!(
-            "{method} {url}: {status}: {}",
-            body.trim()
+            "{}: checkpoint longer than {MAX_NOTE} bytes",
+            peer.party_id
         )));
     }
-    if body.len() > MAX_NOTE && path == "/log/checkpoint" {
-        return Err(NodeError::Remote(format!(
-            "{method} {url}: checkpoint longer than {MAX_NOTE} bytes"
-        )));
-    }
-    Ok(body)
+    Ok(text)
 }
 
 /// The verifier of `peer`'s checkpoints for the origin a note names, after checking that the

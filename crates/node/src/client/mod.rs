@@ -10,6 +10,7 @@
 
 pub mod coop;
 pub mod log;
+pub mod peer;
 pub mod taxii;
 
 use std::time::Duration;

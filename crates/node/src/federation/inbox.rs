@@ -43,7 +43,7 @@ use pacific_tlog::entry::{Act, ObjectRef, sha256};
 use super::envelope::{Ack, Envelope, EnvelopeRejection, MAX_SEQ, ReceivedEntry, RejectedObject};
 use super::{Event, Federation, version_key};
 
-pub const INBOX_PATH: &str = "/federation/inbox";
+pub use crate::wire::envelope::INBOX_PATH;
 
 /// Why an envelope, or a batch of objects from a peer, was not taken.
 #[derive(Debug, thiserror::Error)]

@@ -157,7 +157,7 @@ pub async fn deliver_once(
             Timestamp::now().as_str(),
             payload,
         );
-        let (ack, text) = send(http, &peer, &envelope).await?;
+        let (ack, text) = send(fed, http, &peer, &envelope).await?;
         receipt = Some((seq, ack, text));
     }
     // What crossed the border (after the peer's ack), what the gate held back and the peer's
@@ -267,28 +267,21 @@ fn log_entry(time: u64, act: Act) -> Result<LogEntryData, NodeError> {
 /// Posts an envelope and checks the peer's signed ack (and receipt); returns it with its exact
 /// text.
 async fn send(
+    fed: &Federation,
     http: &reqwest::Client,
     peer: &Peer,
     envelope: &Envelope,
 ) -> Result<(Ack, String), NodeError> {
     let url = format!("{}{INBOX_PATH}", peer.url.trim_end_matches('/'));
-    let response = http
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(serde_json::to_string(envelope).map_err(|e| NodeError::Input(e.to_string()))?)
-        .send()
-        .await
-        .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
-    if !status.is_success() {
-        return Err(NodeError::Remote(format!(
-            "{url} answered {status}: {text}"
-        )));
-    }
+    let client = crate::client::peer::PeerClient {
+        http,
+        key: fed.key(),
+        local: fed.local().id.as_str(),
+        peer,
+    };
+    let text = client
+        .deliver(serde_json::to_string(envelope).map_err(|e| NodeError::Input(e.to_string()))?)
+        .await?;
     let ack: Ack = serde_json::from_str(&text)
         .map_err(|e| NodeError::Remote(format!("{url} answered no ack: {e}")))?;
     let key = parse_public_key(&peer.public_key)

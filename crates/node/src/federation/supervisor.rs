@@ -82,12 +82,13 @@ async fn reconcile(fed: &Arc<Federation>, workers: &mut Workers) {
 
 /// One peer's worker: catch-up, then delivery rounds with back-off.
 async fn run(fed: Arc<Federation>, peer_id: PartyId) {
-    crate::install_crypto_provider();
-    let http = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-    {
+    let http = match crate::client::build_http(
+        None,
+        Some(crate::client::Timeouts {
+            request: Duration::from_secs(30),
+            connect: Duration::from_secs(5),
+        }),
+    ) {
         Ok(h) => h,
         Err(e) => {
             tracing::error!(error = %e, "cannot build the outbox HTTP client");

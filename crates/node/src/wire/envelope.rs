@@ -49,6 +49,9 @@ use pacific_tlog::entry::{Act, Entry, ObjectRef};
 use pacific_tlog::merkle::{self, Hash};
 use serde::{Deserialize, Serialize};
 
+/// Where a node receives envelopes from its peers.
+pub const INBOX_PATH: &str = "/federation/inbox";
+
 const ENVELOPE_CONTEXT: &[u8] = b"pacific-envelope/v1\n";
 const ACK_CONTEXT: &[u8] = b"pacific-ack/v1\n";
 /// Sequence numbers stay exact in every JSON reader (IEEE doubles).
