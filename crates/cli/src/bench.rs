@@ -51,9 +51,6 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         verify: usize,
     },
-    /// The matching engine: compile generated indicators (build time, memory per indicator),
-    /// then match generated JSON-lines events (events/s, MB/s per thread count), against a
-    /// naive linear scan.
     /// Cooperation on two nodes on loopback: emergency requests sent by Alpha until visible
     /// on Bravo (latency), then concurrent requests taken through draft → send → ack → start →
     /// answer (requests/s).
@@ -68,6 +65,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 16)]
         concurrency: usize,
     },
+    /// The matching engine: compile generated indicators (build time, memory per indicator),
+    /// then match generated JSON-lines events (events/s, MB/s per thread count), against a
+    /// naive linear scan.
     Match {
         /// Indicators compiled (mixed types).
         #[arg(long, default_value_t = 1_000_000)]
