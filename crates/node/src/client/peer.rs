@@ -48,21 +48,12 @@ impl PeerClient<'_> {
         let mut request = builder
             .build()
             .map_err(|e| NodeError::Remote(format!("{method} {url}: {e}")))?;
-        // Signed over the path and query exactly as they go on the wire.
-        let auth = crate::wire::peer_header::authorization(
+        sign(
+            &mut request,
             self.key,
             self.local,
             self.peer.party_id.as_str(),
-            method,
-            request.url().path(),
-            request.url().query().unwrap_or(""),
-            Timestamp::now().unix().0,
-        );
-        let value = reqwest::header::HeaderValue::from_str(&auth)
-            .map_err(|e| NodeError::Remote(e.to_string()))?;
-        request
-            .headers_mut()
-            .insert(reqwest::header::AUTHORIZATION, value);
+        )?;
         let response = self
             .http
             .execute(request)
@@ -85,6 +76,32 @@ impl PeerClient<'_> {
             .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
         success(response, &url).await
     }
+}
+
+/// Signs `request` as party `sender` (with `key`) for party `recipient`: the `Pacific-Peer`
+/// header over the method, path and query exactly as they go on the wire.
+pub fn sign(
+    request: &mut reqwest::Request,
+    key: &SigningKey,
+    sender: &str,
+    recipient: &str,
+) -> Result<(), NodeError> {
+    let url = request.url();
+    let auth = crate::wire::peer_header::authorization(
+        key,
+        sender,
+        recipient,
+        request.method().as_str(),
+        url.path(),
+        url.query().unwrap_or(""),
+        Timestamp::now().unix().0,
+    );
+    let value = reqwest::header::HeaderValue::from_str(&auth)
+        .map_err(|e| NodeError::Remote(e.to_string()))?;
+    request
+        .headers_mut()
+        .insert(reqwest::header::AUTHORIZATION, value);
+    Ok(())
 }
 
 /// The text of a successful answer, or an error with the status and the text.

@@ -107,21 +107,7 @@ impl TaxiiClient {
             key,
         } = &self.credentials
         {
-            let url = request.url();
-            let value = crate::wire::peer_header::authorization(
-                key,
-                sender,
-                recipient,
-                request.method().as_str(),
-                url.path(),
-                url.query().unwrap_or(""),
-                pacific_core::Timestamp::now().unix().0,
-            );
-            let value = reqwest::header::HeaderValue::from_str(&value)
-                .map_err(|e| NodeError::Remote(e.to_string()))?;
-            request
-                .headers_mut()
-                .insert(reqwest::header::AUTHORIZATION, value);
+            super::peer::sign(&mut request, key, sender, recipient)?;
         }
         let response = self
             .http
