@@ -33,18 +33,22 @@ pub const FOLDER_FILES: [&str; 2] = ["README.md", ".gitattributes"];
 /// A mismatch panics naming the file, the line, column and byte offset of the first
 /// difference, that line on both sides (from at most 60 bytes before the difference, at most
 /// 160 bytes, escaped if not UTF-8), both sizes, and the bold sentence of the folder's
-/// `README.md` that says what a change to its files means.
+/// `README.md` that says what a change to its files means. The panic points at the caller's
+/// line.
+#[track_caller]
 pub fn assert_golden(dir: impl AsRef<Path>, name: &str, actual: &[u8]) {
     compare(&dir.as_ref().join(name), actual, blessing());
 }
 
 /// The golden file `dir/name`, as [`assert_golden`] checked (or wrote) it.
+#[track_caller]
 pub fn read_golden(dir: impl AsRef<Path>, name: &str) -> Vec<u8> {
     let path = dir.as_ref().join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 /// The text golden file `dir/name`, as [`assert_golden`] checked (or wrote) it.
+#[track_caller]
 pub fn read_golden_text(dir: impl AsRef<Path>, name: &str) -> String {
     let path = dir.as_ref().join(name);
     String::from_utf8(read_golden(dir, name))
@@ -53,6 +57,7 @@ pub fn read_golden_text(dir: impl AsRef<Path>, name: &str) -> String {
 
 /// Checks that `dir` holds exactly `files` (those the tests write) and [`FOLDER_FILES`]:
 /// panics naming the stale files (no test writes them) and the missing ones.
+#[track_caller]
 pub fn assert_folder_holds_only<S: AsRef<str>>(dir: impl AsRef<Path>, files: &[S]) {
     let dir = dir.as_ref();
     let mut expected: Vec<&str> = files.iter().map(AsRef::as_ref).collect();
@@ -155,6 +160,7 @@ fn blessing() -> bool {
 }
 
 /// [`assert_golden`] of the file at `path`, blessing or not.
+#[track_caller]
 fn compare(path: &Path, actual: &[u8], bless: bool) {
     if bless {
         std::fs::write(path, actual)
