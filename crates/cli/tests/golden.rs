@@ -7,63 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pacific_core::Timestamp;
+use pacific_golden::{assert_folder_holds_only, assert_golden, replace_times, replace_uuids};
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
-/// mismatch panics naming the file and the first differing line of both sides.
-fn assert_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
-            path.display()
-        )
-    });
-    if expected == actual {
-        return;
-    }
-    let at = expected
-        .iter()
-        .zip(actual)
-        .position(|(a, b)| a != b)
-        .unwrap_or(expected.len().min(actual.len()));
-    let line_start = expected[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-    // The differing line of each side, from at most 60 bytes before the first difference.
-    let show = |bytes: &[u8]| {
-        let from = line_start.max(at.saturating_sub(60));
-        let rest = bytes.get(from..).unwrap_or_default();
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        let line = &line[..line.len().min(160)];
-        match std::str::from_utf8(line) {
-            Ok(s) => format!("{s:?}"),
-            Err(_) => format!("\"{}\"", line.escape_ascii()),
-        }
-    };
-    panic!(
-        "{} differs from what `pacific` prints: first difference at line {line_no}, column {} \
-         (byte offset {at})\n  expected: {}\n  actual:   {}\n\
-         ({} bytes expected, {} produced). Scripts read these outputs: if the change is \
-         intended, it is an interface change; rewrite the files with PACIFIC_BLESS=1.",
-        path.display(),
-        at - line_start + 1,
-        show(&expected),
-        show(actual),
-        expected.len(),
-        actual.len(),
-    );
-}
+/// This crate's golden files.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 // --- Fixed inputs ----------------------------------------------------------------------------
 
@@ -171,7 +118,7 @@ impl Run {
             "{name}: exit {code}\nstdout:\n{stdout}\nstderr:\n{stderr}"
         );
         let text = self.transcript(args, code, &stdout, &stderr);
-        assert_golden(name, self.normalise(&text).as_bytes());
+        assert_golden(GOLDEN, name, self.normalise(&text).as_bytes());
         (stdout, stderr)
     }
 
@@ -200,7 +147,7 @@ impl Run {
                 assert_eq!(code, 0, "{stderr}");
                 self.volatile.push((random_key(&self.data()), "RANDOM_KEY"));
                 let text = self.transcript(&args, code, &stdout, &stderr);
-                assert_golden(name, self.normalise(&text).as_bytes());
+                assert_golden(GOLDEN, name, self.normalise(&text).as_bytes());
             }
             None => assert_eq!(self.pacific(&args).0, 0),
         }
@@ -274,77 +221,6 @@ fn replace_ingest_rate(text: &str) -> String {
         .join("\n")
 }
 
-/// Replaces RFC 3339 UTC timestamps (`YYYY-MM-DDTHH:MM:SS`, optional fraction, `Z`) at or after
-/// `since` by `TIME`.
-fn replace_times(text: &str, since: &str) -> String {
-    let b = text.as_bytes();
-    let shape = b"dddd-dd-ddTdd:dd:dd";
-    let matches_at = |i: usize| {
-        b.len() >= i + shape.len()
-            && shape.iter().zip(&b[i..]).all(|(s, c)| match s {
-                b'd' => c.is_ascii_digit(),
-                s => s == c,
-            })
-    };
-    let mut out = String::with_capacity(text.len());
-    let (mut i, mut copied) = (0, 0);
-    while i < b.len() {
-        if matches_at(i) {
-            let mut end = i + shape.len();
-            if b.get(end) == Some(&b'.') {
-                end += 1;
-                while b.get(end).is_some_and(u8::is_ascii_digit) {
-                    end += 1;
-                }
-            }
-            if b.get(end) == Some(&b'Z') {
-                end += 1;
-                if text[i..i + shape.len()] >= since[..shape.len()] {
-                    out.push_str(&text[copied..i]);
-                    out.push_str("TIME");
-                    copied = end;
-                }
-            }
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-/// Replaces lower-case UUIDs (8-4-4-4-12 hex digits) not in `keep` by `UUID`.
-fn replace_uuids(text: &str, keep: &[&str]) -> String {
-    let b = text.as_bytes();
-    let is_uuid = |s: &[u8]| {
-        s.len() == 36
-            && s.iter().enumerate().all(|(i, c)| match i {
-                8 | 13 | 18 | 23 => *c == b'-',
-                _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
-            })
-    };
-    let mut out = String::with_capacity(text.len());
-    let (mut i, mut copied) = (0, 0);
-    while i + 36 <= b.len() {
-        if (i == 0 || !b[i - 1].is_ascii_alphanumeric())
-            && is_uuid(&b[i..i + 36])
-            && b.get(i + 36).is_none_or(|c| !c.is_ascii_alphanumeric())
-        {
-            if !keep.contains(&&text[i..i + 36]) {
-                out.push_str(&text[copied..i]);
-                out.push_str("UUID");
-                copied = i + 36;
-            }
-            i += 36;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
 // --- Tests -----------------------------------------------------------------------------------
 
 #[test]
@@ -384,7 +260,7 @@ fn golden_users_and_collections() {
     assert_eq!(code, 0, "{stderr}");
     run.volatile.push((stdout.trim().to_owned(), "TOKEN"));
     let text = run.transcript(&args, code, &stdout, &stderr);
-    assert_golden("user-add.txt", run.normalise(&text).as_bytes());
+    assert_golden(GOLDEN, "user-add.txt", run.normalise(&text).as_bytes());
     run.check(
         "user-add-refused.txt",
         &[
@@ -478,15 +354,7 @@ const GOLDEN_FILES: &[&str] = &[
 
 #[test]
 fn golden_folder_holds_only_files_the_tests_write() {
-    let mut expected: Vec<String> = GOLDEN_FILES.iter().map(|s| (*s).to_owned()).collect();
-    expected.extend(["README.md", ".gitattributes"].map(String::from));
-    expected.sort();
-    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    found.sort();
-    assert_eq!(found, expected, "stale or missing golden files");
+    assert_folder_holds_only(GOLDEN, GOLDEN_FILES);
 }
 
 #[test]

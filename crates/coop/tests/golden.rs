@@ -4,7 +4,6 @@
 //! bytes. `PACIFIC_BLESS=1` rewrites the files.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pacific_coop::consultation::*;
@@ -16,67 +15,16 @@ use pacific_coop::wire::{self, EVENT_TYPE};
 use pacific_coop::*;
 use pacific_core::policy::PartyId;
 use pacific_core::{StixObject, Timestamp};
+use pacific_golden::{assert_folder_holds_only, assert_golden, read_golden_text};
 use serde_json::Value;
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
-/// mismatch panics with the first differing line of both sides.
-fn assert_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
-            path.display()
-        )
-    });
-    if expected == actual {
-        return;
-    }
-    let at = expected
-        .iter()
-        .zip(actual)
-        .position(|(a, b)| a != b)
-        .unwrap_or(expected.len().min(actual.len()));
-    let line_start = expected[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-    // The differing line of each side, from at most 60 bytes before the first difference.
-    let show = |bytes: &[u8]| {
-        let from = line_start.max(at.saturating_sub(60));
-        let rest = bytes.get(from..).unwrap_or_default();
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        String::from_utf8_lossy(&line[..line.len().min(160)]).into_owned()
-    };
-    panic!(
-        "{} differs from what the code produces: first difference at line {line_no}, column {} \
-         (byte offset {at})\n  expected: {:?}\n  actual:   {:?}\n({} bytes expected, {} \
-         produced). A golden file is a wire format: if the change is intended, it is a protocol \
-         change; rewrite the files with PACIFIC_BLESS=1.",
-        path.display(),
-        at - line_start + 1,
-        show(&expected),
-        show(actual),
-        expected.len(),
-        actual.len(),
-    );
-}
+/// This crate's golden files.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 /// The file `name` (written by [`assert_golden`] just before), as a STIX object, after checking
 /// that its compact form is exactly `wire` (the bytes the node sends).
 fn read_golden(name: &str, wire: &StixObject) -> StixObject {
-    let path = golden_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = read_golden_text(GOLDEN, name);
     let value: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         serde_json::to_string(&value).unwrap(),
@@ -97,7 +45,7 @@ fn pretty(object: &StixObject) -> Vec<u8> {
 /// Checks a record's golden file both ways: built → file, file → record → same bytes.
 fn check_record<R: StixRecord + PartialEq + std::fmt::Debug>(name: &str, record: &R) {
     let object = record.to_stix().unwrap();
-    assert_golden(name, &pretty(&object));
+    assert_golden(GOLDEN, name, &pretty(&object));
     let back = R::from_stix(&read_golden(name, &object)).unwrap();
     assert_eq!(&back, record, "{name}");
     assert_eq!(pretty(&back.to_stix().unwrap()), pretty(&object), "{name}");
@@ -332,7 +280,7 @@ fn a_record_of_every_type_matches_its_golden_file_and_reads_back() {
 /// written again for.
 fn check_act(name: &str, n: u8, act: &wire::Act, audience: &Audience, by: &str) {
     let object = wire::to_stix(&uuid(n), act, audience, Some(by), &act_time(act)).unwrap();
-    assert_golden(name, &pretty(&object));
+    assert_golden(GOLDEN, name, &pretty(&object));
 
     let read = read_golden(name, &object);
     let published = wire::from_stix(&read).unwrap();
@@ -388,13 +336,5 @@ fn the_coop_event_acts_match_their_golden_files_and_read_back() {
 
 #[test]
 fn the_golden_folder_holds_only_files_the_tests_write() {
-    let mut expected: Vec<&str> = FILES.to_vec();
-    expected.extend(["README.md", ".gitattributes"]);
-    expected.sort_unstable();
-    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    found.sort();
-    assert_eq!(found, expected, "stale or missing golden files");
+    assert_folder_holds_only(GOLDEN, &FILES);
 }

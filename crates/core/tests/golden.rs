@@ -3,63 +3,12 @@
 //! file, and each file read back and written again to the same bytes. `PACIFIC_BLESS=1`
 //! rewrites the files.
 
-use std::path::{Path, PathBuf};
-
 use pacific_core::Timestamp;
 use pacific_core::taxii::{Status, StatusDetail, StatusState};
+use pacific_golden::{assert_folder_holds_only, assert_golden, read_golden_text};
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
-/// mismatch panics with the first differing line of both sides.
-fn assert_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
-            path.display()
-        )
-    });
-    if expected == actual {
-        return;
-    }
-    let at = expected
-        .iter()
-        .zip(actual)
-        .position(|(a, b)| a != b)
-        .unwrap_or(expected.len().min(actual.len()));
-    let line_start = expected[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-    // The differing line of each side, from at most 60 bytes before the first difference.
-    let show = |bytes: &[u8]| {
-        let from = line_start.max(at.saturating_sub(60));
-        let rest = bytes.get(from..).unwrap_or_default();
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        String::from_utf8_lossy(&line[..line.len().min(160)]).into_owned()
-    };
-    panic!(
-        "{} differs from what the code produces: first difference at line {line_no}, column {} \
-         (byte offset {at})\n  expected: {:?}\n  actual:   {:?}\n({} bytes expected, {} \
-         produced). A golden file is a wire format: if the change is intended, it is a protocol \
-         change; rewrite the files with PACIFIC_BLESS=1.",
-        path.display(),
-        at - line_start + 1,
-        show(&expected),
-        show(actual),
-        expected.len(),
-        actual.len(),
-    );
-}
+/// This crate's golden files.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 /// A golden file's form of a value: pretty JSON (two-space indent, fields in declaration
 /// order) with a final newline.
@@ -72,10 +21,8 @@ fn pretty(status: &Status) -> Vec<u8> {
 /// Checks a status resource's golden file both ways: built → file, file → status → same
 /// bytes; and that the file compacted is exactly what the node sends.
 fn check_status(name: &str, status: &Status) {
-    assert_golden(name, &pretty(status));
-    let path = golden_dir().join(name);
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    assert_golden(GOLDEN, name, &pretty(status));
+    let text = read_golden_text(GOLDEN, name);
     let value: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(
         serde_json::to_string(&value).unwrap(),
@@ -159,13 +106,5 @@ fn the_taxii_status_resource_matches_its_golden_files_and_reads_back() {
 
 #[test]
 fn the_golden_folder_holds_only_files_the_tests_write() {
-    let mut expected: Vec<&str> = FILES.to_vec();
-    expected.extend(["README.md", ".gitattributes"]);
-    expected.sort_unstable();
-    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    found.sort();
-    assert_eq!(found, expected, "stale or missing golden files");
+    assert_folder_holds_only(GOLDEN, &FILES);
 }

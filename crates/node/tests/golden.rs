@@ -10,12 +10,14 @@
 //! - JSON answers of a live node (TAXII, `/coop`, `/match`, `/log`), pretty-printed in the
 //!   node's own member order, after [`normalise`] has replaced what changes from run to run.
 
-use std::path::{Path, PathBuf};
-
 use ed25519_dalek::SigningKey;
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
 use pacific_core::party::StakeholderType;
+use pacific_golden::{
+    assert_folder_holds_only, assert_golden, read_golden, read_golden_text, replace_times,
+    replace_uuids,
+};
 use pacific_node::datadir::InitOptions;
 use pacific_node::federation::envelope::{
     Ack, Envelope, EnvelopeObject, ReceivedEntry, RejectedObject, sign_origin, verify_origin,
@@ -34,68 +36,8 @@ use pacific_tlog::merkle::{self, MemoryTree};
 use pacific_tlog::signed_note::{Ed25519Signer, NoteSignature, NoteVerifier};
 use serde_json::{Value, json};
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
-/// mismatch panics naming the file and the first differing line of both sides.
-fn assert_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
-            path.display()
-        )
-    });
-    if expected == actual {
-        return;
-    }
-    let at = expected
-        .iter()
-        .zip(actual)
-        .position(|(a, b)| a != b)
-        .unwrap_or(expected.len().min(actual.len()));
-    let line_start = expected[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-    // The differing line of each side, from at most 60 bytes before the first difference.
-    let show = |bytes: &[u8]| {
-        let from = line_start.max(at.saturating_sub(60));
-        let rest = bytes.get(from..).unwrap_or_default();
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        let line = &line[..line.len().min(160)];
-        match std::str::from_utf8(line) {
-            Ok(s) => format!("{s:?}"),
-            Err(_) => format!("\"{}\"", line.escape_ascii()),
-        }
-    };
-    panic!(
-        "{} differs from what the code produces: first difference at line {line_no}, column {} \
-         (byte offset {at})\n  expected: {}\n  actual:   {}\n\
-         ({} bytes expected, {} produced). A golden file is a wire or API format: if the change \
-         is intended, it is a protocol or API change; rewrite the files with PACIFIC_BLESS=1.",
-        path.display(),
-        at - line_start + 1,
-        show(&expected),
-        show(actual),
-        expected.len(),
-        actual.len(),
-    );
-}
-
-/// The golden file `name`, as [`assert_golden`] checked (or wrote) it.
-fn read_golden(name: &str) -> Vec<u8> {
-    let path = golden_dir().join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
+/// This crate's golden files.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 // --- Fixed inputs ----------------------------------------------------------------------------
 
@@ -328,8 +270,8 @@ fn hexes(hashes: &[merkle::Hash]) -> Vec<String> {
 /// Serialises a wire body as the node sends it, checks it against its golden file, then decodes
 /// the file and re-encodes it to the same bytes.
 fn assert_wire<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, value: &T) {
-    assert_golden(name, &serde_json::to_vec(value).unwrap());
-    let bytes = read_golden(name);
+    assert_golden(GOLDEN, name, &serde_json::to_vec(value).unwrap());
+    let bytes = read_golden(GOLDEN, name);
     let decoded: T =
         serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{name} does not decode: {e}"));
     assert_eq!(
@@ -344,15 +286,15 @@ fn assert_wire<T: serde::Serialize + serde::de::DeserializeOwned>(name: &str, va
 #[test]
 fn golden_envelope_and_its_signed_bytes() {
     let e = envelope();
-    assert_golden("envelope.json", &serde_json::to_vec(&e).unwrap());
-    assert_golden("envelope-signed-bytes.txt", &e.signed_bytes());
+    assert_golden(GOLDEN, "envelope.json", &serde_json::to_vec(&e).unwrap());
+    assert_golden(GOLDEN, "envelope-signed-bytes.txt", &e.signed_bytes());
 
-    let decoded: Envelope = serde_json::from_slice(&read_golden("envelope.json")).unwrap();
+    let decoded: Envelope = serde_json::from_slice(&read_golden(GOLDEN, "envelope.json")).unwrap();
     assert_eq!(decoded, e);
     assert!(decoded.verify_signature(&alpha_key().verifying_key()));
     assert_eq!(
         decoded.signed_bytes(),
-        read_golden("envelope-signed-bytes.txt")
+        read_golden(GOLDEN, "envelope-signed-bytes.txt")
     );
     for (o, key) in decoded
         .objects
@@ -371,13 +313,16 @@ fn golden_envelope_and_its_signed_bytes() {
 #[test]
 fn golden_ack_and_its_signed_bytes() {
     let a = ack();
-    assert_golden("ack.json", &serde_json::to_vec(&a).unwrap());
-    assert_golden("ack-signed-bytes.txt", &a.signed_bytes());
+    assert_golden(GOLDEN, "ack.json", &serde_json::to_vec(&a).unwrap());
+    assert_golden(GOLDEN, "ack-signed-bytes.txt", &a.signed_bytes());
 
-    let decoded: Ack = serde_json::from_slice(&read_golden("ack.json")).unwrap();
+    let decoded: Ack = serde_json::from_slice(&read_golden(GOLDEN, "ack.json")).unwrap();
     assert_eq!(decoded, a);
     assert!(decoded.verify_signature(&bravo_key().verifying_key()));
-    assert_eq!(decoded.signed_bytes(), read_golden("ack-signed-bytes.txt"));
+    assert_eq!(
+        decoded.signed_bytes(),
+        read_golden(GOLDEN, "ack-signed-bytes.txt")
+    );
     let objects = decoded.receipt_objects().unwrap();
     assert_eq!(
         objects
@@ -392,8 +337,8 @@ fn golden_ack_and_its_signed_bytes() {
 fn golden_origin_signature() {
     let text = indicator_text();
     let sig = sign_origin(&alpha_key(), "alpha", &text);
-    assert_golden("origin-signature.txt", sig.as_bytes());
-    let file = String::from_utf8(read_golden("origin-signature.txt")).unwrap();
+    assert_golden(GOLDEN, "origin-signature.txt", sig.as_bytes());
+    let file = read_golden_text(GOLDEN, "origin-signature.txt");
     assert!(verify_origin(
         &alpha_key().verifying_key(),
         "alpha",
@@ -414,8 +359,8 @@ fn golden_peer_authorization_header() {
         T0_SECS as i64,
         "000102030405060708090a0b0c0d0e0f",
     );
-    assert_golden("peer-authorization.txt", header.as_bytes());
-    let file = String::from_utf8(read_golden("peer-authorization.txt")).unwrap();
+    assert_golden(GOLDEN, "peer-authorization.txt", header.as_bytes());
+    let file = read_golden_text(GOLDEN, "peer-authorization.txt");
     let claim = peer_auth::parse(&file).expect("the golden header parses");
     assert_eq!(
         (claim.sender.as_str(), claim.unix),
@@ -523,7 +468,7 @@ fn golden_witness_bodies() {
 
     // The golden push checks out as a witness's would.
     let push: CosignaturePush =
-        serde_json::from_slice(&read_golden("wire-cosignature-push.json")).unwrap();
+        serde_json::from_slice(&read_golden(GOLDEN, "wire-cosignature-push.json")).unwrap();
     assert!(pacific_node::log::verify_cosigner_key(
         &bravo_key().verifying_key(),
         "bravo",
@@ -594,81 +539,6 @@ fn normalise(v: &Volatile, mut answer: Value, masks: &[(&str, &str)]) -> String 
     let text = text.replace(&format!("\"{today}\""), "\"DAY\"");
     let text = replace_times(&text, &v.started);
     replace_uuids(&text, &v.fixed_uuids)
-}
-
-/// Replaces RFC 3339 UTC timestamps (`YYYY-MM-DDTHH:MM:SS`, optional fraction, `Z`) at or after
-/// `since` by `TIME`.
-fn replace_times(text: &str, since: &str) -> String {
-    let b = text.as_bytes();
-    let shape = b"dddd-dd-ddTdd:dd:dd";
-    let matches_at = |i: usize| {
-        b.len() >= i + shape.len()
-            && shape.iter().zip(&b[i..]).all(|(s, c)| match s {
-                b'd' => c.is_ascii_digit(),
-                s => s == c,
-            })
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    let mut copied = 0;
-    while i < b.len() {
-        if matches_at(i) {
-            let mut end = i + shape.len();
-            if b.get(end) == Some(&b'.') {
-                end += 1;
-                while b.get(end).is_some_and(u8::is_ascii_digit) {
-                    end += 1;
-                }
-            }
-            if b.get(end) == Some(&b'Z') {
-                end += 1;
-                if text[i..i + shape.len()] >= since[..shape.len()] {
-                    out.push_str(&text[copied..i]);
-                    out.push_str("TIME");
-                    copied = end;
-                }
-            }
-            i = end;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
-}
-
-/// Replaces lower-case UUIDs (8-4-4-4-12 hex digits) not in `keep` by `UUID`.
-fn replace_uuids(text: &str, keep: &[String]) -> String {
-    let b = text.as_bytes();
-    let is_uuid = |s: &[u8]| {
-        s.len() == 36
-            && s.iter().enumerate().all(|(i, c)| match i {
-                8 | 13 | 18 | 23 => *c == b'-',
-                _ => c.is_ascii_digit() || (b'a'..=b'f').contains(c),
-            })
-    };
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    let mut copied = 0;
-    while i + 36 <= b.len() {
-        let boundary = i == 0 || !b[i - 1].is_ascii_alphanumeric();
-        if boundary
-            && is_uuid(&b[i..i + 36])
-            && b.get(i + 36).is_none_or(|c| !c.is_ascii_alphanumeric())
-        {
-            let u = &text[i..i + 36];
-            if !keep.iter().any(|k| k == u) {
-                out.push_str(&text[copied..i]);
-                out.push_str("UUID");
-                copied = i + 36;
-            }
-            i += 36;
-        } else {
-            i += 1;
-        }
-    }
-    out.push_str(&text[copied..]);
-    out
 }
 
 /// A node on 127.0.0.1 with fixed identities: Alpha CERT (party id `alpha`, identity key
@@ -826,7 +696,11 @@ impl LiveNode {
         masks: &[(&str, &str)],
     ) {
         assert_eq!(status, expected, "{name}: {answer}");
-        assert_golden(name, normalise(&self.volatile, answer, masks).as_bytes());
+        assert_golden(
+            GOLDEN,
+            name,
+            normalise(&self.volatile, answer, masks).as_bytes(),
+        );
     }
 
     /// Stores the indicator and the malware over TAXII and waits for the status resource to be
@@ -1094,15 +968,7 @@ const GOLDEN_FILES: &[&str] = &[
 
 #[test]
 fn golden_folder_holds_only_files_the_tests_write() {
-    let mut expected: Vec<String> = GOLDEN_FILES.iter().map(|s| (*s).to_owned()).collect();
-    expected.extend(["README.md", ".gitattributes"].map(String::from));
-    expected.sort();
-    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    found.sort();
-    assert_eq!(found, expected, "stale or missing golden files");
+    assert_folder_holds_only(GOLDEN, GOLDEN_FILES);
 }
 
 #[test]

@@ -3,9 +3,8 @@
 //! frontier row, each built from fixed inputs and compared byte for byte with its file, and each
 //! file decoded and re-encoded to the same bytes. `PACIFIC_BLESS=1` rewrites the files.
 
-use std::path::{Path, PathBuf};
-
 use ed25519_dalek::SigningKey;
+use pacific_golden::{assert_folder_holds_only, assert_golden, read_golden, read_golden_text};
 use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint, sign_checkpoint};
 use pacific_tlog::cosignature::{CosignatureVerifier, Cosigner};
 use pacific_tlog::entry::{Act, Entry, ObjectRef, sha256};
@@ -14,72 +13,8 @@ use pacific_tlog::signed_note::{
     Ed25519Signer, Ed25519Verifier, Note, NoteSignature, NoteVerifier,
 };
 
-fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
-}
-
-/// Compares `actual` with the golden file `name`, or writes it when `PACIFIC_BLESS=1`. A
-/// mismatch panics with the first differing line of both sides.
-fn assert_golden(name: &str, actual: &[u8]) {
-    let path = golden_dir().join(name);
-    if std::env::var_os("PACIFIC_BLESS").is_some_and(|v| v == "1") {
-        std::fs::write(&path, actual)
-            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
-        return;
-    }
-    let expected = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (PACIFIC_BLESS=1 writes it)",
-            path.display()
-        )
-    });
-    if expected == actual {
-        return;
-    }
-    let at = expected
-        .iter()
-        .zip(actual)
-        .position(|(a, b)| a != b)
-        .unwrap_or(expected.len().min(actual.len()));
-    let line_start = expected[..at]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line_no = expected[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-    // The differing line of each side, from at most 60 bytes before the first difference.
-    let show = |bytes: &[u8]| {
-        let from = line_start.max(at.saturating_sub(60));
-        let rest = bytes.get(from..).unwrap_or_default();
-        let line = &rest[..rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len())];
-        let line = &line[..line.len().min(160)];
-        match std::str::from_utf8(line) {
-            Ok(s) => format!("{s:?}"),
-            Err(_) => format!("\"{}\"", line.escape_ascii()),
-        }
-    };
-    panic!(
-        "{} differs from what the code produces: first difference at line {line_no}, column {} \
-         (byte offset {at})\n  expected: {}\n  actual:   {}\n\
-         ({} bytes expected, {} produced). A golden file is a wire format: if the change is \
-         intended, it is a protocol change; rewrite the files with PACIFIC_BLESS=1.",
-        path.display(),
-        at - line_start + 1,
-        show(&expected),
-        show(actual),
-        expected.len(),
-        actual.len(),
-    );
-}
-
-/// The golden file `name`, as written by [`assert_golden`] before (so after it in each test).
-fn read_golden(name: &str) -> Vec<u8> {
-    let path = golden_dir().join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-fn read_golden_text(name: &str) -> String {
-    String::from_utf8(read_golden(name)).expect("a text golden file is UTF-8")
-}
+/// This crate's golden files.
+const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 // --- Fixed inputs ----------------------------------------------------------------------------
 
@@ -238,8 +173,8 @@ fn every_entry_kind_matches_its_golden_file_and_decodes_to_the_same_bytes() {
     assert_eq!(kinds.len(), entries.len(), "one entry per kind");
     for e in &entries {
         let name = entry_file(e);
-        assert_golden(&name, &e.encode().unwrap());
-        let bytes = read_golden(&name);
+        assert_golden(GOLDEN, &name, &e.encode().unwrap());
+        let bytes = read_golden(GOLDEN, &name);
         let decoded =
             Entry::decode(&bytes).unwrap_or_else(|err| panic!("{name} does not decode: {err}"));
         assert_eq!(&decoded, e, "{name}");
@@ -252,9 +187,9 @@ fn the_signed_checkpoint_matches_its_golden_file_and_verifies() {
     let cp = checkpoint();
     let log = log_signer();
     let note = sign_checkpoint(&cp, &log).unwrap();
-    assert_golden("checkpoint.txt", note.to_string().as_bytes());
+    assert_golden(GOLDEN, "checkpoint.txt", note.to_string().as_bytes());
 
-    let text = read_golden_text("checkpoint.txt");
+    let text = read_golden_text(GOLDEN, "checkpoint.txt");
     let (opened, parsed) = open_checkpoint(&text, ORIGIN, &log.verifier()).unwrap();
     assert_eq!(opened, cp);
     assert_eq!(parsed.to_string(), text);
@@ -265,7 +200,7 @@ fn the_signed_checkpoint_matches_its_golden_file_and_verifies() {
     // The checkpoint commits to the golden entries: its root is their tree's.
     let mut t = MemoryTree::new();
     for e in entries() {
-        t.push(&read_golden(&entry_file(&e))).unwrap();
+        t.push(&read_golden(GOLDEN, &entry_file(&e))).unwrap();
     }
     assert_eq!((opened.size(), *opened.root()), (t.len(), t.root()));
 }
@@ -275,12 +210,16 @@ fn the_cosignature_line_and_the_cosigned_checkpoint_match_their_golden_files() {
     let cp = checkpoint();
     let witness = cosigner();
     let line = witness.cosign(&cp, COSIGNED_AT).unwrap();
-    assert_golden("cosignature.txt", line.to_line().as_bytes());
+    assert_golden(GOLDEN, "cosignature.txt", line.to_line().as_bytes());
     let mut note = sign_checkpoint(&cp, &log_signer()).unwrap();
     note.add_signature(line).unwrap();
-    assert_golden("checkpoint-cosigned.txt", note.to_string().as_bytes());
+    assert_golden(
+        GOLDEN,
+        "checkpoint-cosigned.txt",
+        note.to_string().as_bytes(),
+    );
 
-    let text = read_golden_text("cosignature.txt");
+    let text = read_golden_text(GOLDEN, "cosignature.txt");
     let parsed = NoteSignature::from_line(&text).unwrap();
     assert_eq!(parsed.to_line(), text);
     assert_eq!(
@@ -288,7 +227,7 @@ fn the_cosignature_line_and_the_cosigned_checkpoint_match_their_golden_files() {
         COSIGNED_AT
     );
 
-    let text = read_golden_text("checkpoint-cosigned.txt");
+    let text = read_golden_text(GOLDEN, "checkpoint-cosigned.txt");
     let parsed = Note::parse(&text).unwrap();
     assert_eq!(parsed.to_string(), text);
     let (log, witness) = (log_signer().verifier(), witness.verifier());
@@ -305,14 +244,14 @@ fn the_cosignature_line_and_the_cosigned_checkpoint_match_their_golden_files() {
 fn the_vkeys_match_their_golden_files_and_parse_back() {
     let log = log_signer().verifier();
     let witness = cosigner().verifier();
-    assert_golden("log.vkey", log.to_vkey().as_bytes());
-    assert_golden("witness.vkey", witness.to_vkey().as_bytes());
+    assert_golden(GOLDEN, "log.vkey", log.to_vkey().as_bytes());
+    assert_golden(GOLDEN, "witness.vkey", witness.to_vkey().as_bytes());
 
-    let text = read_golden_text("log.vkey");
+    let text = read_golden_text(GOLDEN, "log.vkey");
     let parsed = Ed25519Verifier::from_vkey(&text).unwrap();
     assert_eq!(parsed, log);
     assert_eq!(parsed.to_vkey(), text);
-    let text = read_golden_text("witness.vkey");
+    let text = read_golden_text(GOLDEN, "witness.vkey");
     let parsed = CosignatureVerifier::from_vkey(&text).unwrap();
     assert_eq!(parsed, witness);
     assert_eq!(parsed.to_vkey(), text);
@@ -321,9 +260,9 @@ fn the_vkeys_match_their_golden_files_and_parse_back() {
 #[test]
 fn the_stored_frontier_row_matches_its_golden_file() {
     let t = tree();
-    assert_golden("frontier.bin", &t.frontier().to_bytes());
+    assert_golden(GOLDEN, "frontier.bin", &t.frontier().to_bytes());
 
-    let bytes = read_golden("frontier.bin");
+    let bytes = read_golden(GOLDEN, "frontier.bin");
     let f = Frontier::from_bytes(&bytes).unwrap();
     assert_eq!(&f, t.frontier());
     assert_eq!(f.to_bytes(), bytes);
@@ -331,13 +270,5 @@ fn the_stored_frontier_row_matches_its_golden_file() {
 
 #[test]
 fn the_golden_folder_holds_only_files_the_tests_write() {
-    let mut expected = golden_files();
-    expected.extend(["README.md", ".gitattributes"].map(String::from));
-    expected.sort();
-    let mut found: Vec<String> = std::fs::read_dir(golden_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    found.sort();
-    assert_eq!(found, expected, "stale or missing golden files");
+    assert_folder_holds_only(GOLDEN, &golden_files());
 }
