@@ -238,8 +238,8 @@ fn handlers_reach_the_store_only_through_services() {
 }
 
 #[test]
-fn the_test_kit_and_the_benchmarks_are_not_published_and_only_the_cli_depends_on_them() {
-    for krate in ["testkit", "bench"] {
+fn the_test_kits_and_the_benchmarks_are_not_published_and_only_the_cli_or_tests_depend_on_them() {
+    for krate in ["testkit", "bench", "golden"] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("..")
             .join(krate)
@@ -257,6 +257,10 @@ fn the_test_kit_and_the_benchmarks_are_not_published_and_only_the_cli_depends_on
         assert!(
             !deps.contains("pacific-bench") && !deps.contains("pacific-cli"),
             "crates/{krate} depends on the benchmarks or the CLI"
+        );
+        assert!(
+            !deps.contains("pacific-golden"),
+            "crates/{krate} depends on the golden-file kit outside its tests"
         );
         if krate != "testkit" {
             assert!(
