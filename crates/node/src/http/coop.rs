@@ -3,24 +3,18 @@
 //! cooperation service (`crate::coop::Coop`) and render the rebuilt record; the rules are
 //! `pacific_coop`'s, the storing, replaying and publishing the service's.
 
-use std::collections::BTreeSet;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use pacific_coop::CoopError;
 use pacific_coop::consultation::{Consultation, ConsultationCommand};
-use pacific_coop::dispute::{Dispute, DisputeCommand, Finding};
-use pacific_coop::hotline::{Channel, HotlineContact, HotlinePing};
-use pacific_coop::request::{
-    AnswerSpec, AssistanceRequest, Attachment, DeclineGround, RequestCommand, RequestSpec,
-};
-use pacific_coop::{CoopError, Sha256Hex};
+use pacific_coop::dispute::{Dispute, DisputeCommand};
+use pacific_coop::hotline::{HotlineContact, HotlinePing};
+use pacific_coop::request::{AnswerSpec, AssistanceRequest, RequestCommand, RequestSpec};
 use pacific_core::Timestamp;
-use pacific_core::policy::PartyId;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -28,6 +22,11 @@ use crate::coop::Rebuilt;
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use crate::wire::coop::{
+    AgendaBody, AttachBody, ClaimBody, ContactBody, Custody, DeclineBody, Empty, Information,
+    MediatorBody, MinutesBody, OpenConsultation, OpenDispute, PanelBody, PingBody, PostBody,
+    Question, Reason, SignBody, TermsBody, Until, VoteBody,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -146,48 +145,6 @@ async fn show_request(
     Ok(axum::Json(request_view(&r)))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Question {
-    question: String,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Information {
-    #[serde(default)]
-    text: String,
-    #[serde(default)]
-    attachments: Vec<Attachment>,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DeclineBody {
-    ground: DeclineGround,
-    #[serde(default)]
-    reason: String,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Reason {
-    #[serde(default)]
-    reason: String,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Custody {
-    attachment: Sha256Hex,
-    observed_sha256: Sha256Hex,
-    observed_size: u64,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Until {
-    until: Timestamp,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Empty {}
-
 fn request_command(action: &str, bytes: &Bytes) -> Result<RequestCommand, ApiError> {
     use RequestCommand as C;
     Ok(match action {
@@ -291,13 +248,6 @@ async fn list_contacts(
     Ok(axum::Json(json!({ "contacts": contacts })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ContactBody {
-    name: String,
-    channel: Channel,
-}
-
 /// Declares this party's hotline contact, or updates it if it has one.
 async fn declare_contact(
     State(state): State<AppState>,
@@ -315,16 +265,6 @@ async fn declare_contact(
         StatusCode::OK
     };
     Ok((status, axum::Json(render(&r, json!({})))).into_response())
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OpenDispute {
-    respondent: PartyId,
-    subject: String,
-    claim: String,
-    #[serde(default)]
-    evidence_refs: Vec<String>,
 }
 
 async fn open_dispute(
@@ -367,35 +307,6 @@ async fn show_dispute(
 ) -> Result<axum::Json<Value>, ApiError> {
     let r = state.coop().show_for::<Dispute>(&who, id).await?;
     Ok(axum::Json(render(&r, json!({}))))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ClaimBody {
-    text: String,
-    #[serde(default)]
-    evidence_refs: Vec<String>,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MediatorBody {
-    mediator: PartyId,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PanelBody {
-    members: BTreeSet<PartyId>,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VoteBody {
-    finding: Finding,
-    reasons: String,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TermsBody {
-    terms: String,
 }
 
 fn dispute_command(action: &str, bytes: &Bytes) -> Result<DisputeCommand, ApiError> {
@@ -485,12 +396,6 @@ async fn list_pings(
     Ok(axum::Json(json!({ "pings": pings })))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PingBody {
-    to: PartyId,
-}
-
 /// Pings another party's hotline now (a liaison); its node answers while it has a contact.
 async fn send_ping(
     State(state): State<AppState>,
@@ -512,16 +417,6 @@ async fn send_ping(
 }
 
 // --- Consultations ---------------------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OpenConsultation {
-    topic: String,
-    /// The other participants (this party is one too).
-    participants: BTreeSet<PartyId>,
-    #[serde(default)]
-    agenda: Vec<String>,
-}
 
 async fn open_consultation(
     State(state): State<AppState>,
@@ -570,36 +465,6 @@ async fn show_consultation(
 ) -> Result<axum::Json<Value>, ApiError> {
     let r = state.coop().show_for::<Consultation>(&who, id).await?;
     Ok(axum::Json(render(&r, json!({}))))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AgendaBody {
-    item: String,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PostBody {
-    text: String,
-    #[serde(default)]
-    object_refs: Vec<String>,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AttachBody {
-    object_refs: Vec<String>,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MinutesBody {
-    text: String,
-}
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SignBody {
-    /// The version signed; the current minutes when absent.
-    #[serde(default)]
-    version: Option<u32>,
 }
 
 async fn act_on_consultation(
