@@ -817,22 +817,7 @@ async fn golden_taxii_answers() {
 #[tokio::test]
 async fn golden_coop_request_draft() {
     let node = LiveNode::start().await;
-    let spec = json!({
-        "recipient": "bravo",
-        "urgency": "urgent",
-        "title": "mailbox of the phishing campaign",
-        "details": {
-            "kind": "preservation",
-            "requesting_authority": "Alpha national police, cybercrime unit",
-            "offence": "computer fraud",
-            "summary_of_facts": "phishing against Alpha's banks",
-            "data_sought": "mailbox and logs of x@example.org",
-            "link_to_offence": "the account sent the phishing mails",
-            "custodian_or_location": "Example Mail Ltd, Bravo",
-            "necessity": "the provider deletes logs after 30 days",
-            "mla_intent": true
-        }
-    });
+    let spec = crate::coop_api::preservation_spec();
     let drafted = node
         .post(
             "/coop/requests",
