@@ -294,6 +294,38 @@ async fn forged_replayed_misaddressed_and_stale_envelopes_are_rejected() {
         (status, body["error_code"].as_str()),
         (401, Some("envelope-unknown-sender"))
     );
+    // Regression: made-up senders with an out-of-range sequence number were counted (and kept)
+    // one row each before the sender was looked up. Now every stranger counts as one.
+    for n in 0..20 {
+        let junk = Envelope::sign(
+            &mallory,
+            &format!("{}{n}", "x".repeat(10_000)),
+            "bravo",
+            0,
+            Timestamp::now().as_str(),
+            vec![],
+        );
+        let (status, body) = post(&f, &f.bravo, serde_json::to_string(&junk).unwrap()).await;
+        assert_eq!(
+            (status, body["error_code"].as_str()),
+            (401, Some("envelope-unknown-sender"))
+        );
+    }
+    let senders: std::collections::BTreeSet<String> = f
+        .bravo
+        .fed()
+        .store()
+        .rejections()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(peer, _, _)| peer)
+        .collect();
+    assert!(
+        senders.iter().all(|p| p.len() < 100),
+        "a made-up sender was kept: {} names",
+        senders.len()
+    );
     // Addressed to charlie, sent to bravo.
     let misaddressed = alpha_envelope(&f, &key, (1 << 40) + 3, "charlie", &[]);
     let (status, body) = post(&f, &f.bravo, serde_json::to_string(&misaddressed).unwrap()).await;

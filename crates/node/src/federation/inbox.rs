@@ -123,22 +123,25 @@ impl Federation {
     }
 }
 
-/// Every envelope-level check; on success the envelope's sequence number is consumed.
+/// Every envelope-level check, the sender's registration first; on success the envelope's
+/// sequence number is consumed.
 pub async fn verify(fed: &Federation, e: &Envelope) -> Result<(), EnvelopeRejection> {
     let internal =
         |err: StoreError| EnvelopeRejection::Malformed(format!("cannot check the envelope: {err}"));
-    if e.seq == 0 || e.seq > MAX_SEQ {
-        return Err(EnvelopeRejection::Malformed(format!(
-            "sequence number {} out of range",
-            e.seq
-        )));
-    }
+    // The sender first: nothing is counted, kept or looked at for a party this node does not
+    // know (a stranger must not grow the counters or the database with made-up names).
     let peer = fed
         .store()
         .peer(&e.sender)
         .await
         .map_err(internal)?
         .ok_or_else(|| EnvelopeRejection::UnknownSender(e.sender.clone()))?;
+    if e.seq == 0 || e.seq > MAX_SEQ {
+        return Err(EnvelopeRejection::Malformed(format!(
+            "sequence number {} out of range",
+            e.seq
+        )));
+    }
     if !peer.public_key.eq_ignore_ascii_case(e.sender_key.trim()) {
         return Err(EnvelopeRejection::KeyMismatch(e.sender.clone()));
     }
