@@ -223,13 +223,13 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
     let report = pacific_node::ingest::ingest_reader(store, &collection.id, sample, |_| {}).await?;
     eprintln!("Alpha holds the sample bundle: {} objects", report.stored);
     let token_path = root.join(TOKEN_FILE);
-    std::fs::write(&token_path, &issued.token)
+    pacific_node::datadir::write_secret(&token_path, issued.token.as_bytes())
         .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", token_path.display())))?;
     for (p, dir) in PARTIES.iter().zip(&dirs) {
         let store = dir.open_store().await?;
         let issued = pacific_node::auth::add_user(store.as_ref(), "liaison", Role::Liaison).await?;
         let path = root.join(liaison_token_file(p.id));
-        std::fs::write(&path, &issued.token)
+        pacific_node::datadir::write_secret(&path, issued.token.as_bytes())
             .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())

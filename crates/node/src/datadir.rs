@@ -114,6 +114,7 @@ impl DataDir {
             .map_err(|e| NodeError::Setup(e.to_string()))?;
         std::fs::create_dir_all(self.root.join("tls"))
             .map_err(|e| self.io_error("create", &self.root, e))?;
+        self.make_private()?;
 
         let key = SigningKey::from_bytes(&crate::random_bytes::<32>());
         write_private(
@@ -159,10 +160,45 @@ impl DataDir {
         Config::load(&self.root).map_err(|e| NodeError::Setup(e.to_string()))
     }
 
-    /// Opens (creating if needed) the node's SQLite database.
+    /// Opens (creating if needed) the node's SQLite database, readable by its owner only.
     pub async fn open_store(&self) -> Result<Arc<dyn Store>, NodeError> {
-        let store = SqliteStore::open(&self.db_path()).await?;
+        let db = self.db_path();
+        // Created empty (a valid empty database) with mode 0600 first: SQLite gives its WAL and
+        // shared-memory files the database file's mode.
+        if !db.exists() {
+            write_private(&db, b"").map_err(|e| self.io_error("create", &db, e))?;
+        }
+        let store = SqliteStore::open(&db).await?;
+        self.make_private()?;
         Ok(Arc::new(store))
+    }
+
+    /// The data directory and its `tls/` folder 0700, and the database with its WAL and
+    /// shared-memory files 0600, whatever the umask was when they were made: they hold
+    /// TLP:RED content and the token hashes. (The keys are written 0600 from the start.)
+    pub fn make_private(&self) -> Result<(), NodeError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let set = |path: &Path, mode: u32| match std::fs::set_permissions(
+                path,
+                std::fs::Permissions::from_mode(mode),
+            ) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(self.io_error("restrict the permissions of", path, e))
+                }
+                _ => Ok(()),
+            };
+            set(&self.root, 0o700)?;
+            set(&self.root.join("tls"), 0o700)?;
+            let db = self.db_path();
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = db.clone().into_os_string();
+                name.push(suffix);
+                set(Path::new(&name), 0o600)?;
+            }
+        }
+        Ok(())
     }
 
     /// The node's Ed25519 identity.
@@ -194,7 +230,17 @@ impl DataDir {
     }
 }
 
-/// Writes a file readable by its owner only.
+/// Writes a secret (a token, say) to a file readable by its owner only, replacing the file if
+/// there is one.
+pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    write_private(path, contents)
+}
+
+/// Writes a new file readable by its owner only.
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -8,6 +8,7 @@ mod coop_api;
 mod coop_client;
 mod cosigning;
 mod dashboard;
+mod data_dir;
 mod federation_export;
 mod federation_nodes;
 mod federation_peers_live;

@@ -1,0 +1,81 @@
+//! The data directory on disk: private to its owner whatever the umask.
+
+/// Regression: `pacific.db`, its `-wal` and `-shm` were 0644 and the directory 0755, so any
+/// local account could read TLP:RED content and the token hashes.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_and_its_database_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+
+    use pacific_core::party::StakeholderType;
+    use pacific_node::DataDir;
+    use pacific_node::datadir::InitOptions;
+
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::new(tmp.path().join("node"));
+    // A permissive directory made beforehand, as a careless umask or an admin would leave it.
+    std::fs::create_dir_all(dir.root()).unwrap();
+    std::fs::set_permissions(dir.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir.init(&InitOptions {
+        name: "Private CERT".into(),
+        stakeholder_type: StakeholderType::State,
+        jurisdiction: Some("XA".into()),
+        listen: None,
+    })
+    .await
+    .unwrap();
+    // Written to, so the WAL and shared-memory files exist.
+    let store = dir.open_store().await.unwrap();
+    pacific_node::auth::add_user(store.as_ref(), "ana", pacific_core::access::Role::Reader)
+        .await
+        .unwrap();
+    assert_eq!(mode(dir.root()), 0o700, "the data directory");
+    assert_eq!(mode(&dir.root().join("tls")), 0o700, "tls/");
+    let db = dir.db_path();
+    assert_eq!(mode(&db), 0o600, "the database");
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.clone().into_os_string();
+        name.push(suffix);
+        let path = std::path::PathBuf::from(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    assert_eq!(
+        mode(&dir.root().join("identity.key")),
+        0o600,
+        "the identity key"
+    );
+
+    // A database left readable by an older version is made private when the node opens it.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(dir.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    drop(dir.open_store().await.unwrap());
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(dir.root()), 0o700);
+}
+
+/// A secret written for a user (the demo's token files) is the owner's only, also when it
+/// replaces a readable file.
+#[cfg(unix)]
+#[test]
+fn secrets_are_written_private_even_over_a_readable_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("token");
+    std::fs::write(&path, "old").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    pacific_node::datadir::write_secret(&path, b"pac_new").unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "pac_new");
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}
