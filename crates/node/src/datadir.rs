@@ -45,6 +45,8 @@ types = [
 
 const DB_FILE: &str = "pacific.db";
 const KEY_FILE: &str = "identity.key";
+/// The lock file of the node serving the directory, holding its PID.
+pub const NODE_LOCK_FILE: &str = "node.lock";
 
 /// What `init` needs to know.
 #[derive(Clone, Debug)]
@@ -227,6 +229,49 @@ impl DataDir {
 
     fn io_error(&self, action: &str, path: &Path, e: std::io::Error) -> NodeError {
         NodeError::Setup(format!("cannot {action} {}: {e}", path.display()))
+    }
+}
+
+/// The lock a serving node holds on its data directory (`node.lock`, with its PID), released
+/// when dropped or when the process ends, however it ends.
+#[derive(Debug)]
+pub struct NodeLock {
+    _file: std::fs::File,
+}
+
+impl DataDir {
+    /// Takes the data directory for one serving node: a second `pacific node` on the same
+    /// directory is refused with the PID of the one that serves it.
+    pub fn lock_for_serving(&self) -> Result<NodeLock, NodeError> {
+        use std::io::{Read, Seek};
+        let path = self.root.join(NODE_LOCK_FILE);
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).read(true).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&path)
+            .map_err(|e| self.io_error("open", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut pid = String::new();
+                let _ = file.read_to_string(&mut pid);
+                return Err(NodeError::Setup(format!(
+                    "another pacific node (pid {}) already serves {}; stop it first, or choose another --data directory",
+                    pid.trim(),
+                    self.root.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(self.io_error("lock", &path, e));
+            }
+        }
+        file.set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| file.write_all(std::process::id().to_string().as_bytes()))
+            .map_err(|e| self.io_error("write", &path, e))?;
+        Ok(NodeLock { _file: file })
     }
 }
 

@@ -100,6 +100,8 @@ impl Node {
                 "refusing plain HTTP on {addr}: only loopback may be served without TLS (set tls.enabled = true)"
             )));
         }
+        // One serving node per data directory, for as long as this one serves.
+        let _lock = self.data_dir.lock_for_serving()?;
         listener
             .set_nonblocking(true)
             .map_err(|e| NodeError::Setup(e.to_string()))?;

@@ -79,3 +79,53 @@ fn secrets_are_written_private_even_over_a_readable_file() {
         0o600
     );
 }
+
+/// Regression: two `pacific node` on one data directory both started. The second is refused
+/// with the first one's PID while it serves, and starts once the first has stopped.
+#[tokio::test]
+async fn one_node_serves_a_data_directory_at_a_time() {
+    use pacific_core::party::StakeholderType;
+    use pacific_node::datadir::InitOptions;
+    use pacific_node::{DataDir, Node};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::new(tmp.path().join("node"));
+    dir.init(&InitOptions {
+        name: "Single CERT".into(),
+        stakeholder_type: StakeholderType::State,
+        jurisdiction: Some("XA".into()),
+        listen: None,
+    })
+    .await
+    .unwrap();
+    let listen = || std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let first = Node::open(&dir).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(first.serve(listen(), async {
+        let _ = stopped.await;
+    }));
+    // Wait until the first holds the lock (it takes it as it starts serving).
+    let lock = dir.root().join(pacific_node::datadir::NODE_LOCK_FILE);
+    for _ in 0..200 {
+        if std::fs::read_to_string(&lock).is_ok_and(|pid| !pid.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let second = Node::open(&dir).await.unwrap();
+    let err = second
+        .serve(listen(), async {})
+        .await
+        .expect_err("a second node on the same data directory");
+    let message = err.to_string();
+    assert!(message.contains("already serves"), "{message}");
+    assert!(
+        message.contains(&std::process::id().to_string()),
+        "the message names the serving process: {message}"
+    );
+    stop.send(()).unwrap();
+    serving.await.unwrap().unwrap();
+    // Free again once the first has stopped.
+    let third = Node::open(&dir).await.unwrap();
+    third.serve(listen(), async {}).await.unwrap();
+}
