@@ -148,6 +148,10 @@ pub struct ServerConfig {
     pub default_page_size: usize,
     /// Largest page a TAXII request may ask for.
     pub max_page_size: usize,
+    /// Most objects one TAXII POST may carry (413 `too-many-objects` beyond).
+    pub max_objects_per_post: usize,
+    /// Most failures a TAXII status lists one by one; the rest are counted in one summary.
+    pub max_status_failures: usize,
 }
 
 impl Default for ServerConfig {
@@ -157,6 +161,8 @@ impl Default for ServerConfig {
             max_content_length: 100 * 1024 * 1024,
             default_page_size: 1000,
             max_page_size: 10_000,
+            max_objects_per_post: 100_000,
+            max_status_failures: 1000,
         }
     }
 }

@@ -28,6 +28,11 @@ pub enum TaxiiError {
     /// The principal may not do this with the collection.
     #[error("{who} may not {action}")]
     Forbidden { who: String, action: String },
+    /// More objects in one POST than the node takes.
+    #[error(
+        "{got} objects in one request; this node takes at most {limit} (post them in several requests)"
+    )]
+    TooManyObjects { got: usize, limit: usize },
     /// Objects of this type are made only by a service of this node (cooperation acts).
     #[error("{0}")]
     ServiceOwned(String),
@@ -48,6 +53,22 @@ pub struct Collections {
     federation: Arc<Federation>,
     matching: Arc<MatchService>,
     metrics: Arc<Metrics>,
+}
+
+/// The bounds of one TAXII POST (`[server]` in `pacific.toml`).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_objects_per_post: usize,
+    pub max_status_failures: usize,
+}
+
+impl From<&crate::config::ServerConfig> for Limits {
+    fn from(server: &crate::config::ServerConfig) -> Self {
+        Self {
+            max_objects_per_post: server.max_objects_per_post,
+            max_status_failures: server.max_status_failures,
+        }
+    }
 }
 
 impl Collections {
@@ -265,18 +286,31 @@ impl Collections {
         Ok(deleted)
     }
 
-    /// Adds `items` (a TAXII envelope's objects) to `c` for `who`: validates each now and
-    /// answers a status resource, pending for the valid ones, which are stored in the
-    /// background; the status resource tells the outcome. Objects a service owns are refused
-    /// per object.
+    /// Adds `items` (a TAXII envelope's objects, at most `limits` allow) to `c` for `who`:
+    /// validates each now and answers a status resource, pending for the valid ones, which are
+    /// stored in the background; the status resource tells the outcome. Objects a service owns
+    /// are refused per object; past `limits`, failures are counted, not listed.
     pub async fn add(
         &self,
         who: &Principal,
         c: &Collection,
         items: Vec<Value>,
+        limits: Limits,
     ) -> Result<Status, TaxiiError> {
+        let Limits {
+            max_objects_per_post,
+            max_status_failures,
+        } = limits;
+        if items.len() > max_objects_per_post {
+            return Err(TaxiiError::TooManyObjects {
+                got: items.len(),
+                limit: max_objects_per_post,
+            });
+        }
         let mut valid = Vec::with_capacity(items.len());
         let mut failures = Vec::new();
+        // Failures past the bound are only counted, from the first one not listed.
+        let mut unlisted: Option<(usize, u64)> = None;
         for (index, item) in items.into_iter().enumerate() {
             let id = item
                 .get("id")
@@ -300,6 +334,9 @@ impl Collections {
             };
             match parsed {
                 Ok(object) => valid.push(object),
+                Err(_) if failures.len() >= max_status_failures => {
+                    unlisted.get_or_insert((index, 0)).1 += 1;
+                }
                 Err(e) => failures.push(StatusDetail {
                     id: if id.is_empty() {
                         format!("objects[{index}]")
@@ -310,6 +347,16 @@ impl Collections {
                     message: Some(e),
                 }),
             }
+        }
+        let failure_count = failures.len() as u64 + unlisted.map_or(0, |(_, n)| n);
+        if let Some((first, n)) = unlisted {
+            failures.push(StatusDetail {
+                id: format!("objects[{first}..]"),
+                version: String::new(),
+                message: Some(format!(
+                    "{n} more objects from index {first} were not valid either (only the first {max_status_failures} failures are listed)"
+                )),
+            });
         }
         let pendings: Vec<StatusDetail> = valid
             .iter()
@@ -327,10 +374,10 @@ impl Collections {
                 StatusState::Pending
             },
             request_timestamp: Timestamp::now(),
-            total_count: (pendings.len() + failures.len()) as u64,
+            total_count: pendings.len() as u64 + failure_count,
             success_count: 0,
             successes: Vec::new(),
-            failure_count: failures.len() as u64,
+            failure_count,
             failures,
             pending_count: pendings.len() as u64,
             pendings,
@@ -381,6 +428,7 @@ async fn complete_add(
     let started = std::time::Instant::now();
     let result = crate::ingest::store_in_batches(store.as_ref(), &collection_id, &objects).await;
     let pendings = std::mem::take(&mut status.pendings);
+    let listed_before = status.failures.len() as u64;
     match result {
         Ok(outcomes) => {
             for (detail, outcome) in pendings.into_iter().zip(outcomes) {
@@ -405,7 +453,8 @@ async fn complete_add(
         }
     }
     status.success_count = status.successes.len() as u64;
-    status.failure_count = status.failures.len() as u64;
+    // The validation failures counted but not listed stay counted.
+    status.failure_count += status.failures.len() as u64 - listed_before;
     status.pending_count = 0;
     status.status = StatusState::Complete;
     if let Err(e) = store.put_status(&status).await {

@@ -853,3 +853,54 @@ async fn many_wrong_tokens_from_one_address_lock_it_out_on_every_api() {
     let r = node.get("/taxii2/", "pac_000000000000_guess").await;
     assert_eq!(r.status(), 401);
 }
+
+/// Regression: a body of many tiny invalid items (`{"objects":[0,0,…]}`) made a status of one
+/// failure record per item, all held in memory and stored. A POST carries at most
+/// `server.max_objects_per_post` objects, and a status lists at most
+/// `server.max_status_failures` failures one by one, counting the rest.
+#[tokio::test]
+async fn a_post_is_bounded_in_objects_and_its_status_in_failures() {
+    let node = TestNode::start_with(|c| {
+        c.server.max_objects_per_post = 6;
+        c.server.max_status_failures = 3;
+    })
+    .await;
+    let post = |objects: Vec<Value>| {
+        node.http
+            .post(node.objects_url())
+            .bearer_auth(&node.analyst)
+            .header("content-type", TAXII)
+            .body(json!({ "objects": objects }).to_string())
+            .send()
+    };
+    // One past the bound: refused whole, nothing stored.
+    let r = post(vec![json!(0); 7]).await.unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        (status.as_u16(), body["error_code"].as_str()),
+        (413, Some("too-many-objects")),
+        "{body}"
+    );
+    // At the bound: taken; 5 failures, 3 listed and one summary of the other 2.
+    let good = indicator(
+        &format!("indicator--{}", uuid()),
+        "2026-02-01T00:00:00.000Z",
+    );
+    let mut objects = vec![json!(0); 5];
+    objects.push(good);
+    let status = node.post_objects(&node.analyst, &objects).await;
+    assert_eq!(status["total_count"], 6, "{status}");
+    assert_eq!(status["failure_count"], 5, "{status}");
+    assert_eq!(status["success_count"], 1, "{status}");
+    let failures = status["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 4, "{status}");
+    assert_eq!(failures[3]["id"], "objects[3..]", "{status}");
+    assert!(
+        failures[3]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 more objects"),
+        "{status}"
+    );
+}

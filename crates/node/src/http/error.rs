@@ -26,6 +26,9 @@ pub enum ApiError {
     /// route is served before it states who may call it.
     #[error("route {0} has no authorisation rule")]
     RouteWithoutRule(String),
+    /// More objects in one TAXII POST than the node takes (413).
+    #[error("{0}")]
+    TooManyObjects(String),
     /// An object type that only a service of this node creates (cooperation acts), posted or
     /// deleted over TAXII.
     #[error("{0}")]
@@ -77,7 +80,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -132,6 +137,7 @@ impl ApiError {
             ApiError::NotAcceptable(_) => "media-type-not-acceptable",
             ApiError::UnsupportedMediaType(_) => "media-type-unsupported",
             ApiError::PayloadTooLarge { .. } => "body-too-large",
+            ApiError::TooManyObjects(_) => "too-many-objects",
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
@@ -150,7 +156,7 @@ impl ApiError {
             ApiError::NotFound(_) => "Not found",
             ApiError::NotAcceptable(_) => "Not acceptable",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::PayloadTooLarge { .. } => "Request too large",
+            ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => "Request too large",
             ApiError::BadRequest(_) => "Bad request",
             ApiError::Unprocessable(_) => "Unprocessable request",
             ApiError::Internal(_) => "Internal server error",
@@ -200,6 +206,7 @@ impl From<crate::taxii::TaxiiError> for ApiError {
             E::UnknownStatus(id) => ApiError::NotFound(format!("status {id}")),
             E::Forbidden { who, action } => ApiError::Forbidden { user: who, action },
             E::ServiceOwned(m) => ApiError::ServiceOwnedType(m),
+            e @ E::TooManyObjects { .. } => ApiError::TooManyObjects(e.to_string()),
             E::Store(e) => e.into(),
         }
     }

@@ -405,7 +405,8 @@ async fn post_objects(
             "the envelope has no `objects` array".into(),
         ));
     };
-    let status = collections.add(&who, &c, items).await?;
+    let limits = crate::taxii::Limits::from(&state.config().server);
+    let status = collections.add(&who, &c, items, limits).await?;
     let body = serde_json::to_string(&status).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(taxii_json(StatusCode::ACCEPTED, body))
 }
