@@ -16,7 +16,8 @@
 //! memory on the server (id → user, role, expiry), not in a signed cookie: logout then ends a
 //! session at once (a signed cookie stays valid until it expires, whatever the server does),
 //! the node key is not used for a second purpose, and a restart ends every session, which is
-//! fine for a console. Sessions expire after [`SESSION_TTL`]; at most [`MAX_SESSIONS`] are kept.
+//! fine for a console. Sessions expire after [`SESSION_TTL`]; a user keeps at most [`MAX_SESSIONS_PER_USER`]
+//! (a new sign-in beyond ends that user's oldest, never another user's).
 //!
 //! **Sign-in throttling.** Each token check costs argon2 work, so `POST /login` counts failed
 //! sign-ins per user name and per client address ([`LoginAttempts`], the logic and the numbers in
@@ -67,8 +68,9 @@ pub const CSP: &str = "default-src 'self'";
 pub const SESSION_COOKIE: &str = "pacific_session";
 /// How long a session lasts after login.
 pub const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
-/// Sessions kept at most (the one expiring first is dropped beyond this).
-pub const MAX_SESSIONS: usize = 10_000;
+/// Sessions one user keeps at most: a new sign-in beyond this ends that user's oldest session,
+/// never another user's.
+pub const MAX_SESSIONS_PER_USER: usize = 20;
 
 const CSS: &str = include_str!("dashboard/style.css");
 const JS: &str = include_str!("dashboard/app.js");
@@ -119,9 +121,18 @@ impl Sessions {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.retain(|_, s| s.expires > now);
-        while map.len() >= MAX_SESSIONS {
-            let oldest = map
+        // Bounded per user (users are the node's own, few and made by an admin), so one user
+        // signing in again and again ends only their own sessions.
+        loop {
+            let mine: Vec<(&String, &Session)> = map
                 .iter()
+                .filter(|(_, s)| s.principal == principal)
+                .collect();
+            if mine.len() < MAX_SESSIONS_PER_USER {
+                break;
+            }
+            let oldest = mine
+                .into_iter()
                 .min_by_key(|(_, s)| s.expires)
                 .map(|(k, _)| k.clone());
             match oldest {
@@ -1343,6 +1354,35 @@ async fn render_log(state: &AppState, before: Option<u64>) -> Result<String, Api
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: 10,000 sign-ins by one reader evicted the admin's session (one global cap).
+    #[test]
+    fn one_users_many_sign_ins_end_only_their_own_sessions() {
+        let sessions = Sessions::default();
+        let user = |name: &str, role| Principal::User {
+            name: name.into(),
+            role,
+        };
+        let admin = sessions.create(user("admin", Role::Admin));
+        let mut readers = Vec::new();
+        for _ in 0..MAX_SESSIONS_PER_USER * 3 {
+            readers.push(sessions.create(user("rea", Role::Reader)));
+        }
+        assert!(
+            sessions.get(&admin).is_some(),
+            "the admin's session survived"
+        );
+        let live = readers
+            .iter()
+            .filter(|id| sessions.get(id).is_some())
+            .count();
+        assert_eq!(live, MAX_SESSIONS_PER_USER);
+        assert!(
+            sessions.get(readers.last().unwrap()).is_some(),
+            "the newest session is kept"
+        );
+        assert!(sessions.get(&readers[0]).is_none(), "the oldest went");
+    }
 
     #[test]
     fn escapes_everything_html_reads() {
