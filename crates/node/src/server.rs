@@ -102,6 +102,13 @@ impl Node {
         }
         // One serving node per data directory, for as long as this one serves.
         let _lock = self.data_dir.lock_for_serving()?;
+        // Statuses of POSTs in flight when the node last stopped get their outcome now (no
+        // other node serves this directory, so none of them is still in flight).
+        self.state
+            .collections()
+            .complete_interrupted()
+            .await
+            .map_err(|e| NodeError::Setup(format!("completing interrupted statuses: {e}")))?;
         listener
             .set_nonblocking(true)
             .map_err(|e| NodeError::Setup(e.to_string()))?;

@@ -286,6 +286,53 @@ impl Collections {
         Ok(deleted)
     }
 
+    /// Completes the status resources left `pending` by a node that stopped (or crashed) while
+    /// storing their objects: each pending object is a success if its version is stored in some
+    /// collection, else a failure to post again. Returns how many statuses were completed.
+    pub async fn complete_interrupted(&self) -> Result<usize, TaxiiError> {
+        let pending = self.store.pending_statuses().await?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let collections = self.store.collections().await?;
+        for mut status in pending.clone() {
+            for detail in std::mem::take(&mut status.pendings) {
+                let mut query = ObjectQuery::all(1000);
+                query.ids = vec![detail.id.clone()];
+                query.versions = vec![VersionSelector::All];
+                let mut stored = false;
+                for c in &collections {
+                    let page = self.store.query_objects(&c.id, &query, false).await?;
+                    stored |= page
+                        .items
+                        .iter()
+                        .any(|v| detail.version.is_empty() || v.version.as_str() == detail.version);
+                }
+                if stored {
+                    status.successes.push(StatusDetail {
+                        message: Some("stored before the node stopped".to_owned()),
+                        ..detail
+                    });
+                } else {
+                    status.failures.push(StatusDetail {
+                        message: Some(
+                            "not stored: the node stopped before storing it; post it again"
+                                .to_owned(),
+                        ),
+                        ..detail
+                    });
+                }
+            }
+            status.success_count = status.successes.len() as u64;
+            status.failure_count = status.total_count.saturating_sub(status.success_count);
+            status.pending_count = 0;
+            status.status = StatusState::Complete;
+            self.store.put_status(&status).await?;
+            tracing::warn!(status = %status.id, stored = status.success_count, failed = status.failure_count, "completed a status left pending by a stop");
+        }
+        Ok(pending.len())
+    }
+
     /// Adds `items` (a TAXII envelope's objects, at most `limits` allow) to `c` for `who`:
     /// validates each now and answers a status resource, pending for the valid ones, which are
     /// stored in the background; the status resource tells the outcome. Objects a service owns

@@ -129,3 +129,90 @@ async fn one_node_serves_a_data_directory_at_a_time() {
     let third = Node::open(&dir).await.unwrap();
     third.serve(listen(), async {}).await.unwrap();
 }
+
+/// Regression: statuses of POSTs in flight at a SIGKILL stayed `pending` forever although part
+/// of their objects were stored. The next start completes them: what was stored succeeded,
+/// the rest failed, to be posted again.
+#[tokio::test]
+async fn a_status_left_pending_by_a_stop_is_completed_at_the_next_start() {
+    use pacific_core::StixObject;
+    use pacific_core::party::StakeholderType;
+    use pacific_core::taxii::{Status, StatusDetail, StatusState};
+    use pacific_node::datadir::InitOptions;
+    use pacific_node::{DataDir, Node};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = DataDir::new(tmp.path().join("node"));
+    let report = dir
+        .init(&InitOptions {
+            name: "Crash CERT".into(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XA".into()),
+            listen: None,
+        })
+        .await
+        .unwrap();
+    let indicator = |id: &str| {
+        serde_json::json!({
+            "type": "indicator", "spec_version": "2.1", "id": id,
+            "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '203.0.113.5']", "pattern_type": "stix",
+            "valid_from": "2026-02-01T00:00:00.000Z"
+        })
+    };
+    let stored = format!("indicator--{}", pacific_node::new_uuid());
+    let lost = format!("indicator--{}", pacific_node::new_uuid());
+    let store = dir.open_store().await.unwrap();
+    // What the killed node had done: one object stored, the status still pending for both.
+    store
+        .add_objects(
+            &report.default_collection.id,
+            &[StixObject::from_value(indicator(&stored)).unwrap()],
+        )
+        .await
+        .unwrap();
+    let detail = |id: &str| StatusDetail {
+        id: id.to_owned(),
+        version: "2026-02-01T00:00:00.000Z".into(),
+        message: None,
+    };
+    let pending = Status {
+        id: pacific_node::new_uuid(),
+        status: StatusState::Pending,
+        request_timestamp: pacific_core::Timestamp::now(),
+        total_count: 2,
+        success_count: 0,
+        successes: vec![],
+        failure_count: 0,
+        failures: vec![],
+        pending_count: 2,
+        pendings: vec![detail(&stored), detail(&lost)],
+    };
+    store.put_status(&pending).await.unwrap();
+    drop(store);
+
+    // The next start (serving takes the directory, then completes what was left pending).
+    let node = Node::open(&dir).await.unwrap();
+    let store = std::sync::Arc::clone(node.state().store());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    node.serve(listener, async {}).await.unwrap();
+    let status = store.status(&pending.id).await.unwrap().unwrap();
+    assert_eq!(status.status, StatusState::Complete, "{status:?}");
+    assert_eq!(
+        (
+            status.success_count,
+            status.failure_count,
+            status.pending_count
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(status.successes[0].id, stored);
+    assert_eq!(status.failures[0].id, lost);
+    assert!(
+        status.failures[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("post it again")
+    );
+}

@@ -292,6 +292,8 @@ pub trait Store: Send + Sync {
     // TAXII status resources.
     fn put_status<'a>(&'a self, status: &'a Status) -> StoreFuture<'a, ()>;
     fn status<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Status>>;
+    /// Every status resource still `pending` (a node stopped while storing its objects).
+    fn pending_statuses(&self) -> StoreFuture<'_, Vec<Status>>;
 
     // The transparency log (this node's).
     /// Number of entries in the log.

@@ -278,6 +278,9 @@ impl Store for SqliteStore {
     fn status<'a>(&'a self, id: &'a str) -> StoreFuture<'a, Option<Status>> {
         Box::pin(self.status_impl(id))
     }
+    fn pending_statuses(&self) -> StoreFuture<'_, Vec<Status>> {
+        Box::pin(self.pending_statuses_impl())
+    }
 
     fn log_size(&self) -> StoreFuture<'_, u64> {
         Box::pin(self.log_size_impl())

@@ -20,6 +20,21 @@ impl SqliteStore {
         Ok(())
     }
 
+    pub(super) async fn pending_statuses_impl(&self) -> Result<Vec<Status>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, json FROM statuses WHERE json_extract(json, '$.status') = 'pending'",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err(format_args!("reading pending statuses")))?;
+        rows.into_iter()
+            .map(|(id, j)| {
+                serde_json::from_str(&j)
+                    .map_err(|e| StoreError::Corrupt(format!("status {id:?}: {e}")))
+            })
+            .collect()
+    }
+
     pub(super) async fn status_impl(&self, id: &str) -> Result<Option<Status>, StoreError> {
         let json: Option<String> = sqlx::query_scalar("SELECT json FROM statuses WHERE id = ?")
             .bind(id)
