@@ -205,7 +205,7 @@ pub async fn recent_entries(
 
 /// Entries `start..end` (at most [`MAX_ENTRIES`]) as `who` may see them: whole for a user; for
 /// a peer, redacted to index and leaf hash where the gate holds something back
-/// (`Federation::log_entry_visible_to`).
+/// (`Federation::log_entries_visible_to`).
 pub async fn entries(
     store: &dyn Store,
     federation: &crate::federation::Federation,
@@ -225,12 +225,15 @@ pub async fn entries(
         )));
     }
     let rows = store.log_entries(start, end).await?;
+    let shown = match who.peer() {
+        None => vec![true; rows.len()],
+        Some(peer) => {
+            let bytes: Vec<&[u8]> = rows.iter().map(|e| e.entry.as_slice()).collect();
+            federation.log_entries_visible_to(peer, &bytes).await?
+        }
+    };
     let mut views = Vec::with_capacity(rows.len());
-    for e in rows {
-        let shown = match who.peer() {
-            None => true,
-            Some(peer) => federation.log_entry_visible_to(peer, &e.entry).await?,
-        };
+    for (e, shown) in rows.into_iter().zip(shown) {
         views.push(EntryView {
             index: e.index,
             leaf_hash: hex::encode(merkle::leaf_hash(&e.entry)),

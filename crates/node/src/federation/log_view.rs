@@ -20,69 +20,114 @@
 use pacific_core::policy::PartyId;
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_store::StoreError;
-use pacific_tlog::entry::{Act, Entry, ObjectRef};
+use std::collections::{BTreeSet, HashSet};
+
+use pacific_tlog::entry::{Act, Entry, ObjectRef, sha256};
+use pacific_tlog::merkle::Hash;
 
 use super::Federation;
 
 impl Federation {
-    /// Whether `peer` may see `entry` whole (see the module doc); `false` for an entry that
-    /// does not decode.
-    pub async fn log_entry_visible_to(
+    /// Which of `entries` `peer` may see whole (see the module doc), in order; an entry that
+    /// does not decode is not. The gate is asked once per collection for every object version
+    /// the entries name, not once per entry.
+    pub async fn log_entries_visible_to(
         &self,
         peer: &PartyId,
-        entry_bytes: &[u8],
-    ) -> Result<bool, StoreError> {
-        let Ok(entry) = Entry::decode(entry_bytes) else {
-            return Ok(false);
-        };
+        entries: &[&[u8]],
+    ) -> Result<Vec<bool>, StoreError> {
         let me = peer.as_str();
-        Ok(match &entry.act {
-            Act::ObjectStored { object } => self.object_visible_to(me, object).await?,
-            Act::ObjectSent {
-                object,
-                peer: named,
-                ..
-            }
-            | Act::ObjectReceived {
-                object,
-                peer: named,
-            } => named == me && self.object_visible_to(me, object).await?,
-            Act::ObjectWithheld { .. } | Act::UserAdded { .. } | Act::PolicyChanged { .. } => false,
-            Act::PeerAdded { peer: named, .. }
-            | Act::PeerRemoved { peer: named }
-            | Act::ReceiptReceived { peer: named, .. }
-            | Act::CosignatureReceived { peer: named, .. }
-            | Act::CosignatureSent { peer: named, .. } => named == me,
-        })
+        let decoded: Vec<Option<Entry>> = entries.iter().map(|b| Entry::decode(b).ok()).collect();
+        // The object versions whose visibility decides an entry.
+        let asked: Vec<&ObjectRef> = decoded
+            .iter()
+            .flatten()
+            .filter_map(|e| match &e.act {
+                Act::ObjectStored { object } => Some(object),
+                Act::ObjectSent {
+                    object,
+                    peer: named,
+                    ..
+                }
+                | Act::ObjectReceived {
+                    object,
+                    peer: named,
+                } if named == me => Some(object),
+                _ => None,
+            })
+            .collect();
+        let allowed = self.versions_visible_to(me, &asked).await?;
+        Ok(decoded
+            .iter()
+            .map(|entry| {
+                let Some(entry) = entry else {
+                    return false;
+                };
+                match &entry.act {
+                    Act::ObjectStored { object } => allowed.contains(&object.sha256),
+                    Act::ObjectSent {
+                        object,
+                        peer: named,
+                        ..
+                    }
+                    | Act::ObjectReceived {
+                        object,
+                        peer: named,
+                    } => named == me && allowed.contains(&object.sha256),
+                    Act::ObjectWithheld { .. }
+                    | Act::UserAdded { .. }
+                    | Act::PolicyChanged { .. } => false,
+                    Act::PeerAdded { peer: named, .. }
+                    | Act::PeerRemoved { peer: named }
+                    | Act::ReceiptReceived { peer: named, .. }
+                    | Act::CosignatureReceived { peer: named, .. }
+                    | Act::CosignatureSent { peer: named, .. } => named == me,
+                }
+            })
+            .collect())
     }
 
-    /// Whether the gate lets the exact version `object` names (by SHA-256 of its stored text)
-    /// go to `peer` from some collection that holds it.
-    async fn object_visible_to(&self, peer: &str, object: &ObjectRef) -> Result<bool, StoreError> {
+    /// The SHA-256 of each of the exact versions `objects` name (by the hash of their stored
+    /// text) that the gate lets go to `peer` from some collection holding it.
+    async fn versions_visible_to(
+        &self,
+        peer: &str,
+        objects: &[&ObjectRef],
+    ) -> Result<HashSet<Hash>, StoreError> {
+        let mut allowed = HashSet::new();
+        if objects.is_empty() {
+            return Ok(allowed);
+        }
+        let wanted: HashSet<Hash> = objects.iter().map(|o| o.sha256).collect();
+        let ids: BTreeSet<String> = objects.iter().map(|o| o.id.clone()).collect();
         let mut query = ObjectQuery::all(1000);
-        query.ids = vec![object.id.clone()];
+        query.ids = ids.into_iter().collect();
         query.versions = vec![VersionSelector::All];
         for collection in self.objects().collections().await? {
-            let page = self
-                .objects()
-                .query_objects(&collection.id, &query, true)
-                .await?;
-            let exact: Vec<_> = page
-                .items
-                .into_iter()
-                .filter(|v| pacific_tlog::entry::sha256(v.json.as_bytes()) == object.sha256)
-                .collect();
+            let mut exact = Vec::new();
+            let mut q = query.clone();
+            loop {
+                let page = self
+                    .objects()
+                    .query_objects(&collection.id, &q, true)
+                    .await?;
+                exact.extend(
+                    page.items
+                        .into_iter()
+                        .filter(|v| wanted.contains(&sha256(v.json.as_bytes()))),
+                );
+                match page.next {
+                    Some(next) => q.next = Some(next),
+                    None => break,
+                }
+            }
             if exact.is_empty() {
                 continue;
             }
-            if !self
-                .filter_for_peer(peer, &collection, exact)
-                .await?
-                .is_empty()
-            {
-                return Ok(true);
+            for (version, _) in self.filter_for_peer(peer, &collection, exact).await? {
+                allowed.insert(sha256(version.json.as_bytes()));
             }
         }
-        Ok(false)
+        Ok(allowed)
     }
 }
