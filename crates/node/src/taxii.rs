@@ -295,7 +295,8 @@ impl Collections {
             return Ok(0);
         }
         let collections = self.store.collections().await?;
-        for mut status in pending.clone() {
+        let completed = pending.len();
+        for mut status in pending {
             for detail in std::mem::take(&mut status.pendings) {
                 let mut query = ObjectQuery::all(1000);
                 query.ids = vec![detail.id.clone()];
@@ -330,7 +331,7 @@ impl Collections {
             self.store.put_status(&status).await?;
             tracing::warn!(status = %status.id, stored = status.success_count, failed = status.failure_count, "completed a status left pending by a stop");
         }
-        Ok(pending.len())
+        Ok(completed)
     }
 
     /// Adds `items` (a TAXII envelope's objects, at most `limits` allow) to `c` for `who`:
