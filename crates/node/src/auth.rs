@@ -6,22 +6,26 @@
 //! check is remembered (by SHA-256 of the token) for a few minutes; failures are never cached.
 //!
 //! **Throttling.** Because each check of a secret costs argon2 work, the API's check
-//! ([`Authenticator::authenticate_client`], which the `crate::authz::enforce` middleware calls for every
-//! TAXII, `/coop`, `/match`, `/log` and `/metrics` request) counts failures per client address
-//! and per token id in an [`ApiThrottle`] (the numbers are in [`crate::throttle`]; a failure
-//! counts on the token id only when the secret was checked, i.e. the id names a user and the
-//! Basic user name, if any, is that user's, since only then can it guess anything). While either
-//! is locked out, a request carrying credentials is refused with [`AuthError::LockedOut`] (429
-//! `too-many-failed-authentications` with `Retry-After`) before the cache, the store or argon2
-//! is consulted, even when its token is right; a success clears both counts. A request without
-//! an `Authorization` header, or with one that does not parse, is answered 401 as before and
-//! not counted (it costs nothing). The address is the TCP peer's (forwarded-for headers are not
+//! ([`Authenticator::authenticate_client`], which the `crate::http::authz::enforce` middleware
+//! calls for every TAXII, `/coop`, `/match`, `/log`, `/admin` and `/metrics` request) counts
+//! failures per client address and per (address, token id) pair in an [`ApiThrottle`] (the
+//! numbers are in [`crate::throttle`]; a failure counts on its pair only when the secret was
+//! checked, i.e. the id names a user and the Basic user name, if any, is that user's, since only
+//! then can it guess anything). While either is locked out, a request whose token argon2 has not
+//! accepted lately is refused with [`AuthError::LockedOut`] (429
+//! `too-many-failed-authentications` with `Retry-After`) before the store or argon2 is
+//! consulted; a success clears both counts. A token accepted lately (the cache) is let in
+//! whatever the lock-outs: its holder is not locked out by others' guesses, and since failures
+//! count per pair, a guesser elsewhere does not lock out the holder's own address either. On top,
+//! every argon2 verification for a client whose address has no recent success spends the
+//! node-wide [`Argon2Budget`](crate::throttle::Argon2Budget); when it is spent such a client is
+//! answered [`AuthError::Busy`] (429 `authentication-busy`), not counted as failed. A request
+//! without an `Authorization` header, or with one that does not parse, is answered 401 and not
+//! counted (it costs nothing). The address is the TCP peer's (forwarded-for headers are not
 //! trusted, so behind a reverse proxy every client shares the proxy's count, which any success
 //! through it clears); an IPv6 client counts by its /64. Peers' signed requests
-//! (`Pacific-Peer`) never come here. One consequence to know: anyone may lock a token id out
-//! for a while by sending it with wrong secrets (the id is not secret); its owner then waits
-//! the lock-out like the guesser. [`Authenticator::authenticate`], the unthrottled check, is
-//! for the dashboard's sign-in, which has its own throttle.
+//! (`Pacific-Peer`) never come here. [`Authenticator::authenticate_sign_in`] is for the
+//! dashboard's sign-in, which counts failures in its own throttle and shares the budget.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -42,7 +46,8 @@ use crate::throttle::{ApiThrottle, RetryAfter, address_key};
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
 
-/// Why authentication failed. All variants but [`LockedOut`](AuthError::LockedOut) answer 401
+/// Why authentication failed. All variants but [`LockedOut`](AuthError::LockedOut) and
+/// [`Busy`](AuthError::Busy) answer 401
 /// alike, so a caller learns nothing about which part was wrong; the variant is for logs.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
@@ -56,6 +61,10 @@ pub enum AuthError {
     /// checking the token until the wait is over (429 with `Retry-After`).
     #[error("too many failed authentications; retry after {} s", .0.seconds())]
     LockedOut(RetryAfter),
+    /// The client's address has no recent success and the node's budget of argon2 work for
+    /// such addresses is spent for the moment (429 with `Retry-After`); not a failure.
+    #[error("too many authentications from unknown addresses; retry after {} s", .0.seconds())]
+    Busy(RetryAfter),
 }
 
 /// A freshly issued token: shown once, never stored.
@@ -117,24 +126,41 @@ impl Authenticator {
         }
     }
 
-    /// Authenticates an `Authorization` header value, without counting failures. For callers
-    /// with their own throttle (the dashboard's sign-in); API requests use
+    /// Authenticates a dashboard sign-in's `Authorization` header value sent from `client`,
+    /// without counting failures (the sign-in form has its own throttle) but within the
+    /// [`Argon2Budget`](crate::throttle::Argon2Budget). API requests use
     /// [`authenticate_client`](Self::authenticate_client).
-    pub async fn authenticate(&self, header: Option<&str>) -> Result<Principal, AuthError> {
-        self.check(header, None).await
+    pub async fn authenticate_sign_in(
+        &self,
+        header: Option<&str>,
+        client: Option<IpAddr>,
+    ) -> Result<Principal, AuthError> {
+        self.check(
+            header,
+            Client {
+                address: client.map(address_key),
+                counted: false,
+            },
+        )
+        .await
     }
 
     /// Authenticates an API request's `Authorization` header value sent from `client` (the TCP
-    /// peer; `None` when the server has no connect info, then only the token id is counted),
-    /// refusing it while the client's address or the token's id is locked out (see the module
-    /// doc).
+    /// peer; `None` when the server has no connect info), refusing it while the client's
+    /// address or its (address, token id) pair is locked out (see the module doc).
     pub async fn authenticate_client(
         &self,
         header: Option<&str>,
         client: Option<IpAddr>,
     ) -> Result<Principal, AuthError> {
-        self.check(header, Some(Counted(client.map(address_key))))
-            .await
+        self.check(
+            header,
+            Client {
+                address: client.map(address_key),
+                counted: true,
+            },
+        )
+        .await
     }
 
     /// The name of the user a token's (public) id names, if any: no secret is checked.
@@ -157,39 +183,30 @@ impl Authenticator {
         self.argon2_checks.load(Ordering::Relaxed)
     }
 
-    async fn check(
-        &self,
-        header: Option<&str>,
-        counted: Option<Counted>,
-    ) -> Result<Principal, AuthError> {
+    async fn check(&self, header: Option<&str>, client: Client) -> Result<Principal, AuthError> {
         let header = header.ok_or(AuthError::Missing)?;
         let (claimed_user, token) = parse_authorization(header)?;
         let token_id = token
             .strip_prefix("pac_")
             .and_then(|rest| rest.split_once('_'))
             .map(|(id, _)| id.to_owned());
-        let address = counted.and_then(|Counted(a)| a);
+        let Client { address, counted } = client;
         let id = token_id.as_deref();
-        // Refused while locked out, before the cache, the store or argon2.
-        if counted.is_some() {
-            self.failures()
-                .check(address, id, Instant::now())
-                .map_err(|wait| refused(address, id, wait))?;
-        }
+        // A token argon2 accepted lately is the right one: its holder is let in whatever
+        // lock-out others' failures caused, for the price of a SHA-256.
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(principal) = self.cached(&digest)
             && claimed_user
                 .as_deref()
                 .is_none_or(|u| principal.user() == Some(u))
         {
-            if counted.is_some() {
-                self.failures().succeeded(address, id);
-            }
+            self.succeeded(client, id);
             return Ok(principal);
         }
-        // From here the attempt counts as failed on its address until it succeeds.
+        // Refused while locked out, before the store or argon2; from here the attempt counts
+        // as failed on its address until it succeeds.
         let mut lockout = None;
-        if counted.is_some() {
+        if counted {
             lockout = self
                 .failures()
                 .begin(address, id, Instant::now())
@@ -216,13 +233,22 @@ impl Authenticator {
         if claimed_user.as_deref().is_some_and(|u| u != user.name) {
             return Err(failed(lockout));
         }
-        // The secret is checked only now, so only now does the attempt count on the token id.
-        if counted.is_some() {
-            let on_token = self
-                .failures()
-                .begin_secret(token_id, Instant::now())
-                .map_err(|wait| refused(address, id, wait))?;
-            lockout = lockout.max(on_token);
+        // The secret is checked only now, so only now does the attempt count on its (address,
+        // token id) pair, and spend the budget of argon2 work.
+        {
+            let mut failures = self.failures();
+            let now = Instant::now();
+            if counted {
+                let on_token = failures
+                    .begin_secret(address, token_id, now)
+                    .map_err(|wait| refused(address, id, wait))?;
+                lockout = lockout.max(on_token);
+            }
+            failures.spend_argon2(address, now).map_err(|wait| {
+                tracing::debug!(ip = ?address, retry_after_secs = wait.seconds(),
+                    "authentication refused: argon2 budget for unknown addresses spent");
+                AuthError::Busy(wait)
+            })?;
         }
         // Argon2 takes tens of milliseconds: keep it off the async workers.
         self.argon2_checks.fetch_add(1, Ordering::Relaxed);
@@ -240,9 +266,7 @@ impl Authenticator {
         if !ok {
             return Err(failed(lockout));
         }
-        if counted.is_some() {
-            self.failures().succeeded(address, id);
-        }
+        self.succeeded(client, id);
         let principal = Principal::User {
             name: user.name,
             role: user.role,
@@ -252,6 +276,17 @@ impl Authenticator {
             .unwrap_or_else(PoisonError::into_inner)
             .insert(digest, (principal.clone(), Instant::now()));
         Ok(principal)
+    }
+
+    /// A client authenticated: its counts start from zero and its address is known.
+    fn succeeded(&self, client: Client, token_id: Option<&str>) {
+        let mut failures = self.failures();
+        if client.counted {
+            failures.succeeded(client.address, token_id);
+        }
+        if let Some(address) = client.address {
+            failures.known_address(address, Instant::now());
+        }
     }
 
     fn failures(&self) -> MutexGuard<'_, ApiThrottle> {
@@ -272,9 +307,13 @@ impl Authenticator {
     }
 }
 
-/// An API check, whose failures are counted; with the client's address, already keyed.
+/// Who is authenticating: the client's address (already keyed), and whether its failures
+/// count in the API's throttle (the dashboard's sign-in counts them in its own).
 #[derive(Clone, Copy)]
-struct Counted(Option<IpAddr>);
+struct Client {
+    address: Option<IpAddr>,
+    counted: bool,
+}
 
 /// A request refused while locked out (logged without the token).
 fn refused(address: Option<IpAddr>, token_id: Option<&str>, wait: RetryAfter) -> AuthError {

@@ -9,6 +9,15 @@
 //! [`Policy::max_lockout`]. While a key is locked out its attempts are refused without checking
 //! the token, so they cost nothing. A success clears the key.
 //!
+//! **Who is locked out.** A lock-out must slow the attacker without locking out the legitimate
+//! holder of a valid token. User names are public (the transparency log names users) and token
+//! ids are not secret, so failures never lock a user name or a token id as such: they count per
+//! *(client address, user name or token id)* pair, and per client address. A guesser locks
+//! itself out; the holder, from its own address, is not touched. The one cost left to others is
+//! the [`Argon2Budget`]: a small global rate of argon2 verifications for addresses that have not
+//! signed in successfully lately, so a guesser spread over many addresses cannot spend the
+//! node's CPU either; addresses with a recent success are not limited by it.
+//!
 //! **Forgetting.** A key that stays quiet for [`Policy::quiet_window`] after its last failure's
 //! lock-out ended (or after its last failure, when it is not locked) starts from zero again.
 //!
@@ -19,17 +28,19 @@
 //!
 //! The logic is pure: time is passed in (`now`), so the tests need no sleeps. Two callers:
 //!
-//! - The dashboard (`dashboard::login`) holds one throttle for user names ([`USER_POLICY`]: 5
-//!   failures) and one for client addresses ([`ADDRESS_POLICY`]: 20), sized for people typing.
+//! - The dashboard (`dashboard::login`) holds one throttle for (address, user name) pairs
+//!   ([`USER_POLICY`]: 5 failures) and one for client addresses ([`ADDRESS_POLICY`]: 20), sized
+//!   for people typing.
 //! - The token-authenticated APIs (TAXII, `/coop`, `/match`, `/log`, `/metrics`: every route
-//!   taking a user [`Principal`](crate::authz::Principal)) go through [`ApiThrottle`], held by
-//!   [`Authenticator`](crate::auth::Authenticator), which counts failures per token id
-//!   ([`API_TOKEN_POLICY`]: 10) and per client address ([`API_ADDRESS_POLICY`]: 100), sized for
-//!   machine clients: a feed consumer with a wrong token is stopped after 10 tries, while one
-//!   address (a NAT, or the reverse proxy every client shares) may see many users' mistakes
-//!   before it is stopped. Only a token whose id names a user, presented under that user's name,
-//!   costs argon2 work, so only such a failure counts on its token id; every failure counts on
-//!   the address. The lock-out times are the dashboard's (1 s doubling to 15 min).
+//!   taking a user [`Principal`](crate::principal::Principal)) go through [`ApiThrottle`], held by
+//!   [`Authenticator`](crate::auth::Authenticator), which counts failures per (address, token
+//!   id) pair ([`API_TOKEN_POLICY`]: 10) and per client address ([`API_ADDRESS_POLICY`]: 100),
+//!   sized for machine clients: a feed consumer with a wrong token is stopped after 10 tries,
+//!   while one address (a NAT, or the reverse proxy every client shares) may see many users'
+//!   mistakes before it is stopped. Only a token whose id names a user, presented under that
+//!   user's name, costs argon2 work, so only such a failure counts on its pair; every failure
+//!   counts on the address. The lock-out times are the dashboard's (1 s doubling to 15 min).
+//!   The [`Argon2Budget`] is the authenticator's, shared by both callers.
 //!
 //! Client addresses are keyed by [`address_key`]: an IPv6 client by its /64.
 
@@ -90,8 +101,9 @@ pub const API_ADDRESS_POLICY: Policy = Policy {
     ..USER_POLICY
 };
 
-/// Token ids are 12 hex digits (`auth::add_user`); a longer one is counted by its first bytes.
-const MAX_TOKEN_KEY: usize = 64;
+/// Token ids are 12 hex digits and user names at most 64 bytes (`auth::add_user`); a longer
+/// one is counted by its first bytes, so an attacker's long names take no more memory.
+const MAX_NAME_KEY: usize = 64;
 
 /// The throttle's key of a client address: an IPv4 address (also when IPv4-mapped), or an
 /// IPv6 address's /64, which one client usually holds whole.
@@ -108,26 +120,38 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The throttle's key of a token id.
-fn token_key(token_id: &str) -> String {
-    let mut end = token_id.len().min(MAX_TOKEN_KEY);
-    while !token_id.is_char_boundary(end) {
+/// A user name or token id as a throttle key: at most its first [`MAX_NAME_KEY`] bytes.
+pub fn name_key(name: &str) -> String {
+    let mut end = name.len().min(MAX_NAME_KEY);
+    while !name.is_char_boundary(end) {
         end -= 1;
     }
-    token_id[..end].to_owned()
+    name[..end].to_owned()
 }
 
-/// Failed API authentications per client address and per token id (see the module doc).
+/// The throttle's key of a client (already keyed address) trying a user name or token id.
+pub fn pair_key(address: Option<IpAddr>, name: &str) -> PairKey {
+    (address, name_key(name))
+}
+
+/// A throttle key of a client and what it tried: the (already keyed) address, if known, and a
+/// user name or token id. Counting failures per pair rather than per name or id keeps one
+/// client's guesses from locking out another client presenting the right token.
+pub type PairKey = (Option<IpAddr>, String);
+
+/// Failed API authentications per client address and per (address, token id) pair (see the
+/// module doc).
 ///
 /// An attempt is counted as failed from the moment it is let through until it succeeds, so
 /// parallel attempts cannot slip past the limit: [`begin`](Self::begin) counts the address
-/// before the store is asked, [`begin_secret`](Self::begin_secret) the token id before argon2
+/// before the store is asked, [`begin_secret`](Self::begin_secret) the pair before argon2
 /// runs, and [`succeeded`](Self::succeeded) clears both. Addresses are passed already keyed
 /// ([`address_key`]).
 #[derive(Debug)]
 pub struct ApiThrottle {
-    tokens: LoginThrottle<String>,
+    tokens: LoginThrottle<PairKey>,
     addresses: LoginThrottle<IpAddr>,
+    argon2: Argon2Budget,
 }
 
 impl Default for ApiThrottle {
@@ -141,7 +165,22 @@ impl ApiThrottle {
         Self {
             tokens: LoginThrottle::new(tokens),
             addresses: LoginThrottle::new(addresses),
+            argon2: Argon2Budget::default(),
         }
+    }
+
+    /// Takes one argon2 verification from the node-wide [`Argon2Budget`].
+    pub fn spend_argon2(
+        &mut self,
+        address: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<(), RetryAfter> {
+        self.argon2.spend(address, now)
+    }
+
+    /// A client from `address` authenticated (API or dashboard): exempt from the budget.
+    pub fn known_address(&mut self, address: IpAddr, now: Instant) {
+        self.argon2.succeeded(address, now);
     }
 
     /// Whether an attempt from `address` on `token_id` may try now, without counting it; if
@@ -154,7 +193,7 @@ impl ApiThrottle {
     ) -> Result<(), RetryAfter> {
         let waits = [
             address.and_then(|a| self.addresses.check(&a, now).err()),
-            token_id.and_then(|t| self.tokens.check(&token_key(t), now).err()),
+            token_id.and_then(|t| self.tokens.check(&pair_key(address, t), now).err()),
         ];
         match waits.into_iter().flatten().max() {
             Some(wait) => Err(wait),
@@ -175,14 +214,16 @@ impl ApiThrottle {
         Ok(address.and_then(|a| locked_by(self.addresses.failed(a, now))))
     }
 
-    /// Before the secret of `token_id` is checked: counts it as failed, or refuses it while
-    /// it is locked out (a parallel attempt may have locked it since [`begin`](Self::begin)).
+    /// Before the secret of `token_id` sent from `address` is checked: counts the pair as
+    /// failed, or refuses it while it is locked out (a parallel attempt may have locked it
+    /// since [`begin`](Self::begin)).
     pub fn begin_secret(
         &mut self,
+        address: Option<IpAddr>,
         token_id: &str,
         now: Instant,
     ) -> Result<Option<RetryAfter>, RetryAfter> {
-        let key = token_key(token_id);
+        let key = pair_key(address, token_id);
         self.tokens.check(&key, now)?;
         Ok(locked_by(self.tokens.failed(key, now)))
     }
@@ -193,13 +234,109 @@ impl ApiThrottle {
             self.addresses.succeeded(&a);
         }
         if let Some(t) = token_id {
-            self.tokens.succeeded(&token_key(t));
+            self.tokens.succeeded(&pair_key(address, t));
         }
     }
 
-    /// Keys held (token ids, addresses).
+    /// Keys held ((address, token id) pairs, addresses).
     pub fn len(&self) -> (usize, usize) {
         (self.tokens.len(), self.addresses.len())
+    }
+}
+
+/// Argon2 verifications per second allowed, all together, to clients whose address has no
+/// recent success.
+pub const UNKNOWN_ARGON2_PER_SECOND: u32 = 2;
+/// How many of them may come at once (the budget's burst).
+pub const UNKNOWN_ARGON2_BURST: u32 = 10;
+/// How long an address that signed in successfully is exempt from the budget.
+pub const KNOWN_ADDRESS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A small global rate of argon2 verifications for clients from addresses that have not signed
+/// in successfully lately (at most about a tenth of one core's time at the defaults: an argon2
+/// check takes tens of milliseconds)
+/// in successfully lately (a token bucket of [`UNKNOWN_ARGON2_BURST`] refilled at
+/// [`UNKNOWN_ARGON2_PER_SECOND`]). Per-address lock-outs stop one address; this stops a guesser
+/// spread over many addresses from spending the node's CPU on argon2, while addresses with a
+/// recent success (the node's own users and machines) are never limited by it. A refused client
+/// waits about one refill and is not counted as failed.
+#[derive(Debug)]
+pub struct Argon2Budget {
+    per_second: u32,
+    burst: u32,
+    /// Verifications left, in thousandths (refilled continuously).
+    milli_left: u64,
+    refilled_at: Option<Instant>,
+    /// Addresses with a success, and when; at most [`MAX_KEYS`], the stalest dropped first.
+    known: HashMap<IpAddr, Instant>,
+}
+
+impl Default for Argon2Budget {
+    fn default() -> Self {
+        Self::new(UNKNOWN_ARGON2_PER_SECOND, UNKNOWN_ARGON2_BURST)
+    }
+}
+
+impl Argon2Budget {
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        Self {
+            per_second,
+            burst,
+            milli_left: u64::from(burst) * 1000,
+            refilled_at: None,
+            known: HashMap::new(),
+        }
+    }
+
+    /// Takes one verification for a client from `address` (already keyed; `None` when the
+    /// server does not know it, counted as unknown), or says how long to wait for one.
+    pub fn spend(&mut self, address: Option<IpAddr>, now: Instant) -> Result<(), RetryAfter> {
+        if address.is_some_and(|a| self.is_known(a, now)) {
+            return Ok(());
+        }
+        let cap = u64::from(self.burst) * 1000;
+        if let Some(at) = self.refilled_at {
+            let elapsed_ms =
+                u64::try_from(now.saturating_duration_since(at).as_millis()).unwrap_or(u64::MAX);
+            let gained = elapsed_ms.saturating_mul(u64::from(self.per_second));
+            self.milli_left = self.milli_left.saturating_add(gained).min(cap);
+        }
+        self.refilled_at = Some(now);
+        if self.milli_left >= 1000 {
+            self.milli_left -= 1000;
+            return Ok(());
+        }
+        let missing_ms = (1000 - self.milli_left).div_ceil(u64::from(self.per_second.max(1)));
+        Err(RetryAfter(Duration::from_millis(missing_ms)))
+    }
+
+    /// A client from `address` signed in: exempt from the budget for [`KNOWN_ADDRESS_FOR`].
+    pub fn succeeded(&mut self, address: IpAddr, now: Instant) {
+        if !self.known.contains_key(&address) && self.known.len() >= MAX_KEYS {
+            self.known
+                .retain(|_, at| now.saturating_duration_since(*at) < KNOWN_ADDRESS_FOR);
+            if self.known.len() >= MAX_KEYS
+                && let Some(stalest) = self
+                    .known
+                    .iter()
+                    .min_by_key(|(_, at)| **at)
+                    .map(|(a, _)| *a)
+            {
+                self.known.remove(&stalest);
+            }
+        }
+        self.known.insert(address, now);
+    }
+
+    fn is_known(&self, address: IpAddr, now: Instant) -> bool {
+        self.known
+            .get(&address)
+            .is_some_and(|at| now.saturating_duration_since(*at) < KNOWN_ADDRESS_FOR)
+    }
+
+    /// Addresses held as known.
+    pub fn known_len(&self) -> usize {
+        self.known.len()
     }
 }
 
@@ -561,36 +698,37 @@ mod tests {
         assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
         assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
         assert_eq!(key("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::");
-        assert_eq!(token_key(&"é".repeat(100)).len(), 64);
+        assert_eq!(name_key(&"é".repeat(100)).len(), 64);
     }
 
     #[test]
-    fn api_token_ids_lock_after_their_allowed_failures_and_a_success_clears_them() {
+    fn api_token_ids_lock_per_address_after_their_allowed_failures_and_a_success_clears_them() {
         let t0 = Instant::now();
         let mut t = ApiThrottle::default();
         let a = ip("127.0.0.1");
         for i in 1..=API_TOKEN_ALLOWED_FAILURES {
             let address_lock = t.begin(a, Some("abc"), t0).unwrap();
             assert_eq!(address_lock, None);
-            let token_lock = t.begin_secret("abc", t0).unwrap();
+            let token_lock = t.begin_secret(a, "abc", t0).unwrap();
             assert_eq!(
                 token_lock.is_some(),
                 i == API_TOKEN_ALLOWED_FAILURES,
                 "failure {i}"
             );
         }
-        // Refused before the store or argon2, also from another address; other ids may try.
-        assert_eq!(
-            t.begin(ip("192.0.2.1"), Some("abc"), t0),
-            Err(RetryAfter(FIRST_LOCKOUT))
-        );
-        assert_eq!(t.begin_secret("abc", t0), Err(RetryAfter(FIRST_LOCKOUT)));
+        // Refused from that address before the store or argon2; other ids may try from it.
+        assert_eq!(t.begin(a, Some("abc"), t0), Err(RetryAfter(FIRST_LOCKOUT)));
+        assert_eq!(t.begin_secret(a, "abc", t0), Err(RetryAfter(FIRST_LOCKOUT)));
         assert_eq!(t.check(a, Some("other"), t0), Ok(()));
         assert_eq!(t.check(a, None, t0), Ok(()));
-        // The lock-out ends on time; a success clears the id and the address.
+        // The same id from another address is not locked: the guesser locked only itself.
+        let b = ip("192.0.2.1");
+        assert_eq!(t.check(b, Some("abc"), t0), Ok(()));
+        assert_eq!(t.begin_secret(b, "abc", t0).unwrap(), None);
+        // The lock-out ends on time; a success clears the pair and the address.
         assert_eq!(t.check(a, Some("abc"), t0 + FIRST_LOCKOUT), Ok(()));
         t.succeeded(a, Some("abc"));
-        assert_eq!(t.len(), (0, 0));
+        assert_eq!(t.len(), (1, 0), "only the other address's pair is left");
     }
 
     #[test]
@@ -611,14 +749,17 @@ mod tests {
             Err(RetryAfter(FIRST_LOCKOUT))
         );
         assert_eq!(t.check(ip("2001:db8:0:1::1"), None, t0), Ok(()));
-        // The longer of two waits is given: a token id locked for 2 s from t0 + 1 s.
-        for _ in 0..API_TOKEN_ALLOWED_FAILURES {
-            t.begin_secret("slow", t0).unwrap();
-        }
-        assert_eq!(t.begin_secret("slow", t0), Err(RetryAfter(FIRST_LOCKOUT)));
-        assert!(t.begin_secret("slow", t0 + secs(1)).unwrap().is_some());
-        // An address locked for 1 s from t0 + 1.2 s.
+        // The longer of two waits is given: a pair locked for 2 s from t0 + 1 s.
         let b = ip("192.0.2.9");
+        for _ in 0..API_TOKEN_ALLOWED_FAILURES {
+            t.begin_secret(b, "slow", t0).unwrap();
+        }
+        assert_eq!(
+            t.begin_secret(b, "slow", t0),
+            Err(RetryAfter(FIRST_LOCKOUT))
+        );
+        assert!(t.begin_secret(b, "slow", t0 + secs(1)).unwrap().is_some());
+        // Its address locked for 1 s from t0 + 1.2 s.
         let at = t0 + Duration::from_millis(1200);
         for _ in 0..API_ADDRESS_ALLOWED_FAILURES {
             t.begin(b, None, at).unwrap();
@@ -635,6 +776,62 @@ mod tests {
         // A success from the address clears it.
         t.succeeded(a, None);
         assert_eq!(t.check(a, None, t0), Ok(()));
+    }
+
+    #[test]
+    fn the_argon2_budget_limits_unknown_addresses_only() {
+        let t0 = Instant::now();
+        let mut budget = Argon2Budget::new(5, 3);
+        let known = ip("192.0.2.1").unwrap();
+        budget.succeeded(known, t0);
+        // The burst, then a wait of one refill (1/5 s), for any unknown address or none.
+        for i in 0..3 {
+            assert_eq!(budget.spend(ip(&format!("198.51.100.{i}")), t0), Ok(()));
+        }
+        let wait = RetryAfter(Duration::from_millis(200));
+        assert_eq!(budget.spend(ip("198.51.100.9"), t0), Err(wait));
+        assert_eq!(budget.spend(None, t0), Err(wait));
+        // A known address is never limited by it.
+        for _ in 0..100 {
+            assert_eq!(budget.spend(Some(known), t0), Ok(()));
+        }
+        // Refilled with time, never beyond the burst.
+        let later = t0 + Duration::from_millis(100);
+        assert_eq!(
+            budget.spend(None, later),
+            Err(RetryAfter(Duration::from_millis(100)))
+        );
+        assert_eq!(budget.spend(None, t0 + Duration::from_millis(200)), Ok(()));
+        let much_later = t0 + secs(3600);
+        for _ in 0..3 {
+            assert_eq!(budget.spend(None, much_later), Ok(()));
+        }
+        assert!(budget.spend(None, much_later).is_err());
+        // A success is remembered for a day, then the address is unknown again.
+        assert_eq!(
+            budget.spend(Some(known), t0 + KNOWN_ADDRESS_FOR - secs(1)),
+            Ok(())
+        );
+        let next_day = much_later + KNOWN_ADDRESS_FOR;
+        for _ in 0..3 {
+            assert_eq!(budget.spend(Some(known), next_day), Ok(()));
+        }
+        assert!(budget.spend(Some(known), next_day).is_err());
+    }
+
+    #[test]
+    fn the_known_addresses_are_bounded() {
+        let t0 = Instant::now();
+        let mut budget = Argon2Budget::default();
+        for i in 0..(MAX_KEYS as u32 + 50) {
+            let at = t0 + Duration::from_millis(u64::from(i));
+            budget.succeeded(IpAddr::from(i.to_be_bytes()), at);
+        }
+        assert_eq!(budget.known_len(), MAX_KEYS);
+        // The stalest went, the newest stayed.
+        let newest = IpAddr::from((MAX_KEYS as u32 + 49).to_be_bytes());
+        assert!(budget.is_known(newest, t0 + secs(1)));
+        assert!(!budget.is_known(IpAddr::from(0u32.to_be_bytes()), t0 + secs(1)));
     }
 
     #[test]

@@ -501,7 +501,17 @@ async fn requests_and_disputes_list_this_partys_records_escaped() {
 
 /// POSTs the login form as it is, without asserting anything.
 async fn try_login(node: &TestNode, user: &str, token: &str) -> reqwest::Response {
-    client()
+    try_login_with(&client(), node, user, token).await
+}
+
+/// POSTs the login form with `client`.
+async fn try_login_with(
+    client: &reqwest::Client,
+    node: &TestNode,
+    user: &str,
+    token: &str,
+) -> reqwest::Response {
+    client
         .post(node.url("/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("user={user}&token={token}"))
@@ -536,22 +546,32 @@ async fn assert_locked_out(node: &TestNode, user: &str, token: &str, secs: u64) 
     );
 }
 
-/// Every request of a test comes from 127.0.0.1, so they all share one address count, which
-/// allows 20 failures: the user-name limit (5) is what the first test reaches.
+/// Regression: five failures locked the user name out everywhere, so anyone who read a user's
+/// name (the transparency log names users) could keep them out of the dashboard. Failures count
+/// per (address, user name): the guesser's address is locked out for that name, even with the
+/// right token; the user, from another address, signs in.
 #[tokio::test]
-async fn failed_logins_lock_the_user_out_without_checking_the_token() {
+async fn failed_logins_lock_the_guessers_address_out_not_the_user() {
     let node = TestNode::start().await;
     let wrong = format!("{}x", node.reader);
     for _ in 0..5 {
         assert_login_failed(&node, "reader", &wrong).await;
     }
-    // The 6th attempt is refused even with the right token, named or by the token alone
-    // (whose public id names the reader).
+    // The 6th attempt from that address is refused even with the right token, named or by the
+    // token alone (whose public id names the reader).
     assert_locked_out(&node, "reader", &node.reader, 1).await;
     assert_locked_out(&node, "", &node.reader, 1).await;
-    // Another user from the same address is not locked out (5 of the address's 20).
+    // The reader, from another address, signs in.
+    let elsewhere = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let response = try_login_with(&elsewhere, &node, "reader", &node.reader).await;
+    assert_eq!(response.status(), 303, "the holder is not locked out");
+    // Another user from the guesser's address is not locked out (5 of the address's 20).
     login(&node, "analyst", &node.analyst).await;
-    // Once the lock-out has passed, the next failure locks the reader out for twice as long.
+    // Once the lock-out has passed, the next failure locks the pair out for twice as long.
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     assert_login_failed(&node, "reader", &wrong).await;
     assert_locked_out(&node, "reader", &node.reader, 2).await;

@@ -749,7 +749,24 @@ impl WatchedNode {
     }
 
     async fn get(&self, path: &str, token: &str) -> reqwest::Response {
-        self.http
+        self.get_with(&self.http, path, token).await
+    }
+
+    /// A client whose connections come from `address` (any 127.0.0.0/8 address on loopback).
+    fn client_from(&self, address: &str) -> reqwest::Client {
+        reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().unwrap())
+            .build()
+            .unwrap()
+    }
+
+    async fn get_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        token: &str,
+    ) -> reqwest::Response {
+        client
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .header("accept", TAXII)
@@ -783,25 +800,30 @@ async fn assert_locked_out(r: reqwest::Response, what: &str) {
     assert!(body["title"].is_string() && body["description"].is_string());
 }
 
-/// Wrong secrets for one token id lock that id out: its owner's right token is refused too,
-/// without argon2, until the lock-out ends; then it works and the count starts from zero.
+/// Regression: wrong secrets for one token id locked that id out everywhere, so anyone who
+/// knew a token id (it is public) could lock its holder out. Failures now count per (address,
+/// token id) pair: the guesser's address is locked, without argon2, until the lock-out ends;
+/// the holder, from another address, is let in at once.
 #[tokio::test]
-async fn wrong_secrets_lock_the_token_id_out_without_argon2() {
+async fn wrong_secrets_lock_the_guessers_address_out_not_the_tokens_holder() {
     use pacific_node::throttle::{API_TOKEN_ALLOWED_FAILURES, FIRST_LOCKOUT};
     let node = WatchedNode::start().await;
+    let guesser = node.client_from("127.0.0.2");
     let (prefix, _) = node.reader.rsplit_once('_').unwrap();
     for i in 0..API_TOKEN_ALLOWED_FAILURES {
-        let r = node.get("/taxii2/", &format!("{prefix}_wrong{i}")).await;
+        let r = node
+            .get_with(&guesser, "/taxii2/", &format!("{prefix}_wrong{i}"))
+            .await;
         assert_eq!(r.status(), 401, "wrong secret {i}");
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error_code"], "auth-required");
     }
     let locked_at = std::time::Instant::now();
     assert_eq!(node.argon2_checks(), u64::from(API_TOKEN_ALLOWED_FAILURES));
-    // The right token for that id, as Bearer and as Basic: refused, nothing checked.
-    assert_locked_out(node.get("/taxii2/", &node.reader).await, "Bearer").await;
-    let basic = node
-        .http
+    // From the guesser's address, even the right token for that id is refused, unchecked.
+    let r = node.get_with(&guesser, "/taxii2/", &node.reader).await;
+    assert_locked_out(r, "Bearer").await;
+    let basic = guesser
         .get(format!("{}/taxii2/root/", node.base))
         .basic_auth("reader", Some(&node.reader))
         .send()
@@ -809,14 +831,64 @@ async fn wrong_secrets_lock_the_token_id_out_without_argon2() {
         .unwrap();
     assert_locked_out(basic, "Basic").await;
     assert_eq!(node.argon2_checks(), u64::from(API_TOKEN_ALLOWED_FAILURES));
-    // Another user from the same address is not affected.
+    // The holder, from its own address, is not locked out; nor is another user.
+    assert_eq!(node.get("/taxii2/", &node.reader).await.status(), 200);
     assert_eq!(node.get("/taxii2/", &node.analyst).await.status(), 200);
-    // After the lock-out the right token works, and clears the id's count.
+    // After the lock-out the guesser's count starts from zero at its next success.
     let left = FIRST_LOCKOUT.saturating_sub(locked_at.elapsed());
     tokio::time::sleep(left + std::time::Duration::from_millis(100)).await;
-    assert_eq!(node.get("/taxii2/", &node.reader).await.status(), 200);
-    let r = node.get("/taxii2/", &format!("{prefix}_wrong")).await;
+    let r = node.get_with(&guesser, "/taxii2/", &node.analyst).await;
+    assert_eq!(r.status(), 200);
+    let r = node
+        .get_with(&guesser, "/taxii2/", &format!("{prefix}_wrong"))
+        .await;
     assert_eq!(r.status(), 401, "counting starts from zero after a success");
+}
+
+/// A guesser spread over many addresses, each below its own limits, spends the node's argon2
+/// budget for addresses without a recent success: it is then answered 429
+/// `authentication-busy` without argon2, while a client whose address has signed in lately is
+/// still checked and let in.
+#[tokio::test]
+async fn many_addresses_guessing_spend_only_the_budget_of_unknown_addresses() {
+    use pacific_node::throttle::UNKNOWN_ARGON2_BURST;
+    let node = WatchedNode::start().await;
+    // 127.0.0.1 signs in once: it is known from now on.
+    assert_eq!(node.get("/taxii2/", &node.reader).await.status(), 200);
+    let (analyst_prefix, _) = node.analyst.rsplit_once('_').unwrap();
+    // Sent all at once, so the budget's slow refill plays no part.
+    let guesses = (0..UNKNOWN_ARGON2_BURST + 10).map(|i| {
+        let guesser = node.client_from(&format!("127.0.1.{}", i + 1));
+        let token = format!("{analyst_prefix}_guess{i}");
+        let node = &node;
+        async move { node.get_with(&guesser, "/taxii2/", &token).await }
+    });
+    let mut busy = 0;
+    for (i, r) in futures_util::future::join_all(guesses)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        match r.status().as_u16() {
+            401 => {}
+            429 => {
+                busy += 1;
+                assert!(r.headers().contains_key("retry-after"));
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(body["error_code"], "authentication-busy", "{body}");
+            }
+            other => panic!("guess {i}: {other}"),
+        }
+    }
+    assert!(busy >= 8, "only {busy} guesses were refused by the budget");
+    let checks = node.argon2_checks();
+    assert!(
+        checks < u64::from(UNKNOWN_ARGON2_BURST + 10),
+        "{checks} argon2 checks for guesses"
+    );
+    // The known address is still checked: the analyst's right token (never cached) works.
+    assert_eq!(node.get("/taxii2/", &node.analyst).await.status(), 200);
+    assert_eq!(node.argon2_checks(), checks + 1);
 }
 
 /// Many wrong tokens from one address lock the address out, on every token-authenticated API,

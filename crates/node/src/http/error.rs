@@ -20,6 +20,12 @@ pub enum ApiError {
         "too many failed authentications from this address or with this token; retry after {retry_after} s"
     )]
     TooManyFailedAuthentications { retry_after: u64 },
+    /// The node's argon2 budget for clients from addresses without a recent success is spent
+    /// for the moment (see `crate::throttle::Argon2Budget`).
+    #[error(
+        "too many authentications from addresses this node does not know; retry after {retry_after} s"
+    )]
+    AuthenticationBusy { retry_after: u64 },
     #[error("{user} may not {action}")]
     Forbidden { user: String, action: String },
     /// A route that is not in the authorisation table (`crate::authz::ROUTES`): refused, so no
@@ -74,7 +80,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ApiError::TooManyFailedAuthentications { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyFailedAuthentications { .. } | ApiError::AuthenticationBusy { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => StatusCode::FORBIDDEN,
             ApiError::RouteWithoutRule(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -130,6 +138,7 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => "auth-required",
             ApiError::TooManyFailedAuthentications { .. } => "too-many-failed-authentications",
+            ApiError::AuthenticationBusy { .. } => "authentication-busy",
             ApiError::Forbidden { .. } => "auth-forbidden",
             ApiError::RouteWithoutRule(_) => "route-without-rule",
             ApiError::ServiceOwnedType(_) => "service-owned-type",
@@ -151,6 +160,7 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => "Authentication required",
             ApiError::TooManyFailedAuthentications { .. } => "Too many failed authentications",
+            ApiError::AuthenticationBusy { .. } => "Too many authentications",
             ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => "Forbidden",
             ApiError::RouteWithoutRule(_) => "Internal server error",
             ApiError::NotFound(_) => "Not found",
@@ -305,6 +315,9 @@ impl From<crate::auth::AuthError> for ApiError {
             crate::auth::AuthError::LockedOut(wait) => ApiError::TooManyFailedAuthentications {
                 retry_after: wait.seconds(),
             },
+            crate::auth::AuthError::Busy(wait) => ApiError::AuthenticationBusy {
+                retry_after: wait.seconds(),
+            },
             _ => ApiError::Unauthenticated,
         }
     }
@@ -320,7 +333,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match &self {
-            ApiError::TooManyFailedAuthentications { retry_after } => Some(*retry_after),
+            ApiError::TooManyFailedAuthentications { retry_after }
+            | ApiError::AuthenticationBusy { retry_after } => Some(*retry_after),
             _ => None,
         };
         if status.is_server_error() {
