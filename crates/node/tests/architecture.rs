@@ -270,3 +270,57 @@ fn the_test_kits_and_the_benchmarks_are_not_published_and_only_the_cli_or_tests_
         }
     }
 }
+
+/// Every `.rs` file of the workspace's crates, by path.
+fn workspace_sources() -> Vec<std::path::PathBuf> {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut stack = vec![crates];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+/// `docs/threat-model.md` says which test shows each claim, as `` `file::test_name` ``: each
+/// named test must exist in a file of that name, so the page cannot point at tests that were
+/// renamed or removed.
+#[test]
+fn the_threat_model_names_only_tests_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let page = std::fs::read_to_string(root.join("docs/threat-model.md")).unwrap();
+    let sources = workspace_sources();
+    let mut named = 0;
+    for span in page.split('`').skip(1).step_by(2) {
+        let Some((file, test)) = span.split_once("::") else {
+            continue;
+        };
+        let is_name = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        if !is_name(file) || !is_name(test) {
+            continue;
+        }
+        named += 1;
+        let found = sources.iter().any(|path| {
+            path.file_stem().is_some_and(|s| s == file)
+                && std::fs::read_to_string(path)
+                    .unwrap()
+                    .contains(&format!("fn {test}("))
+        });
+        assert!(
+            found,
+            "docs/threat-model.md names `{file}::{test}`, which does not exist"
+        );
+    }
+    assert!(named >= 20, "only {named} tests named in the threat model");
+}
