@@ -173,3 +173,164 @@ fn pacific_node_db_file(data: &Path) -> std::path::PathBuf {
         .unwrap()
         .to_path_buf()
 }
+
+/// A `pacific node` process serving `data` on a free loopback port, and its base URL (read from
+/// the line it prints when serving).
+fn serve(data: &Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pacific"))
+        .args(["node", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keeps draining stderr so the node never blocks on a full pipe.
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("serving TAXII 2.1 at ").nth(1)
+                && let Some(tx) = tx.take()
+            {
+                let base = rest.split("/taxii2/").next().unwrap_or_default().to_owned();
+                let _ = tx.send(base);
+            }
+        }
+    });
+    let base = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the node did not start serving");
+    (child, base)
+}
+
+/// Regression (issue: "statuses of POSTs in flight at SIGKILL stay `pending` forever although
+/// part of their objects were stored"): a node killed with SIGKILL while storing a TAXII POST
+/// completes that POST's status when it next serves: every object counted a success is stored,
+/// every other one is a failure to post again, none is left pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_during_a_taxii_post_then_its_status_is_completed_at_the_next_start() {
+    const POSTED: usize = 60_000;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("node");
+    let exe = env!("CARGO_BIN_EXE_pacific");
+    let init = Command::new(exe)
+        .args(["init", "--data"])
+        .arg(&data)
+        .args([
+            "--name",
+            "Crash Test",
+            "--type",
+            "company",
+            "--jurisdiction",
+            "XA",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let added = Command::new(exe)
+        .args(["user", "add", "ana", "--role", "analyst", "--data"])
+        .arg(&data)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    let token = String::from_utf8(added.stdout).unwrap().trim().to_owned();
+    let db = data.join(pacific_node_db_file(&data));
+    let collection = {
+        let store = SqliteStore::open(&db).await.unwrap();
+        let c = store.collections().await.unwrap();
+        c.into_iter()
+            .find(|c| c.alias.as_deref() == Some("default"))
+            .unwrap()
+            .id
+    };
+    let objects: Vec<serde_json::Value> = (0..POSTED)
+        .map(|i| {
+            serde_json::json!({
+                "type": "indicator", "spec_version": "2.1",
+                "id": format!("indicator--00000000-0000-4000-8000-{i:012}"),
+                "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+                "pattern": format!("[ipv4-addr:value = '198.51.100.{}']", i % 250),
+                "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"
+            })
+        })
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({ "objects": objects })).unwrap();
+
+    let (mut node, base) = serve(&data);
+    pacific_node::install_crypto_provider();
+    let http = reqwest::Client::new();
+    let objects_url = format!("{base}/taxii2/root/collections/{collection}/objects/");
+    let taxii = "application/taxii+json;version=2.1";
+    let posted = http
+        .post(&objects_url)
+        .bearer_auth(&token)
+        .header("content-type", taxii)
+        .header("accept", taxii)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(posted.status(), 202);
+    let status: serde_json::Value = posted.json().await.unwrap();
+    let status_id = status["id"].as_str().unwrap().to_owned();
+    assert_eq!(status["status"], "pending");
+
+    // Kill the node once part of the objects are stored, seen from another connection.
+    let reader = SqliteStore::open(&db).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let stored = reader.stats().await.unwrap().object_versions;
+        if stored >= 1000 {
+            break;
+        }
+        assert!(node.try_wait().unwrap().is_none(), "the node stopped");
+        assert!(Instant::now() < deadline, "the node stored nothing");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    node.kill().unwrap(); // SIGKILL
+    node.wait().unwrap();
+    let stored_at_kill = reader.stats().await.unwrap().object_versions;
+    drop(reader);
+    assert!(
+        (stored_at_kill as usize) < POSTED,
+        "the POST finished before the kill; post more objects"
+    );
+
+    // Served again: the status is complete and tells what was stored.
+    let (mut node, base) = serve(&data);
+    let status: serde_json::Value = http
+        .get(format!("{base}/taxii2/root/status/{status_id}/"))
+        .bearer_auth(&token)
+        .header("accept", taxii)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    node.kill().unwrap();
+    node.wait().unwrap();
+    assert_eq!(status["status"], "complete", "{}", status["status"]);
+    assert_eq!(status["pending_count"], 0);
+    assert_eq!(status["total_count"], POSTED);
+    let successes = status["success_count"].as_u64().unwrap();
+    let failures = status["failure_count"].as_u64().unwrap();
+    assert_eq!(successes + failures, POSTED as u64);
+    let store = SqliteStore::open(&db).await.unwrap();
+    let stored = store.stats().await.unwrap().object_versions;
+    assert_eq!(
+        successes, stored,
+        "successes are exactly the stored objects"
+    );
+    assert!(successes >= stored_at_kill && failures > 0);
+    println!(
+        "killed with {stored_at_kill} of {POSTED} stored; status: {successes} stored, {failures} to post again"
+    );
+}

@@ -297,19 +297,13 @@ impl Collections {
         let collections = self.store.collections().await?;
         let completed = pending.len();
         for mut status in pending {
-            for detail in std::mem::take(&mut status.pendings) {
-                let mut query = ObjectQuery::all(1000);
-                query.ids = vec![detail.id.clone()];
-                query.versions = vec![VersionSelector::All];
-                let mut stored = false;
-                for c in &collections {
-                    let page = self.store.query_objects(&c.id, &query, false).await?;
-                    stored |= page
-                        .items
-                        .iter()
-                        .any(|v| detail.version.is_empty() || v.version.as_str() == detail.version);
-                }
-                if stored {
+            let details = std::mem::take(&mut status.pendings);
+            let stored = self.stored_versions(&collections, &details).await?;
+            for detail in details {
+                let was_stored = stored.contains(&(detail.id.clone(), String::new()))
+                    && (detail.version.is_empty()
+                        || stored.contains(&(detail.id.clone(), detail.version.clone())));
+                if was_stored {
                     status.successes.push(StatusDetail {
                         message: Some("stored before the node stopped".to_owned()),
                         ..detail
@@ -332,6 +326,36 @@ impl Collections {
             tracing::warn!(status = %status.id, stored = status.success_count, failed = status.failure_count, "completed a status left pending by a stop");
         }
         Ok(completed)
+    }
+
+    /// Which of `details`' objects are stored in any of `collections`: `(id, "")` for each
+    /// stored id and `(id, version)` for each stored version, asked a few hundred ids at a time.
+    async fn stored_versions(
+        &self,
+        collections: &[Collection],
+        details: &[StatusDetail],
+    ) -> Result<std::collections::HashSet<(String, String)>, TaxiiError> {
+        let mut stored = std::collections::HashSet::new();
+        let ids: Vec<String> = details.iter().map(|d| d.id.clone()).collect();
+        for chunk in ids.chunks(500) {
+            for c in collections {
+                let mut query = ObjectQuery::all(1000);
+                query.ids = chunk.to_vec();
+                query.versions = vec![VersionSelector::All];
+                loop {
+                    let page = self.store.query_objects(&c.id, &query, false).await?;
+                    for v in page.items {
+                        stored.insert((v.id.clone(), String::new()));
+                        stored.insert((v.id, v.version.as_str().to_owned()));
+                    }
+                    match page.next {
+                        Some(next) => query.next = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        Ok(stored)
     }
 
     /// Adds `items` (a TAXII envelope's objects, at most `limits` allow) to `c` for `who`:
