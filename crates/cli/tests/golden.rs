@@ -24,11 +24,13 @@ const BROKEN_ID: &str = "indicator--f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b";
 const BUNDLE_ID: &str = "bundle--a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
 const TLP_GREEN: &str = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
 
-/// A bundle of an indicator, a malware and an indicator without its pattern (invalid).
+/// A bundle of an indicator, a malware, an indicator without its pattern and one whose STIX
+/// pattern does not parse (both invalid).
 const BUNDLE: &str = r#"{"type":"bundle","id":"bundle--a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d","objects":[
 {"type":"indicator","spec_version":"2.1","id":"indicator--6b6f2a4e-8a1d-4c1e-9d3a-1f2e3d4c5b6a","created":"2025-06-01T00:00:00.000Z","modified":"2025-06-02T00:00:00.000Z","name":"C2 address of \"GridWiper\"","pattern":"[ipv4-addr:value = '203.0.113.7']","pattern_type":"stix","valid_from":"2025-06-01T00:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]},
 {"type":"malware","spec_version":"2.1","id":"malware--0c9a3e1b-5d2f-4a7e-8b6c-2d1e0f9a8b7c","created":"2025-06-03T00:00:00.000Z","modified":"2025-06-03T00:00:00.000Z","name":"GridWiper","is_family":true},
-{"type":"indicator","spec_version":"2.1","id":"indicator--f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b","created":"2025-06-04T00:00:00.000Z","modified":"2025-06-04T00:00:00.000Z","pattern_type":"stix","valid_from":"2025-06-04T00:00:00Z"}
+{"type":"indicator","spec_version":"2.1","id":"indicator--f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b","created":"2025-06-04T00:00:00.000Z","modified":"2025-06-04T00:00:00.000Z","pattern_type":"stix","valid_from":"2025-06-04T00:00:00Z"},
+{"type":"indicator","spec_version":"2.1","id":"indicator--0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d","created":"2025-06-04T00:00:00.000Z","modified":"2025-06-04T00:00:00.000Z","pattern":"[ipv4-addr:value = ","pattern_type":"stix","valid_from":"2025-06-04T00:00:00Z"}
 ]}
 "#;
 

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod bundle;
 pub mod party;
+pub mod pattern;
 pub mod policy;
 pub mod stix;
 pub mod taxii;

@@ -1,7 +1,8 @@
 //! Pacific's matching engine: the node's active STIX indicators compiled into an index, and
 //! streams of events (JSON lines, Zeek logs, plain text; gzip or not) matched against it.
 //!
-//! - [`pattern`] parses the STIX 2.1 patterning language into a syntax tree, with typed errors.
+//! - [`pattern`] (from `pacific-core`, which validates patterns at every entry) parses the STIX
+//!   2.1 patterning language into a syntax tree, with typed errors.
 //! - [`compile`] decides what of a pattern the engine evaluates and says why not for the rest.
 //! - [`index`] holds the compiled indicators (hash maps of exact values, prefix tries of CIDRs,
 //!   domain suffixes, per-indicator conjunct tracking), updated incrementally
@@ -25,7 +26,7 @@ pub mod compile;
 pub mod index;
 pub mod input;
 pub mod observable;
-pub mod pattern;
+pub use pacific_core::pattern;
 
 pub use compile::Unsupported;
 pub use index::{

@@ -370,6 +370,32 @@ mod tests {
         assert_eq!(e.property, "name");
     }
 
+    /// Regression: `"pattern": "[ipv4-addr:value = "` was stored. A STIX pattern must parse;
+    /// patterns of other languages are not checked, and a pattern that parses but that the
+    /// matcher does not evaluate (here `FOLLOWEDBY`) is kept.
+    #[test]
+    fn a_stix_pattern_must_parse_other_languages_are_kept() {
+        for broken in [
+            "[ipv4-addr:value = ",
+            "",
+            "ipv4-addr:value = '1.2.3.4'",
+            "[x:y = 'a'] AND",
+        ] {
+            let e = error_of(with("indicator", json!({"pattern": broken})));
+            assert_eq!(e.property, "pattern", "{broken:?}");
+            assert!(e.to_string().contains("is not a valid STIX pattern"), "{e}");
+        }
+        for kept in [
+            json!({"pattern": "alert tcp any any -> any any (msg:\"x\";)", "pattern_type": "snort"}),
+            json!({"pattern": "[ipv4-addr:value = '1.2.3.4'] FOLLOWEDBY [ipv4-addr:value = '5.6.7.8']"}),
+        ] {
+            assert!(
+                StixObject::from_map(with("indicator", kept.clone())).is_ok(),
+                "{kept}"
+            );
+        }
+    }
+
     #[test]
     fn property_kinds_are_checked() {
         let cases: &[(&str, Value, &str)] = &[

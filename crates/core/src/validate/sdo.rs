@@ -80,7 +80,7 @@ pub(super) const RULES: &[TypeRules] = &[
             opt("valid_until", Time),
             opt("kill_chain_phases", KillChainPhases),
         ],
-        checks: &[indicator_validity],
+        checks: &[indicator_validity, indicator_pattern],
     },
     TypeRules {
         type_name: "infrastructure",
@@ -283,6 +283,20 @@ pub(super) const RULES: &[TypeRules] = &[
 
 fn indicator_validity(obj: &Obj<'_>) -> Result<(), ValidationError> {
     ordered(obj, "valid_from", "valid_until", true)
+}
+
+/// A pattern in the STIX patterning language must parse: a broken one would be stored, shared
+/// and silently never match. Patterns of other languages (`snort`, `yara`, …) are not checked.
+fn indicator_pattern(obj: &Obj<'_>) -> Result<(), ValidationError> {
+    if obj.map.get("pattern_type").and_then(Value::as_str) != Some("stix") {
+        return Ok(());
+    }
+    let Some(pattern) = obj.map.get("pattern").and_then(Value::as_str) else {
+        return Ok(());
+    };
+    crate::pattern::parse(pattern)
+        .map(|_| ())
+        .map_err(|e| obj.err("pattern", format!("is not a valid STIX pattern: {e}")))
 }
 
 fn malware_family_name(obj: &Obj<'_>) -> Result<(), ValidationError> {

@@ -5,7 +5,7 @@
 //! expressions with every operator, `NOT`, and every literal form (strings with `\'` and `\\`
 //! escapes, integers, floats, booleans, `t'…'`, `h'…'`, `b'…'`, parenthesised lists) — so a
 //! pattern the engine cannot *evaluate* is still understood well enough to say why
-//! ([`crate::compile`] decides that). Keywords are upper-case, as the spec requires.
+//! (`pacific_match::compile` decides that). Keywords are upper-case, as the spec requires.
 //!
 //! Nothing here panics on any input: every failure is a [`PatternError`] with a byte offset.
 
