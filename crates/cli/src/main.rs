@@ -139,8 +139,10 @@ pub fn init_logging(config: &pacific_node::config::LogConfig) {
     use tracing_subscriber::EnvFilter;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.level));
+    // Colours only for a terminal: a log redirected to a file must not carry escape codes.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match config.format {
         pacific_node::config::LogFormat::Json => builder.json().try_init(),

@@ -174,40 +174,6 @@ fn pacific_node_db_file(data: &Path) -> std::path::PathBuf {
         .to_path_buf()
 }
 
-/// A `pacific node` process serving `data` on a free loopback port, and its base URL (read from
-/// the line it prints when serving).
-fn serve(data: &Path) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pacific"))
-        .args(["node", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Keeps draining stderr so the node never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(rest) = line.split("serving TAXII 2.1 at ").nth(1)
-                && let Some(tx) = tx.take()
-            {
-                let base = rest.split("/taxii2/").next().unwrap_or_default().to_owned();
-                let _ = tx.send(base);
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the node did not start serving");
-    (child, base)
-}
-
 /// Regression (issue: "statuses of POSTs in flight at SIGKILL stay `pending` forever although
 /// part of their objects were stored"): a node killed with SIGKILL while storing a TAXII POST
 /// completes that POST's status when it next serves: every object counted a success is stored,
@@ -217,30 +183,8 @@ async fn kill_9_during_a_taxii_post_then_its_status_is_completed_at_the_next_sta
     const POSTED: usize = 60_000;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("node");
-    let exe = env!("CARGO_BIN_EXE_pacific");
-    let init = Command::new(exe)
-        .args(["init", "--data"])
-        .arg(&data)
-        .args([
-            "--name",
-            "Crash Test",
-            "--type",
-            "company",
-            "--jurisdiction",
-            "XA",
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(init.success());
-    let added = Command::new(exe)
-        .args(["user", "add", "ana", "--role", "analyst", "--data"])
-        .arg(&data)
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(added.status.success());
-    let token = String::from_utf8(added.stdout).unwrap().trim().to_owned();
+    crate::process::init(&data);
+    let token = crate::process::add_user(&data, "ana", "analyst");
     let db = data.join(pacific_node_db_file(&data));
     let collection = {
         let store = SqliteStore::open(&db).await.unwrap();
@@ -263,7 +207,7 @@ async fn kill_9_during_a_taxii_post_then_its_status_is_completed_at_the_next_sta
         .collect();
     let body = serde_json::to_vec(&serde_json::json!({ "objects": objects })).unwrap();
 
-    let (mut node, base) = serve(&data);
+    let (mut node, base) = crate::process::serve(&data);
     pacific_node::install_crypto_provider();
     let http = reqwest::Client::new();
     let objects_url = format!("{base}/taxii2/root/collections/{collection}/objects/");
@@ -304,7 +248,7 @@ async fn kill_9_during_a_taxii_post_then_its_status_is_completed_at_the_next_sta
     );
 
     // Served again: the status is complete and tells what was stored.
-    let (mut node, base) = serve(&data);
+    let (mut node, base) = crate::process::serve(&data);
     let status: serde_json::Value = http
         .get(format!("{base}/taxii2/root/status/{status_id}/"))
         .bearer_auth(&token)

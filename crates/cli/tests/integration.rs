@@ -5,3 +5,5 @@
 mod crash;
 mod demo;
 mod golden;
+mod messages;
+mod process;

@@ -189,12 +189,12 @@ impl CoopClient {
             .bearer_auth(&self.token)
             .send()
             .await
-            .map_err(|e| ClientError::Transport(format!("{url}: {e}")))?;
+            .map_err(|e| ClientError::Transport(super::transport_error(&url, &e)))?;
         let status = response.status();
         let text = response
             .text()
             .await
-            .map_err(|e| ClientError::Transport(e.to_string()))?;
+            .map_err(|e| ClientError::Transport(super::transport_error(&url, &e)))?;
         let value = super::parse_body(text);
         if status.is_success() {
             Ok(value)

@@ -60,7 +60,7 @@ impl Remote {
             .query(query)
             .send()
             .await
-            .map_err(|e| NodeError::Remote(format!("GET {url}: {e}")))?;
+            .map_err(|e| NodeError::Remote(super::transport_error(&url, &e)))?;
         if !resp.status().is_success() {
             let status = resp.status();
             let body = resp.text().await.unwrap_or_default();

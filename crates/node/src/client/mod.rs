@@ -103,6 +103,39 @@ impl std::fmt::Display for ApiRefusal {
 
 impl std::error::Error for ApiRefusal {}
 
+/// Why a request to `url` did not get an answer, said so a user knows what to check: a refused
+/// connection (is the node running at that address?), a time-out, or the error and its causes.
+pub fn transport_error(url: &str, e: &reqwest::Error) -> String {
+    let mut causes = Vec::new();
+    let mut refused = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            refused |= io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        let text = cause.to_string();
+        if !causes.contains(&text) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    let origin = reqwest::Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|| url.to_owned());
+    if refused || (e.is_connect() && causes.iter().any(|c| c.contains("refused"))) {
+        format!("connection refused at {origin}: is the node running, and is that its address?")
+    } else if e.is_timeout() {
+        format!("{url} did not answer in time")
+    } else if e.is_connect() {
+        format!("cannot connect to {origin}: {}", causes.join(": "))
+    } else if causes.is_empty() {
+        format!("{url}: {e}")
+    } else {
+        format!("{url}: {}", causes.join(": "))
+    }
+}
+
 /// An answer's text as JSON, or as a JSON string when it is not JSON.
 fn parse_body(text: String) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::String(text))

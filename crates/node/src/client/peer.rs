@@ -73,7 +73,7 @@ impl PeerClient<'_> {
             .body(envelope)
             .send()
             .await
-            .map_err(|e| NodeError::Remote(format!("{url}: {e}")))?;
+            .map_err(|e| NodeError::Remote(super::transport_error(&url, &e)))?;
         success(response, &url).await
     }
 }

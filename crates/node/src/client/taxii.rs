@@ -109,11 +109,12 @@ impl TaxiiClient {
         {
             super::peer::sign(&mut request, key, sender, recipient)?;
         }
+        let url = request.url().to_string();
         let response = self
             .http
             .execute(request)
             .await
-            .map_err(|e| NodeError::Remote(format!("request failed: {e}")))?;
+            .map_err(|e| NodeError::Remote(super::transport_error(&url, &e)))?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -139,6 +140,19 @@ impl TaxiiClient {
             .send(self.request(reqwest::Method::GET, url).query(query))
             .await?;
         let headers = response.headers().clone();
+        let answered_at = response.url().to_string();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("no content type")
+            .to_owned();
+        if !content_type.contains("json") {
+            return Err(NodeError::Remote(not_taxii(
+                url,
+                &answered_at,
+                &content_type,
+            )));
+        }
         let body = response
             .json()
             .await
@@ -318,4 +332,18 @@ impl TaxiiClient {
         }
         Ok(status)
     }
+}
+
+/// A server answered `url` with something that is not JSON (`answered_at` is where redirects
+/// ended): most often a URL that is not a TAXII server's (a node's dashboard answers HTML).
+fn not_taxii(url: &str, answered_at: &str, content_type: &str) -> String {
+    let redirected = if answered_at == url {
+        String::new()
+    } else {
+        format!(" (redirected to {answered_at})")
+    };
+    format!(
+        "{url} answered {content_type}{redirected}, not TAXII JSON: is it a TAXII 2.1 discovery URL? \
+         A Pacific node's ends in /taxii2/"
+    )
 }

@@ -14,6 +14,13 @@ pub enum ApiError {
         "authentication is required: send `Authorization: Bearer <token>` or HTTP Basic with the token as password"
     )]
     Unauthenticated,
+    /// A token was sent but is not one of this node's valid tokens. Same status and label as
+    /// [`ApiError::Unauthenticated`] (a client learns nothing about which part was wrong), but
+    /// a message that says a token was refused rather than missing.
+    #[error(
+        "the API token was not accepted: it is unknown, wrong, expired or revoked (ask the node's admin for a valid one)"
+    )]
+    TokenNotAccepted,
     /// Too many failed authentications from this client's address or with this token id
     /// (`crate::throttle`): refused without checking the token, with `Retry-After`.
     #[error(
@@ -79,7 +86,7 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::TokenNotAccepted => StatusCode::UNAUTHORIZED,
             ApiError::TooManyFailedAuthentications { .. } | ApiError::AuthenticationBusy { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -136,7 +143,7 @@ impl ApiError {
     /// Stable machine-readable label, sent as the TAXII `error_code`.
     pub fn label(&self) -> &'static str {
         match self {
-            ApiError::Unauthenticated => "auth-required",
+            ApiError::Unauthenticated | ApiError::TokenNotAccepted => "auth-required",
             ApiError::TooManyFailedAuthentications { .. } => "too-many-failed-authentications",
             ApiError::AuthenticationBusy { .. } => "authentication-busy",
             ApiError::Forbidden { .. } => "auth-forbidden",
@@ -158,7 +165,7 @@ impl ApiError {
 
     fn title(&self) -> &'static str {
         match self {
-            ApiError::Unauthenticated => "Authentication required",
+            ApiError::Unauthenticated | ApiError::TokenNotAccepted => "Authentication required",
             ApiError::TooManyFailedAuthentications { .. } => "Too many failed authentications",
             ApiError::AuthenticationBusy { .. } => "Too many authentications",
             ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => "Forbidden",
@@ -318,7 +325,10 @@ impl From<crate::auth::AuthError> for ApiError {
             crate::auth::AuthError::Busy(wait) => ApiError::AuthenticationBusy {
                 retry_after: wait.seconds(),
             },
-            _ => ApiError::Unauthenticated,
+            crate::auth::AuthError::Missing | crate::auth::AuthError::Malformed => {
+                ApiError::Unauthenticated
+            }
+            crate::auth::AuthError::BadToken => ApiError::TokenNotAccepted,
         }
     }
 }

@@ -1,0 +1,94 @@
+//! The `pacific` binary as a user runs it: a fresh data directory, a user, a node serving on a
+//! free loopback port. Shared by the tests that drive real processes.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+/// The `pacific` command.
+pub fn pacific() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pacific"))
+}
+
+/// Runs `pacific ARGS` to the end.
+pub fn run(args: &[&str]) -> Output {
+    pacific().args(args).output().unwrap()
+}
+
+/// `pacific init` of a company node in `data`.
+pub fn init(data: &Path) {
+    let status = pacific()
+        .args(["init", "--data"])
+        .arg(data)
+        .args([
+            "--name",
+            "Test Node",
+            "--type",
+            "company",
+            "--jurisdiction",
+            "XA",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// `pacific user add NAME --role ROLE`: the token it prints.
+pub fn add_user(data: &Path, name: &str, role: &str) -> String {
+    let added = pacific()
+        .args(["user", "add", name, "--role", role, "--data"])
+        .arg(data)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    String::from_utf8(added.stdout).unwrap().trim().to_owned()
+}
+
+/// A `pacific node` process serving `data` on a free loopback port, and its base URL (read from
+/// the line it prints when serving). Its standard error is kept draining (so the node never
+/// blocks on a full pipe) and its lines are sent to the returned channel.
+pub fn serve(data: &Path) -> (Child, String) {
+    let (child, base, _) = serve_with_log(data);
+    (child, base)
+}
+
+/// [`serve`], with the node's standard error lines.
+pub fn serve_with_log(data: &Path) -> (Child, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = pacific()
+        .args(["node", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (base_tx, base_rx) = std::sync::mpsc::channel();
+    let (log_tx, log_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut base_tx = Some(base_tx);
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("serving TAXII 2.1 at ").nth(1)
+                && let Some(tx) = base_tx.take()
+            {
+                let base = rest.split("/taxii2/").next().unwrap_or_default().to_owned();
+                let _ = tx.send(base);
+            }
+            let _ = log_tx.send(line);
+        }
+    });
+    let base = base_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the node did not start serving");
+    (child, base, log_rx)
+}
+
+/// Standard error as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
