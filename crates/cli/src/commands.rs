@@ -14,8 +14,8 @@ use pacific_core::party::StakeholderType;
 use pacific_core::taxii::ObjectQuery;
 use pacific_node::client::{Credentials, TaxiiClient};
 use pacific_node::datadir::InitOptions;
-use pacific_node::{DataDir, NodeError};
 use pacific_node::users::{UserError, Users, parse_expiry};
+use pacific_node::{DataDir, NodeError};
 use pacific_store::{Collection, LOCAL_ACTOR, Store};
 
 use crate::DataArg;

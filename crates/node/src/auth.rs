@@ -202,12 +202,12 @@ impl Authenticator {
                 return None;
             }
         };
-        (user.token_hash == token.token_hash && user.token_valid_at(&Timestamp::now())).then(
-            || Principal::User {
+        (user.token_hash == token.token_hash && user.token_valid_at(&Timestamp::now())).then(|| {
+            Principal::User {
                 name: user.name,
                 role: user.role,
-            },
-        )
+            }
+        })
     }
 
     /// Authenticates an API request's `Authorization` header value sent from `client` (the TCP

@@ -112,7 +112,9 @@ pub fn parse_expiry(text: &str, now: &Timestamp) -> Result<Timestamp, UserError>
         _ => None,
     };
     let at = match unit_secs {
-        Some(unit) if text.len() > 1 && text[..text.len() - 1].bytes().all(|b| b.is_ascii_digit()) => {
+        Some(unit)
+            if text.len() > 1 && text[..text.len() - 1].bytes().all(|b| b.is_ascii_digit()) =>
+        {
             let n: i64 = text[..text.len() - 1].parse().map_err(|_| invalid())?;
             let micros = n
                 .checked_mul(unit)
@@ -145,7 +147,13 @@ impl Users {
 
     /// Every user, by name, without token hashes.
     pub async fn list(&self) -> Result<Vec<UserInfo>, UserError> {
-        Ok(self.store.users().await?.iter().map(UserInfo::from).collect())
+        Ok(self
+            .store
+            .users()
+            .await?
+            .iter()
+            .map(UserInfo::from)
+            .collect())
     }
 
     /// Adds a user with a new token (expiring at `expires`, if given), logged as by `actor`.

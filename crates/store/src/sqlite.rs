@@ -56,9 +56,8 @@ use pacific_tlog::merkle;
 
 use crate::{
     AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchStat, NewToken, Page,
-    ProvenanceRecord,
-    ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
-    StoredCosignature, StoredVersion, TypedVersion, User,
+    ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats,
+    StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
 mod checkpoints;

@@ -145,7 +145,11 @@ async fn each_user_change_appends_exactly_its_entry_and_a_refused_one_nothing() 
     assert_eq!(store.user_by_token_id("id-ana").await.unwrap(), None);
     let ana = store.user_by_token_id("id-ana-2").await.unwrap().unwrap();
     assert_eq!(
-        (ana.revoked.clone(), ana.expires.clone(), ana.token_hash.as_str()),
+        (
+            ana.revoked.clone(),
+            ana.expires.clone(),
+            ana.token_hash.as_str()
+        ),
         (None, Some(expires.clone()), "hash-ana-2")
     );
     assert!(ana.token_valid_at(&ts("2029-12-31T23:59:59Z")));
@@ -179,7 +183,10 @@ async fn each_user_change_appends_exactly_its_entry_and_a_refused_one_nothing() 
         expires: None,
     };
     let (done, acts) = logged!(store, store.reissue_token("root", "ana", &stolen).await);
-    assert!(matches!(done, Err(StoreError::AlreadyExists(_))), "{done:?}");
+    assert!(
+        matches!(done, Err(StoreError::AlreadyExists(_))),
+        "{done:?}"
+    );
     assert!(acts.is_empty());
     assert_eq!(
         store.user("ana").await.unwrap().unwrap().token_id,
@@ -242,10 +249,7 @@ async fn the_last_admin_can_be_neither_removed_nor_demoted() {
         Err(StoreError::LastAdmin(u)) if u == "root"
     ));
     assert_eq!(store.log_size().await.unwrap(), before);
-    assert_eq!(
-        store.user("root").await.unwrap().unwrap().role,
-        Role::Admin
-    );
+    assert_eq!(store.user("root").await.unwrap().unwrap().role, Role::Admin);
     // With a second admin, the first may go.
     store
         .set_user_role("local", "ana", Role::Admin)
@@ -306,17 +310,15 @@ async fn deleting_an_object_logs_each_deleted_version() {
             Act::ObjectStored { object } if Some(object) == act.object())));
     }
     // Nothing selected: nothing deleted, nothing logged; an unknown collection likewise.
-    let (deleted, acts) = logged!(
-        store,
-        store.delete_object(COLLECTION, &id, &q).await
+    let (deleted, acts) = logged!(store, store.delete_object(COLLECTION, &id, &q).await);
+    assert_eq!(
+        deleted.unwrap(),
+        1,
+        "the middle version is now first and last"
     );
-    assert_eq!(deleted.unwrap(), 1, "the middle version is now first and last");
     assert_eq!(acts.len(), 1);
     assert_eq!(acts[0].0, "local");
-    let (deleted, acts) = logged!(
-        store,
-        store.delete_object(COLLECTION, &id, &q).await
-    );
+    let (deleted, acts) = logged!(store, store.delete_object(COLLECTION, &id, &q).await);
     assert_eq!(deleted.unwrap(), 0);
     assert!(acts.is_empty());
     let (deleted, acts) = logged!(

@@ -919,7 +919,12 @@ mod tests {
         for act in acts {
             let e = Entry::new(9, "admin", act).unwrap();
             let b = e.encode().unwrap();
-            assert_eq!(Entry::decode(&b).unwrap(), e, "{}", String::from_utf8_lossy(&b));
+            assert_eq!(
+                Entry::decode(&b).unwrap(),
+                e,
+                "{}",
+                String::from_utf8_lossy(&b)
+            );
         }
         let grant = std::str::from_utf8(
             &Entry::new(

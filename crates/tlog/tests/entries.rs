@@ -35,7 +35,8 @@ fn act() -> impl Strategy<Value = Act> {
         text().prop_map(|peer| Act::PeerRemoved { peer }),
         any::<[u8; 32]>().prop_map(|policy_sha256| Act::PolicyChanged { policy_sha256 }),
         (text(), text()).prop_map(|(user, role)| Act::UserAdded { user, role }),
-        (object(), text()).prop_map(|(object, collection)| Act::ObjectDeleted { object, collection }),
+        (object(), text())
+            .prop_map(|(object, collection)| Act::ObjectDeleted { object, collection }),
         text().prop_map(|user| Act::UserRemoved { user }),
         (text(), text()).prop_map(|(user, role)| Act::UserRoleChanged { user, role }),
         (text(), text()).prop_map(|(user, token_id)| Act::TokenRevoked { user, token_id }),

@@ -132,10 +132,8 @@ impl Sessions {
         // Bounded per user (users are the node's own, few and made by an admin), so one user
         // signing in again and again ends only their own sessions.
         loop {
-            let mine: Vec<(&String, &Session)> = map
-                .iter()
-                .filter(|(_, s)| s.user == user)
-                .collect();
+            let mine: Vec<(&String, &Session)> =
+                map.iter().filter(|(_, s)| s.user == user).collect();
             if mine.len() < MAX_SESSIONS_PER_USER {
                 break;
             }

@@ -42,13 +42,12 @@ async fn role_of(conn: &mut SqliteConnection, name: &str) -> Result<Role, StoreE
 
 /// [`StoreError::LastAdmin`] unless some admin other than `name` remains.
 async fn keep_an_admin(conn: &mut SqliteConnection, name: &str) -> Result<(), StoreError> {
-    let others: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = ? AND name <> ?")
-            .bind(Role::Admin.as_str())
-            .bind(name)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(db_err("counting admins"))?;
+    let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = ? AND name <> ?")
+        .bind(Role::Admin.as_str())
+        .bind(name)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err("counting admins"))?;
     if others == 0 {
         return Err(StoreError::LastAdmin(name.to_owned()));
     }
@@ -122,8 +121,8 @@ impl SqliteStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&self.pool)
-        .await
-        .map_err(db_err("listing users"))?;
+            .await
+            .map_err(db_err("listing users"))?;
         rows.iter().map(user_from_row).collect()
     }
 
