@@ -202,11 +202,12 @@ impl Authenticator {
                 return None;
             }
         };
-        (user.token_hash == token.token_hash && user.token_valid_at(&Timestamp::now())).then(|| {
-            Principal::User {
-                name: user.name,
-                role: user.role,
-            }
+        if user.token_hash != token.token_hash || !user.token_valid_at(&Timestamp::now()) {
+            return None;
+        }
+        Some(Principal::User {
+            name: user.name,
+            role: user.role,
         })
     }
 
