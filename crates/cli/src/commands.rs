@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
-use pacific_core::access::{CollectionGrant, Role};
+use pacific_core::access::Role;
 use pacific_core::party::StakeholderType;
 use pacific_core::taxii::ObjectQuery;
 use pacific_node::client::{Credentials, TaxiiClient};
 use pacific_node::datadir::InitOptions;
+use pacific_node::users::{UserError, Users, parse_expiry};
 use pacific_node::{DataDir, NodeError};
-use pacific_store::{Collection, Store};
+use pacific_store::{Collection, LOCAL_ACTOR, Store};
 
 use crate::DataArg;
 
@@ -73,11 +74,15 @@ pub enum UserCommand {
         data: DataArg,
         /// User name (letters, digits, - _ . @).
         name: String,
-        /// admin, analyst or reader.
+        /// admin, analyst, liaison or reader.
         #[arg(long)]
         role: Role,
+        /// When the token stops working: an RFC 3339 time (2026-06-30T00:00:00Z) or a duration
+        /// from now (90d, 12h, 30m, 45s). Default: never.
+        #[arg(long, value_name = "TIME|DURATION")]
+        expires: Option<String>,
     },
-    /// List users and roles.
+    /// List users, roles and the state of their tokens.
     List {
         #[command(flatten)]
         data: DataArg,
@@ -96,6 +101,34 @@ pub enum UserCommand {
         /// May write to the collection (never for readers).
         #[arg(long)]
         write: bool,
+    },
+    /// Remove a user and their grants. Their token and dashboard sessions stop working at once,
+    /// on a running node too. The last admin cannot be removed.
+    Remove {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+    },
+    /// Revoke a user's token: it stops working at once, on a running node too. The user stays;
+    /// with --reissue they get a new token, printed once.
+    Revoke {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+        /// Issue a new token in place of the revoked one.
+        #[arg(long)]
+        reissue: bool,
+        /// The new token's expiry (with --reissue): an RFC 3339 time or a duration (90d).
+        #[arg(long, value_name = "TIME|DURATION", requires = "reissue")]
+        expires: Option<String>,
+    },
+    /// Change a user's role (applies from their next request). The last admin cannot be demoted.
+    Role {
+        #[command(flatten)]
+        data: DataArg,
+        name: String,
+        /// admin, analyst, liaison or reader.
+        role: Role,
     },
 }
 
@@ -118,18 +151,45 @@ async fn resolve_collection(store: &dyn Store, key: &str) -> Result<Collection, 
         })
 }
 
+/// The expiry given on the command line, read against the clock now.
+fn expiry(text: Option<&str>) -> Result<Option<pacific_core::Timestamp>, NodeError> {
+    let now = pacific_core::Timestamp::now();
+    Ok(text.map(|t| parse_expiry(t, &now)).transpose()?)
+}
+
 pub async fn user(cmd: UserCommand) -> Result<ExitCode, NodeError> {
     match cmd {
-        UserCommand::Add { data, name, role } => {
+        UserCommand::Add {
+            data,
+            name,
+            role,
+            expires,
+        } => {
+            let expires = expiry(expires.as_deref())?;
             let (_, store) = open(&data).await?;
-            let issued = pacific_node::auth::add_user(store.as_ref(), &name, role).await?;
-            eprintln!("Added {role} {name}. Their API token (shown only now; keep it secret):");
+            let issued = Users::new(store)
+                .add(LOCAL_ACTOR, &name, role, expires)
+                .await?;
+            match &issued.user.expires {
+                Some(at) => eprintln!(
+                    "Added {role} {name}, token valid until {at}. Their API token (shown only now; keep it secret):"
+                ),
+                None => eprintln!(
+                    "Added {role} {name}. Their API token (shown only now; keep it secret):"
+                ),
+            }
             println!("{}", issued.token);
         }
         UserCommand::List { data } => {
             let (_, store) = open(&data).await?;
-            for u in store.users().await? {
-                println!("{:<24} {:<8} since {}", u.name, u.role, u.created);
+            for u in Users::new(store).list().await? {
+                let mut line = format!("{:<24} {:<8} since {}", u.name, u.role, u.created);
+                if let Some(at) = &u.revoked {
+                    line.push_str(&format!(", token revoked {at}"));
+                } else if let Some(at) = &u.expires {
+                    line.push_str(&format!(", token expires {at}"));
+                }
+                println!("{line}");
             }
         }
         UserCommand::Grant {
@@ -140,27 +200,55 @@ pub async fn user(cmd: UserCommand) -> Result<ExitCode, NodeError> {
             write,
         } => {
             let (_, store) = open(&data).await?;
-            let c = resolve_collection(store.as_ref(), &collection).await?;
-            let user = store
-                .user(&name)
-                .await?
-                .ok_or_else(|| NodeError::Setup(format!("no user named {name:?}")))?;
-            if write && user.role == Role::Reader {
-                return Err(NodeError::Setup(format!(
-                    "{name} is a reader; readers never write"
-                )));
-            }
-            store
-                .set_grant(
-                    &name,
-                    &CollectionGrant {
-                        collection_id: c.id.clone(),
-                        can_read: read,
-                        can_write: write,
-                    },
-                )
-                .await?;
+            let c = Users::new(store)
+                .set_grant(LOCAL_ACTOR, &name, &collection, read, write)
+                .await
+                .map_err(|e| match e {
+                    UserError::UnknownCollection(key) => NodeError::Setup(format!(
+                        "no collection with id or alias {key:?}; `pacific collection list` shows them"
+                    )),
+                    other => other.into(),
+                })?;
             println!("{name} on {}: read={read} write={write}", c.id);
+        }
+        UserCommand::Remove { data, name } => {
+            let (_, store) = open(&data).await?;
+            Users::new(store).remove(LOCAL_ACTOR, &name).await?;
+            println!("Removed {name}; their token and sessions no longer work.");
+        }
+        UserCommand::Revoke {
+            data,
+            name,
+            reissue,
+            expires,
+        } => {
+            let expires = expiry(expires.as_deref())?;
+            let (_, store) = open(&data).await?;
+            let done = Users::new(store)
+                .revoke(LOCAL_ACTOR, &name, reissue, expires)
+                .await?;
+            if done.was_valid {
+                eprintln!("Revoked the token of {name}; it no longer works.");
+            } else {
+                eprintln!("The token of {name} was revoked already.");
+            }
+            if let Some(issued) = done.issued {
+                match &issued.user.expires {
+                    Some(at) => eprintln!(
+                        "Their new API token, valid until {at} (shown only now; keep it secret):"
+                    ),
+                    None => eprintln!("Their new API token (shown only now; keep it secret):"),
+                }
+                println!("{}", issued.token);
+            }
+        }
+        UserCommand::Role { data, name, role } => {
+            let (_, store) = open(&data).await?;
+            if Users::new(store).set_role(LOCAL_ACTOR, &name, role).await? {
+                println!("{name} is now {role}.");
+            } else {
+                println!("{name} is {role} already; nothing changed.");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -292,6 +292,109 @@ fn golden_users_and_collections() {
     );
 }
 
+impl Run {
+    /// Runs `pacific args…`, expecting success, and keeps the token it prints on standard
+    /// output (and its public id) as values to replace; returns the transcript, normalised.
+    fn issuing(&mut self, args: &[&str]) -> String {
+        let (code, stdout, stderr) = self.pacific(args);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+        let token = stdout.trim().to_owned();
+        let id = token.split('_').nth(1).unwrap().to_owned();
+        self.volatile.push((token, "TOKEN"));
+        self.volatile.push((id, "TOKEN_ID"));
+        let text = self.transcript(args, code, &stdout, &stderr);
+        self.normalise(&text)
+    }
+}
+
+#[test]
+fn golden_user_management() {
+    let mut run = Run::new();
+    run.init(None);
+    run.issuing(&[
+        "user", "add", "--data", "{data}", "admin", "--role", "admin",
+    ]);
+    let text = run.issuing(&[
+        "user",
+        "add",
+        "--data",
+        "{data}",
+        "zoe",
+        "--role",
+        "analyst",
+        "--expires",
+        "90d",
+    ]);
+    assert_golden(GOLDEN, "user-add-expires.txt", text.as_bytes());
+    run.check(
+        "user-role.txt",
+        &["user", "role", "--data", "{data}", "zoe", "reader"],
+        0,
+    );
+    run.check(
+        "user-role-unknown.txt",
+        &["user", "role", "--data", "{data}", "zoe", "overlord"],
+        2,
+    );
+    run.check(
+        "user-revoke.txt",
+        &["user", "revoke", "--data", "{data}", "zoe"],
+        0,
+    );
+    let text = run.issuing(&[
+        "user",
+        "revoke",
+        "--data",
+        "{data}",
+        "zoe",
+        "--reissue",
+        "--expires",
+        "30d",
+    ]);
+    assert_golden(GOLDEN, "user-revoke-reissue.txt", text.as_bytes());
+    run.check(
+        "user-revoke-unknown.txt",
+        &["user", "revoke", "--data", "{data}", "nobody"],
+        1,
+    );
+    run.check(
+        "user-remove-last-admin.txt",
+        &["user", "remove", "--data", "{data}", "admin"],
+        1,
+    );
+    run.check(
+        "user-role-last-admin.txt",
+        &["user", "role", "--data", "{data}", "admin", "analyst"],
+        1,
+    );
+    run.check(
+        "user-grant.txt",
+        &[
+            "user",
+            "grant",
+            "--data",
+            "{data}",
+            "zoe",
+            "--collection",
+            "default",
+            "--read",
+        ],
+        0,
+    );
+    run.check(
+        "user-list-tokens.txt",
+        &["user", "list", "--data", "{data}"],
+        0,
+    );
+    run.check(
+        "user-remove.txt",
+        &["user", "remove", "--data", "{data}", "zoe"],
+        0,
+    );
+    // Each change, and nothing else, in the log, in order.
+    run.check("user-log.txt", &["log", "show", "--data", "{data}"], 0);
+}
+
 #[test]
 fn golden_ingest_export_and_log() {
     let mut run = Run::new();
@@ -349,9 +452,21 @@ const GOLDEN_FILES: &[&str] = &[
     "log-show.txt",
     "match.txt",
     "policy-show.txt",
+    "user-add-expires.txt",
     "user-add-refused.txt",
     "user-add.txt",
+    "user-grant.txt",
+    "user-list-tokens.txt",
     "user-list.txt",
+    "user-log.txt",
+    "user-remove-last-admin.txt",
+    "user-remove.txt",
+    "user-revoke-reissue.txt",
+    "user-revoke-unknown.txt",
+    "user-revoke.txt",
+    "user-role-last-admin.txt",
+    "user-role-unknown.txt",
+    "user-role.txt",
 ];
 
 #[test]

@@ -5,6 +5,16 @@
 //! secret is checked against the argon2 hash. Argon2 is deliberately slow, so a successful
 //! check is remembered (by SHA-256 of the token) for a few minutes; failures are never cached.
 //!
+//! **Revocation and expiry take effect at once.** A remembered check keeps only which token id
+//! and which stored hash argon2 accepted, never the user or the role: every request, cached or
+//! not, reads the user by token id from the store (one indexed look-up) and is accepted only if
+//! the user still exists, still holds that very hash (a re-issued token has another), the token
+//! is neither revoked nor expired ([`User::token_valid_at`]), and it takes the role the store
+//! holds now. So a user removed, a token revoked or re-issued, or a role changed, by this node's
+//! admin API or by `pacific user …` on the data directory from another process, counts from the
+//! next request on. Dashboard sessions keep the token they were signed in with
+//! ([`VerifiedToken`]) and ask [`Authenticator::current`] on every page.
+//!
 //! **Throttling.** Because each check of a secret costs argon2 work, the API's check
 //! ([`Authenticator::authenticate_client`], which the `crate::http::authz::enforce` middleware
 //! calls for every TAXII, `/coop`, `/match`, `/log`, `/admin` and `/metrics` request) counts
@@ -37,7 +47,7 @@ use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use base64::Engine;
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
-use pacific_store::{Store, User};
+use pacific_store::{NewToken, Store, User};
 use sha2::{Digest, Sha256};
 
 use crate::NodeError;
@@ -73,39 +83,87 @@ pub struct IssuedToken {
     pub user: User,
 }
 
-/// Creates a user with a new token. The token is returned once; only its hash is stored.
-pub async fn add_user(store: &dyn Store, name: &str, role: Role) -> Result<IssuedToken, NodeError> {
+/// Why a user name is refused, if it is: 1-64 characters of letters, digits and `- _ . @`.
+pub fn check_user_name(name: &str) -> Result<(), String> {
     if name.is_empty()
         || name.len() > 64
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_.@".contains(&b))
     {
-        return Err(NodeError::Setup(format!(
+        return Err(format!(
             "user name {name:?} must be 1-64 characters of letters, digits and - _ . @"
-        )));
+        ));
     }
+    Ok(())
+}
+
+/// A new random token (`pac_<12 hex digits>_<secret>`, returned once) and what the store keeps
+/// of it: its public id and its argon2 hash, with when it expires.
+pub fn new_token(expires: Option<Timestamp>) -> Result<(String, NewToken), String> {
     let token_id = hex::encode(crate::random_bytes::<6>());
     let secret =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::random_bytes::<32>());
     let token = format!("pac_{token_id}_{secret}");
     let hash: PasswordHash = Argon2::default()
         .hash_password_with_salt(token.as_bytes(), &crate::random_bytes::<16>())
-        .map_err(|e| NodeError::Setup(format!("cannot hash the token: {e}")))?;
+        .map_err(|e| format!("cannot hash the token: {e}"))?;
     let token_hash = hash.to_string();
-    let user = User {
+    Ok((
+        token,
+        NewToken {
+            token_id,
+            token_hash,
+            expires,
+        },
+    ))
+}
+
+/// The user `name` with role `role` and the token `made`, created now.
+pub fn new_user(name: &str, role: Role, made: NewToken) -> User {
+    User {
         name: name.to_owned(),
         role,
-        token_id,
-        token_hash,
+        token_id: made.token_id,
+        token_hash: made.token_hash,
         created: Timestamp::now(),
-    };
+        expires: made.expires,
+        revoked: None,
+    }
+}
+
+/// Creates a user with a new token that does not expire, logged as by the node itself. The token
+/// is returned once; only its hash is stored. (`crate::users::Users` is the service with every
+/// user operation; this is the short way for set-up and tests.)
+pub async fn add_user(store: &dyn Store, name: &str, role: Role) -> Result<IssuedToken, NodeError> {
+    check_user_name(name).map_err(NodeError::Setup)?;
+    let (token, made) = new_token(None).map_err(NodeError::Setup)?;
+    let user = new_user(name, role, made);
     store.add_user(&user).await?;
     Ok(IssuedToken { token, user })
 }
 
+/// The token a check accepted: its public id and the stored argon2 hash it was verified
+/// against. It stands for the user only while the store still holds that hash under that id
+/// and the token is valid ([`Authenticator::current`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedToken {
+    token_id: String,
+    token_hash: String,
+}
+
+#[cfg(test)]
+impl VerifiedToken {
+    pub(crate) fn new(token_id: &str, token_hash: &str) -> Self {
+        Self {
+            token_id: token_id.into(),
+            token_hash: token_hash.into(),
+        }
+    }
+}
+
 /// Tokens whose secret argon2 accepted, by SHA-256 of the token, with when.
-type VerifiedTokens = HashMap<[u8; 32], (Principal, Instant)>;
+type VerifiedTokens = HashMap<[u8; 32], (VerifiedToken, Instant)>;
 
 /// Checks `Authorization` headers against the store.
 #[derive(Clone)]
@@ -134,7 +192,7 @@ impl Authenticator {
         &self,
         header: Option<&str>,
         client: Option<IpAddr>,
-    ) -> Result<Principal, AuthError> {
+    ) -> Result<(Principal, VerifiedToken), AuthError> {
         self.check(
             header,
             Client {
@@ -143,6 +201,26 @@ impl Authenticator {
             },
         )
         .await
+    }
+
+    /// The principal `token` stands for now: its user as the store holds it (role included),
+    /// if the user still exists, still holds that token (not re-issued) and the token is
+    /// neither revoked nor expired; else `None` (also when the store cannot answer).
+    pub async fn current(&self, token: &VerifiedToken) -> Option<Principal> {
+        let user = match self.store.user_by_token_id(&token.token_id).await {
+            Ok(user) => user?,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read a token's user; refused");
+                return None;
+            }
+        };
+        if user.token_hash != token.token_hash || !user.token_valid_at(&Timestamp::now()) {
+            return None;
+        }
+        Some(Principal::User {
+            name: user.name,
+            role: user.role,
+        })
     }
 
     /// Authenticates an API request's `Authorization` header value sent from `client` (the TCP
@@ -161,6 +239,7 @@ impl Authenticator {
             },
         )
         .await
+        .map(|(p, _)| p)
     }
 
     /// The name of the user a token's (public) id names, if any: no secret is checked.
@@ -183,7 +262,11 @@ impl Authenticator {
         self.argon2_checks.load(Ordering::Relaxed)
     }
 
-    async fn check(&self, header: Option<&str>, client: Client) -> Result<Principal, AuthError> {
+    async fn check(
+        &self,
+        header: Option<&str>,
+        client: Client,
+    ) -> Result<(Principal, VerifiedToken), AuthError> {
         let header = header.ok_or(AuthError::Missing)?;
         let (claimed_user, token) = parse_authorization(header)?;
         let token_id = token
@@ -193,15 +276,23 @@ impl Authenticator {
         let Client { address, counted } = client;
         let id = token_id.as_deref();
         // A token argon2 accepted lately is the right one: its holder is let in whatever
-        // lock-out others' failures caused, for the price of a SHA-256.
+        // lock-out others' failures caused, for the price of a SHA-256 and a look-up, as long as
+        // the store still holds it as it was verified.
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(principal) = self.cached(&digest)
-            && claimed_user
-                .as_deref()
-                .is_none_or(|u| principal.user() == Some(u))
-        {
-            self.succeeded(client, id);
-            return Ok(principal);
+        if let Some(verified) = self.cached(&digest) {
+            match self.current(&verified).await {
+                Some(principal)
+                    if claimed_user
+                        .as_deref()
+                        .is_none_or(|u| principal.user() == Some(u)) =>
+                {
+                    self.succeeded(client, id);
+                    return Ok((principal, verified));
+                }
+                Some(_) => {}
+                // Removed, revoked, re-issued or expired: forgotten, and checked in full.
+                None => self.forget(&digest),
+            }
         }
         // Refused while locked out, before the store or argon2; from here the attempt counts
         // as failed on its address until it succeeds.
@@ -250,6 +341,10 @@ impl Authenticator {
                 AuthError::Busy(wait)
             })?;
         }
+        // A revoked or expired token fails like a wrong one, without the argon2 work.
+        if !user.token_valid_at(&Timestamp::now()) {
+            return Err(failed(lockout));
+        }
         // Argon2 takes tens of milliseconds: keep it off the async workers.
         self.argon2_checks.fetch_add(1, Ordering::Relaxed);
         let hash_text = user.token_hash.clone();
@@ -267,6 +362,10 @@ impl Authenticator {
             return Err(failed(lockout));
         }
         self.succeeded(client, id);
+        let verified = VerifiedToken {
+            token_id: user.token_id,
+            token_hash: user.token_hash,
+        };
         let principal = Principal::User {
             name: user.name,
             role: user.role,
@@ -274,8 +373,8 @@ impl Authenticator {
         self.verified
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(digest, (principal.clone(), Instant::now()));
-        Ok(principal)
+            .insert(digest, (verified.clone(), Instant::now()));
+        Ok((principal, verified))
     }
 
     /// A client authenticated: its counts start from zero and its address is known.
@@ -294,10 +393,17 @@ impl Authenticator {
         self.failures.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn cached(&self, digest: &[u8; 32]) -> Option<Principal> {
+    fn forget(&self, digest: &[u8; 32]) {
+        self.verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(digest);
+    }
+
+    fn cached(&self, digest: &[u8; 32]) -> Option<VerifiedToken> {
         let mut cache = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
         match cache.get(digest) {
-            Some((p, at)) if at.elapsed() < CACHE_TTL => Some(p.clone()),
+            Some((t, at)) if at.elapsed() < CACHE_TTL => Some(t.clone()),
             Some(_) => {
                 cache.remove(digest);
                 None

@@ -20,6 +20,7 @@ pub mod principal;
 pub mod server;
 pub mod taxii;
 pub mod throttle;
+pub mod users;
 pub mod wire;
 pub mod witness;
 

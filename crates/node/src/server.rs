@@ -49,6 +49,7 @@ impl Node {
             Arc::clone(&matching),
             Arc::clone(&metrics),
         ));
+        let users = Arc::new(crate::users::Users::new(Arc::clone(&store)));
         let state = AppState(Arc::new(Inner {
             config,
             store,
@@ -59,6 +60,7 @@ impl Node {
             coop,
             log,
             collections,
+            users,
         }));
         Ok(Self {
             state,

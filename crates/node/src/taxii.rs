@@ -261,8 +261,8 @@ impl Collections {
         Ok(())
     }
 
-    /// Deletes the versions of `object_id` in `c` that `query` selects, for `who`; tells the
-    /// matching index what went. Objects a service owns are never deleted here.
+    /// Deletes the versions of `object_id` in `c` that `query` selects, for `who` (logged as
+    /// theirs, one `object-deleted` entry per version); tells the matching index what went. Objects a service owns are never deleted here.
     pub async fn delete(
         &self,
         who: &Principal,
@@ -275,7 +275,11 @@ impl Collections {
             return Err(TaxiiError::ServiceOwned(service_owned(object_id)));
         }
         self.require_object(c, object_id).await?;
-        let deleted = self.store.delete_object(&c.id, object_id, query).await?;
+        // One `object-deleted` log entry per deleted version, by `who`, in the same transaction.
+        let deleted = self
+            .store
+            .delete_object_as(&who.actor(), &c.id, object_id, query)
+            .await?;
         tracing::info!(user = %who, collection = %c.id, object = %object_id, deleted, "object deleted");
         // The matching index follows new versions only: tell it what went.
         if deleted > 0

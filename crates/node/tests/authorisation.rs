@@ -90,7 +90,9 @@ fn concrete(template: &str, collection: &str) -> String {
         .replace("{object_id}", &format!("indicator--{}", uuid()))
         .replace("{status_id}", &uuid())
         .replace("{id}", &format!("{record}--{}", uuid()))
-        .replace("{action}", "send");
+        .replace("{action}", "send")
+        // A user who does not exist: the walk must not remove, revoke or demote its callers.
+        .replace("{name}", &format!("nobody-{}", &uuid()[..8]));
     match template {
         "/log/entries" => path.push_str("?start=0&end=1"),
         "/log/proof/inclusion" => path.push_str("?index=0&size=1"),

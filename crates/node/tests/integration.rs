@@ -19,6 +19,7 @@ mod log_api;
 mod matching_api;
 mod policy_log;
 mod receipts_log;
+mod revocation;
 mod taxii_api;
 mod tls;
 mod witness_peers;

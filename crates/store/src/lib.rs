@@ -11,8 +11,11 @@
 //!
 //! Architecture invariant (transparency): every change to shared state is appended to the
 //! node's transparency log in the same transaction as the change itself. `add_objects` appends
-//! one `object-stored` entry per new version, `add_user` one `user-added` entry; acts that have
-//! no other table go through [`Store::append_log_entry`]. The log keeps every complete-subtree
+//! one `object-stored` entry per new version, `delete_object` one `object-deleted` entry per
+//! deleted version, `add_user` one `user-added` entry, `remove_user`, `set_user_role`,
+//! `revoke_token`, `reissue_token` and `set_grant` their `user-removed`, `user-role-changed`,
+//! `token-revoked`/`token-issued` and `grant-changed` entries; acts that have no other table go
+//! through [`Store::append_log_entry`]. The log keeps every complete-subtree
 //! hash (`pacific_tlog::merkle`), so appends cost `O(batch + log n)` and a proof is one query
 //! of `O(log n)` rows. Entries name objects by id, version and the SHA-256 of their stored JSON
 //! text ([`StoredVersion::json`], which is `StixObject::to_json()`), never by content.
@@ -57,6 +60,9 @@ pub enum StoreError {
     AlreadyExists(String),
     #[error("no user named {0:?}")]
     UnknownUser(String),
+    /// The change would leave the node without an admin (removing or demoting the last one).
+    #[error("{0:?} is the last admin; add another admin first")]
+    LastAdmin(String),
     #[error("database error: {0}")]
     Database(String),
     #[error("stored data is corrupt: {0}")]
@@ -119,6 +125,27 @@ pub struct User {
     /// PHC string of the argon2 hash of the token.
     pub token_hash: String,
     pub created: Timestamp,
+    /// When the token stops working; `None` for never.
+    pub expires: Option<Timestamp>,
+    /// When the token was revoked; `None` while it has not been. A revoked user has no valid
+    /// token until one is issued again ([`Store::reissue_token`]).
+    pub revoked: Option<Timestamp>,
+}
+
+impl User {
+    /// Whether the user's token authenticates at `now`: not revoked, not expired.
+    pub fn token_valid_at(&self, now: &Timestamp) -> bool {
+        self.revoked.is_none() && self.expires.as_ref().is_none_or(|e| now < e)
+    }
+}
+
+/// A new token for an existing user ([`Store::reissue_token`]): its public id, the argon2 hash
+/// of the whole token, and when it expires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewToken {
+    pub token_id: String,
+    pub token_hash: String,
+    pub expires: Option<Timestamp>,
 }
 
 /// One entry of the transparency log, as stored.
@@ -262,9 +289,20 @@ pub trait Store: Send + Sync {
         with_json: bool,
     ) -> StoreFuture<'a, Page>;
     /// Deletes the versions of `object_id` selected by the query's `versions` and
-    /// `spec_versions`; returns how many were deleted.
+    /// `spec_versions`, appending one `object-deleted` log entry (by [`LOCAL_ACTOR`]) per
+    /// deleted version in the same transaction; returns how many were deleted.
     fn delete_object<'a>(
         &'a self,
+        collection_id: &'a str,
+        object_id: &'a str,
+        query: &'a ObjectQuery,
+    ) -> StoreFuture<'a, u64> {
+        self.delete_object_as(LOCAL_ACTOR, collection_id, object_id, query)
+    }
+    /// [`Store::delete_object`], recording `actor` in the log entries.
+    fn delete_object_as<'a>(
+        &'a self,
+        actor: &'a str,
         collection_id: &'a str,
         object_id: &'a str,
         query: &'a ObjectQuery,
@@ -281,8 +319,44 @@ pub trait Store: Send + Sync {
     fn user<'a>(&'a self, name: &'a str) -> StoreFuture<'a, Option<User>>;
     fn user_by_token_id<'a>(&'a self, token_id: &'a str) -> StoreFuture<'a, Option<User>>;
     fn users(&self) -> StoreFuture<'_, Vec<User>>;
-    /// Sets (replaces) a user's grant on one collection.
-    fn set_grant<'a>(&'a self, user: &'a str, grant: &'a CollectionGrant) -> StoreFuture<'a, ()>;
+    /// Removes a user and their grants, appending a `user-removed` entry (by `actor`) in the
+    /// same transaction. [`StoreError::UnknownUser`] if there is none;
+    /// [`StoreError::LastAdmin`] (nothing changed) if it is the only admin.
+    fn remove_user<'a>(&'a self, actor: &'a str, name: &'a str) -> StoreFuture<'a, ()>;
+    /// Changes a user's role, appending a `user-role-changed` entry (by `actor`) in the same
+    /// transaction; returns whether the role changed (the same role again changes and logs
+    /// nothing). [`StoreError::LastAdmin`] (nothing changed) for demoting the only admin.
+    fn set_user_role<'a>(
+        &'a self,
+        actor: &'a str,
+        name: &'a str,
+        role: Role,
+    ) -> StoreFuture<'a, bool>;
+    /// Revokes a user's token (the user stays, with no valid token), appending a
+    /// `token-revoked` entry (by `actor`) in the same transaction; returns whether it was valid
+    /// until now (revoking a revoked token changes and logs nothing).
+    fn revoke_token<'a>(&'a self, actor: &'a str, name: &'a str) -> StoreFuture<'a, bool>;
+    /// Gives a user a new token in place of the one they had, in one transaction: the old
+    /// token's `token-revoked` entry (unless it was revoked already), then the new one's
+    /// `token-issued` entry (by `actor`). The old token stops working at once.
+    fn reissue_token<'a>(
+        &'a self,
+        actor: &'a str,
+        name: &'a str,
+        token: &'a NewToken,
+    ) -> StoreFuture<'a, ()>;
+    /// Sets (replaces) a user's grant on one collection, appending a `grant-changed` entry
+    /// (by [`LOCAL_ACTOR`]) in the same transaction.
+    fn set_grant<'a>(&'a self, user: &'a str, grant: &'a CollectionGrant) -> StoreFuture<'a, ()> {
+        self.set_grant_as(LOCAL_ACTOR, user, grant)
+    }
+    /// [`Store::set_grant`], recording `actor` in the log entry.
+    fn set_grant_as<'a>(
+        &'a self,
+        actor: &'a str,
+        user: &'a str,
+        grant: &'a CollectionGrant,
+    ) -> StoreFuture<'a, ()>;
     fn grant<'a>(
         &'a self,
         user: &'a str,

@@ -43,7 +43,7 @@ use std::fmt::Display;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use pacific_core::access::CollectionGrant;
+use pacific_core::access::{CollectionGrant, Role};
 use pacific_core::taxii::{ObjectQuery, Status};
 use pacific_core::{StixObject, Timestamp};
 use sqlx::migrate::Migrator;
@@ -55,9 +55,9 @@ use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchStat, Page, ProvenanceRecord,
-    ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
-    StoredCosignature, StoredVersion, TypedVersion, User,
+    AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchStat, NewToken, Page,
+    ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats,
+    StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
 mod checkpoints;
@@ -239,13 +239,14 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'a, Page> {
         Box::pin(self.query_objects_impl(collection_id, query, with_json))
     }
-    fn delete_object<'a>(
+    fn delete_object_as<'a>(
         &'a self,
+        actor: &'a str,
         collection_id: &'a str,
         object_id: &'a str,
         query: &'a ObjectQuery,
     ) -> StoreFuture<'a, u64> {
-        Box::pin(self.delete_object_impl(collection_id, object_id, query))
+        Box::pin(self.delete_object_impl(actor, collection_id, object_id, query))
     }
     fn stats(&self) -> StoreFuture<'_, StoreStats> {
         Box::pin(self.stats_impl())
@@ -262,8 +263,38 @@ impl Store for SqliteStore {
     fn users(&self) -> StoreFuture<'_, Vec<User>> {
         Box::pin(self.users_impl())
     }
-    fn set_grant<'a>(&'a self, user: &'a str, grant: &'a CollectionGrant) -> StoreFuture<'a, ()> {
-        Box::pin(self.set_grant_impl(user, grant))
+    fn remove_user<'a>(&'a self, actor: &'a str, name: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.remove_user_impl(actor, name))
+    }
+    fn set_user_role<'a>(
+        &'a self,
+        actor: &'a str,
+        name: &'a str,
+        role: Role,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.set_user_role_impl(actor, name, role))
+    }
+    fn revoke_token<'a>(&'a self, actor: &'a str, name: &'a str) -> StoreFuture<'a, bool> {
+        Box::pin(self.change_token_impl(actor, name, None))
+    }
+    fn reissue_token<'a>(
+        &'a self,
+        actor: &'a str,
+        name: &'a str,
+        token: &'a NewToken,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            self.change_token_impl(actor, name, Some(token)).await?;
+            Ok(())
+        })
+    }
+    fn set_grant_as<'a>(
+        &'a self,
+        actor: &'a str,
+        user: &'a str,
+        grant: &'a CollectionGrant,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(self.set_grant_impl(actor, user, grant))
     }
     fn grant<'a>(
         &'a self,

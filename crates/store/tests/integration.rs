@@ -6,3 +6,4 @@ mod common;
 mod log;
 mod sqlite_store;
 mod throughput;
+mod users;

@@ -21,6 +21,8 @@ fn user(name: &str) -> User {
         token_id: format!("id-{name}"),
         token_hash: "x".into(),
         created: Timestamp::now(),
+        expires: None,
+        revoked: None,
     }
 }
 

@@ -746,6 +746,8 @@ fn user(name: &str, role: Role) -> User {
         token_id: format!("tok-{name}"),
         token_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".into(),
         created: ts("2024-05-01T10:00:00.123456Z"),
+        expires: None,
+        revoked: None,
     }
 }
 

@@ -1,6 +1,7 @@
-//! The log entry: one act the node records (an object version stored, received, sent or
-//! withheld; a peer added or removed; the export policy changed; a user added; a witness's
-//! cosignature of this log received, or this node's cosignature of a peer's log sent).
+//! The log entry: one act the node records (an object version stored, received, sent,
+//! withheld or deleted; a peer added or removed; the export policy changed; a user added or
+//! removed, their role, token or collection grant changed; a witness's cosignature of this log
+//! received, or this node's cosignature of a peer's log sent).
 //!
 //! An entry is a flat JSON object in RFC 8785 canonical form (keys sorted, no whitespace,
 //! minimal string escaping, integers only), so the same entry always has the same bytes and
@@ -16,7 +17,13 @@
 //! | `peer-added` | `peer`, `peer_key` (hex Ed25519 public key) |
 //! | `peer-removed` | `peer` |
 //! | `policy-changed` | `policy_sha256` |
+//! | `object-deleted` | the object fields (the deleted version), `collection` (the collection's id) |
 //! | `user-added` | `user`, `role` |
+//! | `user-removed` | `user` (their grants went with them) |
+//! | `user-role-changed` | `user`, `role` (the new role) |
+//! | `token-revoked` | `user`, `token_id` (the public id of the token that no longer works) |
+//! | `token-issued` | `user`, `token_id` (of the new token), `expires` (only when it expires: RFC 3339, UTC) |
+//! | `grant-changed` | `user`, `collection` (id), `can_read`, `can_write` (booleans) |
 //! | `receipt-received` | `peer`, `log_size`, `receipt_sha256` (a peer's signed receipt for objects sent to it) |
 //! | `cosignature-received` | `peer` (the witness), `tree_size`, `root_hash` (of this log's cosigned checkpoint), `key_id` (the cosignature key's C2SP key ID, 8 lowercase hex digits) |
 //! | `cosignature-sent` | `peer`, `tree_size`, `root_hash` (of the peer's checkpoint this node cosigned and handed to it) |
@@ -121,6 +128,52 @@ pub enum Act {
         /// The user's role.
         role: String,
     },
+    /// An object version was deleted from a collection (TAXII DELETE).
+    ObjectDeleted {
+        /// The deleted version.
+        object: ObjectRef,
+        /// The id of the collection it was deleted from.
+        collection: String,
+    },
+    /// A user was removed (with their collection grants).
+    UserRemoved {
+        /// The user's name.
+        user: String,
+    },
+    /// A user's role changed.
+    UserRoleChanged {
+        /// The user's name.
+        user: String,
+        /// The new role.
+        role: String,
+    },
+    /// A user's API token was revoked: it no longer authenticates.
+    TokenRevoked {
+        /// The user's name.
+        user: String,
+        /// The revoked token's public id.
+        token_id: String,
+    },
+    /// A new API token was issued to an existing user (re-issue after a revocation).
+    TokenIssued {
+        /// The user's name.
+        user: String,
+        /// The new token's public id.
+        token_id: String,
+        /// When the token stops working (RFC 3339, UTC), if it does.
+        expires: Option<String>,
+    },
+    /// A user's rights on one collection were set.
+    GrantChanged {
+        /// The user's name.
+        user: String,
+        /// The collection's id.
+        collection: String,
+        /// May read the collection.
+        can_read: bool,
+        /// May write to the collection.
+        can_write: bool,
+    },
     /// A peer's signed receipt (bound to its log) for objects sent to it was received.
     ReceiptReceived {
         /// The peer that signed the receipt.
@@ -168,6 +221,12 @@ impl Act {
             Act::PeerRemoved { .. } => "peer-removed",
             Act::PolicyChanged { .. } => "policy-changed",
             Act::UserAdded { .. } => "user-added",
+            Act::ObjectDeleted { .. } => "object-deleted",
+            Act::UserRemoved { .. } => "user-removed",
+            Act::UserRoleChanged { .. } => "user-role-changed",
+            Act::TokenRevoked { .. } => "token-revoked",
+            Act::TokenIssued { .. } => "token-issued",
+            Act::GrantChanged { .. } => "grant-changed",
             Act::ReceiptReceived { .. } => "receipt-received",
             Act::CosignatureReceived { .. } => COSIGNATURE_KINDS[0],
             Act::CosignatureSent { .. } => COSIGNATURE_KINDS[1],
@@ -180,7 +239,8 @@ impl Act {
             Act::ObjectStored { object }
             | Act::ObjectReceived { object, .. }
             | Act::ObjectSent { object, .. }
-            | Act::ObjectWithheld { object, .. } => Some(object),
+            | Act::ObjectWithheld { object, .. }
+            | Act::ObjectDeleted { object, .. } => Some(object),
             _ => None,
         }
     }
@@ -206,6 +266,7 @@ enum Val<'a> {
     /// A 4-byte key ID, written as 8 lowercase hex digits.
     KeyId(&'a [u8; 4]),
     Int(u64),
+    Bool(bool),
 }
 
 /// The most fields any kind has (`object-withheld`: v, kind, time, actor, 3 object fields,
@@ -287,6 +348,7 @@ fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
                 Val::Hex(_) => 66,
                 Val::KeyId(_) => 10,
                 Val::Int(_) => 20,
+                Val::Bool(_) => 5,
             };
     }
     let mut out = String::with_capacity(len);
@@ -318,6 +380,7 @@ fn write_fields(fields: &Fields<'_>) -> Result<Vec<u8>, TlogError> {
             Val::Int(n) => {
                 let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{n}"));
             }
+            Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         }
     }
     out.push('}');
@@ -387,7 +450,37 @@ impl Entry {
                 &[("peer", Val::Str(peer)), ("peer_key", Val::Hex(peer_key))]
             }
             Act::PolicyChanged { policy_sha256 } => &[("policy_sha256", Val::Hex(policy_sha256))],
-            Act::UserAdded { user, role } => &[("user", Val::Str(user)), ("role", Val::Str(role))],
+            Act::UserAdded { user, role } | Act::UserRoleChanged { user, role } => {
+                &[("user", Val::Str(user)), ("role", Val::Str(role))]
+            }
+            Act::ObjectDeleted { collection, .. } => &[("collection", Val::Str(collection))],
+            Act::UserRemoved { user } => &[("user", Val::Str(user))],
+            Act::TokenRevoked { user, token_id }
+            | Act::TokenIssued {
+                user,
+                token_id,
+                expires: None,
+            } => &[("user", Val::Str(user)), ("token_id", Val::Str(token_id))],
+            Act::TokenIssued {
+                user,
+                token_id,
+                expires: Some(expires),
+            } => &[
+                ("user", Val::Str(user)),
+                ("token_id", Val::Str(token_id)),
+                ("expires", Val::Str(expires)),
+            ],
+            Act::GrantChanged {
+                user,
+                collection,
+                can_read,
+                can_write,
+            } => &[
+                ("user", Val::Str(user)),
+                ("collection", Val::Str(collection)),
+                ("can_read", Val::Bool(*can_read)),
+                ("can_write", Val::Bool(*can_write)),
+            ],
             Act::ReceiptReceived {
                 peer,
                 log_size,
@@ -489,6 +582,32 @@ impl Entry {
                 user: r.string("user")?,
                 role: r.string("role")?,
             },
+            "object-deleted" => Act::ObjectDeleted {
+                object: r.object()?,
+                collection: r.string("collection")?,
+            },
+            "user-removed" => Act::UserRemoved {
+                user: r.string("user")?,
+            },
+            "user-role-changed" => Act::UserRoleChanged {
+                user: r.string("user")?,
+                role: r.string("role")?,
+            },
+            "token-revoked" => Act::TokenRevoked {
+                user: r.string("user")?,
+                token_id: r.string("token_id")?,
+            },
+            "token-issued" => Act::TokenIssued {
+                user: r.string("user")?,
+                token_id: r.string("token_id")?,
+                expires: r.optional_string("expires")?,
+            },
+            "grant-changed" => Act::GrantChanged {
+                user: r.string("user")?,
+                collection: r.string("collection")?,
+                can_read: r.boolean("can_read")?,
+                can_write: r.boolean("can_write")?,
+            },
             "receipt-received" => Act::ReceiptReceived {
                 peer: r.string("peer")?,
                 log_size: r.int("log_size")?,
@@ -537,6 +656,20 @@ impl Reader {
             Value::String(s) => Ok(s.clone()),
             _ => Err(TlogError::entry(format!("field {k} is not a string"))),
         }
+    }
+    /// A string field that may be absent (never `null`, never empty: [`Entry::encode`] leaves
+    /// an absent value out).
+    fn optional_string(&mut self, k: &'static str) -> Result<Option<String>, TlogError> {
+        if self.map.contains_key(k) {
+            self.string(k).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    fn boolean(&mut self, k: &'static str) -> Result<bool, TlogError> {
+        self.get(k)?
+            .as_bool()
+            .ok_or_else(|| TlogError::entry(format!("field {k} is not a boolean")))
     }
     fn int(&mut self, k: &'static str) -> Result<u64, TlogError> {
         self.get(k)?
@@ -744,6 +877,111 @@ mod tests {
                     peer: String::new(),
                     tree_size: 1,
                     root_hash: [0; 32]
+                }
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn user_and_deletion_acts_round_trip_and_refuse_what_encode_would_not_write() {
+        let acts = [
+            Act::ObjectDeleted {
+                object: obj(),
+                collection: "c0ffee00-0000-4000-8000-000000000001".into(),
+            },
+            Act::UserRemoved { user: "ana".into() },
+            Act::UserRoleChanged {
+                user: "ana".into(),
+                role: "reader".into(),
+            },
+            Act::TokenRevoked {
+                user: "ana".into(),
+                token_id: "0a1b2c3d4e5f".into(),
+            },
+            Act::TokenIssued {
+                user: "ana".into(),
+                token_id: "0a1b2c3d4e60".into(),
+                expires: None,
+            },
+            Act::TokenIssued {
+                user: "ana".into(),
+                token_id: "0a1b2c3d4e61".into(),
+                expires: Some("2026-06-01T00:00:00Z".into()),
+            },
+            Act::GrantChanged {
+                user: "ana".into(),
+                collection: "c0ffee00-0000-4000-8000-000000000001".into(),
+                can_read: true,
+                can_write: false,
+            },
+        ];
+        for act in acts {
+            let e = Entry::new(9, "admin", act).unwrap();
+            let b = e.encode().unwrap();
+            assert_eq!(
+                Entry::decode(&b).unwrap(),
+                e,
+                "{}",
+                String::from_utf8_lossy(&b)
+            );
+        }
+        let grant = std::str::from_utf8(
+            &Entry::new(
+                9,
+                "admin",
+                Act::GrantChanged {
+                    user: "ana".into(),
+                    collection: "c".into(),
+                    can_read: true,
+                    can_write: false,
+                },
+            )
+            .unwrap()
+            .encode()
+            .unwrap(),
+        )
+        .unwrap()
+        .to_owned();
+        assert_eq!(
+            grant,
+            "{\"actor\":\"admin\",\"can_read\":true,\"can_write\":false,\"collection\":\"c\",\
+             \"kind\":\"grant-changed\",\"time\":9,\"user\":\"ana\",\"v\":1}"
+        );
+        let issued = std::str::from_utf8(
+            &Entry::new(
+                9,
+                "admin",
+                Act::TokenIssued {
+                    user: "ana".into(),
+                    token_id: "01".into(),
+                    expires: Some("2026-06-01T00:00:00Z".into()),
+                },
+            )
+            .unwrap()
+            .encode()
+            .unwrap(),
+        )
+        .unwrap()
+        .to_owned();
+        for bad in [
+            grant.replace("\"can_read\":true", "\"can_read\":\"true\""),
+            grant.replace("\"can_read\":true", "\"can_read\":1"),
+            grant.replace("\"can_write\":false,", ""),
+            issued.replace("\"2026-06-01T00:00:00Z\"", "null"),
+            issued.replace("\"2026-06-01T00:00:00Z\"", "\"\""),
+        ] {
+            assert!(Entry::decode(bad.as_bytes()).is_err(), "{bad}");
+        }
+        // An absent expiry is left out, never written empty.
+        assert!(
+            Entry::new(
+                1,
+                "admin",
+                Act::TokenIssued {
+                    user: "ana".into(),
+                    token_id: "01".into(),
+                    expires: Some(String::new()),
                 }
             )
             .is_err()

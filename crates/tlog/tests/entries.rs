@@ -35,6 +35,26 @@ fn act() -> impl Strategy<Value = Act> {
         text().prop_map(|peer| Act::PeerRemoved { peer }),
         any::<[u8; 32]>().prop_map(|policy_sha256| Act::PolicyChanged { policy_sha256 }),
         (text(), text()).prop_map(|(user, role)| Act::UserAdded { user, role }),
+        (object(), text())
+            .prop_map(|(object, collection)| Act::ObjectDeleted { object, collection }),
+        text().prop_map(|user| Act::UserRemoved { user }),
+        (text(), text()).prop_map(|(user, role)| Act::UserRoleChanged { user, role }),
+        (text(), text()).prop_map(|(user, token_id)| Act::TokenRevoked { user, token_id }),
+        (text(), text(), proptest::option::of(text())).prop_map(|(user, token_id, expires)| {
+            Act::TokenIssued {
+                user,
+                token_id,
+                expires,
+            }
+        }),
+        (text(), text(), any::<bool>(), any::<bool>()).prop_map(
+            |(user, collection, can_read, can_write)| Act::GrantChanged {
+                user,
+                collection,
+                can_read,
+                can_write,
+            }
+        ),
         (text(), any::<u64>(), any::<[u8; 32]>()).prop_map(|(peer, log_size, receipt_sha256)| {
             Act::ReceiptReceived {
                 peer,

@@ -48,7 +48,9 @@ fn object(n: u8) -> ObjectRef {
     }
 }
 
-/// One act of every kind, in the order of the table in `pacific_tlog::entry`.
+/// One act of every kind: those of the first version of the table in `pacific_tlog::entry`, in
+/// its order, then the kinds added since (deletion, user management), so that adding a kind
+/// leaves the files of the earlier ones as they were.
 fn acts() -> Vec<Act> {
     let witness = cosigner().verifier();
     vec![
@@ -97,6 +99,32 @@ fn acts() -> Vec<Act> {
             tree_size: 42,
             root_hash: sha256(b"golden root of bravo"),
         },
+        Act::ObjectDeleted {
+            object: object(3),
+            collection: "365fed99-08fa-fdcd-a1b3-fb247eb41d01".into(),
+        },
+        Act::UserRemoved {
+            user: "mallory".into(),
+        },
+        Act::UserRoleChanged {
+            user: "zo\u{eb}".into(),
+            role: "reader".into(),
+        },
+        Act::TokenRevoked {
+            user: "zo\u{eb}".into(),
+            token_id: "0a1b2c3d4e5f".into(),
+        },
+        Act::TokenIssued {
+            user: "zo\u{eb}".into(),
+            token_id: "5f4e3d2c1b0a".into(),
+            expires: Some("2026-06-01T00:00:00Z".into()),
+        },
+        Act::GrantChanged {
+            user: "zo\u{eb}".into(),
+            collection: "365fed99-08fa-fdcd-a1b3-fb247eb41d01".into(),
+            can_read: true,
+            can_write: false,
+        },
     ]
 }
 
@@ -104,7 +132,7 @@ fn acts() -> Vec<Act> {
 /// compile until it has an actor here, and an entry in [`acts`] and a golden file.
 fn actor_of(act: &Act) -> &'static str {
     match act {
-        Act::ObjectStored { .. } => "alice",
+        Act::ObjectStored { .. } | Act::ObjectDeleted { .. } => "alice",
         Act::ObjectReceived { .. }
         | Act::ReceiptReceived { .. }
         | Act::CosignatureReceived { .. } => "peer:bravo",
@@ -114,7 +142,12 @@ fn actor_of(act: &Act) -> &'static str {
         Act::PeerAdded { .. }
         | Act::PeerRemoved { .. }
         | Act::PolicyChanged { .. }
-        | Act::UserAdded { .. } => "admin",
+        | Act::UserAdded { .. }
+        | Act::UserRemoved { .. }
+        | Act::UserRoleChanged { .. }
+        | Act::TokenRevoked { .. }
+        | Act::TokenIssued { .. }
+        | Act::GrantChanged { .. } => "admin",
     }
 }
 

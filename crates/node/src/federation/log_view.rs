@@ -8,13 +8,15 @@
 //!
 //! | entry | shown whole to peer P when |
 //! |---|---|
-//! | `object-stored` | the gate lets that object version go to P now (path `taxii-get`) |
+//! | `object-stored`, `object-deleted` | the gate lets that object version go to P now (path `taxii-get`) |
 //! | `object-sent`, `object-received` | the entry names P and the gate lets the version go to P |
 //! | `object-withheld` | never (it names an object held back) |
 //! | `peer-added`, `peer-removed`, `receipt-received`, `cosignature-received`, `cosignature-sent` | the entry names P |
-//! | `user-added`, `policy-changed` | never (this party's own affairs) |
+//! | `user-added`, `user-removed`, `user-role-changed`, `token-revoked`, `token-issued`, `grant-changed`, `policy-changed` | never (this party's own affairs) |
 //!
-//! A version no longer stored (deleted) is held back like one the gate denies. A leaf hash
+//! A version no longer stored (deleted) is held back like one the gate denies, so an
+//! `object-deleted` entry is whole only while another collection still holds that exact version
+//! and the gate lets it go to P from there. A leaf hash
 //! commits to the whole entry, time in milliseconds included; it is not the object's hash.
 
 use pacific_core::policy::PartyId;
@@ -43,7 +45,7 @@ impl Federation {
             .iter()
             .flatten()
             .filter_map(|e| match &e.act {
-                Act::ObjectStored { object } => Some(object),
+                Act::ObjectStored { object } | Act::ObjectDeleted { object, .. } => Some(object),
                 Act::ObjectSent {
                     object,
                     peer: named,
@@ -64,7 +66,9 @@ impl Federation {
                     return false;
                 };
                 match &entry.act {
-                    Act::ObjectStored { object } => allowed.contains(&object.sha256),
+                    Act::ObjectStored { object } | Act::ObjectDeleted { object, .. } => {
+                        allowed.contains(&object.sha256)
+                    }
                     Act::ObjectSent {
                         object,
                         peer: named,
@@ -76,6 +80,11 @@ impl Federation {
                     } => named == me && allowed.contains(&object.sha256),
                     Act::ObjectWithheld { .. }
                     | Act::UserAdded { .. }
+                    | Act::UserRemoved { .. }
+                    | Act::UserRoleChanged { .. }
+                    | Act::TokenRevoked { .. }
+                    | Act::TokenIssued { .. }
+                    | Act::GrantChanged { .. }
                     | Act::PolicyChanged { .. } => false,
                     Act::PeerAdded { peer: named, .. }
                     | Act::PeerRemoved { peer: named }

@@ -192,6 +192,12 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/match/stats", Access::Only(USERS)),
     // Node operation.
     rule(GET, "/metrics", Access::Only(ADMINS)),
+    // Users and their tokens: admins only.
+    rule(GET, "/admin/users", Access::Only(ADMINS)),
+    rule(POST, "/admin/users", Access::Only(ADMINS)),
+    rule(DELETE, "/admin/users/{name}", Access::Only(ADMINS)),
+    rule(POST, "/admin/users/{name}/revoke", Access::Only(ADMINS)),
+    rule(POST, "/admin/users/{name}/role", Access::Only(ADMINS)),
     // Cooperation: users only (peers exchange acts through the federation); writes need a
     // role that may at least draft, and each command's own capability is the domain's rule.
     rule(GET, "/coop/requests", Access::Only(USERS)),

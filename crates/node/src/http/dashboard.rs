@@ -13,11 +13,15 @@
 //! **Sessions.** `POST /login` checks the user's API token with the node's own
 //! [`Authenticator`](crate::auth::Authenticator) (the same check as TAXII) and sets an
 //! `HttpOnly; SameSite=Strict` cookie holding a random 256-bit session id. The sessions live in
-//! memory on the server (id → user, role, expiry), not in a signed cookie: logout then ends a
+//! memory on the server (id → user, the token signed in with, expiry), not in a signed cookie: logout then ends a
 //! session at once (a signed cookie stays valid until it expires, whatever the server does),
 //! the node key is not used for a second purpose, and a restart ends every session, which is
 //! fine for a console. Sessions expire after [`SESSION_TTL`]; a user keeps at most [`MAX_SESSIONS_PER_USER`]
-//! (a new sign-in beyond ends that user's oldest, never another user's).
+//! (a new sign-in beyond ends that user's oldest, never another user's). Every page asks the
+//! [`Authenticator`](crate::auth::Authenticator) again whether the session's token still stands
+//! ([`current`](crate::auth::Authenticator::current)): a session ends at its next request once
+//! its user is removed or its token revoked, re-issued or expired (by this node or by `pacific
+//! user …` from another process), and the role shown and applied is the one the store holds now.
 //!
 //! **Sign-in throttling.** Each token check costs argon2 work, so `POST /login` counts failed
 //! sign-ins per (client address, user name) pair and per client address ([`LoginAttempts`], the
@@ -58,6 +62,7 @@ use pacific_store::Collection;
 use pacific_tlog::entry::{Act, Entry};
 use serde_json::Value;
 
+use crate::auth::VerifiedToken;
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -108,7 +113,10 @@ pub fn routes() -> Router<AppState> {
 // Sessions
 
 struct Session {
-    principal: Principal,
+    /// The user's name as signed in (the role is read afresh on every request).
+    user: String,
+    /// The token the user signed in with, checked again on every request.
+    token: VerifiedToken,
     expires: Instant,
 }
 
@@ -117,7 +125,7 @@ struct Session {
 pub struct Sessions(Arc<Mutex<HashMap<String, Session>>>);
 
 impl Sessions {
-    fn create(&self, principal: Principal) -> String {
+    fn create(&self, user: String, token: VerifiedToken) -> String {
         let id = hex::encode(crate::random_bytes::<32>());
         let now = Instant::now();
         let mut map = self
@@ -128,10 +136,8 @@ impl Sessions {
         // Bounded per user (users are the node's own, few and made by an admin), so one user
         // signing in again and again ends only their own sessions.
         loop {
-            let mine: Vec<(&String, &Session)> = map
-                .iter()
-                .filter(|(_, s)| s.principal == principal)
-                .collect();
+            let mine: Vec<(&String, &Session)> =
+                map.iter().filter(|(_, s)| s.user == user).collect();
             if mine.len() < MAX_SESSIONS_PER_USER {
                 break;
             }
@@ -147,20 +153,22 @@ impl Sessions {
         map.insert(
             id.clone(),
             Session {
-                principal,
+                user,
+                token,
                 expires: now + SESSION_TTL,
             },
         );
         id
     }
 
-    fn get(&self, id: &str) -> Option<Principal> {
+    /// The token of a live session.
+    fn get(&self, id: &str) -> Option<VerifiedToken> {
         let mut map = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match map.get(id) {
-            Some(s) if s.expires > Instant::now() => Some(s.principal.clone()),
+            Some(s) if s.expires > Instant::now() => Some(s.token.clone()),
             Some(_) => {
                 map.remove(id);
                 None
@@ -290,7 +298,9 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// A user with a live dashboard session. Without one, the request is redirected to `/login`.
+/// A user with a live dashboard session whose token still stands, with the role the store
+/// holds now. Without one, the request is redirected to `/login` (and a session whose user was
+/// removed, or whose token was revoked, re-issued or expired, is ended).
 pub struct Viewer(pub Principal);
 
 impl FromRequestParts<AppState> for Viewer {
@@ -298,14 +308,25 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _state: &AppState,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let principal = parts
-            .extensions
-            .get::<Sessions>()
-            .zip(session_id(&parts.headers))
-            .and_then(|(sessions, id)| sessions.get(&id));
-        principal.map(Viewer).ok_or_else(|| see_other("/login"))
+        let (Some(sessions), Some(id)) = (
+            parts.extensions.get::<Sessions>(),
+            session_id(&parts.headers),
+        ) else {
+            return Err(see_other("/login"));
+        };
+        let Some(token) = sessions.get(&id) else {
+            return Err(see_other("/login"));
+        };
+        match state.auth().current(&token).await {
+            Some(principal) => Ok(Viewer(principal)),
+            None => {
+                sessions.end(&id);
+                tracing::info!("dashboard session ended: its user or token no longer stands");
+                Err(see_other("/login"))
+            }
+        }
     }
 }
 
@@ -571,7 +592,7 @@ async fn login(
             base64::engine::general_purpose::STANDARD.encode(pair)
         )
     };
-    let principal = if token.is_empty() {
+    let signed_in = if token.is_empty() {
         None
     } else {
         state
@@ -580,7 +601,7 @@ async fn login(
             .await
             .ok()
     };
-    let Some(principal) = principal else {
+    let Some((principal, verified)) = signed_in else {
         tracing::info!(user, "dashboard login failed");
         if let Some(wait) = attempt.lockout {
             tracing::warn!(
@@ -597,7 +618,7 @@ async fn login(
     };
     attempts.succeeded(&attempt, &principal.actor());
     tracing::info!(user = %principal, "dashboard login");
-    let id = sessions.create(principal);
+    let id = sessions.create(principal.actor(), verified);
     let secure = if state.config().tls.enabled {
         "; Secure"
     } else {
@@ -1283,6 +1304,41 @@ fn act_details(act: &Act) -> String {
             format!("policy SHA-256 <code>{}</code>", hex::encode(policy_sha256))
         }
         Act::UserAdded { user, role } => format!("<b>{}</b> ({})", esc(user), esc(role)),
+        Act::ObjectDeleted { collection, .. } => {
+            format!("{object} from collection <code>{}</code>", esc(collection))
+        }
+        Act::UserRemoved { user } => format!("<b>{}</b>", esc(user)),
+        Act::UserRoleChanged { user, role } => {
+            format!("<b>{}</b> is now {}", esc(user), esc(role))
+        }
+        Act::TokenRevoked { user, token_id } => {
+            format!("<b>{}</b>, token <code>{}</code>", esc(user), esc(token_id))
+        }
+        Act::TokenIssued {
+            user,
+            token_id,
+            expires,
+        } => format!(
+            "<b>{}</b>, token <code>{}</code>{}",
+            esc(user),
+            esc(token_id),
+            expires
+                .as_ref()
+                .map(|e| format!(", expires {}", esc(e)))
+                .unwrap_or_default()
+        ),
+        Act::GrantChanged {
+            user,
+            collection,
+            can_read,
+            can_write,
+        } => format!(
+            "<b>{}</b> on <code>{}</code>: read {}, write {}",
+            esc(user),
+            esc(collection),
+            if *can_read { "yes" } else { "no" },
+            if *can_write { "yes" } else { "no" }
+        ),
         Act::ReceiptReceived { peer, log_size, .. } => {
             format!(
                 "from <b>{}</b>, bound to its log size {log_size}",
@@ -1357,14 +1413,11 @@ mod tests {
     #[test]
     fn one_users_many_sign_ins_end_only_their_own_sessions() {
         let sessions = Sessions::default();
-        let user = |name: &str, role| Principal::User {
-            name: name.into(),
-            role,
-        };
-        let admin = sessions.create(user("admin", Role::Admin));
+        let token = |id: &str| VerifiedToken::new(id, "hash");
+        let admin = sessions.create("admin".into(), token("1"));
         let mut readers = Vec::new();
         for _ in 0..MAX_SESSIONS_PER_USER * 3 {
-            readers.push(sessions.create(user("rea", Role::Reader)));
+            readers.push(sessions.create("rea".into(), token("2")));
         }
         assert!(
             sessions.get(&admin).is_some(),

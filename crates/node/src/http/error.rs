@@ -48,6 +48,12 @@ pub enum ApiError {
     ServiceOwnedType(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// Removing or demoting the node's only admin (409).
+    #[error("{0}")]
+    LastAdmin(String),
+    /// What a request would create exists already (409).
+    #[error("{0} already exists")]
+    AlreadyExists(String),
     #[error(
         "cannot answer with any media type in Accept: {0:?}; this server speaks application/taxii+json;version=2.1"
     )]
@@ -93,6 +99,7 @@ impl ApiError {
             ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => StatusCode::FORBIDDEN,
             ApiError::RouteWithoutRule(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::LastAdmin(_) | ApiError::AlreadyExists(_) => StatusCode::CONFLICT,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => {
@@ -150,6 +157,8 @@ impl ApiError {
             ApiError::RouteWithoutRule(_) => "route-without-rule",
             ApiError::ServiceOwnedType(_) => "service-owned-type",
             ApiError::NotFound(_) => "not-found",
+            ApiError::LastAdmin(_) => "last-admin",
+            ApiError::AlreadyExists(_) => "already-exists",
             ApiError::NotAcceptable(_) => "media-type-not-acceptable",
             ApiError::UnsupportedMediaType(_) => "media-type-unsupported",
             ApiError::PayloadTooLarge { .. } => "body-too-large",
@@ -171,6 +180,7 @@ impl ApiError {
             ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => "Forbidden",
             ApiError::RouteWithoutRule(_) => "Internal server error",
             ApiError::NotFound(_) => "Not found",
+            ApiError::LastAdmin(_) | ApiError::AlreadyExists(_) => "Conflict",
             ApiError::NotAcceptable(_) => "Not acceptable",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => "Request too large",
@@ -224,6 +234,20 @@ impl From<crate::taxii::TaxiiError> for ApiError {
             E::Forbidden { who, action } => ApiError::Forbidden { user: who, action },
             E::ServiceOwned(m) => ApiError::ServiceOwnedType(m),
             e @ E::TooManyObjects { .. } => ApiError::TooManyObjects(e.to_string()),
+            E::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::users::UserError> for ApiError {
+    fn from(e: crate::users::UserError) -> Self {
+        use crate::users::UserError as E;
+        match e {
+            E::UnknownUser(name) => ApiError::NotFound(format!("user {name:?}")),
+            E::UnknownCollection(key) => ApiError::NotFound(format!("collection {key}")),
+            E::Invalid(m) => ApiError::Unprocessable(m),
+            e @ E::LastAdmin(_) => ApiError::LastAdmin(e.to_string()),
+            E::AlreadyExists(what) => ApiError::AlreadyExists(what),
             E::Store(e) => e.into(),
         }
     }

@@ -1,7 +1,7 @@
 //! The HTTP layer: the router, the authorisation table and its middleware, the extractors, the
 //! one mapping of errors to responses, and one module per API. Handlers parse, call one
 //! service method and render; services (`crate::coop`, `crate::matching`, `crate::log`,
-//! `crate::federation`, `crate::witness`) know nothing of HTTP.
+//! `crate::federation`, `crate::witness`, `crate::users`) know nothing of HTTP.
 //!
 //! Imports point one way: `http` uses the services, never the reverse (a test walks the
 //! sources to keep it so).
@@ -17,6 +17,7 @@ pub mod matching;
 mod ops;
 pub mod state;
 pub mod taxii;
+pub mod users;
 
 use axum::Router;
 use axum::routing::get;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(matching::routes())
         .merge(dashboard::routes())
         .merge(coop::routes())
+        .merge(users::routes())
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)

@@ -24,6 +24,7 @@ pub(crate) struct Inner {
     pub(crate) coop: Arc<crate::coop::Coop>,
     pub(crate) log: Arc<crate::log::LogState>,
     pub(crate) collections: Arc<crate::taxii::Collections>,
+    pub(crate) users: Arc<crate::users::Users>,
 }
 
 impl AppState {
@@ -54,6 +55,10 @@ impl AppState {
     /// The TAXII collections (rights, pages through the gate, adding and deleting).
     pub fn collections(&self) -> &Arc<crate::taxii::Collections> {
         &self.0.collections
+    }
+    /// The node's users and their tokens (`/admin/users`).
+    pub fn users(&self) -> &Arc<crate::users::Users> {
+        &self.0.users
     }
     /// The transparency log's identity (origin, keys, witness lock).
     pub fn log(&self) -> &Arc<crate::log::LogState> {

@@ -1,11 +1,12 @@
 //! What crosses the wire between nodes and to clients, in one place, shared by the server
 //! (`crate::http`), the services and the clients: federation envelopes and acks
-//! (`envelope`), the peer header (`peer_header`), the `/coop` API's command bodies (`coop`), the transparency log's views and proofs, and
+//! (`envelope`), the peer header (`peer_header`), the `/coop` API's command bodies (`coop`), the admin API's bodies (`users`), the transparency log's views and proofs, and
 //! the witness exchange. A change here is a protocol change.
 
 pub mod coop;
 pub mod envelope;
 pub mod peer_header;
+pub mod users;
 
 /// Most entries one `GET /log/entries` returns.
 pub const MAX_ENTRIES: u64 = 1000;

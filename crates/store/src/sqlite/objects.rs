@@ -1,5 +1,6 @@
 //! Writing object versions in SQLite (`object_versions`): `add_objects` with its log entries
-//! (and, for objects received from a peer, their provenance), and `delete_object`. Both keep
+//! (and, for objects received from a peer, their provenance), and `delete_object` with one
+//! `object-deleted` entry per deleted version. Both keep
 //! the `is_latest` / `is_first` flags of every (collection, object id) right, and the
 //! `object_versions` counter.
 
@@ -8,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use pacific_core::taxii::{ObjectQuery, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
+use pacific_tlog::entry::{Act, Entry, ObjectRef};
 use serde_json::{Map, Value};
 use sqlx::{AssertSqlSafe, SqliteConnection};
 
@@ -110,10 +112,12 @@ impl SqliteStore {
 
     pub(super) async fn delete_object_impl(
         &self,
+        actor: &str,
         collection_id: &str,
         object_id: &str,
         q: &ObjectQuery,
     ) -> Result<u64, StoreError> {
+        check_actor(actor)?;
         let _w = self.write_lock.lock().await;
         let ctx = || format!("deleting {object_id:?} from collection {collection_id:?}");
         let mut tx = self
@@ -124,7 +128,7 @@ impl SqliteStore {
         let key = collection_key(&mut tx, collection_id).await?;
         let rows: Vec<(i64, i64, String, bool, bool)> = sqlx::query_as(
             "SELECT seq, version_us, spec_version, is_latest, is_first FROM object_versions \
-             WHERE collection = ? AND object_id = ?",
+             WHERE collection = ? AND object_id = ? ORDER BY seq",
         )
         .bind(key)
         .bind(object_id)
@@ -144,6 +148,37 @@ impl SqliteStore {
         let (doomed, kept): (Vec<_>, Vec<_>) = rows.into_iter().partition(selected);
         if doomed.is_empty() {
             return Ok(0);
+        }
+        // One `object-deleted` entry per version, named as its `object-stored` entry named it
+        // (the version text and the SHA-256 of the stored JSON), read before the rows go.
+        let now_ms = Timestamp::now().unix_micros().max(0) as u64 / 1000;
+        let mut entries = Vec::with_capacity(doomed.len());
+        for seqs in doomed.chunks(ADD_CHUNK) {
+            let sql = format!(
+                "SELECT version, json FROM object_versions WHERE seq IN ({}) ORDER BY seq",
+                placeholders(seqs.len())
+            );
+            let mut query = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql));
+            for row in seqs {
+                query = query.bind(row.0);
+            }
+            for (version, json) in query.fetch_all(&mut *tx).await.map_err(db_err(ctx()))? {
+                let entry = Entry::new(
+                    now_ms,
+                    actor,
+                    Act::ObjectDeleted {
+                        object: ObjectRef {
+                            id: object_id.to_owned(),
+                            version,
+                            sha256: pacific_tlog::entry::sha256(json.as_bytes()),
+                        },
+                        collection: collection_id.to_owned(),
+                    },
+                )
+                .and_then(|e| e.encode())
+                .map_err(log::log_err)?;
+                entries.push(entry);
+            }
         }
         for seqs in doomed.chunks(ADD_CHUNK) {
             let sql = format!(
@@ -178,6 +213,7 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err(ctx()))?;
+        log::append_all(&mut tx, &entries).await?;
         tx.commit().await.map_err(db_err(ctx()))?;
         Ok(deleted as u64)
     }
