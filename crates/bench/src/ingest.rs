@@ -67,7 +67,8 @@ pub async fn ingest(root: &Path, options: &IngestOptions) -> Result<(), NodeErro
     }
     eprintln!("Ingesting {:.1} MB…", bytes as f64 / 1e6);
     let reader = std::fs::File::open(&path).map_err(io)?;
-    let report = pacific_node::ingest::ingest_reader(store, &collection, reader, |_| {}).await?;
+    let report =
+        pacific_node::ingest::ingest_reader(store, &collection, reader, None, |_| {}).await?;
     println!(
         "bench ingest: {count} objects ({:.1} MB)",
         bytes as f64 / 1e6

@@ -380,6 +380,11 @@ pub struct IngestArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Mark objects that arrive without a TLP marking with this level (clear, green, amber,
+    /// amber+strict, red). Unmarked objects are otherwise treated as TLP:AMBER by the export
+    /// policy, so public data (e.g. MITRE ATT&CK) is held back from every peer.
+    #[arg(long, value_parser = pacific_core::tlp::Tlp::parse)]
+    tlp: Option<pacific_core::tlp::Tlp>,
 }
 
 /// Counts bytes as they are read, for the progress bar.
@@ -396,11 +401,16 @@ pub async fn ingest(args: IngestArgs) -> Result<ExitCode, NodeError> {
         inner: reader,
         bar: bar.clone(),
     };
-    let report =
-        pacific_node::ingest::ingest_reader(Arc::clone(&store), &collection.id, reader, |p| {
+    let report = pacific_node::ingest::ingest_reader(
+        Arc::clone(&store),
+        &collection.id,
+        reader,
+        args.tlp,
+        |p| {
             bar.set_message(format!("{} objects, {} invalid", p.objects_read, p.invalid));
-        })
-        .await;
+        },
+    )
+    .await;
     bar.finish_and_clear();
     let report = report?;
     for (index, error) in report.invalid.iter().take(50) {
@@ -443,8 +453,9 @@ pub struct ExportArgs {
     /// Write here instead of standard output.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Export for this peer (party id): only what this node's export policy and the objects'
-    /// markings let go to it (path `export`); what is held back is summarised on stderr.
+    /// Export for this peer (its party id, its name, or a prefix of one id): only what this
+    /// node's export policy and the objects' markings let go to it (path `export`); what is held
+    /// back is summarised on stderr.
     #[arg(long = "for", value_name = "PEER")]
     for_peer: Option<String>,
 }
@@ -459,16 +470,13 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
     }
     // Check the peer before creating the output file.
     let federation = match &args.for_peer {
-        Some(peer) => {
+        Some(given) => {
             let config = dir.load_config()?;
             let fed = pacific_node::federation::Federation::open(&dir, &config, Arc::clone(&store))
                 .await?;
-            if fed.store().peer(peer).await?.is_none() {
-                return Err(NodeError::Setup(format!(
-                    "unknown peer {peer:?}; `pacific peer list` shows the peers"
-                )));
-            }
-            Some(fed)
+            let peers = fed.store().peers().await?;
+            let peer = pacific_node::federation::peers::resolve_peer(&peers, given)?;
+            Some((fed, peer.party_id.as_str().to_owned()))
         }
         None => None,
     };
@@ -480,7 +488,7 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
         None => Box::new(std::io::stdout().lock()),
     };
     let mut out = BufWriter::new(sink);
-    if let (Some(fed), Some(peer)) = (&federation, &args.for_peer) {
+    if let Some((fed, peer)) = &federation {
         let report = pacific_node::federation::export::export_for_peer(
             fed,
             peer,
@@ -497,8 +505,15 @@ pub async fn export(args: ExportArgs) -> Result<ExitCode, NodeError> {
         for (label, n) in report.by_reason() {
             eprintln!("  {n:>6}  {label}");
         }
-        for h in report.held_back.iter().take(100) {
+        const LISTED: usize = 100;
+        for h in report.held_back.iter().take(LISTED) {
             eprintln!("  held back {} ({}): {}", h.object_id, h.label, h.reason);
+        }
+        if report.held_back.len() > LISTED {
+            eprintln!(
+                "  … and {} more held back (the counts above cover them all)",
+                report.held_back.len() - LISTED
+            );
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -591,6 +606,10 @@ pub enum TaxiiCommand {
         /// Objects per page to ask for.
         #[arg(long)]
         limit: Option<usize>,
+        /// With --data: mark objects that arrive without a TLP marking with this level (clear,
+        /// green, amber, amber+strict, red); unmarked objects are otherwise treated as TLP:AMBER.
+        #[arg(long, value_parser = pacific_core::tlp::Tlp::parse)]
+        tlp: Option<pacific_core::tlp::Tlp>,
     },
     /// Post a bundle's objects to a collection and wait for the server's status.
     Push {
@@ -619,9 +638,15 @@ pub async fn taxii(cmd: TaxiiCommand) -> Result<ExitCode, NodeError> {
             into,
             added_after,
             limit,
+            tlp,
         } => {
             let client = args.client()?;
             let Some(data) = data else {
+                if tlp.is_some() {
+                    return Err(NodeError::Setup(
+                        "--tlp marks what is stored: it needs --data".into(),
+                    ));
+                }
                 return pull_to_stdout(&client, &args.collection, added_after.as_deref(), limit)
                     .await;
             };
@@ -648,7 +673,10 @@ pub async fn taxii(cmd: TaxiiCommand) -> Result<ExitCode, NodeError> {
                         let mut objects = Vec::with_capacity(page.objects.len());
                         for value in page.objects {
                             match pacific_core::StixObject::from_value(value) {
-                                Ok(o) => objects.push(o),
+                                Ok(o) => objects.push(match tlp {
+                                    Some(level) => o.with_default_tlp(level),
+                                    None => o,
+                                }),
                                 Err(e) => {
                                     eprintln!("skipped an invalid object from the server: {e}");
                                     invalid.fetch_add(1, Ordering::Relaxed);

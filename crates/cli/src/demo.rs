@@ -220,7 +220,8 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         .await?
         .ok_or_else(|| NodeError::Setup("the demo node has no default collection".into()))?;
     let sample = std::io::Cursor::new(SAMPLE_BUNDLE.as_bytes());
-    let report = pacific_node::ingest::ingest_reader(store, &collection.id, sample, |_| {}).await?;
+    let report =
+        pacific_node::ingest::ingest_reader(store, &collection.id, sample, None, |_| {}).await?;
     eprintln!("Alpha holds the sample bundle: {} objects", report.stored);
     let token_path = root.join(TOKEN_FILE);
     pacific_node::datadir::write_secret(&token_path, issued.token.as_bytes())

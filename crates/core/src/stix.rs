@@ -184,6 +184,28 @@ impl StixObject {
         self.map
     }
 
+    /// This object marked `tlp` when it carries no TLP marking yet (for data that arrives
+    /// unmarked, which the policy gate would treat as TLP:AMBER); unchanged when it has one, and
+    /// for marking definitions, which are not marked.
+    pub fn with_default_tlp(mut self, tlp: crate::tlp::Tlp) -> StixObject {
+        if self.type_name() == "marking-definition"
+            || crate::tlp::Tlp::strictest(self.object_marking_refs()).is_some()
+        {
+            return self;
+        }
+        let marking = Value::String(tlp.marking_id().to_owned());
+        match self.map.get_mut("object_marking_refs") {
+            Some(Value::Array(refs)) => refs.push(marking),
+            _ => {
+                self.map.insert(
+                    "object_marking_refs".to_owned(),
+                    Value::Array(vec![marking]),
+                );
+            }
+        }
+        self
+    }
+
     /// Compact JSON text of the whole object, properties in the order received.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.map).expect("a JSON map always serialises")

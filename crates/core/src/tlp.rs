@@ -60,6 +60,25 @@ impl Tlp {
         }
     }
 
+    /// A level as a user writes it: `clear` (or `white`), `green`, `amber`, `amber+strict`,
+    /// `red`, in any case, with or without `TLP:`.
+    pub fn parse(text: &str) -> Result<Tlp, String> {
+        let t = text.trim().to_ascii_lowercase();
+        let t = t.strip_prefix("tlp:").unwrap_or(&t);
+        Ok(match t {
+            "clear" | "white" => Tlp::Clear,
+            "green" => Tlp::Green,
+            "amber" => Tlp::Amber,
+            "amber+strict" | "amber-strict" => Tlp::AmberStrict,
+            "red" => Tlp::Red,
+            _ => {
+                return Err(format!(
+                    "{text:?} is no TLP level: clear, green, amber, amber+strict or red"
+                ));
+            }
+        })
+    }
+
     /// The most restrictive TLP level among an object's marking refs, if any is a TLP marking.
     pub fn strictest<'a>(marking_refs: impl IntoIterator<Item = &'a str>) -> Option<Tlp> {
         marking_refs

@@ -72,11 +72,14 @@ enum Message {
 /// Streams a STIX bundle (or TAXII envelope) from `reader` into a collection.
 ///
 /// Valid objects are stored even when others are invalid; each invalid one is reported.
-/// Malformed JSON stops the ingest with an error, after storing the objects before it.
+/// Malformed JSON stops the ingest with an error, after storing the objects before it. With
+/// `default_tlp`, objects that arrive without a TLP marking are marked that level
+/// ([`StixObject::with_default_tlp`]).
 pub async fn ingest_reader<R: Read + Send + 'static>(
     store: Arc<dyn Store>,
     collection_id: &str,
     reader: R,
+    default_tlp: Option<pacific_core::tlp::Tlp>,
     mut progress: impl FnMut(IngestProgress) + Send,
 ) -> Result<IngestReport, NodeError> {
     if store.collection(collection_id).await?.is_none() {
@@ -91,7 +94,10 @@ pub async fn ingest_reader<R: Read + Send + 'static>(
         let result = read_objects(reader, |item| {
             match item {
                 BundleItem::Valid(object) => {
-                    batch.push(object);
+                    batch.push(match default_tlp {
+                        Some(tlp) => object.with_default_tlp(tlp),
+                        None => object,
+                    });
                     if batch.len() == BATCH_SIZE {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
                         tx.blocking_send(Message::Batch(full))

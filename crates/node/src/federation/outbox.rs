@@ -219,9 +219,18 @@ pub async fn deliver_once(
             rule,
         });
     }
+    // One log line per reason with its count, not one per object (a catalogue of thousands of
+    // unmarked objects would otherwise flood the log); each object at debug level.
+    let mut held_by_label: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for (_, _, label, _, _) in &held {
+        *held_by_label.entry(*label).or_default() += 1;
+    }
+    for (label, count) in held_by_label {
+        tracing::info!(peer = %peer_id, reason = label, count, "held back from a peer");
+    }
     for (object_id, type_name, label, reason, _) in held {
         fed.count("held_back", peer_id.as_str(), label);
-        tracing::info!(peer = %peer_id, object = %object_id, reason = label, "held back from a peer");
+        tracing::debug!(peer = %peer_id, object = %object_id, reason = label, "held back from a peer");
         fed.emit(Event::HeldBack {
             to: peer_id.clone(),
             object_id,

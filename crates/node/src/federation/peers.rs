@@ -79,6 +79,40 @@ pub async fn add_peer(dir: &DataDir, spec: PeerSpec) -> Result<Peer, NodeError> 
     Ok(peer)
 }
 
+/// The peer a user means by `given`: its party id, its name (any case), or a prefix of exactly
+/// one peer's id (`bravo` for `bravo-cert`). Else an error listing the peers' ids, so a user
+/// never has to guess.
+pub fn resolve_peer<'a>(peers: &'a [Peer], given: &str) -> Result<&'a Peer, NodeError> {
+    let by_id = peers.iter().find(|p| p.party_id.as_str() == given);
+    let by_name = || {
+        peers
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(given.trim()))
+    };
+    if let Some(peer) = by_id.or_else(by_name) {
+        return Ok(peer);
+    }
+    let prefixed: Vec<&Peer> = peers
+        .iter()
+        .filter(|p| !given.is_empty() && p.party_id.as_str().starts_with(given))
+        .collect();
+    if let [peer] = prefixed[..] {
+        return Ok(peer);
+    }
+    let ids: Vec<&str> = peers.iter().map(|p| p.party_id.as_str()).collect();
+    let known = if ids.is_empty() {
+        "this node has no peers (`pacific peer add`)".to_owned()
+    } else {
+        format!("the peers are: {}", ids.join(", "))
+    };
+    let why = if prefixed.len() > 1 {
+        "names more than one peer"
+    } else {
+        "is no peer's id or name"
+    };
+    Err(NodeError::Setup(format!("{given:?} {why}; {known}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,5 +156,44 @@ mod tests {
             let err = spec.check().unwrap_err().to_string();
             assert!(err.contains(reason), "{err}");
         }
+    }
+
+    fn peer(id: &str, name: &str) -> Peer {
+        Peer {
+            party_id: PartyId::new(id),
+            name: name.to_owned(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XB".to_owned()),
+            organisation: None,
+            url: "http://127.0.0.1:1".to_owned(),
+            public_key: "00".repeat(32),
+            added: Timestamp::now(),
+        }
+    }
+
+    #[test]
+    fn a_peer_is_found_by_id_name_or_unique_prefix_else_the_ids_are_listed() {
+        let peers = [
+            peer("bravo-cert", "Bravo CERT"),
+            peer("bravo-police", "Bravo Police"),
+            peer("charlie-hosting", "Charlie Hosting"),
+        ];
+        let id = |given| resolve_peer(&peers, given).map(|p| p.party_id.as_str().to_owned());
+        assert_eq!(id("bravo-cert").unwrap(), "bravo-cert");
+        assert_eq!(id("bravo police").unwrap(), "bravo-police");
+        assert_eq!(id("charlie").unwrap(), "charlie-hosting");
+        let e = id("bravo").unwrap_err().to_string();
+        assert!(e.contains("\"bravo\" names more than one peer"), "{e}");
+        assert!(
+            e.contains("bravo-cert, bravo-police, charlie-hosting"),
+            "{e}"
+        );
+        let e = id("zulu").unwrap_err().to_string();
+        assert!(
+            e.contains("\"zulu\" is no peer's id or name; the peers are:"),
+            "{e}"
+        );
+        let e = resolve_peer(&[], "").unwrap_err().to_string();
+        assert!(e.contains("this node has no peers"), "{e}");
     }
 }
