@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use pacific_core::party::StakeholderType;
 use pacific_node::federation::peers::{PeerSpec, add_peer};
-use pacific_node::federation::{POLICY_FILE, load_policy, local_party, local_url};
+use pacific_node::federation::{POLICY_FILE, load_policy, local_party, local_url, policy_sha256};
 use pacific_node::{DataDir, NodeError};
 use pacific_store::{FederationStore, SqliteFederationStore};
 
@@ -137,12 +137,22 @@ async fn open(dir: &DataDir) -> Result<SqliteFederationStore, NodeError> {
 
 #[derive(Subcommand)]
 pub enum PolicyCommand {
-    /// Print the node's export policy (policy.toml in the data directory) as TOML.
+    /// Print the node's export policy (policy.toml in the data directory) as TOML, and whether
+    /// it is the one the node applies.
     Show {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Check policy.toml and make the node serving the directory apply it now, without a
+    /// restart (logged as policy-changed); an invalid file is refused and changes nothing.
+    Reload {
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
+
+/// How long `policy reload` waits for the node to record the new policy.
+const RELOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub async fn policy(cmd: PolicyCommand) -> Result<ExitCode, NodeError> {
     match cmd {
@@ -159,10 +169,59 @@ pub async fn policy(cmd: PolicyCommand) -> Result<ExitCode, NodeError> {
                     path.display()
                 );
             }
+            let store = SqliteFederationStore::open(&dir.db_path()).await?;
+            // Never recorded: the node has not served yet, and applies the file when it starts.
+            if store
+                .recorded_policy()
+                .await?
+                .is_some_and(|applied| applied != policy_sha256(&policy).unwrap_or_default())
+            {
+                println!(
+                    "# This file differs from the policy the node applies: `pacific policy reload` applies it."
+                );
+            }
             let text = policy
                 .to_toml()
                 .map_err(|e| NodeError::Setup(e.to_string()))?;
             print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Reload { data } => {
+            let dir = DataDir::new(&data.data);
+            if !dir.is_initialised() {
+                return Err(dir.not_initialised());
+            }
+            let policy = load_policy(dir.root())?;
+            policy
+                .validate()
+                .map_err(|e| NodeError::Setup(format!("invalid export policy: {e}")))?;
+            let wanted = policy_sha256(&policy)?;
+            let store = SqliteFederationStore::open(&dir.db_path()).await?;
+            let before = store.recorded_policy().await?;
+            let Some(pid) = dir.signal_policy_reload()? else {
+                println!(
+                    "The policy is valid. No node serves {} now: it applies when the node starts (and is logged then).",
+                    dir.root().display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            };
+            let deadline = std::time::Instant::now() + RELOAD_WAIT;
+            while store.recorded_policy().await? != Some(wanted) {
+                if std::time::Instant::now() > deadline {
+                    return Err(NodeError::Setup(format!(
+                        "the node (pid {pid}) did not apply the policy within {} s; see its log",
+                        RELOAD_WAIT.as_secs()
+                    )));
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            if before == Some(wanted) {
+                println!("The node (pid {pid}) read the policy again: unchanged.");
+            } else {
+                println!(
+                    "The node (pid {pid}) applies the new policy from now on (logged as policy-changed)."
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -6,4 +6,5 @@ mod crash;
 mod demo;
 mod golden;
 mod messages;
+mod policy;
 mod process;

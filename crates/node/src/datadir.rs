@@ -275,6 +275,49 @@ impl DataDir {
     }
 }
 
+impl DataDir {
+    /// The PID of the node serving this directory, if one does (it holds `node.lock`).
+    pub fn serving_pid(&self) -> Option<u32> {
+        use std::io::Read;
+        let path = self.root.join(NODE_LOCK_FILE);
+        let mut file = std::fs::File::open(&path).ok()?;
+        match file.try_lock_shared() {
+            // Nobody holds it: no node serves (the lock is released when this handle drops).
+            Ok(()) => None,
+            Err(_) => {
+                let mut pid = String::new();
+                file.read_to_string(&mut pid).ok()?;
+                pid.trim().parse().ok()
+            }
+        }
+    }
+}
+
+impl DataDir {
+    /// Asks the node serving this directory, if one does, to read its export policy again
+    /// (SIGHUP, see `crate::federation::policy_reload`); its PID, or `None` when no node serves.
+    pub fn signal_policy_reload(&self) -> Result<Option<u32>, NodeError> {
+        let Some(pid) = self.serving_pid() else {
+            return Ok(None);
+        };
+        #[cfg(unix)]
+        {
+            let target = i32::try_from(pid)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+                .ok_or_else(|| NodeError::Setup(format!("node.lock names no process: {pid}")))?;
+            rustix::process::kill_process(target, rustix::process::Signal::HUP).map_err(|e| {
+                NodeError::Setup(format!("cannot signal the node (pid {pid}): {e}"))
+            })?;
+            Ok(Some(pid))
+        }
+        #[cfg(not(unix))]
+        Err(NodeError::Setup(format!(
+            "a node (pid {pid}) serves this directory; restart it to apply the policy"
+        )))
+    }
+}
+
 /// Writes a secret (a token, say) to a file readable by its owner only, replacing the file if
 /// there is one.
 pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {

@@ -123,6 +123,11 @@ impl Node {
         let _outbox = federation
             .outbox_enabled
             .then(|| AbortOnDrop(crate::federation::supervisor::spawn(Arc::clone(federation))));
+        // `pacific policy reload` (SIGHUP) applies a changed policy.toml without a restart.
+        let _policy = AbortOnDrop(crate::federation::policy_reload::spawn(
+            Arc::clone(federation),
+            self.data_dir.root().to_path_buf(),
+        ));
         // Aborted when `serve` returns (the guard drops).
         let _publisher = AbortOnDrop(crate::log::spawn_publisher(
             Arc::clone(self.state.store()),

@@ -111,6 +111,9 @@ pub trait FederationStore: Send + Sync {
         policy_sha256: crate::Hash,
         actor: &'a str,
     ) -> StoreFuture<'a, bool>;
+    /// The SHA-256 of the export policy recorded last ([`record_policy`](Self::record_policy)),
+    /// i.e. the one a node applies; `None` before any.
+    fn recorded_policy(&self) -> StoreFuture<'_, Option<crate::Hash>>;
     fn peers(&self) -> StoreFuture<'_, Vec<Peer>>;
     fn peer<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<Peer>>;
     fn link<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<LinkState>>;

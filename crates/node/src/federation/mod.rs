@@ -22,6 +22,7 @@ pub mod log_view;
 pub mod outbox;
 pub mod peer_auth;
 pub mod peers;
+pub mod policy_reload;
 pub mod replay;
 pub mod supervisor;
 
@@ -287,8 +288,8 @@ impl Federation {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
-    /// Replaces the export policy (after validating it); takes effect for the next decision.
-    /// Replaces the export policy, logging the change (`policy-changed`) before it applies.
+    /// Replaces the export policy (after validating it), logging the change (`policy-changed`)
+    /// before it applies; it takes effect for the next decision.
     pub async fn set_policy(&self, policy: ExportPolicy) -> Result<(), NodeError> {
         policy
             .validate()
@@ -302,6 +303,17 @@ impl Federation {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(policy);
         Ok(())
     }
+    /// Reads `policy.toml` in `root` again and applies it if it is valid (logged as
+    /// `policy-changed` when it differs); an invalid file changes nothing. Returns whether the
+    /// policy changed.
+    pub async fn reload_policy(&self, root: &Path) -> Result<bool, NodeError> {
+        let policy = load_policy(root)?;
+        let before = policy_sha256(&self.policy())?;
+        let after = policy_sha256(&policy)?;
+        self.set_policy(policy).await?;
+        Ok(before != after)
+    }
+
     /// Border events from now on (sent, held back, received, rejected).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Event> {
         self.events.subscribe()

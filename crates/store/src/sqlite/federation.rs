@@ -483,6 +483,17 @@ impl FederationStore for SqliteFederationStore {
     ) -> StoreFuture<'a, bool> {
         Box::pin(self.record_policy_impl(policy_sha256, actor))
     }
+    fn recorded_policy(&self) -> StoreFuture<'_, Option<crate::Hash>> {
+        Box::pin(async {
+            let last: Option<Vec<u8>> = sqlx::query_scalar(
+                "SELECT policy_sha256 FROM federation_policy_state WHERE id = 0",
+            )
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading the recorded export policy"))?;
+            Ok(last.and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok()))
+        })
+    }
     fn peers(&self) -> StoreFuture<'_, Vec<Peer>> {
         Box::pin(self.peers_impl())
     }
@@ -650,7 +661,9 @@ mod tests {
         assert_eq!(log_size(&s).await, 1, "a refused peer leaves no entry");
 
         // A policy is logged when it differs from the one recorded last, and only then.
+        assert_eq!(s.recorded_policy().await.unwrap(), None);
         assert!(s.record_policy([1; 32], "local").await.unwrap());
+        assert_eq!(s.recorded_policy().await.unwrap(), Some([1; 32]));
         assert!(!s.record_policy([1; 32], "local").await.unwrap());
         assert!(s.record_policy([2; 32], "local").await.unwrap());
         assert!(s.record_policy([1; 32], "local").await.unwrap());
