@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// Name of the configuration file inside a data directory.
 pub const CONFIG_FILE: &str = "pacific.toml";
 
+/// The largest `server.max_body_bytes_in_flight` (4 GiB - 1: the budget counts in `u32`).
+pub const MAX_BODY_BUDGET: usize = u32::MAX as usize;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -152,6 +155,26 @@ pub struct ServerConfig {
     pub max_objects_per_post: usize,
     /// Most failures a TAXII status lists one by one; the rest are counted in one summary.
     pub max_status_failures: usize,
+    /// Seconds a client has to send a request's headers, counted from when its connection
+    /// opens (after the TLS handshake, which has as long) or its previous answer is sent: a
+    /// client sending partial headers is dropped, and a kept-alive connection idle this long is
+    /// closed (the keep-alive idle timeout).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may take beyond what `min_body_rate` allows: the body must have
+    /// arrived `body_timeout_secs` plus one second per `min_body_rate` bytes received after its
+    /// headers, else the request is answered 408 `body-timeout` and its connection closed.
+    pub body_timeout_secs: u64,
+    /// The slowest a request body may arrive once past `body_timeout_secs`, in bytes a second.
+    pub min_body_rate: u64,
+    /// Most connections open at once; further ones are closed as soon as accepted.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (an IPv6 client: its /64), so one
+    /// address cannot take every connection.
+    pub max_connections_per_address: usize,
+    /// Most bytes of request bodies held at once across all requests (counted as they arrive,
+    /// held until the answer); a request whose body would pass it is answered 503 `server-busy`
+    /// with `Retry-After`. `POST /match` streams its body and is bounded by `[matching]`.
+    pub max_body_bytes_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -163,6 +186,12 @@ impl Default for ServerConfig {
             max_page_size: 10_000,
             max_objects_per_post: 100_000,
             max_status_failures: 1000,
+            header_timeout_secs: 15,
+            body_timeout_secs: 30,
+            min_body_rate: 1024,
+            max_connections: 512,
+            max_connections_per_address: 64,
+            max_body_bytes_in_flight: 256 * 1024 * 1024,
         }
     }
 }
@@ -318,6 +347,29 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "server limits must be positive".into(),
             ));
+        }
+        let s = &self.server;
+        if s.header_timeout_secs == 0
+            || s.body_timeout_secs == 0
+            || s.min_body_rate == 0
+            || s.max_connections == 0
+            || s.max_connections_per_address == 0
+        {
+            return Err(ConfigError::Invalid(
+                "server timeouts, rates and connection limits must be positive".into(),
+            ));
+        }
+        if s.max_connections_per_address > s.max_connections {
+            return Err(ConfigError::Invalid(
+                "server.max_connections_per_address exceeds server.max_connections".into(),
+            ));
+        }
+        let largest_body = s.max_content_length.max(self.federation.max_envelope_bytes);
+        if s.max_body_bytes_in_flight < largest_body || s.max_body_bytes_in_flight > MAX_BODY_BUDGET
+        {
+            return Err(ConfigError::Invalid(format!(
+                "server.max_body_bytes_in_flight must be at least the largest body accepted ({largest_body} bytes: server.max_content_length, federation.max_envelope_bytes) and at most {MAX_BODY_BUDGET}"
+            )));
         }
         if self.server.default_page_size > self.server.max_page_size {
             return Err(ConfigError::Invalid(

@@ -43,6 +43,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The request body did not arrive in time (`server.body_timeout_secs`, `min_body_rate`).
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    /// Request bodies held at once reached `server.max_body_bytes_in_flight` (503, with
+    /// `Retry-After`).
+    #[error("the node holds as many request bodies as it may; retry after {retry_after} s")]
+    ServerBusy { retry_after: u64 },
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -83,6 +90,8 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::ServerBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -137,6 +146,8 @@ impl ApiError {
             ApiError::NotAcceptable(_) => "media-type-not-acceptable",
             ApiError::UnsupportedMediaType(_) => "media-type-unsupported",
             ApiError::PayloadTooLarge { .. } => "body-too-large",
+            ApiError::BodyTimeout => "body-timeout",
+            ApiError::ServerBusy { .. } => "server-busy",
             ApiError::TooManyObjects(_) => "too-many-objects",
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unprocessable(_) => "unprocessable",
@@ -157,6 +168,8 @@ impl ApiError {
             ApiError::NotAcceptable(_) => "Not acceptable",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
             ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => "Request too large",
+            ApiError::BodyTimeout => "Request timeout",
+            ApiError::ServerBusy { .. } => "Service unavailable",
             ApiError::BadRequest(_) => "Bad request",
             ApiError::Unprocessable(_) => "Unprocessable request",
             ApiError::Internal(_) => "Internal server error",
@@ -320,7 +333,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         let retry_after = match &self {
-            ApiError::TooManyFailedAuthentications { retry_after } => Some(*retry_after),
+            ApiError::TooManyFailedAuthentications { retry_after }
+            | ApiError::ServerBusy { retry_after } => Some(*retry_after),
             _ => None,
         };
         if status.is_server_error() {
