@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 /// Name of the configuration file inside a data directory.
 pub const CONFIG_FILE: &str = "pacific.toml";
 
+/// The default of `federation.max_envelope_objects`; this node's outbox sends fewer.
+pub const DEFAULT_MAX_ENVELOPE_OBJECTS: usize = 1000;
+
 /// The largest `server.max_body_bytes_in_flight` (4 GiB - 1: the budget counts in `u32`).
 pub const MAX_BODY_BUDGET: usize = u32::MAX as usize;
 
@@ -112,6 +115,9 @@ pub struct FederationConfig {
     pub outbox: bool,
     /// Largest envelope accepted at `/federation/inbox`, in bytes.
     pub max_envelope_bytes: usize,
+    /// Most objects one envelope may carry (413 `envelope-too-many-objects` beyond, before
+    /// anything is stored). This node's outbox sends at most 500 (`outbox::MAX_OBJECTS`).
+    pub max_envelope_objects: usize,
     /// How far an envelope's or a signed request's time may be from this node's clock.
     pub max_clock_skew_secs: u64,
 }
@@ -124,6 +130,7 @@ impl Default for FederationConfig {
             organisation: None,
             outbox: true,
             max_envelope_bytes: 16 * 1024 * 1024,
+            max_envelope_objects: DEFAULT_MAX_ENVELOPE_OBJECTS,
             max_clock_skew_secs: 300,
         }
     }
@@ -354,9 +361,10 @@ impl Config {
             || s.min_body_rate == 0
             || s.max_connections == 0
             || s.max_connections_per_address == 0
+            || self.federation.max_envelope_objects == 0
         {
             return Err(ConfigError::Invalid(
-                "server timeouts, rates and connection limits must be positive".into(),
+                "server timeouts, rates and connection limits, and federation.max_envelope_objects, must be positive".into(),
             ));
         }
         if s.max_connections_per_address > s.max_connections {
@@ -420,6 +428,7 @@ mod tests {
         assert_eq!(c.server, ServerConfig::default());
         assert_eq!(c.tls, TlsConfig::default());
         assert_eq!(c.log, LogConfig::default());
+        assert_eq!(c.federation, FederationConfig::default());
     }
 
     #[test]

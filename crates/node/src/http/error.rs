@@ -68,11 +68,11 @@ pub enum ApiError {
     #[error("{0}")]
     Coop(pacific_coop::CoopError),
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
-    /// authenticated, 403 otherwise.
+    /// authenticated, 413 when it carries too many objects, 403 otherwise.
     #[error("{message}")]
     PeerRejected {
         label: &'static str,
-        unauthenticated: bool,
+        status: StatusCode,
         message: String,
     },
 }
@@ -96,11 +96,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::LogConflict { .. } => StatusCode::CONFLICT,
-            ApiError::PeerRejected {
-                unauthenticated: true,
-                ..
-            } => StatusCode::UNAUTHORIZED,
-            ApiError::PeerRejected { .. } => StatusCode::FORBIDDEN,
+            ApiError::PeerRejected { status, .. } => *status,
             ApiError::Coop(e) => match Self::coop_label(e) {
                 "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
                 "coop-illegal-transition" | "coop-deadline-passed" | "coop-tampered" => {
@@ -242,7 +238,16 @@ impl From<crate::federation::inbox::InboxError> for ApiError {
         match e {
             E::Rejected(r) => ApiError::PeerRejected {
                 label: r.label(),
-                unauthenticated: r.is_unauthenticated(),
+                status: if r.is_unauthenticated() {
+                    StatusCode::UNAUTHORIZED
+                } else if matches!(
+                    r,
+                    crate::federation::envelope::EnvelopeRejection::TooManyObjects { .. }
+                ) {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::FORBIDDEN
+                },
                 message: r.to_string(),
             },
             E::Store(e) => e.into(),
