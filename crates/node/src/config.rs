@@ -85,6 +85,12 @@ pub struct MatchingConfig {
     pub share_sightings_with_producer: bool,
     /// Input lines longer than this many bytes are skipped and counted.
     pub max_line_bytes: usize,
+    /// Most bytes of input one `POST /match` may have, counted after decompression: beyond,
+    /// reading stops and the request is answered 413 `match-input-too-large`.
+    pub max_input_bytes: u64,
+    /// Most seconds one `POST /match` may take, reading its body included: beyond, matching
+    /// stops and the request is answered 413 `match-time-exceeded`.
+    pub max_run_secs: u64,
 }
 
 impl Default for MatchingConfig {
@@ -93,6 +99,8 @@ impl Default for MatchingConfig {
             marking: "amber".into(),
             share_sightings_with_producer: false,
             max_line_bytes: 1 << 20,
+            max_input_bytes: 512 * 1024 * 1024,
+            max_run_secs: 300,
         }
     }
 }
@@ -362,9 +370,11 @@ impl Config {
             || s.max_connections == 0
             || s.max_connections_per_address == 0
             || self.federation.max_envelope_objects == 0
+            || self.matching.max_input_bytes == 0
+            || self.matching.max_run_secs == 0
         {
             return Err(ConfigError::Invalid(
-                "server timeouts, rates and connection limits, and federation.max_envelope_objects, must be positive".into(),
+                "server timeouts, rates and connection limits, federation.max_envelope_objects and the matching bounds must be positive".into(),
             ));
         }
         if s.max_connections_per_address > s.max_connections {
@@ -429,6 +439,7 @@ mod tests {
         assert_eq!(c.tls, TlsConfig::default());
         assert_eq!(c.log, LogConfig::default());
         assert_eq!(c.federation, FederationConfig::default());
+        assert_eq!(c.matching, MatchingConfig::default());
     }
 
     #[test]

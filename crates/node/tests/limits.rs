@@ -288,3 +288,174 @@ async fn request_bodies_held_at_once_are_bounded_and_the_budget_comes_back() {
     }
     assert_eq!(status, 403, "the budget never came back");
 }
+
+/// `members` gzip members each inflating to `mib` MiB of short text lines, concatenated (a
+/// multi-member gzip stream, as `cat a.gz b.gz` makes).
+fn gzip_bomb(mib: usize, members: usize) -> Vec<u8> {
+    use std::io::Write;
+    let line = b"198.51.100.7\n";
+    let plain: Vec<u8> = line.iter().copied().cycle().take(mib << 20).collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(&plain).unwrap();
+    let member = gz.finish().unwrap();
+    member.repeat(members)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+async fn post_match(node: &TestNode, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let r = node
+        .http
+        .post(node.url("/match?format=text"))
+        .bearer_auth(&node.analyst)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap())
+}
+
+/// The value of an unlabelled metric (asked again if the pooled connection was closed).
+async fn metric(node: &TestNode, name: &str) -> Option<u64> {
+    for _ in 0..3 {
+        let sent = node
+            .http
+            .get(node.url("/metrics"))
+            .bearer_auth(&node.admin)
+            .send()
+            .await;
+        let Ok(response) = sent else { continue };
+        let text = response.text().await.ok()?;
+        return text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok());
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_input_is_bounded_after_decompression_at_exactly_max_input_bytes() {
+    let node = TestNode::start_with(|c| c.matching.max_input_bytes = 1300).await;
+    // 100 lines of 13 bytes: 1300 bytes, plain and gzipped.
+    let at = "198.51.100.7\n".repeat(100);
+    let over = format!("{at}x");
+    for compressed in [false, true] {
+        let body = |s: &str| {
+            if compressed {
+                gzip(s.as_bytes())
+            } else {
+                s.as_bytes().to_vec()
+            }
+        };
+        let (status, answer) = post_match(&node, body(&at)).await;
+        assert_eq!(
+            (status, answer["lines"].as_u64()),
+            (200, Some(100)),
+            "{answer}"
+        );
+        assert_eq!(answer["gzip"], compressed);
+        let (status, answer) = post_match(&node, body(&over)).await;
+        assert_eq!(
+            (status, answer["error_code"].as_str()),
+            (413, Some("match-input-too-large")),
+            "{answer}"
+        );
+    }
+    assert_eq!(
+        metric(&node, "pacific_match_runs_too_large_total").await,
+        Some(2)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_is_refused_at_the_bound_without_being_inflated() {
+    let node = TestNode::start_with(|c| c.matching.max_input_bytes = 1 << 20).await;
+    // 2 MiB of gzip inflating to 2 GiB.
+    let bomb = gzip_bomb(8, 256);
+    let start = Instant::now();
+    let (status, answer) = post_match(&node, bomb.clone()).await;
+    let took = start.elapsed();
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (413, Some("match-input-too-large")),
+        "{answer}"
+    );
+    println!(
+        "a {} KiB gzip inflating to 2 GiB refused at a 1 MiB bound after {took:?}",
+        bomb.len() >> 10
+    );
+    assert!(took < Duration::from_secs(5), "refused after {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_over_its_time_is_stopped() {
+    let node = TestNode::start_with(|c| {
+        c.matching.max_input_bytes = 1 << 40;
+        c.matching.max_run_secs = 1;
+    })
+    .await;
+    let bomb = gzip_bomb(8, 256);
+    let start = Instant::now();
+    let (status, answer) = post_match(&node, bomb).await;
+    let took = start.elapsed();
+    assert_eq!(
+        (status, answer["error_code"].as_str()),
+        (413, Some("match-time-exceeded")),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(4), "stopped after {took:?}");
+    assert_eq!(
+        metric(&node, "pacific_match_runs_timed_out_total").await,
+        Some(1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_match_whose_client_goes_away_stops() {
+    let node = TestNode::start_with(|c| c.matching.max_input_bytes = 1 << 40).await;
+    // About 200 KiB on the wire (read whole at once), 200 MiB to match: far more than the
+    // test waits.
+    let bomb = gzip_bomb(8, 25);
+    let mut client = connect_from("127.0.0.1", &node).await;
+    let head = format!(
+        "POST /match?format=text HTTP/1.1\r\nHost: node\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+        node.analyst,
+        bomb.len()
+    );
+    client.write_all(head.as_bytes()).await.unwrap();
+    client.write_all(&bomb).await.unwrap();
+    let mut running = false;
+    for _ in 0..100 {
+        if metric(&node, "pacific_match_runs_active").await == Some(1) {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(running, "the run never started");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(metric(&node, "pacific_match_runs_active").await, Some(1));
+    // The client goes away: the run stops within a buffer of input.
+    drop(client);
+    let gone = Instant::now();
+    let mut stopped = None;
+    for _ in 0..150 {
+        if metric(&node, "pacific_match_runs_active").await == Some(0) {
+            stopped = Some(gone.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stopped = stopped.expect("the run went on for 3 s after its client left");
+    println!("a match run stopped {stopped:?} after its client left");
+    assert_eq!(
+        metric(&node, "pacific_match_runs_cancelled_total").await,
+        Some(1)
+    );
+}

@@ -29,6 +29,13 @@ pub enum ApiError {
     /// More objects in one TAXII POST than the node takes (413).
     #[error("{0}")]
     TooManyObjects(String),
+    /// A `POST /match` stopped at a bound of `[matching]` (413 `match-input-too-large`,
+    /// `match-time-exceeded`).
+    #[error("{message}")]
+    MatchBounded {
+        label: &'static str,
+        message: String,
+    },
     /// An object type that only a service of this node creates (cooperation acts), posted or
     /// deleted over TAXII.
     #[error("{0}")]
@@ -87,9 +94,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::PayloadTooLarge { .. }
+            | ApiError::TooManyObjects(_)
+            | ApiError::MatchBounded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::ServerBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -145,6 +152,7 @@ impl ApiError {
             ApiError::BodyTimeout => "body-timeout",
             ApiError::ServerBusy { .. } => "server-busy",
             ApiError::TooManyObjects(_) => "too-many-objects",
+            ApiError::MatchBounded { label, .. } => label,
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
@@ -163,7 +171,9 @@ impl ApiError {
             ApiError::NotFound(_) => "Not found",
             ApiError::NotAcceptable(_) => "Not acceptable",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => "Request too large",
+            ApiError::PayloadTooLarge { .. }
+            | ApiError::TooManyObjects(_)
+            | ApiError::MatchBounded { .. } => "Request too large",
             ApiError::BodyTimeout => "Request timeout",
             ApiError::ServerBusy { .. } => "Service unavailable",
             ApiError::BadRequest(_) => "Bad request",
@@ -227,6 +237,14 @@ impl From<crate::matching::MatchError> for ApiError {
             crate::matching::MatchError::Input(m) => {
                 ApiError::BadRequest(format!("cannot read the body: {m}"))
             }
+            e @ crate::matching::MatchError::InputTooLarge { .. } => ApiError::MatchBounded {
+                label: "match-input-too-large",
+                message: e.to_string(),
+            },
+            e @ crate::matching::MatchError::TimeExceeded { .. } => ApiError::MatchBounded {
+                label: "match-time-exceeded",
+                message: e.to_string(),
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
