@@ -99,8 +99,8 @@ impl Default for MatchingConfig {
             marking: "amber".into(),
             share_sightings_with_producer: false,
             max_line_bytes: 1 << 20,
-            max_input_bytes: 512 * 1024 * 1024,
-            max_run_secs: 300,
+            max_input_bytes: 256 * 1024 * 1024,
+            max_run_secs: 120,
         }
     }
 }
@@ -473,6 +473,31 @@ mod tests {
         c.server.listen = "0.0.0.0:9001".parse().unwrap();
         assert!(c.check().is_err());
         c.tls.enabled = true;
+        c.check().unwrap();
+    }
+
+    #[test]
+    fn the_bounds_must_be_positive_and_consistent() {
+        let ok = Config::from_toml(MINIMAL).unwrap();
+        let refused = |change: fn(&mut Config)| {
+            let mut c = ok.clone();
+            change(&mut c);
+            c.check().is_err()
+        };
+        assert!(refused(|c| c.server.header_timeout_secs = 0));
+        assert!(refused(|c| c.server.min_body_rate = 0));
+        assert!(refused(|c| c.matching.max_run_secs = 0));
+        assert!(refused(|c| c.federation.max_envelope_objects = 0));
+        assert!(refused(|c| c.server.max_connections_per_address = 513));
+        // The budget must take the largest body accepted, and fit in u32.
+        assert!(refused(
+            |c| c.server.max_body_bytes_in_flight = 100 * 1024 * 1024 - 1
+        ));
+        assert!(refused(
+            |c| c.server.max_body_bytes_in_flight = MAX_BODY_BUDGET + 1
+        ));
+        let mut c = ok.clone();
+        c.server.max_body_bytes_in_flight = c.server.max_content_length;
         c.check().unwrap();
     }
 
