@@ -9,10 +9,17 @@
 //! are not UTF-8 make a JSON or Zeek line malformed, and are simply not part of any token in
 //! text. Only an error of the underlying reader (or a corrupt gzip stream) ends a run early,
 //! and it is reported in [`InputStats::read_error`].
+//!
+//! Bounds: [`InputOptions::max_bytes`] caps the input read, counted after decompression, so a
+//! gzip bomb is stopped there without being inflated further; [`InputOptions::interrupt`] lets
+//! the caller stop a run from another thread (a deadline, a client gone), seen before every
+//! line and every buffer of input. Either ends the run with [`InputStats::stopped`] set.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pacific_core::Timestamp;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -197,6 +204,37 @@ pub struct InputOptions {
     pub max_line: usize,
     /// How many malformed lines to keep with their line numbers.
     pub keep_errors: usize,
+    /// Most bytes of input read, after decompression; one more stops the run
+    /// ([`Stopped::TooLarge`]). `None`: no bound.
+    pub max_bytes: Option<u64>,
+    /// Stops the run when set from elsewhere ([`Stopped::Interrupted`]).
+    pub interrupt: Option<Interrupt>,
+}
+
+/// A flag another thread raises to stop a run: checked before every line and every buffer of
+/// input, so a run stops within one buffer (256 KiB) of work.
+#[derive(Clone, Debug, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Why a run stopped before the end of its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Stopped {
+    /// The input has more than [`InputOptions::max_bytes`] bytes (after decompression).
+    #[error("the input is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// [`InputOptions::interrupt`] was raised.
+    #[error("the run was interrupted")]
+    Interrupted,
 }
 
 impl Default for InputOptions {
@@ -206,6 +244,8 @@ impl Default for InputOptions {
             map: FieldMap::default(),
             max_line: 1 << 20,
             keep_errors: 10,
+            max_bytes: None,
+            interrupt: None,
         }
     }
 }
@@ -235,6 +275,8 @@ pub struct InputStats {
     pub errors: Vec<LineError>,
     /// Why reading stopped before the end, if it did.
     pub read_error: Option<String>,
+    /// Whether a bound or the caller stopped the run (then `read_error` is `None`).
+    pub stopped: Option<Stopped>,
 }
 
 impl InputStats {
@@ -276,6 +318,29 @@ pub fn read_events<R: Read>(
     } else {
         Box::new(raw)
     };
+    let reader = Guarded {
+        inner: reader,
+        left: opts.max_bytes.unwrap_or(u64::MAX),
+        limit: opts.max_bytes.unwrap_or(u64::MAX),
+        interrupt: opts.interrupt.clone(),
+    };
+    // A read error while the caller interrupts is the interruption (its reader gave up).
+    let ended = |e: io::Error, stats: &mut InputStats| {
+        let stopped = e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<Stopped>())
+            .copied()
+            .or_else(|| {
+                opts.interrupt
+                    .as_ref()
+                    .is_some_and(Interrupt::is_interrupted)
+                    .then_some(Stopped::Interrupted)
+            });
+        match stopped {
+            Some(s) => stats.stopped = Some(s),
+            None => stats.read_error = Some(format!("after line {}: {e}", stats.lines)),
+        }
+    };
     let mut lines = Lines {
         r: reader,
         buf: Vec::with_capacity(4096),
@@ -290,7 +355,7 @@ pub fn read_events<R: Read>(
         let (read, len) = match lines.next() {
             Ok(r) => r,
             Err(e) => {
-                stats.read_error = Some(format!("after line {}: {e}", stats.lines));
+                ended(e, &mut stats);
                 break;
             }
         };
@@ -316,7 +381,7 @@ pub fn read_events<R: Read>(
             LineRead::Direct(n) => match lines.r.fill_buf() {
                 Ok(b) => &b[..n],
                 Err(e) => {
-                    stats.read_error = Some(format!("after line {}: {e}", stats.lines));
+                    ended(e, &mut stats);
                     break;
                 }
             },
@@ -358,6 +423,52 @@ pub fn read_events<R: Read>(
     }
     stats.format = Some(format);
     Ok(stats)
+}
+
+/// The (decompressed) input under the bounds: at most `limit` bytes, and nothing more once
+/// interrupted. Errors carry a [`Stopped`].
+struct Guarded<B> {
+    inner: B,
+    left: u64,
+    limit: u64,
+    interrupt: Option<Interrupt>,
+}
+
+impl<B: BufRead> BufRead for Guarded<B> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self
+            .interrupt
+            .as_ref()
+            .is_some_and(Interrupt::is_interrupted)
+        {
+            return Err(io::Error::other(Stopped::Interrupted));
+        }
+        let (left, limit) = (self.left, self.limit);
+        let buf = self.inner.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(buf);
+        }
+        if left == 0 {
+            return Err(io::Error::other(Stopped::TooLarge { limit }));
+        }
+        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len());
+        Ok(&buf[..n])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.left = self.left.saturating_sub(n as u64);
+        self.inner.consume(n);
+    }
+}
+
+impl<B: BufRead> Read for Guarded<B> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let buf = self.fill_buf()?;
+        let n = buf.len().min(out.len());
+        out[..n].copy_from_slice(&buf[..n]);
+        self.consume(n);
+        Ok(n)
+    }
 }
 
 fn detect(first_line: &[u8]) -> Format {

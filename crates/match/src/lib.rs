@@ -33,6 +33,8 @@ pub use index::{
     CompileError, CompileReport, Index, Indicator, IndicatorId, Match, Matcher, Rejected,
     SharedIndex, Upserted,
 };
-pub use input::{Field, FieldMap, Format, InputOptions, InputStats, LineError, read_events};
+pub use input::{
+    Field, FieldMap, Format, InputOptions, InputStats, Interrupt, LineError, Stopped, read_events,
+};
 pub use observable::{Event, Kind, Observable};
 pub use pattern::PatternError;

@@ -236,3 +236,92 @@ fn arbitrary_bytes_never_panic() {
         prop_assert!(stats.malformed + stats.oversized <= stats.lines);
     });
 }
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+#[test]
+fn the_input_is_bounded_after_decompression_at_exactly_max_bytes() {
+    use pacific_match::Stopped;
+    // 100 lines of 10 bytes: 1000 bytes.
+    let input = "192.0.2.1\n".repeat(100);
+    for compressed in [false, true] {
+        let bytes = |s: &str| {
+            if compressed {
+                gzip(s.as_bytes())
+            } else {
+                s.as_bytes().to_vec()
+            }
+        };
+        let at = InputOptions {
+            max_bytes: Some(1000),
+            ..InputOptions::default()
+        };
+        let (events, stats) = read(&bytes(&input), &at);
+        assert_eq!((events.len(), stats.stopped), (100, None), "{compressed}");
+        let over = format!("{input}x");
+        let (_, stats) = read(&bytes(&over), &at);
+        assert_eq!(
+            (stats.stopped, stats.read_error),
+            (Some(Stopped::TooLarge { limit: 1000 }), None),
+            "{compressed}"
+        );
+        assert_eq!(stats.gzip, compressed);
+    }
+}
+
+#[test]
+fn a_gzip_bomb_is_not_inflated_past_the_bound() {
+    use pacific_match::Stopped;
+    // One line of 64 MiB without a newline, then short lines: ~64 KiB compressed.
+    let mut plain = vec![b'a'; 64 << 20];
+    plain.extend_from_slice(b"\n192.0.2.1\n");
+    let bomb = gzip(&plain);
+    let counted = std::cell::Cell::new(0u64);
+    // Hands out 4 KiB a read, as a network body would in chunks.
+    struct Counting<'a>(&'a [u8], &'a std::cell::Cell<u64>);
+    impl std::io::Read for Counting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(4096);
+            let n = self.0.read(&mut buf[..n])?;
+            self.1.set(self.1.get() + n as u64);
+            Ok(n)
+        }
+    }
+    let opts = InputOptions {
+        max_bytes: Some(1 << 20),
+        ..InputOptions::default()
+    };
+    let stats = read_events(Counting(&bomb, &counted), &opts, |_| {}).unwrap();
+    assert_eq!(stats.stopped, Some(Stopped::TooLarge { limit: 1 << 20 }));
+    // Stopped at the bound: a small part of the compressed input was read.
+    assert!(
+        counted.get() < bomb.len() as u64 / 8,
+        "{} of {} compressed bytes read",
+        counted.get(),
+        bomb.len()
+    );
+}
+
+#[test]
+fn an_interrupt_stops_the_run() {
+    use pacific_match::{Interrupt, Stopped};
+    let interrupt = Interrupt::default();
+    let opts = InputOptions {
+        interrupt: Some(interrupt.clone()),
+        ..InputOptions::default()
+    };
+    let input = "192.0.2.1\n".repeat(1000);
+    let mut seen = 0;
+    let stats = read_events(input.as_bytes(), &opts, |_| {
+        seen += 1;
+        if seen == 10 {
+            interrupt.interrupt();
+        }
+    })
+    .unwrap();
+    assert_eq!((stats.stopped, seen), (Some(Stopped::Interrupted), 10));
+}

@@ -11,6 +11,12 @@ use serde::{Deserialize, Serialize};
 /// Name of the configuration file inside a data directory.
 pub const CONFIG_FILE: &str = "pacific.toml";
 
+/// The default of `federation.max_envelope_objects`; this node's outbox sends fewer.
+pub const DEFAULT_MAX_ENVELOPE_OBJECTS: usize = 1000;
+
+/// The largest `server.max_body_bytes_in_flight` (4 GiB - 1: the budget counts in `u32`).
+pub const MAX_BODY_BUDGET: usize = u32::MAX as usize;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -79,6 +85,12 @@ pub struct MatchingConfig {
     pub share_sightings_with_producer: bool,
     /// Input lines longer than this many bytes are skipped and counted.
     pub max_line_bytes: usize,
+    /// Most bytes of input one `POST /match` may have, counted after decompression: beyond,
+    /// reading stops and the request is answered 413 `match-input-too-large`.
+    pub max_input_bytes: u64,
+    /// Most seconds one `POST /match` may take, reading its body included: beyond, matching
+    /// stops and the request is answered 413 `match-time-exceeded`.
+    pub max_run_secs: u64,
 }
 
 impl Default for MatchingConfig {
@@ -87,6 +99,8 @@ impl Default for MatchingConfig {
             marking: "amber".into(),
             share_sightings_with_producer: false,
             max_line_bytes: 1 << 20,
+            max_input_bytes: 256 * 1024 * 1024,
+            max_run_secs: 120,
         }
     }
 }
@@ -109,6 +123,9 @@ pub struct FederationConfig {
     pub outbox: bool,
     /// Largest envelope accepted at `/federation/inbox`, in bytes.
     pub max_envelope_bytes: usize,
+    /// Most objects one envelope may carry (413 `envelope-too-many-objects` beyond, before
+    /// anything is stored). This node's outbox sends at most 500 (`outbox::MAX_OBJECTS`).
+    pub max_envelope_objects: usize,
     /// How far an envelope's or a signed request's time may be from this node's clock.
     pub max_clock_skew_secs: u64,
 }
@@ -121,6 +138,7 @@ impl Default for FederationConfig {
             organisation: None,
             outbox: true,
             max_envelope_bytes: 16 * 1024 * 1024,
+            max_envelope_objects: DEFAULT_MAX_ENVELOPE_OBJECTS,
             max_clock_skew_secs: 300,
         }
     }
@@ -152,6 +170,26 @@ pub struct ServerConfig {
     pub max_objects_per_post: usize,
     /// Most failures a TAXII status lists one by one; the rest are counted in one summary.
     pub max_status_failures: usize,
+    /// Seconds a client has to send a request's headers, counted from when its connection
+    /// opens (after the TLS handshake, which has as long) or its previous answer is sent: a
+    /// client sending partial headers is dropped, and a kept-alive connection idle this long is
+    /// closed (the keep-alive idle timeout).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may take beyond what `min_body_rate` allows: the body must have
+    /// arrived `body_timeout_secs` plus one second per `min_body_rate` bytes received after its
+    /// headers, else the request is answered 408 `body-timeout` and its connection closed.
+    pub body_timeout_secs: u64,
+    /// The slowest a request body may arrive once past `body_timeout_secs`, in bytes a second.
+    pub min_body_rate: u64,
+    /// Most connections open at once; further ones are closed as soon as accepted.
+    pub max_connections: usize,
+    /// Most connections open at once from one client address (an IPv6 client: its /64), so one
+    /// address cannot take every connection.
+    pub max_connections_per_address: usize,
+    /// Most bytes of request bodies held at once across all requests (counted as they arrive,
+    /// held until the answer); a request whose body would pass it is answered 503 `server-busy`
+    /// with `Retry-After`. `POST /match` streams its body and is bounded by `[matching]`.
+    pub max_body_bytes_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -163,6 +201,12 @@ impl Default for ServerConfig {
             max_page_size: 10_000,
             max_objects_per_post: 100_000,
             max_status_failures: 1000,
+            header_timeout_secs: 15,
+            body_timeout_secs: 30,
+            min_body_rate: 1024,
+            max_connections: 512,
+            max_connections_per_address: 64,
+            max_body_bytes_in_flight: 256 * 1024 * 1024,
         }
     }
 }
@@ -319,6 +363,32 @@ impl Config {
                 "server limits must be positive".into(),
             ));
         }
+        let s = &self.server;
+        if s.header_timeout_secs == 0
+            || s.body_timeout_secs == 0
+            || s.min_body_rate == 0
+            || s.max_connections == 0
+            || s.max_connections_per_address == 0
+            || self.federation.max_envelope_objects == 0
+            || self.matching.max_input_bytes == 0
+            || self.matching.max_run_secs == 0
+        {
+            return Err(ConfigError::Invalid(
+                "server timeouts, rates and connection limits, federation.max_envelope_objects and the matching bounds must be positive".into(),
+            ));
+        }
+        if s.max_connections_per_address > s.max_connections {
+            return Err(ConfigError::Invalid(
+                "server.max_connections_per_address exceeds server.max_connections".into(),
+            ));
+        }
+        let largest_body = s.max_content_length.max(self.federation.max_envelope_bytes);
+        if s.max_body_bytes_in_flight < largest_body || s.max_body_bytes_in_flight > MAX_BODY_BUDGET
+        {
+            return Err(ConfigError::Invalid(format!(
+                "server.max_body_bytes_in_flight must be at least the largest body accepted ({largest_body} bytes: server.max_content_length, federation.max_envelope_bytes) and at most {MAX_BODY_BUDGET}"
+            )));
+        }
         if self.server.default_page_size > self.server.max_page_size {
             return Err(ConfigError::Invalid(
                 "server.default_page_size exceeds server.max_page_size".into(),
@@ -368,6 +438,8 @@ mod tests {
         assert_eq!(c.server, ServerConfig::default());
         assert_eq!(c.tls, TlsConfig::default());
         assert_eq!(c.log, LogConfig::default());
+        assert_eq!(c.federation, FederationConfig::default());
+        assert_eq!(c.matching, MatchingConfig::default());
     }
 
     #[test]
@@ -401,6 +473,31 @@ mod tests {
         c.server.listen = "0.0.0.0:9001".parse().unwrap();
         assert!(c.check().is_err());
         c.tls.enabled = true;
+        c.check().unwrap();
+    }
+
+    #[test]
+    fn the_bounds_must_be_positive_and_consistent() {
+        let ok = Config::from_toml(MINIMAL).unwrap();
+        let refused = |change: fn(&mut Config)| {
+            let mut c = ok.clone();
+            change(&mut c);
+            c.check().is_err()
+        };
+        assert!(refused(|c| c.server.header_timeout_secs = 0));
+        assert!(refused(|c| c.server.min_body_rate = 0));
+        assert!(refused(|c| c.matching.max_run_secs = 0));
+        assert!(refused(|c| c.federation.max_envelope_objects = 0));
+        assert!(refused(|c| c.server.max_connections_per_address = 513));
+        // The budget must take the largest body accepted, and fit in u32.
+        assert!(refused(
+            |c| c.server.max_body_bytes_in_flight = 100 * 1024 * 1024 - 1
+        ));
+        assert!(refused(
+            |c| c.server.max_body_bytes_in_flight = MAX_BODY_BUDGET + 1
+        ));
+        let mut c = ok.clone();
+        c.server.max_body_bytes_in_flight = c.server.max_content_length;
         c.check().unwrap();
     }
 

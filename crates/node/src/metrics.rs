@@ -15,6 +15,23 @@ pub struct Metrics {
     objects_ingested: AtomicU64,
     /// Objects per second of the most recent ingest job, as f64 bits.
     last_ingest_rate: AtomicU64,
+    /// Connections open now.
+    connections_open: AtomicU64,
+    /// Connections closed as soon as accepted: over `server.max_connections`, over
+    /// `server.max_connections_per_address`.
+    refused_over_total: AtomicU64,
+    refused_over_address: AtomicU64,
+    /// Connections dropped for not finishing their TLS handshake or a request's headers in time.
+    connections_timed_out: AtomicU64,
+}
+
+/// Why a connection was closed as soon as it was accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectionRefusal {
+    /// `server.max_connections` were open.
+    Total,
+    /// `server.max_connections_per_address` were open from the client's address.
+    PerAddress,
 }
 
 impl Metrics {
@@ -37,6 +54,26 @@ impl Metrics {
         };
         self.last_ingest_rate
             .store(rate.to_bits(), Ordering::Relaxed);
+    }
+
+    pub fn connection_opened(&self) {
+        self.connections_open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_closed(&self) {
+        self.connections_open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_refused(&self, why: ConnectionRefusal) {
+        match why {
+            ConnectionRefusal::Total => &self.refused_over_total,
+            ConnectionRefusal::PerAddress => &self.refused_over_address,
+        }
+        .fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_timed_out(&self) {
+        self.connections_timed_out.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn render(&self, stats: &StoreStats) -> String {
@@ -80,11 +117,35 @@ impl Metrics {
                 "gauge",
                 f64::from_bits(self.last_ingest_rate.load(Ordering::Relaxed)),
             ),
+            (
+                "pacific_connections_open",
+                "Client connections open now.",
+                "gauge",
+                self.connections_open.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "pacific_connections_timed_out_total",
+                "Connections dropped for a TLS handshake or request headers not sent in time.",
+                "counter",
+                self.connections_timed_out.load(Ordering::Relaxed) as f64,
+            ),
         ];
         for (name, help, kind, value) in gauges {
             let _ = writeln!(
                 out,
                 "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
+        }
+        out.push_str("# HELP pacific_connections_refused_total Connections closed as soon as accepted, by the cap they met.\n");
+        out.push_str("# TYPE pacific_connections_refused_total counter\n");
+        for (cap, n) in [
+            ("total", &self.refused_over_total),
+            ("per-address", &self.refused_over_address),
+        ] {
+            let _ = writeln!(
+                out,
+                "pacific_connections_refused_total{{cap=\"{cap}\"}} {}",
+                n.load(Ordering::Relaxed)
             );
         }
         out

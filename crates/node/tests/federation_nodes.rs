@@ -375,6 +375,42 @@ async fn forged_replayed_misaddressed_and_stale_envelopes_are_rejected() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_envelope_is_bounded_in_objects_and_one_over_is_refused_before_anything_is_stored() {
+    let mut f = federation().await;
+    f.bravo.stop().await;
+    f.bravo.configure(|c| c.federation.max_envelope_objects = 3);
+    f.bravo.start().await;
+    let key = f.alpha.dir.load_identity().unwrap();
+    let objs: Vec<Value> = (0..4)
+        .map(|_| indicator(Some(Tlp::Green), json!({})))
+        .collect();
+    let seq = 1 << 42;
+    // Four objects: 413, and nothing of it kept — no object, and its sequence number still free.
+    let over = alpha_envelope(&f, &key, seq, "bravo", &objs);
+    let (status, body) = post(&f, &f.bravo, serde_json::to_string(&over).unwrap()).await;
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (413, Some("envelope-too-many-objects")),
+        "{body}"
+    );
+    for o in &objs {
+        assert!(!f.bravo.has(o["id"].as_str().unwrap()).await);
+    }
+    // Three objects, with the same sequence number: taken whole.
+    let at = alpha_envelope(&f, &key, seq, "bravo", &objs[..3]);
+    let (status, body) = post(&f, &f.bravo, serde_json::to_string(&at).unwrap()).await;
+    assert_eq!(
+        (status, body["accepted"].as_u64()),
+        (200, Some(3)),
+        "{body}"
+    );
+    for o in &objs[..3] {
+        assert!(f.bravo.has(o["id"].as_str().unwrap()).await);
+    }
+    assert!(!f.bravo.has(objs[3]["id"].as_str().unwrap()).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn duplicate_delivery_is_idempotent_and_the_origin_rule_holds() {
     let f = federation().await;
     let key = f.alpha.dir.load_identity().unwrap();

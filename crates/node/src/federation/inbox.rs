@@ -4,7 +4,8 @@
 //! No user token: the envelope's signature authenticates the sender. Checks, in order (each
 //! failure is counted by reason and answered with an error carrying the reason's label):
 //! size (413), JSON shape (400 `envelope-malformed`), sender is a registered peer (401
-//! `envelope-unknown-sender`), the envelope's key is the registered one (401
+//! `envelope-unknown-sender`), at most `federation.max_envelope_objects` objects (413
+//! `envelope-too-many-objects`), the envelope's key is the registered one (401
 //! `envelope-key-mismatch`), the signature (401 `envelope-bad-signature`: forged or altered),
 //! recipient is this node (403 `envelope-wrong-recipient`), time within the window (403
 //! `envelope-clock-skew`), sequence number above every one accepted from this sender (403
@@ -141,6 +142,14 @@ pub async fn verify(fed: &Federation, e: &Envelope) -> Result<(), EnvelopeReject
             "sequence number {} out of range",
             e.seq
         )));
+    }
+    // Before the signature is checked over all of them, and before the sequence number is
+    // consumed or anything is stored.
+    if e.objects.len() > fed.max_envelope_objects {
+        return Err(EnvelopeRejection::TooManyObjects {
+            count: e.objects.len(),
+            max: fed.max_envelope_objects,
+        });
     }
     if !peer.public_key.eq_ignore_ascii_case(e.sender_key.trim()) {
         return Err(EnvelopeRejection::KeyMismatch(e.sender.clone()));

@@ -177,6 +177,7 @@ pub struct Federation {
     counters: Mutex<BTreeMap<(&'static str, String, &'static str), u64>>,
     events: tokio::sync::broadcast::Sender<Event>,
     pub(crate) max_envelope_bytes: usize,
+    pub(crate) max_envelope_objects: usize,
     pub(crate) max_skew_secs: i64,
     pub(crate) outbox_enabled: bool,
     /// Peers' signed TAXII requests seen within the clock-skew window (replay protection).
@@ -232,6 +233,7 @@ impl Federation {
             counters: Mutex::default(),
             events,
             max_envelope_bytes: config.federation.max_envelope_bytes,
+            max_envelope_objects: config.federation.max_envelope_objects,
             max_skew_secs,
             outbox_enabled: config.federation.outbox,
             replay: replay::ReplayGuard::new(max_skew_secs),

@@ -33,6 +33,10 @@ use crate::client::{Credentials, TaxiiClient};
 const BATCH: usize = 500;
 /// Bytes of object text per envelope (well under the default inbox limit of 16 MiB).
 const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+/// Objects per envelope: half the inbox's default `federation.max_envelope_objects`, so a peer
+/// that lowered it to 500 still takes every envelope.
+pub const MAX_OBJECTS: usize = 500;
+const _: () = assert!(MAX_OBJECTS <= crate::config::DEFAULT_MAX_ENVELOPE_OBJECTS);
 
 async fn collections_by_id(fed: &Federation) -> Result<HashMap<String, Collection>, NodeError> {
     Ok(fed
@@ -71,7 +75,7 @@ pub async fn deliver_once(
     let mut held = Vec::new();
     let mut bytes = 0;
     for item in &items {
-        if bytes > MAX_PAYLOAD {
+        if bytes > MAX_PAYLOAD || payload.len() >= MAX_OBJECTS {
             break;
         }
         last_seq = item.version.seq;

@@ -42,6 +42,13 @@ pub enum ApiError {
     /// More objects in one TAXII POST than the node takes (413).
     #[error("{0}")]
     TooManyObjects(String),
+    /// A `POST /match` stopped at a bound of `[matching]` (413 `match-input-too-large`,
+    /// `match-time-exceeded`).
+    #[error("{message}")]
+    MatchBounded {
+        label: &'static str,
+        message: String,
+    },
     /// An object type that only a service of this node creates (cooperation acts), posted or
     /// deleted over TAXII.
     #[error("{0}")]
@@ -62,6 +69,13 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("request body exceeds the limit of {limit} bytes")]
     PayloadTooLarge { limit: usize },
+    /// The request body did not arrive in time (`server.body_timeout_secs`, `min_body_rate`).
+    #[error("the request body did not arrive in time")]
+    BodyTimeout,
+    /// Request bodies held at once reached `server.max_body_bytes_in_flight` (503, with
+    /// `Retry-After`).
+    #[error("the node holds as many request bodies as it may; retry after {retry_after} s")]
+    ServerBusy { retry_after: u64 },
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -80,11 +94,11 @@ pub enum ApiError {
     #[error("{0}")]
     Coop(pacific_coop::CoopError),
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
-    /// authenticated, 403 otherwise.
+    /// authenticated, 413 when it carries too many objects, 403 otherwise.
     #[error("{message}")]
     PeerRejected {
         label: &'static str,
-        unauthenticated: bool,
+        status: StatusCode,
         message: String,
     },
 }
@@ -102,18 +116,16 @@ impl ApiError {
             ApiError::LastAdmin(_) | ApiError::AlreadyExists(_) => StatusCode::CONFLICT,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::PayloadTooLarge { .. }
+            | ApiError::TooManyObjects(_)
+            | ApiError::MatchBounded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::ServerBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::LogConflict { .. } => StatusCode::CONFLICT,
-            ApiError::PeerRejected {
-                unauthenticated: true,
-                ..
-            } => StatusCode::UNAUTHORIZED,
-            ApiError::PeerRejected { .. } => StatusCode::FORBIDDEN,
+            ApiError::PeerRejected { status, .. } => *status,
             ApiError::Coop(e) => match Self::coop_label(e) {
                 "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
                 "coop-illegal-transition" | "coop-deadline-passed" | "coop-tampered" => {
@@ -162,7 +174,10 @@ impl ApiError {
             ApiError::NotAcceptable(_) => "media-type-not-acceptable",
             ApiError::UnsupportedMediaType(_) => "media-type-unsupported",
             ApiError::PayloadTooLarge { .. } => "body-too-large",
+            ApiError::BodyTimeout => "body-timeout",
+            ApiError::ServerBusy { .. } => "server-busy",
             ApiError::TooManyObjects(_) => "too-many-objects",
+            ApiError::MatchBounded { label, .. } => label,
             ApiError::BadRequest(_) => "bad-request",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::Internal(_) => "internal",
@@ -183,7 +198,11 @@ impl ApiError {
             ApiError::LastAdmin(_) | ApiError::AlreadyExists(_) => "Conflict",
             ApiError::NotAcceptable(_) => "Not acceptable",
             ApiError::UnsupportedMediaType(_) => "Unsupported media type",
-            ApiError::PayloadTooLarge { .. } | ApiError::TooManyObjects(_) => "Request too large",
+            ApiError::PayloadTooLarge { .. }
+            | ApiError::TooManyObjects(_)
+            | ApiError::MatchBounded { .. } => "Request too large",
+            ApiError::BodyTimeout => "Request timeout",
+            ApiError::ServerBusy { .. } => "Service unavailable",
             ApiError::BadRequest(_) => "Bad request",
             ApiError::Unprocessable(_) => "Unprocessable request",
             ApiError::Internal(_) => "Internal server error",
@@ -259,6 +278,14 @@ impl From<crate::matching::MatchError> for ApiError {
             crate::matching::MatchError::Input(m) => {
                 ApiError::BadRequest(format!("cannot read the body: {m}"))
             }
+            e @ crate::matching::MatchError::InputTooLarge { .. } => ApiError::MatchBounded {
+                label: "match-input-too-large",
+                message: e.to_string(),
+            },
+            e @ crate::matching::MatchError::TimeExceeded { .. } => ApiError::MatchBounded {
+                label: "match-time-exceeded",
+                message: e.to_string(),
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -270,7 +297,16 @@ impl From<crate::federation::inbox::InboxError> for ApiError {
         match e {
             E::Rejected(r) => ApiError::PeerRejected {
                 label: r.label(),
-                unauthenticated: r.is_unauthenticated(),
+                status: if r.is_unauthenticated() {
+                    StatusCode::UNAUTHORIZED
+                } else if matches!(
+                    r,
+                    crate::federation::envelope::EnvelopeRejection::TooManyObjects { .. }
+                ) {
+                    StatusCode::PAYLOAD_TOO_LARGE
+                } else {
+                    StatusCode::FORBIDDEN
+                },
                 message: r.to_string(),
             },
             E::Store(e) => e.into(),
@@ -368,7 +404,8 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let retry_after = match &self {
             ApiError::TooManyFailedAuthentications { retry_after }
-            | ApiError::AuthenticationBusy { retry_after } => Some(*retry_after),
+            | ApiError::AuthenticationBusy { retry_after }
+            | ApiError::ServerBusy { retry_after } => Some(*retry_after),
             _ => None,
         };
         if status.is_server_error() {

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use pacific_match::{Format, InputOptions};
+use pacific_match::{Format, InputOptions, Interrupt};
 use serde_json::{Value, json};
 
 use crate::http::authz::Principal;
@@ -104,15 +104,31 @@ fn match_options(
     Ok((opts, number("matches", 100)?))
 }
 
-/// A request body as a blocking reader, fed by the task that pulls the body.
+/// A request body as a blocking reader, fed by the task that pulls the body. While it waits
+/// for the body it watches the run's interrupt, so a run stopped by its deadline or its client
+/// does not wait for more input.
 struct BodyReader {
     rx: tokio::sync::mpsc::Receiver<Result<Bytes, String>>,
     current: Bytes,
+    interrupt: Interrupt,
+    runtime: tokio::runtime::Handle,
+}
+
+/// How often a reader waiting for the body looks at the run's interrupt.
+const INTERRUPT_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Aborts the task pumping a body when the request ends, however it ends.
+struct Pump(tokio::task::JoinHandle<()>);
+
+impl Drop for Pump {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl BodyReader {
-    /// A reader of `body`, and the task that pumps it (abort it when done).
-    fn of(body: Body) -> (Self, tokio::task::JoinHandle<()>) {
+    /// A reader of `body` watching `interrupt`, and the task that pumps it.
+    fn of(body: Body, interrupt: Interrupt) -> (Self, Pump) {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, String>>(8);
         let pump = tokio::spawn(async move {
             let mut stream = body.into_data_stream();
@@ -128,8 +144,10 @@ impl BodyReader {
             Self {
                 rx,
                 current: Bytes::new(),
+                interrupt,
+                runtime: tokio::runtime::Handle::current(),
             },
-            pump,
+            Pump(pump),
         )
     }
 }
@@ -137,10 +155,17 @@ impl BodyReader {
 impl Read for BodyReader {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         while self.current.is_empty() {
-            match self.rx.blocking_recv() {
-                Some(Ok(chunk)) => self.current = chunk,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
-                None => return Ok(0),
+            if self.interrupt.is_interrupted() {
+                return Err(std::io::Error::other("the run was interrupted"));
+            }
+            let next = self
+                .runtime
+                .block_on(tokio::time::timeout(INTERRUPT_POLL, self.rx.recv()));
+            match next {
+                Ok(Some(Ok(chunk))) => self.current = chunk,
+                Ok(Some(Err(e))) => return Err(std::io::Error::other(e)),
+                Ok(None) => return Ok(0),
+                Err(_) => {}
             }
         }
         let n = buf.len().min(self.current.len());
@@ -149,8 +174,10 @@ impl Read for BodyReader {
     }
 }
 
-/// Matches the request body, read as a stream (no size limit; each line is bounded by
-/// `[matching] max_line_bytes`), and answers with the totals.
+/// Matches the request body, read as a stream (each line bounded by `[matching]
+/// max_line_bytes`, the input after decompression by `max_input_bytes`, the whole run by
+/// `max_run_secs`), and answers with the totals. A client that goes away stops the run: the
+/// service stops it when this handler is dropped.
 async fn post_match(
     State(state): State<AppState>,
     _who: Principal,
@@ -159,11 +186,18 @@ async fn post_match(
     body: Body,
 ) -> Result<Response, ApiError> {
     let service = state.matching();
-    let (opts, sample_limit) = match_options(&params, &headers, service.settings().max_line_bytes)?;
-    let (reader, pump) = BodyReader::of(body);
-    let report = service.match_stream(reader, opts, sample_limit).await;
-    pump.abort();
-    Ok(Json(report?).into_response())
+    let (mut opts, sample_limit) =
+        match_options(&params, &headers, service.settings().max_line_bytes)?;
+    let bounds = &state.config().matching;
+    opts.max_bytes = Some(bounds.max_input_bytes);
+    let interrupt = Interrupt::default();
+    opts.interrupt = Some(interrupt.clone());
+    let (reader, _pump) = BodyReader::of(body, interrupt);
+    let max_run = std::time::Duration::from_secs(bounds.max_run_secs);
+    let report = service
+        .match_stream(reader, opts, sample_limit, max_run)
+        .await?;
+    Ok(Json(report).into_response())
 }
 
 /// `GET /match/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&dimension=…` (each day today when absent).

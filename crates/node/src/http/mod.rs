@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod inbox;
+pub mod limits;
 pub mod log;
 pub mod matching;
 mod ops;
@@ -26,8 +27,8 @@ pub use authz::Principal;
 pub use error::ApiError;
 pub use state::AppState;
 
-/// Every route of the node, under the authorisation table ([`authz::enforce`]) and request
-/// counting.
+/// Every route of the node, under the authorisation table ([`authz::enforce`]), the bounds on
+/// request bodies ([`limits::bound_bodies`]) and request counting.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(taxii::routes())
@@ -43,6 +44,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             authz::enforce,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            limits::BodyLimits::new(&state.config().server),
+            limits::bound_bodies,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -38,8 +38,10 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -47,7 +49,8 @@ use pacific_core::policy::{PartyId, parse_tlp_name};
 use pacific_core::taxii::ObjectQuery;
 use pacific_core::{StixObject, Timestamp};
 use pacific_match::{
-    CompileReport, Event, IndicatorId, InputOptions, InputStats, Match, Matcher, SharedIndex,
+    CompileReport, Event, IndicatorId, InputOptions, InputStats, Interrupt, Match, Matcher,
+    SharedIndex, Stopped,
 };
 use pacific_store::{Collection, FederationStore, MatchStat, Store, StoredVersion};
 use serde::Serialize;
@@ -209,6 +212,43 @@ pub struct MatchService {
     /// Incidents known to exist (asset, indicator, day).
     incidents: Mutex<HashSet<String>>,
     events: tokio::sync::broadcast::Sender<MatchEvent>,
+    /// What became of the runs over streams ([`MatchService::match_stream`]), for /metrics.
+    runs: RunCounters,
+}
+
+/// Runs over streams: running now, and how many ended on a bound or a client gone.
+#[derive(Default)]
+struct RunCounters {
+    active: AtomicU64,
+    cancelled: AtomicU64,
+    timed_out: AtomicU64,
+    too_large: AtomicU64,
+}
+
+/// Why a run's [`Interrupt`] was raised.
+const CAUSE_NONE: u8 = 0;
+const CAUSE_CANCELLED: u8 = 1;
+const CAUSE_TIMED_OUT: u8 = 2;
+
+/// Raises a run's interrupt as cancelled when dropped (the caller went away) unless a cause was
+/// given before, and stops the run's deadline.
+struct StopOnDrop {
+    interrupt: Interrupt,
+    cause: Arc<AtomicU8>,
+    deadline: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.deadline.abort();
+        let _ = self.cause.compare_exchange(
+            CAUSE_NONE,
+            CAUSE_CANCELLED,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        self.interrupt.interrupt();
+    }
 }
 
 impl MatchService {
@@ -234,7 +274,49 @@ impl MatchService {
             record_lock: None,
             incidents: Mutex::default(),
             events,
+            runs: RunCounters::default(),
         }
+    }
+
+    /// Runs over streams (`POST /match`), in the Prometheus text format: running now, and
+    /// those stopped because their client went away, their time ran out or their input was too
+    /// large.
+    pub fn render_metrics(&self) -> String {
+        let r = &self.runs;
+        let mut out = String::new();
+        for (name, help, kind, value) in [
+            (
+                "pacific_match_runs_active",
+                "Match runs over a stream in progress.",
+                "gauge",
+                &r.active,
+            ),
+            (
+                "pacific_match_runs_cancelled_total",
+                "Match runs stopped because their client went away.",
+                "counter",
+                &r.cancelled,
+            ),
+            (
+                "pacific_match_runs_timed_out_total",
+                "Match runs stopped at matching.max_run_secs.",
+                "counter",
+                &r.timed_out,
+            ),
+            (
+                "pacific_match_runs_too_large_total",
+                "Match runs stopped at matching.max_input_bytes.",
+                "counter",
+                &r.too_large,
+            ),
+        ] {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                value.load(Ordering::Relaxed)
+            );
+        }
+        out
     }
 
     /// The service of a node: settings from `config`, assets from `<root>/assets.toml`, every
@@ -899,6 +981,16 @@ pub enum MatchError {
     /// The input could not be read at all (a bad gzip stream, say).
     #[error("cannot read the input: {0}")]
     Input(String),
+    /// The input has more than `limit` bytes after decompression (`matching.max_input_bytes`).
+    #[error(
+        "the input is larger than {limit} bytes (after decompression); matches before that were recorded"
+    )]
+    InputTooLarge { limit: u64 },
+    /// The run took longer than `secs` seconds (`matching.max_run_secs`).
+    #[error(
+        "matching took longer than {secs} s and was stopped; matches before that were recorded"
+    )]
+    TimeExceeded { secs: u64 },
     /// The matching task died, or recording its results failed.
     #[error("{0}")]
     Internal(String),
@@ -940,19 +1032,50 @@ impl MatchService {
 
     /// Matches what `reader` yields (read on a blocking thread) against the indicators,
     /// refreshed first, recording sightings, statistics and incidents in batches as it goes.
+    ///
+    /// Bounded: reading stops at `opts.max_bytes` (after decompression; `InputTooLarge`) and
+    /// after `max_run` (`TimeExceeded`), and when this future is dropped (its caller went away)
+    /// the run stops within a buffer of input. `opts.interrupt`, if given, is the one raised
+    /// (so a reader waiting for input can watch it too).
     pub async fn match_stream(
         self: &Arc<Self>,
         reader: impl Read + Send + 'static,
-        opts: InputOptions,
+        mut opts: InputOptions,
         sample_limit: usize,
+        max_run: Duration,
     ) -> Result<MatchReport, MatchError> {
+        let interrupt = opts
+            .interrupt
+            .get_or_insert_with(Interrupt::default)
+            .clone();
+        let cause = Arc::new(AtomicU8::new(CAUSE_NONE));
+        let _stop = StopOnDrop {
+            interrupt: interrupt.clone(),
+            cause: Arc::clone(&cause),
+            deadline: tokio::spawn({
+                let (interrupt, cause) = (interrupt.clone(), Arc::clone(&cause));
+                async move {
+                    tokio::time::sleep(max_run).await;
+                    let _ = cause.compare_exchange(
+                        CAUSE_NONE,
+                        CAUSE_TIMED_OUT,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    );
+                    interrupt.interrupt();
+                }
+            }),
+        };
         self.refresh()
             .await
             .map_err(|e| MatchError::Indicators(e.to_string()))?;
         let (tally_tx, mut tally_rx) = tokio::sync::mpsc::channel::<Tally>(4);
         let service = Arc::clone(self);
         let now = Timestamp::now().unix_micros();
+        let worker_cause = Arc::clone(&cause);
         let worker = tokio::task::spawn_blocking(move || {
+            let runs = &service.runs;
+            runs.active.fetch_add(1, Ordering::Relaxed);
             let mut run = service.run(now, sample_limit);
             let stats = service.match_reader(
                 reader,
@@ -963,6 +1086,19 @@ impl MatchService {
                     let _ = tally_tx.blocking_send(t);
                 },
             );
+            let stopped = stats.as_ref().ok().and_then(|s| s.stopped);
+            let counter = match stopped {
+                Some(Stopped::TooLarge { .. }) => Some(&runs.too_large),
+                Some(Stopped::Interrupted) => match worker_cause.load(Ordering::Relaxed) {
+                    CAUSE_TIMED_OUT => Some(&runs.timed_out),
+                    _ => Some(&runs.cancelled),
+                },
+                None => None,
+            };
+            if let Some(counter) = counter {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            runs.active.fetch_sub(1, Ordering::Relaxed);
             (
                 stats,
                 run.matched_events,
@@ -987,6 +1123,15 @@ impl MatchService {
             return Err(MatchError::Internal(format!("recording matches: {e}")));
         }
         let stats = stats.map_err(|e| MatchError::Input(e.to_string()))?;
+        match stats.stopped {
+            Some(Stopped::TooLarge { limit }) => return Err(MatchError::InputTooLarge { limit }),
+            Some(Stopped::Interrupted) => {
+                return Err(MatchError::TimeExceeded {
+                    secs: max_run.as_secs(),
+                });
+            }
+            None => {}
+        }
         Ok(MatchReport {
             format: stats.format.map(|f| f.to_string()),
             gzip: stats.gzip,

@@ -362,6 +362,8 @@ pub enum EnvelopeRejection {
         "sequence number {seq} is not above the last one accepted from this sender (replayed or reordered)"
     )]
     Replay { seq: u64 },
+    #[error("the envelope carries {count} objects; this node takes at most {max} in one")]
+    TooManyObjects { count: usize, max: usize },
 }
 
 impl EnvelopeRejection {
@@ -374,6 +376,7 @@ impl EnvelopeRejection {
             EnvelopeRejection::WrongRecipient(_) => "envelope-wrong-recipient",
             EnvelopeRejection::ClockSkew { .. } => "envelope-clock-skew",
             EnvelopeRejection::Replay { .. } => "envelope-replay",
+            EnvelopeRejection::TooManyObjects { .. } => "envelope-too-many-objects",
         }
     }
 
