@@ -354,11 +354,28 @@ pub fn print_request(v: &Value) {
             a.get("note").and_then(Value::as_str).unwrap_or("")
         );
     }
-    for refused in v["refused_acts"].as_array().into_iter().flatten() {
+    print_refused(v);
+}
+
+/// The acts of a record that do not count: this party's own first (a concurrent act of
+/// another party conflicts with it: it is not done), then other parties' (not counted).
+fn print_refused(v: &Value) {
+    let refused: Vec<&Value> = v["refused_acts"].as_array().into_iter().flatten().collect();
+    for r in refused.iter().filter(|r| r["mine"] == true) {
         println!(
-            "  ignored   {}: {}",
-            text(refused, "id"),
-            text(refused, "reason")
+            "  REFUSED   your act {} ({}): {}",
+            text(r, "id"),
+            text(r, "label"),
+            text(r, "reason")
+        );
+    }
+    for r in refused.iter().filter(|r| r["mine"] != true) {
+        println!(
+            "  ignored   {} by {} ({}): {}",
+            text(r, "id"),
+            text(r, "by"),
+            text(r, "label"),
+            text(r, "reason")
         );
     }
 }
@@ -398,6 +415,7 @@ pub fn print_dispute(v: &Value) {
             dec["votes_against"]
         );
     }
+    print_refused(v);
 }
 
 /// The SHA-256 (hex) and size of a file.
@@ -660,6 +678,7 @@ pub fn print_consultation(v: &Value) {
             }
         );
     }
+    print_refused(v);
 }
 
 pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {

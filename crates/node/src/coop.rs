@@ -163,8 +163,23 @@ plain_kind! {
 #[derive(Clone)]
 pub struct Rebuilt<A> {
     pub record: A,
-    /// The acts of other parties that did not count, with why.
-    pub refused: Vec<(String, String)>,
+    /// The acts held that did not count, with why.
+    pub refused: Vec<RefusedAct>,
+}
+
+/// An act held that does not count on the record. One of this party's own counted when it
+/// was made (it was decided on the record as this node held it); it stops counting only when
+/// an act another party made concurrently is ordered before it and conflicts with it
+/// ([`RefusedAct::mine`]): the acting party sees it here, as refused.
+#[derive(Clone, Debug)]
+pub struct RefusedAct {
+    /// The act's object id.
+    pub id: String,
+    /// The party that published it.
+    pub by: PartyId,
+    /// Whether this party made it.
+    pub mine: bool,
+    pub error: CoopError,
 }
 
 /// Why the cooperation service did not do what it was asked. It knows nothing of HTTP; the
@@ -325,16 +340,30 @@ impl Coop {
         // No admissible creation yet: the history is incomplete (acts of a record whose
         // audience grew arrive in any order from each party), so nothing is judged yet.
         out.record.as_ref()?;
-        let refused: Vec<(String, String)> = out
+        let me = self.party();
+        let refused: Vec<RefusedAct> = out
             .refused
             .into_iter()
-            .map(|(act, e)| (act, e.to_string()))
+            .map(|(act, error)| {
+                let by = held
+                    .get(&act)
+                    .map_or_else(|| me.clone(), |h| h.origin.clone());
+                RefusedAct {
+                    mine: &by == me,
+                    id: act,
+                    by,
+                    error,
+                }
+            })
             .collect();
-        for (act, why) in &refused {
-            if idx.reported.insert(act.clone()) {
+        for r in &refused {
+            if idx.reported.insert(r.id.clone()) {
                 self.refused.fetch_add(1, Ordering::Relaxed);
-                let origin = held.get(act).map(|h| h.origin.to_string());
-                tracing::warn!(%act, record = %id, ?origin, reason = %why, "cooperation act does not count");
+                if r.mine {
+                    tracing::warn!(act = %r.id, record = %id, reason = %r.error, "an act of this party no longer counts: a concurrent act of another party conflicts with it");
+                } else {
+                    tracing::warn!(act = %r.id, record = %id, by = %r.by, reason = %r.error, "cooperation act does not count");
+                }
             }
         }
         Some(Rebuilt {
@@ -438,11 +467,19 @@ impl Coop {
             after.apply(e);
         }
         let audience = after.audience_now();
-        self.publish::<A>(&mut idx, &crate::new_uuid(), events, &audience, &now)
+        let uuid = crate::new_uuid();
+        self.publish::<A>(&mut idx, &uuid, events, &audience, &now)
             .await?;
         self.readdress(&mut idx, id, &audience).await?;
-        self.rebuild::<A>(&mut idx, id)
-            .ok_or_else(|| internal("the record vanished"))
+        let rebuilt = self
+            .rebuild::<A>(&mut idx, id)
+            .ok_or_else(|| internal("the record vanished"))?;
+        // Never answer "done" for an act that does not count.
+        let act = format!("{}--{uuid}", wire::EVENT_TYPE);
+        if let Some(r) = rebuilt.refused.iter().find(|r| r.id == act) {
+            return Err(CoopError::Superseded(r.error.to_string()).into());
+        }
+        Ok(rebuilt)
     }
 
     /// Stores a creating event of this party.

@@ -1207,3 +1207,78 @@ async fn with_incident_hotline_to_a_match_on_its_own_indicator_alerts_that_party
     let evidence = request["record"]["evidence_refs"].as_array().unwrap();
     assert!(evidence.iter().any(|r| r == &json!(ind_id)), "{request}");
 }
+
+/// Issue 12: Alpha and Bravo sign a consultation's minutes concurrently, each before its node
+/// has received the other's signature (their outboxes stopped in between, so the two acts are
+/// made on the same state). Once the nodes exchange again, both signatures count on both
+/// nodes, whichever arrived first, no act is refused, and the consultation is closed.
+#[tokio::test]
+async fn minutes_signed_concurrently_by_alpha_and_bravo_count_both_and_close_the_consultation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let tokens = [
+        nodes[0].user("liaison", Role::Liaison).await,
+        nodes[1].user("liaison", Role::Liaison).await,
+    ];
+    let api = |nodes: &[FedNode]| -> Vec<Api> {
+        nodes
+            .iter()
+            .zip(&tokens)
+            .map(|(n, t)| Api::new(n, Some(t.clone())))
+            .collect()
+    };
+    let a = api(&nodes);
+    let c = a[0]
+        .ok(
+            "/coop/consultations",
+            json!({"topic": "GRIDLOCK", "participants": ["bravo"]}),
+        )
+        .await;
+    let path = format!("/coop/consultations/{}", c["id"].as_str().unwrap());
+    a[0].ok(
+        &format!("{path}/propose-minutes"),
+        json!({"text": "Bravo null-routes 198.51.100.23 within 24 h"}),
+    )
+    .await;
+    a[1].until(&path, |v| v["record"]["minutes"]["version"] == 1)
+        .await;
+
+    // Both sign while their nodes exchange nothing: each sees its own signature only.
+    let restart = async |nodes: &mut Vec<FedNode>, outbox: bool| {
+        for n in nodes.iter_mut() {
+            n.stop().await;
+            n.configure(|c| c.federation.outbox = outbox);
+            n.start().await;
+        }
+    };
+    restart(&mut nodes, false).await;
+    let a = api(&nodes);
+    for (p, party) in a.iter().zip(["alpha", "bravo"]) {
+        let signed = p
+            .ok(&format!("{path}/sign-minutes"), json!({"version": 1}))
+            .await;
+        assert_eq!(
+            signed["minutes"]["signatures"],
+            json!([{"party": party, "at": signed["minutes"]["signatures"][0]["at"]}]),
+            "{party} signed on a state with the other's signature: {signed}"
+        );
+    }
+
+    restart(&mut nodes, true).await;
+    let a = api(&nodes);
+    for p in &a {
+        let v = p.until(&path, |v| v["record"]["state"] == "closed").await;
+        let signed: Vec<&str> = v["record"]["minutes"]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["party"].as_str().unwrap())
+            .collect();
+        assert_eq!(signed.len(), 2, "{v}");
+        assert!(
+            signed.contains(&"alpha") && signed.contains(&"bravo"),
+            "{v}"
+        );
+        assert_eq!(v["refused_acts"], json!([]), "{v}");
+    }
+}

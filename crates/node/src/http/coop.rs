@@ -18,7 +18,7 @@ use pacific_core::Timestamp;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::coop::Rebuilt;
+use crate::coop::{Rebuilt, RefusedAct};
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -72,12 +72,23 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 fn render<A: serde::Serialize>(r: &Rebuilt<A>, extra: Value) -> Value {
     let mut v = json!({
         "record": r.record,
-        "refused_acts": r.refused.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
+        "refused_acts": r.refused.iter().map(refused_act).collect::<Vec<_>>(),
     });
     if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
         m.extend(e);
     }
     v
+}
+
+/// An act that does not count: who published it, a stable label and why. This party's own act
+/// that a concurrent act of another party superseded is `coop-act-conflict`.
+fn refused_act(r: &RefusedAct) -> Value {
+    let label = if r.mine {
+        "coop-act-conflict"
+    } else {
+        ApiError::coop_label(&r.error)
+    };
+    json!({"id": r.id, "by": r.by, "mine": r.mine, "label": label, "reason": r.error.to_string()})
 }
 
 fn escalation_view(r: &AssistanceRequest, now: &Timestamp) -> Value {

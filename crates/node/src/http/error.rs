@@ -102,9 +102,10 @@ impl ApiError {
             ApiError::PeerRejected { .. } => StatusCode::FORBIDDEN,
             ApiError::Coop(e) => match Self::coop_label(e) {
                 "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
-                "coop-illegal-transition" | "coop-deadline-passed" | "coop-tampered" => {
-                    StatusCode::CONFLICT
-                }
+                "coop-illegal-transition"
+                | "coop-deadline-passed"
+                | "coop-tampered"
+                | "coop-act-conflict" => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
         }
@@ -130,6 +131,7 @@ impl ApiError {
             | E::InvalidId(_)
             | E::BadEvent(_)
             | E::Stix { .. } => "coop-invalid",
+            E::Superseded(_) => "coop-act-conflict",
         }
     }
 

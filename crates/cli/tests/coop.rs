@@ -1,0 +1,170 @@
+//! `pacific request|hotline|consult|dispute …` run as a process against nodes on 127.0.0.1:
+//! what a user sees when an act of theirs stops counting, when the policy gate holds a send
+//! back, when a party or an object does not exist, when a spec has a field the schema does not
+//! know, and how `hotline show` words an escalation's end.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use pacific_core::access::Role;
+use pacific_testkit::federation::{FedNode, mesh};
+
+const WITHIN: Duration = Duration::from_secs(20);
+
+/// A user of one node, running `pacific` against it.
+#[derive(Clone)]
+struct Cli {
+    url: String,
+    token: String,
+}
+
+/// What one run of `pacific` gave.
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Cli {
+    async fn new(node: &FedNode, role: Role) -> Self {
+        Self {
+            url: node.url(),
+            token: node.user(&format!("{role:?}").to_lowercase(), role).await,
+        }
+    }
+
+    /// Runs `pacific <group> <command> --url … --token … <rest…>` (off the runtime's threads).
+    async fn run(&self, group_and_command: &[&str], rest: &[&str]) -> Out {
+        let mut args: Vec<String> = group_and_command.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            "--url".into(),
+            self.url.clone(),
+            "--token".into(),
+            self.token.clone(),
+        ]);
+        args.extend(rest.iter().map(|s| s.to_string()));
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_pacific"))
+                .args(&args)
+                .env_remove("PACIFIC_URL")
+                .env_remove("PACIFIC_TOKEN")
+                .env_remove("RUST_LOG")
+                .env("NO_COLOR", "1")
+                .output()
+                .unwrap();
+            Out {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8(out.stdout).unwrap(),
+                stderr: String::from_utf8(out.stderr).unwrap(),
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Runs a command that must succeed.
+    async fn ok(&self, group_and_command: &[&str], rest: &[&str]) -> Out {
+        let out = self.run(group_and_command, rest).await;
+        assert_eq!(out.code, 0, "pacific {group_and_command:?} {rest:?}: {out}");
+        out
+    }
+
+    /// Runs a command until its standard output contains `expected`.
+    async fn until(&self, group_and_command: &[&str], rest: &[&str], expected: &str) -> Out {
+        let start = Instant::now();
+        loop {
+            let out = self.run(group_and_command, rest).await;
+            if out.code == 0 && out.stdout.contains(expected) {
+                return out;
+            }
+            assert!(
+                start.elapsed() < WITHIN,
+                "pacific {group_and_command:?} {rest:?} never printed {expected:?}; last: {out}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn fast(c: &mut pacific_node::config::Config) {
+    c.coop.tick_millis = 100;
+}
+
+/// The record id `pacific` printed first.
+fn first_id(out: &Out) -> String {
+    out.stdout
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Stops every node, sets whether its outbox runs, and starts it again (same port and data).
+async fn restart(nodes: &mut [FedNode], outbox: bool) {
+    for n in nodes.iter_mut() {
+        n.stop().await;
+        n.configure(|c| c.federation.outbox = outbox);
+        n.start().await;
+    }
+}
+
+/// Issue 12, item 1: Alpha proposes new minutes while Bravo, not having seen them, signs the
+/// old ones. Once the nodes exchange, Bravo's signature does not count, and `consult show` on
+/// Bravo's node says so as a refusal of Bravo's own act with its label, not as a signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_superseded_by_a_concurrent_proposal_shows_as_refused_to_its_signer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let alpha = Cli::new(&nodes[0], Role::Liaison).await;
+    let bravo = Cli::new(&nodes[1], Role::Liaison).await;
+    let opened = alpha
+        .ok(
+            &["consult", "open"],
+            &["--topic", "GRIDLOCK", "--with", "bravo"],
+        )
+        .await;
+    let id = first_id(&opened);
+    alpha
+        .ok(&["consult", "minutes"], &[&id, "null-route within 24 h"])
+        .await;
+    bravo
+        .until(&["consult", "show"], &[&id], "minutes v1 by alpha")
+        .await;
+
+    restart(&mut nodes, false).await;
+    alpha
+        .ok(&["consult", "minutes"], &[&id, "null-route within 12 h"])
+        .await;
+    let signed = bravo.ok(&["consult", "sign"], &[&id]).await;
+    assert!(signed.stdout.contains("signed by bravo"), "{signed}");
+
+    restart(&mut nodes, true).await;
+    let shown = bravo
+        .until(&["consult", "show"], &[&id], "minutes v2 by alpha")
+        .await;
+    assert!(shown.stdout.contains("signed by nobody yet"), "{shown}");
+    assert!(
+        shown
+            .stdout
+            .contains("REFUSED   your act x-pacific-coop-event--")
+            && shown.stdout.contains("(coop-act-conflict): "),
+        "{shown}"
+    );
+    let on_alpha = alpha.until(&["consult", "show"], &[&id], "ignored").await;
+    assert!(
+        on_alpha.stdout.contains(" by bravo (coop-invalid): "),
+        "{on_alpha}"
+    );
+    assert!(!on_alpha.stdout.contains("REFUSED"), "{on_alpha}");
+}
