@@ -168,3 +168,85 @@ async fn a_signature_superseded_by_a_concurrent_proposal_shows_as_refused_to_its
     );
     assert!(!on_alpha.stdout.contains("REFUSED"), "{on_alpha}");
 }
+
+/// Alpha (the policy `pacific init` writes) and Bravo (`bravo_policy`), peers of each other.
+async fn peers_with_policies(root: &std::path::Path, bravo_policy: &str) -> Vec<FedNode> {
+    use pacific_core::party::StakeholderType;
+    use pacific_testkit::federation::Spec;
+    let spec = |id, name, jurisdiction, policy| Spec {
+        id,
+        name,
+        kind: StakeholderType::State,
+        jurisdiction: Some(jurisdiction),
+        policy,
+    };
+    let default = pacific_node::federation::DEFAULT_POLICY;
+    let mut alpha = FedNode::create(root, &spec("alpha", "Alpha", "XA", default)).await;
+    let mut bravo = FedNode::create(root, &spec("bravo", "Bravo", "XB", bravo_policy)).await;
+    alpha
+        .add_peer(&bravo, StakeholderType::State, Some("XB"))
+        .await;
+    bravo
+        .add_peer(&alpha, StakeholderType::State, Some("XA"))
+        .await;
+    for n in [&alpha, &bravo] {
+        n.configure(fast);
+    }
+    alpha.start().await;
+    bravo.start().await;
+    vec![alpha, bravo]
+}
+
+/// A preservation request spec to `recipient`, written to a file under `dir`.
+fn spec_file(dir: &std::path::Path, recipient: &str, extra: &str) -> String {
+    let path = dir.join(format!("spec-{recipient}.json"));
+    std::fs::write(
+        &path,
+        format!(
+            r#"{{"recipient": "{recipient}", "urgency": "urgent", "title": "mailbox"{extra},
+  "details": {{"kind": "preservation", "requesting_authority": "police", "offence": "fraud",
+    "summary_of_facts": "phishing", "data_sought": "mailbox", "link_to_offence": "sent it",
+    "custodian_or_location": "Example Mail", "necessity": "logs deleted after 30 days",
+    "mla_intent": true}}}}"#
+        ),
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// Issue 12, item 2: with `init`'s policy a request sent reaches its recipient; a send the
+/// sender's policy holds back fails with the gate's reason and a non-zero exit, never `sent`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_send_reaches_the_recipient_or_fails_loudly_when_the_policy_holds_it_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = peers_with_policies(tmp.path(), "default = \"deny\"\n").await;
+    let alpha = Cli::new(&nodes[0], Role::Liaison).await;
+    let bravo = Cli::new(&nodes[1], Role::Liaison).await;
+
+    let drafted = alpha
+        .ok(&["request", "new"], &[&spec_file(tmp.path(), "bravo", "")])
+        .await;
+    let id = first_id(&drafted);
+    let sent = alpha.ok(&["request", "send"], &[&id]).await;
+    assert!(sent.stdout.contains("state     sent"), "{sent}");
+    bravo
+        .until(&["request", "show"], &[&id], "state     sent")
+        .await;
+
+    let drafted = bravo
+        .ok(&["request", "new"], &[&spec_file(tmp.path(), "alpha", "")])
+        .await;
+    let id = first_id(&drafted);
+    let refused = bravo.run(&["request", "send"], &[&id]).await;
+    assert_ne!(refused.code, 0, "{refused}");
+    assert!(!refused.stdout.contains("sent"), "{refused}");
+    assert!(
+        refused
+            .stderr
+            .contains("holds the act back from alpha (default-deny")
+            && refused.stderr.contains("(409, coop-held-back)"),
+        "{refused}"
+    );
+    let shown = bravo.ok(&["request", "show"], &[&id]).await;
+    assert!(shown.stdout.contains("state     draft"), "{shown}");
+}

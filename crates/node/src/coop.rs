@@ -7,7 +7,9 @@
 //! `x-pacific-coop-event` object ([`pacific_coop::wire`]) that this node stores in its
 //! `default` collection with `add_objects` (so it is logged in the same transaction) and the
 //! outbox pushes to the record's audience (TLP:AMBER, `x_pacific_recipients`). A node only
-//! ever publishes its own party's acts: the federation's origin rule holds. Each node keeps an
+//! ever publishes its own party's acts: the federation's origin rule holds. A user's act that
+//! this node's policy gate would hold back from one of the record's parties is refused
+//! ([`CoopServiceError::HeldBack`]) instead of being stored and never delivered. Each node keeps an
 //! index of the acts it holds by record (fed from the store's object versions in `seq` order,
 //! with each version's federation provenance as its origin) and rebuilds a record by
 //! replaying its acts ([`pacific_coop::wire::replay_acts`]); an act a peer could not have made
@@ -74,6 +76,8 @@ struct Index {
     /// The last object version (`seq`) read from the store.
     cursor: i64,
     collection: Option<String>,
+    /// The `default` collection the acts are filed in (the policy gate's context).
+    default: Option<pacific_store::Collection>,
     /// Acts by record, by act object id.
     records: HashMap<RecordId, BTreeMap<String, Held>>,
     /// Acts already reported as not counting.
@@ -189,6 +193,16 @@ pub enum CoopServiceError {
     /// The domain refused the command (role, party, state, deadline, input).
     #[error(transparent)]
     Refused(#[from] CoopError),
+    /// This node's policy gate holds the act back from a party of the record: nothing was
+    /// stored or sent (`label` is the gate's reason, e.g. `default-deny`).
+    #[error(
+        "this node's export policy holds the act back from {party} ({label}: {reason}); nothing was sent. Cooperation acts (type x-pacific-coop-event) need a policy rule that allows them to the parties they name (docs/policy.md)"
+    )]
+    HeldBack {
+        party: PartyId,
+        label: &'static str,
+        reason: String,
+    },
     /// Not a user of this node: peers exchange acts through the federation.
     #[error("{0} may not use cooperation records (peers exchange acts through the federation)")]
     NotAUser(String),
@@ -245,7 +259,8 @@ impl Coop {
             let c = crate::find_collection(self.store.as_ref(), "default")
                 .await?
                 .ok_or_else(|| internal("this node has no default collection"))?;
-            idx.collection = Some(c.id);
+            idx.collection = Some(c.id.clone());
+            idx.default = Some(c);
         }
         const PAGE: usize = 1000;
         loop {
@@ -401,6 +416,55 @@ impl Coop {
         self.sync(idx).await
     }
 
+    /// Stores one act of a user of this party, after asking the policy gate whether it may
+    /// go to every other party of `audience` as the outbox will push it: an act the gate holds
+    /// back from one of them is refused ([`CoopServiceError::HeldBack`]) rather than stored
+    /// and silently never delivered.
+    async fn publish_checked<A: Kind>(
+        &self,
+        idx: &mut Index,
+        uuid: &str,
+        events: Vec<Event<A::Body>>,
+        audience: &Audience,
+        modified: &Timestamp,
+    ) -> Result<(), CoopServiceError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        if let Audience::Only(parties) = audience {
+            let others: Vec<&PartyId> = parties.iter().filter(|p| *p != self.party()).collect();
+            if !others.is_empty() {
+                let object =
+                    wire::to_stix(uuid, &A::wrap(events.clone()), audience, None, modified)?;
+                let collection = idx.default.clone().expect("synced before publishing");
+                let (peers, members) = self.fed.members().await.map_err(internal)?;
+                for party in others {
+                    let Some(peer) = peers.iter().find(|p| &p.party_id == party) else {
+                        continue;
+                    };
+                    let decision = self.fed.decide_known(
+                        &object,
+                        &crate::federation::peer_party(peer),
+                        &members,
+                        &collection,
+                        pacific_core::policy::OutboundPath::FederationPush,
+                        None,
+                    );
+                    if let Some(reason) = decision.deny_reason() {
+                        tracing::warn!(%party, reason = reason.label(), "a cooperation act held back by the policy gate: refused");
+                        return Err(CoopServiceError::HeldBack {
+                            party: party.clone(),
+                            label: reason.label(),
+                            reason: reason.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        self.publish::<A>(idx, uuid, events, audience, modified)
+            .await
+    }
+
     fn actor(&self, who: &Principal) -> Result<Actor, CoopServiceError> {
         let Some(role) = who.role() else {
             return Err(CoopServiceError::NotAUser(who.actor()));
@@ -468,7 +532,7 @@ impl Coop {
         }
         let audience = after.audience_now();
         let uuid = crate::new_uuid();
-        self.publish::<A>(&mut idx, &uuid, events, &audience, &now)
+        self.publish_checked::<A>(&mut idx, &uuid, events, &audience, &now)
             .await?;
         self.readdress(&mut idx, id, &audience).await?;
         let rebuilt = self
@@ -495,7 +559,7 @@ impl Coop {
         let at = event.at.clone();
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
-        self.publish::<A>(
+        self.publish_checked::<A>(
             &mut idx,
             &crate::new_uuid(),
             vec![event],

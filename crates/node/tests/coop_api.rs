@@ -1282,3 +1282,81 @@ async fn minutes_signed_concurrently_by_alpha_and_bravo_count_both_and_close_the
         assert_eq!(v["refused_acts"], json!([]), "{v}");
     }
 }
+
+/// Two parties with the policy `pacific init` writes (and Bravo's node holding everything
+/// back): Alpha's request reaches Bravo (issue 12, item 2: `init`'s policy denied every
+/// cooperation act by default while `send` answered `sent`), and a send Alpha's own gate holds
+/// back fails at Alpha with the gate's reason, leaving the request a draft.
+async fn init_policy_peers(root: &std::path::Path, bravo_policy: &str) -> (FedNode, FedNode) {
+    use pacific_core::party::StakeholderType;
+    let spec = |id, name, jurisdiction, policy| Spec {
+        id,
+        name,
+        kind: StakeholderType::State,
+        jurisdiction: Some(jurisdiction),
+        policy,
+    };
+    let default = pacific_node::federation::DEFAULT_POLICY;
+    let mut alpha = FedNode::create(root, &spec("alpha", "Alpha", "XA", default)).await;
+    let mut bravo = FedNode::create(root, &spec("bravo", "Bravo", "XB", bravo_policy)).await;
+    alpha
+        .add_peer(&bravo, StakeholderType::State, Some("XB"))
+        .await;
+    bravo
+        .add_peer(&alpha, StakeholderType::State, Some("XA"))
+        .await;
+    for n in [&alpha, &bravo] {
+        n.configure(fast);
+    }
+    alpha.start().await;
+    bravo.start().await;
+    (alpha, bravo)
+}
+
+#[tokio::test]
+async fn with_the_policy_init_writes_a_request_reaches_its_recipient() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (alpha, bravo) =
+        init_policy_peers(tmp.path(), pacific_node::federation::DEFAULT_POLICY).await;
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let b = Api::new(&bravo, Some(bravo.user("lia", Role::Liaison).await));
+    let drafted = a.ok("/coop/requests", preservation_spec()).await;
+    let path = format!("/coop/requests/{}", drafted["id"].as_str().unwrap());
+    let sent = a.ok(&format!("{path}/send"), json!({})).await;
+    assert_eq!(sent["state"], "sent");
+    b.until(&path, state_is("sent")).await;
+    b.ok(&format!("{path}/ack"), json!({})).await;
+    a.until(&path, state_is("acknowledged")).await;
+}
+
+#[tokio::test]
+async fn a_send_the_senders_policy_holds_back_fails_with_the_gates_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (alpha, bravo) = init_policy_peers(tmp.path(), "default = \"deny\"\n").await;
+    let b = Api::new(&bravo, Some(bravo.user("lia", Role::Liaison).await));
+    // Bravo's own policy lets nothing go: its consultation with Alpha is refused when opened.
+    let (status, v) = b
+        .post(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["alpha"]}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (409, "coop-held-back"), "{v}");
+    let description = v["description"].as_str().unwrap();
+    assert!(
+        description.contains("from alpha (default-deny"),
+        "{description}"
+    );
+    let (_, list) = b.get("/coop/consultations").await;
+    assert_eq!(list["consultations"], json!([]), "nothing was stored");
+    // A draft stays home, so drafting is fine; sending is refused and it stays a draft.
+    let mut spec = preservation_spec();
+    spec["recipient"] = json!("alpha");
+    let drafted = b.ok("/coop/requests", spec).await;
+    let path = format!("/coop/requests/{}", drafted["id"].as_str().unwrap());
+    let (status, v) = b.post(&format!("{path}/send"), json!({})).await;
+    assert_eq!((status, label(&v)), (409, "coop-held-back"), "{v}");
+    let (_, shown) = b.get(&path).await;
+    assert_eq!(shown["record"]["state"], "draft");
+    drop(alpha);
+}

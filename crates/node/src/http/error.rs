@@ -66,6 +66,10 @@ pub enum ApiError {
     /// A cooperation command refused by `pacific_coop` (see [`ApiError::coop_label`]).
     #[error("{0}")]
     Coop(pacific_coop::CoopError),
+    /// A cooperation act the node's policy gate holds back from a party of the record (409
+    /// `coop-held-back`): nothing was stored or sent.
+    #[error("{0}")]
+    CoopHeldBack(String),
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 403 otherwise.
     #[error("{message}")]
@@ -94,7 +98,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::LogConflict { .. } => StatusCode::CONFLICT,
+            ApiError::LogConflict { .. } | ApiError::CoopHeldBack(_) => StatusCode::CONFLICT,
             ApiError::PeerRejected {
                 unauthenticated: true,
                 ..
@@ -155,6 +159,7 @@ impl ApiError {
             ApiError::PeerRejected { label, .. } => label,
             ApiError::LogConflict { .. } => "log-conflict",
             ApiError::Coop(e) => Self::coop_label(e),
+            ApiError::CoopHeldBack(_) => "coop-held-back",
         }
     }
 
@@ -175,6 +180,7 @@ impl ApiError {
             ApiError::PeerRejected { .. } => "Envelope rejected",
             ApiError::LogConflict { .. } => "Conflict",
             ApiError::Coop(_) => "Cooperation command refused",
+            ApiError::CoopHeldBack(_) => "Held back by the export policy",
         }
     }
 }
@@ -190,6 +196,7 @@ impl From<crate::coop::CoopServiceError> for ApiError {
                     .into(),
             },
             E::UnknownRecord(id) => ApiError::NotFound(format!("record {id}")),
+            e @ E::HeldBack { .. } => ApiError::CoopHeldBack(e.to_string()),
             E::Store(e) => e.into(),
             E::Internal(m) => ApiError::Internal(m),
         }
