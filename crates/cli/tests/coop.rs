@@ -250,3 +250,67 @@ async fn request_send_reaches_the_recipient_or_fails_loudly_when_the_policy_hold
     let shown = bravo.ok(&["request", "show"], &[&id]).await;
     assert!(shown.stdout.contains("state     draft"), "{shown}");
 }
+
+/// Issue 12, items 7 and 14: a party that is neither this node's nor a peer is refused when
+/// the command is given, with the known party ids; so is attaching an object that is not held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_parties_and_objects_are_refused_with_the_known_party_ids() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let alpha = Cli::new(&nodes[0], Role::Liaison).await;
+    let known = "the known parties are alpha, bravo";
+    let refused = |out: &Out, party: &str| {
+        assert_eq!(out.code, 1, "{out}");
+        assert_eq!(out.stdout, "", "{out}");
+        assert!(
+            out.stderr.contains(&format!(
+                "\"{party}\" is not a party this node knows; {known} (422, coop-unknown-party)"
+            )),
+            "{out}"
+        );
+    };
+    let out = alpha
+        .run(&["hotline", "ping"], &["--to", "bravo-cert"])
+        .await;
+    refused(&out, "bravo-cert");
+    let out = alpha
+        .run(&["request", "new"], &[&spec_file(tmp.path(), "zulu", "")])
+        .await;
+    refused(&out, "zulu");
+    let out = alpha
+        .run(
+            &["consult", "open"],
+            &["--topic", "t", "--with", "bravo", "--with", "charlie"],
+        )
+        .await;
+    refused(&out, "charlie");
+
+    let opened = alpha
+        .ok(
+            &["dispute", "open"],
+            &["--respondent", "bravo", "--subject", "s", "--claim", "c"],
+        )
+        .await;
+    let id = first_id(&opened);
+    let out = alpha
+        .run(
+            &["dispute", "step"],
+            &[&id, "propose-mediator", r#"{"mediator": "delta"}"#],
+        )
+        .await;
+    refused(&out, "delta");
+
+    let opened = alpha
+        .ok(&["consult", "open"], &["--topic", "t", "--with", "bravo"])
+        .await;
+    let id = first_id(&opened);
+    let missing = "indicator--00000000-0000-4000-8000-000000000001";
+    let out = alpha.run(&["consult", "attach"], &[&id, missing]).await;
+    assert_eq!(out.code, 1, "{out}");
+    assert!(
+        out.stderr
+            .contains(&format!("no object {missing} is held here"))
+            && out.stderr.contains("(422, coop-unknown-object)"),
+        "{out}"
+    );
+}

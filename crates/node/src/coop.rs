@@ -41,8 +41,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pacific_coop::consultation::{Consultation, ConsultationEventKind};
-use pacific_coop::dispute::{Dispute, DisputeEventKind};
+use pacific_coop::consultation::{Consultation, ConsultationCommand, ConsultationEventKind};
+use pacific_coop::dispute::{Dispute, DisputeCommand, DisputeEventKind};
 use pacific_coop::hotline::{
     Channel, ContactCommand, ContactEventKind, HotlineContact, HotlinePing, PingCommand,
     PingEventKind, PingOutcome, Sector,
@@ -114,6 +114,15 @@ where
     fn flagged(_flag: &pacific_coop::request::RequestEvent) -> Option<Event<Self::Body>> {
         None
     }
+    /// The parties `command` names that the record's audience does not hold yet (a proposed
+    /// mediator or panel): each must be a party this node knows.
+    fn parties_named(_command: &Self::Command) -> Vec<PartyId> {
+        Vec::new()
+    }
+    /// The STIX objects `command` attaches to the record: each must be held here.
+    fn objects_named(_command: &Self::Command) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl Kind for AssistanceRequest {
@@ -157,10 +166,45 @@ macro_rules! plain_kind {
 }
 
 plain_kind! {
-    Dispute => Dispute(DisputeEventKind),
     HotlineContact => Contact(ContactEventKind),
-    Consultation => Consultation(ConsultationEventKind),
     HotlinePing => Ping(PingEventKind),
+}
+
+impl Kind for Dispute {
+    fn events(act: &Act) -> Option<&Vec<Event<DisputeEventKind>>> {
+        match act {
+            Act::Dispute(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<DisputeEventKind>>) -> Act {
+        Act::Dispute(events)
+    }
+    fn parties_named(command: &DisputeCommand) -> Vec<PartyId> {
+        match command {
+            DisputeCommand::ProposeMediator { mediator } => vec![mediator.clone()],
+            DisputeCommand::ProposePanel { members } => members.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Kind for Consultation {
+    fn events(act: &Act) -> Option<&Vec<Event<ConsultationEventKind>>> {
+        match act {
+            Act::Consultation(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<ConsultationEventKind>>) -> Act {
+        Act::Consultation(events)
+    }
+    fn objects_named(command: &ConsultationCommand) -> Vec<String> {
+        match command {
+            ConsultationCommand::AttachObjects { object_refs } => object_refs.clone(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A record rebuilt, with the acts that did not count.
@@ -203,6 +247,13 @@ pub enum CoopServiceError {
         label: &'static str,
         reason: String,
     },
+    /// A party that is neither this node's nor one of its peers: an act naming it could
+    /// never reach it. `known` lists the parties this node knows.
+    #[error("\"{party}\" is not a party this node knows; the known parties are {}", known.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "))]
+    UnknownParty { party: PartyId, known: Vec<PartyId> },
+    /// Objects to attach that no collection of this node holds.
+    #[error("no object {} is held here: attach objects this node holds (check the id)", .0.join(", "))]
+    UnknownObjects(Vec<String>),
     /// Not a user of this node: peers exchange acts through the federation.
     #[error("{0} may not use cooperation records (peers exchange acts through the federation)")]
     NotAUser(String),
@@ -465,6 +516,53 @@ impl Coop {
             .await
     }
 
+    /// Refuses a party in `parties` that is neither this party nor a peer of this node,
+    /// naming the parties it knows.
+    async fn check_known<'a>(
+        &self,
+        parties: impl IntoIterator<Item = &'a PartyId>,
+    ) -> Result<(), CoopServiceError> {
+        let (_, peers) = self.fed.members().await.map_err(internal)?;
+        let me = self.party();
+        if let Some(party) = parties
+            .into_iter()
+            .find(|p| *p != me && !peers.contains(*p))
+        {
+            let mut known = vec![me.clone()];
+            known.extend(peers.iter().cloned());
+            return Err(CoopServiceError::UnknownParty {
+                party: party.clone(),
+                known,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses object ids of `ids` that no collection of this node holds.
+    async fn check_held(&self, ids: &[String]) -> Result<(), CoopServiceError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let held = self
+            .fed
+            .store()
+            .origins_and_held(&refs)
+            .await
+            .map_err(internal)?
+            .held;
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !held.contains(id.as_str()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(CoopServiceError::UnknownObjects(missing))
+        }
+    }
+
     fn actor(&self, who: &Principal) -> Result<Actor, CoopServiceError> {
         let Some(role) = who.role() else {
             return Err(CoopServiceError::NotAUser(who.actor()));
@@ -496,6 +594,8 @@ impl Coop {
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
+        self.check_known(&A::parties_named(&command)).await?;
+        self.check_held(&A::objects_named(&command)).await?;
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
         let current = self
@@ -530,6 +630,12 @@ impl Coop {
         for e in &events {
             after.apply(e);
         }
+        // A party the command brings into the record (a request's new recipient) must be known.
+        if let (Audience::Only(before), Audience::Only(now)) =
+            (current.record.audience(), after.audience())
+        {
+            self.check_known(now.difference(&before)).await?;
+        }
         let audience = after.audience_now();
         let uuid = crate::new_uuid();
         self.publish_checked::<A>(&mut idx, &uuid, events, &audience, &now)
@@ -555,6 +661,9 @@ impl Coop {
         A::Body: PartialEq + std::fmt::Debug,
     {
         let record = A::from_created(&event)?;
+        if let Audience::Only(parties) = record.audience() {
+            self.check_known(&parties).await?;
+        }
         let id = record.meta().id.clone();
         let at = event.at.clone();
         let mut idx = self.index.lock().await;

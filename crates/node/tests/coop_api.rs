@@ -965,10 +965,12 @@ async fn a_consultation_of_three_reaches_minutes_signed_by_each_and_a_fourth_nev
                 .is_some_and(|m| m.len() == 1)
         })
         .await;
+    let held = indicator(None, json!({}));
+    nodes[2].add(std::slice::from_ref(&held)).await;
     charlie
         .ok(
             &format!("{path}/attach"),
-            json!({"object_refs": [format!("indicator--{}", uuid())]}),
+            json!({"object_refs": [held["id"]]}),
         )
         .await;
     alpha
@@ -1359,4 +1361,104 @@ async fn a_send_the_senders_policy_holds_back_fails_with_the_gates_reason() {
     let (_, shown) = b.get(&path).await;
     assert_eq!(shown["record"]["state"], "draft");
     drop(alpha);
+}
+
+/// Issue 12, items 7 and 14: a recipient, participant, respondent, mediator or hotline target
+/// that is neither this party nor a peer is refused when the command is given, naming the
+/// parties the node knows; so is attaching an object the node does not hold. Nothing is
+/// stored.
+#[tokio::test]
+async fn unknown_parties_and_objects_are_refused_when_drafting_with_the_known_parties() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let a = Api::new(&nodes[0], Some(nodes[0].user("lia", Role::Liaison).await));
+    let unknown = |v: &Value, party: &str| {
+        assert_eq!(label(v), "coop-unknown-party", "{v}");
+        assert_eq!(
+            v["description"].as_str().unwrap(),
+            format!(
+                "\"{party}\" is not a party this node knows; the known parties are alpha, bravo"
+            )
+        );
+    };
+    let mut spec = preservation_spec();
+    spec["recipient"] = json!("zulu");
+    let (status, v) = a.post("/coop/requests", spec).await;
+    assert_eq!(status, 422);
+    unknown(&v, "zulu");
+    let (status, v) = a
+        .post("/coop/hotline/pings", json!({"to": "bravo-cert"}))
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "bravo-cert");
+    let (status, v) = a
+        .post(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["bravo", "charlie"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "charlie");
+    let (status, v) = a
+        .post(
+            "/coop/disputes",
+            json!({"respondent": "delta", "subject": "s", "claim": "c"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "delta");
+    for list in ["/coop/requests", "/coop/consultations", "/coop/disputes"] {
+        let (_, v) = a.get(list).await;
+        let items = v.as_object().unwrap().values().next().unwrap();
+        assert_eq!(items, &json!([]), "{list}: nothing stored");
+    }
+
+    // A dispute with Bravo: a mediator nobody knows is refused, one that is a party is not.
+    let d = a
+        .ok(
+            "/coop/disputes",
+            json!({"respondent": "bravo", "subject": "s", "claim": "c"}),
+        )
+        .await;
+    let path = format!("/coop/disputes/{}", d["id"].as_str().unwrap());
+    let (status, v) = a
+        .post(
+            &format!("{path}/propose-mediator"),
+            json!({"mediator": "delta"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "delta");
+    let (status, v) = a
+        .post(
+            &format!("{path}/propose-panel"),
+            json!({"members": ["charlie", "delta", "echo"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "charlie");
+
+    // A consultation: an object the node does not hold is refused, one it holds is attached.
+    let c = a
+        .ok(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["bravo"]}),
+        )
+        .await;
+    let path = format!("/coop/consultations/{}", c["id"].as_str().unwrap());
+    let missing = format!("indicator--{}", uuid());
+    let (status, v) = a
+        .post(&format!("{path}/attach"), json!({"object_refs": [missing]}))
+        .await;
+    assert_eq!((status, label(&v)), (422, "coop-unknown-object"), "{v}");
+    assert!(v["description"].as_str().unwrap().contains(&missing), "{v}");
+    let held = indicator(None, json!({}));
+    nodes[0].add(std::slice::from_ref(&held)).await;
+    let attached = a
+        .ok(
+            &format!("{path}/attach"),
+            json!({"object_refs": [held["id"]]}),
+        )
+        .await;
+    assert_eq!(attached["object_refs"], json!([held["id"]]));
 }

@@ -70,6 +70,14 @@ pub enum ApiError {
     /// `coop-held-back`): nothing was stored or sent.
     #[error("{0}")]
     CoopHeldBack(String),
+    /// A cooperation command naming a party this node does not know (422
+    /// `coop-unknown-party`, listing the known ones) or objects it does not hold (422
+    /// `coop-unknown-object`).
+    #[error("{message}")]
+    CoopUnknown {
+        label: &'static str,
+        message: String,
+    },
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 403 otherwise.
     #[error("{message}")]
@@ -96,7 +104,9 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE
             }
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::CoopUnknown { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::LogConflict { .. } | ApiError::CoopHeldBack(_) => StatusCode::CONFLICT,
             ApiError::PeerRejected {
@@ -160,6 +170,7 @@ impl ApiError {
             ApiError::LogConflict { .. } => "log-conflict",
             ApiError::Coop(e) => Self::coop_label(e),
             ApiError::CoopHeldBack(_) => "coop-held-back",
+            ApiError::CoopUnknown { label, .. } => label,
         }
     }
 
@@ -181,6 +192,7 @@ impl ApiError {
             ApiError::LogConflict { .. } => "Conflict",
             ApiError::Coop(_) => "Cooperation command refused",
             ApiError::CoopHeldBack(_) => "Held back by the export policy",
+            ApiError::CoopUnknown { .. } => "Cooperation command refused",
         }
     }
 }
@@ -197,6 +209,14 @@ impl From<crate::coop::CoopServiceError> for ApiError {
             },
             E::UnknownRecord(id) => ApiError::NotFound(format!("record {id}")),
             e @ E::HeldBack { .. } => ApiError::CoopHeldBack(e.to_string()),
+            e @ E::UnknownParty { .. } => ApiError::CoopUnknown {
+                label: "coop-unknown-party",
+                message: e.to_string(),
+            },
+            e @ E::UnknownObjects(_) => ApiError::CoopUnknown {
+                label: "coop-unknown-object",
+                message: e.to_string(),
+            },
             E::Store(e) => e.into(),
             E::Internal(m) => ApiError::Internal(m),
         }
