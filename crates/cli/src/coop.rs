@@ -435,7 +435,15 @@ fn read_json(path: &PathBuf) -> Result<Value, NodeError> {
         std::fs::read_to_string(path)
     }
     .map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| invalid_body(&path.display().to_string(), e))
+}
+
+/// A body that is not JSON, refused before it is sent, in the words and with the label the
+/// node gives a body it cannot read (`invalid body: … (422, coop-invalid)`).
+fn invalid_body(what: &str, e: serde_json::Error) -> NodeError {
+    NodeError::Input(format!(
+        "invalid body: {what} is not JSON: {e} (not sent, coop-invalid)"
+    ))
 }
 
 pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
@@ -784,8 +792,7 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
             action,
             body,
         } => {
-            let body: Value = serde_json::from_str(&body)
-                .map_err(|e| NodeError::Input(format!("BODY is not JSON: {e}")))?;
+            let body: Value = serde_json::from_str(&body).map_err(|e| invalid_body("BODY", e))?;
             let v = api.client().act_on_dispute(&id, &action, body).await?;
             print_dispute(&v);
         }

@@ -314,3 +314,51 @@ async fn unknown_parties_and_objects_are_refused_with_the_known_party_ids() {
         "{out}"
     );
 }
+
+/// Issue 12, item 13: `request new` with a field the schema does not define says which one and
+/// exits 1; `dispute step` with a BODY that is not JSON gives a labelled error as the node's
+/// errors are, without sending anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_spec_fields_and_bad_step_bodies_are_refused_with_a_label() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let alpha = Cli::new(&nodes[0], Role::Liaison).await;
+    for (extra, field) in [
+        (r#", "bogus": 1"#, "bogus"),
+        (
+            r#", "requested_deadine": "2030-01-01T00:00:00Z""#,
+            "requested_deadine",
+        ),
+    ] {
+        let out = alpha
+            .run(
+                &["request", "new"],
+                &[&spec_file(tmp.path(), "bravo", extra)],
+            )
+            .await;
+        assert_eq!(out.code, 1, "{out}");
+        assert!(
+            out.stderr.contains(&format!("unknown field `{field}`"))
+                && out.stderr.contains("(422, coop-invalid)"),
+            "{out}"
+        );
+    }
+    let list = alpha.ok(&["request", "list"], &[]).await;
+    assert_eq!(list.stdout, "", "no draft was made");
+
+    let opened = alpha
+        .ok(
+            &["dispute", "open"],
+            &["--respondent", "bravo", "--subject", "s", "--claim", "c"],
+        )
+        .await;
+    let id = first_id(&opened);
+    let out = alpha
+        .run(&["dispute", "step"], &[&id, "claim", "{text: more}"])
+        .await;
+    assert_eq!(out.code, 1, "{out}");
+    assert_eq!(
+        out.stderr,
+        "error: invalid body: BODY is not JSON: key must be a string at line 1 column 2 (not sent, coop-invalid)\n"
+    );
+}

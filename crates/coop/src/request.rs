@@ -77,7 +77,7 @@ impl KindName {
 
 /// Expedited preservation of stored computer data (Budapest Convention Art. 29(2)).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Preservation {
     /// (a) the authority seeking the preservation.
     pub requesting_authority: String,
@@ -108,7 +108,7 @@ pub enum DataCategory {
 
 /// Disclosure of subscriber, traffic or content data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Disclosure {
     pub requesting_authority: String,
     pub offence: String,
@@ -132,7 +132,7 @@ pub enum TakedownTarget {
 
 /// Takedown or mitigation of malicious infrastructure.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Takedown {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_type: Option<TakedownTarget>,
@@ -146,7 +146,7 @@ pub struct Takedown {
 
 /// Assistance with an incident in progress.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct IncidentAssistance {
     pub description: String,
     /// The critical-infrastructure sector hit, if any (which sends the request to the hotline).
@@ -158,7 +158,7 @@ pub struct IncidentAssistance {
 
 /// A question between authorities.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Information {
     pub question: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -249,6 +249,7 @@ impl RequestKind {
 
 /// A file sent with a request, an answer or more information, named by its SHA-256 and size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Attachment {
     pub sha256: Sha256Hex,
     pub size: u64,
@@ -272,6 +273,7 @@ pub struct CustodyEntry {
 
 /// What the requester writes in a draft.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub recipient: PartyId,
     pub urgency: Urgency,
@@ -393,6 +395,7 @@ pub enum Completeness {
 /// the markings the answering party chose), a note, attachments, and for a preservation the
 /// date until which the data is preserved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnswerSpec {
     pub completeness: Completeness,
     #[serde(default, skip_serializing_if = "String::is_empty")]

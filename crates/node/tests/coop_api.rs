@@ -1462,3 +1462,31 @@ async fn unknown_parties_and_objects_are_refused_when_drafting_with_the_known_pa
         .await;
     assert_eq!(attached["object_refs"], json!([held["id"]]));
 }
+
+/// Issue 12, item 13: a request spec with a field the schema does not define (at the top or in
+/// `details`) is refused with 422 `coop-invalid` naming the field, and no draft is made.
+#[tokio::test]
+async fn a_request_spec_with_an_unknown_field_is_refused_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let a = Api::new(&nodes[0], Some(nodes[0].user("lia", Role::Liaison).await));
+    for (path, field) in [
+        ("/bogus", "bogus"),
+        ("/requested_deadine", "requested_deadine"),
+        ("/details/extra", "extra"),
+    ] {
+        let mut spec = preservation_spec();
+        let (parent, key) = path.rsplit_once('/').unwrap();
+        spec.pointer_mut(if parent.is_empty() { "" } else { parent })
+            .unwrap()[key] = json!(1);
+        let (status, v) = a.post("/coop/requests", spec).await;
+        assert_eq!((status, label(&v)), (422, "coop-invalid"), "{v}");
+        let description = v["description"].as_str().unwrap();
+        assert!(
+            description.contains(&format!("unknown field `{field}`")),
+            "{description}"
+        );
+    }
+    let (_, list) = a.get("/coop/requests").await;
+    assert_eq!(list["requests"], json!([]));
+}
