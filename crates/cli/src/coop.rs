@@ -324,19 +324,12 @@ pub fn print_request(v: &Value) {
             text(r, "acknowledgement_deadline")
         );
     }
-    if let Some(e) = v["hotline"].as_object() {
-        let clock = e["ack_clock_secs"].as_f64().unwrap_or(0.0);
-        match e["acknowledged_at"].as_str() {
-            Some(at) => println!(
-                "  hotline   {} pushes, acknowledged at {at} after {clock:.1} s",
-                e["attempts"]
-            ),
-            None => println!(
-                "  hotline   {} pushes, unacknowledged for {clock:.1} s, next re-send {}",
-                e["attempts"],
-                e["next_resend_at"].as_str().unwrap_or("-")
-            ),
-        }
+    if v["hotline"].is_object() {
+        println!(
+            "  hotline   {} pushes, {}",
+            v["hotline"]["attempts"],
+            escalation_status(&v["hotline"])
+        );
     }
     for t in r["transitions"].as_array().into_iter().flatten() {
         println!(
@@ -377,6 +370,28 @@ fn print_refused(v: &Value) {
             text(r, "label"),
             text(r, "reason")
         );
+    }
+}
+
+/// How an escalation stands, as the node says (`status`): open with its running clock and
+/// next re-send, acknowledged at a time after so long, or ended unacknowledged (withdrawn,
+/// expired, answered, declined) at a time, the clock stopped.
+fn escalation_status(e: &Value) -> String {
+    let clock = e["ack_clock_secs"].as_f64().unwrap_or(0.0);
+    match e["status"].as_str() {
+        Some("acknowledged") => format!(
+            "acknowledged at {} after {clock:.1} s",
+            text(e, "acknowledged_at")
+        ),
+        Some("ended") => format!(
+            "{} at {} after {clock:.1} s, never acknowledged",
+            text(&e["ended"], "state"),
+            text(&e["ended"], "at")
+        ),
+        _ => format!(
+            "OPEN, unacknowledged for {clock:.1} s, next re-send {}",
+            text(e, "next_resend_at")
+        ),
     }
 }
 
@@ -549,12 +564,7 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
             let v = api.client().hotline().await?;
             for e in v["escalations"].as_array().into_iter().flatten() {
                 let esc = &e["escalation"];
-                let clock = esc["ack_clock_secs"].as_f64().unwrap_or(0.0);
-                let status = if e["open"] == true {
-                    format!("OPEN, unacknowledged for {clock:.1} s")
-                } else {
-                    format!("acknowledged after {clock:.1} s")
-                };
+                let status = escalation_status(esc);
                 println!(
                     "{}  {} → {}  {} pushes  {status}  {}",
                     text(e, "request"),

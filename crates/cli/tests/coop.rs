@@ -362,3 +362,72 @@ async fn unknown_spec_fields_and_bad_step_bodies_are_refused_with_a_label() {
         "error: invalid body: BODY is not JSON: key must be a string at line 1 column 2 (not sent, coop-invalid)\n"
     );
 }
+
+/// Issue 12, item 12: an emergency withdrawn before Bravo acknowledged it shows on both nodes as
+/// withdrawn and never acknowledged, with a clock stopped at the withdrawal; `request show`
+/// says the same; an acknowledged one shows when and after how long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hotline_show_prints_how_an_escalation_ended() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let alpha = Cli::new(&nodes[0], Role::Liaison).await;
+    let bravo = Cli::new(&nodes[1], Role::Liaison).await;
+    let incident = tmp.path().join("incident.json");
+    std::fs::write(
+        &incident,
+        r#"{"recipient": "bravo", "urgency": "emergency", "title": "wiper on the grid",
+  "details": {"kind": "incident-assistance", "description": "wiper", "sector": "energy",
+    "affected_systems": "SCADA", "assistance_sought": "block the C2"}}"#,
+    )
+    .unwrap();
+    let incident = incident.to_str().unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = first_id(&alpha.ok(&["request", "new"], &[incident]).await);
+        alpha.ok(&["request", "send"], &[&id]).await;
+        bravo
+            .until(&["request", "show"], &[&id], "state     sent")
+            .await;
+        ids.push(id);
+    }
+    let (withdrawn, acknowledged) = (&ids[0], &ids[1]);
+    alpha
+        .ok(
+            &["request", "withdraw"],
+            &[withdrawn, "--reason", "false alarm"],
+        )
+        .await;
+    bravo.ok(&["request", "ack"], &[acknowledged]).await;
+    for cli in [&alpha, &bravo] {
+        let first = cli
+            .until(&["hotline", "show"], &[], "never acknowledged")
+            .await;
+        let line = |out: &Out, id: &str| -> String {
+            out.stdout
+                .lines()
+                .find(|l| l.starts_with(id))
+                .unwrap_or_else(|| panic!("no line for {id}: {out}"))
+                .to_owned()
+        };
+        let ended = line(&first, withdrawn);
+        assert!(ended.contains("  withdrawn at "), "{first}");
+        assert!(!ended.contains("acknowledged at"), "{first}");
+        let acked = cli
+            .until(&["hotline", "show"], &[], "acknowledged at")
+            .await;
+        assert!(
+            line(&acked, acknowledged).contains("pushes  acknowledged at "),
+            "{acked}"
+        );
+        // The clock of the closed escalation does not run.
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        let later = cli.ok(&["hotline", "show"], &[]).await;
+        assert_eq!(line(&later, withdrawn), ended, "{later}");
+        let shown = cli.ok(&["request", "show"], &[withdrawn]).await;
+        assert!(
+            shown.stdout.contains("pushes, withdrawn at ")
+                && shown.stdout.contains(", never acknowledged"),
+            "{shown}"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::{Actor, Capability};
 use crate::common::{
     Aggregate, Audience, Event, RecordId, RecordMeta, RecordType, Sha256Hex, blank, check_stix_ref,
-    plus,
+    elapsed, plus,
 };
 use crate::deadline::DeadlinePolicy;
 use crate::error::CoopError;
@@ -163,6 +163,22 @@ pub struct Information {
     pub question: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub context: String,
+}
+
+/// How a request's hotline escalation stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EscalationStatus {
+    /// Pushed and not yet acknowledged: the clock runs.
+    Open { unacknowledged_for: Duration },
+    /// Acknowledged at `at`, `after` the first push.
+    Acknowledged { at: Timestamp, after: Duration },
+    /// Never acknowledged: the request closed (withdrawn, expired, answered, declined) at
+    /// `at`, `after` the first push. The clock stopped there.
+    Ended {
+        state: RequestState,
+        at: Timestamp,
+        after: Duration,
+    },
 }
 
 /// A request's kind with its kind-specific fields.
@@ -711,6 +727,37 @@ impl AssistanceRequest {
     /// Whether this request goes to the recipient's hotline when sent.
     pub fn needs_hotline(&self) -> bool {
         needs_hotline(self.urgency, self.details.sector())
+    }
+
+    /// When the request left the open states (answered, declined, withdrawn, expired …), and
+    /// into which; `None` while it is a draft or open.
+    pub fn closed(&self) -> Option<(RequestState, &Timestamp)> {
+        if self.state == RequestState::Draft || self.state.is_open() {
+            return None;
+        }
+        self.transitions
+            .iter()
+            .find(|t| t.from.is_open() && !t.to.is_open())
+            .map(|t| (t.to, &t.at))
+    }
+
+    /// How the hotline escalation stands at `now`, if the request has one.
+    pub fn escalation_status(&self, now: &Timestamp) -> Option<EscalationStatus> {
+        let e = self.escalation.as_ref()?;
+        Some(match (&e.acknowledged_at, self.closed()) {
+            (Some(at), _) => EscalationStatus::Acknowledged {
+                at: at.clone(),
+                after: e.ack_clock(at),
+            },
+            (None, Some((state, at))) => EscalationStatus::Ended {
+                state,
+                at: at.clone(),
+                after: elapsed(&e.pushed_at, at),
+            },
+            (None, None) => EscalationStatus::Open {
+                unacknowledged_for: e.ack_clock(now),
+            },
+        })
     }
 
     /// The `expired` event when the deadline has passed on an open request.
