@@ -26,6 +26,8 @@ struct Api {
 
 impl Api {
     fn new(node: &FedNode, token: Option<String>) -> Self {
+        // The node installs it when it serves; a client built before that would panic.
+        pacific_node::install_crypto_provider();
         Self {
             url: node.url(),
             token,
