@@ -324,19 +324,12 @@ pub fn print_request(v: &Value) {
             text(r, "acknowledgement_deadline")
         );
     }
-    if let Some(e) = v["hotline"].as_object() {
-        let clock = e["ack_clock_secs"].as_f64().unwrap_or(0.0);
-        match e["acknowledged_at"].as_str() {
-            Some(at) => println!(
-                "  hotline   {} pushes, acknowledged at {at} after {clock:.1} s",
-                e["attempts"]
-            ),
-            None => println!(
-                "  hotline   {} pushes, unacknowledged for {clock:.1} s, next re-send {}",
-                e["attempts"],
-                e["next_resend_at"].as_str().unwrap_or("-")
-            ),
-        }
+    if v["hotline"].is_object() {
+        println!(
+            "  hotline   {} pushes, {}",
+            v["hotline"]["attempts"],
+            escalation_status(&v["hotline"])
+        );
     }
     for t in r["transitions"].as_array().into_iter().flatten() {
         println!(
@@ -354,12 +347,51 @@ pub fn print_request(v: &Value) {
             a.get("note").and_then(Value::as_str).unwrap_or("")
         );
     }
-    for refused in v["refused_acts"].as_array().into_iter().flatten() {
+    print_refused(v);
+}
+
+/// The acts of a record that do not count: this party's own first (a concurrent act of
+/// another party conflicts with it: it is not done), then other parties' (not counted).
+fn print_refused(v: &Value) {
+    let refused: Vec<&Value> = v["refused_acts"].as_array().into_iter().flatten().collect();
+    for r in refused.iter().filter(|r| r["mine"] == true) {
         println!(
-            "  ignored   {}: {}",
-            text(refused, "id"),
-            text(refused, "reason")
+            "  REFUSED   your act {} ({}): {}",
+            text(r, "id"),
+            text(r, "label"),
+            text(r, "reason")
         );
+    }
+    for r in refused.iter().filter(|r| r["mine"] != true) {
+        println!(
+            "  ignored   {} by {} ({}): {}",
+            text(r, "id"),
+            text(r, "by"),
+            text(r, "label"),
+            text(r, "reason")
+        );
+    }
+}
+
+/// How an escalation stands, as the node says (`status`): open with its running clock and
+/// next re-send, acknowledged at a time after so long, or ended unacknowledged (withdrawn,
+/// expired, answered, declined) at a time, the clock stopped.
+fn escalation_status(e: &Value) -> String {
+    let clock = e["ack_clock_secs"].as_f64().unwrap_or(0.0);
+    match e["status"].as_str() {
+        Some("acknowledged") => format!(
+            "acknowledged at {} after {clock:.1} s",
+            text(e, "acknowledged_at")
+        ),
+        Some("ended") => format!(
+            "{} at {} after {clock:.1} s, never acknowledged",
+            text(&e["ended"], "state"),
+            text(&e["ended"], "at")
+        ),
+        _ => format!(
+            "OPEN, unacknowledged for {clock:.1} s, next re-send {}",
+            text(e, "next_resend_at")
+        ),
     }
 }
 
@@ -398,6 +430,7 @@ pub fn print_dispute(v: &Value) {
             dec["votes_against"]
         );
     }
+    print_refused(v);
 }
 
 /// The SHA-256 (hex) and size of a file.
@@ -417,7 +450,15 @@ fn read_json(path: &PathBuf) -> Result<Value, NodeError> {
         std::fs::read_to_string(path)
     }
     .map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))?;
-    serde_json::from_str(&text).map_err(|e| NodeError::Input(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| invalid_body(&path.display().to_string(), e))
+}
+
+/// A body that is not JSON, refused before it is sent, in the words and with the label the
+/// node gives a body it cannot read (`invalid body: … (422, coop-invalid)`).
+fn invalid_body(what: &str, e: serde_json::Error) -> NodeError {
+    NodeError::Input(format!(
+        "invalid body: {what} is not JSON: {e} (not sent, coop-invalid)"
+    ))
 }
 
 pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
@@ -523,12 +564,7 @@ pub async fn hotline(cmd: HotlineCommand) -> Result<ExitCode, NodeError> {
             let v = api.client().hotline().await?;
             for e in v["escalations"].as_array().into_iter().flatten() {
                 let esc = &e["escalation"];
-                let clock = esc["ack_clock_secs"].as_f64().unwrap_or(0.0);
-                let status = if e["open"] == true {
-                    format!("OPEN, unacknowledged for {clock:.1} s")
-                } else {
-                    format!("acknowledged after {clock:.1} s")
-                };
+                let status = escalation_status(esc);
                 println!(
                     "{}  {} → {}  {} pushes  {status}  {}",
                     text(e, "request"),
@@ -660,6 +696,7 @@ pub fn print_consultation(v: &Value) {
             }
         );
     }
+    print_refused(v);
 }
 
 pub async fn consult(cmd: ConsultCommand) -> Result<ExitCode, NodeError> {
@@ -765,8 +802,7 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
             action,
             body,
         } => {
-            let body: Value = serde_json::from_str(&body)
-                .map_err(|e| NodeError::Input(format!("BODY is not JSON: {e}")))?;
+            let body: Value = serde_json::from_str(&body).map_err(|e| invalid_body("BODY", e))?;
             let v = api.client().act_on_dispute(&id, &action, body).await?;
             print_dispute(&v);
         }

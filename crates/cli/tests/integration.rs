@@ -2,6 +2,7 @@
 //! dependencies instead of one per file, which keeps a clean build small on disk and quick
 //! to link. Each file below is a module; nextest still runs every test in its own process.
 
+mod coop;
 mod crash;
 mod demo;
 mod golden;

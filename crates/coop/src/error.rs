@@ -63,6 +63,12 @@ pub enum CoopError {
     /// An event that does not belong to the record or cannot start one.
     #[error("event does not apply: {0}")]
     BadEvent(String),
+    /// An act that no longer counts: it was decided on a state of the record that an act
+    /// ordered before it (made concurrently on another node) changed, so the same command now
+    /// gives something else (a signature of minutes a new proposal replaced, a second proposal
+    /// of the same version).
+    #[error("the act conflicts with an act ordered before it: {0}")]
+    Superseded(String),
     /// A STIX object that is not a valid record of this type.
     #[error("not a valid {record}: {reason}")]
     Stix {

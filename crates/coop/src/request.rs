@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use crate::actor::{Actor, Capability};
 use crate::common::{
     Aggregate, Audience, Event, RecordId, RecordMeta, RecordType, Sha256Hex, blank, check_stix_ref,
-    plus,
+    elapsed, plus,
 };
 use crate::deadline::DeadlinePolicy;
 use crate::error::CoopError;
@@ -77,7 +77,7 @@ impl KindName {
 
 /// Expedited preservation of stored computer data (Budapest Convention Art. 29(2)).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Preservation {
     /// (a) the authority seeking the preservation.
     pub requesting_authority: String,
@@ -108,7 +108,7 @@ pub enum DataCategory {
 
 /// Disclosure of subscriber, traffic or content data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Disclosure {
     pub requesting_authority: String,
     pub offence: String,
@@ -132,7 +132,7 @@ pub enum TakedownTarget {
 
 /// Takedown or mitigation of malicious infrastructure.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Takedown {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_type: Option<TakedownTarget>,
@@ -146,7 +146,7 @@ pub struct Takedown {
 
 /// Assistance with an incident in progress.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct IncidentAssistance {
     pub description: String,
     /// The critical-infrastructure sector hit, if any (which sends the request to the hotline).
@@ -158,11 +158,27 @@ pub struct IncidentAssistance {
 
 /// A question between authorities.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Information {
     pub question: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub context: String,
+}
+
+/// How a request's hotline escalation stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EscalationStatus {
+    /// Pushed and not yet acknowledged: the clock runs.
+    Open { unacknowledged_for: Duration },
+    /// Acknowledged at `at`, `after` the first push.
+    Acknowledged { at: Timestamp, after: Duration },
+    /// Never acknowledged: the request closed (withdrawn, expired, answered, declined) at
+    /// `at`, `after` the first push. The clock stopped there.
+    Ended {
+        state: RequestState,
+        at: Timestamp,
+        after: Duration,
+    },
 }
 
 /// A request's kind with its kind-specific fields.
@@ -249,6 +265,7 @@ impl RequestKind {
 
 /// A file sent with a request, an answer or more information, named by its SHA-256 and size.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Attachment {
     pub sha256: Sha256Hex,
     pub size: u64,
@@ -272,6 +289,7 @@ pub struct CustodyEntry {
 
 /// What the requester writes in a draft.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RequestSpec {
     pub recipient: PartyId,
     pub urgency: Urgency,
@@ -393,6 +411,7 @@ pub enum Completeness {
 /// the markings the answering party chose), a note, attachments, and for a preservation the
 /// date until which the data is preserved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AnswerSpec {
     pub completeness: Completeness,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -708,6 +727,37 @@ impl AssistanceRequest {
     /// Whether this request goes to the recipient's hotline when sent.
     pub fn needs_hotline(&self) -> bool {
         needs_hotline(self.urgency, self.details.sector())
+    }
+
+    /// When the request left the open states (answered, declined, withdrawn, expired …), and
+    /// into which; `None` while it is a draft or open.
+    pub fn closed(&self) -> Option<(RequestState, &Timestamp)> {
+        if self.state == RequestState::Draft || self.state.is_open() {
+            return None;
+        }
+        self.transitions
+            .iter()
+            .find(|t| t.from.is_open() && !t.to.is_open())
+            .map(|t| (t.to, &t.at))
+    }
+
+    /// How the hotline escalation stands at `now`, if the request has one.
+    pub fn escalation_status(&self, now: &Timestamp) -> Option<EscalationStatus> {
+        let e = self.escalation.as_ref()?;
+        Some(match (&e.acknowledged_at, self.closed()) {
+            (Some(at), _) => EscalationStatus::Acknowledged {
+                at: at.clone(),
+                after: e.ack_clock(at),
+            },
+            (None, Some((state, at))) => EscalationStatus::Ended {
+                state,
+                at: at.clone(),
+                after: elapsed(&e.pushed_at, at),
+            },
+            (None, None) => EscalationStatus::Open {
+                unacknowledged_for: e.ack_clock(now),
+            },
+        })
     }
 
     /// The `expired` event when the deadline has passed on an open request.

@@ -7,8 +7,16 @@
 //! record by replaying the acts it holds in order (by `created`, then `id`; [`replay_acts`]).
 //! An act that arrives from a peer is **re-checked** before it counts ([`Admissible`]): it must
 //! be made by the party it names (`by`, compared with the object's origin the node's
-//! federation provenance gives), and deciding the equivalent command on the state before it,
-//! as that party, must give exactly its events. Events the passing of time causes (an expiry,
+//! federation provenance gives), and it counts as a **command applied to the record as it
+//! stands**: the command its first event names is decided again, as that party, on the state
+//! the acts before it (in replay order) give, and must give that same first event; what the
+//! command brings about on that state besides (the closing a last signature causes, the
+//! decision a majority vote reaches) is what is applied, whatever the publishing node saw.
+//! Acts by different parties that commute (two signatures of the same minutes, two messages,
+//! two votes) therefore both count on every node, in any order of arrival, while an act made
+//! on a state that no longer holds (a signature of minutes a concurrent proposal replaced, a
+//! second proposal of the same version) does not, and is reported as refused
+//! ([`Replayed::refused`]). Events the passing of time causes (an expiry,
 //! a hotline re-send, an overdue stage) are published by one party only, the record's *clock
 //! party* (the requester, the claimant), and must be what `expire_due` / `resend_due` /
 //! `overdue_due` give at their time.
@@ -256,6 +264,23 @@ pub trait Admissible: Aggregate + Clone {
     where
         Self::Body: PartialEq + std::fmt::Debug,
     {
+        Self::admit(state, events, origin).map(|_| ())
+    }
+
+    /// The events that count when `events`, published by `origin`, follow `state` (`None`:
+    /// they create it). A creation, a timed event and a flagged custody record count as
+    /// published. A party's act counts as its command decided on `state`: the command's own
+    /// event (the act's first) must be what deciding gives, and the events returned are the
+    /// ones deciding gives on `state`, so what the command brings about follows the record as
+    /// it stands, not the state the publishing node saw.
+    fn admit(
+        state: Option<&Self>,
+        events: &[Event<Self::Body>],
+        origin: &PartyId,
+    ) -> Result<Vec<Event<Self::Body>>, CoopError>
+    where
+        Self::Body: PartialEq + std::fmt::Debug,
+    {
         let bad = |why: String| Err(CoopError::BadEvent(why));
         let Some(first) = events.first() else {
             return bad("an act without events".into());
@@ -266,12 +291,16 @@ pub trait Admissible: Aggregate + Clone {
             }
             if first.by.as_ref() != Some(origin) {
                 return bad(format!(
-                    "the creating event names {:?}, but {origin} published it",
-                    first.by
+                    "the creating event names {}, but {origin} published it",
+                    first
+                        .by
+                        .as_ref()
+                        .map_or_else(|| "no party".to_owned(), |p| p.to_string())
                 ));
             }
             Self::from_created(first)?;
-            return Self::check_created(first, origin);
+            Self::check_created(first, origin)?;
+            return Ok(events.to_vec());
         };
         match &first.by {
             None => {
@@ -282,7 +311,7 @@ pub trait Admissible: Aggregate + Clone {
                     ));
                 }
                 if state.clock_events(&first.at).iter().any(|a| a == events) {
-                    Ok(())
+                    Ok(events.to_vec())
                 } else {
                     bad("a timed event that is not due at its time".into())
                 }
@@ -295,11 +324,13 @@ pub trait Admissible: Aggregate + Clone {
                     .ok_or_else(|| CoopError::BadEvent("an event no command gives".into()))?;
                 let actor = Actor::new(origin.clone(), CoopRole::Liaison);
                 match state.decide(&actor, command, &first.at) {
-                    Ok(expected) if expected == events => Ok(()),
-                    Ok(expected) => bad(format!(
-                        "the command gives other events: {expected:?}, not {events:?}"
+                    Ok(decided) if decided.first() == Some(first) => Ok(decided),
+                    Ok(_) => Err(CoopError::Superseded(
+                        "on the record as it stands the same command gives another event".into(),
                     )),
-                    Err(CoopError::Tampered { flag, .. }) => Self::tampered_flag(&flag, events),
+                    Err(CoopError::Tampered { flag, .. }) => {
+                        Self::tampered_flag(&flag, events).map(|()| events.to_vec())
+                    }
                     Err(e) => Err(e),
                 }
             }
@@ -331,8 +362,10 @@ pub struct Replayed<A> {
     pub refused: Vec<(String, CoopError)>,
 }
 
-/// Rebuilds a record from its acts, in order (by time, then object id), applying only those
-/// that are admissible on the state before them.
+/// Rebuilds a record from its acts, in order (by the time of their first event, then object
+/// id: a total order every node computes alike), applying only those that are admissible on
+/// the state before them, each as [`Admissible::admit`] says. The same set of acts gives the
+/// same record and the same refusals whatever order they arrived in.
 pub fn replay_acts<A>(acts: &mut [HeldAct<A::Body>]) -> Replayed<A>
 where
     A: Admissible,
@@ -345,13 +378,13 @@ where
     let mut record: Option<A> = None;
     let mut refused = Vec::new();
     for act in acts.iter() {
-        match A::admissible(record.as_ref(), &act.events, &act.origin) {
-            Ok(()) => match &mut record {
-                None => match A::from_created(&act.events[0]) {
+        match A::admit(record.as_ref(), &act.events, &act.origin) {
+            Ok(events) => match &mut record {
+                None => match A::from_created(&events[0]) {
                     Ok(r) => record = Some(r),
                     Err(e) => refused.push((act.id.clone(), e)),
                 },
-                Some(r) => act.events.iter().for_each(|e| r.apply(e)),
+                Some(r) => events.iter().for_each(|e| r.apply(e)),
             },
             Err(e) => refused.push((act.id.clone(), e)),
         }

@@ -3,6 +3,7 @@
 //! to link. Each file below is a module; nextest still runs every test in its own process.
 
 mod common;
+mod concurrency;
 mod consultations;
 mod disputes;
 mod golden;

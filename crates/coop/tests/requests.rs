@@ -581,3 +581,31 @@ fn events_serialise_with_stable_names_and_replay_to_the_same_request() {
     assert_eq!(back, events);
     assert_eq!(AssistanceRequest::replay(&back).unwrap(), r);
 }
+
+/// Issue 12, item 13: the schema says `additionalProperties: false`, so a spec with a field it
+/// does not define, at the top or inside `details`, is refused naming the field.
+#[test]
+fn a_request_spec_with_an_unknown_field_is_refused_naming_it() {
+    let good = serde_json::json!({
+        "recipient": "bravo", "urgency": "urgent", "title": "t",
+        "details": {"kind": "information", "question": "what is known of 198.51.100.23?"},
+    });
+    serde_json::from_value::<RequestSpec>(good.clone()).unwrap();
+    let mut cases = Vec::new();
+    let mut top = good.clone();
+    top["bogus"] = 1.into();
+    cases.push((top, "bogus"));
+    let mut misspelt = good.clone();
+    misspelt["requested_deadine"] = "2030-01-01T00:00:00Z".into();
+    cases.push((misspelt, "requested_deadine"));
+    let mut inside = good.clone();
+    inside["details"]["extra"] = true.into();
+    cases.push((inside, "extra"));
+    for (spec, field) in cases {
+        let e = serde_json::from_value::<RequestSpec>(spec).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("unknown field `{field}`")),
+            "{field}: {e}"
+        );
+    }
+}

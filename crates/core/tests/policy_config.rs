@@ -43,6 +43,7 @@ fn the_documented_example_policy_parses_validates_and_round_trips() {
             "no-reshare-to-companies",
             "no-exports-of-amber",
             "share-threat-intelligence",
+            "cooperation-acts-to-their-parties",
         ]
     );
     assert_eq!(policy.rules[4].paths, Some(vec![OutboundPath::Export]));

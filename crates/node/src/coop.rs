@@ -7,7 +7,9 @@
 //! `x-pacific-coop-event` object ([`pacific_coop::wire`]) that this node stores in its
 //! `default` collection with `add_objects` (so it is logged in the same transaction) and the
 //! outbox pushes to the record's audience (TLP:AMBER, `x_pacific_recipients`). A node only
-//! ever publishes its own party's acts: the federation's origin rule holds. Each node keeps an
+//! ever publishes its own party's acts: the federation's origin rule holds. A user's act that
+//! this node's policy gate would hold back from one of the record's parties is refused
+//! ([`CoopServiceError::HeldBack`]) instead of being stored and never delivered. Each node keeps an
 //! index of the acts it holds by record (fed from the store's object versions in `seq` order,
 //! with each version's federation provenance as its origin) and rebuilds a record by
 //! replaying its acts ([`pacific_coop::wire::replay_acts`]); an act a peer could not have made
@@ -39,8 +41,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use pacific_coop::consultation::{Consultation, ConsultationEventKind};
-use pacific_coop::dispute::{Dispute, DisputeEventKind};
+use pacific_coop::consultation::{Consultation, ConsultationCommand, ConsultationEventKind};
+use pacific_coop::dispute::{Dispute, DisputeCommand, DisputeEventKind};
 use pacific_coop::hotline::{
     Channel, ContactCommand, ContactEventKind, HotlineContact, HotlinePing, PingCommand,
     PingEventKind, PingOutcome, Sector,
@@ -74,6 +76,8 @@ struct Index {
     /// The last object version (`seq`) read from the store.
     cursor: i64,
     collection: Option<String>,
+    /// The `default` collection the acts are filed in (the policy gate's context).
+    default: Option<pacific_store::Collection>,
     /// Acts by record, by act object id.
     records: HashMap<RecordId, BTreeMap<String, Held>>,
     /// Acts already reported as not counting.
@@ -109,6 +113,15 @@ where
     /// The flagged custody event of a refused custody record, as this kind's event.
     fn flagged(_flag: &pacific_coop::request::RequestEvent) -> Option<Event<Self::Body>> {
         None
+    }
+    /// The parties `command` names that the record's audience does not hold yet (a proposed
+    /// mediator or panel): each must be a party this node knows.
+    fn parties_named(_command: &Self::Command) -> Vec<PartyId> {
+        Vec::new()
+    }
+    /// The STIX objects `command` attaches to the record: each must be held here.
+    fn objects_named(_command: &Self::Command) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -153,18 +166,68 @@ macro_rules! plain_kind {
 }
 
 plain_kind! {
-    Dispute => Dispute(DisputeEventKind),
     HotlineContact => Contact(ContactEventKind),
-    Consultation => Consultation(ConsultationEventKind),
     HotlinePing => Ping(PingEventKind),
+}
+
+impl Kind for Dispute {
+    fn events(act: &Act) -> Option<&Vec<Event<DisputeEventKind>>> {
+        match act {
+            Act::Dispute(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<DisputeEventKind>>) -> Act {
+        Act::Dispute(events)
+    }
+    fn parties_named(command: &DisputeCommand) -> Vec<PartyId> {
+        match command {
+            DisputeCommand::ProposeMediator { mediator } => vec![mediator.clone()],
+            DisputeCommand::ProposePanel { members } => members.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Kind for Consultation {
+    fn events(act: &Act) -> Option<&Vec<Event<ConsultationEventKind>>> {
+        match act {
+            Act::Consultation(e) => Some(e),
+            _ => None,
+        }
+    }
+    fn wrap(events: Vec<Event<ConsultationEventKind>>) -> Act {
+        Act::Consultation(events)
+    }
+    fn objects_named(command: &ConsultationCommand) -> Vec<String> {
+        match command {
+            ConsultationCommand::AttachObjects { object_refs } => object_refs.clone(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// A record rebuilt, with the acts that did not count.
 #[derive(Clone)]
 pub struct Rebuilt<A> {
     pub record: A,
-    /// The acts of other parties that did not count, with why.
-    pub refused: Vec<(String, String)>,
+    /// The acts held that did not count, with why.
+    pub refused: Vec<RefusedAct>,
+}
+
+/// An act held that does not count on the record. One of this party's own counted when it
+/// was made (it was decided on the record as this node held it); it stops counting only when
+/// an act another party made concurrently is ordered before it and conflicts with it
+/// ([`RefusedAct::mine`]): the acting party sees it here, as refused.
+#[derive(Clone, Debug)]
+pub struct RefusedAct {
+    /// The act's object id.
+    pub id: String,
+    /// The party that published it.
+    pub by: PartyId,
+    /// Whether this party made it.
+    pub mine: bool,
+    pub error: CoopError,
 }
 
 /// Why the cooperation service did not do what it was asked. It knows nothing of HTTP; the
@@ -174,6 +237,23 @@ pub enum CoopServiceError {
     /// The domain refused the command (role, party, state, deadline, input).
     #[error(transparent)]
     Refused(#[from] CoopError),
+    /// This node's policy gate holds the act back from a party of the record: nothing was
+    /// stored or sent (`label` is the gate's reason, e.g. `default-deny`).
+    #[error(
+        "this node's export policy holds the act back from {party} ({label}: {reason}); nothing was sent. Cooperation acts (type x-pacific-coop-event) need a policy rule that allows them to the parties they name (docs/policy.md)"
+    )]
+    HeldBack {
+        party: PartyId,
+        label: &'static str,
+        reason: String,
+    },
+    /// A party that is neither this node's nor one of its peers: an act naming it could
+    /// never reach it. `known` lists the parties this node knows.
+    #[error("\"{party}\" is not a party this node knows; the known parties are {}", known.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", "))]
+    UnknownParty { party: PartyId, known: Vec<PartyId> },
+    /// Objects to attach that no collection of this node holds.
+    #[error("no object {} is held here: attach objects this node holds (check the id)", .0.join(", "))]
+    UnknownObjects(Vec<String>),
     /// Not a user of this node: peers exchange acts through the federation.
     #[error("{0} may not use cooperation records (peers exchange acts through the federation)")]
     NotAUser(String),
@@ -230,7 +310,8 @@ impl Coop {
             let c = crate::find_collection(self.store.as_ref(), "default")
                 .await?
                 .ok_or_else(|| internal("this node has no default collection"))?;
-            idx.collection = Some(c.id);
+            idx.collection = Some(c.id.clone());
+            idx.default = Some(c);
         }
         const PAGE: usize = 1000;
         loop {
@@ -325,16 +406,30 @@ impl Coop {
         // No admissible creation yet: the history is incomplete (acts of a record whose
         // audience grew arrive in any order from each party), so nothing is judged yet.
         out.record.as_ref()?;
-        let refused: Vec<(String, String)> = out
+        let me = self.party();
+        let refused: Vec<RefusedAct> = out
             .refused
             .into_iter()
-            .map(|(act, e)| (act, e.to_string()))
+            .map(|(act, error)| {
+                let by = held
+                    .get(&act)
+                    .map_or_else(|| me.clone(), |h| h.origin.clone());
+                RefusedAct {
+                    mine: &by == me,
+                    id: act,
+                    by,
+                    error,
+                }
+            })
             .collect();
-        for (act, why) in &refused {
-            if idx.reported.insert(act.clone()) {
+        for r in &refused {
+            if idx.reported.insert(r.id.clone()) {
                 self.refused.fetch_add(1, Ordering::Relaxed);
-                let origin = held.get(act).map(|h| h.origin.to_string());
-                tracing::warn!(%act, record = %id, ?origin, reason = %why, "cooperation act does not count");
+                if r.mine {
+                    tracing::warn!(act = %r.id, record = %id, reason = %r.error, "an act of this party no longer counts: a concurrent act of another party conflicts with it");
+                } else {
+                    tracing::warn!(act = %r.id, record = %id, by = %r.by, reason = %r.error, "cooperation act does not count");
+                }
             }
         }
         Some(Rebuilt {
@@ -372,6 +467,102 @@ impl Coop {
         self.sync(idx).await
     }
 
+    /// Stores one act of a user of this party, after asking the policy gate whether it may
+    /// go to every other party of `audience` as the outbox will push it: an act the gate holds
+    /// back from one of them is refused ([`CoopServiceError::HeldBack`]) rather than stored
+    /// and silently never delivered.
+    async fn publish_checked<A: Kind>(
+        &self,
+        idx: &mut Index,
+        uuid: &str,
+        events: Vec<Event<A::Body>>,
+        audience: &Audience,
+        modified: &Timestamp,
+    ) -> Result<(), CoopServiceError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        if let Audience::Only(parties) = audience {
+            let others: Vec<&PartyId> = parties.iter().filter(|p| *p != self.party()).collect();
+            if !others.is_empty() {
+                let object =
+                    wire::to_stix(uuid, &A::wrap(events.clone()), audience, None, modified)?;
+                let collection = idx.default.clone().expect("synced before publishing");
+                let (peers, members) = self.fed.members().await.map_err(internal)?;
+                for party in others {
+                    let Some(peer) = peers.iter().find(|p| &p.party_id == party) else {
+                        continue;
+                    };
+                    let decision = self.fed.decide_known(
+                        &object,
+                        &crate::federation::peer_party(peer),
+                        &members,
+                        &collection,
+                        pacific_core::policy::OutboundPath::FederationPush,
+                        None,
+                    );
+                    if let Some(reason) = decision.deny_reason() {
+                        tracing::warn!(%party, reason = reason.label(), "a cooperation act held back by the policy gate: refused");
+                        return Err(CoopServiceError::HeldBack {
+                            party: party.clone(),
+                            label: reason.label(),
+                            reason: reason.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        self.publish::<A>(idx, uuid, events, audience, modified)
+            .await
+    }
+
+    /// Refuses a party in `parties` that is neither this party nor a peer of this node,
+    /// naming the parties it knows.
+    async fn check_known<'a>(
+        &self,
+        parties: impl IntoIterator<Item = &'a PartyId>,
+    ) -> Result<(), CoopServiceError> {
+        let (_, peers) = self.fed.members().await.map_err(internal)?;
+        let me = self.party();
+        if let Some(party) = parties
+            .into_iter()
+            .find(|p| *p != me && !peers.contains(*p))
+        {
+            let mut known = vec![me.clone()];
+            known.extend(peers.iter().cloned());
+            return Err(CoopServiceError::UnknownParty {
+                party: party.clone(),
+                known,
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses object ids of `ids` that no collection of this node holds.
+    async fn check_held(&self, ids: &[String]) -> Result<(), CoopServiceError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let held = self
+            .fed
+            .store()
+            .origins_and_held(&refs)
+            .await
+            .map_err(internal)?
+            .held;
+        let missing: Vec<String> = ids
+            .iter()
+            .filter(|id| !held.contains(id.as_str()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(CoopServiceError::UnknownObjects(missing))
+        }
+    }
+
     fn actor(&self, who: &Principal) -> Result<Actor, CoopServiceError> {
         let Some(role) = who.role() else {
             return Err(CoopServiceError::NotAUser(who.actor()));
@@ -403,6 +594,8 @@ impl Coop {
     where
         A::Body: PartialEq + std::fmt::Debug,
     {
+        self.check_known(&A::parties_named(&command)).await?;
+        self.check_held(&A::objects_named(&command)).await?;
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
         let current = self
@@ -437,12 +630,26 @@ impl Coop {
         for e in &events {
             after.apply(e);
         }
+        // A party the command brings into the record (a request's new recipient) must be known.
+        if let (Audience::Only(before), Audience::Only(now)) =
+            (current.record.audience(), after.audience())
+        {
+            self.check_known(now.difference(&before)).await?;
+        }
         let audience = after.audience_now();
-        self.publish::<A>(&mut idx, &crate::new_uuid(), events, &audience, &now)
+        let uuid = crate::new_uuid();
+        self.publish_checked::<A>(&mut idx, &uuid, events, &audience, &now)
             .await?;
         self.readdress(&mut idx, id, &audience).await?;
-        self.rebuild::<A>(&mut idx, id)
-            .ok_or_else(|| internal("the record vanished"))
+        let rebuilt = self
+            .rebuild::<A>(&mut idx, id)
+            .ok_or_else(|| internal("the record vanished"))?;
+        // Never answer "done" for an act that does not count.
+        let act = format!("{}--{uuid}", wire::EVENT_TYPE);
+        if let Some(r) = rebuilt.refused.iter().find(|r| r.id == act) {
+            return Err(CoopError::Superseded(r.error.to_string()).into());
+        }
+        Ok(rebuilt)
     }
 
     /// Stores a creating event of this party.
@@ -454,11 +661,14 @@ impl Coop {
         A::Body: PartialEq + std::fmt::Debug,
     {
         let record = A::from_created(&event)?;
+        if let Audience::Only(parties) = record.audience() {
+            self.check_known(&parties).await?;
+        }
         let id = record.meta().id.clone();
         let at = event.at.clone();
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
-        self.publish::<A>(
+        self.publish_checked::<A>(
             &mut idx,
             &crate::new_uuid(),
             vec![event],

@@ -41,6 +41,12 @@ types = [
   "observed-data", "relationship", "marking-definition",
   "ipv4-addr", "ipv6-addr", "domain-name", "url", "file",
 ]
+
+[[rules]]
+name = "cooperation-acts-to-their-parties"
+description = "Acts on cooperation records (requests, the hotline, consultations, disputes) go to the parties they name; their markings (TLP:AMBER, x_pacific_recipients) keep them from anyone else."
+action = "allow"
+types = ["x-pacific-coop-event"]
 "#;
 
 const DB_FILE: &str = "pacific.db";

@@ -248,7 +248,7 @@ impl ApiThrottle {
 /// recent success.
 pub const UNKNOWN_ARGON2_PER_SECOND: u32 = 2;
 /// How many of them may come at once (the budget's burst).
-pub const UNKNOWN_ARGON2_BURST: u32 = 10;
+pub const UNKNOWN_ARGON2_BURST: u32 = 20;
 /// How long an address that signed in successfully is exempt from the budget.
 pub const KNOWN_ADDRESS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 

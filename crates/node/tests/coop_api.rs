@@ -26,6 +26,8 @@ struct Api {
 
 impl Api {
     fn new(node: &FedNode, token: Option<String>) -> Self {
+        // The node installs it when it serves; a client built before that would panic.
+        pacific_node::install_crypto_provider();
         Self {
             url: node.url(),
             token,
@@ -965,10 +967,12 @@ async fn a_consultation_of_three_reaches_minutes_signed_by_each_and_a_fourth_nev
                 .is_some_and(|m| m.len() == 1)
         })
         .await;
+    let held = indicator(None, json!({}));
+    nodes[2].add(std::slice::from_ref(&held)).await;
     charlie
         .ok(
             &format!("{path}/attach"),
-            json!({"object_refs": [format!("indicator--{}", uuid())]}),
+            json!({"object_refs": [held["id"]]}),
         )
         .await;
     alpha
@@ -1206,4 +1210,285 @@ async fn with_incident_hotline_to_a_match_on_its_own_indicator_alerts_that_party
         .await;
     let evidence = request["record"]["evidence_refs"].as_array().unwrap();
     assert!(evidence.iter().any(|r| r == &json!(ind_id)), "{request}");
+}
+
+/// Issue 12: Alpha and Bravo sign a consultation's minutes concurrently, each before its node
+/// has received the other's signature (their outboxes stopped in between, so the two acts are
+/// made on the same state). Once the nodes exchange again, both signatures count on both
+/// nodes, whichever arrived first, no act is refused, and the consultation is closed.
+#[tokio::test]
+async fn minutes_signed_concurrently_by_alpha_and_bravo_count_both_and_close_the_consultation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let tokens = [
+        nodes[0].user("liaison", Role::Liaison).await,
+        nodes[1].user("liaison", Role::Liaison).await,
+    ];
+    let api = |nodes: &[FedNode]| -> Vec<Api> {
+        nodes
+            .iter()
+            .zip(&tokens)
+            .map(|(n, t)| Api::new(n, Some(t.clone())))
+            .collect()
+    };
+    let a = api(&nodes);
+    let c = a[0]
+        .ok(
+            "/coop/consultations",
+            json!({"topic": "GRIDLOCK", "participants": ["bravo"]}),
+        )
+        .await;
+    let path = format!("/coop/consultations/{}", c["id"].as_str().unwrap());
+    a[0].ok(
+        &format!("{path}/propose-minutes"),
+        json!({"text": "Bravo null-routes 198.51.100.23 within 24 h"}),
+    )
+    .await;
+    a[1].until(&path, |v| v["record"]["minutes"]["version"] == 1)
+        .await;
+
+    // Both sign while their nodes exchange nothing: each sees its own signature only.
+    let restart = async |nodes: &mut Vec<FedNode>, outbox: bool| {
+        for n in nodes.iter_mut() {
+            n.stop().await;
+            n.configure(|c| c.federation.outbox = outbox);
+            n.start().await;
+        }
+    };
+    restart(&mut nodes, false).await;
+    let a = api(&nodes);
+    for (p, party) in a.iter().zip(["alpha", "bravo"]) {
+        let signed = p
+            .ok(&format!("{path}/sign-minutes"), json!({"version": 1}))
+            .await;
+        assert_eq!(
+            signed["minutes"]["signatures"],
+            json!([{"party": party, "at": signed["minutes"]["signatures"][0]["at"]}]),
+            "{party} signed on a state with the other's signature: {signed}"
+        );
+    }
+
+    restart(&mut nodes, true).await;
+    let a = api(&nodes);
+    for p in &a {
+        let v = p.until(&path, |v| v["record"]["state"] == "closed").await;
+        let signed: Vec<&str> = v["record"]["minutes"]["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["party"].as_str().unwrap())
+            .collect();
+        assert_eq!(signed.len(), 2, "{v}");
+        assert!(
+            signed.contains(&"alpha") && signed.contains(&"bravo"),
+            "{v}"
+        );
+        assert_eq!(v["refused_acts"], json!([]), "{v}");
+    }
+}
+
+/// Two parties with the policy `pacific init` writes (and Bravo's node holding everything
+/// back): Alpha's request reaches Bravo (issue 12, item 2: `init`'s policy denied every
+/// cooperation act by default while `send` answered `sent`), and a send Alpha's own gate holds
+/// back fails at Alpha with the gate's reason, leaving the request a draft.
+async fn init_policy_peers(root: &std::path::Path, bravo_policy: &str) -> (FedNode, FedNode) {
+    use pacific_core::party::StakeholderType;
+    let spec = |id, name, jurisdiction, policy| Spec {
+        id,
+        name,
+        kind: StakeholderType::State,
+        jurisdiction: Some(jurisdiction),
+        policy,
+    };
+    let default = pacific_node::federation::DEFAULT_POLICY;
+    let mut alpha = FedNode::create(root, &spec("alpha", "Alpha", "XA", default)).await;
+    let mut bravo = FedNode::create(root, &spec("bravo", "Bravo", "XB", bravo_policy)).await;
+    alpha
+        .add_peer(&bravo, StakeholderType::State, Some("XB"))
+        .await;
+    bravo
+        .add_peer(&alpha, StakeholderType::State, Some("XA"))
+        .await;
+    for n in [&alpha, &bravo] {
+        n.configure(fast);
+    }
+    alpha.start().await;
+    bravo.start().await;
+    (alpha, bravo)
+}
+
+#[tokio::test]
+async fn with_the_policy_init_writes_a_request_reaches_its_recipient() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (alpha, bravo) =
+        init_policy_peers(tmp.path(), pacific_node::federation::DEFAULT_POLICY).await;
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    let b = Api::new(&bravo, Some(bravo.user("lia", Role::Liaison).await));
+    let drafted = a.ok("/coop/requests", preservation_spec()).await;
+    let path = format!("/coop/requests/{}", drafted["id"].as_str().unwrap());
+    let sent = a.ok(&format!("{path}/send"), json!({})).await;
+    assert_eq!(sent["state"], "sent");
+    b.until(&path, state_is("sent")).await;
+    b.ok(&format!("{path}/ack"), json!({})).await;
+    a.until(&path, state_is("acknowledged")).await;
+}
+
+#[tokio::test]
+async fn a_send_the_senders_policy_holds_back_fails_with_the_gates_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (alpha, bravo) = init_policy_peers(tmp.path(), "default = \"deny\"\n").await;
+    let b = Api::new(&bravo, Some(bravo.user("lia", Role::Liaison).await));
+    // Bravo's own policy lets nothing go: its consultation with Alpha is refused when opened.
+    let (status, v) = b
+        .post(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["alpha"]}),
+        )
+        .await;
+    assert_eq!((status, label(&v)), (409, "coop-held-back"), "{v}");
+    let description = v["description"].as_str().unwrap();
+    assert!(
+        description.contains("from alpha (default-deny"),
+        "{description}"
+    );
+    let (_, list) = b.get("/coop/consultations").await;
+    assert_eq!(list["consultations"], json!([]), "nothing was stored");
+    // A draft stays home, so drafting is fine; sending is refused and it stays a draft.
+    let mut spec = preservation_spec();
+    spec["recipient"] = json!("alpha");
+    let drafted = b.ok("/coop/requests", spec).await;
+    let path = format!("/coop/requests/{}", drafted["id"].as_str().unwrap());
+    let (status, v) = b.post(&format!("{path}/send"), json!({})).await;
+    assert_eq!((status, label(&v)), (409, "coop-held-back"), "{v}");
+    let (_, shown) = b.get(&path).await;
+    assert_eq!(shown["record"]["state"], "draft");
+    drop(alpha);
+}
+
+/// Issue 12, items 7 and 14: a recipient, participant, respondent, mediator or hotline target
+/// that is neither this party nor a peer is refused when the command is given, naming the
+/// parties the node knows; so is attaching an object the node does not hold. Nothing is
+/// stored.
+#[tokio::test]
+async fn unknown_parties_and_objects_are_refused_when_drafting_with_the_known_parties() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let a = Api::new(&nodes[0], Some(nodes[0].user("lia", Role::Liaison).await));
+    let unknown = |v: &Value, party: &str| {
+        assert_eq!(label(v), "coop-unknown-party", "{v}");
+        assert_eq!(
+            v["description"].as_str().unwrap(),
+            format!(
+                "\"{party}\" is not a party this node knows; the known parties are alpha, bravo"
+            )
+        );
+    };
+    let mut spec = preservation_spec();
+    spec["recipient"] = json!("zulu");
+    let (status, v) = a.post("/coop/requests", spec).await;
+    assert_eq!(status, 422);
+    unknown(&v, "zulu");
+    let (status, v) = a
+        .post("/coop/hotline/pings", json!({"to": "bravo-cert"}))
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "bravo-cert");
+    let (status, v) = a
+        .post(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["bravo", "charlie"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "charlie");
+    let (status, v) = a
+        .post(
+            "/coop/disputes",
+            json!({"respondent": "delta", "subject": "s", "claim": "c"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "delta");
+    for list in ["/coop/requests", "/coop/consultations", "/coop/disputes"] {
+        let (_, v) = a.get(list).await;
+        let items = v.as_object().unwrap().values().next().unwrap();
+        assert_eq!(items, &json!([]), "{list}: nothing stored");
+    }
+
+    // A dispute with Bravo: a mediator nobody knows is refused, one that is a party is not.
+    let d = a
+        .ok(
+            "/coop/disputes",
+            json!({"respondent": "bravo", "subject": "s", "claim": "c"}),
+        )
+        .await;
+    let path = format!("/coop/disputes/{}", d["id"].as_str().unwrap());
+    let (status, v) = a
+        .post(
+            &format!("{path}/propose-mediator"),
+            json!({"mediator": "delta"}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "delta");
+    let (status, v) = a
+        .post(
+            &format!("{path}/propose-panel"),
+            json!({"members": ["charlie", "delta", "echo"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    unknown(&v, "charlie");
+
+    // A consultation: an object the node does not hold is refused, one it holds is attached.
+    let c = a
+        .ok(
+            "/coop/consultations",
+            json!({"topic": "t", "participants": ["bravo"]}),
+        )
+        .await;
+    let path = format!("/coop/consultations/{}", c["id"].as_str().unwrap());
+    let missing = format!("indicator--{}", uuid());
+    let (status, v) = a
+        .post(&format!("{path}/attach"), json!({"object_refs": [missing]}))
+        .await;
+    assert_eq!((status, label(&v)), (422, "coop-unknown-object"), "{v}");
+    assert!(v["description"].as_str().unwrap().contains(&missing), "{v}");
+    let held = indicator(None, json!({}));
+    nodes[0].add(std::slice::from_ref(&held)).await;
+    let attached = a
+        .ok(
+            &format!("{path}/attach"),
+            json!({"object_refs": [held["id"]]}),
+        )
+        .await;
+    assert_eq!(attached["object_refs"], json!([held["id"]]));
+}
+
+/// Issue 12, item 13: a request spec with a field the schema does not define (at the top or in
+/// `details`) is refused with 422 `coop-invalid` naming the field, and no draft is made.
+#[tokio::test]
+async fn a_request_spec_with_an_unknown_field_is_refused_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes = mesh(tmp.path(), &["alpha", "bravo"], fast).await;
+    let a = Api::new(&nodes[0], Some(nodes[0].user("lia", Role::Liaison).await));
+    for (path, field) in [
+        ("/bogus", "bogus"),
+        ("/requested_deadine", "requested_deadine"),
+        ("/details/extra", "extra"),
+    ] {
+        let mut spec = preservation_spec();
+        let (parent, key) = path.rsplit_once('/').unwrap();
+        spec.pointer_mut(if parent.is_empty() { "" } else { parent })
+            .unwrap()[key] = json!(1);
+        let (status, v) = a.post("/coop/requests", spec).await;
+        assert_eq!((status, label(&v)), (422, "coop-invalid"), "{v}");
+        let description = v["description"].as_str().unwrap();
+        assert!(
+            description.contains(&format!("unknown field `{field}`")),
+            "{description}"
+        );
+    }
+    let (_, list) = a.get("/coop/requests").await;
+    assert_eq!(list["requests"], json!([]));
 }

@@ -461,7 +461,28 @@ async fn requests_and_disputes_list_this_partys_records_escaped() {
             .contains("id=\"disputes-none\"")
     );
 
-    // The admin drafts a preservation request (through the /coop API, as a user would).
+    // The admin drafts a preservation request (through the /coop API, as a user would) to
+    // Bravo, a peer (a party the node does not know is refused).
+    let fed = SqliteFederationStore::open(&node.data_dir().db_path())
+        .await
+        .unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    fed.add_peer(
+        &Peer {
+            party_id: "bravo".into(),
+            name: "Bravo Police".into(),
+            stakeholder_type: StakeholderType::State,
+            jurisdiction: Some("XB".into()),
+            organisation: None,
+            url: "http://127.0.0.1:9".into(),
+            public_key: hex::encode(key.to_bytes()),
+            added: Timestamp::now(),
+        },
+        "admin",
+    )
+    .await
+    .unwrap();
+    fed.close().await;
     let draft = serde_json::json!({
         "recipient": "bravo",
         "urgency": "urgent",

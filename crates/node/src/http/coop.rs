@@ -18,7 +18,7 @@ use pacific_core::Timestamp;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::coop::Rebuilt;
+use crate::coop::{Rebuilt, RefusedAct};
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -72,7 +72,7 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 fn render<A: serde::Serialize>(r: &Rebuilt<A>, extra: Value) -> Value {
     let mut v = json!({
         "record": r.record,
-        "refused_acts": r.refused.iter().map(|(id, why)| json!({"id": id, "reason": why})).collect::<Vec<_>>(),
+        "refused_acts": r.refused.iter().map(refused_act).collect::<Vec<_>>(),
     });
     if let (Value::Object(m), Value::Object(e)) = (&mut v, extra) {
         m.extend(e);
@@ -80,18 +80,41 @@ fn render<A: serde::Serialize>(r: &Rebuilt<A>, extra: Value) -> Value {
     v
 }
 
+/// An act that does not count: who published it, a stable label and why. This party's own act
+/// that a concurrent act of another party superseded is `coop-act-conflict`.
+fn refused_act(r: &RefusedAct) -> Value {
+    let label = if r.mine {
+        "coop-act-conflict"
+    } else {
+        ApiError::coop_label(&r.error)
+    };
+    json!({"id": r.id, "by": r.by, "mine": r.mine, "label": label, "reason": r.error.to_string()})
+}
+
+/// A request's hotline escalation: `status` is `open` (the clock runs: `ack_clock_secs` is the
+/// time unacknowledged so far), `acknowledged` (at `acknowledged_at`, `ack_clock_secs` after
+/// the first push) or `ended` (never acknowledged: the request became `ended.state` at
+/// `ended.at`, and the clock stopped there).
 fn escalation_view(r: &AssistanceRequest, now: &Timestamp) -> Value {
-    match &r.escalation {
-        Some(e) => json!({
-            "party": e.party,
-            "pushed_at": e.pushed_at,
-            "attempts": e.attempts,
-            "next_resend_at": e.next_resend_at,
-            "acknowledged_at": e.acknowledged_at,
-            "ack_clock_secs": e.ack_clock(now).as_secs_f64(),
-        }),
-        None => Value::Null,
-    }
+    use pacific_coop::request::EscalationStatus as S;
+    let (Some(e), Some(status)) = (&r.escalation, r.escalation_status(now)) else {
+        return Value::Null;
+    };
+    let (name, clock, ended) = match &status {
+        S::Open { unacknowledged_for } => ("open", unacknowledged_for, Value::Null),
+        S::Acknowledged { after, .. } => ("acknowledged", after, Value::Null),
+        S::Ended { state, at, after } => ("ended", after, json!({"state": state, "at": at})),
+    };
+    json!({
+        "party": e.party,
+        "pushed_at": e.pushed_at,
+        "attempts": e.attempts,
+        "next_resend_at": if name == "open" { json!(e.next_resend_at) } else { Value::Null },
+        "acknowledged_at": e.acknowledged_at,
+        "status": name,
+        "ended": ended,
+        "ack_clock_secs": clock.as_secs_f64(),
+    })
 }
 
 fn request_view(r: &Rebuilt<AssistanceRequest>) -> Value {
@@ -231,7 +254,7 @@ async fn hotline(
                 "state": q.state,
                 "urgency": q.urgency,
                 "sector": q.details.sector(),
-                "open": q.escalation.as_ref().is_some_and(|e| !e.is_acknowledged()) && q.state.is_open(),
+                "open": matches!(q.escalation_status(&now), Some(pacific_coop::request::EscalationStatus::Open { .. })),
                 "escalation": escalation_view(q, &now),
             })
         })

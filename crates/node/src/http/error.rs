@@ -93,6 +93,18 @@ pub enum ApiError {
     /// A cooperation command refused by `pacific_coop` (see [`ApiError::coop_label`]).
     #[error("{0}")]
     Coop(pacific_coop::CoopError),
+    /// A cooperation act the node's policy gate holds back from a party of the record (409
+    /// `coop-held-back`): nothing was stored or sent.
+    #[error("{0}")]
+    CoopHeldBack(String),
+    /// A cooperation command naming a party this node does not know (422
+    /// `coop-unknown-party`, listing the known ones) or objects it does not hold (422
+    /// `coop-unknown-object`).
+    #[error("{message}")]
+    CoopUnknown {
+        label: &'static str,
+        message: String,
+    },
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 413 when it carries too many objects, 403 otherwise.
     #[error("{message}")]
@@ -122,15 +134,18 @@ impl ApiError {
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::ServerBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unprocessable(_) | ApiError::CoopUnknown { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            ApiError::LogConflict { .. } => StatusCode::CONFLICT,
+            ApiError::LogConflict { .. } | ApiError::CoopHeldBack(_) => StatusCode::CONFLICT,
             ApiError::PeerRejected { status, .. } => *status,
             ApiError::Coop(e) => match Self::coop_label(e) {
                 "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
-                "coop-illegal-transition" | "coop-deadline-passed" | "coop-tampered" => {
-                    StatusCode::CONFLICT
-                }
+                "coop-illegal-transition"
+                | "coop-deadline-passed"
+                | "coop-tampered"
+                | "coop-act-conflict" => StatusCode::CONFLICT,
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             },
         }
@@ -156,6 +171,7 @@ impl ApiError {
             | E::InvalidId(_)
             | E::BadEvent(_)
             | E::Stix { .. } => "coop-invalid",
+            E::Superseded(_) => "coop-act-conflict",
         }
     }
 
@@ -184,6 +200,8 @@ impl ApiError {
             ApiError::PeerRejected { label, .. } => label,
             ApiError::LogConflict { .. } => "log-conflict",
             ApiError::Coop(e) => Self::coop_label(e),
+            ApiError::CoopHeldBack(_) => "coop-held-back",
+            ApiError::CoopUnknown { label, .. } => label,
         }
     }
 
@@ -209,6 +227,8 @@ impl ApiError {
             ApiError::PeerRejected { .. } => "Envelope rejected",
             ApiError::LogConflict { .. } => "Conflict",
             ApiError::Coop(_) => "Cooperation command refused",
+            ApiError::CoopHeldBack(_) => "Held back by the export policy",
+            ApiError::CoopUnknown { .. } => "Cooperation command refused",
         }
     }
 }
@@ -224,6 +244,15 @@ impl From<crate::coop::CoopServiceError> for ApiError {
                     .into(),
             },
             E::UnknownRecord(id) => ApiError::NotFound(format!("record {id}")),
+            e @ E::HeldBack { .. } => ApiError::CoopHeldBack(e.to_string()),
+            e @ E::UnknownParty { .. } => ApiError::CoopUnknown {
+                label: "coop-unknown-party",
+                message: e.to_string(),
+            },
+            e @ E::UnknownObjects(_) => ApiError::CoopUnknown {
+                label: "coop-unknown-object",
+                message: e.to_string(),
+            },
             E::Store(e) => e.into(),
             E::Internal(m) => ApiError::Internal(m),
         }
