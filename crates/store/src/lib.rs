@@ -270,6 +270,12 @@ pub trait Store: Send + Sync {
         query: &'a ObjectQuery,
     ) -> StoreFuture<'a, u64>;
     fn stats(&self) -> StoreFuture<'_, StoreStats>;
+    /// A counter that moves after changes are committed to the database: at once for this
+    /// store's own writes, and soon (within 100 ms for SQLite) for commits by anyone else
+    /// (another connection or process). Background work waits on it instead of polling the
+    /// database; it may move without a change (so a wake-up must still look), never stays
+    /// still after one. Call from within a Tokio runtime.
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64>;
 
     // Users and access.
     /// Adds a user and appends a `user-added` log entry (by [`LOCAL_ACTOR`]) in one transaction.

@@ -29,7 +29,7 @@ impl SqliteStore {
         received: Option<(&[ProvenanceRecord], &ReceivedEntry<'_>)>,
     ) -> Result<(Vec<AddOutcome>, Vec<LogEntry>), StoreError> {
         check_actor(actor)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let ctx = || format!("adding objects to collection {collection_id:?}");
         // IMMEDIATE takes the write lock up front: the transaction reads before it writes, and
         // must not find at its first write that its snapshot is stale.
@@ -114,7 +114,7 @@ impl SqliteStore {
         object_id: &str,
         q: &ObjectQuery,
     ) -> Result<u64, StoreError> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let ctx = || format!("deleting {object_id:?} from collection {collection_id:?}");
         let mut tx = self
             .pool

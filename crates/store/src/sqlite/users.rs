@@ -28,7 +28,7 @@ impl SqliteStore {
         )
         .and_then(|e| e.encode())
         .map_err(log::log_err)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -91,7 +91,7 @@ impl SqliteStore {
         user: &str,
         grant: &CollectionGrant,
     ) -> Result<(), StoreError> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let ctx = || {
             format!(
                 "setting the grant of {user:?} on collection {:?}",
