@@ -4,4 +4,5 @@
 
 mod crash;
 mod demo;
+mod federation_crash;
 mod golden;

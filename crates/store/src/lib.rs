@@ -242,9 +242,10 @@ pub trait Store: Send + Sync {
     /// [`Store::add_objects_as`] for objects received from a peer, with what the federation
     /// records beside them, all in **one transaction**: their provenance (as
     /// [`FederationStore::put_provenance`] writes it), the objects with their `object-stored`
-    /// entries, then one more log entry per object, made by `received` from the object and its
-    /// outcome (the `object-received` entries a receipt names). Returns the outcomes and
-    /// those entries as appended (index and exact bytes).
+    /// entries, then one more log entry per version added, made by `received` from the object
+    /// and its outcome (the `object-received` entries a receipt names; a version held already
+    /// was received before and gets none, so each version is received once in the log).
+    /// Returns the outcomes and those entries as appended (index and exact bytes).
     fn add_received_objects<'a>(
         &'a self,
         actor: &'a str,
