@@ -9,6 +9,8 @@
 //!   envelope signature verification throughput.
 //! - [`coop()`]: two nodes on loopback: time from an `emergency` request sent on one to
 //!   shown on the other (p50/p99), and requests/s through the whole state machine.
+//! - [`idle()`]: what an idle federation costs: `pacific demo` run as a child process and
+//!   watched at rest (CPU time, memory, database and WAL growth, log sizes).
 //! - [`matching()`]: the matching engine's build time, memory per indicator and events/s on
 //!   JSON lines, against a naive linear scan ([`naive`]).
 //!
@@ -17,6 +19,7 @@
 pub mod coop;
 pub mod federation;
 pub mod generate;
+pub mod idle;
 pub mod ingest;
 pub mod matching;
 pub mod naive;
@@ -24,6 +27,7 @@ pub mod taxii;
 
 pub use coop::{CoopOptions, coop};
 pub use federation::{FederationOptions, federation};
+pub use idle::{IdleOptions, idle};
 pub use ingest::{IngestOptions, ingest};
 pub use matching::{MatchOptions, matching};
 pub use taxii::{TaxiiOptions, taxii};

@@ -1,10 +1,12 @@
 //! `pacific bench`: the arguments of the benchmarks in `pacific-bench` (ingest, taxii,
-//! federation, coop, match), run in a temporary data directory removed afterwards.
+//! federation, coop, match, idle), run in a temporary data directory removed afterwards.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use pacific_bench::{CoopOptions, FederationOptions, IngestOptions, MatchOptions, TaxiiOptions};
+use pacific_bench::{
+    CoopOptions, FederationOptions, IdleOptions, IngestOptions, MatchOptions, TaxiiOptions,
+};
 use pacific_node::NodeError;
 
 #[derive(Subcommand)]
@@ -82,6 +84,21 @@ pub enum BenchCommand {
         #[arg(long)]
         no_baselines: bool,
     },
+    /// What an idle federation costs: runs `pacific demo` (four nodes in one process), lets
+    /// it come to rest after its scenario, then watches it untouched: CPU % (from
+    /// /proc/PID/stat), memory, each node's database and WAL growth and log size. Linux only.
+    Idle {
+        /// Seconds watched.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+        /// Seconds the demo is left to settle after its scenario before watching starts.
+        #[arg(long, default_value_t = 30)]
+        settle: u64,
+        /// The `pacific` binary whose demo is watched (default: this one), e.g. an older build
+        /// to compare with.
+        #[arg(long)]
+        exe: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
@@ -130,6 +147,23 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
             };
             pacific_bench::coop(&tmp, &options).await
         }
+        BenchCommand::Idle {
+            seconds,
+            settle,
+            exe,
+        } => match exe.map_or_else(std::env::current_exe, Ok) {
+            Ok(exe) => {
+                let options = IdleOptions {
+                    exe,
+                    seconds,
+                    settle,
+                };
+                pacific_bench::idle(&tmp, &options).await
+            }
+            Err(e) => Err(NodeError::Setup(format!(
+                "cannot find the pacific binary: {e}"
+            ))),
+        },
         BenchCommand::Match {
             indicators,
             events,

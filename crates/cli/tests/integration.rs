@@ -5,6 +5,7 @@
 mod coop;
 mod crash;
 mod demo;
+mod federation_crash;
 mod golden;
 mod messages;
 mod policy;

@@ -27,6 +27,8 @@ pub mod witness;
 pub use datadir::DataDir;
 pub use server::Node;
 
+use std::time::Duration;
+
 /// Errors of node operations outside a request (set-up, ingest, client).
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -92,4 +94,14 @@ pub fn install_crypto_provider() {
 pub fn http_client() -> reqwest::Client {
     install_crypto_provider();
     reqwest::Client::new()
+}
+
+/// Waits until the store's change counter ([`pacific_store::Store::changes`]) moved past
+/// what `changes` last marked seen, or `at_most` passed: how background tasks wait with
+/// nothing to do, instead of polling the database.
+pub async fn changed_or(changes: &mut tokio::sync::watch::Receiver<u64>, at_most: Duration) {
+    if let Ok(Err(_)) = tokio::time::timeout(at_most, changes.changed()).await {
+        // The store is gone (its task is about to stop): wait out the time all the same.
+        tokio::time::sleep(at_most).await;
+    }
 }

@@ -33,8 +33,10 @@ use crate::wire::{
     ConsistencyProofView, CosignatureAnswer, CosignaturePush, EntryView, InclusionProofView,
 };
 
-/// How often the publisher looks for growth and signs a new checkpoint.
+/// How often, at most, the publisher looks for growth and signs a new checkpoint.
 pub const PUBLISH_INTERVAL: Duration = Duration::from_secs(2);
+/// How long the publisher waits for the database to change before looking all the same.
+const IDLE_LOOK: Duration = Duration::from_secs(60);
 
 pub use crate::wire::MAX_ENTRIES;
 
@@ -551,15 +553,16 @@ pub async fn publish_checkpoint(
     Ok(StoredCheckpoint { size, note })
 }
 
-/// Runs [`publish_checkpoint`] every [`PUBLISH_INTERVAL`] until the task is aborted.
+/// Runs [`publish_checkpoint`] at start and then, when the database changed, at most every
+/// [`PUBLISH_INTERVAL`], until the task is aborted: an idle log is not even looked at.
 pub fn spawn_publisher(store: Arc<dyn Store>, log: Arc<LogState>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(PUBLISH_INTERVAL);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut changes = store.changes();
         let mut last = None;
         loop {
-            tick.tick().await;
-            match publish_checkpoint(store.as_ref(), &log).await {
+            changes.borrow_and_update();
+            let published = publish_checkpoint(store.as_ref(), &log).await;
+            match &published {
                 Ok(cp) => {
                     if last != Some(cp.size) {
                         tracing::debug!(size = cp.size, "published log checkpoint");
@@ -567,6 +570,11 @@ pub fn spawn_publisher(store: Arc<dyn Store>, log: Arc<LogState>) -> tokio::task
                     }
                 }
                 Err(e) => tracing::error!(error = %e, "publishing the log checkpoint failed"),
+            }
+            tokio::time::sleep(PUBLISH_INTERVAL).await;
+            // A failed round is tried again without waiting for a change.
+            if published.is_ok() {
+                crate::changed_or(&mut changes, IDLE_LOOK).await;
             }
         }
     })

@@ -10,8 +10,10 @@
 //! and hands to the peer: `POST /log/cosignatures` (a signed `Pacific-Peer` request) with the
 //! cosignature line, this node's cosignature key and a statement signed by its identity key
 //! binding that key to its party ([`CosignaturePush`]). The peer checks and keeps the latest
-//! cosignature of each witness and publishes them with its checkpoint. Every round cosigns
-//! afresh, so a cosignature lost on the way is handed in again a round later. When the peer
+//! cosignature of each witness and publishes them with its checkpoint. A round cosigns
+//! afresh unless the checkpoint the peer served already carries this node's valid cosignature
+//! of it, so a cosignature lost on the way is handed in again a round later, and an idle pair
+//! of logs exchanges nothing (and writes nothing) once each holds the other's. When the peer
 //! answers that it logged the cosignature (`cosignature-received`: it attests new entries of
 //! its log), this node logs `cosignature-sent` (the peer, size and root hash); a fresh
 //! cosignature of a checkpoint already logged, or of one that grew only by cosignature entries,
@@ -39,7 +41,7 @@ use pacific_tlog::checkpoint::{Checkpoint, open_checkpoint};
 use pacific_tlog::cosignature::check_witness_update;
 use pacific_tlog::entry::Act;
 use pacific_tlog::merkle::Hash;
-use pacific_tlog::signed_note::{Ed25519Verifier, Note, NoteSignature};
+use pacific_tlog::signed_note::{Ed25519Verifier, Note, NoteSignature, NoteVerifier};
 
 use crate::NodeError;
 use crate::federation::{Federation, parse_public_key};
@@ -90,8 +92,9 @@ pub struct PeerRound {
     pub peer: String,
     /// What checking its checkpoint found.
     pub witnessed: Result<Witnessed, NodeError>,
-    /// Handing our cosignature of that checkpoint to the peer: `None` when nothing was
-    /// cosigned (the check failed, or found a split view or a shrink).
+    /// Handing our cosignature of that checkpoint to the peer (`Ok` too when the peer served
+    /// it with our cosignature already): `None` when nothing was cosigned (the check failed,
+    /// or found a split view or a shrink).
     pub cosigned: Option<Result<(), NodeError>>,
 }
 
@@ -158,7 +161,13 @@ pub async fn witness_round(
     for peer in peers {
         let (witnessed, cosigned) = match witness_peer(fed, log, http, &peer).await {
             Ok((w, note)) if w.accepted() => {
-                let c = cosign_for_peer(fed, log, http, &peer, &note).await;
+                // The peer serves the checkpoint with our cosignature already: nothing to hand
+                // in (a fresh one would only rewrite the peer's row with a new time).
+                let c = if carries_our_cosignature(log, &peer, &note) {
+                    Ok(())
+                } else {
+                    cosign_for_peer(fed, log, http, &peer, &note).await
+                };
                 (Ok(w), Some(c))
             }
             Ok((w, _)) => (Ok(w), None),
@@ -171,6 +180,21 @@ pub async fn witness_round(
         });
     }
     out
+}
+
+/// Whether `note`, a checkpoint of `peer`'s log as the peer serves it, carries a valid
+/// cosignature of exactly that checkpoint by this node's cosignature key.
+fn carries_our_cosignature(log: &LogState, peer: &Peer, note: &str) -> bool {
+    let Ok((origin, verifier)) = peer_log_verifier(peer, note) else {
+        return false;
+    };
+    let Ok((cp, note)) = open_checkpoint(note, &origin, &verifier) else {
+        return false;
+    };
+    let ours = log.cosignature_verifier();
+    note.signatures()
+        .iter()
+        .any(|sig| sig.key_id == ours.key_id() && ours.verify_cosignature(&cp, sig).is_ok())
 }
 
 /// Cosigns `note` (a checkpoint of `peer`'s log that [`observe`] accepted) and hands the

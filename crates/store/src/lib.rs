@@ -269,9 +269,10 @@ pub trait Store: Send + Sync {
     /// [`Store::add_objects_as`] for objects received from a peer, with what the federation
     /// records beside them, all in **one transaction**: their provenance (as
     /// [`FederationStore::put_provenance`] writes it), the objects with their `object-stored`
-    /// entries, then one more log entry per object, made by `received` from the object and its
-    /// outcome (the `object-received` entries a receipt names). Returns the outcomes and
-    /// those entries as appended (index and exact bytes).
+    /// entries, then one more log entry per version added, made by `received` from the object
+    /// and its outcome (the `object-received` entries a receipt names; a version held already
+    /// was received before and gets none, so each version is received once in the log).
+    /// Returns the outcomes and those entries as appended (index and exact bytes).
     fn add_received_objects<'a>(
         &'a self,
         actor: &'a str,
@@ -308,6 +309,12 @@ pub trait Store: Send + Sync {
         query: &'a ObjectQuery,
     ) -> StoreFuture<'a, u64>;
     fn stats(&self) -> StoreFuture<'_, StoreStats>;
+    /// A counter that moves after changes are committed to the database: at once for this
+    /// store's own writes, and soon (within 100 ms for SQLite) for commits by anyone else
+    /// (another connection or process). Background work waits on it instead of polling the
+    /// database; it may move without a change (so a wake-up must still look), never stays
+    /// still after one. Call from within a Tokio runtime.
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64>;
 
     // Users and access.
     /// Adds a user and appends a `user-added` log entry (by [`LOCAL_ACTOR`]) in one transaction.

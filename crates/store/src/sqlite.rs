@@ -60,6 +60,7 @@ use crate::{
     StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
+mod changes;
 mod checkpoints;
 mod collections;
 mod cosignatures;
@@ -92,6 +93,8 @@ pub struct SqliteStore {
     /// Serializes every write, so that `seq` and `date_added` are handed out in the same order
     /// and no write transaction ever waits on another inside SQLite.
     write_lock: Mutex<()>,
+    /// The change counter ([`Store::changes`]), moved by every write when it releases the lock.
+    changes: changes::Changes,
     /// The database file, for [`Store::stats`]; `None` in memory.
     path: Option<PathBuf>,
 }
@@ -116,6 +119,10 @@ fn file_options(path: &Path) -> SqliteConnectOptions {
         // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: an index page rewritten by
         // several consecutive transactions is copied back to the database file once.
         .pragma("wal_autocheckpoint", "10000")
+        // And no larger than that once checkpointed: a WAL grown past it (one large
+        // transaction, or readers holding a checkpoint back) is truncated when it restarts.
+        // An idle database's WAL is truncated whole (`changes`).
+        .pragma("journal_size_limit", "41943040")
 }
 
 impl SqliteStore {
@@ -158,6 +165,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             write_lock: Mutex::new(()),
+            changes: changes::Changes::new(),
             path,
         })
     }
@@ -165,7 +173,13 @@ impl SqliteStore {
     /// Waits for running operations, then closes every connection (checkpointing the
     /// write-ahead log into the database file). Later calls fail.
     pub async fn close(&self) {
+        self.changes.stop();
         self.pool.close().await;
+    }
+
+    /// Takes the write lock (every write holds it); releasing it moves [`Store::changes`].
+    async fn write(&self) -> changes::WriteGuard<'_> {
+        self.changes.write(&self.write_lock).await
     }
 
     /// The database file, `None` in memory.
@@ -250,6 +264,9 @@ impl Store for SqliteStore {
     }
     fn stats(&self) -> StoreFuture<'_, StoreStats> {
         Box::pin(self.stats_impl())
+    }
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe(self.path.as_ref())
     }
     fn add_user_as<'a>(&'a self, actor: &'a str, user: &'a User) -> StoreFuture<'a, ()> {
         Box::pin(self.add_user_impl(actor, user))
@@ -375,7 +392,7 @@ impl Store for SqliteStore {
         actor: &'a str,
     ) -> StoreFuture<'a, CosignatureAdded> {
         Box::pin(async move {
-            let _w = self.write_lock.lock().await;
+            let _w = self.write().await;
             cosignatures::add(&self.pool, cosignature, root, actor).await
         })
     }
@@ -395,7 +412,7 @@ impl Store for SqliteStore {
     }
     fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let _w = self.write_lock.lock().await;
+            let _w = self.write().await;
             stats::add(&self.pool, stats).await
         })
     }

@@ -192,7 +192,7 @@ pub struct Applied {
     pub rejected: Vec<RejectedObject>,
     /// The `object-received` log entries appended for the objects held after applying.
     pub received: Vec<ReceivedEntry>,
-    /// The log size just after those entries (0 when none were appended).
+    /// The log size just after those entries (the log's size when none were appended).
     pub log_size: u64,
 }
 
@@ -401,7 +401,12 @@ pub async fn apply(
             AddOutcome::AlreadyPresent => out.duplicates += 1,
         }
     }
-    out.log_size = appended.last().map_or(0, |e| e.index + 1);
+    // The log size just after this batch's entries; when it appended none (every version was
+    // held already), the log's size now, so the receipt still binds to a real log state.
+    out.log_size = match appended.last() {
+        Some(e) => e.index + 1,
+        None => fed.objects().log_size().await?,
+    };
     for e in appended {
         let text = String::from_utf8(e.entry).map_err(|e| InboxError::Internal(e.to_string()))?;
         out.received.push(ReceivedEntry {

@@ -2,10 +2,12 @@
 //! those added while the node runs (`pacific peer add` writes the peers table of a running
 //! node's database; no restart is needed).
 //!
-//! Every [`RESCAN`] the supervisor re-reads the peers table, starts a worker for each peer
-//! that has none and stops the worker of a peer that is gone. A worker is the loop of
-//! `outbox`: catch-up by a signed TAXII pull, then [`deliver_once`] rounds with back-off
-//! (100 ms doubling to 10 s) and a fresh catch-up after each failure. Aborting the
+//! When the database changed ([`pacific_store::Store::changes`]), at most every [`RESCAN`],
+//! the supervisor re-reads the peers table, starts a worker for each peer that has none and
+//! stops the worker of a peer that is gone. A worker is the loop of `outbox`: catch-up by a
+//! signed TAXII pull, then [`deliver_once`] rounds with back-off (100 ms doubling to 10 s) and
+//! a fresh catch-up after each failure. A worker with nothing to send waits for the database
+//! to change (or [`IDLE_RECHECK`]), so an idle node neither polls nor writes. Aborting the
 //! supervisor's handle stops every worker it started.
 
 use std::collections::BTreeMap;
@@ -17,10 +19,10 @@ use pacific_core::policy::PartyId;
 use super::Federation;
 use super::outbox::{catch_up, deliver_once};
 
-/// How often the peers table is re-read.
+/// How often, at most, the peers table is re-read (when the database changed).
 pub const RESCAN: Duration = Duration::from_secs(2);
-/// How often an idle worker looks for new versions.
-const POLL: Duration = Duration::from_millis(50);
+/// How long an idle worker or supervisor waits for a change before looking all the same.
+pub const IDLE_RECHECK: Duration = Duration::from_secs(60);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
@@ -44,9 +46,12 @@ pub fn spawn(fed: Arc<Federation>) -> tokio::task::JoinHandle<()> {
 pub fn spawn_every(fed: Arc<Federation>, rescan: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut workers = Workers(BTreeMap::new());
+        let mut changes = fed.objects().changes();
         loop {
+            changes.borrow_and_update();
             reconcile(&fed, &mut workers).await;
             tokio::time::sleep(rescan).await;
+            crate::changed_or(&mut changes, IDLE_RECHECK).await;
         }
     })
 }
@@ -97,7 +102,10 @@ async fn run(fed: Arc<Federation>, peer_id: PartyId) {
     };
     let mut backoff = BACKOFF_MIN;
     let mut need_catch_up = true;
+    let mut changes = fed.objects().changes();
     loop {
+        // Marked seen before the round looks, so a version added during it wakes the next.
+        changes.borrow_and_update();
         if need_catch_up {
             if let Err(e) = catch_up(&fed, &peer_id).await {
                 tracing::debug!(peer = %peer_id, error = %e, "catch-up from a peer failed");
@@ -108,7 +116,7 @@ async fn run(fed: Arc<Federation>, peer_id: PartyId) {
             Ok(true) => backoff = BACKOFF_MIN,
             Ok(false) => {
                 backoff = BACKOFF_MIN;
-                tokio::time::sleep(POLL).await;
+                crate::changed_or(&mut changes, IDLE_RECHECK).await;
             }
             Err(e) => {
                 tracing::debug!(peer = %peer_id, error = %e, retry_in = ?backoff, "delivery to a peer failed");

@@ -934,13 +934,15 @@ impl<R: Read> Read for Releasing<'_, '_, R> {
     }
 }
 
-/// Follows the store every 500 ms while the node serves, so indicators arriving from peers
-/// or over TAXII are matched without a restart.
+/// Follows the store while the node serves, so indicators arriving from peers or over TAXII
+/// are matched without a restart: when the database changed, at most every 500 ms (a failed
+/// refresh is tried again 500 ms later without waiting for a change).
 pub fn spawn_follower(service: Arc<MatchService>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut failing = false;
+        let mut changes = service.store.changes();
         loop {
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            changes.borrow_and_update();
             match service.refresh().await {
                 Ok(_) => failing = false,
                 Err(e) if !failing => {
@@ -948,6 +950,10 @@ pub fn spawn_follower(service: Arc<MatchService>) -> tokio::task::JoinHandle<()>
                     tracing::error!(error = %e, "cannot follow new indicators");
                 }
                 Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if !failing {
+                crate::changed_or(&mut changes, Duration::from_secs(60)).await;
             }
         }
     })

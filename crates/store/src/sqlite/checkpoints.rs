@@ -12,7 +12,7 @@ impl SqliteStore {
         note: &str,
     ) -> Result<(), StoreError> {
         let ctx = || format!("storing the checkpoint of size {size}");
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let done = sqlx::query(
             "INSERT INTO log_checkpoints (size, note) VALUES (?, ?) ON CONFLICT (size) DO NOTHING",
         )
@@ -84,7 +84,7 @@ impl SqliteStore {
         size: u64,
         note: &str,
     ) -> Result<(), StoreError> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         sqlx::query(
             "INSERT INTO witnessed_checkpoints (origin, size, note) VALUES (?, ?, ?)              ON CONFLICT (origin) DO UPDATE SET size = excluded.size, note = excluded.note",
         )
@@ -101,7 +101,7 @@ impl SqliteStore {
         &self,
         e: &SplitViewEvidence,
     ) -> Result<i64, StoreError> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO split_view_evidence (origin, detected, reason, kept_note, new_note) VALUES (?, ?, ?, ?, ?) RETURNING id",
         )

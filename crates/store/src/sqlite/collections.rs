@@ -8,7 +8,7 @@ use crate::{Collection, StoreError};
 
 impl SqliteStore {
     pub(super) async fn create_collection_impl(&self, c: &Collection) -> Result<(), StoreError> {
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         sqlx::query("INSERT INTO collections (id, title, description, alias) VALUES (?, ?, ?, ?)")
             .bind(&c.id)
             .bind(&c.title)

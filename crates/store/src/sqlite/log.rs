@@ -336,7 +336,7 @@ impl SqliteStore {
             .map(|e| e.encode().map_err(log_err))
             .collect::<Result<Vec<_>, _>>()?;
         let ctx = "appending log entries";
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")

@@ -21,8 +21,8 @@ use crate::{AddOutcome, Hash, LogEntry, ProvenanceRecord, ReceivedEntry, StoreEr
 
 impl SqliteStore {
     /// Adds objects; with `received`, also their provenance first and a `received` entry per
-    /// object last, in the same transaction. Returns the outcomes and the `received` entries
-    /// as appended.
+    /// version added (none for one held already) last, in the same transaction. Returns the
+    /// outcomes and the `received` entries as appended.
     pub(super) async fn add_objects_impl(
         &self,
         actor: &str,
@@ -31,7 +31,7 @@ impl SqliteStore {
         received: Option<(&[ProvenanceRecord], &ReceivedEntry<'_>)>,
     ) -> Result<(Vec<AddOutcome>, Vec<LogEntry>), StoreError> {
         check_actor(actor)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let ctx = || format!("adding objects to collection {collection_id:?}");
         // IMMEDIATE takes the write lock up front: the transaction reads before it writes, and
         // must not find at its first write that its snapshot is stale.
@@ -80,9 +80,12 @@ impl SqliteStore {
         let received_at = frontier.size();
         let mut appended = Vec::new();
         if let Some((_, entry)) = received {
+            // A version held already (sent again after a lost ack, caught up over TAXII as
+            // well, relayed by another peer) was received before: it is not logged twice.
             let entries = objects
                 .iter()
                 .zip(&outcomes)
+                .filter(|(_, outcome)| matches!(outcome, AddOutcome::Added { .. }))
                 .map(|(o, outcome)| entry(o, outcome)?.encode().map_err(log::log_err))
                 .collect::<Result<Vec<_>, _>>()?;
             log::append(&mut tx, &mut frontier, &entries).await?;
@@ -118,7 +121,7 @@ impl SqliteStore {
         q: &ObjectQuery,
     ) -> Result<u64, StoreError> {
         check_actor(actor)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let ctx = || format!("deleting {object_id:?} from collection {collection_id:?}");
         let mut tx = self
             .pool

@@ -10,7 +10,7 @@ impl SqliteStore {
         let json = serde_json::to_string(status).map_err(|e| {
             StoreError::Database(format!("serialising status {:?}: {e}", status.id))
         })?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         sqlx::query("INSERT INTO statuses (id, json) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET json = excluded.json")
             .bind(&status.id)
             .bind(json)

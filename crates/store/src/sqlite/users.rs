@@ -68,7 +68,7 @@ impl SqliteStore {
         )
         .and_then(|e| e.encode())
         .map_err(log::log_err)?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -135,7 +135,7 @@ impl SqliteStore {
                 user: name.to_owned(),
             },
         )?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -176,7 +176,7 @@ impl SqliteStore {
                 role: role.as_str().to_owned(),
             },
         )?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -210,7 +210,7 @@ impl SqliteStore {
     ) -> Result<bool, StoreError> {
         check_actor(actor)?;
         let ctx = || format!("changing the token of {name:?}");
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let mut tx = self
             .pool
             .begin_with("BEGIN IMMEDIATE")
@@ -297,7 +297,7 @@ impl SqliteStore {
                 can_write: grant.can_write,
             },
         )?;
-        let _w = self.write_lock.lock().await;
+        let _w = self.write().await;
         let ctx = || {
             format!(
                 "setting the grant of {user:?} on collection {:?}",
