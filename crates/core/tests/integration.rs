@@ -3,6 +3,7 @@
 //! to link. Each file below is a module; nextest still runs every test in its own process.
 
 mod attack_ics;
+mod fuzz_regressions;
 mod golden;
 mod parser_fuzz;
 mod policy_config;
