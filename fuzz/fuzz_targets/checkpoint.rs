@@ -52,13 +52,13 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(cp.to_body(), note.text());
         bodies.push(cp);
     }
-    if let Ok(note) = Note::parse(text) {
-        if let Ok(cp) = Checkpoint::parse(note.text()) {
-            for sig in note.signatures() {
-                let _ = witness.verify_cosignature(&cp, sig);
-            }
-            bodies.push(cp);
+    if let Ok(note) = Note::parse(text)
+        && let Ok(cp) = Checkpoint::parse(note.text())
+    {
+        for sig in note.signatures() {
+            let _ = witness.verify_cosignature(&cp, sig);
         }
+        bodies.push(cp);
     }
     for cp in &bodies {
         let rebuilt = Checkpoint::new(cp.origin(), cp.size(), *cp.root())

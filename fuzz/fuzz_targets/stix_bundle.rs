@@ -6,10 +6,10 @@
 use libfuzzer_sys::fuzz_target;
 use pacific_core::bundle::{BundleItem, read_objects, read_objects_from_slice};
 
-fn read_all(
-    data: &[u8],
-    streamed: bool,
-) -> (Result<(u64, u64, Option<String>), String>, Vec<BundleItem>) {
+/// A read's outcome: (valid, invalid, bundle id) or the error's text.
+type Outcome = Result<(u64, u64, Option<String>), String>;
+
+fn read_all(data: &[u8], streamed: bool) -> (Outcome, Vec<BundleItem>) {
     let mut items = Vec::new();
     let sink = |item: BundleItem| {
         items.push(item);
