@@ -4,6 +4,7 @@
 
 mod attack_ics;
 mod default_tlp;
+mod fuzz_regressions;
 mod golden;
 mod parser_fuzz;
 mod policy_config;
