@@ -8,7 +8,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use pacific_core::StixObject;
@@ -42,26 +42,11 @@ fn bundle(path: &Path) {
 async fn kill_9_during_ingest_loses_no_committed_entry_and_leaves_the_tree_consistent() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("node");
-    let exe = env!("CARGO_BIN_EXE_pacific");
-    let status = Command::new(exe)
-        .args(["init", "--data"])
-        .arg(&data)
-        .args([
-            "--name",
-            "Crash Test",
-            "--type",
-            "company",
-            "--jurisdiction",
-            "XA",
-        ])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::process::init(&data);
     let file = tmp.path().join("bundle.json");
     bundle(&file);
 
-    let mut child = Command::new(exe)
+    let mut child = crate::process::pacific()
         .args(["ingest", "--quiet", "--data"])
         .arg(&data)
         .arg(&file)

@@ -44,35 +44,20 @@ fn a_wrong_token_a_wrong_url_and_a_redirected_log_say_what_they_are() {
     let (mut node, base, log) = serve_with_log(&data);
     let taxii = format!("{base}/taxii2/");
     let wrong = format!("{}x", token);
-    let out = run(&[
-        "taxii",
-        "pull",
-        &taxii,
-        "--collection",
-        "default",
-        "--token",
-        &wrong,
-    ]);
-    let wrong_token = stderr(&out);
-    let out = run(&[
-        "taxii",
-        "pull",
-        &base,
-        "--collection",
-        "default",
-        "--token",
-        &token,
-    ]);
-    let wrong_url = stderr(&out);
-    let out = run(&[
-        "taxii",
-        "pull",
-        &taxii,
-        "--collection",
-        "default",
-        "--token",
-        &token,
-    ]);
+    let pull = |url: &str, token: &str| {
+        run(&[
+            "taxii",
+            "pull",
+            url,
+            "--collection",
+            "default",
+            "--token",
+            token,
+        ])
+    };
+    let wrong_token = stderr(&pull(&taxii, &wrong));
+    let wrong_url = stderr(&pull(&base, &token));
+    let out = pull(&taxii, &token);
     let right = out.status.success();
     node.kill().unwrap();
     node.wait().unwrap();
