@@ -12,6 +12,7 @@ mod federation;
 mod input;
 mod log;
 mod matching;
+mod ports;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
