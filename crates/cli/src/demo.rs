@@ -42,6 +42,9 @@ use crate::coop::CoopClient;
 const SAMPLE_BUNDLE: &str = include_str!("../../../samples/sample-bundle.json");
 /// Where the demo keeps Alpha's admin token, so a second run can show it again.
 const TOKEN_FILE: &str = "demo-admin.token";
+/// The user names of Alpha's admin and of each party's liaison (HTTP Basic: `-u USER:TOKEN`).
+const ADMIN_USER: &str = "admin";
+const LIAISON_USER: &str = "liaison";
 /// Where the demo keeps each party's liaison token (`demo-<party>-liaison.token`).
 fn liaison_token_file(party: &str) -> String {
     format!("demo-{party}-liaison.token")
@@ -241,7 +244,7 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
     };
     setup::create_mesh(root, &parties, fast_clock, pacific_store::LOCAL_ACTOR).await?;
     let store = dirs[0].open_store().await?;
-    let issued = pacific_node::auth::add_user(store.as_ref(), "admin", Role::Admin).await?;
+    let issued = pacific_node::auth::add_user(store.as_ref(), ADMIN_USER, Role::Admin).await?;
     let collection = pacific_node::find_collection(store.as_ref(), "default")
         .await?
         .ok_or_else(|| NodeError::Setup("the demo node has no default collection".into()))?;
@@ -254,7 +257,8 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", token_path.display())))?;
     for (p, dir) in PARTIES.iter().zip(&dirs) {
         let store = dir.open_store().await?;
-        let issued = pacific_node::auth::add_user(store.as_ref(), "liaison", Role::Liaison).await?;
+        let issued =
+            pacific_node::auth::add_user(store.as_ref(), LIAISON_USER, Role::Liaison).await?;
         let path = root.join(liaison_token_file(p.id));
         pacific_node::datadir::write_secret(&path, issued.token.as_bytes())
             .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
@@ -555,8 +559,14 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     }
     println!("\nThe four nodes keep serving (new objects are delivered within a second).");
     println!("  TAXII 2.1 discovery (Alpha): {base}/taxii2/");
+    println!("  admin user (Alpha):          {ADMIN_USER}");
     println!("  admin token (Alpha):         {}", token.trim());
+    println!(
+        "  liaison user (each party):   {LIAISON_USER}, token in {}",
+        args.data.join(liaison_token_file("<party>")).display()
+    );
     println!("Try:");
+    println!("  curl -u {ADMIN_USER}:{} {base}/taxii2/", token.trim());
     println!(
         "  curl -H 'Authorization: Bearer {}' {base}/taxii2/root/collections/default/objects/",
         token.trim()

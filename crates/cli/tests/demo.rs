@@ -150,3 +150,90 @@ fn a_taken_port_fails_the_demo_at_once_and_a_rerun_on_other_ports_is_coherent() 
         );
     }
 }
+
+/// Issue 12, item 10: the serving demo prints the admin's user name beside its token, and
+/// the pair it prints is what `curl -u USER:TOKEN` needs: TAXII discovery answers 200 with
+/// it (HTTP Basic), 401 without.
+#[test]
+fn the_serving_demo_prints_the_user_name_and_token_that_http_basic_takes() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let base = four_free_ports();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pacific"))
+        .args(["demo", "--data"])
+        .arg(tmp.path().join("demo"))
+        .args(["--listen", &format!("127.0.0.1:{base}")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Serving until Ctrl-C") {
+            break;
+        }
+    }
+    let field = |name: &str| {
+        printed
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_else(|| panic!("no {name:?} in:\n{printed}"))
+    };
+    let user = field("admin user (Alpha):");
+    let token = field("admin token (Alpha):");
+    assert_eq!(user, "admin");
+    assert!(
+        printed.contains(&format!(
+            "curl -u {user}:{token} http://127.0.0.1:{base}/taxii2/"
+        )),
+        "{printed}"
+    );
+    let discovery = |auth: Option<String>| {
+        let mut s = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, base)).unwrap();
+        let auth = auth.map_or_else(String::new, |a| format!("Authorization: Basic {a}\r\n"));
+        write!(
+            s,
+            "GET /taxii2/ HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/taxii+json;version=2.1\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer.lines().next().unwrap_or_default().to_owned()
+    };
+    let with = discovery(Some(base64(&format!("{user}:{token}"))));
+    let without = discovery(None);
+    // Stop the demo as Ctrl-C would.
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    assert!(with.contains(" 200 "), "{with}");
+    assert!(without.contains(" 401 "), "{without}");
+}
+
+/// Standard base64 (RFC 4648), for an HTTP Basic header.
+fn base64(s: &str) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in s.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
