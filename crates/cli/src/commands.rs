@@ -91,6 +91,7 @@ pub enum UserCommand {
     Grant {
         #[command(flatten)]
         data: DataArg,
+        /// The user's name.
         name: String,
         /// Collection id or alias.
         #[arg(long)]
@@ -107,6 +108,7 @@ pub enum UserCommand {
     Remove {
         #[command(flatten)]
         data: DataArg,
+        /// The user's name.
         name: String,
     },
     /// Revoke a user's token: it stops working at once, on a running node too. The user stays;
@@ -114,6 +116,7 @@ pub enum UserCommand {
     Revoke {
         #[command(flatten)]
         data: DataArg,
+        /// The user's name.
         name: String,
         /// Issue a new token in place of the revoked one.
         #[arg(long)]
@@ -126,6 +129,7 @@ pub enum UserCommand {
     Role {
         #[command(flatten)]
         data: DataArg,
+        /// The user's name.
         name: String,
         /// admin, analyst, liaison or reader.
         role: Role,
@@ -260,10 +264,13 @@ pub enum CollectionCommand {
     Add {
         #[command(flatten)]
         data: DataArg,
+        /// Its title, shown to TAXII clients.
         #[arg(long)]
         title: String,
+        /// A short name to use in place of its id (in `--collection` and in TAXII URLs).
         #[arg(long)]
         alias: Option<String>,
+        /// A longer description, shown to TAXII clients.
         #[arg(long)]
         description: Option<String>,
     },

@@ -26,13 +26,39 @@ pub struct ApiArgs {
 
 #[derive(Subcommand)]
 pub enum RequestCommand {
-    /// Draft a request: a JSON file (or - for stdin) with recipient, urgency, title, details
-    /// (`kind` and its mandatory fields), and optionally evidence_refs, attachments,
-    /// requested_deadline.
+    /// Draft a request (requester): from a JSON file, from flags, or both (a flag replaces
+    /// the file's field). The format, with an example of each kind, is in
+    /// docs/cooperation.md; unknown fields are refused.
     New {
         #[command(flatten)]
         api: ApiArgs,
-        spec: PathBuf,
+        /// A JSON file with the request (- for stdin): recipient, urgency, title, details (kind
+        /// and its fields), and optionally evidence_refs, attachments, requested_deadline.
+        spec: Option<PathBuf>,
+        /// The party asked, by party id (`pacific peer list` shows them).
+        #[arg(long)]
+        to: Option<String>,
+        /// routine, urgent or emergency.
+        #[arg(long)]
+        urgency: Option<String>,
+        /// A one-line title.
+        #[arg(long)]
+        title: Option<String>,
+        /// preservation, disclosure, takedown, incident-assistance or information.
+        #[arg(long)]
+        kind: Option<String>,
+        /// A field of the kind's details, NAME=VALUE (repeat for each), e.g.
+        /// --field question='Who rents 198.51.100.23?'. mla_intent takes true or false;
+        /// data_categories and targets take their items separated by commas.
+        #[arg(long = "field", value_name = "NAME=VALUE")]
+        fields: Vec<String>,
+        /// A STIX object id given as evidence (repeat for each).
+        #[arg(long = "evidence", value_name = "STIX_ID")]
+        evidence: Vec<String>,
+        /// The answer deadline asked for (RFC 3339; default: the one the kind and urgency
+        /// give, from the time of sending).
+        #[arg(long, value_name = "TIME")]
+        deadline: Option<String>,
     },
     /// The requests this party sent or received.
     List {
@@ -43,6 +69,7 @@ pub enum RequestCommand {
     Show {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
         /// Print the JSON the node answered.
         #[arg(long)]
@@ -52,25 +79,30 @@ pub enum RequestCommand {
     Send {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
     },
     /// Acknowledge a request received, and its hotline escalation (recipient).
     Ack {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
     },
     /// Start work on an acknowledged request (recipient).
     Start {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
     },
     /// Answer (recipient).
     Answer {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// The answer: what was done or found.
         #[arg(long)]
         note: String,
         /// Only part of what was asked.
@@ -86,9 +118,13 @@ pub enum RequestCommand {
     Decline {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// The ground: political-offence, sovereignty-security-ordre-public,
+        /// insufficient-information, dual-criminality, not-competent or other.
         #[arg(long)]
         ground: String,
+        /// Why, in words.
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -96,7 +132,9 @@ pub enum RequestCommand {
     Withdraw {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// Why, in words.
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -104,7 +142,9 @@ pub enum RequestCommand {
     Ask {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// What the requester should tell.
         #[arg(long)]
         question: String,
     },
@@ -113,10 +153,13 @@ pub enum RequestCommand {
     Provide {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// The information, in words.
         #[arg(long, default_value = "")]
         text: String,
-        #[arg(long = "attach")]
+        /// A file to attach (repeat for each): its SHA-256 and size are recorded.
+        #[arg(long = "attach", value_name = "FILE")]
         attach: Vec<PathBuf>,
     },
     /// Record in the chain of custody that this party holds FILE as the attachment whose
@@ -124,9 +167,12 @@ pub enum RequestCommand {
     Custody {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// The attachment's SHA-256 (hex), as the request records it.
         #[arg(long)]
         attachment: String,
+        /// The file this party holds, whose SHA-256 and size are compared with the record's.
         #[arg(long)]
         file: PathBuf,
     },
@@ -134,7 +180,9 @@ pub enum RequestCommand {
     Extend {
         #[command(flatten)]
         api: ApiArgs,
+        /// The request's id (x-pacific-assistance-request--…).
         id: String,
+        /// The new end of the preservation (RFC 3339), later than the current one.
         #[arg(long)]
         until: String,
     },
@@ -156,11 +204,13 @@ pub enum HotlineCommand {
     Declare {
         #[command(flatten)]
         api: ApiArgs,
+        /// Who answers, e.g. "24/7 duty officer".
         #[arg(long)]
         name: String,
         /// phone, email, signal, matrix, pacific or other.
         #[arg(long)]
         medium: String,
+        /// Where to reach them on that medium (number, address, handle).
         #[arg(long)]
         address: String,
     },
@@ -168,6 +218,7 @@ pub enum HotlineCommand {
     Ping {
         #[command(flatten)]
         api: ApiArgs,
+        /// The party whose hotline is pinged, by party id.
         #[arg(long)]
         to: String,
     },
@@ -184,6 +235,7 @@ pub enum ConsultCommand {
     Open {
         #[command(flatten)]
         api: ApiArgs,
+        /// What the consultation is about, in one line.
         #[arg(long)]
         topic: String,
         /// Another participant (repeat for each).
@@ -202,7 +254,9 @@ pub enum ConsultCommand {
     Show {
         #[command(flatten)]
         api: ApiArgs,
+        /// The consultation's id (x-pacific-consultation--…).
         id: String,
+        /// Print the JSON the node answered.
         #[arg(long)]
         json: bool,
     },
@@ -210,14 +264,18 @@ pub enum ConsultCommand {
     Agenda {
         #[command(flatten)]
         api: ApiArgs,
+        /// The consultation's id (x-pacific-consultation--…).
         id: String,
+        /// The agenda item, in words.
         item: String,
     },
     /// Post a message, optionally referring to STIX objects.
     Post {
         #[command(flatten)]
         api: ApiArgs,
+        /// The consultation's id (x-pacific-consultation--…).
         id: String,
+        /// The message.
         text: String,
         /// A STIX object id the message refers to (repeat for each).
         #[arg(long = "ref")]
@@ -227,22 +285,28 @@ pub enum ConsultCommand {
     Attach {
         #[command(flatten)]
         api: ApiArgs,
+        /// The consultation's id (x-pacific-consultation--…).
         id: String,
-        #[arg(required = true)]
+        /// The STIX object ids (one or more; each must be an object the node holds).
+        #[arg(required = true, value_name = "STIX_ID")]
         refs: Vec<String>,
     },
     /// Propose minutes (a new proposal replaces the previous one and its signatures).
     Minutes {
         #[command(flatten)]
         api: ApiArgs,
+        /// The consultation's id (x-pacific-consultation--…).
         id: String,
+        /// The text of the minutes.
         text: String,
     },
     /// Sign the minutes (a liaison; the current version unless --version).
     Sign {
         #[command(flatten)]
         api: ApiArgs,
+        /// The consultation's id (x-pacific-consultation--…).
         id: String,
+        /// The version of the minutes signed (default: the current one).
         #[arg(long)]
         version: Option<u32>,
     },
@@ -254,21 +318,28 @@ pub enum DisputeCommand {
     Open {
         #[command(flatten)]
         api: ApiArgs,
+        /// The party the claim is against, by party id.
         #[arg(long)]
         respondent: String,
+        /// What the dispute is about, in one line.
         #[arg(long)]
         subject: String,
+        /// The claimant's claim, in words.
         #[arg(long)]
         claim: String,
     },
+    /// The disputes this node knows of: id, stage, claimant v respondent, subject.
     List {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// One dispute: parties, stage and its changes, mediator or panel, claims, decision.
     Show {
         #[command(flatten)]
         api: ApiArgs,
+        /// The dispute's id (x-pacific-dispute--…).
         id: String,
+        /// Print the JSON the node answered.
         #[arg(long)]
         json: bool,
     },
@@ -278,8 +349,12 @@ pub enum DisputeCommand {
     Step {
         #[command(flatten)]
         api: ApiArgs,
+        /// The dispute's id (x-pacific-dispute--…).
         id: String,
+        /// The step: claim, propose-mediator, accept-mediator, propose-panel, accept-panel,
+        /// vote, propose-settlement or accept-settlement.
         action: String,
+        /// The step's JSON body (default: {}).
         #[arg(default_value = "{}")]
         body: String,
     },
@@ -461,12 +536,122 @@ fn invalid_body(what: &str, e: serde_json::Error) -> NodeError {
     ))
 }
 
+/// The fields of `request new` given as flags.
+struct SpecFlags {
+    to: Option<String>,
+    urgency: Option<String>,
+    title: Option<String>,
+    kind: Option<String>,
+    fields: Vec<String>,
+    evidence: Vec<String>,
+    deadline: Option<String>,
+}
+
+/// The details fields that are lists (given as comma-separated items) and booleans.
+const LIST_FIELDS: [&str; 2] = ["data_categories", "targets"];
+const BOOL_FIELDS: [&str; 1] = ["mla_intent"];
+
+impl SpecFlags {
+    /// `spec` (a JSON object: the file's, or empty) with the flags' fields set over it. The
+    /// node checks the result (fields missing, unknown or of the wrong kind, by name).
+    fn apply(self, mut spec: Value) -> Result<Value, NodeError> {
+        let Value::Object(map) = &mut spec else {
+            return Err(NodeError::Input(
+                "the request spec must be a JSON object (see docs/cooperation.md)".into(),
+            ));
+        };
+        for (key, value) in [
+            ("recipient", self.to),
+            ("urgency", self.urgency),
+            ("title", self.title),
+            ("requested_deadline", self.deadline),
+        ] {
+            if let Some(v) = value {
+                map.insert(key.into(), Value::String(v));
+            }
+        }
+        if !self.evidence.is_empty() {
+            let refs = map
+                .entry("evidence_refs")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(a) = refs {
+                a.extend(self.evidence.into_iter().map(Value::String));
+            }
+        }
+        if self.kind.is_some() || !self.fields.is_empty() {
+            let details = map
+                .entry("details")
+                .or_insert_with(|| Value::Object(Default::default()));
+            let Value::Object(details) = details else {
+                return Err(NodeError::Input(
+                    "the spec's details must be a JSON object (see docs/cooperation.md)".into(),
+                ));
+            };
+            if let Some(kind) = self.kind {
+                details.insert("kind".into(), Value::String(kind));
+            }
+            for field in self.fields {
+                let Some((name, value)) = field.split_once('=') else {
+                    return Err(NodeError::Input(format!(
+                        "--field {field:?}: expected NAME=VALUE, e.g. --field question='…'"
+                    )));
+                };
+                let value = if LIST_FIELDS.contains(&name) {
+                    Value::Array(
+                        value
+                            .split(',')
+                            .map(|v| Value::String(v.trim().to_owned()))
+                            .collect(),
+                    )
+                } else if BOOL_FIELDS.contains(&name) {
+                    match value {
+                        "true" => Value::Bool(true),
+                        "false" => Value::Bool(false),
+                        _ => {
+                            return Err(NodeError::Input(format!(
+                                "--field {name}={value}: expected true or false"
+                            )));
+                        }
+                    }
+                } else {
+                    Value::String(value.to_owned())
+                };
+                details.insert(name.to_owned(), value);
+            }
+        }
+        Ok(spec)
+    }
+}
+
 pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
     use RequestAction as A;
     use RequestCommand as C;
     let (api, id, action) = match cmd {
-        C::New { api, spec } => {
-            let v = api.client().new_request(read_json(&spec)?).await?;
+        C::New {
+            api,
+            spec,
+            to,
+            urgency,
+            title,
+            kind,
+            fields,
+            evidence,
+            deadline,
+        } => {
+            let base = match &spec {
+                Some(path) => read_json(path)?,
+                None => Value::Object(Default::default()),
+            };
+            let flags = SpecFlags {
+                to,
+                urgency,
+                title,
+                kind,
+                fields,
+                evidence,
+                deadline,
+            };
+            let v = api.client().new_request(flags.apply(base)?).await?;
             print_request(&v);
             return Ok(ExitCode::SUCCESS);
         }

@@ -42,6 +42,9 @@ use crate::coop::CoopClient;
 const SAMPLE_BUNDLE: &str = include_str!("../../../samples/sample-bundle.json");
 /// Where the demo keeps Alpha's admin token, so a second run can show it again.
 const TOKEN_FILE: &str = "demo-admin.token";
+/// The user names of Alpha's admin and of each party's liaison (HTTP Basic: `-u USER:TOKEN`).
+const ADMIN_USER: &str = "admin";
+const LIAISON_USER: &str = "liaison";
 /// Where the demo keeps each party's liaison token (`demo-<party>-liaison.token`).
 fn liaison_token_file(party: &str) -> String {
     format!("demo-{party}-liaison.token")
@@ -187,13 +190,39 @@ fn addr_of(base: SocketAddr, i: usize) -> SocketAddr {
 
 /// Creates the four data directories, policies, peers, Alpha's admin token and each state's and
 /// Delta's liaison token (once). The cooperation clock runs fast so the hotline re-sends show.
+///
+/// A directory set up for other addresses (an earlier run with another `--listen`) is rebuilt:
+/// each party knows the others by URL, so reusing it would send every party's traffic to the
+/// old ports. Refused while a node of the directory is serving.
 async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeError> {
     let dirs: Vec<DataDir> = PARTIES
         .iter()
         .map(|p| DataDir::new(root.join(p.id)))
         .collect();
     if dirs.iter().all(DataDir::is_initialised) {
-        return Ok(());
+        let recorded = dirs
+            .iter()
+            .map(|d| d.load_config().map(|c| c.server.listen))
+            .collect::<Result<Vec<_>, _>>()?;
+        let wanted: Vec<SocketAddr> = (0..PARTIES.len()).map(|i| addr_of(base, i)).collect();
+        if recorded == wanted {
+            return Ok(());
+        }
+        if let Some(pid) = dirs.iter().find_map(DataDir::serving_pid) {
+            return Err(NodeError::Setup(format!(
+                "{} was set up for {} and is in use by process {pid} (a demo still running?); stop it, or give this run another --data",
+                root.display(),
+                recorded[0]
+            )));
+        }
+        eprintln!(
+            "{} was set up for {} (ports {}-{}); rebuilding it for {base} so that every party knows the others at the ports they now use",
+            root.display(),
+            recorded[0],
+            recorded[0].port(),
+            recorded[recorded.len() - 1].port()
+        );
+        remove_demo(root)?;
     }
     if dirs.iter().any(DataDir::is_initialised) {
         return Err(NodeError::Setup(format!(
@@ -215,7 +244,7 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
     };
     setup::create_mesh(root, &parties, fast_clock, pacific_store::LOCAL_ACTOR).await?;
     let store = dirs[0].open_store().await?;
-    let issued = pacific_node::auth::add_user(store.as_ref(), "admin", Role::Admin).await?;
+    let issued = pacific_node::auth::add_user(store.as_ref(), ADMIN_USER, Role::Admin).await?;
     let collection = pacific_node::find_collection(store.as_ref(), "default")
         .await?
         .ok_or_else(|| NodeError::Setup("the demo node has no default collection".into()))?;
@@ -228,12 +257,33 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", token_path.display())))?;
     for (p, dir) in PARTIES.iter().zip(&dirs) {
         let store = dir.open_store().await?;
-        let issued = pacific_node::auth::add_user(store.as_ref(), "liaison", Role::Liaison).await?;
+        let issued =
+            pacific_node::auth::add_user(store.as_ref(), LIAISON_USER, Role::Liaison).await?;
         let path = root.join(liaison_token_file(p.id));
         pacific_node::datadir::write_secret(&path, issued.token.as_bytes())
             .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
+}
+
+/// Removes what [`set_up`] created under `root` (the parties' data directories and the token
+/// files), and nothing else.
+fn remove_demo(root: &std::path::Path) -> Result<(), NodeError> {
+    let gone = |path: std::path::PathBuf, r: std::io::Result<()>| match r {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(NodeError::Setup(format!(
+            "cannot remove {}: {e}",
+            path.display()
+        ))),
+        _ => Ok(()),
+    };
+    for p in &PARTIES {
+        let dir = root.join(p.id);
+        gone(dir.clone(), std::fs::remove_dir_all(&dir))?;
+        let token = root.join(liaison_token_file(p.id));
+        gone(token.clone(), std::fs::remove_file(&token))?;
+    }
+    let token = root.join(TOKEN_FILE);
+    gone(token.clone(), std::fs::remove_file(&token))
 }
 
 fn indicator(name: &str, pattern: &str, tlp: Tlp, extra: Value) -> Value {
@@ -343,6 +393,20 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
             "the demo needs four consecutive ports".into(),
         ));
     }
+    // Every port first, before anything is created: a clash fails here, at once, naming the
+    // port and who holds it; the listeners are then the ones the nodes serve on.
+    let mut listeners = Vec::new();
+    for (i, p) in PARTIES.iter().enumerate() {
+        let addr = addr_of(args.listen, i);
+        listeners.push(crate::ports::bind(addr, p.name).map_err(|e| {
+            NodeError::Setup(format!(
+                "{e}.\nThe demo needs ports {}-{} on {} free: stop what holds it, or choose others with --listen. Nothing was created.",
+                args.listen.port(),
+                args.listen.port() + PARTIES.len() as u16 - 1,
+                args.listen.ip()
+            ))
+        })?);
+    }
     set_up(&args.data, args.listen).await?;
     crate::init_logging(&pacific_node::config::LogConfig {
         level: "warn".into(),
@@ -376,7 +440,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
             .ok_or_else(|| NodeError::Setup(format!("{} has no default collection", p.name)))?;
         stores.push(store);
         collections.push(collection.id);
-        servers.serve(node, addr)?;
+        servers.serve_on(node, listeners.remove(0));
     }
 
     println!("Pacific demo: four parties federate on loopback.");
@@ -495,8 +559,14 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     }
     println!("\nThe four nodes keep serving (new objects are delivered within a second).");
     println!("  TAXII 2.1 discovery (Alpha): {base}/taxii2/");
+    println!("  admin user (Alpha):          {ADMIN_USER}");
     println!("  admin token (Alpha):         {}", token.trim());
+    println!(
+        "  liaison user (each party):   {LIAISON_USER}, token in {}",
+        args.data.join(liaison_token_file("<party>")).display()
+    );
     println!("Try:");
+    println!("  curl -u {ADMIN_USER}:{} {base}/taxii2/", token.trim());
     println!(
         "  curl -H 'Authorization: Bearer {}' {base}/taxii2/root/collections/default/objects/",
         token.trim()

@@ -15,6 +15,9 @@ use crate::DataArg;
 pub struct IdArgs {
     #[command(flatten)]
     data: DataArg,
+    /// Print only the public key (hex), e.g. for `pacific peer add --key "$(pacific id --data … --key)"`.
+    #[arg(long)]
+    key: bool,
 }
 
 /// Prints this node's party id, name, URL and public key (what a peer needs to add it).
@@ -22,6 +25,11 @@ pub async fn id(args: IdArgs) -> Result<ExitCode, NodeError> {
     let dir = DataDir::new(&args.data.data);
     let config = dir.load_config()?;
     let key = dir.load_identity()?;
+    let public = hex::encode(key.verifying_key().to_bytes());
+    if args.key {
+        println!("{public}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let party = local_party(&config);
     println!("party id:    {}", party.id);
     println!("name:        {}", party.name);
@@ -30,12 +38,6 @@ pub async fn id(args: IdArgs) -> Result<ExitCode, NodeError> {
         println!("jurisdiction: {j}");
     }
     println!("url:         {}", local_url(&config));
-    let public: String = key
-        .verifying_key()
-        .to_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
     println!("public key:  {public}");
     Ok(ExitCode::SUCCESS)
 }

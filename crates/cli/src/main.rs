@@ -12,6 +12,7 @@ mod federation;
 mod input;
 mod log;
 mod matching;
+mod ports;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -148,4 +149,41 @@ pub fn init_logging(config: &pacific_node::config::LogConfig) {
         pacific_node::config::LogFormat::Json => builder.json().try_init(),
         pacific_node::config::LogFormat::Text => builder.try_init(),
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every subcommand says what it does and every argument what it is (issue 12, item 10:
+    /// `<ID>`, `--note`, `--until`, `--topic` had an empty help; `dispute list` and `show` showed
+    /// the text of their flattened `--url`/`--token` group instead of their own).
+    #[test]
+    fn every_subcommand_and_argument_has_its_own_help() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name());
+                let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
+                if about.trim().is_empty() || about == "Where the node is and who asks" {
+                    missing.push(format!("{path}: no description"));
+                }
+                for arg in sub.get_arguments() {
+                    let id = arg.get_id().as_str();
+                    if id == "help" || id == "version" {
+                        continue;
+                    }
+                    if arg
+                        .get_help()
+                        .is_none_or(|h| h.to_string().trim().is_empty())
+                    {
+                        missing.push(format!("{path}: {id}"));
+                    }
+                }
+                walk(sub, &path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "pacific", &mut missing);
+        assert!(missing.is_empty(), "without help:\n{}", missing.join("\n"));
+    }
 }

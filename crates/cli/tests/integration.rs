@@ -10,3 +10,4 @@ mod golden;
 mod messages;
 mod policy;
 mod process;
+mod readme;
