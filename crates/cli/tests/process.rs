@@ -47,23 +47,49 @@ pub fn add_user(data: &Path, name: &str, role: &str) -> String {
     String::from_utf8(added.stdout).unwrap().trim().to_owned()
 }
 
+/// A served node's process, killed when dropped: a test that fails half-way leaves no node
+/// running.
+pub struct Served(pub Child);
+
+impl std::ops::Deref for Served {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A `pacific node` process serving `data` on a free loopback port, and its base URL (read from
 /// the line it prints when serving). Its standard error is kept draining (so the node never
-/// blocks on a full pipe) and its lines are sent to the returned channel.
-pub fn serve(data: &Path) -> (Child, String) {
+/// blocks on a full pipe).
+pub fn serve(data: &Path) -> (Served, String) {
     let (child, base, _) = serve_with_log(data);
     (child, base)
 }
 
-/// [`serve`], with the node's standard error lines.
-pub fn serve_with_log(data: &Path) -> (Child, String, std::sync::mpsc::Receiver<String>) {
-    let mut child = pacific()
-        .args(["node", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+/// [`serve`], with the node's standard error lines sent to the returned channel.
+pub fn serve_with_log(data: &Path) -> (Served, String, std::sync::mpsc::Receiver<String>) {
+    let mut child = Served(
+        pacific()
+            .args(["node", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let stderr = child.stderr.take().unwrap();
     let (base_tx, base_rx) = std::sync::mpsc::channel();
     let (log_tx, log_rx) = std::sync::mpsc::channel();
