@@ -133,6 +133,7 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
             "recorded: {} sightings created, {} updated, {} incidents raised",
             recorded.sightings_created, recorded.sightings_updated, recorded.incidents
         );
+        hotline_notes(&dir, &config, service.settings(), &recorded, args.show);
     }
     eprintln!(
         "{} lines ({}{}), {} events, {} observables, {matches} matches; {} malformed, {} longer than {} bytes",
@@ -157,4 +158,51 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What becomes of the hotline alert of each incident raised: the node serving the directory
+/// sends it (it follows the stored incidents), or, with no node serving, the node sends it when
+/// it starts (its incident sweep). The same decision as the node's: `coop.incident_hotline_to`,
+/// else the indicator's origin.
+fn hotline_notes(
+    dir: &DataDir,
+    config: &pacific_node::config::Config,
+    settings: &pacific_node::matching::MatchSettings,
+    recorded: &Recorded,
+    show: usize,
+) {
+    if recorded.raised.is_empty() {
+        return;
+    }
+    let serving = dir.serving_pid();
+    let shown = dir.root().display();
+    for event in recorded.raised.iter().take(show.max(1)) {
+        let pacific_node::matching::MatchEvent::Incident {
+            asset,
+            sector,
+            value,
+            ..
+        } = event;
+        let what = format!("incident on {asset} ({sector}, {value})");
+        match (
+            pacific_node::coop::incident_alert_recipient(&config.coop, &settings.party, event),
+            serving,
+        ) {
+            (None, _) => eprintln!(
+                "hotline: {what}: no alert (the indicator is this party's own and coop.incident_hotline_to is not set)"
+            ),
+            (Some(to), Some(pid)) => eprintln!(
+                "hotline: {what}: the node serving {shown} (pid {pid}) sends the emergency alert to {to} now"
+            ),
+            (Some(to), None) => eprintln!(
+                "hotline: {what}: emergency alert to {to} NOT SENT YET: no node serves {shown}; it is sent when the node starts (pacific node --data {shown})"
+            ),
+        }
+    }
+    if recorded.raised.len() > show.max(1) {
+        eprintln!(
+            "hotline: … and {} more incidents",
+            recorded.raised.len() - show.max(1)
+        );
+    }
 }

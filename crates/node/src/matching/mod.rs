@@ -31,7 +31,7 @@
 //!   ([`Assets`]). A match of an event with an address in an asset of a critical sector
 //!   ([`CRITICAL_SECTORS`]) raises one STIX `incident` per (asset, indicator, day) in the
 //!   `incidents` collection, a warning in the log, and a [`MatchEvent::Incident`] on
-//!   [`MatchService::subscribe`] — the hook for the cooperation hotline. The incident keeps
+//!   [`MatchService::subscribe`] (the cooperation hotline follows the stored incident instead, so that one another process records is alerted alike). The incident keeps
 //!   what the event carries (`x_pacific_` + `asset`, `sector`, `indicator`, `value`, `day`
 //!   and, for a received indicator, `indicator_origin`), so [`MatchEvent::from_incident`]
 //!   gives the event back to whoever missed it.
@@ -359,8 +359,9 @@ impl MatchService {
             .clone()
     }
 
-    /// Matches from now on that others may act on: [`MatchEvent::Incident`] is the hook for
-    /// the cooperation hotline.
+    /// Matches from now on that others in this process may act on ([`MatchEvent::Incident`]).
+    /// The cooperation hotline reads the stored incidents instead, which another process's
+    /// recording (`pacific match --record`) also writes.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<MatchEvent> {
         self.events.subscribe()
     }
@@ -787,7 +788,8 @@ impl MatchService {
             self.store.add_objects(&incidents, &objects).await?;
             done.incidents += raised.len() as u64;
             for (_, event) in raised {
-                let _ = self.events.send(event);
+                let _ = self.events.send(event.clone());
+                done.raised.push(event);
             }
         }
         Ok(done)

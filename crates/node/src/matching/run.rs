@@ -205,11 +205,14 @@ impl Run<'_> {
 }
 
 /// What recording tallies did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Recorded {
     pub sightings_created: u64,
     pub sightings_updated: u64,
     pub incidents: u64,
+    /// The incidents raised, as the hotline's alert task reads them back from the store.
+    #[serde(skip)]
+    pub raised: Vec<MatchEvent>,
 }
 
 impl Recorded {
@@ -217,5 +220,6 @@ impl Recorded {
         self.sightings_created += o.sightings_created;
         self.sightings_updated += o.sightings_updated;
         self.incidents += o.incidents;
+        self.raised.extend(o.raised);
     }
 }
