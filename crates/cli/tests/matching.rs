@@ -180,3 +180,99 @@ async fn match_record_raises_the_hotline_emergency_now_or_when_the_node_starts()
         "{shown}"
     );
 }
+
+/// Issue 12, item 6: `pacific match` says how many candidate matches an indicator's validity
+/// skipped and why, and `--retro` matches events dated before its `valid_from`; `--record` of
+/// an input recorded before records nothing and says when it was recorded (the statistics do
+/// not double), unless `--force`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn match_counts_what_validity_skips_and_records_an_input_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes = mesh(tmp.path(), &["alpha"], fast).await;
+    let mut ind = indicator(
+        None,
+        json!({"pattern": "[ipv4-addr:value = '203.0.113.92']"}),
+    );
+    ind["valid_from"] = json!("2026-03-01T00:00:00Z");
+    let ind_id = ind["id"].as_str().unwrap().to_owned();
+    nodes[0].add(&[ind]).await;
+    nodes[0].stop().await;
+    let dir = nodes[0].dir.root().to_path_buf();
+    let log = tmp.path().join("old.jsonl");
+    std::fs::write(
+        &log,
+        "{\"ts\": \"2026-02-01T10:00:00Z\", \"dst_ip\": \"203.0.113.92\"}\n\
+         {\"ts\": \"2026-03-02T10:00:00Z\", \"dst_ip\": \"203.0.113.92\"}\n",
+    )
+    .unwrap();
+
+    let out = match_file(&dir, &log, &[]).await;
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout.lines().count(), 1, "{out}");
+    assert!(
+        out.stdout.starts_with(&format!("line 2\t{ind_id}")),
+        "{out}"
+    );
+    assert!(
+        out.stderr.contains(
+            "skipped 1 candidate matches: 1 events before the indicator's valid_from (--retro matches them), 0 after its valid_until, 0 of revoked indicators"
+        ),
+        "{out}"
+    );
+    let out = match_file(&dir, &log, &["--retro"]).await;
+    assert_eq!(out.code, 0, "{out}");
+    assert_eq!(out.stdout.lines().count(), 2, "{out}");
+    assert!(
+        out.stderr
+            .contains("retro: 1 matches of events before the indicator's valid_from"),
+        "{out}"
+    );
+    assert!(!out.stderr.contains("skipped"), "{out}");
+
+    // Recorded once; the same input again records nothing and says when it was recorded.
+    let first = match_file(&dir, &log, &["--record"]).await;
+    assert_eq!(first.code, 0, "{first}");
+    assert!(
+        first
+            .stderr
+            .contains("recorded: 1 sightings created, 0 updated, 0 incidents raised"),
+        "{first}"
+    );
+    let again = match_file(&dir, &log, &["--record"]).await;
+    assert_eq!(again.code, 0, "{again}");
+    let line = again
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("not recorded: this input (sha256 "))
+        .unwrap_or_else(|| panic!("no refusal: {again}"));
+    assert!(
+        line.contains(") was recorded already at 20")
+            && line.ends_with("; --force records it again"),
+        "{again}"
+    );
+    assert!(
+        !again.stderr.lines().any(|l| l.starts_with("recorded: ")),
+        "{again}"
+    );
+    let day_count = || async {
+        let store = nodes[0].dir.open_store().await.unwrap();
+        store
+            .match_stats("2026-03-02", "2026-03-02", Some("indicator"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.count)
+            .sum::<u64>()
+    };
+    assert_eq!(day_count().await, 1, "the statistics doubled");
+    let forced = match_file(&dir, &log, &["--record", "--force"]).await;
+    assert_eq!(forced.code, 0, "{forced}");
+    assert!(
+        forced
+            .stderr
+            .contains("recorded: 0 sightings created, 1 updated, 0 incidents raised")
+            && forced.stderr.contains("(--force: this input, sha256 "),
+        "{forced}"
+    );
+    assert_eq!(day_count().await, 2);
+}
