@@ -11,8 +11,8 @@ use std::sync::Arc;
 use clap::Args;
 use indicatif::ProgressBar;
 use pacific_core::Timestamp;
-use pacific_match::{Format, InputOptions};
-use pacific_node::matching::{MatchService, Recorded};
+use pacific_match::{Format, InputOptions, Window};
+use pacific_node::matching::{Digesting, MatchService, Recorded, Tally};
 use pacific_node::{DataDir, NodeError};
 use pacific_store::{FederationStore, SqliteFederationStore};
 
@@ -33,9 +33,18 @@ pub struct MatchArgs {
     #[arg(long, default_value_t = 10)]
     pub show: usize,
     /// Store what the matches add up to: a new version of each matched indicator's sighting,
-    /// the daily statistics, and incidents on critical-infrastructure assets.
+    /// the daily statistics, and incidents on critical-infrastructure assets. An input
+    /// recorded before (same SHA-256 of its bytes) is not recorded again unless --force.
     #[arg(long)]
     pub record: bool,
+    /// With --record: record the input even if it was recorded before (its matches add up
+    /// again).
+    #[arg(long, requires = "record")]
+    pub force: bool,
+    /// Retro-hunt: also match events dated before an indicator's valid_from (old logs
+    /// against newly shared indicators). Without it, such events are skipped and counted.
+    #[arg(long)]
+    pub retro: bool,
     /// The input file, or `-` for stdin.
     pub file: PathBuf,
 }
@@ -79,19 +88,22 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
 
     let (reader, size) = crate::input::open(&args.file)?;
     let bar = size.map_or_else(ProgressBar::hidden, crate::input::bytes_bar);
-    let reader = crate::input::Progress {
+    let mut reader = Digesting::new(crate::input::Progress {
         inner: reader,
         bar: bar.clone(),
-    };
+    });
     let now = Timestamp::now().unix_micros();
     let mut run = service.run(now, 0);
-    let mut tallies = Vec::new();
+    if args.retro {
+        run.window = Window::Retro;
+    }
+    let mut tally = Tally::default();
     let mut matches = 0u64;
     let stdout = std::io::stdout();
     let mut stdout = std::io::BufWriter::new(stdout.lock());
     let stats = service
         .match_reader(
-            reader,
+            &mut reader,
             &opts,
             &mut run,
             |event, m| {
@@ -112,9 +124,9 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
                     bar.set_message(format!("{matches} matches"));
                 }
             },
-            |tally| {
+            |t| {
                 if args.record {
-                    tallies.push(tally);
+                    tally.merge(t);
                 }
             },
         )
@@ -124,15 +136,38 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
         use std::io::Write;
         let _ = stdout.flush();
     }
-    if args.record {
-        let mut recorded = Recorded::default();
-        for tally in tallies {
-            recorded.add(service.record(tally).await?);
+    let validity = run.validity;
+    if args.record && stats.read_error.is_none() {
+        let digest = reader.digest();
+        let recording = service.record_input(&digest, tally, args.force).await?;
+        match (&recording.recorded, &recording.previous) {
+            (None, Some(previous)) => eprintln!(
+                "not recorded: this input (sha256 {}) was recorded already at {}; --force records it again",
+                recording.sha256, previous.recorded_at
+            ),
+            (recorded, previous) => {
+                let recorded = recorded.clone().unwrap_or_default();
+                eprintln!(
+                    "recorded: {} sightings created, {} updated, {} incidents raised",
+                    recorded.sightings_created, recorded.sightings_updated, recorded.incidents
+                );
+                if let Some(previous) = previous {
+                    eprintln!(
+                        "  (--force: this input, sha256 {}, was recorded before at {})",
+                        recording.sha256, previous.recorded_at
+                    );
+                }
+                hotline_notes(&dir, &config, service.settings(), &recorded, args.show);
+            }
         }
+    } else if args.record && !tally.is_empty() {
+        // Reading failed part way: what was matched is recorded, the input is not noted.
+        let recorded = service.record(tally).await?;
         eprintln!(
-            "recorded: {} sightings created, {} updated, {} incidents raised",
+            "recorded (input read in part): {} sightings created, {} updated, {} incidents raised",
             recorded.sightings_created, recorded.sightings_updated, recorded.incidents
         );
+        hotline_notes(&dir, &config, service.settings(), &recorded, args.show);
     }
     eprintln!(
         "{} lines ({}{}), {} events, {} observables, {matches} matches; {} malformed, {} longer than {} bytes",
@@ -148,6 +183,26 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
     for e in &stats.errors {
         eprintln!("  line {}: {}", e.line, e.reason);
     }
+    if validity.skipped() > 0 {
+        eprintln!(
+            "skipped {} candidate matches: {} events before the indicator's valid_from{}, {} after its valid_until, {} of revoked indicators",
+            validity.skipped(),
+            validity.before_valid_from,
+            if validity.before_valid_from > 0 {
+                " (--retro matches them)"
+            } else {
+                ""
+            },
+            validity.after_valid_until,
+            validity.revoked
+        );
+    }
+    if args.retro {
+        eprintln!(
+            "retro: {} matches of events before the indicator's valid_from",
+            validity.retro_matches
+        );
+    }
     if let Some(e) = &stats.read_error {
         eprintln!("error: reading stopped {e}");
         return Ok(ExitCode::FAILURE);
@@ -157,4 +212,51 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What becomes of the hotline alert of each incident raised: the node serving the directory
+/// sends it (it follows the stored incidents), or, with no node serving, the node sends it when
+/// it starts (its incident sweep). The same decision as the node's: `coop.incident_hotline_to`,
+/// else the indicator's origin.
+fn hotline_notes(
+    dir: &DataDir,
+    config: &pacific_node::config::Config,
+    settings: &pacific_node::matching::MatchSettings,
+    recorded: &Recorded,
+    show: usize,
+) {
+    if recorded.raised.is_empty() {
+        return;
+    }
+    let serving = dir.serving_pid();
+    let shown = dir.root().display();
+    for event in recorded.raised.iter().take(show.max(1)) {
+        let pacific_node::matching::MatchEvent::Incident {
+            asset,
+            sector,
+            value,
+            ..
+        } = event;
+        let what = format!("incident on {asset} ({sector}, {value})");
+        match (
+            pacific_node::coop::incident_alert_recipient(&config.coop, &settings.party, event),
+            serving,
+        ) {
+            (None, _) => eprintln!(
+                "hotline: {what}: no alert (the indicator is this party's own and coop.incident_hotline_to is not set)"
+            ),
+            (Some(to), Some(pid)) => eprintln!(
+                "hotline: {what}: the node serving {shown} (pid {pid}) sends the emergency alert to {to} now"
+            ),
+            (Some(to), None) => eprintln!(
+                "hotline: {what}: emergency alert to {to} NOT SENT YET: no node serves {shown}; it is sent when the node starts (pacific node --data {shown})"
+            ),
+        }
+    }
+    if recorded.raised.len() > show.max(1) {
+        eprintln!(
+            "hotline: … and {} more incidents",
+            recorded.raised.len() - show.max(1)
+        );
+    }
 }

@@ -18,7 +18,8 @@
 //!   first hit with no scratch at all.
 //!
 //! Updates: [`Index::upsert`] replaces an older version of the same id (a same or older version
-//! is ignored); revoked versions and [`Index::remove`] take the indicator out, and
+//! is ignored); revoked versions (kept, never matched, to count what revocation withholds) and
+//! [`Index::remove`] take the indicator out, and
 //! [`Index::forget`] also forgets its versions (its versions were deleted). A removed
 //! indicator's slot is marked dead at once (matching skips it) and its postings are purged in
 //! one pass once dead postings exceed a quarter of the live ones, so removal is O(1)
@@ -183,8 +184,49 @@ pub enum Upserted {
     Replaced,
     /// This version or a newer one was already known; nothing changed.
     Unchanged,
-    /// The version is revoked: the indicator is out of the index.
+    /// The version is revoked: the indicator no longer matches (its values are kept, when they
+    /// compile, only to count what revocation withholds: [`Validity`]).
     Revoked,
+}
+
+/// How an event's time is held against an indicator's validity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Window {
+    /// STIX semantics: an indicator matches events dated in `[valid_from, valid_until)`.
+    #[default]
+    Valid,
+    /// Retro-hunting (old logs against newly shared indicators): events dated before
+    /// `valid_from` match too; `valid_until` and revocation still hold.
+    Retro,
+}
+
+/// What validity did to a run's candidate matches (an indicator whose values an event has):
+/// how many it skipped and why, and how many [`Window::Retro`] let through. Each counts once
+/// per event and indicator.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Validity {
+    /// Events dated before the indicator's `valid_from` (not counted under [`Window::Retro`]).
+    pub before_valid_from: u64,
+    /// Events dated at or after the indicator's `valid_until`.
+    pub after_valid_until: u64,
+    /// The indicator's latest version is revoked.
+    pub revoked: u64,
+    /// Matches of events dated before the indicator's `valid_from` ([`Window::Retro`] only).
+    pub retro_matches: u64,
+}
+
+impl Validity {
+    pub fn add(&mut self, o: &Validity) {
+        self.before_valid_from += o.before_valid_from;
+        self.after_valid_until += o.after_valid_until;
+        self.revoked += o.revoked;
+        self.retro_matches += o.retro_matches;
+    }
+
+    /// Candidate matches skipped, whatever the reason.
+    pub fn skipped(&self) -> u64 {
+        self.before_valid_from + self.after_valid_until + self.revoked
+    }
 }
 
 /// One indicator that was not compiled, and why.
@@ -268,6 +310,9 @@ struct Slot {
     valid_until: i64,
     atoms: u32,
     live: bool,
+    /// A revoked version: kept so that a run can say how many matches revocation withheld,
+    /// never matched.
+    revoked: bool,
 }
 
 /// Postings shared by several indicators.
@@ -425,6 +470,8 @@ pub struct Index {
     lists: Lists,
     live_atoms: usize,
     dead_atoms: usize,
+    /// Slots of revoked versions among `by_id`.
+    revoked: usize,
 }
 
 impl Default for Index {
@@ -465,6 +512,7 @@ impl Index {
             lists: Lists::default(),
             live_atoms: 0,
             dead_atoms: 0,
+            revoked: 0,
         }
     }
 
@@ -498,13 +546,13 @@ impl Index {
         }
     }
 
-    /// Number of indicators in the index.
+    /// Number of indicators in the index that match (revoked ones are not counted).
     pub fn len(&self) -> usize {
-        self.by_id.len()
+        self.by_id.len() - self.revoked
     }
 
     pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
+        self.len() == 0
     }
 
     /// Adds an indicator, or replaces an older version of it; a revoked version removes it.
@@ -523,22 +571,24 @@ impl Index {
         {
             return Ok(Upserted::Unchanged);
         }
-        let compiled = if ind.revoked {
-            None
-        } else {
-            Some(compile_indicator(ind))
-        };
+        let compiled = compile_indicator(ind);
         let existed = self.remove_uuid(id.0).is_some();
         match compiled {
-            None => {
+            // A revoked version is kept (never matched) to count what it withholds.
+            Ok(terms) if ind.revoked => {
+                self.gone.remove(&id.0);
+                self.insert(id.0, ind, &terms);
+                Ok(Upserted::Revoked)
+            }
+            Err(_) if ind.revoked => {
                 self.gone.insert(id.0, ind.modified);
                 Ok(Upserted::Revoked)
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 self.gone.insert(id.0, ind.modified);
                 Err(e)
             }
-            Some(Ok(terms)) => {
+            Ok(terms) => {
                 self.gone.remove(&id.0);
                 self.insert(id.0, ind, &terms);
                 Ok(if existed {
@@ -581,6 +631,9 @@ impl Index {
         let slot = self.by_id.remove(&uuid)?;
         let s = &mut self.slots[slot as usize];
         s.live = false;
+        if s.revoked {
+            self.revoked -= 1;
+        }
         self.live_atoms -= s.atoms as usize;
         self.dead_atoms += s.atoms as usize;
         let modified = s.modified;
@@ -599,7 +652,11 @@ impl Index {
             valid_until: ind.valid_until.unwrap_or(i64::MAX),
             atoms: 0,
             live: true,
+            revoked: ind.revoked,
         };
+        if ind.revoked {
+            self.revoked += 1;
+        }
         let slot = match self.free_slots.pop() {
             Some(s) => {
                 self.slots[s as usize] = slot_data;
@@ -684,31 +741,53 @@ impl Index {
 
     /// Appends the matches of `event` to `out` (each indicator at most once per event).
     pub fn match_event_into(&self, event: &Event<'_>, now: i64, out: &mut Vec<Match>) {
-        let t = event.time.unwrap_or(now);
-        let start = out.len();
-        let mut partial: Vec<(u32, u8, u16)> = Vec::new();
+        self.match_event_counted(event, now, Window::Valid, out, &mut Validity::default());
+    }
+
+    /// Appends the matches of `event` to `out` with validity applied as `window` says, and
+    /// adds to `validity` the candidate matches it skipped (or let through retroactively).
+    pub fn match_event_counted(
+        &self,
+        event: &Event<'_>,
+        now: i64,
+        window: Window,
+        out: &mut Vec<Match>,
+        validity: &mut Validity,
+    ) {
+        let mut probe = Probe {
+            t: event.time.unwrap_or(now),
+            retro: window == Window::Retro,
+            start: out.len(),
+            partial: Vec::new(),
+            skipped: Vec::new(),
+            validity,
+        };
         for (i, o) in event.observables.iter().enumerate() {
             self.probe(o, &mut |post: &u64| {
-                self.hit(post, i, t, start, &mut partial, out);
+                self.hit(post, i, &mut probe, out);
             });
         }
     }
 
-    fn hit(
-        &self,
-        post: &u64,
-        observable: usize,
-        t: i64,
-        start: usize,
-        partial: &mut Vec<(u32, u8, u16)>,
-        out: &mut Vec<Match>,
-    ) {
+    fn hit(&self, post: &u64, observable: usize, p: &mut Probe<'_>, out: &mut Vec<Match>) {
+        let t = p.t;
         for &a in self.lists.atoms(post) {
             let slot = atom_slot(a);
             let s = &self.slots[slot as usize];
-            if !s.live || t < s.valid_from || t >= s.valid_until {
+            if !s.live {
                 continue;
             }
+            let early = t < s.valid_from;
+            let skip = if s.revoked {
+                Some(Skip::Revoked)
+            } else if t >= s.valid_until {
+                Some(Skip::AfterValidUntil)
+            } else if early && !p.retro {
+                Some(Skip::BeforeValidFrom)
+            } else {
+                None
+            };
+            let partial = &mut p.partial;
             let n = atom_nconj(a);
             let done = if n <= 1 {
                 true
@@ -725,12 +804,32 @@ impl Index {
                     }
                 }
             };
+            if !done {
+                continue;
+            }
             let indicator = IndicatorId(s.uuid);
-            if done && !out[start..].iter().any(|m| m.indicator == indicator) {
-                out.push(Match {
-                    indicator,
-                    observable,
-                });
+            match skip {
+                None => {
+                    if !out[p.start..].iter().any(|m| m.indicator == indicator) {
+                        out.push(Match {
+                            indicator,
+                            observable,
+                        });
+                        if early {
+                            p.validity.retro_matches += 1;
+                        }
+                    }
+                }
+                Some(why) => {
+                    if !p.skipped.contains(&slot) {
+                        p.skipped.push(slot);
+                        match why {
+                            Skip::Revoked => p.validity.revoked += 1,
+                            Skip::AfterValidUntil => p.validity.after_valid_until += 1,
+                            Skip::BeforeValidFrom => p.validity.before_valid_from += 1,
+                        }
+                    }
+                }
             }
         }
     }
@@ -915,6 +1014,28 @@ impl SharedIndex {
     }
 }
 
+/// Why a candidate match was skipped.
+#[derive(Clone, Copy)]
+enum Skip {
+    Revoked,
+    AfterValidUntil,
+    BeforeValidFrom,
+}
+
+/// One event's matching scratch.
+struct Probe<'v> {
+    /// The event's time.
+    t: i64,
+    retro: bool,
+    /// Where this event's matches start in the output.
+    start: usize,
+    /// (slot, alternative, conjunct bits hit) of `AND`s partly hit.
+    partial: Vec<(u32, u8, u16)>,
+    /// Slots whose skip was counted for this event.
+    skipped: Vec<u32>,
+    validity: &'v mut Validity,
+}
+
 /// Events matched per read-lock acquisition.
 pub const BATCH: u32 = 1024;
 
@@ -944,6 +1065,19 @@ impl Matcher<'_> {
     /// Appends the matches of `event` to `out`.
     pub fn match_event_into(&mut self, event: &Event<'_>, now: i64, out: &mut Vec<Match>) {
         self.index().match_event_into(event, now, out)
+    }
+
+    /// [`Index::match_event_counted`].
+    pub fn match_event_counted(
+        &mut self,
+        event: &Event<'_>,
+        now: i64,
+        window: Window,
+        out: &mut Vec<Match>,
+        validity: &mut Validity,
+    ) {
+        self.index()
+            .match_event_counted(event, now, window, out, validity)
     }
 
     /// Lets writers in now (e.g. while waiting for input).
@@ -1030,6 +1164,100 @@ mod tests {
         );
         assert_eq!(index.upsert(&old), Ok(Upserted::Added));
         assert_eq!(hits(&index, "192.0.2.1"), [1]);
+    }
+
+    /// Issue 12, item 6: an event dated before an indicator's `valid_from`, at or after its
+    /// `valid_until`, or matching a revoked indicator is a candidate match that is skipped and
+    /// counted (once per event and indicator, `AND`s only when whole); `Window::Retro` matches
+    /// the first kind and counts it as retroactive.
+    #[test]
+    fn skipped_candidates_are_counted_by_reason_and_retro_matches_old_events() {
+        let mut index = Index::new();
+        let day = 86_400_000_000;
+        let mut from = ind(1, 1, "[ipv4-addr:value = '192.0.2.1']");
+        from.valid_from = Some(NOW);
+        let mut until = ind(2, 1, "[ipv4-addr:value = '192.0.2.1']");
+        until.valid_until = Some(NOW - day);
+        let mut revoked = ind(3, 1, "[ipv4-addr:value = '192.0.2.1']");
+        revoked.revoked = true;
+        let mut both = ind(
+            4,
+            1,
+            "[ipv4-addr:value = '192.0.2.2' AND domain-name:value = 'c2.example']",
+        );
+        both.valid_from = Some(NOW);
+        for i in [&from, &until, &revoked, &both] {
+            index.upsert(i).unwrap();
+        }
+        assert_eq!(index.len(), 3, "a revoked indicator is not counted");
+        let at = |time: i64, obs: Vec<Observable<'static>>| Event {
+            line: 1,
+            time: Some(time),
+            observables: obs,
+        };
+        let old = at(
+            NOW - 2 * day,
+            vec![
+                Observable::new(Kind::Ip, "192.0.2.1"),
+                Observable::new(Kind::Host, "192.0.2.1"),
+                Observable::new(Kind::Ip, "192.0.2.2"),
+            ],
+        );
+        let ids = |out: &[Match]| {
+            let mut v: Vec<u32> = out.iter().map(|m| m.indicator.0 as u32).collect();
+            v.sort_unstable();
+            v
+        };
+        // Two days ago: 2 was valid then; 1 was not valid yet; 3 is revoked; 4's AND is not
+        // whole, so no candidate.
+        let mut out = Vec::new();
+        let mut v = Validity::default();
+        index.match_event_counted(&old, NOW, Window::Valid, &mut out, &mut v);
+        assert_eq!(ids(&out), [2]);
+        assert_eq!(
+            v,
+            Validity {
+                before_valid_from: 1,
+                after_valid_until: 0,
+                revoked: 1,
+                retro_matches: 0
+            }
+        );
+        // Tomorrow: 1 matches, 2 expired, 3 revoked.
+        let recent = at(NOW + day, vec![Observable::new(Kind::Ip, "192.0.2.1")]);
+        let mut v = Validity::default();
+        out.clear();
+        index.match_event_counted(&recent, NOW, Window::Valid, &mut out, &mut v);
+        assert_eq!(ids(&out), [1]);
+        assert_eq!((v.after_valid_until, v.revoked, v.skipped()), (1, 1, 2));
+
+        let whole = at(
+            NOW - 2 * day,
+            vec![
+                Observable::new(Kind::Ip, "192.0.2.2"),
+                Observable::new(Kind::Domain, "c2.example"),
+            ],
+        );
+        let mut v = Validity::default();
+        out.clear();
+        index.match_event_counted(&whole, NOW, Window::Valid, &mut out, &mut v);
+        assert!(out.is_empty());
+        assert_eq!(v.before_valid_from, 1);
+        // Retro: the old events match 1 and 4 besides 2; revocation still holds.
+        let mut v = Validity::default();
+        for e in [&old, &whole] {
+            index.match_event_counted(e, NOW, Window::Retro, &mut out, &mut v);
+        }
+        assert_eq!(ids(&out), [1, 2, 4]);
+        assert_eq!(
+            v,
+            Validity {
+                before_valid_from: 0,
+                after_valid_until: 0,
+                revoked: 1,
+                retro_matches: 2
+            }
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use pacific_core::pattern;
 pub use compile::Unsupported;
 pub use index::{
     CompileError, CompileReport, Index, Indicator, IndicatorId, Match, Matcher, Rejected,
-    SharedIndex, Upserted,
+    SharedIndex, Upserted, Validity, Window,
 };
 pub use input::{
     Field, FieldMap, Format, InputOptions, InputStats, Interrupt, LineError, Stopped, read_events,

@@ -27,14 +27,16 @@
 //! (answering those this party receives while it has a declared contact, timing out those it
 //! sent, and pinging every declared contact each `coop.ping_interval_secs`).
 //!
-//! **Incidents.** [`spawn_incident_alerts`] follows the matching service's incidents on
-//! critical-infrastructure assets and raises a hotline alert for each ([`Coop::alert_incident`]).
-//! Incidents stored while nothing listened (the node down or crashed after storing one,
-//! `pacific match --record` run by another process, a lagging broadcast) are not lost: the same
-//! task sweeps the `incidents` collection ([`Coop::sweep_incidents`], the last
-//! [`INCIDENT_SWEEP_DAYS`]) at start, after lagging and every [`INCIDENT_SWEEP_EVERY`], and
-//! alerts each incident no request of this party names yet. The check and the alert happen
-//! under the index's lock, so an incident is alerted once whoever gets to it first.
+//! **Incidents.** [`spawn_incident_alerts`] follows the incidents on critical-infrastructure
+//! assets as they are stored in the `incidents` collection ([`Coop::alert_new_incidents`]) and
+//! raises a hotline alert for each ([`Coop::alert_incident`]). One path, whoever recorded the
+//! incident: `POST /match` in this process, or `pacific match --record` in another (the store
+//! sees another process's commit within `pacific_store`'s change poll). Incidents stored while
+//! no node ran (the node down or crashed after storing one) are not lost: the same task sweeps
+//! the `incidents` collection ([`Coop::sweep_incidents`], the last [`INCIDENT_SWEEP_DAYS`]) at
+//! start and every [`INCIDENT_SWEEP_EVERY`] (alerts that failed), and alerts each incident no
+//! request of this party names yet. The check and the alert happen under the index's lock, so
+//! an incident is alerted once whoever gets to it first.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -1167,22 +1169,49 @@ impl Coop {
     /// Whom the alert of `event` goes to: `coop.incident_hotline_to`, else the indicator's
     /// origin; never this party.
     fn alert_recipient(&self, event: &crate::matching::MatchEvent) -> Option<PartyId> {
-        let crate::matching::MatchEvent::Incident {
-            incident_id,
-            indicator_origin,
-            ..
-        } = event;
-        let me = self.party();
-        let to = self
-            .config
-            .incident_hotline_to
-            .clone()
-            .or_else(|| indicator_origin.as_deref().map(PartyId::from))
-            .filter(|p| p != me);
+        let to = incident_alert_recipient(&self.config, self.party(), event);
         if to.is_none() {
-            tracing::debug!(incident = %incident_id, "a local indicator's incident: no hotline alert");
+            tracing::debug!(incident = %event.incident_id(), "a local indicator's incident: no hotline alert");
         }
         to
+    }
+
+    /// Alerts ([`Coop::alert_incident`]) every incident stored in the `incidents` collection
+    /// after `cursor` (a store `seq`), by this node's matching or by another process
+    /// (`pacific match --record`), and moves `cursor` past what it read. An alert that fails
+    /// is logged and left to the next sweep. Returns how many incidents it read.
+    pub async fn alert_new_incidents(&self, cursor: &mut i64) -> Result<usize, CoopServiceError> {
+        use crate::matching::MatchEvent;
+        const PAGE: usize = 1000;
+        let collection =
+            crate::find_collection(self.store.as_ref(), crate::matching::INCIDENTS_ALIAS).await?;
+        let mut read = 0;
+        loop {
+            let page = self
+                .store
+                .versions_of_types_after(&["incident"], *cursor, PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            let last_seq = last.version.seq;
+            for v in &page {
+                if collection.as_ref().is_none_or(|c| c.id != v.collection_id) {
+                    continue;
+                }
+                let value = serde_json::from_str::<Value>(&v.version.json).ok();
+                let Some(event) = value.as_ref().and_then(MatchEvent::from_incident) else {
+                    continue;
+                };
+                read += 1;
+                if let Err(e) = self.alert_incident(&event).await {
+                    tracing::warn!(error = %e, ?event, "the hotline alert of an incident failed; the next sweep tries again");
+                }
+            }
+            *cursor = last_seq;
+            if page.len() < PAGE {
+                break;
+            }
+        }
+        Ok(read)
     }
 
     /// The incidents this party already alerted: each id in the evidence of one of its
@@ -1307,21 +1336,46 @@ enum Alert {
 /// How far back [`Coop::sweep_incidents`] looks, in days of the incidents' storing: an alert
 /// later than that would come too late to help, and the sweep stays a bounded read.
 pub const INCIDENT_SWEEP_DAYS: u64 = 7;
-/// How often [`spawn_incident_alerts`] sweeps besides at start and after lagging: it picks up
-/// incidents another process recorded (`pacific match --record`) and alerts that failed.
+/// How often [`spawn_incident_alerts`] sweeps besides at start: it picks up alerts that failed.
 pub const INCIDENT_SWEEP_EVERY: Duration = Duration::from_secs(300);
 
-/// Raises a hotline alert ([`Coop::alert_incident`]) for every incident `matching` reports
-/// while the node serves, and sweeps the stored incidents ([`Coop::sweep_incidents`]) first,
-/// whenever the broadcast lagged, and every [`INCIDENT_SWEEP_EVERY`]. One task does both, so a
-/// sweep and a live alert never interleave.
-pub fn spawn_incident_alerts(
-    coop: Arc<Coop>,
-    mut incidents: tokio::sync::broadcast::Receiver<crate::matching::MatchEvent>,
-) -> tokio::task::JoinHandle<()> {
-    use tokio::sync::broadcast::error::RecvError;
+/// Whom the hotline alert of `event` goes to, for a party `me` with cooperation settings
+/// `config`: `coop.incident_hotline_to`, else the party that shared the indicator; never `me`
+/// (a local indicator's incident with no configured party raises no alert). What the node
+/// does, and what `pacific match --record` tells its user.
+pub fn incident_alert_recipient(
+    config: &CoopConfig,
+    me: &PartyId,
+    event: &crate::matching::MatchEvent,
+) -> Option<PartyId> {
+    let crate::matching::MatchEvent::Incident {
+        indicator_origin, ..
+    } = event;
+    config
+        .incident_hotline_to
+        .clone()
+        .or_else(|| indicator_origin.as_deref().map(PartyId::from))
+        .filter(|p| p != me)
+}
+
+/// Raises a hotline alert ([`Coop::alert_incident`]) for every incident stored while the node
+/// serves, whoever stored it ([`Coop::alert_new_incidents`], woken by the store's changes), and
+/// sweeps the stored incidents ([`Coop::sweep_incidents`]) at start and every
+/// [`INCIDENT_SWEEP_EVERY`]. One task does both, so a sweep and a live alert never interleave.
+pub fn spawn_incident_alerts(coop: Arc<Coop>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        // The first tick is immediate: the sweep at start runs before any live incident.
+        let mut changes = coop.store.changes();
+        // Incidents stored up to now are the sweep's; those after, the follower's.
+        let mut cursor = loop {
+            match coop.fed.store().max_seq().await {
+                Ok(seq) => break seq,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the store's position; incident alerts wait");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        };
+        // The first tick is immediate: the sweep at start runs before any new incident.
         let mut sweeps = tokio::time::interval(INCIDENT_SWEEP_EVERY);
         sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut why = "start";
@@ -1332,19 +1386,14 @@ pub fn spawn_incident_alerts(
                     sweep(&coop, why).await;
                     why = "periodic";
                 }
-                received = incidents.recv() => match received {
-                    Ok(event) => {
-                        if let Err(e) = coop.alert_incident(&event).await {
-                            tracing::warn!(error = %e, ?event, "the hotline alert of an incident failed");
-                        }
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
                     }
-                    Err(RecvError::Lagged(n)) => {
-                        tracing::warn!(missed = n, "hotline alerts fell behind; sweeping the stored incidents");
-                        sweep(&coop, "lagged").await;
-                        sweeps.reset();
+                    if let Err(e) = coop.alert_new_incidents(&mut cursor).await {
+                        tracing::warn!(error = %e, "cannot read new incidents; the next change or sweep tries again");
                     }
-                    Err(RecvError::Closed) => return,
-                },
+                }
             }
         }
     })

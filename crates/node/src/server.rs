@@ -148,10 +148,10 @@ impl Node {
         // The cooperation clock: expiries, hotline re-sends, overdue stages, re-addressing.
         let _coop = AbortOnDrop(crate::coop::spawn_clock(Arc::clone(self.state.coop())));
         // A match on a critical-infrastructure asset raises a hotline alert.
-        let _coop_alerts = AbortOnDrop(crate::coop::spawn_incident_alerts(
-            Arc::clone(self.state.coop()),
-            self.state.matching().subscribe(),
-        ));
+        // Followed in the store, so an incident `pacific match --record` stores is alerted too.
+        let _coop_alerts = AbortOnDrop(crate::coop::spawn_incident_alerts(Arc::clone(
+            self.state.coop(),
+        )));
         // Follows new indicator versions into the matching index while the node serves.
         let _matching = AbortOnDrop(crate::matching::spawn_follower(Arc::clone(
             self.state.matching(),

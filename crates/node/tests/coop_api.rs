@@ -849,6 +849,81 @@ async fn incidents_stored_while_bravo_was_down_are_alerted_when_it_starts_and_on
     );
 }
 
+/// Issue 12, item 4: `pacific match --record` stores an incident through its own store while
+/// Bravo serves. Bravo alerts it as it alerts `POST /match`'s — from the stored incident, at
+/// once, not at the next periodic sweep (`INCIDENT_SWEEP_EVERY`, five minutes) — and once.
+#[tokio::test]
+async fn an_incident_another_process_records_while_the_node_serves_is_alerted_at_once() {
+    use pacific_core::tlp::Tlp;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut alpha, mut bravo) = fast_peers(tmp.path()).await;
+    std::fs::write(
+        bravo.dir.root().join("assets.toml"),
+        "[[assets]]\nname = \"North grid\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n",
+    )
+    .unwrap();
+    alpha.start().await;
+    bravo.start().await;
+    let b = Api::new(&bravo, Some(bravo.user("bli", Role::Liaison).await));
+    let ind = indicator(
+        Some(Tlp::Green),
+        json!({"pattern": "[ipv4-addr:value = '203.0.113.89']"}),
+    );
+    let ind_id = ind["id"].as_str().unwrap().to_owned();
+    alpha.add(&[ind]).await;
+    assert!(
+        eventually(WITHIN, || bravo.has(&ind_id)).await.is_some(),
+        "the indicator never reached Bravo"
+    );
+    // Past the sweep at start, so only following the store can alert what comes next.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let raised = record_offline(
+        &bravo,
+        "{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"203.0.113.89\"}\n",
+    )
+    .await;
+    assert_eq!(raised, 1);
+    let list = b
+        .until("/coop/requests", |v| {
+            v["requests"].as_array().is_some_and(|r| !r.is_empty())
+        })
+        .await;
+    let requests = list["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1, "{list}");
+    assert_eq!(
+        (
+            requests[0]["recipient"].as_str(),
+            requests[0]["urgency"].as_str(),
+            requests[0]["title"].as_str()
+        ),
+        (
+            Some("alpha"),
+            Some("emergency"),
+            Some("Incident on critical infrastructure: North grid (energy)")
+        ),
+        "{list}"
+    );
+    let a = Api::new(&alpha, Some(alpha.user("lia", Role::Liaison).await));
+    a.until("/coop/hotline", |v| {
+        v["escalations"].as_array().is_some_and(|e| e.len() == 1)
+    })
+    .await;
+    // Recorded again (another day's run of the same process), nothing new is alerted.
+    assert_eq!(
+        record_offline(
+            &bravo,
+            "{\"src_ip\": \"10.20.1.6\", \"dst_ip\": \"203.0.113.89\"}\n",
+        )
+        .await,
+        0
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, list) = b.get("/coop/requests").await;
+    assert_eq!(list["requests"].as_array().map(Vec::len), Some(1), "{list}");
+}
+
 /// The node stopped after drafting an incident's alert and before sending it: started again,
 /// it sends that draft (and raises no second alert for the incident).
 #[tokio::test]

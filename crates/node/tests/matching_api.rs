@@ -93,6 +93,17 @@ async fn post_match(
     )
 }
 
+/// The id of the sighting of `IND_IP`.
+async fn sighting_id(node: &TestNode) -> String {
+    all_of(node, "sightings")
+        .await
+        .iter()
+        .find(|s| s["sighting_of_ref"] == IND_IP)
+        .and_then(|s| s["id"].as_str())
+        .unwrap()
+        .to_owned()
+}
+
 async fn jsonl(node: &TestNode, body: &str) -> Value {
     let (status, answer) = post_match(
         node,
@@ -189,8 +200,38 @@ async fn matches_every_format_and_records_sightings_stats_and_incidents() {
     assert_eq!(first["sample"][0]["indicator"], IND_IP);
     assert_eq!(first["sample"][0]["line"], 1);
 
-    // The same again: the sightings get new versions, no second incident.
-    let second = jsonl(&node, body).await;
+    assert_eq!(first["input"]["recorded"], true, "{first}");
+    assert_eq!(first["input"]["recorded_before"], Value::Null, "{first}");
+    assert_eq!(first["input"]["bytes"], body.len());
+
+    // Issue 12, item 6: the same input again is matched and reported, but not recorded: the
+    // answer says when it was.
+    let again = jsonl(&node, body).await;
+    assert_eq!(again["matches"], 2, "{again}");
+    assert_eq!(again["input"]["sha256"], first["input"]["sha256"]);
+    assert_eq!(again["input"]["recorded"], false, "{again}");
+    assert!(again["input"]["recorded_before"].is_string(), "{again}");
+    assert_eq!(again["sightings"]["created"], 0);
+    assert_eq!(again["sightings"]["updated"], 0);
+    assert_eq!(again["incidents"], 0);
+    assert_eq!(
+        versions(&node, "sightings", &sighting_id(&node).await)
+            .await
+            .len(),
+        1
+    );
+
+    // Forced: the sightings get new versions, no second incident.
+    let (status, second) = post_match(
+        &node,
+        Some(&node.analyst),
+        "?force=true",
+        &[("content-type", "application/x-ndjson")],
+        body.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["input"]["recorded"], true, "{second}");
     assert_eq!(second["sightings"]["created"], 0);
     assert_eq!(second["sightings"]["updated"], 2);
     assert_eq!(second["incidents"], 0);
@@ -258,7 +299,7 @@ async fn matches_every_format_and_records_sightings_stats_and_incidents() {
         &[("content-type", "application/octet-stream")][..],
     ] {
         let (status, answer) =
-            post_match(&node, Some(&node.analyst), "", headers, gz.clone()).await;
+            post_match(&node, Some(&node.analyst), "?force=1", headers, gz.clone()).await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(answer["gzip"], true);
         assert_eq!(answer["matches"], 2, "{answer}");
@@ -890,4 +931,68 @@ async fn two_recorders_on_one_data_directory_lose_no_sighting_count() {
         })
         .collect();
     assert_eq!(counts, [(ind_id, 2 * ROUNDS)]);
+}
+
+/// Issue 12, item 6: events dated before an indicator's `valid_from`, after its `valid_until`
+/// or matching a revoked indicator are not matched, and the answer counts each reason;
+/// `?retro=true` matches the first kind (old logs against newly shared indicators) and says
+/// how many it matched so.
+#[tokio::test]
+async fn matches_skipped_by_validity_are_counted_and_retro_matches_old_events() {
+    let node = TestNode::start().await;
+    let id = |n: u32| format!("indicator--{n:08x}-6666-4666-8666-666666666666");
+    let mut fresh = indicator(
+        &id(1),
+        "[ipv4-addr:value = '198.51.100.61']",
+        "2026-03-01T00:00:00.000Z",
+    );
+    fresh["valid_from"] = json!("2026-03-01T00:00:00Z");
+    let mut expired = indicator(
+        &id(2),
+        "[ipv4-addr:value = '198.51.100.62']",
+        "2026-01-01T00:00:00.000Z",
+    );
+    expired["valid_until"] = json!("2026-01-10T00:00:00Z");
+    let mut revoked = indicator(
+        &id(3),
+        "[ipv4-addr:value = '198.51.100.63']",
+        "2026-02-01T00:00:00.000Z",
+    );
+    revoked["revoked"] = json!(true);
+    node.post_objects(&node.analyst, &[fresh, expired, revoked])
+        .await;
+    let body = "{\"ts\": \"2026-02-01T00:00:00Z\", \"dst_ip\": \"198.51.100.61\"}\n\
+                {\"ts\": \"2026-02-01T00:00:00Z\", \"dst_ip\": \"198.51.100.62\"}\n\
+                {\"ts\": \"2026-02-01T00:00:00Z\", \"dst_ip\": \"198.51.100.63\"}\n\
+                {\"ts\": \"2026-03-02T00:00:00Z\", \"dst_ip\": \"198.51.100.61\"}\n";
+    let answer = jsonl(&node, body).await;
+    assert_eq!(answer["matches"], 1, "{answer}");
+    assert_eq!(answer["window"], "valid");
+    assert_eq!(
+        answer["skipped"],
+        json!({"before_valid_from": 1, "after_valid_until": 1, "revoked": 1}),
+        "{answer}"
+    );
+    assert_eq!(answer["retro_matches"], 0);
+
+    let (status, retro) = post_match(
+        &node,
+        Some(&node.analyst),
+        "?retro=true&force=true",
+        &[("content-type", "application/x-ndjson")],
+        body.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(status, 200, "{retro}");
+    assert_eq!(retro["matches"], 2, "{retro}");
+    assert_eq!(retro["window"], "retro");
+    assert_eq!(
+        retro["skipped"],
+        json!({"before_valid_from": 0, "after_valid_until": 1, "revoked": 1}),
+        "{retro}"
+    );
+    assert_eq!(retro["retro_matches"], 1);
+
+    let (status, bad) = post_match(&node, Some(&node.analyst), "?retro=maybe", &[], vec![]).await;
+    assert_eq!(status, 400, "{bad}");
 }

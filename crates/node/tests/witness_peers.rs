@@ -148,6 +148,8 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
         .collect();
     let proof = json!({"old": seen.size, "new": new_size, "old_root": "", "new_root": "", "hashes": hashes});
     let server = impostor(bravo.addr, fork.clone(), proof).await;
+    // A fresh client: one kept-alive connection to the previous impostor may be closing.
+    let http = pacific_node::witness::http_client().unwrap();
     let round = witness_round(alpha.fed(), &alpha_log, &http).await;
     let result = &bravo_in(&round).witnessed;
     assert!(
@@ -187,6 +189,8 @@ async fn peers_witness_each_other_and_a_split_view_is_caught_in_one_round() {
     .unwrap()
     .to_string();
     let server = impostor(bravo.addr, bad, json!({})).await;
+    // A fresh client: one kept-alive connection to the previous impostor may be closing.
+    let http = pacific_node::witness::http_client().unwrap();
     let round = witness_round(alpha.fed(), &alpha_log, &http).await;
     let result = &bravo_in(&round).witnessed;
     assert!(

@@ -223,6 +223,18 @@ pub struct MatchStat {
     pub count: u64,
 }
 
+/// An input matching recorded, by the SHA-256 of its bytes as read
+/// ([`Store::match_input`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchInput {
+    /// Lower-case hex.
+    pub sha256: String,
+    /// When it was last recorded (RFC 3339).
+    pub recorded_at: String,
+    pub bytes: u64,
+    pub matches: u64,
+}
+
 /// An object version with the id of the collection that holds it
 /// ([`Store::versions_of_types_after`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -466,4 +478,8 @@ pub trait Store: Send + Sync {
         to: &'a str,
         dimension: Option<&'a str>,
     ) -> StoreFuture<'a, Vec<MatchStat>>;
+    /// The recording of the input whose SHA-256 is `sha256` (lower-case hex), if any.
+    fn match_input<'a>(&'a self, sha256: &'a str) -> StoreFuture<'a, Option<MatchInput>>;
+    /// Notes that `input` was recorded (replacing an earlier note of the same digest).
+    fn add_match_input<'a>(&'a self, input: &'a MatchInput) -> StoreFuture<'a, ()>;
 }

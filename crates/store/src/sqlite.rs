@@ -55,9 +55,9 @@ use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchStat, NewToken, Page,
-    ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats,
-    StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion, User,
+    AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchInput, MatchStat, NewToken,
+    Page, ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture,
+    StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
 mod changes;
@@ -423,6 +423,15 @@ impl Store for SqliteStore {
         dimension: Option<&'a str>,
     ) -> StoreFuture<'a, Vec<MatchStat>> {
         Box::pin(stats::range(&self.pool, from, to, dimension))
+    }
+    fn match_input<'a>(&'a self, sha256: &'a str) -> StoreFuture<'a, Option<MatchInput>> {
+        Box::pin(stats::input(&self.pool, sha256))
+    }
+    fn add_match_input<'a>(&'a self, input: &'a MatchInput) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let _w = self.write().await;
+            stats::add_input(&self.pool, input).await
+        })
     }
 }
 

@@ -12,14 +12,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt;
-use pacific_match::{Format, InputOptions, Interrupt};
+use pacific_match::{Format, InputOptions, Interrupt, Window};
 use serde_json::{Value, json};
 
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::extract::TypedQuery;
 use crate::http::state::AppState;
-use crate::matching::{DIMENSIONS, parse_day, today};
+use crate::matching::{DIMENSIONS, StreamRun, parse_day, today};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -176,7 +176,9 @@ impl Read for BodyReader {
 
 /// Matches the request body, read as a stream (each line bounded by `[matching]
 /// max_line_bytes`, the input after decompression by `max_input_bytes`, the whole run by
-/// `max_run_secs`), and answers with the totals. A client that goes away stops the run: the
+/// `max_run_secs`), and answers with the totals. `?retro=true` also matches events dated
+/// before an indicator's `valid_from`; a body recorded before (same SHA-256) is matched and
+/// reported but not recorded again unless `?force=true`. A client that goes away stops the run: the
 /// service stops it when this handler is dropped.
 async fn post_match(
     State(state): State<AppState>,
@@ -193,11 +195,29 @@ async fn post_match(
     let interrupt = Interrupt::default();
     opts.interrupt = Some(interrupt.clone());
     let (reader, _pump) = BodyReader::of(body, interrupt);
-    let max_run = std::time::Duration::from_secs(bounds.max_run_secs);
-    let report = service
-        .match_stream(reader, opts, sample_limit, max_run)
-        .await?;
+    let settings = StreamRun {
+        sample_limit,
+        max_run: std::time::Duration::from_secs(bounds.max_run_secs),
+        window: if flag(&params, "retro")? {
+            Window::Retro
+        } else {
+            Window::Valid
+        },
+        force: flag(&params, "force")?,
+    };
+    let report = service.match_stream(reader, opts, settings).await?;
     Ok(Json(report).into_response())
+}
+
+/// A yes/no query parameter (`true`/`false`, `1`/`0`; absent: no).
+fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
+    match params.get(name).map(String::as_str) {
+        None | Some("false" | "0") => Ok(false),
+        Some("true" | "1" | "") => Ok(true),
+        Some(v) => Err(ApiError::BadRequest(format!(
+            "{name} {v:?}: expected true or false"
+        ))),
+    }
 }
 
 /// `GET /match/stats?from=YYYY-MM-DD&to=YYYY-MM-DD&dimension=…` (each day today when absent).

@@ -31,7 +31,7 @@
 //!   ([`Assets`]). A match of an event with an address in an asset of a critical sector
 //!   ([`CRITICAL_SECTORS`]) raises one STIX `incident` per (asset, indicator, day) in the
 //!   `incidents` collection, a warning in the log, and a [`MatchEvent::Incident`] on
-//!   [`MatchService::subscribe`] — the hook for the cooperation hotline. The incident keeps
+//!   [`MatchService::subscribe`] (the cooperation hotline follows the stored incident instead, so that one another process records is alerted alike). The incident keeps
 //!   what the event carries (`x_pacific_` + `asset`, `sector`, `indicator`, `value`, `day`
 //!   and, for a received indicator, `indicator_origin`), so [`MatchEvent::from_incident`]
 //!   gives the event back to whoever missed it.
@@ -50,9 +50,9 @@ use pacific_core::taxii::ObjectQuery;
 use pacific_core::{StixObject, Timestamp};
 use pacific_match::{
     CompileReport, Event, IndicatorId, InputOptions, InputStats, Interrupt, Match, Matcher,
-    SharedIndex, Stopped,
+    SharedIndex, Stopped, Validity, Window,
 };
-use pacific_store::{Collection, FederationStore, MatchStat, Store, StoredVersion};
+use pacific_store::{Collection, FederationStore, MatchInput, MatchStat, Store, StoredVersion};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -359,8 +359,9 @@ impl MatchService {
             .clone()
     }
 
-    /// Matches from now on that others may act on: [`MatchEvent::Incident`] is the hook for
-    /// the cooperation hotline.
+    /// Matches from now on that others in this process may act on ([`MatchEvent::Incident`]).
+    /// The cooperation hotline reads the stored incidents instead, which another process's
+    /// recording (`pacific match --record`) also writes.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<MatchEvent> {
         self.events.subscribe()
     }
@@ -560,6 +561,8 @@ impl MatchService {
             matches: 0,
             samples: Vec::new(),
             sample_limit,
+            window: Window::Valid,
+            validity: Validity::default(),
         }
     }
 
@@ -580,10 +583,16 @@ impl MatchService {
             matcher: &matcher,
         };
         let mut out = Vec::new();
-        let now = run.now;
+        let (now, window) = (run.now, run.window);
         let stats = pacific_match::read_events(reader, opts, |event| {
             out.clear();
-            matcher.borrow_mut().match_event_into(event, now, &mut out);
+            matcher.borrow_mut().match_event_counted(
+                event,
+                now,
+                window,
+                &mut out,
+                &mut run.validity,
+            );
             for m in &out {
                 on_match(event, m);
             }
@@ -651,15 +660,68 @@ impl MatchService {
     /// Stores what a tally adds up to: statistics, a new version of each indicator's
     /// sighting, and incidents not raised yet.
     pub async fn record(&self, tally: Tally) -> Result<Recorded, NodeError> {
-        let mut done = Recorded::default();
         if tally.is_empty() {
-            return Ok(done);
+            return Ok(Recorded::default());
         }
         let mut guard = self.record.lock().await;
         let _file_lock = match &self.record_lock {
             Some(path) => Some(lock_file(path).await?),
             None => None,
         };
+        self.record_locked(&mut guard, tally).await
+    }
+
+    /// Records what a whole input added up to ([`MatchService::record`]) unless an input with
+    /// the same digest was recorded already and `force` is not set: then nothing is recorded
+    /// and the earlier recording is returned. Either way the input is noted as recorded now
+    /// when it was. The check and the recording hold the recording locks together, so two
+    /// recordings of one input (in this process or another) record it once.
+    pub async fn record_input(
+        &self,
+        input: &InputDigest,
+        tally: Tally,
+        force: bool,
+    ) -> Result<InputRecording, NodeError> {
+        let mut guard = self.record.lock().await;
+        let _file_lock = match &self.record_lock {
+            Some(path) => Some(lock_file(path).await?),
+            None => None,
+        };
+        let previous = self.store.match_input(&input.sha256).await?;
+        if previous.is_some() && !force {
+            return Ok(InputRecording {
+                sha256: input.sha256.clone(),
+                recorded: None,
+                previous,
+            });
+        }
+        let matches = tally.matches;
+        let recorded = if tally.is_empty() {
+            Recorded::default()
+        } else {
+            self.record_locked(&mut guard, tally).await?
+        };
+        self.store
+            .add_match_input(&MatchInput {
+                sha256: input.sha256.clone(),
+                recorded_at: Timestamp::now().as_str().to_owned(),
+                bytes: input.bytes,
+                matches,
+            })
+            .await?;
+        Ok(InputRecording {
+            sha256: input.sha256.clone(),
+            recorded: Some(recorded),
+            previous,
+        })
+    }
+
+    async fn record_locked(
+        &self,
+        guard: &mut Option<(String, String)>,
+        tally: Tally,
+    ) -> Result<Recorded, NodeError> {
+        let mut done = Recorded::default();
         if guard.is_none() {
             *guard = Some(self.collections().await?);
         }
@@ -787,7 +849,8 @@ impl MatchService {
             self.store.add_objects(&incidents, &objects).await?;
             done.incidents += raised.len() as u64;
             for (_, event) in raised {
-                let _ = self.events.send(event);
+                let _ = self.events.send(event.clone());
+                done.raised.push(event);
             }
         }
         Ok(done)
@@ -871,6 +934,59 @@ impl MatchService {
             .map_err(|e| NodeError::Input(format!("a sighting is not valid STIX: {e}")))?;
         Ok((object, previous.is_none()))
     }
+}
+
+/// An input's identity for recording: the SHA-256 of its bytes as read (before any
+/// decompression) and their number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputDigest {
+    /// Lower-case hex.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// A reader that hashes what it reads ([`InputDigest`]).
+pub struct Digesting<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R> Digesting<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The digest of what was read so far.
+    pub fn digest(&self) -> InputDigest {
+        InputDigest {
+            sha256: hex::encode(self.hasher.clone().finalize()),
+            bytes: self.bytes,
+        }
+    }
+}
+
+impl<R: Read> Read for Digesting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// What [`MatchService::record_input`] did.
+#[derive(Clone, Debug)]
+pub struct InputRecording {
+    pub sha256: String,
+    /// What was recorded; `None` when the input had been recorded already (not forced).
+    pub recorded: Option<Recorded>,
+    /// The earlier recording of the same input, if any.
+    pub previous: Option<MatchInput>,
 }
 
 /// The file [`MatchService::record`] locks in the data directory.
@@ -1018,9 +1134,40 @@ pub struct MatchReport {
     pub errors: Vec<Value>,
     pub read_error: Option<String>,
     pub indicators: usize,
+    /// `valid` (events matched within each indicator's validity) or `retro` (also before its
+    /// `valid_from`).
+    pub window: &'static str,
+    /// Candidate matches not made, by reason: `before_valid_from`, `after_valid_until`,
+    /// `revoked`.
+    pub skipped: Value,
+    /// Matches of events dated before the indicator's `valid_from` (retro only).
+    pub retro_matches: u64,
     pub sightings: Value,
     pub incidents: u64,
+    /// The input's SHA-256, whether this run recorded it, and when it was recorded before.
+    pub input: Value,
     pub sample: Vec<MatchSample>,
+}
+
+/// How a run over a stream matches and records ([`MatchService::match_stream`]).
+#[derive(Clone, Debug)]
+pub struct StreamRun {
+    /// Matches listed in the report.
+    pub sample_limit: usize,
+    /// The run is stopped after this long.
+    pub max_run: Duration,
+    pub window: Window,
+    /// Record an input recorded before all the same.
+    pub force: bool,
+}
+
+/// The JSON of a run's [`Validity`] skips.
+pub fn skipped_json(v: &Validity) -> Value {
+    json!({
+        "before_valid_from": v.before_valid_from,
+        "after_valid_until": v.after_valid_until,
+        "revoked": v.revoked,
+    })
 }
 
 impl MatchService {
@@ -1047,9 +1194,14 @@ impl MatchService {
         self: &Arc<Self>,
         reader: impl Read + Send + 'static,
         mut opts: InputOptions,
-        sample_limit: usize,
-        max_run: Duration,
+        settings: StreamRun,
     ) -> Result<MatchReport, MatchError> {
+        let StreamRun {
+            sample_limit,
+            max_run,
+            window,
+            force,
+        } = settings;
         let interrupt = opts
             .interrupt
             .get_or_insert_with(Interrupt::default)
@@ -1083,8 +1235,10 @@ impl MatchService {
             let runs = &service.runs;
             runs.active.fetch_add(1, Ordering::Relaxed);
             let mut run = service.run(now, sample_limit);
+            run.window = window;
+            let mut reader = Digesting::new(reader);
             let stats = service.match_reader(
-                reader,
+                &mut reader,
                 &opts,
                 &mut run,
                 |_, _| {},
@@ -1110,24 +1264,37 @@ impl MatchService {
                 run.matched_events,
                 run.matches,
                 std::mem::take(&mut run.samples),
+                run.validity,
+                reader.digest(),
             )
         });
-        let mut recorded = Recorded::default();
-        let mut failure = None;
-        while let Some(tally) = tally_rx.recv().await {
-            match self.record(tally).await {
-                Ok(r) => recorded.add(r),
-                Err(e) => {
-                    failure.get_or_insert(e);
-                }
-            }
+        // The input's matches add up here and are recorded once it is read whole, when its
+        // digest is known: the same input is recorded once unless forced.
+        let mut tally = Tally::default();
+        while let Some(t) = tally_rx.recv().await {
+            tally.merge(t);
         }
-        let (stats, matched_events, matches, samples) = worker
+        let (stats, matched_events, matches, samples, validity, digest) = worker
             .await
             .map_err(|e| MatchError::Internal(format!("matching stopped: {e}")))?;
-        if let Some(e) = failure {
-            return Err(MatchError::Internal(format!("recording matches: {e}")));
-        }
+        let whole = matches!(&stats, Ok(s) if s.stopped.is_none() && s.read_error.is_none());
+        let recording = if whole {
+            self.record_input(&digest, tally, force)
+                .await
+                .map_err(|e| MatchError::Internal(format!("recording matches: {e}")))?
+        } else {
+            // Stopped part way: what was matched is recorded, as the error says, but the input
+            // is not noted (its digest is not the whole input's).
+            let recorded = self
+                .record(tally)
+                .await
+                .map_err(|e| MatchError::Internal(format!("recording matches: {e}")))?;
+            InputRecording {
+                sha256: digest.sha256.clone(),
+                recorded: Some(recorded),
+                previous: None,
+            }
+        };
         let stats = stats.map_err(|e| MatchError::Input(e.to_string()))?;
         match stats.stopped {
             Some(Stopped::TooLarge { limit }) => return Err(MatchError::InputTooLarge { limit }),
@@ -1138,6 +1305,7 @@ impl MatchService {
             }
             None => {}
         }
+        let recorded = recording.recorded.clone().unwrap_or_default();
         Ok(MatchReport {
             format: stats.format.map(|f| f.to_string()),
             gzip: stats.gzip,
@@ -1156,11 +1324,23 @@ impl MatchService {
                 .collect(),
             read_error: stats.read_error,
             indicators: self.index().read().len(),
+            window: match window {
+                Window::Valid => "valid",
+                Window::Retro => "retro",
+            },
+            skipped: skipped_json(&validity),
+            retro_matches: validity.retro_matches,
             sightings: json!({
                 "created": recorded.sightings_created,
                 "updated": recorded.sightings_updated,
             }),
             incidents: recorded.incidents,
+            input: json!({
+                "sha256": recording.sha256,
+                "bytes": digest.bytes,
+                "recorded": recording.recorded.is_some(),
+                "recorded_before": recording.previous.as_ref().map(|p| p.recorded_at.as_str()),
+            }),
             sample: samples,
         })
     }

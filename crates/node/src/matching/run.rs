@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use pacific_core::Timestamp;
-use pacific_match::{Event, Kind, Match};
+use pacific_match::{Event, Kind, Match, Validity, Window};
 use serde::Serialize;
 
 use super::*;
@@ -37,6 +37,23 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Adds `other` to this tally.
+    pub fn merge(&mut self, other: Tally) {
+        for (id, seen) in other.sightings {
+            self.sightings
+                .entry(id)
+                .and_modify(|s| s.add(seen))
+                .or_insert(seen);
+        }
+        for (key, n) in other.stats {
+            *self.stats.entry(key).or_default() += n;
+        }
+        for (key, (value, n)) in other.incidents {
+            self.incidents.entry(key).or_insert_with(|| (value, 0)).1 += n;
+        }
+        self.matches += other.matches;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.matches == 0
     }
@@ -65,6 +82,10 @@ pub struct Run<'s> {
     pub matches: u64,
     pub samples: Vec<MatchSample>,
     pub sample_limit: usize,
+    /// How events' times are held against indicators' validity.
+    pub window: Window,
+    /// Candidate matches validity skipped (or let through, retro), by reason.
+    pub validity: Validity,
 }
 
 pub(crate) fn day_of(micros: i64) -> String {
@@ -205,11 +226,14 @@ impl Run<'_> {
 }
 
 /// What recording tallies did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Recorded {
     pub sightings_created: u64,
     pub sightings_updated: u64,
     pub incidents: u64,
+    /// The incidents raised, as the hotline's alert task reads them back from the store.
+    #[serde(skip)]
+    pub raised: Vec<MatchEvent>,
 }
 
 impl Recorded {
@@ -217,5 +241,6 @@ impl Recorded {
         self.sightings_created += o.sightings_created;
         self.sightings_updated += o.sightings_updated;
         self.incidents += o.incidents;
+        self.raised.extend(o.raised);
     }
 }

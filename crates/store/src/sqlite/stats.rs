@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::{db_err, to_u64, version_from_record};
-use crate::{MatchStat, StoreError, StoredVersion, TypedVersion};
+use crate::{MatchInput, MatchStat, StoreError, StoredVersion, TypedVersion};
 
 /// Adds every count in one transaction (upsert-add). The caller holds the write lock.
 pub(super) async fn add(pool: &SqlitePool, stats: &[MatchStat]) -> Result<(), StoreError> {
@@ -65,6 +65,48 @@ pub(super) async fn range(
             })
         })
         .collect()
+}
+
+/// The recording of the input with this digest, if any (`match_inputs`, migration 0017).
+pub(super) async fn input(
+    pool: &SqlitePool,
+    sha256: &str,
+) -> Result<Option<MatchInput>, StoreError> {
+    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
+        "SELECT sha256, recorded_at, bytes, matches FROM match_inputs WHERE sha256 = ?",
+    )
+    .bind(sha256)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_err("reading recorded match inputs"))?;
+    row.map(|(sha256, recorded_at, bytes, matches)| {
+        Ok(MatchInput {
+            sha256,
+            recorded_at,
+            bytes: to_u64(bytes, "match_inputs.bytes")?,
+            matches: to_u64(matches, "match_inputs.matches")?,
+        })
+    })
+    .transpose()
+}
+
+/// Notes a recorded input, replacing an earlier note of it. The caller holds the write lock.
+pub(super) async fn add_input(pool: &SqlitePool, input: &MatchInput) -> Result<(), StoreError> {
+    let number =
+        |n: u64| i64::try_from(n).map_err(|_| StoreError::Database(format!("{n} is too large")));
+    sqlx::query(
+        "INSERT INTO match_inputs (sha256, recorded_at, bytes, matches) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (sha256) DO UPDATE SET recorded_at = excluded.recorded_at, \
+         bytes = excluded.bytes, matches = excluded.matches",
+    )
+    .bind(&input.sha256)
+    .bind(&input.recorded_at)
+    .bind(number(input.bytes)?)
+    .bind(number(input.matches)?)
+    .execute(pool)
+    .await
+    .map_err(db_err("noting a recorded match input"))?;
+    Ok(())
 }
 
 /// Up to `limit` versions of the given types with `seq > after`, in `seq` order, with JSON
