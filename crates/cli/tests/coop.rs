@@ -3,11 +3,12 @@
 //! back, when a party or an object does not exist, when a spec has a field the schema does not
 //! know, and how `hotline show` words an escalation's end.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pacific_core::access::Role;
 use pacific_testkit::federation::{FedNode, mesh};
+
+use crate::process::{Out, run_async};
 
 const WITHIN: Duration = Duration::from_secs(20);
 
@@ -16,23 +17,6 @@ const WITHIN: Duration = Duration::from_secs(20);
 struct Cli {
     url: String,
     token: String,
-}
-
-/// What one run of `pacific` gave.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
 }
 
 impl Cli {
@@ -53,23 +37,7 @@ impl Cli {
             self.token.clone(),
         ]);
         args.extend(rest.iter().map(|s| s.to_string()));
-        tokio::task::spawn_blocking(move || {
-            let out = Command::new(env!("CARGO_BIN_EXE_pacific"))
-                .args(&args)
-                .env_remove("PACIFIC_URL")
-                .env_remove("PACIFIC_TOKEN")
-                .env_remove("RUST_LOG")
-                .env("NO_COLOR", "1")
-                .output()
-                .unwrap();
-            Out {
-                code: out.status.code().unwrap_or(-1),
-                stdout: String::from_utf8(out.stdout).unwrap(),
-                stderr: String::from_utf8(out.stderr).unwrap(),
-            }
-        })
-        .await
-        .unwrap()
+        run_async(args).await
     }
 
     /// Runs a command that must succeed.

@@ -4,7 +4,6 @@
 //! input is recorded twice.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pacific_core::access::Role;
@@ -12,45 +11,9 @@ use pacific_core::tlp::Tlp;
 use pacific_testkit::federation::{FedNode, eventually, indicator, mesh};
 use serde_json::json;
 
+use crate::process::{Out, run_async};
+
 const WITHIN: Duration = Duration::from_secs(20);
-
-/// What one run of `pacific` gave.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl std::fmt::Display for Out {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "exit {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
-
-/// Runs `pacific ARGS` (off the runtime's threads).
-async fn pacific(args: Vec<String>) -> Out {
-    tokio::task::spawn_blocking(move || {
-        let out = Command::new(env!("CARGO_BIN_EXE_pacific"))
-            .args(&args)
-            .env_remove("PACIFIC_URL")
-            .env_remove("PACIFIC_TOKEN")
-            .env_remove("RUST_LOG")
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    })
-    .await
-    .unwrap()
-}
 
 /// `pacific match --data DIR EXTRA… FILE`.
 async fn match_file(dir: &Path, file: &Path, extra: &[&str]) -> Out {
@@ -61,14 +24,14 @@ async fn match_file(dir: &Path, file: &Path, extra: &[&str]) -> Out {
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     args.push(file.display().to_string());
-    pacific(args).await
+    run_async(args).await
 }
 
 /// Runs `pacific hotline show` against `node` until its output contains `expected`.
 async fn hotline_shows(node: &FedNode, token: &str, expected: &str) -> Out {
     let start = Instant::now();
     loop {
-        let out = pacific(vec![
+        let out = run_async(vec![
             "hotline".into(),
             "show".into(),
             "--url".into(),

@@ -114,6 +114,45 @@ pub fn serve_with_log(data: &Path) -> (Served, String, std::sync::mpsc::Receiver
     (child, base, log_rx)
 }
 
+/// What one run of `pacific` gave.
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Out {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs `pacific ARGS` off the async runtime's threads, without the settings a user's
+/// environment may hold (URL, token, log level) and without colours.
+pub async fn run_async(args: Vec<String>) -> Out {
+    tokio::task::spawn_blocking(move || {
+        let out = pacific()
+            .args(&args)
+            .env_remove("PACIFIC_URL")
+            .env_remove("PACIFIC_TOKEN")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(out.stdout).unwrap(),
+            stderr: String::from_utf8(out.stderr).unwrap(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
 /// Standard error as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
