@@ -3,8 +3,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A party's stakeholder type (see the design's "Words").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// A party's stakeholder type (see the design's "Words"). Ordered as declared.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum StakeholderType {
     State,
