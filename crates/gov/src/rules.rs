@@ -7,8 +7,10 @@ use serde::{Deserialize, Serialize};
 
 /// An exact fraction (`numerator / denominator`), so that "two thirds" is two thirds and a
 /// threshold met exactly is met, with no rounding.
+///
+/// Written `"n/d"` (e.g. `quorum = "1/2"` in a charter).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "String", into = "String")]
 pub struct Fraction {
     pub numerator: u32,
     pub denominator: u32,
@@ -31,6 +33,36 @@ impl Fraction {
         }
         u128::from(part) * u128::from(self.denominator)
             >= u128::from(self.numerator) * u128::from(whole)
+    }
+}
+
+impl std::fmt::Display for Fraction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.numerator, self.denominator)
+    }
+}
+
+impl std::str::FromStr for Fraction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s:?} is not a fraction from 0/1 to 1/1 such as \"2/3\"");
+        let (n, d) = s.split_once('/').ok_or_else(bad)?;
+        let n = n.trim().parse().map_err(|_| bad())?;
+        let d = d.trim().parse().map_err(|_| bad())?;
+        Fraction::new(n, d).ok_or_else(bad)
+    }
+}
+
+impl TryFrom<String> for Fraction {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl From<Fraction> for String {
+    fn from(f: Fraction) -> String {
+        f.to_string()
     }
 }
 

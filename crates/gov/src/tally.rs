@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pacific_core::party::StakeholderType;
 use pacific_core::policy::PartyId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::{Decision, VotingRule};
 
 /// A member's standing in the register.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MemberStatus {
     Applicant,
@@ -35,7 +35,7 @@ pub struct Member {
 }
 
 /// A voter's choice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Choice {
     Yes,

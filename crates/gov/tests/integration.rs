@@ -1,3 +1,4 @@
 //! Every integration test of this crate, in one test binary.
 
+mod federation;
 mod tally;
