@@ -1,5 +1,6 @@
 //! Federation parameters: the values an adopted proposal sets for every member node (the
-//! acknowledgement deadlines and hotline timings each node's `[coop]` section holds), and the
+//! acknowledgement deadlines and hotline timings each node's `[coop]` section holds; a
+//! parameter's key is its path in `pacific.toml`), and the
 //! rule that a node's own configuration may only **tighten** an adopted value, never loosen
 //! it.
 
@@ -16,8 +17,8 @@ pub enum Parameter {
     AckEmergency,
     /// How soon an urgent request must be acknowledged.
     AckUrgent,
-    /// How soon a normal request must be acknowledged.
-    AckNormal,
+    /// How soon a routine request must be acknowledged.
+    AckRoutine,
     /// How long the hotline waits before pushing an unacknowledged escalation again.
     HotlineFirstResend,
     /// How long a hotline ping may go unanswered before it times out.
@@ -28,7 +29,7 @@ impl Parameter {
     pub const ALL: [Parameter; 5] = [
         Parameter::AckEmergency,
         Parameter::AckUrgent,
-        Parameter::AckNormal,
+        Parameter::AckRoutine,
         Parameter::HotlineFirstResend,
         Parameter::HotlinePingTimeout,
     ];
@@ -36,9 +37,9 @@ impl Parameter {
     /// Its key, as proposals, norms and `pacific federation params` name it.
     pub fn key(self) -> &'static str {
         match self {
-            Parameter::AckEmergency => "coop.deadlines.acknowledgement.emergency",
-            Parameter::AckUrgent => "coop.deadlines.acknowledgement.urgent",
-            Parameter::AckNormal => "coop.deadlines.acknowledgement.normal",
+            Parameter::AckEmergency => "coop.deadlines.acknowledgement.emergency_secs",
+            Parameter::AckUrgent => "coop.deadlines.acknowledgement.urgent_secs",
+            Parameter::AckRoutine => "coop.deadlines.acknowledgement.routine_secs",
             Parameter::HotlineFirstResend => "coop.hotline.first_resend_secs",
             Parameter::HotlinePingTimeout => "coop.hotline.ping_timeout_secs",
         }
@@ -48,7 +49,7 @@ impl Parameter {
         match self {
             Parameter::AckEmergency => "emergency requests are acknowledged within (seconds)",
             Parameter::AckUrgent => "urgent requests are acknowledged within (seconds)",
-            Parameter::AckNormal => "normal requests are acknowledged within (seconds)",
+            Parameter::AckRoutine => "routine requests are acknowledged within (seconds)",
             Parameter::HotlineFirstResend => {
                 "an unacknowledged hotline escalation is pushed again after (seconds)"
             }

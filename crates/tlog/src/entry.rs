@@ -27,6 +27,8 @@
 //! | `receipt-received` | `peer`, `log_size`, `receipt_sha256` (a peer's signed receipt for objects sent to it) |
 //! | `cosignature-received` | `peer` (the witness), `tree_size`, `root_hash` (of this log's cosigned checkpoint), `key_id` (the cosignature key's C2SP key ID, 8 lowercase hex digits) |
 //! | `cosignature-sent` | `peer`, `tree_size`, `root_hash` (of the peer's checkpoint this node cosigned and handed to it) |
+//! | `charter-installed` | `federation` (the federation id: SHA-256 of its charter, hex) |
+//! | `proposal-closed` | `proposal` (the id of its propose act), `outcome` (`adopted`, `rejected`, `no-quorum`, `blocked`), `tally_sha256` (of the tally's canonical JSON) |
 //!
 //! `time` is milliseconds since the Unix epoch (UTC), at most 2^53 - 1. `actor` names who acted
 //! (a user, a peer, or the node itself). Hashes are 64 lowercase hex digits; `object_sha256` is
@@ -194,6 +196,20 @@ pub enum Act {
         /// The C2SP key ID of the witness's cosignature key.
         key_id: [u8; 4],
     },
+    /// The node installed its federation's charter, signed by every founding member.
+    CharterInstalled {
+        /// The federation id: SHA-256 of the charter.
+        federation: Hash,
+    },
+    /// A proposal's voting closed and this node tallied it.
+    ProposalClosed {
+        /// The id of its propose act.
+        proposal: String,
+        /// `adopted`, `rejected`, `no-quorum` or `blocked`.
+        outcome: String,
+        /// SHA-256 of the tally's canonical JSON.
+        tally_sha256: Hash,
+    },
     /// This node's cosignature of a peer's checkpoint was handed to that peer.
     CosignatureSent {
         /// The peer whose log was cosigned.
@@ -230,6 +246,8 @@ impl Act {
             Act::ReceiptReceived { .. } => "receipt-received",
             Act::CosignatureReceived { .. } => COSIGNATURE_KINDS[0],
             Act::CosignatureSent { .. } => COSIGNATURE_KINDS[1],
+            Act::CharterInstalled { .. } => "charter-installed",
+            Act::ProposalClosed { .. } => "proposal-closed",
         }
     }
 
@@ -450,6 +468,16 @@ impl Entry {
                 &[("peer", Val::Str(peer)), ("peer_key", Val::Hex(peer_key))]
             }
             Act::PolicyChanged { policy_sha256 } => &[("policy_sha256", Val::Hex(policy_sha256))],
+            Act::CharterInstalled { federation } => &[("federation", Val::Hex(federation))],
+            Act::ProposalClosed {
+                proposal,
+                outcome,
+                tally_sha256,
+            } => &[
+                ("proposal", Val::Str(proposal)),
+                ("outcome", Val::Str(outcome)),
+                ("tally_sha256", Val::Hex(tally_sha256)),
+            ],
             Act::UserAdded { user, role } | Act::UserRoleChanged { user, role } => {
                 &[("user", Val::Str(user)), ("role", Val::Str(role))]
             }
@@ -577,6 +605,14 @@ impl Entry {
             },
             "policy-changed" => Act::PolicyChanged {
                 policy_sha256: r.hash("policy_sha256")?,
+            },
+            "charter-installed" => Act::CharterInstalled {
+                federation: r.hash("federation")?,
+            },
+            "proposal-closed" => Act::ProposalClosed {
+                proposal: r.string("proposal")?,
+                outcome: r.string("outcome")?,
+                tally_sha256: r.hash("tally_sha256")?,
             },
             "user-added" => Act::UserAdded {
                 user: r.string("user")?,
@@ -881,6 +917,43 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn governance_acts_round_trip_in_their_canonical_form() {
+        let closed = Entry::new(
+            9,
+            "local",
+            Act::ProposalClosed {
+                proposal: "x-pacific-gov-act--1".into(),
+                outcome: "adopted".into(),
+                tally_sha256: [0xcd; 32],
+            },
+        )
+        .unwrap();
+        let b = closed.encode().unwrap();
+        assert_eq!(
+            std::str::from_utf8(&b).unwrap(),
+            format!(
+                "{{\"actor\":\"local\",\"kind\":\"proposal-closed\",\"outcome\":\"adopted\",\
+                 \"proposal\":\"x-pacific-gov-act--1\",\"tally_sha256\":\"{}\",\"time\":9,\"v\":1}}",
+                "cd".repeat(32)
+            )
+        );
+        assert_eq!(Entry::decode(&b).unwrap(), closed);
+        let installed = Entry::new(
+            10,
+            "local",
+            Act::CharterInstalled {
+                federation: [0x01; 32],
+            },
+        )
+        .unwrap();
+        let b = installed.encode().unwrap();
+        assert_eq!(Entry::decode(&b).unwrap(), installed);
+        let text = std::str::from_utf8(&b).unwrap();
+        assert!(text.contains("\"kind\":\"charter-installed\""), "{text}");
+        assert!(Entry::decode(text.replace("\"federation\"", "\"federal\"").as_bytes()).is_err());
     }
 
     #[test]

@@ -125,6 +125,14 @@ fn acts() -> Vec<Act> {
             can_read: true,
             can_write: false,
         },
+        Act::CharterInstalled {
+            federation: sha256(b"golden charter"),
+        },
+        Act::ProposalClosed {
+            proposal: "x-pacific-gov-act--6b1f0c3e-2d4a-4e8b-9c7d-5a3f1e2b4c6d".into(),
+            outcome: "adopted".into(),
+            tally_sha256: sha256(b"golden tally"),
+        },
     ]
 }
 
@@ -136,9 +144,11 @@ fn actor_of(act: &Act) -> &'static str {
         Act::ObjectReceived { .. }
         | Act::ReceiptReceived { .. }
         | Act::CosignatureReceived { .. } => "peer:bravo",
-        Act::ObjectSent { .. } | Act::ObjectWithheld { .. } | Act::CosignatureSent { .. } => {
-            "local"
-        }
+        Act::ObjectSent { .. }
+        | Act::ObjectWithheld { .. }
+        | Act::CosignatureSent { .. }
+        | Act::CharterInstalled { .. }
+        | Act::ProposalClosed { .. } => "local",
         Act::PeerAdded { .. }
         | Act::PeerRemoved { .. }
         | Act::PolicyChanged { .. }

@@ -13,6 +13,7 @@
 //! | `object-withheld` | never (it names an object held back) |
 //! | `peer-added`, `peer-removed`, `receipt-received`, `cosignature-received`, `cosignature-sent` | the entry names P |
 //! | `user-added`, `user-removed`, `user-role-changed`, `token-revoked`, `token-issued`, `grant-changed`, `policy-changed` | never (this party's own affairs) |
+//! | `charter-installed`, `proposal-closed` | always (the federation's business, which every member replays alike) |
 //!
 //! A version no longer stored (deleted) is held back like one the gate denies, so an
 //! `object-deleted` entry is whole only while another collection still holds that exact version
@@ -86,6 +87,8 @@ impl Federation {
                     | Act::TokenIssued { .. }
                     | Act::GrantChanged { .. }
                     | Act::PolicyChanged { .. } => false,
+                    // The federation's business, which every member replays alike.
+                    Act::CharterInstalled { .. } | Act::ProposalClosed { .. } => true,
                     Act::PeerAdded { peer: named, .. }
                     | Act::PeerRemoved { peer: named }
                     | Act::ReceiptReceived { peer: named, .. }

@@ -1303,6 +1303,12 @@ fn act_details(act: &Act) -> String {
         Act::PolicyChanged { policy_sha256 } => {
             format!("policy SHA-256 <code>{}</code>", hex::encode(policy_sha256))
         }
+        Act::CharterInstalled { federation } => {
+            format!("federation <code>{}</code>", hex::encode(federation))
+        }
+        Act::ProposalClosed {
+            proposal, outcome, ..
+        } => format!("<code>{}</code>: {}", esc(proposal), esc(outcome)),
         Act::UserAdded { user, role } => format!("<b>{}</b> ({})", esc(user), esc(role)),
         Act::ObjectDeleted { collection, .. } => {
             format!("{object} from collection <code>{}</code>", esc(collection))
