@@ -74,7 +74,7 @@ pub enum UserCommand {
         data: DataArg,
         /// User name (letters, digits, - _ . @).
         name: String,
-        /// admin, analyst, liaison or reader.
+        /// admin, analyst, liaison, reader or delegate.
         #[arg(long)]
         role: Role,
         /// When the token stops working: an RFC 3339 time (2026-06-30T00:00:00Z) or a duration
@@ -99,7 +99,7 @@ pub enum UserCommand {
         /// May read the collection.
         #[arg(long)]
         read: bool,
-        /// May write to the collection (never for readers).
+        /// May write to the collection (never for readers or delegates).
         #[arg(long)]
         write: bool,
     },
@@ -131,7 +131,7 @@ pub enum UserCommand {
         data: DataArg,
         /// The user's name.
         name: String,
-        /// admin, analyst, liaison or reader.
+        /// admin, analyst, liaison, reader or delegate.
         role: Role,
     },
 }

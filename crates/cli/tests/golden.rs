@@ -248,7 +248,7 @@ fn golden_init_id_and_policy() {
 fn golden_users_and_collections() {
     let mut run = Run::new();
     run.init(None);
-    for (name, role) in [("admin", "admin"), ("zoe", "analyst")] {
+    for (name, role) in [("admin", "admin"), ("zoe", "analyst"), ("dee", "delegate")] {
         let (code, token, _) =
             run.pacific(&["user", "add", "--data", "{data}", name, "--role", role]);
         assert_eq!(code, 0);

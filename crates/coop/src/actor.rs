@@ -2,6 +2,7 @@
 //!
 //! Cooperation adds one role to the node's roles (`pacific_core::access::Role`): **liaison**,
 //! the officer who acts for the party on requests, the hotline, consultations and disputes.
+//! A node's **delegate** acts for the party in governance, not here: cooperation sees a reader.
 //! [`CoopRole`] is the cooperation view of a user's role; [`CoopRole::may`] is the one rule.
 
 use std::fmt;
@@ -64,14 +65,15 @@ impl CoopRole {
     }
 }
 
-/// The node's roles map onto cooperation roles one to one.
+/// The node's roles map onto cooperation roles one to one, but for a delegate: it acts for the
+/// party in governance, not in cooperation, where it reads records and never acts.
 impl From<Role> for CoopRole {
     fn from(role: Role) -> Self {
         match role {
             Role::Admin => CoopRole::Admin,
             Role::Analyst => CoopRole::Analyst,
             Role::Liaison => CoopRole::Liaison,
-            Role::Reader => CoopRole::Reader,
+            Role::Reader | Role::Delegate => CoopRole::Reader,
         }
     }
 }
@@ -152,6 +154,29 @@ impl Actor {
                 command,
                 allowed: format!("the {who} ({party})"),
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delegate_reads_cooperation_records_and_never_acts() {
+        let delegate = CoopRole::from(Role::Delegate);
+        assert_eq!(delegate, CoopRole::Reader);
+        assert!(delegate.may(Capability::Read));
+        assert!(!delegate.may(Capability::Draft));
+        assert!(!delegate.may(Capability::Act));
+    }
+
+    #[test]
+    fn the_other_roles_keep_their_cooperation_namesake() {
+        for role in Role::ALL {
+            if role != Role::Delegate {
+                assert_eq!(CoopRole::from(role).as_str(), role.as_str());
+            }
         }
     }
 }

@@ -16,6 +16,9 @@ pub enum Role {
     Liaison,
     /// Reads collections, unless a per-collection grant says otherwise; never writes.
     Reader,
+    /// Acts for the party in the federation's governance (proposes, comments, amends and votes
+    /// on proposals); for collections it is like a reader, and in cooperation it only reads.
+    Delegate,
 }
 
 /// What a request wants to do with a collection.
@@ -34,7 +37,13 @@ pub struct CollectionGrant {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Analyst, Role::Liaison, Role::Reader];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Analyst,
+        Role::Liaison,
+        Role::Reader,
+        Role::Delegate,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,22 +51,41 @@ impl Role {
             Role::Analyst => "analyst",
             Role::Liaison => "liaison",
             Role::Reader => "reader",
+            Role::Delegate => "delegate",
+        }
+    }
+
+    /// Who may act for the party in the federation's governance (propose, comment, amend,
+    /// vote): a delegate, and an admin, who may do anything on the node.
+    pub fn governs(self) -> bool {
+        match self {
+            Role::Admin | Role::Delegate => true,
+            Role::Analyst | Role::Liaison | Role::Reader => false,
         }
     }
 
     /// Whether this role may exercise `right` on a collection, given the user's explicit grant
-    /// for that collection if there is one. Admins are never restricted; a reader never writes,
-    /// whatever a grant says.
+    /// for that collection if there is one. Admins are never restricted; a reader or a delegate
+    /// never writes, whatever a grant says.
     pub fn allows(self, right: Right, grant: Option<&CollectionGrant>) -> bool {
         match (self, grant) {
             (Role::Admin, _) => true,
-            (Role::Reader, _) if right == Right::Write => false,
+            (_, _) if right == Right::Write && !self.writes_collections() => false,
             (_, Some(g)) => match right {
                 Right::Read => g.can_read,
                 Right::Write => g.can_write,
             },
             (Role::Analyst | Role::Liaison, None) => true,
-            (Role::Reader, None) => right == Right::Read,
+            (Role::Reader | Role::Delegate, None) => right == Right::Read,
+        }
+    }
+
+    /// Whether the role may ever write a collection (a grant can restrict it, never lift a
+    /// role that does not write): readers and delegates only read.
+    pub fn writes_collections(self) -> bool {
+        match self {
+            Role::Admin | Role::Analyst | Role::Liaison => true,
+            Role::Reader | Role::Delegate => false,
         }
     }
 }
@@ -75,7 +103,7 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown role {s:?} (expected admin, analyst, liaison or reader)")
+                format!("unknown role {s:?} (expected admin, analyst, liaison, reader or delegate)")
             })
     }
 }
@@ -99,6 +127,8 @@ mod tests {
         assert!(Role::Liaison.allows(Right::Write, None));
         assert!(Role::Reader.allows(Right::Read, None));
         assert!(!Role::Reader.allows(Right::Write, None));
+        assert!(Role::Delegate.allows(Right::Read, None));
+        assert!(!Role::Delegate.allows(Right::Write, None));
     }
 
     #[test]
@@ -108,5 +138,61 @@ mod tests {
         assert!(!Role::Reader.allows(Right::Write, Some(&grant(true, true))));
         assert!(!Role::Reader.allows(Right::Read, Some(&grant(false, false))));
         assert!(Role::Admin.allows(Right::Write, Some(&grant(false, false))));
+    }
+
+    #[test]
+    fn a_delegate_is_a_reader_for_collections() {
+        for g in [
+            None,
+            Some(grant(true, true)),
+            Some(grant(true, false)),
+            Some(grant(false, false)),
+        ] {
+            for right in [Right::Read, Right::Write] {
+                assert_eq!(
+                    Role::Delegate.allows(right, g.as_ref()),
+                    Role::Reader.allows(right, g.as_ref()),
+                    "{right:?} with {g:?}"
+                );
+            }
+        }
+        assert!(!Role::Delegate.writes_collections());
+        assert!(!Role::Reader.writes_collections());
+        assert!(Role::Analyst.writes_collections());
+    }
+
+    #[test]
+    fn only_delegates_and_admins_act_in_governance() {
+        let governing: Vec<Role> = Role::ALL.into_iter().filter(|r| r.governs()).collect();
+        assert_eq!(governing, [Role::Admin, Role::Delegate]);
+    }
+
+    #[test]
+    fn every_role_reads_back_from_its_name() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(role.to_string(), role.as_str());
+        }
+        assert_eq!("delegate".parse::<Role>(), Ok(Role::Delegate));
+    }
+
+    #[test]
+    fn an_unknown_role_is_refused_naming_every_role() {
+        let refusal = "chair".parse::<Role>().unwrap_err();
+        for role in Role::ALL {
+            assert!(refusal.contains(role.as_str()), "{refusal} names {role}");
+        }
+    }
+
+    #[test]
+    fn a_delegate_serialises_as_its_name() {
+        assert_eq!(
+            serde_json::to_string(&Role::Delegate).unwrap(),
+            "\"delegate\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Role>("\"delegate\"").unwrap(),
+            Role::Delegate
+        );
     }
 }

@@ -224,7 +224,7 @@ impl Users {
     }
 
     /// Sets a user's rights on one collection (by id or alias), replacing the role's default
-    /// there; a reader is never given write. Returns the collection.
+    /// there; a reader or a delegate is never given write. Returns the collection.
     pub async fn set_grant(
         &self,
         actor: &str,
@@ -241,9 +241,10 @@ impl Users {
             .user(name)
             .await?
             .ok_or_else(|| UserError::UnknownUser(name.to_owned()))?;
-        if write && user.role == Role::Reader {
+        if write && !user.role.writes_collections() {
+            let role = user.role;
             return Err(UserError::Invalid(format!(
-                "{name} is a reader; readers never write"
+                "{name} is a {role}; a {role} never writes"
             )));
         }
         let grant = CollectionGrant {

@@ -126,6 +126,7 @@ async fn authorisation_table() {
         (Caller::Reader, Role::Reader),
         (Caller::Analyst, Role::Analyst),
         (Caller::Liaison, Role::Liaison),
+        (Caller::Delegate, Role::Delegate),
         (Caller::Admin, Role::Admin),
     ] {
         tokens.push((caller, alpha.user(role.as_str(), role).await));

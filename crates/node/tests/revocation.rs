@@ -432,3 +432,58 @@ async fn the_admin_api_manages_users_and_keeps_the_last_admin() {
     assert_eq!(admin_user.role, Role::Admin);
     assert_eq!(api_answers(&node, &node.analyst).await, [200; 4]);
 }
+
+/// A delegate (the role that acts for the party in governance) is added through the admin API
+/// like any role; it reads every API a reader reads, writes nothing, and cannot be granted
+/// write on a collection.
+#[tokio::test]
+async fn the_admin_api_adds_a_delegate_who_reads_and_never_writes() {
+    use reqwest::Method;
+    let node = TestNode::start().await;
+    let a = &node.admin;
+    let (status, added) = admin(
+        &node,
+        a,
+        Method::POST,
+        "/admin/users",
+        Some(json!({"name": "dee", "role": "delegate"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["user"]["role"], "delegate", "{added}");
+    let dee = added["token"].as_str().unwrap().to_owned();
+    let (_, list) = admin(&node, a, Method::GET, "/admin/users", None).await;
+    assert!(
+        list["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["name"] == "dee" && u["role"] == "delegate"),
+        "{list}"
+    );
+
+    assert_eq!(api_answers(&node, &dee).await, [200; 4]);
+    let objects = format!("/taxii2/root/collections/{}/objects/", node.collection);
+    for path in ["/match", "/coop/requests", objects.as_str()] {
+        let (status, answer) = admin(&node, &dee, Method::POST, path, Some(json!({}))).await;
+        assert_eq!(
+            (status, answer["error_code"].as_str().unwrap_or_default()),
+            (403, "auth-forbidden"),
+            "POST {path}: {answer}"
+        );
+    }
+    let (status, _) = admin(&node, &dee, Method::GET, "/admin/users", None).await;
+    assert_eq!(status, 403);
+
+    let users = other_process(&node).await;
+    assert!(matches!(
+        users
+            .set_grant(LOCAL_ACTOR, "dee", &node.collection, true, true)
+            .await,
+        Err(pacific_node::users::UserError::Invalid(_))
+    ));
+    users
+        .set_grant(LOCAL_ACTOR, "dee", &node.collection, true, false)
+        .await
+        .unwrap();
+}

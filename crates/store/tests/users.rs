@@ -267,6 +267,70 @@ async fn the_last_admin_can_be_neither_removed_nor_demoted() {
     assert_eq!(store.log_size().await.unwrap(), before + 3);
 }
 
+/// Roles are stored by name (`users.role` is TEXT): a delegate, added or made one, reads back
+/// as a delegate, from a reopened store too, and the log names the role.
+#[tokio::test]
+async fn a_delegate_is_stored_by_name_and_reads_back_as_a_delegate() {
+    let (dir, store) = store().await;
+    store.add_user(&user("root", Role::Admin)).await.unwrap();
+    store.add_user(&user("ana", Role::Analyst)).await.unwrap();
+
+    let (added, acts) = logged!(
+        store,
+        store
+            .add_user_as("root", &user("dee", Role::Delegate))
+            .await
+    );
+    added.unwrap();
+    assert_eq!(
+        acts,
+        [(
+            "root".to_owned(),
+            Act::UserAdded {
+                user: "dee".into(),
+                role: "delegate".into()
+            }
+        )]
+    );
+    assert_eq!(
+        store.user("dee").await.unwrap().unwrap().role,
+        Role::Delegate
+    );
+    let by_token = store.user_by_token_id("id-dee").await.unwrap().unwrap();
+    assert_eq!(
+        (by_token.name.as_str(), by_token.role),
+        ("dee", Role::Delegate)
+    );
+
+    assert!(
+        store
+            .set_user_role("root", "ana", Role::Delegate)
+            .await
+            .unwrap()
+    );
+
+    drop(store);
+    let reopened = SqliteStore::open(&dir.path().join("pacific.db"))
+        .await
+        .unwrap();
+    let mut roles: Vec<(String, Role)> = reopened
+        .users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.name, u.role))
+        .collect();
+    roles.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        roles,
+        [
+            ("ana".to_owned(), Role::Delegate),
+            ("dee".to_owned(), Role::Delegate),
+            ("root".to_owned(), Role::Admin),
+        ]
+    );
+}
+
 /// Regression: `delete_object` deleted without a log entry, so "every change is logged" did
 /// not hold for TAXII DELETE.
 #[tokio::test]

@@ -34,6 +34,7 @@ impl Principal {
                 Role::Reader => Caller::Reader,
                 Role::Analyst => Caller::Analyst,
                 Role::Liaison => Caller::Liaison,
+                Role::Delegate => Caller::Delegate,
                 Role::Admin => Caller::Admin,
             },
             Principal::Peer(_) => Caller::Peer,
@@ -47,18 +48,32 @@ pub enum Caller {
     Reader,
     Analyst,
     Liaison,
+    Delegate,
     Admin,
     Peer,
 }
 
 impl Caller {
-    pub const ALL: [Caller; 5] = [
+    pub const ALL: [Caller; 6] = [
         Caller::Reader,
         Caller::Analyst,
         Caller::Liaison,
+        Caller::Delegate,
         Caller::Admin,
         Caller::Peer,
     ];
+
+    /// The user's role this kind of caller stands for; `None` for a peer.
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Caller::Reader => Some(Role::Reader),
+            Caller::Analyst => Some(Role::Analyst),
+            Caller::Liaison => Some(Role::Liaison),
+            Caller::Delegate => Some(Role::Delegate),
+            Caller::Admin => Some(Role::Admin),
+            Caller::Peer => None,
+        }
+    }
 }
 
 /// Who may call a route.
@@ -92,14 +107,17 @@ pub struct Rule {
     pub access: Access,
 }
 
-use Caller::{Admin, Analyst, Liaison, Peer, Reader};
+use Caller::{Admin, Analyst, Delegate, Liaison, Peer, Reader};
 
 /// Every user, whatever the role.
-pub const USERS: &[Caller] = &[Reader, Analyst, Liaison, Admin];
+pub const USERS: &[Caller] = &[Reader, Analyst, Liaison, Delegate, Admin];
 /// Users and peers (peers' reads pass the policy gate).
-pub const USERS_AND_PEERS: &[Caller] = &[Reader, Analyst, Liaison, Admin, Peer];
-/// Users who may write (draft, post objects, match).
+pub const USERS_AND_PEERS: &[Caller] = &[Reader, Analyst, Liaison, Delegate, Admin, Peer];
+/// Users who may write (draft, post objects, match); readers and delegates only read.
 pub const WRITERS: &[Caller] = &[Analyst, Liaison, Admin];
+/// Users who act for the party in the federation's governance (`Role::governs`): delegates
+/// and admins. For the governance routes (`/gov/…`) to come; no route uses it yet.
+pub const GOVERNORS: &[Caller] = &[Delegate, Admin];
 /// Admins only.
 pub const ADMINS: &[Caller] = &[Admin];
 /// Peers only.
@@ -391,6 +409,50 @@ mod tests {
         assert!(rule_for(&Method::HEAD, "/taxii2/").is_ok());
         assert!(rule_for(&Method::PUT, "/taxii2/").unwrap_err());
         assert!(!rule_for(&Method::GET, "/nowhere").unwrap_err());
+    }
+
+    #[test]
+    fn governors_are_the_callers_whose_role_governs() {
+        for caller in Caller::ALL {
+            assert_eq!(
+                Access::Only(GOVERNORS).admits(caller),
+                caller.role().is_some_and(Role::governs),
+                "{caller:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_user_caller_is_its_role() {
+        for caller in Caller::ALL {
+            if let Some(role) = caller.role() {
+                let user = Principal::User {
+                    name: "u".into(),
+                    role,
+                };
+                assert_eq!(user.caller(), caller);
+            }
+        }
+        let roles: Vec<Role> = Caller::ALL.into_iter().filter_map(Caller::role).collect();
+        for role in Role::ALL {
+            assert!(roles.contains(&role), "no caller for {role}");
+        }
+    }
+
+    #[test]
+    fn a_delegate_is_admitted_exactly_where_a_reader_is_but_on_governance_routes() {
+        for r in ROUTES {
+            if matches!(r.access, Access::Only(callers) if callers == GOVERNORS) {
+                continue;
+            }
+            assert_eq!(
+                r.access.admits(Caller::Delegate),
+                r.access.admits(Caller::Reader),
+                "{} {}",
+                r.method,
+                r.path
+            );
+        }
     }
 
     #[test]

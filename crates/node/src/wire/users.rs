@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct AddUser {
     pub name: String,
-    /// `admin`, `analyst`, `liaison` or `reader`.
+    /// `admin`, `analyst`, `liaison`, `reader` or `delegate`.
     pub role: String,
     /// When the token stops working: an RFC 3339 time or a duration such as `90d`.
     #[serde(default)]
