@@ -28,6 +28,51 @@ pub struct Peer {
     pub added: Timestamp,
 }
 
+/// A fact of the federation's governance this node logs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GovernanceFact {
+    /// The charter in force (its SHA-256 is the federation id).
+    Charter { federation: crate::Hash },
+    /// A proposal's final tally.
+    ProposalClosed {
+        proposal: String,
+        outcome: String,
+        tally_sha256: crate::Hash,
+    },
+}
+
+impl GovernanceFact {
+    /// What it is about, and its hash: logged again only when the hash changes.
+    pub fn key_and_hash(&self) -> (&str, &crate::Hash) {
+        match self {
+            GovernanceFact::Charter { federation } => ("charter", federation),
+            GovernanceFact::ProposalClosed {
+                proposal,
+                tally_sha256,
+                ..
+            } => (proposal, tally_sha256),
+        }
+    }
+
+    /// Its log entry.
+    pub fn act(&self) -> pacific_tlog::entry::Act {
+        match self {
+            GovernanceFact::Charter { federation } => pacific_tlog::entry::Act::CharterInstalled {
+                federation: *federation,
+            },
+            GovernanceFact::ProposalClosed {
+                proposal,
+                outcome,
+                tally_sha256,
+            } => pacific_tlog::entry::Act::ProposalClosed {
+                proposal: proposal.clone(),
+                outcome: outcome.clone(),
+                tally_sha256: *tally_sha256,
+            },
+        }
+    }
+}
+
 /// The delivery state of the link to one peer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LinkState {
@@ -114,6 +159,14 @@ pub trait FederationStore: Send + Sync {
     /// The SHA-256 of the export policy recorded last ([`record_policy`](Self::record_policy)),
     /// i.e. the one a node applies; `None` before any.
     fn recorded_policy(&self) -> StoreFuture<'_, Option<crate::Hash>>;
+    /// Logs a fact of the federation's governance (a `charter-installed` or `proposal-closed`
+    /// entry, by `actor`) unless the same fact (same key, same SHA-256) was logged last; one
+    /// transaction. Returns whether it was logged.
+    fn record_governance<'a>(
+        &'a self,
+        fact: &'a GovernanceFact,
+        actor: &'a str,
+    ) -> StoreFuture<'a, bool>;
     fn peers(&self) -> StoreFuture<'_, Vec<Peer>>;
     fn peer<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<Peer>>;
     fn link<'a>(&'a self, party_id: &'a str) -> StoreFuture<'a, Option<LinkState>>;

@@ -31,8 +31,8 @@ use pacific_core::taxii::{ObjectQuery, PageCursor, Status};
 use pacific_core::{StixObject, Timestamp};
 
 pub use federation::{
-    Delivery, FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
-    SignedProvenance, StoredReceipt,
+    Delivery, FederationStore, GovernanceFact, LinkState, OriginsAndHeld, OutboxItem, Peer,
+    ProvenanceRecord, SignedProvenance, StoredReceipt,
 };
 pub use pacific_tlog::Hash;
 

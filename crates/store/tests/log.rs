@@ -379,3 +379,40 @@ async fn a_kept_cosignature_is_logged_once_in_its_transaction() {
         store.log_root(6).await.unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_governance_fact_is_logged_once_and_again_only_when_it_changes() {
+    use pacific_store::{FederationStore, GovernanceFact, SqliteFederationStore};
+    let (dir, store) = store().await;
+    let fed = SqliteFederationStore::open(&dir.path().join("pacific.db"))
+        .await
+        .unwrap();
+    let closed = |sha: u8| GovernanceFact::ProposalClosed {
+        proposal: "x-pacific-gov-act--1".into(),
+        outcome: "adopted".into(),
+        tally_sha256: [sha; 32],
+    };
+    let charter = GovernanceFact::Charter {
+        federation: [7; 32],
+    };
+    assert!(fed.record_governance(&charter, "local").await.unwrap());
+    assert!(!fed.record_governance(&charter, "local").await.unwrap());
+    assert!(fed.record_governance(&closed(1), "local").await.unwrap());
+    assert!(!fed.record_governance(&closed(1), "local").await.unwrap());
+    // A vote delivered late changed the tally: logged again.
+    assert!(fed.record_governance(&closed(2), "local").await.unwrap());
+    assert_eq!(store.log_size().await.unwrap(), 3);
+    let entries = store.log_entries(0, 3).await.unwrap();
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| Entry::decode(&e.entry).unwrap().act.kind())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["charter-installed", "proposal-closed", "proposal-closed"]
+    );
+    assert_eq!(
+        Entry::decode(&entries[2].entry).unwrap().act,
+        closed(2).act()
+    );
+}

@@ -19,8 +19,8 @@ use super::{
     version_from_record,
 };
 use crate::federation::{
-    Delivery, FederationStore, LinkState, OriginsAndHeld, OutboxItem, Peer, ProvenanceRecord,
-    SignedProvenance, StoredReceipt,
+    Delivery, FederationStore, GovernanceFact, LinkState, OriginsAndHeld, OutboxItem, Peer,
+    ProvenanceRecord, SignedProvenance, StoredReceipt,
 };
 use crate::{StoreError, StoreFuture};
 
@@ -141,6 +141,38 @@ impl SqliteFederationStore {
             pacific_tlog::entry::Act::PolicyChanged { policy_sha256 },
         )
         .await?;
+        tx.commit().await.map_err(db(ctx))?;
+        Ok(true)
+    }
+
+    async fn record_governance_impl(
+        &self,
+        fact: &GovernanceFact,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let ctx = "recording a governance fact";
+        let (key, sha256) = fact.key_and_hash();
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db(ctx))?;
+        let last: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT sha256 FROM federation_governance WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db(ctx))?;
+        if last.as_deref() == Some(&sha256[..]) {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO federation_governance (key, sha256) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET sha256 = excluded.sha256")
+            .bind(key)
+            .bind(&sha256[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(db(ctx))?;
+        append_in(&mut tx, actor, fact.act()).await?;
         tx.commit().await.map_err(db(ctx))?;
         Ok(true)
     }
@@ -493,6 +525,13 @@ impl FederationStore for SqliteFederationStore {
             .map_err(db("reading the recorded export policy"))?;
             Ok(last.and_then(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).ok()))
         })
+    }
+    fn record_governance<'a>(
+        &'a self,
+        fact: &'a GovernanceFact,
+        actor: &'a str,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(self.record_governance_impl(fact, actor))
     }
     fn peers(&self) -> StoreFuture<'_, Vec<Peer>> {
         Box::pin(self.peers_impl())
