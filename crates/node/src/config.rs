@@ -33,6 +33,18 @@ pub struct Config {
     pub matching: MatchingConfig,
     #[serde(default)]
     pub coop: CoopConfig,
+    #[serde(default)]
+    pub governance: GovernanceConfig,
+}
+
+/// The federation's governance (see `crate::gov`): what this node does with the register.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GovernanceConfig {
+    /// Add every member in good standing of the register that is not yet a peer as a peer
+    /// (with its key and URL from the register). Off by default: a node may refuse to peer
+    /// with a member (sovereignty); the register decides TLP:GREEN's community either way.
+    pub peer_with_members: bool,
 }
 
 /// Cooperation between authorities (see `crate::coop`): the clock task and the deadlines,
@@ -440,6 +452,8 @@ mod tests {
         assert_eq!(c.log, LogConfig::default());
         assert_eq!(c.federation, FederationConfig::default());
         assert_eq!(c.matching, MatchingConfig::default());
+        assert_eq!(c.coop, CoopConfig::default());
+        assert_eq!(c.governance, GovernanceConfig::default());
     }
 
     #[test]

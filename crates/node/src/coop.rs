@@ -94,7 +94,9 @@ struct Index {
 pub struct Coop {
     fed: Arc<Federation>,
     store: Arc<dyn Store>,
-    config: CoopConfig,
+    /// The policies in force: the node's `[coop]`, with the federation's adopted parameters
+    /// where the node's own values are not stricter (`crate::gov` sets them).
+    config: std::sync::RwLock<Arc<CoopConfig>>,
     index: tokio::sync::Mutex<Index>,
     refused: AtomicU64,
     /// When this node's cooperation side started: the periodic pings count from here.
@@ -289,11 +291,25 @@ impl Coop {
         Arc::new(Self {
             fed,
             store,
-            config,
+            config: std::sync::RwLock::new(Arc::new(config)),
             index: tokio::sync::Mutex::default(),
             refused: AtomicU64::new(0),
             started: Timestamp::now(),
         })
+    }
+
+    /// The policies in force (deadlines, hotline timings, …).
+    pub fn config(&self) -> Arc<CoopConfig> {
+        Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Puts `config` in force from the next command on (the federation's parameters changed).
+    pub fn enforce(&self, config: CoopConfig) {
+        let mut current = self.config.write().unwrap_or_else(|e| e.into_inner());
+        if **current != config {
+            tracing::info!("cooperation policies in force changed (federation parameters)");
+            *current = Arc::new(config);
+        }
     }
 
     /// This node's party.
@@ -524,7 +540,8 @@ impl Coop {
         &self,
         parties: impl IntoIterator<Item = &'a PartyId>,
     ) -> Result<(), CoopServiceError> {
-        let (_, peers) = self.fed.members().await.map_err(internal)?;
+        let (peers, _) = self.fed.members().await.map_err(internal)?;
+        let peers: BTreeSet<PartyId> = peers.into_iter().map(|p| p.party_id).collect();
         let me = self.party();
         if let Some(party) = parties
             .into_iter()
@@ -698,7 +715,7 @@ impl Coop {
     {
         let actor = self.writer(who, command)?;
         let now = now_after(&Timestamp::from_unix_micros(0));
-        let event = make(&actor, &crate::new_uuid(), &now, &self.config)?;
+        let event = make(&actor, &crate::new_uuid(), &now, &self.config())?;
         Ok(self.create::<A>(event).await?.1)
     }
 
@@ -954,7 +971,8 @@ impl Coop {
                 .await?;
             }
         }
-        let every = self.config.ping_interval_secs;
+        let config = self.config();
+        let every = config.ping_interval_secs;
         if every == 0 {
             return Ok(());
         }
@@ -967,13 +985,8 @@ impl Coop {
             if now < pacific_coop::common::plus(&since, Duration::from_secs(every)) {
                 continue;
             }
-            let event = HotlinePing::send(
-                &actor,
-                &crate::new_uuid(),
-                party,
-                &now,
-                &self.config.hotline,
-            )?;
+            let event =
+                HotlinePing::send(&actor, &crate::new_uuid(), party, &now, &config.hotline)?;
             let ping = HotlinePing::from_created(&event)?;
             self.publish::<HotlinePing>(
                 idx,
@@ -1169,7 +1182,7 @@ impl Coop {
     /// Whom the alert of `event` goes to: `coop.incident_hotline_to`, else the indicator's
     /// origin; never this party.
     fn alert_recipient(&self, event: &crate::matching::MatchEvent) -> Option<PartyId> {
-        let to = incident_alert_recipient(&self.config, self.party(), event);
+        let to = incident_alert_recipient(&self.config(), self.party(), event);
         if to.is_none() {
             tracing::debug!(incident = %event.incident_id(), "a local indicator's incident: no hotline alert");
         }
@@ -1291,8 +1304,8 @@ impl Coop {
             spec,
             None,
             &now,
-            &self.config.deadlines,
-            &self.config.hotline,
+            &self.config().deadlines,
+            &self.config().hotline,
         )?;
         let record = AssistanceRequest::from_created(&drafted)?;
         let id = record.meta.id.clone();
@@ -1413,7 +1426,7 @@ async fn sweep(coop: &Coop, why: &'static str) {
 
 /// Runs [`Coop::tick`] every `coop.tick_millis` while the node serves.
 pub fn spawn_clock(coop: Arc<Coop>) -> tokio::task::JoinHandle<()> {
-    let every = Duration::from_millis(coop.config.tick_millis.max(10));
+    let every = Duration::from_millis(coop.config().tick_millis.max(10));
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

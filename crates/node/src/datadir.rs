@@ -111,6 +111,7 @@ impl DataDir {
             log: Default::default(),
             federation: Default::default(),
             coop: Default::default(),
+            governance: Default::default(),
             matching: Default::default(),
         };
         if let Some(listen) = options.listen {

@@ -185,6 +185,8 @@ pub struct Federation {
     /// Origin signatures of this node's own recent versions, by outbox `seq`: each peer's
     /// worker sends the same versions at about the same time, so each is signed once.
     own_signatures: Mutex<BTreeMap<i64, String>>,
+    /// The register's members in good standing, once a charter is in force.
+    community: std::sync::RwLock<Option<BTreeSet<PartyId>>>,
 }
 
 /// Own origin signatures remembered (the oldest are dropped first).
@@ -238,6 +240,7 @@ impl Federation {
             outbox_enabled: config.federation.outbox,
             replay: replay::ReplayGuard::new(max_skew_secs),
             own_signatures: Mutex::default(),
+            community: std::sync::RwLock::default(),
         })
     }
 
@@ -364,11 +367,23 @@ impl Federation {
         Ok(out)
     }
 
-    /// The parties of the federation as this node knows them: its peers.
+    /// This node's peers, and the federation's community (TLP:GREEN's): the members in good
+    /// standing of the register once a charter is in force (`crate::gov` sets it), else the
+    /// peers.
     pub async fn members(&self) -> Result<(Vec<Peer>, BTreeSet<PartyId>), StoreError> {
         let peers = self.store.peers().await?;
-        let ids = peers.iter().map(|p| p.party_id.clone()).collect();
+        let community = self
+            .community
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let ids = community.unwrap_or_else(|| peers.iter().map(|p| p.party_id.clone()).collect());
         Ok((peers, ids))
+    }
+
+    /// Makes the register's members in good standing TLP:GREEN's community.
+    pub fn set_community(&self, members: BTreeSet<PartyId>) {
+        *self.community.write().unwrap_or_else(|e| e.into_inner()) = Some(members);
     }
 
     /// The one question every outbound path asks: may `object`, held in `collection`, go to
