@@ -14,6 +14,8 @@
 //! reaching the tally has been verified as its voter's own act, so "a vote for another member" is
 //! refused before it gets here.
 
+pub mod norms;
+pub mod report;
 pub mod rules;
 pub mod tally;
 
