@@ -11,6 +11,7 @@ pub mod config;
 pub mod coop;
 pub mod datadir;
 pub mod federation;
+pub mod gov_observe;
 pub mod http;
 pub mod ingest;
 pub mod log;
