@@ -12,6 +12,9 @@
 //!   proposals with their versions and tallies, adopted norms and parameters, the roster.
 //! - [`params`]: federation parameters and the rule that a node may only tighten them.
 //! - [`wire`]: an act as the STIX object nodes exchange.
+//! - [`norms`]: the catalogue (UN GGE 2015 §13 a–k) with each norm's measures and parameters.
+//! - [`report`]: compliance reports — each party's observations of others, never of itself —
+//!   and the figures aggregated from them.
 //!
 //! **Architecture Invariant:** this crate does no I/O and reads no clock: times are passed in.
 //! It depends on `pacific-core` only. Signatures are the caller's business: a charter's are
@@ -19,8 +22,10 @@
 //! its node verified, so "an act for another member" is refused by comparing the two.
 
 pub mod charter;
+pub mod norms;
 pub mod params;
 pub mod proposal;
+pub mod report;
 pub mod rules;
 pub mod state;
 pub mod tally;

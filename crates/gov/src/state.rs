@@ -314,8 +314,10 @@ impl Federation {
         let status = |p: &PartyId| self.register.get(p).map(|e| e.status);
         match change {
             Change::AdoptNorm { norm, parameters } => {
-                if !is_catalogued(norm) {
-                    return invalid(format!("no norm {norm:?} in the catalogue"));
+                if crate::norms::canonical_id(norm).as_deref() != Some(norm.as_str()) {
+                    return invalid(format!(
+                        "no norm {norm:?} in the catalogue (its ids are 13a to 13k)"
+                    ));
                 }
                 check_parameters(parameters)
             }
@@ -639,11 +641,6 @@ impl Federation {
             }
         }
     }
-}
-
-/// Whether `id` names a norm of the catalogue.
-fn is_catalogued(id: &str) -> bool {
-    matches!(id.strip_prefix("13"), Some(l) if l.len() == 1 && ('a'..='k').contains(&l.chars().next().unwrap_or(' ')))
 }
 
 fn check_parameters(parameters: &BTreeMap<Parameter, u64>) -> Result<(), GovError> {

@@ -818,6 +818,19 @@ impl Coop {
         Ok(out)
     }
 
+    /// The records of one kind this party is in the audience of, as rebuilt here now.
+    pub(crate) async fn records<A: Kind>(&self) -> Result<Vec<A>, CoopServiceError>
+    where
+        A::Body: PartialEq + std::fmt::Debug,
+    {
+        Ok(self
+            .all::<A>()
+            .await?
+            .into_iter()
+            .map(|r| r.record)
+            .collect())
+    }
+
     /// The assistance requests this party is in the audience of, as `GET /coop/requests`
     /// lists them (and the dashboard shows them), for a user who may read them.
     pub async fn request_list(&self, who: &Principal) -> Result<Vec<Value>, CoopServiceError> {

@@ -12,6 +12,7 @@ pub mod coop;
 pub mod datadir;
 pub mod federation;
 pub mod gov;
+pub mod gov_observe;
 pub mod http;
 pub mod ingest;
 pub mod log;

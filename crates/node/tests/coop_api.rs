@@ -5,7 +5,8 @@
 //! match on a critical asset raising a hotline alert to the indicator's producer, also for
 //! incidents stored while the node was down (alerted once it starts, and only once); a
 //! consultation of three signed by each and unseen by a fourth; hotline pings answered, timed
-//! out, and sent periodically by the clock.
+//! out, and sent periodically by the clock; and what Alpha observes of the others' hotlines for
+//! its compliance report.
 
 use std::time::Duration;
 
@@ -1566,4 +1567,79 @@ async fn a_request_spec_with_an_unknown_field_is_refused_naming_it() {
     }
     let (_, list) = a.get("/coop/requests").await;
     assert_eq!(list["requests"], json!([]));
+}
+
+#[tokio::test]
+async fn alphas_observations_of_the_quarter_count_the_hotline_pings_bravo_answered_and_charlie_did_not()
+ {
+    use pacific_core::policy::PartyId;
+    use pacific_gov::norms::Measure::HotlinePingsAnswered;
+    use pacific_gov::report::{ComplianceReport, ReportPeriod};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let mut nodes = mesh(tmp.path(), &["alpha", "bravo", "charlie"], |c| {
+        fast(c);
+        c.coop.hotline.ping_timeout_secs = 2;
+        c.coop.ping_interval_secs = 0;
+    })
+    .await;
+    let mut api = Vec::new();
+    for n in &nodes {
+        api.push(Api::new(n, Some(n.user("liaison", Role::Liaison).await)));
+    }
+    let (alpha, bravo) = (&api[0], &api[1]);
+    bravo
+        .ok(
+            "/coop/hotline/contacts",
+            json!({"name": "Bravo 24/7", "channel": {"medium": "phone", "address": "+99 555 0100"}}),
+        )
+        .await;
+    alpha
+        .until("/coop/hotline/contacts", |v| {
+            v["contacts"].as_array().is_some_and(|c| c.len() == 1)
+        })
+        .await;
+    nodes[2].stop().await;
+    alpha
+        .ok("/coop/hotline/pings", json!({"to": "bravo"}))
+        .await;
+    alpha
+        .ok("/coop/hotline/pings", json!({"to": "charlie"}))
+        .await;
+    alpha
+        .until("/coop/hotline/pings", |v| {
+            v["pings"].as_array().is_some_and(|p| {
+                p.len() == 2 && p.iter().all(|p| p["outcome"]["status"] != "pending")
+            })
+        })
+        .await;
+
+    // The cooperation service over Alpha's records, as its node holds them.
+    let coop_of = |node: &FedNode| {
+        pacific_node::coop::Coop::new(
+            node.fed.clone().unwrap(),
+            node.store.clone().unwrap(),
+            pacific_node::config::CoopConfig::default(),
+        )
+    };
+    let quarter = ReportPeriod::containing(&Timestamp::now()).unwrap();
+    let seen = coop_of(&nodes[0]).observations(quarter).await.unwrap();
+    let pings: Vec<(&str, &str, u64, u64)> = seen
+        .iter()
+        .filter(|o| o.measure == HotlinePingsAnswered)
+        .map(|o| (o.about.as_str(), o.norm.as_str(), o.count, o.of))
+        .collect();
+    assert_eq!(
+        pings,
+        vec![
+            ("bravo", "13f", 1, 1),
+            ("bravo", "13g", 1, 1),
+            ("charlie", "13f", 0, 1),
+            ("charlie", "13g", 0, 1),
+        ]
+    );
+    assert!(ComplianceReport::new(PartyId::new("alpha"), quarter, seen, None).is_ok());
+    // Bravo pinged nobody: it observes nothing of Alpha's hotline.
+    let bravos = coop_of(&nodes[1]).observations(quarter).await.unwrap();
+    assert!(bravos.is_empty(), "{bravos:?}");
 }
