@@ -47,6 +47,12 @@ name = "cooperation-acts-to-their-parties"
 description = "Acts on cooperation records (requests, the hotline, consultations, disputes) go to the parties they name; their markings (TLP:AMBER, x_pacific_recipients) keep them from anyone else."
 action = "allow"
 types = ["x-pacific-coop-event"]
+
+[[rules]]
+name = "governance-acts-to-members"
+description = "Governance acts (proposals, comments, amendments, votes, withdrawals) go to the federation's members: they are TLP:GREEN, and the register is TLP:GREEN's community."
+action = "allow"
+types = ["x-pacific-gov-act"]
 "#;
 
 const DB_FILE: &str = "pacific.db";

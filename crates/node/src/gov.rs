@@ -32,12 +32,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use base64::Engine as _;
 use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use pacific_core::policy::{OutboundPath, PartyId};
 use pacific_core::{StixObject, Timestamp};
 use pacific_gov::charter::{Charter, CharterError, MemberDetails};
 use pacific_gov::params::{self, InForce, Parameter};
 use pacific_gov::proposal::Act;
+use pacific_gov::report::{self, CheckpointRef, ComplianceReport, Figure, ReportPeriod};
 use pacific_gov::state::{Federation as Governed, GovError, HeldAct, Stage};
 use pacific_gov::wire;
 use pacific_store::{GovernanceFact, Peer, Store, StoreError};
@@ -77,6 +79,11 @@ pub enum GovServiceError {
         label: &'static str,
         reason: String,
     },
+    /// A command's input is not well formed.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Report(#[from] pacific_gov::report::ReportError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -239,6 +246,9 @@ struct Index {
     /// The governance facts logged (or found logged) since start, by key: the store is asked
     /// only when one is new or changed.
     logged: HashMap<String, [u8; 32]>,
+    /// Compliance reports held, in the order they were stored (`seq`), each by its object id
+    /// with its publisher: a newer version of a report replaces the older.
+    reports: Vec<(String, ComplianceReport)>,
 }
 
 /// The governance side of a node.
@@ -362,12 +372,19 @@ impl Gov {
             let n = items.len();
             for item in items {
                 idx.cursor = idx.cursor.max(item.version.seq);
-                if item.version.type_name != wire::ACT_TYPE || item.collection_id != default.id {
+                if item.collection_id != default.id {
                     continue;
                 }
                 let origin = item
                     .provenance
                     .map_or_else(|| self.party().clone(), |p| p.origin);
+                if item.version.type_name == "report" {
+                    self.index_report(idx, &item.version.id, &item.version.json, &origin);
+                    continue;
+                }
+                if item.version.type_name != wire::ACT_TYPE {
+                    continue;
+                }
                 let published = StixObject::from_json(&item.version.json)
                     .map_err(|e| e.to_string())
                     .and_then(|o| wire::from_stix(&o).map_err(|e| e.to_string()));
@@ -391,6 +408,32 @@ impl Gov {
             }
             if n < PAGE {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Keeps a compliance report (a `report` of the compliance extension) with its publisher;
+    /// one that names another reporter, or observes its own publisher, is refused and counted.
+    fn index_report(&self, idx: &mut Index, id: &str, json: &str, origin: &PartyId) {
+        let Ok(object) = StixObject::from_json(json) else {
+            return;
+        };
+        if !ComplianceReport::is_report(&object) {
+            return;
+        }
+        match ComplianceReport::from_stix(&object, origin) {
+            Ok(report) => {
+                idx.reports.retain(|(held, _)| held != id);
+                idx.reports.push((id.to_owned(), report));
+            }
+            Err(e) => {
+                if idx.reported.insert(format!(
+                    "{id}@{}",
+                    object.modified().map_or("", |t| t.as_str())
+                )) {
+                    self.refused.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(report = %id, %origin, error = %e, "compliance report refused");
+                }
             }
         }
     }
@@ -555,15 +598,7 @@ impl Gov {
         who: &Principal,
         act: Act,
     ) -> Result<(String, Governed), GovServiceError> {
-        let Some(role) = who.role() else {
-            return Err(GovServiceError::NotAUser(who.actor()));
-        };
-        if !role.governs() {
-            return Err(GovServiceError::MayNotGovern {
-                user: who.actor(),
-                role: role.to_string(),
-            });
-        }
+        self.governor(who)?;
         let charter = self.charter_or_refuse()?;
         let mut idx = self.index.lock().await;
         self.sync(&mut idx).await?;
@@ -598,6 +633,82 @@ impl Gov {
         Ok((id, governed))
     }
 
+    /// Publishes this party's observations of the others for `period` as a compliance report
+    /// (TLP:GREEN, through the gate like any object), with this log's size and root at the
+    /// time, so anyone can re-derive the figures from the entries. A report published again
+    /// for the same period replaces the earlier one (a new version of the same object).
+    pub async fn publish_report(
+        &self,
+        who: &Principal,
+        period: ReportPeriod,
+    ) -> Result<ComplianceReport, GovServiceError> {
+        self.governor(who)?;
+        self.charter_or_refuse()?;
+        let observations = self.coop.observations(period).await.map_err(internal)?;
+        let size = self.store.log_size().await?;
+        let root = self.store.log_root(size).await?;
+        let checkpoint = CheckpointRef {
+            size,
+            root: base64::engine::general_purpose::STANDARD.encode(root),
+        };
+        let report =
+            ComplianceReport::new(self.party().clone(), period, observations, Some(checkpoint))?;
+        let mut idx = self.index.lock().await;
+        let governed = self.refresh_locked(&mut idx).await?;
+        // One object per (reporter, period): its id is derived from both, so a new report is
+        // a new version.
+        let uuid = report_uuid(&governed.id, self.party(), period);
+        let object = report.to_stix(&uuid, &Timestamp::now())?;
+        let default = idx
+            .default
+            .clone()
+            .ok_or_else(|| internal("synced before publishing"))?;
+        self.check_gate(&object, &default, &governed).await?;
+        self.store
+            .add_objects_as(&who.actor(), &default.id, &[object])
+            .await?;
+        self.sync(&mut idx).await?;
+        Ok(report)
+    }
+
+    /// The figures of `period` aggregated from every counterpart's last report: figures about
+    /// a party come only from others.
+    pub async fn figures(&self, period: ReportPeriod) -> Result<Vec<Figure>, GovServiceError> {
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        let reports: Vec<ComplianceReport> = idx.reports.iter().map(|(_, r)| r.clone()).collect();
+        Ok(report::aggregate(&reports, period))
+    }
+
+    /// The reports held for `period`, by reporter.
+    pub async fn reports(
+        &self,
+        period: ReportPeriod,
+    ) -> Result<Vec<ComplianceReport>, GovServiceError> {
+        let mut idx = self.index.lock().await;
+        self.sync(&mut idx).await?;
+        Ok(idx
+            .reports
+            .iter()
+            .filter(|(_, r)| r.period == period)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+
+    /// The user `who`, if its role acts for the party in governance.
+    fn governor(&self, who: &Principal) -> Result<(), GovServiceError> {
+        let Some(role) = who.role() else {
+            return Err(GovServiceError::NotAUser(who.actor()));
+        };
+        if !role.governs() {
+            return Err(GovServiceError::MayNotGovern {
+                user: who.actor(),
+                role: role.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Refuses an act the policy gate would hold back from a member in good standing that is
     /// a peer: it would be stored and never delivered.
     async fn check_gate(
@@ -627,6 +738,26 @@ impl Gov {
         }
         Ok(())
     }
+}
+
+/// The uuid of `party`'s compliance report for `period` in federation `federation`: a
+/// name-based UUID (version 4 bits set on a SHA-256), the same every time.
+fn report_uuid(federation: &str, party: &PartyId, period: ReportPeriod) -> String {
+    let h = Sha256::digest(format!(
+        "pacific compliance report\n{federation}\n{party}\n{period}"
+    ));
+    let mut b: [u8; 16] = h[..16].try_into().expect("16 bytes of 32");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &x[..8],
+        &x[8..12],
+        &x[12..16],
+        &x[16..20],
+        &x[20..]
+    )
 }
 
 /// Whether objects of `type_name` are made only by this service.

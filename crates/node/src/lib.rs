@@ -55,6 +55,30 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
 }
 
 /// A random (version 4) UUID in its textual form.
+/// Whether objects of this STIX type are made only by a service of the node, for a principal
+/// whose role allows the command: cooperation acts and records (`coop`), governance acts
+/// (`gov`). TAXII refuses to add or delete them: a user could otherwise post an act the node
+/// replays as its party's own.
+pub fn is_service_owned_type(type_name: &str) -> bool {
+    coop::is_service_owned_type(type_name) || gov::is_service_owned_type(type_name)
+}
+
+/// [`is_service_owned_type`] for an object as posted, and compliance reports besides (a
+/// `report` carrying the compliance extension): only the governance service publishes this
+/// party's observations of others.
+pub fn is_service_owned(object: &serde_json::Value) -> bool {
+    let type_name = object
+        .get("type")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    is_service_owned_type(type_name)
+        || (type_name == "report"
+            && object
+                .get("extensions")
+                .and_then(|e| e.get(pacific_gov::report::COMPLIANCE_EXTENSION_ID))
+                .is_some())
+}
+
 pub fn new_uuid() -> String {
     let mut b = random_bytes::<16>();
     b[6] = (b[6] & 0x0f) | 0x40;

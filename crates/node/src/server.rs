@@ -44,6 +44,14 @@ impl Node {
             Arc::clone(&store),
             config.coop.clone(),
         );
+        let gov = crate::gov::Gov::open(
+            data_dir,
+            Arc::clone(&federation),
+            Arc::clone(&store),
+            Arc::clone(&coop),
+            config.coop.clone(),
+            config.governance.clone(),
+        )?;
         let matching = crate::matching::MatchService::open(
             data_dir.root(),
             &config,
@@ -68,6 +76,7 @@ impl Node {
             federation,
             matching,
             coop,
+            gov,
             log,
             collections,
             users,
@@ -147,6 +156,11 @@ impl Node {
         ));
         // The cooperation clock: expiries, hotline re-sends, overdue stages, re-addressing.
         let _coop = AbortOnDrop(crate::coop::spawn_clock(Arc::clone(self.state.coop())));
+        // The governance clock: proposals close as time passes, and what they adopt holds.
+        let _gov = AbortOnDrop(crate::gov::spawn_clock(
+            Arc::clone(self.state.gov()),
+            std::time::Duration::from_millis(self.state.config().coop.tick_millis),
+        ));
         // A match on a critical-infrastructure asset raises a hotline alert.
         // Followed in the store, so an incident `pacific match --record` stores is alerted too.
         let _coop_alerts = AbortOnDrop(crate::coop::spawn_incident_alerts(Arc::clone(

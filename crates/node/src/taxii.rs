@@ -271,7 +271,7 @@ impl Collections {
         query: &ObjectQuery,
     ) -> Result<u64, TaxiiError> {
         let object_type = object_id.split_once("--").map_or("", |(t, _)| t);
-        if crate::coop::is_service_owned_type(object_type) {
+        if crate::is_service_owned_type(object_type) {
             return Err(TaxiiError::ServiceOwned(service_owned(object_id)));
         }
         self.require_object(c, object_id).await?;
@@ -399,10 +399,7 @@ impl Collections {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();
-            let owned = item
-                .get("type")
-                .and_then(Value::as_str)
-                .is_some_and(crate::coop::is_service_owned_type);
+            let owned = crate::is_service_owned(&item);
             let parsed = if owned {
                 Err(service_owned(&id))
             } else {
@@ -480,10 +477,10 @@ fn unknown_object(c: &Collection, object_id: &str) -> TaxiiError {
     }
 }
 
-/// Why an object of a service-owned type (`crate::coop::is_service_owned_type`) is refused.
+/// Why an object of a service-owned type (`crate::is_service_owned`) is refused.
 fn service_owned(id: &str) -> String {
     format!(
-        "{id}: cooperation acts and records are made only by the node's cooperation service (the /coop API, for a user whose role allows the command), never added or deleted over TAXII"
+        "{id}: cooperation acts and records, governance acts and compliance reports are made only by the node's services (the /coop and /gov APIs, for a user whose role allows the command), never added or deleted over TAXII"
     )
 }
 

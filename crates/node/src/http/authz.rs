@@ -216,6 +216,25 @@ pub const ROUTES: &[Rule] = &[
     rule(DELETE, "/admin/users/{name}", Access::Only(ADMINS)),
     rule(POST, "/admin/users/{name}/revoke", Access::Only(ADMINS)),
     rule(POST, "/admin/users/{name}/role", Access::Only(ADMINS)),
+    // Governance: every user reads; only a delegate or an admin acts for the party (peers
+    // exchange acts through the federation).
+    rule(GET, "/gov/federation", Access::Only(USERS)),
+    rule(GET, "/gov/members", Access::Only(USERS)),
+    rule(GET, "/gov/members/{party}", Access::Only(USERS)),
+    rule(GET, "/gov/proposals", Access::Only(USERS)),
+    rule(POST, "/gov/proposals", Access::Only(GOVERNORS)),
+    rule(GET, "/gov/proposals/{id}", Access::Only(USERS)),
+    rule(
+        POST,
+        "/gov/proposals/{id}/{action}",
+        Access::Only(GOVERNORS),
+    ),
+    rule(POST, "/gov/withdrawal", Access::Only(GOVERNORS)),
+    rule(GET, "/gov/params", Access::Only(USERS)),
+    rule(GET, "/gov/norms", Access::Only(USERS)),
+    rule(GET, "/gov/norms/{id}", Access::Only(USERS)),
+    rule(GET, "/gov/reports", Access::Only(USERS)),
+    rule(POST, "/gov/reports", Access::Only(GOVERNORS)),
     // Cooperation: users only (peers exchange acts through the federation); writes need a
     // role that may at least draft, and each command's own capability is the domain's rule.
     rule(GET, "/coop/requests", Access::Only(USERS)),

@@ -105,6 +105,13 @@ pub enum ApiError {
         label: &'static str,
         message: String,
     },
+    /// A governance command refused (`label`: `gov-*`, see `From<GovServiceError>`).
+    #[error("{message}")]
+    Gov {
+        status: StatusCode,
+        label: &'static str,
+        message: String,
+    },
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 413 when it carries too many objects, 403 otherwise.
     #[error("{message}")]
@@ -139,7 +146,7 @@ impl ApiError {
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::LogConflict { .. } | ApiError::CoopHeldBack(_) => StatusCode::CONFLICT,
-            ApiError::PeerRejected { status, .. } => *status,
+            ApiError::PeerRejected { status, .. } | ApiError::Gov { status, .. } => *status,
             ApiError::Coop(e) => match Self::coop_label(e) {
                 "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
                 "coop-illegal-transition"
@@ -202,6 +209,7 @@ impl ApiError {
             ApiError::Coop(e) => Self::coop_label(e),
             ApiError::CoopHeldBack(_) => "coop-held-back",
             ApiError::CoopUnknown { label, .. } => label,
+            ApiError::Gov { label, .. } => label,
         }
     }
 
@@ -229,6 +237,7 @@ impl ApiError {
             ApiError::Coop(_) => "Cooperation command refused",
             ApiError::CoopHeldBack(_) => "Held back by the export policy",
             ApiError::CoopUnknown { .. } => "Cooperation command refused",
+            ApiError::Gov { .. } => "Governance command refused",
         }
     }
 }
@@ -255,6 +264,53 @@ impl From<crate::coop::CoopServiceError> for ApiError {
             },
             E::Store(e) => e.into(),
             E::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl From<crate::gov::GovServiceError> for ApiError {
+    fn from(e: crate::gov::GovServiceError) -> Self {
+        use crate::gov::GovServiceError as E;
+        use pacific_gov::state::GovError as R;
+        let gov = |status, label| ApiError::Gov {
+            status,
+            label,
+            message: e.to_string(),
+        };
+        match &e {
+            E::NoCharter => gov(StatusCode::CONFLICT, "gov-no-charter"),
+            E::NotAUser(_) | E::MayNotGovern { .. } => ApiError::Forbidden {
+                user: match &e {
+                    E::NotAUser(u) | E::MayNotGovern { user: u, .. } => u.clone(),
+                    _ => String::new(),
+                },
+                action: "act for the party in governance (a delegate or an admin does)".into(),
+            },
+            E::UnknownProposal(_) | E::UnknownMember(_) => ApiError::NotFound(e.to_string()),
+            E::HeldBack { .. } => gov(StatusCode::CONFLICT, "gov-held-back"),
+            E::Invalid(_) => gov(StatusCode::UNPROCESSABLE_ENTITY, "gov-invalid"),
+            E::Report(_) => gov(StatusCode::UNPROCESSABLE_ENTITY, "gov-invalid-report"),
+            E::Refused(r) => match r {
+                R::NotAMember(_) => gov(StatusCode::FORBIDDEN, "gov-not-a-member"),
+                R::NotInGoodStanding { .. } => {
+                    gov(StatusCode::FORBIDDEN, "gov-not-in-good-standing")
+                }
+                R::NotASponsor(_) => gov(StatusCode::FORBIDDEN, "gov-not-a-sponsor"),
+                R::UnknownProposal(_) => ApiError::NotFound(e.to_string()),
+                R::Closed(_) => gov(StatusCode::CONFLICT, "gov-proposal-closed"),
+                R::NotInDeliberation(_) => gov(StatusCode::CONFLICT, "gov-not-in-deliberation"),
+                R::VoteOutsidePeriod => gov(StatusCode::CONFLICT, "gov-voting-not-open"),
+                R::KindChanged(_) | R::InvalidChange(_) => {
+                    gov(StatusCode::UNPROCESSABLE_ENTITY, "gov-invalid-change")
+                }
+                R::BeforeFounding | R::NotItsOwn { .. } => {
+                    gov(StatusCode::CONFLICT, "gov-act-refused")
+                }
+            },
+            E::Store(_) | E::Internal(_) => match e {
+                E::Store(s) => s.into(),
+                other => ApiError::Internal(other.to_string()),
+            },
         }
     }
 }

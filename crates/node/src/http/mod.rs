@@ -11,6 +11,7 @@ pub mod coop;
 pub mod dashboard;
 pub mod error;
 pub mod extract;
+pub mod gov;
 pub mod inbox;
 pub mod limits;
 pub mod log;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(matching::routes())
         .merge(dashboard::routes())
         .merge(coop::routes())
+        .merge(gov::routes())
         .merge(users::routes())
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

@@ -22,6 +22,7 @@ pub(crate) struct Inner {
     pub(crate) federation: Arc<crate::federation::Federation>,
     pub(crate) matching: Arc<crate::matching::MatchService>,
     pub(crate) coop: Arc<crate::coop::Coop>,
+    pub(crate) gov: Arc<crate::gov::Gov>,
     pub(crate) log: Arc<crate::log::LogState>,
     pub(crate) collections: Arc<crate::taxii::Collections>,
     pub(crate) users: Arc<crate::users::Users>,
@@ -51,6 +52,10 @@ impl AppState {
     /// Cooperation records (`/coop/…`).
     pub fn coop(&self) -> &Arc<crate::coop::Coop> {
         &self.0.coop
+    }
+    /// The federation's governance (`/gov/…`).
+    pub fn gov(&self) -> &Arc<crate::gov::Gov> {
+        &self.0.gov
     }
     /// The TAXII collections (rights, pages through the gate, adding and deleting).
     pub fn collections(&self) -> &Arc<crate::taxii::Collections> {

@@ -5,6 +5,7 @@
 
 pub mod coop;
 pub mod envelope;
+pub mod gov;
 pub mod peer_header;
 pub mod users;
 
