@@ -1,7 +1,7 @@
 //! Governance acts between nodes: each member's act ([`Act`]) is one small STIX object of the
 //! type `x-pacific-gov-act`, created by the acting party's node, TLP:GREEN (the federation's
 //! members: its register), naming the federation it belongs to (the charter's hash) and the
-//! party that acts (`by`). Nodes exchange acts, never the federation's state: every node
+//! party that acts (`acted_by`). Nodes exchange acts, never the federation's state: every node
 //! replays the acts it holds ([`crate::state::replay`]) and gets the same register, proposals,
 //! tallies and parameters.
 
@@ -87,7 +87,7 @@ pub fn to_stix(
     map.insert("created".into(), json!(at));
     map.insert("modified".into(), json!(at));
     map.insert("federation".into(), json!(federation));
-    map.insert("by".into(), json!(by));
+    map.insert("acted_by".into(), json!(by));
     let Value::Object(body) = serde_json::to_value(act).map_err(|e| WireError(e.to_string()))?
     else {
         return Err(WireError("an act is an object".into()));
@@ -123,9 +123,9 @@ pub fn from_stix(object: &StixObject) -> Result<Published, WireError> {
         .ok_or_else(|| err("federation is missing"))?
         .to_owned();
     let by = object
-        .get("by")
+        .get("acted_by")
         .and_then(Value::as_str)
-        .ok_or_else(|| err("by is missing"))?;
+        .ok_or_else(|| err("acted_by is missing"))?;
     let at = object
         .created()
         .ok_or_else(|| err("created is missing"))?
@@ -141,7 +141,7 @@ pub fn from_stix(object: &StixObject) -> Result<Published, WireError> {
         "created",
         "modified",
         "federation",
-        "by",
+        "acted_by",
         "object_marking_refs",
         "extensions",
         "created_by_ref",

@@ -91,6 +91,7 @@ fn concrete(template: &str, collection: &str) -> String {
         .replace("{status_id}", &uuid())
         .replace("{id}", &format!("{record}--{}", uuid()))
         .replace("{action}", "send")
+        .replace("{party}", "alpha")
         // A user who does not exist: the walk must not remove, revoke or demote its callers.
         .replace("{name}", &format!("nobody-{}", &uuid()[..8]));
     match template {
@@ -384,7 +385,7 @@ async fn an_analyst_cannot_act_for_the_party_through_taxii() {
         status["failures"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("cooperation service"),
+            .contains("made only by the node's services"),
         "{status}"
     );
     tokio::time::sleep(Duration::from_millis(200)).await;

@@ -15,6 +15,7 @@ mod federation_peers_live;
 mod federation_props;
 mod federation_replay;
 mod golden;
+mod gov_api;
 mod idle;
 mod limits;
 mod log_api;

@@ -234,17 +234,34 @@ pub async fn mesh(
     ids: &[&str],
     configure: impl Fn(&mut pacific_node::config::Config),
 ) -> Vec<FedNode> {
+    let kinds: Vec<(&str, StakeholderType)> =
+        ids.iter().map(|id| (*id, StakeholderType::State)).collect();
+    federation_of(root, &kinds, None, configure).await
+}
+
+/// Starts nodes of `members` (party id and stakeholder type; states get jurisdictions XA,
+/// XB, … in order; open policies), every one a peer of every other, with `configure` applied
+/// to each configuration first; with `constitution`, they first found a federation by a
+/// charter every one of them signs (`setup::found_federation`).
+pub async fn federation_of(
+    root: &std::path::Path,
+    members: &[(&str, StakeholderType)],
+    constitution: Option<&str>,
+    configure: impl Fn(&mut pacific_node::config::Config),
+) -> Vec<FedNode> {
+    let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
     let names: Vec<String> = ids.iter().map(|id| id.to_uppercase()).collect();
     let jurisdictions: Vec<String> = (0..ids.len())
         .map(|n| format!("X{}", (b'A' + n as u8) as char))
         .collect();
     let mut parties = Vec::new();
     for (n, id) in ids.iter().enumerate() {
+        let kind = members[n].1;
         let spec = Spec {
             id,
             name: &names[n],
-            kind: StakeholderType::State,
-            jurisdiction: Some(&jurisdictions[n]),
+            kind,
+            jurisdiction: (kind == StakeholderType::State).then_some(&jurisdictions[n]),
             policy: OPEN_POLICY,
         };
         parties.push((spec, setup::free_addr().unwrap()));
@@ -252,6 +269,18 @@ pub async fn mesh(
     let created = setup::create_mesh(root, &parties, |_, c| configure(c), "admin")
         .await
         .unwrap();
+    if let Some(constitution) = constitution {
+        let founders: Vec<setup::Founder<'_>> = parties
+            .iter()
+            .zip(&created)
+            .map(|((spec, addr), (dir, _))| setup::Founder {
+                dir,
+                spec,
+                url: format!("http://{addr}"),
+            })
+            .collect();
+        setup::found_federation(root, "Test federation", &founders, constitution).unwrap();
+    }
     let mut out = Vec::new();
     for ((spec, addr), (dir, collection)) in parties.iter().zip(created) {
         let mut node = FedNode {

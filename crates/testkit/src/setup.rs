@@ -205,3 +205,54 @@ impl Servers {
         errors
     }
 }
+
+/// A founding member of a test federation: its data directory, its party and its address.
+pub struct Founder<'a> {
+    pub dir: &'a DataDir,
+    pub spec: &'a Spec<'a>,
+    pub url: String,
+}
+
+/// The charter of a federation named `name` founded by `founders`, with `constitution` (TOML
+/// of the `[constitution]` table's body, e.g. `"deliberation_secs = 2\nvoting_secs = 3\n"`),
+/// signed by every founder's node in turn (`pacific federation found`, then `sign`), so each
+/// data directory holds the charter in force. Returns the charter's text.
+pub fn found_federation(
+    root: &Path,
+    name: &str,
+    founders: &[Founder<'_>],
+    constitution: &str,
+) -> Result<String, NodeError> {
+    let mut text = format!(
+        "name = {name:?}\nfounded = {:?}\n\n[constitution]\n{constitution}\n",
+        Timestamp::now().as_str()
+    );
+    for f in founders {
+        text.push_str(&format!(
+            "\n[[members]]\nparty = {:?}\nname = {:?}\nstakeholder = {:?}\n",
+            f.spec.id,
+            f.spec.name,
+            f.spec.kind.as_str()
+        ));
+        if let Some(j) = f.spec.jurisdiction {
+            text.push_str(&format!("jurisdiction = {j:?}\n"));
+        }
+        text.push_str(&format!(
+            "key = {:?}\nurl = {:?}\n",
+            public_key_hex(f.dir)?,
+            f.url
+        ));
+    }
+    let file = root.join("charter.toml");
+    std::fs::write(&file, &text).map_err(io("cannot write the charter"))?;
+    for (n, f) in founders.iter().enumerate() {
+        pacific_node::gov::sign_charter(f.dir, &file, n == 0)
+            .map_err(|e| NodeError::Setup(format!("{}: {e}", f.spec.id)))?;
+    }
+    // The founders who signed before the last one install the complete charter too.
+    for f in founders {
+        pacific_node::gov::install_charter(f.dir, &file)
+            .map_err(|e| NodeError::Setup(format!("{}: {e}", f.spec.id)))?;
+    }
+    std::fs::read_to_string(&file).map_err(io("cannot read the charter"))
+}

@@ -1,0 +1,296 @@
+//! Governance across three nodes on 127.0.0.1 founded by a charter they all signed: a norm
+//! proposal debated, amended and voted (the two states binding, the company advisory) is
+//! adopted on every node alike and changes the acknowledgement deadline every node enforces;
+//! acts refused by role, by stage and by the register; compliance reports whose figures about a
+//! party come only from others.
+
+use std::time::Duration;
+
+use pacific_core::access::Role;
+use pacific_core::party::StakeholderType::{Company, State};
+use pacific_testkit::federation::*;
+use serde_json::{Value, json};
+
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// One user of one node's API.
+#[derive(Clone)]
+struct Api {
+    url: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    async fn new(node: &FedNode, name: &str, role: Role) -> Self {
+        pacific_node::install_crypto_provider();
+        Self {
+            url: node.url(),
+            token: node.user(name, role).await,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let response = r.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> (u16, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// Waits until `GET path` satisfies `check`; the last answer.
+    async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let start = std::time::Instant::now();
+        loop {
+            let (status, v) = self.get(path).await;
+            if status == 200 && check(&v) {
+                return v;
+            }
+            assert!(
+                start.elapsed() < WITHIN,
+                "{path} never satisfied the check: {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Deliberation 3 s, voting 4 s: a proposal's life in a test.
+const FAST: &str = "deliberation_secs = 3\nvoting_secs = 4\n";
+
+async fn three(root: &std::path::Path) -> Vec<FedNode> {
+    federation_of(
+        root,
+        &[("alpha", State), ("bravo", State), ("acme", Company)],
+        Some(FAST),
+        |c| c.coop.tick_millis = 200,
+    )
+    .await
+}
+
+fn param(params: &Value, key: &str) -> Value {
+    params
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["parameter"] == key)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_norm_debated_amended_and_voted_changes_the_deadline_every_node_enforces() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes = three(root.path()).await;
+    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
+    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
+    let acme = Api::new(&nodes[2], "cat", Role::Admin).await;
+
+    // Every node holds the same charter: the same federation id, three members.
+    let (_, fa) = alpha.get("/gov/federation").await;
+    let (_, fb) = bravo.get("/gov/federation").await;
+    assert_eq!(fa["id"], fb["id"]);
+    assert_eq!(fa["members"].as_array().unwrap().len(), 3);
+
+    let (status, p) = alpha
+        .post(
+            "/gov/proposals",
+            json!({
+                "title": "Acknowledge emergencies within 30 minutes",
+                "text": "Members acknowledge emergency requests within 30 minutes.",
+                "rationale": "Emergencies cannot wait an hour.",
+                "change": {"change": "adopt-norm", "norm": "13h",
+                           "parameters": {"coop.deadlines.acknowledgement.emergency_secs": 1800}},
+                "co_sponsors": ["bravo"],
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{p}");
+    let id = p["id"].as_str().unwrap().to_owned();
+    let path = format!("/gov/proposals/{id}");
+
+    // Bravo sees it, comments, and as co-sponsor amends it; acme's comment counts too.
+    bravo.until(&path, |v| v["stage"] == "deliberation").await;
+    let (s, v) = acme
+        .post(
+            &format!("{path}/comment"),
+            json!({"text": "CERTs promise 20."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = bravo
+        .post(
+            &format!("{path}/amend"),
+            json!({"text": "Members acknowledge emergency requests within 20 minutes.",
+                   "change": {"change": "adopt-norm", "norm": "13h",
+                              "parameters": {"coop.deadlines.acknowledgement.emergency_secs": 1200}}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    // A vote during deliberation is refused, with its label.
+    let (s, v) = alpha
+        .post(&format!("{path}/vote"), json!({"choice": "yes"}))
+        .await;
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (409, Some("gov-voting-not-open")),
+        "{v}"
+    );
+
+    // Voting: both states yes, the company no (advisory).
+    for api in [&alpha, &bravo, &acme] {
+        api.until(&path, |v| v["stage"] == "voting").await;
+    }
+    for (api, choice) in [(&alpha, "yes"), (&bravo, "yes"), (&acme, "no")] {
+        let (s, v) = api
+            .post(&format!("{path}/vote"), json!({"choice": choice}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    // Closed and adopted alike on every node, with the amended text and value.
+    let mut tallies = Vec::new();
+    for api in [&alpha, &bravo, &acme] {
+        let p = api
+            .until(&path, |v| {
+                v["stage"] == "closed" && v["tally"]["binding"]["yes"] == 2
+            })
+            .await;
+        assert_eq!(p["tally"]["outcome"]["outcome"], "adopted", "{p}");
+        assert_eq!(p["tally"]["advisory"]["no"], 1);
+        assert_eq!(p["versions"].as_array().unwrap().len(), 2);
+        assert_eq!(p["comments"].as_array().unwrap().len(), 1);
+        tallies.push(p["tally"].clone());
+        let params = api
+            .until("/gov/params", |v| {
+                param(v, "coop.deadlines.acknowledgement.emergency_secs")["value"] == 1200
+            })
+            .await;
+        let ack = param(&params, "coop.deadlines.acknowledgement.emergency_secs");
+        assert_eq!(ack["source"], "federation", "{ack}");
+        assert_eq!(ack["configured"], 3600);
+    }
+    assert!(tallies.windows(2).all(|w| w[0] == w[1]), "{tallies:?}");
+
+    // Enforced: an emergency request drafted now must be acknowledged within 20 minutes.
+    let liaison = Api::new(&nodes[0], "lia", Role::Liaison).await;
+    let (s, r) = liaison
+        .post(
+            "/coop/requests",
+            json!({
+                "recipient": "bravo",
+                "urgency": "emergency",
+                "title": "hospital records encrypted",
+                "details": {
+                    "kind": "incident-assistance",
+                    "description": "ransomware on a hospital's records",
+                    "sector": "health",
+                    "affected_systems": "records servers",
+                    "assistance_sought": "block the C2 servers hosted in Bravo"
+                }
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["record"]["times"]["acknowledgement_secs"], 1200, "{r}");
+
+    // The tally is in every node's log.
+    for node in &nodes {
+        let size = node.store().log_size().await.unwrap();
+        let entries = node.store().log_entries(0, size).await.unwrap();
+        let closed = entries
+            .iter()
+            .filter(|e| {
+                pacific_tlog::entry::Entry::decode(&e.entry)
+                    .is_ok_and(|e| e.act.kind() == "proposal-closed")
+            })
+            .count();
+        assert_eq!(closed, 1, "{}", node.id);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_delegate_or_an_admin_acts_and_only_as_the_stage_allows() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes = three(root.path()).await;
+    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
+    let liaison = Api::new(&nodes[0], "lia", Role::Liaison).await;
+    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
+    let proposal = json!({
+        "title": "Suspend acme", "text": "Suspend.", "rationale": "Test.",
+        "change": {"change": "suspend", "party": "acme"},
+    });
+    // A liaison reads but may not act; an unknown norm or party is refused with its label.
+    assert_eq!(liaison.get("/gov/proposals").await.0, 200);
+    let (s, v) = liaison.post("/gov/proposals", proposal.clone()).await;
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (403, Some("auth-forbidden")),
+        "{v}"
+    );
+    let (s, v) = alpha
+        .post(
+            "/gov/proposals",
+            json!({"title": "t", "text": "t", "rationale": "r",
+                   "change": {"change": "adopt-norm", "norm": "13z"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (422, Some("gov-invalid-change")),
+        "{v}"
+    );
+    let (s, v) = alpha
+        .post(
+            "/gov/proposals",
+            json!({"title": "t", "text": "t", "rationale": "r",
+                   "change": {"change": "suspend", "party": "nobody"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (422, Some("gov-invalid-change")),
+        "{v}"
+    );
+    let (s, v) = alpha.post("/gov/proposals", json!({"title": 1})).await;
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (422, Some("gov-invalid")),
+        "{v}"
+    );
+
+    let (s, p) = alpha.post("/gov/proposals", proposal).await;
+    assert_eq!(s, 201, "{p}");
+    let path = format!("/gov/proposals/{}", p["id"].as_str().unwrap());
+    bravo.until(&path, |v| v["stage"] == "deliberation").await;
+    // Bravo is neither proposer nor co-sponsor: may not amend.
+    let (s, v) = bravo
+        .post(
+            &format!("{path}/amend"),
+            json!({"text": "Suspend for a month."}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["error_code"].as_str()),
+        (403, Some("gov-not-a-sponsor")),
+        "{v}"
+    );
+    let (s, v) = bravo
+        .get("/gov/proposals/x-pacific-gov-act--00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(s, 404, "{v}");
+}
