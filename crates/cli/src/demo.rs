@@ -1,4 +1,4 @@
-//! `pacific demo`: a federation of four fictional parties on loopback, in one process.
+//! `pacific demo`: a federation of five fictional parties on loopback, in one process.
 //!
 //! - **Alpha CERT** (state, XA) on the given address (default 127.0.0.1:8080): shares
 //!   TLP:CLEAR/GREEN with every peer, TLP:AMBER only with its sharing group
@@ -8,7 +8,10 @@
 //! - **Charlie Hosting Co.** (company, XB) on the port after: shares what its markings allow.
 //! - **Delta IO** (intergovernmental organisation, XD) on the fourth port: a third party both
 //!   states can accept as a mediator.
+//! - **Echo Open Net** (civil society, XA) on the fifth port: an NGO.
 //!
+//! The five founded their federation by a charter each node signed (states vote bindingly,
+//! the others advisorily; short deliberation and voting periods for the demo).
 //! Each has its own data directory under `<data>/<party>`, identity key and policy, and knows
 //! the other three as peers. Every run seeds a scenario — an attack on a power operator in XA
 //! traced to servers Charlie hosts in XB — and prints, as the outbox workers deliver, what
@@ -16,7 +19,10 @@
 //! authorities cooperate through their nodes' `/coop` API, as their liaisons would (tokens the
 //! demo created): a preservation request answered, an emergency on the power grid escalated to
 //! Bravo's 24/7 hotline and re-sent until acknowledged, and a dispute taken to mediation by
-//! Delta IO. Then the nodes serve until Ctrl-C (or exit, with `--exit-after-scenario`); Alpha's
+//! Delta IO. Then the federation governs itself through the nodes' `/gov` API, as the parties'
+//! delegates would: a proposal to adopt norm 13(h) with a shorter emergency acknowledgement
+//! deadline is debated, amended and voted, and once adopted every node enforces the new
+//! deadline. Then the nodes serve until Ctrl-C (or exit, with `--exit-after-scenario`); Alpha's
 //! admin token is printed for TAXII clients.
 
 use std::collections::HashMap;
@@ -42,13 +48,22 @@ use crate::coop::CoopClient;
 const SAMPLE_BUNDLE: &str = include_str!("../../../samples/sample-bundle.json");
 /// Where the demo keeps Alpha's admin token, so a second run can show it again.
 const TOKEN_FILE: &str = "demo-admin.token";
-/// The user names of Alpha's admin and of each party's liaison (HTTP Basic: `-u USER:TOKEN`).
+/// The user names of Alpha's admin and of each party's liaison and delegate (HTTP Basic:
+/// `-u USER:TOKEN`).
 const ADMIN_USER: &str = "admin";
 const LIAISON_USER: &str = "liaison";
+const DELEGATE_USER: &str = "delegate";
 /// Where the demo keeps each party's liaison token (`demo-<party>-liaison.token`).
 fn liaison_token_file(party: &str) -> String {
     format!("demo-{party}-liaison.token")
 }
+/// Where the demo keeps each party's delegate token (`demo-<party>-delegate.token`).
+fn delegate_token_file(party: &str) -> String {
+    format!("demo-{party}-delegate.token")
+}
+/// The demo federation's constitution: the default voting rules (states binding, quorum
+/// half of them, two thirds of the votes cast), with periods short enough to watch.
+const CONSTITUTION: &str = "deliberation_secs = 3\nvoting_secs = 3\n";
 
 #[derive(Args)]
 pub struct DemoArgs {
@@ -135,13 +150,18 @@ default = "allow"
 default_tlp = "amber"
 "#;
 
+const ECHO_POLICY: &str = r#"# Echo Open Net (civil society): shares what markings allow.
+default = "allow"
+default_tlp = "amber"
+"#;
+
 const DELTA_POLICY: &str = r#"# Delta IO (intergovernmental organisation): shares what markings allow. As a mediator its
 # cooperation acts are TLP:AMBER addressed to the dispute's parties only, which the default lets go.
 default = "allow"
 default_tlp = "amber"
 "#;
 
-const PARTIES: [Party; 4] = [
+const PARTIES: [Party; 5] = [
     Party {
         id: "alpha",
         name: "Alpha CERT",
@@ -170,6 +190,13 @@ const PARTIES: [Party; 4] = [
         jurisdiction: "XD",
         policy: DELTA_POLICY,
     },
+    Party {
+        id: "echo",
+        name: "Echo Open Net",
+        kind: StakeholderType::CivilSociety,
+        jurisdiction: "XA",
+        policy: ECHO_POLICY,
+    },
 ];
 
 impl Party {
@@ -188,8 +215,9 @@ fn addr_of(base: SocketAddr, i: usize) -> SocketAddr {
     SocketAddr::new(base.ip(), base.port() + i as u16)
 }
 
-/// Creates the four data directories, policies, peers, Alpha's admin token and each state's and
-/// Delta's liaison token (once). The cooperation clock runs fast so the hotline re-sends show.
+/// Creates the five data directories, policies, peers, the federation's charter (signed by
+/// every node), Alpha's admin token and each party's liaison and delegate tokens (once). The
+/// cooperation clock runs fast so the hotline re-sends show.
 ///
 /// A directory set up for other addresses (an earlier run with another `--listen`) is rebuilt:
 /// each party knows the others by URL, so reusing it would send every party's traffic to the
@@ -199,6 +227,20 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         .iter()
         .map(|p| DataDir::new(root.join(p.id)))
         .collect();
+    let chartered = |d: &DataDir| d.root().join(pacific_node::gov::CHARTER_FILE).exists();
+    if dirs.iter().all(DataDir::is_initialised) && !dirs.iter().all(chartered) {
+        if let Some(pid) = dirs.iter().find_map(DataDir::serving_pid) {
+            return Err(NodeError::Setup(format!(
+                "{} is from an older demo and in use by process {pid}; stop it, or give this run another --data",
+                root.display()
+            )));
+        }
+        eprintln!(
+            "{} is from an older demo without a federation charter; rebuilding it",
+            root.display()
+        );
+        remove_demo(root)?;
+    }
     if dirs.iter().all(DataDir::is_initialised) {
         let recorded = dirs
             .iter()
@@ -230,7 +272,7 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
             root.display()
         )));
     }
-    eprintln!("Setting up four fictional parties in {}", root.display());
+    eprintln!("Setting up five fictional parties in {}", root.display());
     let parties: Vec<(Spec<'_>, SocketAddr)> = PARTIES
         .iter()
         .enumerate()
@@ -243,6 +285,16 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         config.coop.hotline.max_resend_secs = 1;
     };
     setup::create_mesh(root, &parties, fast_clock, pacific_store::LOCAL_ACTOR).await?;
+    let founders: Vec<setup::Founder<'_>> = parties
+        .iter()
+        .zip(&dirs)
+        .map(|((spec, addr), dir)| setup::Founder {
+            dir,
+            spec,
+            url: format!("http://{addr}"),
+        })
+        .collect();
+    setup::found_federation(root, "Pacific demo federation", &founders, CONSTITUTION)?;
     let store = dirs[0].open_store().await?;
     let issued = pacific_node::auth::add_user(store.as_ref(), ADMIN_USER, Role::Admin).await?;
     let collection = pacific_node::find_collection(store.as_ref(), "default")
@@ -262,6 +314,11 @@ async fn set_up(root: &std::path::Path, base: SocketAddr) -> Result<(), NodeErro
         let path = root.join(liaison_token_file(p.id));
         pacific_node::datadir::write_secret(&path, issued.token.as_bytes())
             .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
+        let issued =
+            pacific_node::auth::add_user(store.as_ref(), DELEGATE_USER, Role::Delegate).await?;
+        let path = root.join(delegate_token_file(p.id));
+        pacific_node::datadir::write_secret(&path, issued.token.as_bytes())
+            .map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }
@@ -279,9 +336,13 @@ fn remove_demo(root: &std::path::Path) -> Result<(), NodeError> {
     for p in &PARTIES {
         let dir = root.join(p.id);
         gone(dir.clone(), std::fs::remove_dir_all(&dir))?;
-        let token = root.join(liaison_token_file(p.id));
-        gone(token.clone(), std::fs::remove_file(&token))?;
+        for token in [liaison_token_file(p.id), delegate_token_file(p.id)] {
+            let token = root.join(token);
+            gone(token.clone(), std::fs::remove_file(&token))?;
+        }
     }
+    let charter = root.join(pacific_node::gov::CHARTER_FILE);
+    gone(charter.clone(), std::fs::remove_file(&charter))?;
     let token = root.join(TOKEN_FILE);
     gone(token.clone(), std::fs::remove_file(&token))
 }
@@ -390,7 +451,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         .is_none()
     {
         return Err(NodeError::Setup(
-            "the demo needs four consecutive ports".into(),
+            "the demo needs five consecutive ports".into(),
         ));
     }
     // Every port first, before anything is created: a clash fails here, at once, naming the
@@ -443,7 +504,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         servers.serve_on(node, listeners.remove(0));
     }
 
-    println!("Pacific demo: four parties federate on loopback.");
+    println!("Pacific demo: five parties federate on loopback.");
     for (i, p) in PARTIES.iter().enumerate() {
         println!(
             "  {:<25} {:<30} {}  http://{}",
@@ -545,9 +606,24 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
             token.trim(),
         ));
     }
-    let played = cooperation(&liaisons, &c2_indicator).await;
+    let mut played = cooperation(&liaisons, &c2_indicator).await;
     if let Err(e) = &played {
         eprintln!("error: the cooperation scenario stopped: {e}");
+    } else {
+        let mut delegates = Vec::new();
+        for (i, p) in PARTIES.iter().enumerate() {
+            let path = args.data.join(delegate_token_file(p.id));
+            let token = std::fs::read_to_string(&path)
+                .map_err(|e| NodeError::Setup(format!("cannot read {}: {e}", path.display())))?;
+            delegates.push(CoopClient::new(
+                &format!("http://{}", addr_of(args.listen, i)),
+                token.trim(),
+            ));
+        }
+        played = governance(&delegates, &liaisons[0]).await;
+        if let Err(e) = &played {
+            eprintln!("error: the governance scenario stopped: {e}");
+        }
     }
 
     let base = format!("http://{}", args.listen);
@@ -557,7 +633,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
         }
         return played.map(|()| ExitCode::SUCCESS);
     }
-    println!("\nThe four nodes keep serving (new objects are delivered within a second).");
+    println!("\nThe five nodes keep serving (new objects are delivered within a second).");
     println!("  TAXII 2.1 discovery (Alpha): {base}/taxii2/");
     println!("  admin user (Alpha):          {ADMIN_USER}");
     println!("  admin token (Alpha):         {}", token.trim());
@@ -875,5 +951,175 @@ async fn cooperation(parties: &[CoopClient], c2_indicator: &str) -> Result<(), N
         ),
     );
     println!("   RESULT dispute in mediation by {d}");
+    Ok(())
+}
+
+// --- The governance scenario -----------------------------------------------------------------
+
+/// The parameter the demo's proposal sets.
+const ACK_EMERGENCY: &str = "coop.deadlines.acknowledgement.emergency_secs";
+
+/// The value of [`ACK_EMERGENCY`] in force on a node (`GET /gov/params`), with its source.
+fn ack_emergency(params: &Value) -> (u64, String) {
+    params
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["parameter"] == ACK_EMERGENCY))
+        .map_or((0, "-".into()), |p| {
+            (
+                p["value"].as_u64().unwrap_or(0),
+                p["source"].as_str().unwrap_or("-").to_owned(),
+            )
+        })
+}
+
+/// The governance part: each party's delegate acts on its own node's `/gov` API (`parties` in
+/// [`PARTIES`] order); every act is a signed `x-pacific-gov-act` (TLP:GREEN, for the
+/// register's members) that every node replays, and each node tallies alike.
+async fn governance(parties: &[CoopClient], alpha_liaison: &CoopClient) -> Result<(), NodeError> {
+    let name = |i: usize| PARTIES[i].name;
+    println!(
+        "\nGovernance: the five founded their federation by a charter every node signed; states vote"
+    );
+    println!(
+        "bindingly, one vote each, the company, the IGO and the NGO advisorily. Each party's delegate acts"
+    );
+    println!(
+        "through its own node's /gov API; every node replays the signed acts and tallies alike.\n"
+    );
+    let steps = Steps(tokio::time::Instant::now());
+    let fed = parties[0].get("/gov/federation").await?;
+    steps.say(
+        name(0),
+        format!(
+            "federation {} ({} members), id {}…",
+            fed["name"].as_str().unwrap_or("-"),
+            fed["members"].as_array().map_or(0, Vec::len),
+            fed["id"].as_str().unwrap_or("-").get(..16).unwrap_or("-")
+        ),
+    );
+    for (i, p) in parties.iter().enumerate() {
+        let (value, source) = ack_emergency(&p.get("/gov/params").await?);
+        steps.say(
+            name(i),
+            format!("emergency requests acknowledged within {value} s ({source})"),
+        );
+    }
+
+    println!("5. Norm 13(h): respond to appropriate requests for assistance");
+    let proposed = parties[0]
+        .post(
+            "/gov/proposals",
+            json!({
+                "title": "Operate norm 13(h): acknowledge emergency requests within 30 minutes",
+                "text": "Members acknowledge an emergency request for assistance within 30 minutes of receiving it.",
+                "rationale": "An hour is too long when a power grid is down.",
+                "change": {"change": "adopt-norm", "norm": "13h", "parameters": {ACK_EMERGENCY: 1800}},
+                "co_sponsors": ["bravo"],
+            }),
+        )
+        .await?;
+    let id = proposed["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/gov/proposals/{id}");
+    steps.say(name(0), format!("proposes {id} (co-sponsor: {})", name(1)));
+    wait_for(&parties[2], &path, "the proposal", |v| {
+        v["stage"] == "deliberation"
+    })
+    .await?;
+    parties[2]
+        .post(
+            &format!("{path}/comment"),
+            json!({"text": "Hosting providers' abuse desks answer in 20 minutes; members can too."}),
+        )
+        .await?;
+    steps.say(
+        name(2),
+        "comments: 20 minutes is what abuse desks already do",
+    );
+    wait_for(&parties[1], &path, "the comment", |v| {
+        v["comments"].as_array().is_some_and(|c| !c.is_empty())
+    })
+    .await?;
+    parties[1]
+        .post(
+            &format!("{path}/amend"),
+            json!({
+                "text": "Members acknowledge an emergency request for assistance within 20 minutes of receiving it.",
+                "change": {"change": "adopt-norm", "norm": "13h", "parameters": {ACK_EMERGENCY: 1200}},
+            }),
+        )
+        .await?;
+    steps.say(
+        name(1),
+        "as co-sponsor, amends it to 20 minutes (version 2)",
+    );
+    let choices = ["yes", "yes", "no", "abstain", "yes"];
+    for (i, choice) in choices.iter().enumerate() {
+        wait_for(&parties[i], &path, "the vote opening", |v| {
+            v["stage"] == "voting" && v["versions"].as_array().is_some_and(|a| a.len() == 2)
+        })
+        .await?;
+        parties[i]
+            .post(&format!("{path}/vote"), json!({"choice": choice}))
+            .await?;
+        let kind = if PARTIES[i].kind == StakeholderType::State {
+            "binding"
+        } else {
+            "advisory"
+        };
+        steps.say(name(i), format!("votes {choice} ({kind})"));
+    }
+    let mut outcome = String::new();
+    for (i, p) in parties.iter().enumerate() {
+        let v = wait_for(p, &path, "the tally", |v| {
+            v["stage"] == "closed" && v["tally"]["binding"]["yes"] == 2
+        })
+        .await?;
+        let t = &v["tally"];
+        outcome = t["outcome"]["outcome"].as_str().unwrap_or("-").to_owned();
+        steps.say(
+            name(i),
+            format!(
+                "tallies {outcome}: binding yes {} no {} abstain {} of {} states; advisory yes {} no {} abstain {}",
+                t["binding"]["yes"], t["binding"]["no"], t["binding"]["abstain"], t["eligible"],
+                t["advisory"]["yes"], t["advisory"]["no"], t["advisory"]["abstain"]
+            ),
+        );
+    }
+    for (i, p) in parties.iter().enumerate() {
+        let params = wait_for(p, "/gov/params", "the new deadline", |v| {
+            ack_emergency(v).0 == 1200
+        })
+        .await?;
+        let (value, source) = ack_emergency(&params);
+        steps.say(
+            name(i),
+            format!("now enforces: emergency requests acknowledged within {value} s ({source})"),
+        );
+    }
+    let drafted = alpha_liaison
+        .post(
+            "/coop/requests",
+            json!({
+                "recipient": "bravo",
+                "urgency": "emergency",
+                "title": "Second wiper wave on the grid operator",
+                "details": {
+                    "kind": "incident-assistance",
+                    "description": "a second GRIDLOCK wave on the grid operator's control network",
+                    "sector": "energy",
+                    "affected_systems": "SCADA servers of the southern grid",
+                    "assistance_sought": "block the new C2 servers hosted in Bravo"
+                }
+            }),
+        )
+        .await?;
+    steps.say(
+        name(0),
+        format!(
+            "drafts an emergency request: Bravo must acknowledge within {} s",
+            drafted["record"]["times"]["acknowledgement_secs"]
+        ),
+    );
+    println!("   RESULT norm 13(h) {outcome}; every node enforces the 20-minute acknowledgement");
     Ok(())
 }

@@ -1,33 +1,35 @@
-//! `pacific demo --exit-after-scenario`: the four parties federate on free loopback ports, the
-//! threat-intel scenario crosses borders, and the cooperation scenario runs through the nodes'
-//! `/coop` API: a preservation request answered, an emergency on the power grid acknowledged
-//! through Bravo's hotline after re-sends, and a dispute taken to mediation by Delta IO.
+//! `pacific demo --exit-after-scenario`: the five parties federate on free loopback ports, the
+//! threat-intel scenario crosses borders, the cooperation scenario runs through the nodes'
+//! `/coop` API (a preservation request answered, an emergency on the power grid acknowledged
+//! through Bravo's hotline after re-sends, a dispute taken to mediation by Delta IO), and the
+//! governance scenario through their `/gov` API: a norm proposal debated, amended, voted by the
+//! states (the company, the IGO and the NGO advisory), adopted, and enforced on every node.
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::process::Command;
 
-/// A base port whose next three ports are free too.
-fn four_free_ports() -> u16 {
+/// A base port whose next four ports are free too.
+fn five_free_ports() -> u16 {
     for _ in 0..200 {
         let first = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let base = first.local_addr().unwrap().port();
-        if base > u16::MAX - 4 {
+        if base > u16::MAX - 5 {
             continue;
         }
-        let rest: Vec<_> = (1..4)
+        let rest: Vec<_> = (1..5)
             .map(|i| TcpListener::bind((Ipv4Addr::LOCALHOST, base + i)))
             .collect();
         if rest.iter().all(Result::is_ok) {
             return base;
         }
     }
-    panic!("no four consecutive free ports on 127.0.0.1");
+    panic!("no five consecutive free ports on 127.0.0.1");
 }
 
 #[test]
 fn the_demo_plays_the_threat_intel_and_the_cooperation_scenarios_then_exits() {
     let tmp = tempfile::tempdir().unwrap();
-    let base = four_free_ports();
+    let base = five_free_ports();
     let out = Command::new(env!("CARGO_BIN_EXE_pacific"))
         .args(["demo", "--exit-after-scenario", "--data"])
         .arg(tmp.path().join("demo"))
@@ -52,6 +54,14 @@ fn the_demo_plays_the_threat_intel_and_the_cooperation_scenarios_then_exits() {
         "RESULT hotline acknowledged after",
         "accepts Delta IO  [mediation]",
         "RESULT dispute in mediation by Delta IO",
+        // The governance part.
+        "federation Pacific demo federation (5 members)",
+        "Echo Open Net            votes yes (advisory)",
+        "Charlie Hosting Co.      votes no (advisory)",
+        "tallies adopted: binding yes 2 no 0 abstain 0 of 2 states; advisory yes 1 no 1 abstain 1",
+        "Echo Open Net            now enforces: emergency requests acknowledged within 1200 s (federation)",
+        "Bravo must acknowledge within 1200 s",
+        "RESULT norm 13(h) adopted",
     ] {
         assert!(
             stdout.contains(expected),
@@ -86,7 +96,7 @@ fn demo(data: &std::path::Path, base: u16) -> (std::process::Output, std::time::
 fn a_taken_port_fails_the_demo_at_once_and_a_rerun_on_other_ports_is_coherent() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("demo");
-    let base = four_free_ports();
+    let base = five_free_ports();
     let held = TcpListener::bind((Ipv4Addr::LOCALHOST, base + 1)).unwrap();
     let (out, took) = demo(&data, base);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -113,8 +123,8 @@ fn a_taken_port_fails_the_demo_at_once_and_a_rerun_on_other_ports_is_coherent() 
 
     // The same directory, then the directory again on other ports.
     let other = loop {
-        let b = four_free_ports();
-        if b.abs_diff(base) >= 4 {
+        let b = five_free_ports();
+        if b.abs_diff(base) >= 5 {
             break b;
         }
     };
@@ -130,7 +140,7 @@ fn a_taken_port_fails_the_demo_at_once_and_a_rerun_on_other_ports_is_coherent() 
             assert!(
                 stderr.contains(&format!(
                     "was set up for 127.0.0.1:{base} (ports {base}-{}); rebuilding it for 127.0.0.1:{other}",
-                    base + 3
+                    base + 4
                 )),
                 "{stderr}"
             );
@@ -158,7 +168,7 @@ fn a_taken_port_fails_the_demo_at_once_and_a_rerun_on_other_ports_is_coherent() 
 fn the_serving_demo_prints_the_user_name_and_token_that_http_basic_takes() {
     use std::io::{BufRead, BufReader, Read, Write};
     let tmp = tempfile::tempdir().unwrap();
-    let base = four_free_ports();
+    let base = five_free_ports();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pacific"))
         .args(["demo", "--data"])
         .arg(tmp.path().join("demo"))

@@ -28,7 +28,7 @@ pub struct MemberDetails {
     pub party: PartyId,
     pub name: String,
     pub stakeholder: StakeholderType,
-    /// ISO 3166-1 alpha-2, for a state (and only for a state).
+    /// ISO 3166-1 alpha-2: a state's own; for another member, where it is based (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jurisdiction: Option<String>,
     /// Its node's Ed25519 public key, 64 hex digits.
@@ -128,8 +128,8 @@ pub enum CharterError {
 }
 
 impl MemberDetails {
-    /// Checks the details' form: a state has a jurisdiction and only a state does; the key is
-    /// 64 hex digits; the URL is http(s).
+    /// Checks the details' form: a state has a jurisdiction (an ISO 3166 code, as any
+    /// member's); the key is 64 hex digits; the URL is http(s).
     pub fn check(&self) -> Result<(), CharterError> {
         let bad = |reason: String| CharterError::Member {
             party: self.party.clone(),
@@ -145,12 +145,7 @@ impl MemberDetails {
             (None, StakeholderType::State) => {
                 return Err(bad("a state needs its jurisdiction (ISO 3166 code)".into()));
             }
-            (Some(j), StakeholderType::State) => check_jurisdiction(j).map_err(bad)?,
-            (Some(_), other) => {
-                return Err(bad(format!(
-                    "only a state has a jurisdiction, not a {other}"
-                )));
-            }
+            (Some(j), _) => check_jurisdiction(j).map_err(bad)?,
             (None, _) => {}
         }
         if self.key.len() != 64 || !self.key.bytes().all(|b| b.is_ascii_hexdigit()) {
