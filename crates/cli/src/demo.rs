@@ -1005,7 +1005,7 @@ async fn governance(parties: &[CoopClient], alpha_liaison: &CoopClient) -> Resul
         );
     }
 
-    println!("5. Norm 13(h): respond to appropriate requests for assistance");
+    println!("4. Norm 13(h): respond to appropriate requests for assistance");
     let proposed = parties[0]
         .post(
             "/gov/proposals",
