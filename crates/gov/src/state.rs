@@ -650,7 +650,8 @@ fn check_parameters(parameters: &BTreeMap<Parameter, u64>) -> Result<(), GovErro
     Ok(())
 }
 
-/// Rebuilds the federation from its charter and the acts held, as it stands at `now`.
+/// Rebuilds the federation from its charter and the acts held, as it stands at `now` (acts
+/// dated later wait until their time).
 pub fn replay(charter: &Charter, acts: &[HeldAct], now: &Timestamp) -> Federation {
     let mut fed = Federation::founded(charter);
     let mut ordered: Vec<&HeldAct> = acts.iter().collect();
@@ -667,7 +668,9 @@ pub fn replay(charter: &Charter, acts: &[HeldAct], now: &Timestamp) -> Federatio
         )
     });
     let mut seen = BTreeSet::new();
-    for held in ordered {
+    // An act dated after `now` does not count yet: replaying it would close the proposals
+    // its time passes before their time (a node's clock ahead, or a forged date).
+    for held in ordered.into_iter().filter(|a| a.at <= *now) {
         // The same act held twice counts once (ids name acts).
         if !seen.insert(&held.id) {
             continue;

@@ -466,6 +466,23 @@ fn a_member_withdraws_itself_and_may_no_longer_vote() {
     assert_eq!((t.eligible, t.binding.yes, t.binding.no), (2, 2, 0));
 }
 
+#[test]
+fn an_act_dated_in_the_future_waits_for_its_time_and_closes_nothing_early() {
+    let c = charter();
+    let mut acts = debate();
+    acts.push(vote("future", "xc", 2 * DAY + 500, Choice::Yes));
+    let now = at(DAY + 1000);
+    let fed = replay(&c, &acts, &now);
+    assert_eq!(
+        fed.proposals["p1"].stage,
+        Stage::Voting,
+        "not closed by the future vote"
+    );
+    assert!(fed.refused.is_empty(), "{:?}", fed.refused);
+    let later = replay(&c, &acts, &at(3 * DAY));
+    assert_eq!(refusal(&later, "future"), GovError::VoteOutsidePeriod);
+}
+
 proptest! {
     #[test]
     fn any_order_of_arrival_gives_the_same_federation(

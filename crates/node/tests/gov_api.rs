@@ -294,3 +294,133 @@ async fn only_a_delegate_or_an_admin_acts_and_only_as_the_stage_allows() {
         .await;
     assert_eq!(s, 404, "{v}");
 }
+
+/// What a node of the federation holds as stored by `node` itself: an act object made by hand
+/// (as a dishonest or broken node would publish it), pushed to its peers by the outbox.
+async fn inject(
+    node: &FedNode,
+    act: &pacific_gov::proposal::Act,
+    by: &str,
+    at: pacific_core::Timestamp,
+    federation: &str,
+) -> String {
+    let uuid = uuid();
+    let object = pacific_gov::wire::to_stix(
+        &uuid,
+        federation,
+        &pacific_core::policy::PartyId::new(by),
+        act,
+        &at,
+    )
+    .unwrap();
+    node.store()
+        .add_objects(&node.collection, &[object])
+        .await
+        .unwrap();
+    format!("{}--{uuid}", pacific_gov::wire::ACT_TYPE)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_late_votes_change_nothing_and_a_node_down_during_the_vote_tallies_alike() {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = three(root.path()).await;
+    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
+    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
+    let acme = Api::new(&nodes[2], "cat", Role::Delegate).await;
+    let (_, fed) = alpha.get("/gov/federation").await;
+    let federation = fed["id"].as_str().unwrap().to_owned();
+    let (s, p) = alpha
+        .post(
+            "/gov/proposals",
+            json!({"title": "Answer pings within 10 minutes", "text": "Pings time out after 10 minutes.",
+                   "rationale": "Faster.", "change": {"change": "set-parameters",
+                   "parameters": {"coop.hotline.ping_timeout_secs": 600}}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_str().unwrap().to_owned();
+    let path = format!("/gov/proposals/{id}");
+    let closes = pacific_core::Timestamp::parse(p["voting_closes"].as_str().unwrap()).unwrap();
+    acme.until(&path, |v| v["stage"] == "voting").await;
+    // Acme's node goes down for the whole vote.
+    nodes[2].stop().await;
+    bravo.until(&path, |v| v["stage"] == "voting").await;
+    let vote = |choice| pacific_gov::proposal::Act::Vote {
+        proposal: id.clone(),
+        choice,
+    };
+    // Bravo's node publishes a "no" in Alpha's name, and a "no" of its own dated after the
+    // close (it arrives before the close: it waits for its time, then does not count).
+    let forged = inject(
+        &nodes[1],
+        &vote(pacific_gov::Choice::No),
+        "alpha",
+        pacific_core::Timestamp::now(),
+        &federation,
+    )
+    .await;
+    let late_at = pacific_core::Timestamp::from_unix_micros(closes.unix_micros() + 1_000_000);
+    let late = inject(
+        &nodes[1],
+        &vote(pacific_gov::Choice::No),
+        "bravo",
+        late_at,
+        &federation,
+    )
+    .await;
+    // And one for another federation.
+    let stray = inject(
+        &nodes[1],
+        &vote(pacific_gov::Choice::No),
+        "bravo",
+        pacific_core::Timestamp::now(),
+        &"0".repeat(64),
+    )
+    .await;
+    for (api, choice) in [(&alpha, "yes"), (&bravo, "yes")] {
+        let (s, v) = api
+            .post(&format!("{path}/vote"), json!({"choice": choice}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let closed = |v: &Value| v["stage"] == "closed";
+    let on_alpha = alpha.until(&path, closed).await;
+    let t = &on_alpha["tally"];
+    assert_eq!(
+        (t["binding"]["yes"].as_u64(), t["binding"]["no"].as_u64()),
+        (Some(2), Some(0)),
+        "{t}"
+    );
+    assert_eq!(t["outcome"]["outcome"], "adopted");
+    // Alpha names what did not count, and why (the late vote once its time has come).
+    let f = alpha
+        .until("/gov/federation", |f| {
+            f["refused_acts"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["id"] == late))
+        })
+        .await;
+    let reason = |act: &str| {
+        f["refused_acts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == act)
+            .map(|r| r["error"]["reason"].clone())
+    };
+    assert_eq!(reason(&forged), Some(json!("not-its-own")), "{f}");
+    assert_eq!(reason(&late), Some(json!("vote-outside-period")), "{f}");
+    assert!(
+        !f.to_string().contains(&stray),
+        "an act of another federation is not replayed"
+    );
+
+    // Acme comes back after the close, catches up, and tallies exactly as Alpha did.
+    nodes[2].start().await;
+    let on_acme = acme
+        .until(&path, |v| closed(v) && v["tally"] == on_alpha["tally"])
+        .await;
+    assert_eq!(on_acme["tally"]["binding"]["yes"], 2);
+    let on_bravo = bravo.until(&path, closed).await;
+    assert_eq!(on_bravo["tally"], on_alpha["tally"]);
+}
