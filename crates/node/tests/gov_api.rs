@@ -424,3 +424,134 @@ async fn forged_and_late_votes_change_nothing_and_a_node_down_during_the_vote_ta
     let on_bravo = bravo.until(&path, closed).await;
     assert_eq!(on_bravo["tally"], on_alpha["tally"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn figures_about_a_party_come_only_from_its_counterparts_reports() {
+    use pacific_gov::report::{ComplianceReport, Observation, ReportPeriod};
+    let root = tempfile::tempdir().unwrap();
+    let nodes = three(root.path()).await;
+    let mut delegates = Vec::new();
+    let mut liaisons = Vec::new();
+    for n in &nodes {
+        delegates.push(Api::new(n, "del", Role::Delegate).await);
+        liaisons.push(Api::new(n, "lia", Role::Liaison).await);
+    }
+    // Alpha and Bravo declare their hotlines and ping each other; each node answers.
+    for (i, phone) in [(0, "+99 555 0101"), (1, "+99 555 0102")] {
+        let (s, v) = liaisons[i]
+            .post(
+                "/coop/hotline/contacts",
+                json!({"name": "24/7 desk", "channel": {"medium": "phone", "address": phone}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    for (i, to) in [(0, "bravo"), (1, "alpha")] {
+        liaisons[i]
+            .until("/coop/hotline/contacts", |v| {
+                v["contacts"].as_array().is_some_and(|c| c.len() == 2)
+            })
+            .await;
+        let (s, v) = liaisons[i]
+            .post("/coop/hotline/pings", json!({"to": to}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+        liaisons[i]
+            .until("/coop/hotline/pings", |v| {
+                v["pings"].as_array().is_some_and(|p| {
+                    p.iter()
+                        .any(|p| p["party"] == to && p["outcome"]["status"] == "answered")
+                })
+            })
+            .await;
+    }
+    let quarter = ReportPeriod::containing(&pacific_core::Timestamp::now()).unwrap();
+    let period = quarter.to_string();
+    // A liaison may not publish for the party; a delegate may.
+    let (s, _) = liaisons[0]
+        .post("/gov/reports", json!({"period": period}))
+        .await;
+    assert_eq!(s, 403);
+    for d in &delegates[..2] {
+        let (s, v) = d.post("/gov/reports", json!({"period": period})).await;
+        assert_eq!(s, 201, "{v}");
+        let me = if std::ptr::eq(d, &delegates[0]) {
+            "alpha"
+        } else {
+            "bravo"
+        };
+        assert!(
+            v["observations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["about"] != me),
+            "{v}"
+        );
+    }
+    // Bravo's node also publishes, by hand, a report praising Bravo itself.
+    let praise = ComplianceReport {
+        reporter: pacific_core::policy::PartyId::new("bravo"),
+        period: quarter,
+        observations: vec![Observation {
+            about: pacific_core::policy::PartyId::new("bravo"),
+            norm: "13f".into(),
+            measure: pacific_gov::norms::Measure::HotlinePingsAnswered,
+            count: 100,
+            of: 100,
+            samples: vec![],
+        }],
+        checkpoint: None,
+    };
+    let object = praise
+        .to_stix(&uuid(), &pacific_core::Timestamp::now())
+        .unwrap();
+    let praise_id = object.id().to_owned();
+    nodes[1]
+        .store()
+        .add_objects(&nodes[1].collection, &[object])
+        .await
+        .unwrap();
+    assert!(
+        eventually(WITHIN, || nodes[2].has(&praise_id))
+            .await
+            .is_some(),
+        "the self-praise reached Acme"
+    );
+
+    // Acme, which observed nobody, sees each state's figure from the other only.
+    let path = format!("/gov/reports?period={period}");
+    let v = delegates[2]
+        .until(&path, |v| {
+            v["figures"].as_array().is_some_and(|f| {
+                f.iter()
+                    .filter(|f| f["measure"] == "hotline-pings-answered")
+                    .count()
+                    >= 2
+            })
+        })
+        .await;
+    let pings: Vec<(String, String, u64, u64, Value)> = v["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["measure"] == "hotline-pings-answered" && f["norm"] == "13f")
+        .map(|f| {
+            (
+                f["about"].as_str().unwrap().to_owned(),
+                f["norm"].as_str().unwrap().to_owned(),
+                f["count"].as_u64().unwrap(),
+                f["of"].as_u64().unwrap(),
+                f["observers"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        pings,
+        vec![
+            ("alpha".into(), "13f".into(), 1, 1, json!(["bravo"])),
+            ("bravo".into(), "13f".into(), 1, 1, json!(["alpha"])),
+        ],
+        "{v}"
+    );
+}
