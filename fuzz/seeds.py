@@ -145,3 +145,23 @@ for name in ("wire-entry.json", "wire-entry-redacted.json"):
 for o in coop:
     write("coop_act", compact(o))
 write("coop_act", "\n".join(compact(o) for o in coop))
+
+# gov_act: a charter, then a proposal and a vote on it, and a compliance report.
+write("gov_act", "charter\n" + open(os.path.join(ROOT, "pacific.charter.example.toml")).read())
+_fed = "ab" * 32
+_ext = {"extension-definition--5b4f6f0e-7d0a-4c1e-9a51-2f1b7c3d9e20": {"extension_type": "new-sdo"}}
+_green = ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]
+_propose = {"type": "x-pacific-gov-act", "spec_version": "2.1",
+            "id": "x-pacific-gov-act--6b1f0c3e-2d4a-4e8b-9c7d-5a3f1e2b4c6d",
+            "created": "2026-01-01T00:01:00Z", "modified": "2026-01-01T00:01:00Z",
+            "federation": _fed, "acted_by": "alpha", "act": "propose", "title": "t", "text": "x",
+            "rationale": "r", "change": {"change": "adopt-norm", "norm": "13h",
+            "parameters": {"coop.deadlines.acknowledgement.emergency_secs": 1800}},
+            "object_marking_refs": _green, "extensions": _ext}
+_vote = dict(_propose, id="x-pacific-gov-act--7b1f0c3e-2d4a-4e8b-9c7d-5a3f1e2b4c6d",
+             created="2026-01-01T00:02:30Z", modified="2026-01-01T00:02:30Z", act="vote",
+             proposal=_propose["id"], choice="yes")
+for k in ("title", "text", "rationale", "change"):
+    _vote.pop(k)
+write("gov_act", compact(_propose))
+write("gov_act", "\n".join(compact(o) for o in (_propose, _vote)))

@@ -499,3 +499,59 @@ proptest! {
         prop_assert_eq!(replay(&c, &shuffled, &at(now)), replay(&c, &acts, &at(now)));
     }
 }
+
+#[test]
+fn the_example_charter_reads_with_its_documented_rules() {
+    let c = Charter::from_toml(include_str!("../../../pacific.charter.example.toml"))
+        .expect("the example charter is valid");
+    assert_eq!(c.members.len(), 3);
+    assert_eq!(c.constitution.deliberation_secs, 14 * 24 * 3600);
+    use pacific_gov::proposal::ProposalKind;
+    assert!(matches!(
+        c.constitution.rule(ProposalKind::Membership).decision,
+        pacific_gov::Decision::Consensus { .. }
+    ));
+    assert_eq!(
+        c.constitution.rule(ProposalKind::Parameter),
+        pacific_gov::VotingRule::two_thirds_of_states()
+    );
+}
+
+#[test]
+fn a_node_may_tighten_an_adopted_parameter_and_never_loosen_it() {
+    use pacific_gov::params::{Adopted, Source, in_force};
+    let configured = BTreeMap::from([
+        (Parameter::AckEmergency, 600),       // stricter than adopted
+        (Parameter::AckUrgent, 86_400),       // looser than adopted
+        (Parameter::HotlinePingTimeout, 900), // not adopted
+    ]);
+    let adopted: Adopted = BTreeMap::from([
+        (Parameter::AckEmergency, (1200, "p1".to_owned())),
+        (Parameter::AckUrgent, (7200, "p2".to_owned())),
+    ]);
+    let got: Vec<(Parameter, u64, Source)> = in_force(&configured, &adopted)
+        .into_iter()
+        .map(|v| (v.parameter, v.value, v.source))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                Parameter::AckEmergency,
+                600,
+                Source::NodeTightens {
+                    adopted: 1200,
+                    proposal: "p1".into()
+                }
+            ),
+            (
+                Parameter::AckUrgent,
+                7200,
+                Source::Federation {
+                    proposal: "p2".into()
+                }
+            ),
+            (Parameter::HotlinePingTimeout, 900, Source::Node),
+        ]
+    );
+}

@@ -555,3 +555,60 @@ async fn figures_about_a_party_come_only_from_its_counterparts_reports() {
         "{v}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_cannot_post_a_governance_act_or_a_compliance_report_over_taxii() {
+    let root = tempfile::tempdir().unwrap();
+    let nodes = three(root.path()).await;
+    let admin = Api::new(&nodes[0], "root", Role::Admin).await;
+    let (_, fed) = admin.get("/gov/federation").await;
+    let vote = pacific_gov::wire::to_stix(
+        &uuid(),
+        fed["id"].as_str().unwrap(),
+        &pacific_core::policy::PartyId::new("alpha"),
+        &pacific_gov::proposal::Act::Withdraw {},
+        &pacific_core::Timestamp::now(),
+    )
+    .unwrap();
+    let report = pacific_gov::report::ComplianceReport::new(
+        pacific_core::policy::PartyId::new("alpha"),
+        pacific_gov::report::ReportPeriod::containing(&pacific_core::Timestamp::now()).unwrap(),
+        vec![],
+        None,
+    )
+    .unwrap()
+    .to_stix(&uuid(), &pacific_core::Timestamp::now())
+    .unwrap();
+    let url = format!(
+        "{}/taxii2/root/collections/{}/objects/",
+        nodes[0].url(),
+        nodes[0].collection
+    );
+    let r = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(&admin.token)
+        .header("content-type", "application/taxii+json;version=2.1")
+        .body(format!(
+            "{{\"objects\": [{}, {}]}}",
+            vote.to_json(),
+            report.to_json()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let status: Value = r.json().await.unwrap();
+    assert_eq!(status["failure_count"], 2, "{status}");
+    assert_eq!(status["success_count"], 0, "{status}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, f) = admin.get("/gov/federation").await;
+    assert_eq!(
+        f["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["party"] == "alpha")
+            .unwrap()["status"],
+        "member",
+        "the withdrawal posted over TAXII did not count"
+    );
+}
