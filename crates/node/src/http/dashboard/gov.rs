@@ -116,7 +116,7 @@ fn outcome_class(outcome: &Outcome) -> &'static str {
 fn seconds(n: u64) -> String {
     let whole = [(86_400, "d"), (3_600, "h"), (60, "min")]
         .into_iter()
-        .find(|(unit, _)| n >= *unit && n % unit == 0);
+        .find(|(unit, _)| n >= *unit && n.is_multiple_of(*unit));
     match whole {
         Some((unit, name)) => format!("{n} s ({} {name})", n / unit),
         None => format!("{n} s"),
@@ -1053,6 +1053,91 @@ mod tests {
         assert!(ratio_bar(3, 4).contains("<rect class=\"fill\" width=\"75\""));
         assert!(ratio_bar(3, 4).contains("75%"));
         assert!(ratio_bar(0, 0).contains("no case"));
+    }
+
+    /// A federation of `members` (party id, name), founded now, with nothing done yet.
+    fn federation(members: &[(&str, &str)]) -> Federation {
+        use pacific_gov::charter::{Constitution, MemberDetails};
+        use pacific_gov::state::RegisterEntry;
+        let register = members
+            .iter()
+            .map(|(id, name)| {
+                let details = MemberDetails {
+                    party: (*id).into(),
+                    name: (*name).into(),
+                    stakeholder: pacific_core::party::StakeholderType::State,
+                    jurisdiction: None,
+                    key: "00".repeat(32),
+                    url: "http://127.0.0.1:9".into(),
+                };
+                let entry = RegisterEntry {
+                    details,
+                    status: MemberStatus::Member,
+                    since: Timestamp::now(),
+                    by_proposal: None,
+                };
+                ((*id).into(), entry)
+            })
+            .collect();
+        Federation {
+            id: "f".repeat(64),
+            name: "Test".into(),
+            founded: Timestamp::now(),
+            constitution: Constitution::default(),
+            register,
+            proposals: BTreeMap::new(),
+            parameters: Default::default(),
+            norms: BTreeMap::new(),
+            roster: Default::default(),
+            refused: Vec::new(),
+        }
+    }
+
+    fn figure(about: &str, norm: &str, measure: Measure, count: u64, of: u64) -> Figure {
+        Figure {
+            about: about.into(),
+            norm: norm.into(),
+            measure,
+            count,
+            of,
+            samples: Vec::new(),
+            observers: ["alpha".into()].into(),
+        }
+    }
+
+    #[test]
+    fn figures_show_a_table_per_norm_and_measure_with_ratios_and_percentiles() {
+        let f = federation(&[("alpha", "Alpha CERT"), ("bravo", "<i>Bravo</i>")]);
+        let mut duration = figure("bravo", "13f", Measure::EmergencyAcknowledgementSecs, 3, 3);
+        duration.samples = vec![60, 300, 1200];
+        let figures = [
+            figure("bravo", "13h", Measure::RequestsAcknowledgedInTime, 3, 4),
+            duration,
+        ];
+        let mut html = String::new();
+        figures_tables(&mut html, &f, &figures);
+        assert_eq!(
+            html.matches("<table class=\"figures\"").count(),
+            2,
+            "{html}"
+        );
+        let ratio = &html[html
+            .find("data-norm=\"13h\" data-measure=\"requests-acknowledged-in-time\"")
+            .expect("a table for 13h's measure")..];
+        assert!(ratio.contains("<td class=\"num ratio\">3 / 4</td>"));
+        assert!(ratio.contains("<rect class=\"fill\" width=\"75\""));
+        let durations = &html[html
+            .find("data-norm=\"13f\" data-measure=\"emergency-acknowledgement-secs\"")
+            .expect("a table for 13f's measure")..];
+        assert!(durations.contains("<td class=\"num p50\">300 s (5 min)</td>"));
+        assert!(durations.contains("<td class=\"num p90\">1200 s (20 min)</td>"));
+        // The observer and the party by their register names, escaped.
+        assert!(html.contains("Alpha CERT <code class=\"muted\">alpha</code>"));
+        assert!(html.contains("&lt;i&gt;Bravo&lt;/i&gt;") && !html.contains("<i>Bravo"));
+
+        let mut none = String::new();
+        figures_tables(&mut none, &f, &[]);
+        assert!(none.contains("id=\"figures-none\""));
     }
 
     #[test]
