@@ -1,6 +1,8 @@
 //! The web dashboard over HTTP (issue 6): login and sessions, every page with seeded data
 //! (matches per day, top indicators and sectors, incidents, objects, peers with what was sent
-//! and held back, the log), HTML escaping of hostile names, assets and the CSP header.
+//! and held back, the log), HTML escaping of hostile names, assets and the CSP header; the
+//! governance pages of a federation of three (register, a proposal's versions with their diff,
+//! comments and tally, parameters, norms) and of a node without a charter.
 
 use pacific_testkit::test_node;
 
@@ -135,8 +137,13 @@ async fn seed(node: &TestNode) {
 
 /// Logs in and returns the session cookie (`name=value`).
 async fn login(node: &TestNode, user: &str, token: &str) -> String {
+    login_at(&node.url(""), user, token).await
+}
+
+/// Logs in to the node at `base` and returns the session cookie (`name=value`).
+async fn login_at(base: &str, user: &str, token: &str) -> String {
     let response = client()
-        .post(node.url("/login"))
+        .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(format!("user={user}&token={token}"))
         .send()
@@ -156,8 +163,13 @@ async fn login(node: &TestNode, user: &str, token: &str) -> String {
 
 /// GETs a page with the session cookie; asserts 200, HTML and the CSP; returns the body.
 async fn page(node: &TestNode, cookie: &str, path: &str) -> String {
+    page_at(&node.url(""), cookie, path).await
+}
+
+/// GETs a page of the node at `base` with the session cookie; as [`page`].
+async fn page_at(base: &str, cookie: &str, path: &str) -> String {
     let response = client()
-        .get(node.url(path))
+        .get(format!("{base}{path}"))
         .header("cookie", cookie)
         .send()
         .await
@@ -177,7 +189,17 @@ async fn page(node: &TestNode, cookie: &str, path: &str) -> String {
 #[tokio::test]
 async fn pages_need_a_session_and_login_checks_the_token() {
     let node = TestNode::start().await;
-    for path in ["/", "/objects", "/peers", "/requests", "/disputes", "/log"] {
+    for path in [
+        "/",
+        "/objects",
+        "/peers",
+        "/requests",
+        "/disputes",
+        "/log",
+        "/governance",
+        "/governance/proposals/x-pacific-gov-act--00000000-0000-4000-8000-000000000000",
+        "/governance/norms",
+    ] {
         let response = client().get(node.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 303, "{path}");
         assert_eq!(response.headers()["location"], "/login", "{path}");
@@ -622,4 +644,278 @@ async fn one_address_trying_many_user_names_is_locked_out() {
     }
     // A user with no failure of their own is refused too, right token or not: the address is.
     assert_locked_out(&node, "analyst", &node.analyst, 1).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Governance
+
+/// A call to a node's `/gov/` API with a user's token: the status and the JSON answer.
+async fn gov_call(
+    base: &str,
+    token: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let request = match body {
+        Some(b) => client().post(format!("{base}{path}")).json(&b),
+        None => client().get(format!("{base}{path}")),
+    };
+    let response = request.bearer_auth(token).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Waits until the node at `base` answers `GET path` with what satisfies `check`.
+async fn gov_until(
+    base: &str,
+    token: &str,
+    path: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let start = std::time::Instant::now();
+    loop {
+        let (status, v) = gov_call(base, token, path, None).await;
+        if status == 200 && check(&v) {
+            return v;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{path} never satisfied the check: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+const HOSTILE_TITLE: &str = "Acknowledge <script>alert('x')</script> emergencies within 30 minutes";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governance_pages_show_the_register_a_proposals_versions_diff_and_tally() {
+    use pacific_core::access::Role;
+    use pacific_core::party::StakeholderType::{Company, State};
+    let root = tempfile::tempdir().unwrap();
+    let nodes = pacific_testkit::federation::federation_of(
+        root.path(),
+        &[("alpha", State), ("bravo", State), ("acme", Company)],
+        Some("deliberation_secs = 3\nvoting_secs = 4\n"),
+        |c| c.coop.tick_millis = 200,
+    )
+    .await;
+    pacific_node::install_crypto_provider();
+    let (alpha, bravo, acme) = (nodes[0].url(), nodes[1].url(), nodes[2].url());
+    let ana = nodes[0].user("ana", Role::Delegate).await;
+    let ben = nodes[1].user("ben", Role::Delegate).await;
+    let cat = nodes[2].user("cat", Role::Admin).await;
+    let rea = nodes[0].user("rea", Role::Reader).await;
+    let cookie = login_at(&alpha, "rea", &rea).await;
+
+    // The federation page: the register of three, no proposal yet, the parameters in force.
+    let home = page_at(&alpha, &cookie, "/governance").await;
+    assert!(home.contains("Test federation"), "{home}");
+    for (party, name, kind) in [
+        ("alpha", "ALPHA", "state"),
+        ("bravo", "BRAVO", "state"),
+        ("acme", "ACME", "company"),
+    ] {
+        assert!(
+            home.contains(&format!(
+                "<tr data-party=\"{party}\"><td><code>{party}</code></td><td>{name}</td>\
+                 <td>{kind}</td>"
+            )),
+            "{party}: {home}"
+        );
+    }
+    assert!(home.contains("id=\"proposals-none\""));
+    assert!(home.contains("<a href=\"/governance\" class=\"active\">Governance</a>"));
+    assert!(home.contains("data-parameter=\"coop.deadlines.acknowledgement.emergency_secs\""));
+
+    // Alpha proposes (a title with markup in it), Bravo amends as co-sponsor, Acme comments.
+    let (s, p) = gov_call(
+        &alpha,
+        &ana,
+        "/gov/proposals",
+        Some(json!({
+            "title": HOSTILE_TITLE,
+            "text": "Members acknowledge emergency requests\nwithin 30 minutes.\nDay and night.",
+            "rationale": "Emergencies cannot wait an hour.",
+            "change": {"change": "adopt-norm", "norm": "13h",
+                       "parameters": {"coop.deadlines.acknowledgement.emergency_secs": 1800}},
+            "co_sponsors": ["bravo"],
+        })),
+    )
+    .await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_str().unwrap().to_owned();
+    let api_path = format!("/gov/proposals/{id}");
+    let page_path = format!("/governance/proposals/{id}");
+    gov_until(&bravo, &ben, &api_path, |v| v["stage"] == "deliberation").await;
+    gov_until(&acme, &cat, &api_path, |v| v["stage"] == "deliberation").await;
+    let (s, v) = gov_call(
+        &bravo,
+        &ben,
+        &format!("{api_path}/amend"),
+        Some(json!({"text": "Members acknowledge emergency requests\nwithin 20 minutes.\nDay and night.",
+                    "change": {"change": "adopt-norm", "norm": "13h",
+                               "parameters": {"coop.deadlines.acknowledgement.emergency_secs": 1200}}})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = gov_call(
+        &acme,
+        &cat,
+        &format!("{api_path}/comment"),
+        Some(json!({"text": "CERTs <em>promise</em> 20."})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    gov_until(&alpha, &ana, &api_path, |v| {
+        v["versions"].as_array().map(Vec::len) == Some(2)
+            && v["comments"].as_array().map(Vec::len) == Some(1)
+    })
+    .await;
+
+    // The proposal's page on Alpha: both versions, the diff between them, the comment, the
+    // title and the comment as text.
+    let proposal = page_at(&alpha, &cookie, &page_path).await;
+    assert!(proposal.contains("id=\"v1\"") && proposal.contains("id=\"v2\""));
+    assert!(!proposal.contains("id=\"v3\""));
+    assert!(
+        proposal.contains("<span class=\"diff-del\">- within 30 minutes.</span>"),
+        "{proposal}"
+    );
+    assert!(proposal.contains("<span class=\"diff-add\">+ within 20 minutes.</span>"));
+    assert!(proposal.contains("<span class=\"diff-same\">  Day and night.</span>"));
+    assert!(proposal.contains("1 line added, 1 removed; the change too"));
+    assert!(proposal.contains("ACME <code class=\"muted\">acme</code>"));
+    assert!(proposal.contains("CERTs &lt;em&gt;promise&lt;/em&gt; 20."));
+    assert!(proposal.contains("Co-sponsors</dt><dd>BRAVO"));
+    for html in [&proposal, &page_at(&alpha, &cookie, "/governance").await] {
+        assert!(!html.contains("<script>alert"), "{html}");
+        assert!(html.contains("Acknowledge &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    }
+    let home = page_at(&alpha, &cookie, "/governance").await;
+    assert!(home.contains(&format!("href=\"/governance/proposals/{id}\"")));
+    assert!(home.contains("<td class=\"stage deliberation\">deliberation</td>"));
+
+    // Voting: Alpha's vote shows in the live tally; then Bravo yes, Acme (advisory) no.
+    for (base, token) in [(&alpha, &ana), (&bravo, &ben), (&acme, &cat)] {
+        gov_until(base, token, &api_path, |v| v["stage"] == "voting").await;
+    }
+    let (s, v) = gov_call(
+        &alpha,
+        &ana,
+        &format!("{api_path}/vote"),
+        Some(json!({"choice": "yes"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let live = page_at(&alpha, &cookie, &page_path).await;
+    assert!(live.contains("Tally (live)"), "{live}");
+    assert!(live.contains(
+        "<tr class=\"yes\"><th>Yes</th><td class=\"num binding\">1</td>\
+         <td class=\"num advisory\">0</td></tr>"
+    ));
+    for (base, token, choice) in [(&bravo, &ben, "yes"), (&acme, &cat, "no")] {
+        let (s, v) = gov_call(
+            base,
+            token,
+            &format!("{api_path}/vote"),
+            Some(json!({"choice": choice})),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    gov_until(&alpha, &ana, &api_path, |v| {
+        v["stage"] == "closed" && v["tally"]["advisory"]["no"] == 1
+    })
+    .await;
+    let closed = page_at(&alpha, &cookie, &page_path).await;
+    assert!(closed.contains("Tally (final)"), "{closed}");
+    assert!(closed.contains(
+        "<tr class=\"yes\"><th>Yes</th><td class=\"num binding\">2</td>\
+         <td class=\"num advisory\">0</td></tr>"
+    ));
+    assert!(closed.contains(
+        "<tr class=\"no\"><th>No</th><td class=\"num binding\">0</td>\
+         <td class=\"num advisory\">1</td></tr>"
+    ));
+    assert!(closed.contains("<dd id=\"eligible\">2</dd>"));
+    assert!(closed.contains("<b class=\"outcome adopted\" id=\"outcome\">adopted</b>"));
+    assert!(closed.contains("quorum 1/2 of the binding members, adopted by 2/3"));
+
+    // What it adopted: the parameter in force from the federation, the norm adopted.
+    let start = std::time::Instant::now();
+    let home = loop {
+        let home = page_at(&alpha, &cookie, "/governance").await;
+        if home.contains("1200 s (20 min)") || start.elapsed().as_secs() > 30 {
+            break home;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(
+        home.contains(
+            "<td class=\"num value\">1200 s (20 min)</td><td class=\"num\">3600 s (1 h)</td>\
+             <td>the federation, <a href=\"/governance/proposals/"
+        ),
+        "{home}"
+    );
+    assert!(home.contains("<span class=\"outcome adopted\">adopted</span>"));
+    let norms = page_at(&alpha, &cookie, "/governance/norms").await;
+    let row = &norms[norms.find("<tr data-norm=\"13h\">").unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(row.contains("adopted"), "{row}");
+    assert!(row.contains(&format!("href=\"/governance/proposals/{id}\"")));
+    assert!(
+        row.contains("emergency_secs</code> = 1200 s (20 min)"),
+        "{row}"
+    );
+    assert!(norms.contains("<tr data-norm=\"13a\">"));
+
+    // The log's proposal-closed entry links to the proposal's page.
+    let log = page_at(&alpha, &cookie, "/log").await;
+    assert!(
+        log.contains(&format!(
+            "<a href=\"/governance/proposals/{id}\"><code>{id}</code></a>: adopted"
+        )),
+        "{log}"
+    );
+    for mut node in nodes {
+        node.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn governance_without_a_charter_says_how_to_found_one() {
+    let node = TestNode::start().await;
+    let cookie = login(&node, "reader", &node.reader).await;
+    let home = page(&node, &cookie, "/governance").await;
+    assert!(home.contains("id=\"no-charter\""), "{home}");
+    assert!(home.contains("pacific federation found charter.toml"));
+    // The parameters in force are then the node's own.
+    assert!(home.contains("data-parameter=\"coop.hotline.ping_timeout_secs\""));
+    assert!(
+        home.contains("<td>this node's configuration</td>"),
+        "{home}"
+    );
+    let proposal = page(
+        &node,
+        &cookie,
+        "/governance/proposals/x-pacific-gov-act--00000000-0000-4000-8000-000000000000",
+    )
+    .await;
+    assert!(proposal.contains("id=\"no-charter\""));
+
+    // The catalogue reads without a charter; the figures need members; a bad quarter is named.
+    let norms = page(&node, &cookie, "/governance/norms?period=2026-Q4").await;
+    assert_eq!(norms.matches("<tr data-norm=\"13").count(), 11, "{norms}");
+    assert!(norms.contains("Compliance figures, 2026-Q4"));
+    assert!(norms.contains("href=\"/governance/norms?period=2026-Q3\""));
+    assert!(norms.contains("href=\"/governance/norms?period=2027-Q1\""));
+    assert!(norms.contains("id=\"figures-none\""));
+    let bad = page(&node, &cookie, "/governance/norms?period=%3Cb%3E").await;
+    assert!(bad.contains("id=\"period-error\""), "{bad}");
+    assert!(!bad.contains("<b>\"") && !bad.contains("value=\"<b>"));
 }

@@ -265,6 +265,9 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/log", Access::Session),
     rule(GET, "/requests", Access::Session),
     rule(GET, "/disputes", Access::Session),
+    rule(GET, "/governance", Access::Session),
+    rule(GET, "/governance/proposals/{id}", Access::Session),
+    rule(GET, "/governance/norms", Access::Session),
     rule(
         GET,
         "/login",

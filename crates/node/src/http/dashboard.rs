@@ -4,7 +4,10 @@
 //! indicators, top sectors, incidents), `/objects` (the `default` collection, filtered by type,
 //! id and text in the name, paged with the store's cursor), `/peers` (each peer, its link state,
 //! and what the transparency log says was sent to it and held back from it, with the policy's
-//! reasons) and `/log` (the latest checkpoint and the last entries, decoded). `/login`,
+//! reasons), `/log` (the latest checkpoint and the last entries, decoded), `/requests` and
+//! `/disputes` (this party's cooperation records) and the governance pages under `/governance`
+//! (the federation, its register, proposals and parameters; a proposal with its versions, their
+//! diffs and its tally; the norms with a quarter's compliance figures: see [`gov`]). `/login`,
 //! `POST /logout`, and `/assets/…` (one stylesheet, one small script) complete it; nothing is
 //! fetched from elsewhere, and every answer carries `Content-Security-Policy: default-src 'self'`.
 //!
@@ -38,8 +41,6 @@
 //! its /64): forwarded-for headers are not trusted, so behind a reverse proxy every client
 //! shares the proxy's count, and a router served without connect info counts all clients as one.
 //! Each lock-out is logged (user, address, seconds), never the token.
-//!
-//! Requests, disputes and governance pages are not here yet (see the note in [`nav`]).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -71,6 +72,8 @@ use crate::throttle::{
     name_key, pair_key,
 };
 
+mod gov;
+
 /// The policy on every page and asset: nothing but this node.
 pub const CSP: &str = "default-src 'self'";
 /// The session cookie's name.
@@ -100,6 +103,9 @@ pub fn routes() -> Router<AppState> {
         .route("/log", get(log_page))
         .route("/requests", get(requests_page))
         .route("/disputes", get(disputes_page))
+        .route(gov::HOME, get(gov::federation_page))
+        .route("/governance/proposals/{id}", get(gov::proposal_page))
+        .route("/governance/norms", get(gov::norms_page))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/dashboard.css", get(css))
@@ -444,7 +450,7 @@ fn document(title: &str, header: &str, main: &str) -> String {
     )
 }
 
-/// The navigation bar. Governance has no page yet (nothing implements it).
+/// The navigation bar.
 fn nav(state: &AppState, who: &Principal, active: &str) -> String {
     let mut links = String::new();
     for (href, label) in [
@@ -453,6 +459,7 @@ fn nav(state: &AppState, who: &Principal, active: &str) -> String {
         ("/peers", "Peers"),
         ("/requests", "Requests"),
         ("/disputes", "Disputes"),
+        (gov::HOME, "Governance"),
         ("/log", "Log"),
     ] {
         let class = if href == active {
@@ -1308,7 +1315,12 @@ fn act_details(act: &Act) -> String {
         }
         Act::ProposalClosed {
             proposal, outcome, ..
-        } => format!("<code>{}</code>: {}", esc(proposal), esc(outcome)),
+        } => format!(
+            "<a href=\"{}\"><code>{}</code></a>: {}",
+            gov::proposal_href(proposal),
+            esc(proposal),
+            esc(outcome)
+        ),
         Act::UserAdded { user, role } => format!("<b>{}</b> ({})", esc(user), esc(role)),
         Act::ObjectDeleted { collection, .. } => {
             format!("{object} from collection <code>{}</code>", esc(collection))
