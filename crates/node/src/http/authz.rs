@@ -116,7 +116,7 @@ pub const USERS_AND_PEERS: &[Caller] = &[Reader, Analyst, Liaison, Delegate, Adm
 /// Users who may write (draft, post objects, match); readers and delegates only read.
 pub const WRITERS: &[Caller] = &[Analyst, Liaison, Admin];
 /// Users who act for the party in the federation's governance (`Role::governs`): delegates
-/// and admins. For the governance routes (`/gov/…`) to come; no route uses it yet.
+/// and admins: the `/gov/` routes that act (propose, comment, amend, vote, withdraw, publish).
 pub const GOVERNORS: &[Caller] = &[Delegate, Admin];
 /// Admins only.
 pub const ADMINS: &[Caller] = &[Admin];
