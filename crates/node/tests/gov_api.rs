@@ -612,3 +612,94 @@ async fn an_admin_cannot_post_a_governance_act_or_a_compliance_report_over_taxii
         "the withdrawal posted over TAXII did not count"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admitted_member_joins_the_register_everywhere_and_becomes_a_peer_only_where_configured()
+{
+    let root = tempfile::tempdir().unwrap();
+    let nodes = federation_of(
+        root.path(),
+        &[("alpha", State), ("bravo", State), ("acme", Company)],
+        Some(FAST),
+        // Alpha peers with every member; Bravo and Acme only with whom their admins add.
+        |c| {
+            c.coop.tick_millis = 200;
+            c.governance.peer_with_members = c.party.name == "ALPHA";
+        },
+    )
+    .await;
+    let delta = FedNode::create(
+        root.path(),
+        &Spec {
+            id: "delta",
+            name: "Delta IO",
+            kind: pacific_core::party::StakeholderType::IntergovernmentalOrganization,
+            jurisdiction: None,
+            policy: OPEN_POLICY,
+        },
+    )
+    .await;
+    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
+    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
+    let (s, p) = alpha
+        .post(
+            "/gov/proposals",
+            json!({"title": "Admit Delta IO", "text": "Admit Delta IO as a member.",
+                   "rationale": "It mediates our disputes.",
+                   "change": {"change": "admit", "member": {
+                       "party": "delta", "name": "Delta IO",
+                       "stakeholder": "intergovernmental-organization",
+                       "key": delta.public_key(), "url": delta.url()}}}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let path = format!("/gov/proposals/{}", p["id"].as_str().unwrap());
+    let status_of = |f: &Value, party: &str| {
+        f.as_array()
+            .and_then(|m| m.iter().find(|m| m["party"] == party))
+            .map(|m| m["status"].clone())
+            .unwrap_or(Value::Null)
+    };
+    bravo
+        .until("/gov/members", |m| status_of(m, "delta") == "applicant")
+        .await;
+    for api in [&alpha, &bravo] {
+        api.until(&path, |v| v["stage"] == "voting").await;
+        let (s, v) = api
+            .post(&format!("{path}/vote"), json!({"choice": "yes"}))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    for api in [&alpha, &bravo] {
+        api.until("/gov/members", |m| status_of(m, "delta") == "member")
+            .await;
+    }
+    // Alpha adds Delta as a peer, with the register's key and URL; Bravo does not.
+    let peered = |node: &FedNode| {
+        let fed = std::sync::Arc::clone(node.fed());
+        async move {
+            let (peers, community) = fed.members().await.unwrap();
+            (
+                peers.iter().any(|p| p.party_id.as_str() == "delta"),
+                community.contains("delta"),
+            )
+        }
+    };
+    assert!(
+        eventually(WITHIN, || async { peered(&nodes[0]).await == (true, true) })
+            .await
+            .is_some(),
+        "Alpha peers with Delta"
+    );
+    let (peers, _) = nodes[0].fed().members().await.unwrap();
+    let d = peers
+        .iter()
+        .find(|p| p.party_id.as_str() == "delta")
+        .unwrap();
+    assert_eq!(
+        (d.public_key.as_str(), d.url.as_str()),
+        (delta.public_key().as_str(), delta.url().as_str())
+    );
+    // Bravo: Delta is in TLP:GREEN's community, not among its peers.
+    assert_eq!(peered(&nodes[1]).await, (false, true));
+}
