@@ -384,6 +384,11 @@ fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or("-")
 }
 
+/// A number as text (a `Value` ignores width and alignment when printed).
+fn num(v: &Value) -> String {
+    v.as_u64().map_or_else(|| "-".into(), |n| n.to_string())
+}
+
 fn list(v: &Value) -> impl Iterator<Item = &Value> {
     v.as_array().into_iter().flatten()
 }
@@ -475,8 +480,8 @@ fn print_params(v: &Value) {
         println!(
             "{:<48} in force {:>8}  configured {:>8}  {source}",
             text(p, "parameter"),
-            p["value"],
-            p["configured"]
+            num(&p["value"]),
+            num(&p["configured"])
         );
     }
 }
@@ -830,7 +835,8 @@ fn print_tally(v: &Value) {
     for choice in ["yes", "no", "abstain"] {
         println!(
             "  {choice:<9} {:>8} {:>8}",
-            t["binding"][choice], t["advisory"][choice]
+            num(&t["binding"][choice]),
+            num(&t["advisory"][choice])
         );
     }
     match text(&t["outcome"], "outcome") {
