@@ -2,8 +2,10 @@
 //! other's peer, found a federation by a charter they sign with `pacific federation found` and
 //! `pacific federation sign`; once served, a norm proposed, amended and voted on each node is
 //! adopted, `pacific proposal` shows its final tally and the diff between its versions, and
-//! `pacific federation params` shows the adopted deadline in force, from the federation. What
-//! a user is told when a reader votes, and when a node outside the charter tries to found it.
+//! `pacific federation params` shows the adopted deadline in force, from the federation; the
+//! other node's comment, the register, a published report. What a user is told when a reader
+//! votes, when a withdrawal is not confirmed, and when a node outside the charter tries to
+//! found it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -259,6 +261,12 @@ async fn a_federation_founded_signed_and_governed_with_the_command_line() {
     )
     .await;
 
+    // Bravo comments during the deliberation, as soon as its node holds the proposal.
+    ben.until(&["proposal", &id], &[], "stage     deliberation")
+        .await;
+    ben.ok(&["comment", &id], &["--text", "Bravo's CERT promises 20."])
+        .await;
+
     // Voting opens after the deliberation, on both nodes.
     ana.until(&["proposal", &id], &[], "stage     voting").await;
     ben.until(&["proposal", &id], &[], "stage     voting").await;
@@ -286,6 +294,10 @@ async fn a_federation_founded_signed_and_governed_with_the_command_line() {
     );
     assert!(
         out.contains(&format!("adopt norm 13h {EMERGENCY}=1200")),
+        "{out}"
+    );
+    assert!(
+        out.contains("comment by bravo at ") && out.contains(": Bravo's CERT promises 20."),
         "{out}"
     );
     let binding_yes = out
@@ -323,4 +335,25 @@ async fn a_federation_founded_signed_and_governed_with_the_command_line() {
     );
     let norm = rita.ok(&["norms", "show", "13h"], &[]).await;
     assert!(norm.stdout.contains("adopted"), "{norm}");
+
+    let member = rita.ok(&["member", "show", "bravo"], &[]).await;
+    assert!(
+        member.stdout.contains("status        member") && member.stdout.contains(&bravo.key),
+        "{member}"
+    );
+    let published = ana
+        .ok(&["report"], &["--period", "2026-Q4", "--publish"])
+        .await;
+    assert!(
+        published
+            .stdout
+            .contains("published alpha's report of 2026-Q4"),
+        "{published}"
+    );
+    // Leaving the federation is asked twice.
+    let unconfirmed = ana.run(&["withdraw"], &[]).await;
+    assert_eq!(unconfirmed.code, 1, "{unconfirmed}");
+    assert!(unconfirmed.stderr.contains("--yes"), "{unconfirmed}");
+    let still = rita.ok(&["member", "show", "alpha"], &[]).await;
+    assert!(still.stdout.contains("status        member"), "{still}");
 }
