@@ -9,6 +9,7 @@ mod commands;
 mod coop;
 mod demo;
 mod federation;
+mod gov;
 mod input;
 mod log;
 mod matching;
@@ -90,6 +91,68 @@ enum Command {
     /// Disputes: negotiation, mediation, arbitration.
     #[command(subcommand)]
     Dispute(coop::DisputeCommand),
+    /// The federation's charter: found and sign it (on the data directory), show it and the
+    /// parameters in force (through a running node's /gov/ API).
+    #[command(subcommand)]
+    Federation(gov::FederationCommand),
+    /// The federation's register of members.
+    #[command(subcommand)]
+    Member(gov::MemberCommand),
+    /// Table a proposal: a norm, parameters, a membership change or the roster.
+    Propose(gov::ProposeArgs),
+    /// Comment on a proposal during its deliberation.
+    Comment {
+        #[command(flatten)]
+        api: gov::ApiArgs,
+        /// The proposal's id (or a unique prefix of its UUID).
+        id: String,
+        /// The comment.
+        #[arg(long)]
+        text: String,
+    },
+    /// Amend a proposal (its proposer or a co-sponsor, during deliberation).
+    Amend(gov::AmendArgs),
+    /// Vote on a proposal while its voting is open.
+    Vote {
+        #[command(flatten)]
+        api: gov::ApiArgs,
+        /// The proposal's id (or a unique prefix of its UUID).
+        id: String,
+        /// The vote.
+        #[arg(value_enum)]
+        choice: gov::VoteChoice,
+    },
+    /// The proposals, newest first: id, kind, stage, outcome, versions, title.
+    Proposals {
+        #[command(flatten)]
+        api: gov::ApiArgs,
+        /// Print the JSON the node answered.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One proposal: its versions with the diff between them, comments, stage, times, tally.
+    Proposal {
+        #[command(flatten)]
+        api: gov::ApiArgs,
+        /// The proposal's id (or a unique prefix of its UUID).
+        id: String,
+        /// Print the JSON the node answered.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw this party from the federation (asks --yes).
+    Withdraw {
+        #[command(flatten)]
+        api: gov::ApiArgs,
+        /// Confirm the withdrawal.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The norms catalogue, adopted or proposed.
+    #[command(subcommand)]
+    Norms(gov::NormsCommand),
+    /// Compliance figures of a quarter per party and norm, or publish this party's report.
+    Report(gov::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +187,17 @@ fn main() -> ExitCode {
             Command::Hotline(cmd) => coop::hotline(cmd).await,
             Command::Consult(cmd) => coop::consult(cmd).await,
             Command::Dispute(cmd) => coop::dispute(cmd).await,
+            Command::Federation(cmd) => gov::federation(cmd).await,
+            Command::Member(cmd) => gov::member(cmd).await,
+            Command::Propose(args) => gov::propose(args).await,
+            Command::Comment { api, id, text } => gov::comment(api, id, text).await,
+            Command::Amend(args) => gov::amend(args).await,
+            Command::Vote { api, id, choice } => gov::vote(api, id, choice).await,
+            Command::Proposals { api, json } => gov::proposals(api, json).await,
+            Command::Proposal { api, id, json } => gov::proposal(api, id, json).await,
+            Command::Withdraw { api, yes } => gov::withdraw(api, yes).await,
+            Command::Norms(cmd) => gov::norms(cmd).await,
+            Command::Report(args) => gov::report(args).await,
         }
     });
     match result {

@@ -439,11 +439,70 @@ fn golden_match() {
     );
 }
 
+/// A charter of one founding member, Alpha CERT, whose key is `key` (the fixed one), and
+/// `extra` lines added to its member entry.
+fn charter(key: &str, extra: &str) -> String {
+    format!(
+        "name = \"Golden federation\"\nfounded = \"2026-01-01T00:00:00Z\"\n\n[[members]]\nparty = \"alpha-cert\"\nname = \"Alpha CERT\"\nstakeholder = \"state\"\njurisdiction = \"XA\"\nkey = \"{key}\"\nurl = \"http://127.0.0.1:9001\"\n{extra}"
+    )
+}
+
+/// RFC 8032's first test public key: a founder other than this node.
+const OTHER_KEY: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+
+#[test]
+fn golden_federation_found() {
+    let mut run = Run::new();
+    run.init(None);
+    let (code, key, _) = run.pacific(&["id", "--data", "{data}", "--key"]);
+    assert_eq!(code, 0);
+    let tmp = run.tmp.path();
+    std::fs::write(tmp.join("stranger.toml"), charter(OTHER_KEY, "")).unwrap();
+    run.check(
+        "federation-found-not-founder.txt",
+        &[
+            "federation",
+            "found",
+            "{tmp}/stranger.toml",
+            "--dir",
+            "{data}",
+        ],
+        1,
+    );
+    std::fs::write(
+        tmp.join("typo.toml"),
+        charter(key.trim(), "colour = \"blue\"\n"),
+    )
+    .unwrap();
+    run.check(
+        "federation-found-unknown-field.txt",
+        &["federation", "found", "{tmp}/typo.toml", "--dir", "{data}"],
+        1,
+    );
+    // Its only founder signs: complete at once, and installed.
+    std::fs::write(tmp.join("charter.toml"), charter(key.trim(), "")).unwrap();
+    run.check(
+        "federation-found.txt",
+        &[
+            "federation",
+            "found",
+            "{tmp}/charter.toml",
+            "--dir",
+            "{data}",
+        ],
+        0,
+    );
+    assert!(run.data().join("charter.toml").exists());
+}
+
 /// Every file the tests here write; nothing else may lie in the folder.
 const GOLDEN_FILES: &[&str] = &[
     "collection-add.txt",
     "collection-list.txt",
     "export.txt",
+    "federation-found-not-founder.txt",
+    "federation-found-unknown-field.txt",
+    "federation-found.txt",
     "help.txt",
     "id.txt",
     "ingest.txt",

@@ -7,6 +7,7 @@ mod crash;
 mod demo;
 mod federation_crash;
 mod golden;
+mod gov;
 mod matching;
 mod messages;
 mod policy;

@@ -81,9 +81,22 @@ pub fn serve(data: &Path) -> (Served, String) {
 
 /// [`serve`], with the node's standard error lines sent to the returned channel.
 pub fn serve_with_log(data: &Path) -> (Served, String, std::sync::mpsc::Receiver<String>) {
+    serve_on(data, &["--listen", "127.0.0.1:0"])
+}
+
+/// A `pacific node` process serving `data` on the address its configuration holds (`pacific
+/// init --listen`), as [`serve`]: for nodes whose URLs others know beforehand (peers, charters).
+pub fn serve_as_configured(data: &Path) -> (Served, String) {
+    let (child, base, _) = serve_on(data, &[]);
+    (child, base)
+}
+
+fn serve_on(data: &Path, listen: &[&str]) -> (Served, String, std::sync::mpsc::Receiver<String>) {
     let mut child = Served(
         pacific()
-            .args(["node", "--listen", "127.0.0.1:0", "--data"])
+            .arg("node")
+            .args(listen)
+            .arg("--data")
             .arg(data)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -1,7 +1,7 @@
-//! Every HTTP client of the node, in one place: the TAXII 2.1 client ([`taxii`]), the client
-//! of a node's `/coop` API ([`coop`]) and the verifier of a node's log ([`log`]). The command line and the node's own background
-//! work (the federation's outbox pulling and pushing) call these; neither builds requests by
-//! hand.
+//! Every HTTP client of the node, in one place: the TAXII 2.1 client ([`taxii`]), the clients
+//! of a node's `/coop` API ([`coop`]) and `/gov/` API ([`gov`]), and the verifier of a node's
+//! log ([`log`]). The command line and the node's own background work (the federation's
+//! outbox pulling and pushing) call these; neither builds requests by hand.
 //!
 //! Shared here: building the `reqwest` client (the TLS crypto provider installed first, an
 //! extra trusted certificate, timeouts), reading a node's error answer
@@ -9,6 +9,7 @@
 //! [`ApiRefusal`] that keeps the stable label, and mapping a [`ClientError`] to [`NodeError`].
 
 pub mod coop;
+pub mod gov;
 pub mod log;
 pub mod peer;
 pub mod taxii;
@@ -20,6 +21,7 @@ use serde_json::Value;
 use crate::NodeError;
 
 pub use coop::CoopClient;
+pub use gov::GovClient;
 pub use taxii::{Credentials, ObjectsPage, PullReport, TaxiiClient};
 
 /// How long a client waits: for the whole request, and for the connection.
