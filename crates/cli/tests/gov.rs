@@ -161,7 +161,7 @@ async fn a_federation_founded_signed_and_governed_with_the_command_line() {
     // Deliberation 6 s, voting 6 s: time to amend, then for both to vote.
     let charter = root.path().join("charter.toml");
     let text = format!(
-        "name = \"Pacific test federation\"\nfounded = {:?}\n\n[constitution]\ndeliberation_secs = 6\nvoting_secs = 6\n{}{}",
+        "name = \"Pacific test federation\"\nfounded = {:?}\n\n[constitution]\ndeliberation_secs = 10\nvoting_secs = 6\n{}{}",
         pacific_core::Timestamp::now().as_str(),
         alpha.member("Alpha", "XA"),
         bravo.member("Bravo", "XB"),
