@@ -367,7 +367,7 @@ impl ApiArgs {
 }
 
 /// `show` commands: one record, as JSON or printed by `print`.
-fn show(v: &Value, json: bool, print: fn(&Value)) {
+pub(crate) fn show(v: &Value, json: bool, print: fn(&Value)) {
     if json {
         println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
     } else {
@@ -375,7 +375,7 @@ fn show(v: &Value, json: bool, print: fn(&Value)) {
     }
 }
 
-fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+pub(crate) fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     v[key].as_str().unwrap_or("-")
 }
 

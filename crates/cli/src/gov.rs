@@ -24,6 +24,8 @@ use pacific_node::wire::gov::{AmendBody, ProposeBody};
 use pacific_node::{DataDir, NodeError};
 use serde_json::Value;
 
+use crate::coop::{show, text};
+
 /// Where the node is and who asks.
 #[derive(Args, Clone)]
 pub struct ApiArgs {
@@ -371,19 +373,6 @@ fn refused(e: ClientError) -> NodeError {
     }
 }
 
-/// `show` commands: the JSON, or the text `print` makes of it.
-fn show(v: &Value, json: bool, print: fn(&Value)) {
-    if json {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-    } else {
-        print(v);
-    }
-}
-
-fn text<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or("-")
-}
-
 /// A number as text (a `Value` ignores width and alignment when printed).
 fn num(v: &Value) -> String {
     v.as_u64().map_or_else(|| "-".into(), |n| n.to_string())
@@ -502,6 +491,17 @@ fn print_member(v: &Value) {
     }
     println!("  key           {}", text(v, "key"));
     println!("  url           {}", text(v, "url"));
+    let c = &v["contact"];
+    if c.is_object() {
+        println!(
+            "  24/7 contact  {} ({} {})",
+            text(c, "name"),
+            text(&c["channel"], "medium"),
+            text(&c["channel"], "address")
+        );
+    } else {
+        println!("  24/7 contact  none declared (`pacific hotline declare`)");
+    }
 }
 
 pub async fn member(cmd: MemberCommand) -> Result<ExitCode, NodeError> {

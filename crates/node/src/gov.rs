@@ -235,6 +235,22 @@ pub fn installed_charter(dir: &DataDir) -> Result<Option<Charter>, CharterError>
     Ok(Some(charter))
 }
 
+/// A member of the register as shown: its entry and its 24/7 contact.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct MemberView {
+    #[serde(flatten)]
+    pub entry: pacific_gov::state::RegisterEntry,
+    /// Its declared hotline contact, if this node holds one.
+    pub contact: Option<Contact>,
+}
+
+/// A member's 24/7 contact.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Contact {
+    pub name: String,
+    pub channel: pacific_coop::hotline::Channel,
+}
+
 #[derive(Default)]
 struct Index {
     cursor: i64,
@@ -565,6 +581,31 @@ impl Gov {
     /// The federation as this node holds it now.
     pub async fn federation(&self) -> Result<Governed, GovServiceError> {
         self.refresh().await
+    }
+
+    /// The register, each member with its 24/7 contact (its declared hotline contact, as this
+    /// node holds it), in party order.
+    pub async fn members(&self) -> Result<Vec<MemberView>, GovServiceError> {
+        let governed = self.refresh().await?;
+        let contacts = self
+            .coop
+            .records::<pacific_coop::hotline::HotlineContact>()
+            .await
+            .map_err(internal)?;
+        Ok(governed
+            .register
+            .into_values()
+            .map(|entry| {
+                let contact = contacts
+                    .iter()
+                    .find(|c| c.party == entry.details.party)
+                    .map(|c| Contact {
+                        name: c.name.clone(),
+                        channel: c.channel.clone(),
+                    });
+                MemberView { entry, contact }
+            })
+            .collect())
     }
 
     /// One proposal.

@@ -17,15 +17,20 @@ use serde_json::{Value, json};
 
 const WITHIN: Duration = Duration::from_secs(20);
 
-/// A user of one node's `/coop` API.
+/// A user of one node's JSON API (`/coop`, `/gov`).
 #[derive(Clone)]
-struct Api {
+pub(crate) struct Api {
     url: String,
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     http: reqwest::Client,
 }
 
 impl Api {
+    /// A new user `name` with `role` of the running `node`.
+    pub(crate) async fn user(node: &FedNode, name: &str, role: Role) -> Self {
+        Self::new(node, Some(node.user(name, role).await))
+    }
+
     fn new(node: &FedNode, token: Option<String>) -> Self {
         // The node installs it when it serves; a client built before that would panic.
         pacific_node::install_crypto_provider();
@@ -36,7 +41,12 @@ impl Api {
         }
     }
 
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(crate) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut r = self.http.request(method, format!("{}{path}", self.url));
         if let Some(t) = &self.token {
             r = r.bearer_auth(t);
@@ -50,11 +60,11 @@ impl Api {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 
@@ -66,7 +76,7 @@ impl Api {
     }
 
     /// Waits until the record at `path` satisfies `check`.
-    async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
         let mut last = Value::Null;
         let start = std::time::Instant::now();
         while start.elapsed() < WITHIN {

@@ -11,64 +11,9 @@ use pacific_core::party::StakeholderType::{Company, State};
 use pacific_testkit::federation::*;
 use serde_json::{Value, json};
 
-const WITHIN: Duration = Duration::from_secs(30);
+use crate::coop_api::Api;
 
-/// One user of one node's API.
-#[derive(Clone)]
-struct Api {
-    url: String,
-    token: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    async fn new(node: &FedNode, name: &str, role: Role) -> Self {
-        pacific_node::install_crypto_provider();
-        Self {
-            url: node.url(),
-            token: node.user(name, role).await,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut r = self
-            .http
-            .request(method, format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            r = r.json(&b);
-        }
-        let response = r.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    /// Waits until `GET path` satisfies `check`; the last answer.
-    async fn until(&self, path: &str, check: impl Fn(&Value) -> bool) -> Value {
-        let start = std::time::Instant::now();
-        loop {
-            let (status, v) = self.get(path).await;
-            if status == 200 && check(&v) {
-                return v;
-            }
-            assert!(
-                start.elapsed() < WITHIN,
-                "{path} never satisfied the check: {v}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
+const WITHIN: Duration = Duration::from_secs(20);
 
 /// Deliberation 3 s, voting 4 s: a proposal's life in a test.
 const FAST: &str = "deliberation_secs = 3\nvoting_secs = 4\n";
@@ -97,9 +42,9 @@ fn param(params: &Value, key: &str) -> Value {
 async fn a_norm_debated_amended_and_voted_changes_the_deadline_every_node_enforces() {
     let root = tempfile::tempdir().unwrap();
     let nodes = three(root.path()).await;
-    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
-    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
-    let acme = Api::new(&nodes[2], "cat", Role::Admin).await;
+    let alpha = Api::user(&nodes[0], "ana", Role::Delegate).await;
+    let bravo = Api::user(&nodes[1], "ben", Role::Delegate).await;
+    let acme = Api::user(&nodes[2], "cat", Role::Admin).await;
 
     // Every node holds the same charter: the same federation id, three members.
     let (_, fa) = alpha.get("/gov/federation").await;
@@ -187,7 +132,7 @@ async fn a_norm_debated_amended_and_voted_changes_the_deadline_every_node_enforc
     assert!(tallies.windows(2).all(|w| w[0] == w[1]), "{tallies:?}");
 
     // Enforced: an emergency request drafted now must be acknowledged within 20 minutes.
-    let liaison = Api::new(&nodes[0], "lia", Role::Liaison).await;
+    let liaison = Api::user(&nodes[0], "lia", Role::Liaison).await;
     let (s, r) = liaison
         .post(
             "/coop/requests",
@@ -227,9 +172,9 @@ async fn a_norm_debated_amended_and_voted_changes_the_deadline_every_node_enforc
 async fn only_a_delegate_or_an_admin_acts_and_only_as_the_stage_allows() {
     let root = tempfile::tempdir().unwrap();
     let nodes = three(root.path()).await;
-    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
-    let liaison = Api::new(&nodes[0], "lia", Role::Liaison).await;
-    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
+    let alpha = Api::user(&nodes[0], "ana", Role::Delegate).await;
+    let liaison = Api::user(&nodes[0], "lia", Role::Liaison).await;
+    let bravo = Api::user(&nodes[1], "ben", Role::Delegate).await;
     let proposal = json!({
         "title": "Suspend acme", "text": "Suspend.", "rationale": "Test.",
         "change": {"change": "suspend", "party": "acme"},
@@ -324,9 +269,9 @@ async fn inject(
 async fn forged_and_late_votes_change_nothing_and_a_node_down_during_the_vote_tallies_alike() {
     let root = tempfile::tempdir().unwrap();
     let mut nodes = three(root.path()).await;
-    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
-    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
-    let acme = Api::new(&nodes[2], "cat", Role::Delegate).await;
+    let alpha = Api::user(&nodes[0], "ana", Role::Delegate).await;
+    let bravo = Api::user(&nodes[1], "ben", Role::Delegate).await;
+    let acme = Api::user(&nodes[2], "cat", Role::Delegate).await;
     let (_, fed) = alpha.get("/gov/federation").await;
     let federation = fed["id"].as_str().unwrap().to_owned();
     let (s, p) = alpha
@@ -433,8 +378,8 @@ async fn figures_about_a_party_come_only_from_its_counterparts_reports() {
     let mut delegates = Vec::new();
     let mut liaisons = Vec::new();
     for n in &nodes {
-        delegates.push(Api::new(n, "del", Role::Delegate).await);
-        liaisons.push(Api::new(n, "lia", Role::Liaison).await);
+        delegates.push(Api::user(n, "del", Role::Delegate).await);
+        liaisons.push(Api::user(n, "lia", Role::Liaison).await);
     }
     // Alpha and Bravo declare their hotlines and ping each other; each node answers.
     for (i, phone) in [(0, "+99 555 0101"), (1, "+99 555 0102")] {
@@ -465,6 +410,15 @@ async fn figures_about_a_party_come_only_from_its_counterparts_reports() {
             })
             .await;
     }
+    // The register shows each member's 24/7 contact: its declared hotline contact.
+    let bravo = delegates[2]
+        .until("/gov/members/bravo", |m| m["contact"].is_object())
+        .await;
+    assert_eq!(
+        bravo["contact"]["channel"]["address"], "+99 555 0102",
+        "{bravo}"
+    );
+    assert_eq!(bravo["status"], "member");
     let quarter = ReportPeriod::containing(&pacific_core::Timestamp::now()).unwrap();
     let period = quarter.to_string();
     // A liaison may not publish for the party; a delegate may.
@@ -560,7 +514,7 @@ async fn figures_about_a_party_come_only_from_its_counterparts_reports() {
 async fn an_admin_cannot_post_a_governance_act_or_a_compliance_report_over_taxii() {
     let root = tempfile::tempdir().unwrap();
     let nodes = three(root.path()).await;
-    let admin = Api::new(&nodes[0], "root", Role::Admin).await;
+    let admin = Api::user(&nodes[0], "root", Role::Admin).await;
     let (_, fed) = admin.get("/gov/federation").await;
     let vote = pacific_gov::wire::to_stix(
         &uuid(),
@@ -586,7 +540,7 @@ async fn an_admin_cannot_post_a_governance_act_or_a_compliance_report_over_taxii
     );
     let r = reqwest::Client::new()
         .post(&url)
-        .bearer_auth(&admin.token)
+        .bearer_auth(admin.token.as_deref().unwrap())
         .header("content-type", "application/taxii+json;version=2.1")
         .body(format!(
             "{{\"objects\": [{}, {}]}}",
@@ -639,8 +593,8 @@ async fn an_admitted_member_joins_the_register_everywhere_and_becomes_a_peer_onl
         },
     )
     .await;
-    let alpha = Api::new(&nodes[0], "ana", Role::Delegate).await;
-    let bravo = Api::new(&nodes[1], "ben", Role::Delegate).await;
+    let alpha = Api::user(&nodes[0], "ana", Role::Delegate).await;
+    let bravo = Api::user(&nodes[1], "ben", Role::Delegate).await;
     let (s, p) = alpha
         .post(
             "/gov/proposals",

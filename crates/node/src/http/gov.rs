@@ -83,20 +83,21 @@ async fn federation(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 }
 
 async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let f = state.gov().federation().await?;
-    Ok(Json(json!(f.register.values().collect::<Vec<_>>())))
+    Ok(Json(json!(state.gov().members().await?)))
 }
 
 async fn member(
     State(state): State<AppState>,
     Path(party): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let f = state.gov().federation().await?;
-    let entry = f
-        .register
-        .get(party.as_str())
+    let member = state
+        .gov()
+        .members()
+        .await?
+        .into_iter()
+        .find(|m| m.entry.details.party.as_str() == party)
         .ok_or(GovServiceError::UnknownMember(party))?;
-    Ok(Json(json!(entry)))
+    Ok(Json(json!(member)))
 }
 
 async fn proposals(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
