@@ -16,6 +16,7 @@ use clap::{ArgGroup, Args, Subcommand, ValueEnum};
 use pacific_core::policy::PartyId;
 use pacific_gov::Choice;
 use pacific_gov::charter::{Charter, Constitution, MemberDetails};
+use pacific_gov::diff::{DiffLine, line_diff};
 use pacific_gov::params::Parameter;
 use pacific_gov::proposal::{Change, ProposalKind};
 use pacific_node::client::{ClientError, GovClient};
@@ -791,8 +792,9 @@ pub fn print_proposal(v: &Value) {
                 }
             }
             Some(before) => {
-                for (mark, line) in line_diff(text(before, "text"), text(version, "text")) {
-                    println!("  {} {line}", mark.sign());
+                for line in line_diff(text(before, "text"), text(version, "text")) {
+                    let (sign, line) = diff_sign(&line);
+                    println!("  {sign} {line}");
                 }
             }
         }
@@ -859,58 +861,13 @@ fn print_tally(v: &Value) {
     }
 }
 
-/// A line of a diff: kept, removed from the old text, or added in the new one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mark {
-    Same,
-    Removed,
-    Added,
-}
-
-impl Mark {
-    fn sign(self) -> char {
-        match self {
-            Mark::Same => ' ',
-            Mark::Removed => '-',
-            Mark::Added => '+',
-        }
+/// The sign of a diff line, so it reads without colours.
+fn diff_sign<'a>(line: &DiffLine<'a>) -> (char, &'a str) {
+    match line {
+        DiffLine::Same(t) => (' ', t),
+        DiffLine::Removed(t) => ('-', t),
+        DiffLine::Added(t) => ('+', t),
     }
-}
-
-/// The lines of `new` against those of `old`, by a longest common subsequence: the lines of
-/// both in order, each kept, removed or added (removals before additions at a change).
-pub fn line_diff<'a>(old: &'a str, new: &'a str) -> Vec<(Mark, &'a str)> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    // common[i][j]: the length of the longest common subsequence of a[i..] and b[j..].
-    let mut common = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            common[i][j] = if a[i] == b[j] {
-                common[i + 1][j + 1] + 1
-            } else {
-                common[i + 1][j].max(common[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            out.push((Mark::Same, a[i]));
-            i += 1;
-            j += 1;
-        } else if common[i + 1][j] >= common[i][j + 1] {
-            out.push((Mark::Removed, a[i]));
-            i += 1;
-        } else {
-            out.push((Mark::Added, b[j]));
-            j += 1;
-        }
-    }
-    out.extend(a[i..].iter().map(|l| (Mark::Removed, *l)));
-    out.extend(b[j..].iter().map(|l| (Mark::Added, *l)));
-    out
 }
 
 pub async fn withdraw(api: ApiArgs, yes: bool) -> Result<ExitCode, NodeError> {
@@ -1047,34 +1004,4 @@ pub async fn report(args: ReportArgs) -> Result<ExitCode, NodeError> {
         show(&v, args.json, print_figures);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{Mark, line_diff};
-
-    #[test]
-    fn a_diff_keeps_common_lines_and_marks_the_changed_ones() {
-        let old = "Members acknowledge.\nWithin 30 minutes.\nBy phone.";
-        let new = "Members acknowledge.\nWithin 20 minutes.\nBy phone.\nOr by the hotline.";
-        assert_eq!(
-            line_diff(old, new),
-            vec![
-                (Mark::Same, "Members acknowledge."),
-                (Mark::Removed, "Within 30 minutes."),
-                (Mark::Added, "Within 20 minutes."),
-                (Mark::Same, "By phone."),
-                (Mark::Added, "Or by the hotline."),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_diff_of_an_emptied_text_removes_every_line() {
-        assert_eq!(
-            line_diff("a\nb", ""),
-            vec![(Mark::Removed, "a"), (Mark::Removed, "b")]
-        );
-        assert_eq!(line_diff("same", "same"), vec![(Mark::Same, "same")]);
-    }
 }

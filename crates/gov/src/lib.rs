@@ -22,6 +22,7 @@
 //! its node verified, so "an act for another member" is refused by comparing the two.
 
 pub mod charter;
+pub mod diff;
 pub mod norms;
 pub mod params;
 pub mod proposal;

@@ -583,6 +583,16 @@ impl Gov {
         self.refresh().await
     }
 
+    /// The federation, or `None` when this node has no charter (the norms catalogue and the
+    /// parameters read without one).
+    pub async fn federation_if_chartered(&self) -> Result<Option<Governed>, GovServiceError> {
+        match self.refresh().await {
+            Ok(f) => Ok(Some(f)),
+            Err(GovServiceError::NoCharter) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The register, each member with its 24/7 contact (its declared hotline contact, as this
     /// node holds it), in party order.
     pub async fn members(&self) -> Result<Vec<MemberView>, GovServiceError> {

@@ -204,17 +204,8 @@ fn norm_view(n: &norms::Norm, f: Option<&Federation>) -> Value {
     })
 }
 
-/// The federation if there is a charter; the catalogue reads without one.
-async fn federation_if_any(state: &AppState) -> Result<Option<Federation>, ApiError> {
-    match state.gov().federation().await {
-        Ok(f) => Ok(Some(f)),
-        Err(GovServiceError::NoCharter) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn norms_list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let f = federation_if_any(&state).await?;
+    let f = state.gov().federation_if_chartered().await?;
     Ok(Json(json!(
         norms::catalogue()
             .iter()
@@ -228,7 +219,7 @@ async fn norm(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let n = norms::norm(&id).ok_or_else(|| ApiError::NotFound(format!("norm {id}")))?;
-    let f = federation_if_any(&state).await?;
+    let f = state.gov().federation_if_chartered().await?;
     Ok(Json(norm_view(n, f.as_ref())))
 }
 

@@ -22,6 +22,7 @@ use std::fmt::Write as _;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use pacific_core::Timestamp;
+use pacific_gov::diff::{DiffLine, line_diff};
 use pacific_gov::norms::{self, Measure, MeasureKind};
 use pacific_gov::params::{InForce, Source};
 use pacific_gov::proposal::Change;
@@ -39,11 +40,6 @@ pub(super) const HOME: &str = "/governance";
 /// The norms page.
 const NORMS: &str = "/governance/norms";
 
-/// Most cells the LCS table of one diff may have (lines removed × lines added, after the common
-/// head and tail are set aside): a proposal's text comes from other members, and a hostile one
-/// must not make a page take gigabytes. Beyond, the differing middle shows as removed, then added.
-const MAX_DIFF_CELLS: usize = 4_000_000;
-
 /// The escaped link to a proposal's page, for an `href`.
 pub(super) fn proposal_href(id: &str) -> String {
     esc(&format!("{HOME}/proposals/{}", url_enc(id)))
@@ -56,15 +52,6 @@ const NO_CHARTER: &str = "<section class=\"card\" id=\"no-charter\"><h2>This nod
      <p>then each other founding member signs the same file on its node with \
      <code>pacific federation sign charter.toml</code>; once every founding member has signed, \
      the charter is installed and the node reads it at its next start.</p></section>";
-
-/// The federation as the service holds it; `None` without a charter.
-async fn federation_if_any(state: &AppState) -> Result<Option<Federation>, ApiError> {
-    match state.gov().federation().await {
-        Ok(f) => Ok(Some(f)),
-        Err(GovServiceError::NoCharter) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Words for the domain's values
@@ -235,7 +222,7 @@ async fn render_federation(state: &AppState) -> Result<String, ApiError> {
         "<h1>Governance</h1><p class=\"muted\"><a href=\"{NORMS}\">Norms and compliance \
          figures →</a></p>"
     );
-    match federation_if_any(state).await? {
+    match state.gov().federation_if_chartered().await? {
         Some(f) => {
             federation_card(&mut main, &f);
             register_card(&mut main, &f);
@@ -429,7 +416,7 @@ pub(super) async fn proposal_page(
 }
 
 async fn render_proposal(state: &AppState, id: &str) -> Result<(String, String), ApiError> {
-    let Some(f) = federation_if_any(state).await? else {
+    let Some(f) = state.gov().federation_if_chartered().await? else {
         return Ok(("Proposal".into(), format!("<h1>Proposal</h1>{NO_CHARTER}")));
     };
     let p = f
@@ -638,76 +625,6 @@ fn tally_card(main: &mut String, p: &Proposal) {
     main.push_str("</section>");
 }
 
-// ---------------------------------------------------------------------------------------------
-// The line diff
-
-/// One line of a diff.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum DiffLine<'a> {
-    Same(&'a str),
-    Removed(&'a str),
-    Added(&'a str),
-}
-
-/// The lines of `new` against those of `old`: a longest common subsequence of lines kept, the
-/// rest removed or added (removals first where both happen at one place). The common head and
-/// tail are set aside first; a middle too large for [`MAX_DIFF_CELLS`] shows as removed whole,
-/// then added whole.
-pub(super) fn line_diff<'a>(old: &'a str, new: &'a str) -> Vec<DiffLine<'a>> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..]
-        .iter()
-        .rev()
-        .zip(b[head..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    let (a_mid, b_mid) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
-    let mut out: Vec<DiffLine<'a>> = a[..head].iter().map(|l| DiffLine::Same(l)).collect();
-    if a_mid.len().saturating_mul(b_mid.len()) > MAX_DIFF_CELLS {
-        out.extend(a_mid.iter().map(|l| DiffLine::Removed(l)));
-        out.extend(b_mid.iter().map(|l| DiffLine::Added(l)));
-    } else {
-        lcs_diff(a_mid, b_mid, &mut out);
-    }
-    out.extend(a[a.len() - tail..].iter().map(|l| DiffLine::Same(l)));
-    out
-}
-
-/// Appends the diff of `a` to `b` by their longest common subsequence.
-fn lcs_diff<'a>(a: &[&'a str], b: &[&'a str], out: &mut Vec<DiffLine<'a>>) {
-    let (n, m) = (a.len(), b.len());
-    let width = m + 1;
-    // common[i * width + j]: the length of the LCS of a[i..] and b[j..].
-    let mut common = vec![0u32; (n + 1) * width];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            common[i * width + j] = if a[i] == b[j] {
-                common[(i + 1) * width + j + 1] + 1
-            } else {
-                common[(i + 1) * width + j].max(common[i * width + j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    while i < n && j < m {
-        if a[i] == b[j] {
-            out.push(DiffLine::Same(a[i]));
-            i += 1;
-            j += 1;
-        } else if common[(i + 1) * width + j] >= common[i * width + j + 1] {
-            out.push(DiffLine::Removed(a[i]));
-            i += 1;
-        } else {
-            out.push(DiffLine::Added(b[j]));
-            j += 1;
-        }
-    }
-    out.extend(a[i..].iter().map(|l| DiffLine::Removed(l)));
-    out.extend(b[j..].iter().map(|l| DiffLine::Added(l)));
-}
-
 /// A diff as a `<pre>`, one line per element, marked `+`/`-` as well as by class (so it
 /// reads without colours).
 fn render_diff(diff: &[DiffLine<'_>]) -> String {
@@ -750,7 +667,7 @@ fn neighbour(period: ReportPeriod, forward: bool) -> Option<ReportPeriod> {
 }
 
 async fn render_norms(state: &AppState, asked: Option<&str>) -> Result<String, ApiError> {
-    let f = federation_if_any(state).await?;
+    let f = state.gov().federation_if_chartered().await?;
     let mut main = format!(
         "<p class=\"muted\"><a href=\"{HOME}\">← Governance</a></p><h1>Norms</h1>\
          <section class=\"card\"><h2>Catalogue</h2><p class=\"muted\">The eleven norms of the \
@@ -979,58 +896,7 @@ fn ratio_bar(count: u64, of: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::DiffLine::{Added, Removed, Same};
     use super::*;
-
-    #[test]
-    fn a_line_diff_keeps_the_common_lines_and_marks_the_rest() {
-        let old = "Members acknowledge\nemergency requests\nwithin 30 minutes.\nSigned.";
-        let new =
-            "Members acknowledge\nemergency requests\nwithin 20 minutes,\nday and night.\nSigned.";
-        assert_eq!(
-            line_diff(old, new),
-            vec![
-                Same("Members acknowledge"),
-                Same("emergency requests"),
-                Removed("within 30 minutes."),
-                Added("within 20 minutes,"),
-                Added("day and night."),
-                Same("Signed."),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_line_diff_finds_the_longest_common_lines_not_just_head_and_tail() {
-        let diff = line_diff("a\nb\nc\nd\ne", "x\nb\ny\nd\nz");
-        let kept: Vec<&str> = diff
-            .iter()
-            .filter_map(|l| match l {
-                Same(t) => Some(*t),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(kept, ["b", "d"]);
-        assert_eq!(diff.iter().filter(|l| matches!(l, Removed(_))).count(), 3);
-        assert_eq!(diff.iter().filter(|l| matches!(l, Added(_))).count(), 3);
-    }
-
-    #[test]
-    fn a_line_diff_of_empty_or_equal_texts() {
-        assert_eq!(line_diff("", "one"), vec![Added("one")]);
-        assert_eq!(line_diff("one", ""), vec![Removed("one")]);
-        assert_eq!(line_diff("a\nb", "a\nb"), vec![Same("a"), Same("b")]);
-    }
-
-    #[test]
-    fn a_huge_middle_is_shown_removed_then_added_without_a_huge_table() {
-        let old: String = (0..3000).map(|i| format!("old {i}\n")).collect();
-        let new: String = (0..3000).map(|i| format!("new {i}\n")).collect();
-        let diff = line_diff(&old, &new);
-        assert_eq!(diff.len(), 6000);
-        assert!(diff[..3000].iter().all(|l| matches!(l, Removed(_))));
-        assert!(diff[3000..].iter().all(|l| matches!(l, Added(_))));
-    }
 
     #[test]
     fn diff_lines_are_escaped_and_marked() {
