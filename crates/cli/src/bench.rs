@@ -174,12 +174,10 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
             ))),
         },
         BenchCommand::Match {
-            indicators,
             events,
-            threads,
-            no_baselines,
             cold: true,
             sizes,
+            ..
         } => {
             let options = ColdMatchOptions { sizes, events };
             pacific_bench::matching_cold(&tmp, &options).await
