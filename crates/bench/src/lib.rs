@@ -13,6 +13,8 @@
 //!   watched at rest (CPU time, memory, database and WAL growth, log sizes).
 //! - [`matching()`]: the matching engine's build time, memory per indicator and events/s on
 //!   JSON lines, against a naive linear scan ([`naive`]).
+//! - [`matching_cold()`]: `pacific match`'s start-up on a data directory of N stored
+//!   indicators: to the index ready, to the first event matched, and a whole run.
 //!
 //! [`generate`] makes the STIX objects they store.
 
@@ -21,6 +23,7 @@ pub mod federation;
 pub mod generate;
 pub mod idle;
 pub mod ingest;
+pub mod match_cold;
 pub mod matching;
 pub mod naive;
 pub mod taxii;
@@ -29,6 +32,7 @@ pub use coop::{CoopOptions, coop};
 pub use federation::{FederationOptions, federation};
 pub use idle::{IdleOptions, idle};
 pub use ingest::{IngestOptions, ingest};
+pub use match_cold::{ColdMatchOptions, matching_cold};
 pub use matching::{MatchOptions, matching};
 pub use taxii::{TaxiiOptions, taxii};
 

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use pacific_bench::{
-    CoopOptions, FederationOptions, IdleOptions, IngestOptions, MatchOptions, TaxiiOptions,
+    ColdMatchOptions, CoopOptions, FederationOptions, IdleOptions, IngestOptions, MatchOptions,
+    TaxiiOptions,
 };
 use pacific_node::NodeError;
 
@@ -83,6 +84,14 @@ pub enum BenchCommand {
         /// Skip the reference loop and the naive baseline (e.g. to profile the engine alone).
         #[arg(long)]
         no_baselines: bool,
+        /// Instead: time `pacific match`'s start-up from a data directory of stored
+        /// indicators (to the index ready, to the first event matched), then a whole run
+        /// over --events events, for each of --sizes.
+        #[arg(long)]
+        cold: bool,
+        /// With --cold: the numbers of stored indicators (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [100_000usize, 1_000_000])]
+        sizes: Vec<usize>,
     },
     /// What an idle federation costs: runs `pacific demo` (four nodes in one process), lets
     /// it come to rest after its scenario, then watches it untouched: CPU % (from
@@ -165,10 +174,20 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
             ))),
         },
         BenchCommand::Match {
+            events,
+            cold: true,
+            sizes,
+            ..
+        } => {
+            let options = ColdMatchOptions { sizes, events };
+            pacific_bench::matching_cold(&tmp, &options).await
+        }
+        BenchCommand::Match {
             indicators,
             events,
             threads,
             no_baselines,
+            ..
         } => pacific_bench::matching(&MatchOptions {
             indicators,
             events,

@@ -76,9 +76,29 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
     let store = dir.open_store().await?;
     let origins: Arc<dyn FederationStore> =
         Arc::new(SqliteFederationStore::open(&dir.db_path()).await?);
-    let service = MatchService::open(dir.root(), &config, store, Some(origins)).await?;
+    // A long load says so, with counts, about once a second (a short one stays quiet).
+    let started = std::time::Instant::now();
+    let mut last_shown = None;
+    let service =
+        MatchService::open_with_progress(dir.root(), &config, store, Some(origins), |read| {
+            let due = last_shown.map_or(
+                started.elapsed().as_millis() >= 500,
+                |t: std::time::Instant| t.elapsed().as_millis() >= 1000,
+            );
+            if due {
+                if last_shown.is_none() {
+                    eprintln!("loading indicators from {}…", dir.root().display());
+                }
+                eprintln!("  {read} indicator and relationship versions read");
+                last_shown = Some(std::time::Instant::now());
+            }
+        })
+        .await?;
     let report = service.report();
-    eprintln!("indicators: {report}");
+    eprintln!(
+        "indicators: {report} (loaded in {:.2} s)",
+        started.elapsed().as_secs_f64()
+    );
     for r in report.rejected.iter().take(args.show) {
         eprintln!("  not compiled: {}: {}", r.id, r.reason);
     }

@@ -27,6 +27,7 @@
 //!
 //! Concurrency: see [`SharedIndex`].
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -113,32 +114,109 @@ pub struct Indicator {
     pub revoked: bool,
 }
 
+/// What of an indicator's STIX JSON a caller may keep beside the index (the engine does not
+/// compile it): its `name` and `kill_chain_phases`, left as raw JSON text so that reading them
+/// costs nothing unless wanted, and a value of any type reads (the caller decides).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IndicatorDetails<'a> {
+    pub name: Option<&'a serde_json::value::RawValue>,
+    pub kill_chain_phases: Option<&'a serde_json::value::RawValue>,
+}
+
+/// The fields of an indicator's JSON the engine reads, borrowed from the text where it has no
+/// escapes (most do not), so reading one allocates only what the [`Indicator`] keeps.
+#[derive(serde::Deserialize)]
+struct RawIndicator<'a> {
+    #[serde(rename = "type", borrow)]
+    type_name: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    created: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    modified: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pattern: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pattern_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    valid_from: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    valid_until: Option<Cow<'a, str>>,
+    #[serde(default)]
+    revoked: bool,
+}
+
+/// [`RawIndicator`] with the [`IndicatorDetails`] read in the same pass.
+#[derive(serde::Deserialize)]
+struct RawDetailed<'a> {
+    #[serde(rename = "type", borrow)]
+    type_name: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    created: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    modified: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pattern: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pattern_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    valid_from: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    valid_until: Option<Cow<'a, str>>,
+    #[serde(default)]
+    revoked: bool,
+    #[serde(borrow)]
+    name: Option<&'a serde_json::value::RawValue>,
+    #[serde(borrow)]
+    kill_chain_phases: Option<&'a serde_json::value::RawValue>,
+}
+
 impl Indicator {
     /// Reads an indicator from its STIX JSON text.
     pub fn from_json(json: &str) -> Result<Self, CompileError> {
-        #[derive(serde::Deserialize)]
-        struct Raw {
-            #[serde(rename = "type")]
-            type_name: String,
-            id: String,
-            created: Option<String>,
-            modified: Option<String>,
-            pattern: Option<String>,
-            pattern_type: Option<String>,
-            valid_from: Option<String>,
-            valid_until: Option<String>,
-            #[serde(default)]
-            revoked: bool,
-        }
-        let raw: Raw =
+        let raw: RawIndicator<'_> =
             serde_json::from_str(json).map_err(|e| CompileError::Invalid(e.to_string()))?;
+        Self::from_raw(raw)
+    }
+
+    /// [`Indicator::from_json`] that also hands back the indicator's [`IndicatorDetails`], in
+    /// one pass over the text. Fails where [`Indicator::from_json`] fails, and also on JSON
+    /// that repeats `name` or `kill_chain_phases` (a caller wanting the exact outcome of
+    /// [`Indicator::from_json`] for such text falls back to it on error).
+    pub fn from_json_with_details(
+        json: &str,
+    ) -> Result<(Self, IndicatorDetails<'_>), CompileError> {
+        let raw: RawDetailed<'_> =
+            serde_json::from_str(json).map_err(|e| CompileError::Invalid(e.to_string()))?;
+        let details = IndicatorDetails {
+            name: raw.name,
+            kill_chain_phases: raw.kill_chain_phases,
+        };
+        let indicator = Self::from_raw(RawIndicator {
+            type_name: raw.type_name,
+            id: raw.id,
+            created: raw.created,
+            modified: raw.modified,
+            pattern: raw.pattern,
+            pattern_type: raw.pattern_type,
+            valid_from: raw.valid_from,
+            valid_until: raw.valid_until,
+            revoked: raw.revoked,
+        })?;
+        Ok((indicator, details))
+    }
+
+    fn from_raw(raw: RawIndicator<'_>) -> Result<Self, CompileError> {
         if raw.type_name != "indicator" {
             return Err(CompileError::Invalid(format!(
                 "{} is a {}, not an indicator",
                 raw.id, raw.type_name
             )));
         }
-        let time = |s: &Option<String>| -> Result<Option<i64>, CompileError> {
+        let time = |s: &Option<Cow<'_, str>>| -> Result<Option<i64>, CompileError> {
             s.as_deref()
                 .map(|s| {
                     Timestamp::parse(s)
@@ -155,10 +233,13 @@ impl Indicator {
             valid_until: time(&raw.valid_until)?,
             pattern: raw
                 .pattern
-                .ok_or_else(|| CompileError::Invalid(format!("{} has no pattern", raw.id)))?,
-            pattern_type: raw.pattern_type.unwrap_or_else(|| "stix".into()),
+                .ok_or_else(|| CompileError::Invalid(format!("{} has no pattern", raw.id)))?
+                .into_owned(),
+            pattern_type: raw
+                .pattern_type
+                .map_or_else(|| "stix".into(), Cow::into_owned),
             revoked: raw.revoked,
-            id: raw.id,
+            id: raw.id.into_owned(),
         })
     }
 }

@@ -30,8 +30,8 @@ pub use pacific_core::pattern;
 
 pub use compile::Unsupported;
 pub use index::{
-    CompileError, CompileReport, Index, Indicator, IndicatorId, Match, Matcher, Rejected,
-    SharedIndex, Upserted, Validity, Window,
+    CompileError, CompileReport, Index, Indicator, IndicatorDetails, IndicatorId, Match, Matcher,
+    Rejected, SharedIndex, Upserted, Validity, Window,
 };
 pub use input::{
     Field, FieldMap, Format, InputOptions, InputStats, Interrupt, LineError, Stopped, read_events,

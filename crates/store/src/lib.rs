@@ -243,6 +243,22 @@ pub struct TypedVersion {
     pub version: StoredVersion,
 }
 
+/// A version as the matching engine reads it to load its index
+/// ([`Store::match_feed_after`]): only what compiling and the statistics need.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedVersion {
+    pub seq: i64,
+    pub id: String,
+    pub type_name: String,
+    /// The TAXII version in Unix microseconds (as [`StoredVersion::version`]).
+    pub version_us: i64,
+    /// The object's JSON text exactly as stored.
+    pub json: String,
+    /// The party that first brought this object id to the node, if it was received
+    /// (the federation's remembered origin).
+    pub origin: Option<String>,
+}
+
 /// Sizes for operations and metrics.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StoreStats {
@@ -467,6 +483,15 @@ pub trait Store: Send + Sync {
         after: i64,
         limit: usize,
     ) -> StoreFuture<'a, Vec<TypedVersion>>;
+    /// [`Store::versions_of_types_after`] as the matching engine loads its index: the same
+    /// versions in the same order, with only the fields it needs and each object's origin
+    /// party, read in one ordered scan (no lookup per page).
+    fn match_feed_after<'a>(
+        &'a self,
+        types: &'a [&'a str],
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<FeedVersion>>;
     /// Adds the counts to the matching statistics (a row's count grows by the given count),
     /// in one transaction.
     fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()>;

@@ -55,9 +55,10 @@ use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, CosignatureAdded, Hash, LogEntry, MatchInput, MatchStat, NewToken,
-    Page, ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError, StoreFuture,
-    StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion, User,
+    AddOutcome, Collection, CosignatureAdded, FeedVersion, Hash, LogEntry, MatchInput, MatchStat,
+    NewToken, Page, ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError,
+    StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion,
+    User,
 };
 
 mod changes;
@@ -409,6 +410,14 @@ impl Store for SqliteStore {
         Box::pin(stats::versions_of_types_after(
             &self.pool, types, after, limit,
         ))
+    }
+    fn match_feed_after<'a>(
+        &'a self,
+        types: &'a [&'a str],
+        after: i64,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<FeedVersion>> {
+        Box::pin(stats::match_feed_after(&self.pool, types, after, limit))
     }
     fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()> {
         Box::pin(async move {

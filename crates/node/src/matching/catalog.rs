@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use pacific_match::{CompileReport, Index, IndicatorId, Upserted};
+use pacific_match::{CompileReport, Index, Indicator, IndicatorDetails, IndicatorId, Upserted};
 use pacific_store::StoredVersion;
 use serde_json::Value;
 
@@ -83,6 +83,63 @@ impl Catalog {
     }
 }
 
+/// One stored version of an `indicator` or `relationship` to apply, as the store's feed or a
+/// collection query gives it.
+pub(crate) struct VersionToApply<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) type_name: &'a str,
+    /// The TAXII version, Unix microseconds.
+    pub(crate) version_us: i64,
+    pub(crate) json: &'a str,
+    /// The party it came from, when received from a peer.
+    pub(crate) origin: Option<Arc<str>>,
+}
+
+/// Applies one stored version to the index and the catalog, parsing its JSON once into only
+/// the fields used. Gives exactly what parsing it whole ([`apply_indicator`]) gives: any text
+/// the single pass refuses (not JSON, a field of an unexpected type, a repeated field) takes
+/// that path, so its outcome and its reason in the report stay the same.
+pub(crate) fn apply_version(
+    index: &mut Index,
+    catalog: &mut Catalog,
+    v: VersionToApply<'_>,
+    report: &mut CompileReport,
+) {
+    match v.type_name {
+        "relationship" => {
+            if let Ok(value) = serde_json::from_str::<Value>(v.json) {
+                catalog.relationship(&value, v.version_us);
+            }
+        }
+        "indicator" => match Indicator::from_json_with_details(v.json) {
+            Ok((indicator, details)) => {
+                let before = index.len();
+                let outcome = index.upsert(&indicator);
+                report.record(&indicator.id, outcome.clone());
+                if outcome == Ok(Upserted::Unchanged) {
+                    // This version, or a newer one, is known already: its details stay.
+                    return;
+                }
+                if let Some(id) = IndicatorId::parse(v.id) {
+                    if index.len() < before || indicator.revoked {
+                        catalog.meta.remove(&id.0);
+                    } else {
+                        catalog
+                            .meta
+                            .insert(id.0, meta_of_details(&details, v.origin));
+                    }
+                }
+            }
+            Err(_) => {
+                if let Ok(value) = serde_json::from_str::<Value>(v.json) {
+                    apply_indicator_json(index, catalog, v.id, v.json, &value, v.origin, report);
+                }
+            }
+        },
+        _ => {}
+    }
+}
+
 /// Applies one stored `indicator` version to the index and the catalog.
 pub(crate) fn apply_indicator(
     index: &mut Index,
@@ -92,12 +149,25 @@ pub(crate) fn apply_indicator(
     origin: Option<Arc<str>>,
     report: &mut CompileReport,
 ) {
+    apply_indicator_json(index, catalog, &v.id, &v.json, value, origin, report);
+}
+
+/// [`apply_indicator`] on the version's id and text, `value` being that text parsed.
+fn apply_indicator_json(
+    index: &mut Index,
+    catalog: &mut Catalog,
+    id: &str,
+    json: &str,
+    value: &Value,
+    origin: Option<Arc<str>>,
+    report: &mut CompileReport,
+) {
     let before = index.len();
-    if index.upsert_json(&v.json, report) == Some(Upserted::Unchanged) {
+    if index.upsert_json(json, report) == Some(Upserted::Unchanged) {
         // This version, or a newer one, is known already: its details stay.
         return;
     }
-    if let Some(id) = IndicatorId::parse(&v.id) {
+    if let Some(id) = IndicatorId::parse(id) {
         if index.len() < before || value.get("revoked").and_then(Value::as_bool) == Some(true) {
             catalog.meta.remove(&id.0);
         } else {
@@ -106,10 +176,39 @@ pub(crate) fn apply_indicator(
     }
 }
 
+/// [`meta_of`] from the details read in the single pass: the same name and phases.
+fn meta_of_details(details: &IndicatorDetails<'_>, origin: Option<Arc<str>>) -> IndicatorMeta {
+    let phases = details
+        .kill_chain_phases
+        .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+        .map(|phases| phases_of(&phases))
+        .unwrap_or_default();
+    IndicatorMeta {
+        name: details
+            .name
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+            .map(Into::into),
+        phases,
+        origin,
+    }
+}
+
 pub(crate) fn meta_of(value: &Value, origin: Option<Arc<str>>) -> IndicatorMeta {
     let phases = value
         .get("kill_chain_phases")
-        .and_then(Value::as_array)
+        .map(phases_of)
+        .unwrap_or_default();
+    IndicatorMeta {
+        name: value.get("name").and_then(Value::as_str).map(Into::into),
+        phases,
+        origin,
+    }
+}
+
+/// `kill_chain_name:phase_name` of each well-formed phase of a `kill_chain_phases` value.
+fn phases_of(phases: &Value) -> Vec<Box<str>> {
+    phases
+        .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(|p| {
@@ -119,10 +218,5 @@ pub(crate) fn meta_of(value: &Value, origin: Option<Arc<str>>) -> IndicatorMeta 
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    IndicatorMeta {
-        name: value.get("name").and_then(Value::as_str).map(Into::into),
-        phases,
-        origin,
-    }
+        .unwrap_or_default()
 }

@@ -90,6 +90,8 @@ pub const DIMENSIONS: [&str; 6] = [
 ];
 /// Versions read per page when following the store.
 const PAGE: usize = 1000;
+/// The types of the store's versions the index follows.
+const FOLLOWED_TYPES: &[&str] = &["indicator", "relationship"];
 /// STIX caps `count` at 999 999 999.
 const MAX_COUNT: u64 = 999_999_999;
 
@@ -330,6 +332,18 @@ impl MatchService {
         store: Arc<dyn Store>,
         federation: Option<Arc<dyn FederationStore>>,
     ) -> Result<Arc<Self>, NodeError> {
+        Self::open_with_progress(root, config, store, federation, |_| {}).await
+    }
+
+    /// [`MatchService::open`], calling `progress` with the number of versions read so far as
+    /// the index loads ([`MatchService::refresh_with_progress`]).
+    pub async fn open_with_progress(
+        root: &Path,
+        config: &Config,
+        store: Arc<dyn Store>,
+        federation: Option<Arc<dyn FederationStore>>,
+        progress: impl FnMut(usize),
+    ) -> Result<Arc<Self>, NodeError> {
         let mut service = Self::new(
             store,
             federation,
@@ -338,7 +352,7 @@ impl MatchService {
         );
         service.record_lock = Some(root.join(RECORD_LOCK_FILE));
         let service = Arc::new(service);
-        service.refresh().await?;
+        service.refresh_with_progress(progress).await?;
         Ok(service)
     }
 
@@ -372,19 +386,41 @@ impl MatchService {
     /// Applies every indicator and relationship version stored since the last call; returns
     /// how many versions were read.
     pub async fn refresh(&self) -> Result<usize, NodeError> {
+        self.refresh_with_progress(|_| {}).await
+    }
+
+    /// [`MatchService::refresh`], calling `progress` with the number of versions read so far
+    /// after each page (for a caller showing a long load).
+    ///
+    /// Versions are read in one ordered scan of the store's feed with their origin joined
+    /// ([`Store::match_feed_after`]), the next page read while this one is compiled.
+    pub async fn refresh_with_progress(
+        &self,
+        mut progress: impl FnMut(usize),
+    ) -> Result<usize, NodeError> {
         let mut cursor = self.cursor.lock().await;
         // Deletions first; if they cannot be re-read now, new versions are still followed.
         let deleted = self.apply_deleted().await;
         let mut read = 0;
-        loop {
-            let page = self
-                .store
-                .versions_of_types_after(&["indicator", "relationship"], *cursor, PAGE)
-                .await?;
+        let fetch = |after: i64| {
+            let store = Arc::clone(&self.store);
+            tokio::spawn(async move { store.match_feed_after(FOLLOWED_TYPES, after, PAGE).await })
+        };
+        let mut next = Some(fetch(*cursor));
+        let local = self.settings.party.as_str();
+        // One shared name per origin party, not one per indicator.
+        let mut parties: HashMap<String, Arc<str>> = HashMap::new();
+        while let Some(pending) = next.take() {
+            let page = pending
+                .await
+                .map_err(|e| NodeError::Setup(format!("reading indicators stopped: {e}")))??;
             let Some(last) = page.last() else { break };
-            let last_seq = last.version.seq;
+            let last_seq = last.seq;
+            let full = page.len() == PAGE;
+            if full {
+                next = Some(fetch(last_seq));
+            }
             read += page.len();
-            let origins = self.peer_origins(page.iter().map(|i| &i.version)).await?;
             let mut report = CompileReport::default();
             {
                 let mut index = self.index.write();
@@ -392,25 +428,34 @@ impl MatchService {
                     .catalog
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                for item in &page {
-                    let v = &item.version;
-                    let Ok(value) = serde_json::from_str::<Value>(&v.json) else {
-                        continue;
+                for v in &page {
+                    let origin = match (&self.federation, &v.origin) {
+                        (Some(_), Some(o)) if o.as_str() != local && v.type_name == "indicator" => {
+                            Some(Arc::clone(
+                                parties
+                                    .entry(o.clone())
+                                    .or_insert_with(|| Arc::from(o.as_str())),
+                            ))
+                        }
+                        _ => None,
                     };
-                    let version = v.version.unix_micros();
-                    if v.type_name == "relationship" {
-                        catalog.relationship(&value, version);
-                        continue;
-                    }
-                    let origin = origins.get(&v.id).cloned();
-                    apply_indicator(&mut index, &mut catalog, v, &value, origin, &mut report);
+                    apply_version(
+                        &mut index,
+                        &mut catalog,
+                        VersionToApply {
+                            id: &v.id,
+                            type_name: &v.type_name,
+                            version_us: v.version_us,
+                            json: &v.json,
+                            origin,
+                        },
+                        &mut report,
+                    );
                 }
             }
             self.add_report(report);
             *cursor = last_seq;
-            if page.len() < PAGE {
-                break;
-            }
+            progress(read);
         }
         deleted.map(|()| read)
     }
@@ -1347,6 +1392,169 @@ mod tests {
             json: value.to_string(),
         };
         (version, value)
+    }
+
+    /// Loads `versions` in order through the single-pass path and through the whole-JSON one
+    /// (what loading was before), and says what differs: compile reports, the catalog (names,
+    /// phases, origins, targets) and the matches of `events` (JSON lines).
+    fn both_paths_agree(versions: &[(String, &str, i64)], events: &str) {
+        let now = Timestamp::parse("2026-06-01T00:00:00Z")
+            .expect("a time")
+            .unix_micros();
+        let origin: Arc<str> = Arc::from("bravo");
+        let mut fast = (Index::new(), Catalog::default(), CompileReport::default());
+        let mut whole = (Index::new(), Catalog::default(), CompileReport::default());
+        for (n, (json, type_name, version_us)) in versions.iter().enumerate() {
+            let id = serde_json::from_str::<Value>(json)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default();
+            let origin = (n % 3 == 0).then(|| Arc::clone(&origin));
+            apply_version(
+                &mut fast.0,
+                &mut fast.1,
+                VersionToApply {
+                    id: &id,
+                    type_name,
+                    version_us: *version_us,
+                    json,
+                    origin: origin.clone(),
+                },
+                &mut fast.2,
+            );
+            let Ok(value) = serde_json::from_str::<Value>(json) else {
+                continue;
+            };
+            if *type_name == "relationship" {
+                whole.1.relationship(&value, *version_us);
+                continue;
+            }
+            let stored = StoredVersion {
+                seq: n as i64,
+                id,
+                version: Timestamp::now(),
+                date_added: Timestamp::now(),
+                spec_version: "2.1".into(),
+                type_name: (*type_name).into(),
+                json: json.clone(),
+            };
+            apply_indicator(
+                &mut whole.0,
+                &mut whole.1,
+                &stored,
+                &value,
+                origin,
+                &mut whole.2,
+            );
+        }
+        assert_eq!(fast.2, whole.2, "the compile reports");
+        assert_eq!(fast.0.len(), whole.0.len(), "indicators in the index");
+        let sorted = |m: &HashMap<u128, IndicatorMeta>| {
+            let mut v: Vec<_> = m.iter().map(|(k, m)| (*k, format!("{m:?}"))).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            sorted(&fast.1.meta),
+            sorted(&whole.1.meta),
+            "the catalog's details"
+        );
+        assert_eq!(
+            fast.1.targets, whole.1.targets,
+            "the relationships' targets"
+        );
+        let matches = |index: &Index| {
+            let mut all = Vec::new();
+            let mut validity = Validity::default();
+            pacific_match::read_events(events.as_bytes(), &InputOptions::default(), |event| {
+                let mut out = Vec::new();
+                index.match_event_counted(event, now, Window::Valid, &mut out, &mut validity);
+                all.extend(out.into_iter().map(|m| (event.line, m.indicator)));
+            })
+            .expect("events read");
+            (all, validity)
+        };
+        assert_eq!(matches(&fast.0), matches(&whole.0), "the matches");
+    }
+
+    /// Versions of a few indicators in a mixed order: newer, older and equal versions, revoked
+    /// ones, patterns that do not parse or are not supported, fields of unexpected types,
+    /// repeated fields, escaped strings, text that is not JSON, and relationships.
+    fn mixed_versions(seed: u64) -> Vec<(String, &'static str, i64)> {
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut next = move |n: u64| {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+        };
+        let patterns = [
+            "[ipv4-addr:value = '198.51.100.1']",
+            "[ipv4-addr:value = '198.51.100.2'] OR [domain-name:value = 'c2.example.net']",
+            "[domain-name:value LIKE '%.example.org']",
+            "[process:name = 'evil.exe']",
+            "[ipv4-addr:value = ",
+            "[url:value = 'https://a.example.com/\\u0041']",
+        ];
+        let mut out = Vec::new();
+        for _ in 0..300 {
+            let ind = next(6);
+            let id = format!("indicator--00000000-0000-4000-8000-00000000000{ind}");
+            let day = 1 + next(9);
+            let pattern = serde_json::to_string(patterns[next(6) as usize]).expect("a string");
+            let extra = match next(12) {
+                0 => r#","revoked":true"#.to_owned(),
+                1 => r#","revoked":"yes""#.to_owned(),
+                2 => r#","name":"first","name":"second""#.to_owned(),
+                3 => r#","name":"Grid \"C2\" \u00e9","kill_chain_phases":[{"kill_chain_name":"mitre-attack","phase_name":"discovery"},{"kill_chain_name":1}]"#.to_owned(),
+                4 => r#","name":7,"kill_chain_phases":"none""#.to_owned(),
+                5 => r#","valid_until":"2026-03-01T00:00:00Z""#.to_owned(),
+                6 => r#","pattern_type":"sigma""#.to_owned(),
+                7 => r#","modified":"not a time""#.to_owned(),
+                _ => format!(r#","name":"v{day}","kill_chain_phases":[{{"kill_chain_name":"k","phase_name":"p{day}"}}]"#),
+            };
+            let json = match next(20) {
+                0 => format!(r#"{{"type":"indicator","id":"{id}""#),
+                1 => format!(
+                    r#"{{"type":"relationship","id":"relationship--00000000-0000-4000-8000-00000000000{}","modified":"2026-01-0{day}T00:00:00Z","relationship_type":"indicates","source_ref":"{id}","target_ref":"malware--00000000-0000-4000-8000-000000000001"{}}}"#,
+                    next(3),
+                    if next(4) == 0 {
+                        r#","revoked":true"#
+                    } else {
+                        ""
+                    }
+                ),
+                2 => format!(r#"{{"type":"malware","id":"{id}","pattern":{pattern}}}"#),
+                _ => format!(
+                    r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2026-01-01T00:00:00Z","modified":"2026-01-0{day}T00:00:00Z","pattern":{pattern},"pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"{extra}}}"#
+                ),
+            };
+            let type_name = if json.contains(r#""type":"relationship""#) {
+                "relationship"
+            } else {
+                "indicator"
+            };
+            let version_us = Timestamp::parse(&format!("2026-01-0{day}T00:00:00Z"))
+                .expect("a time")
+                .unix_micros();
+            out.push((json, type_name, version_us));
+        }
+        out
+    }
+
+    #[test]
+    fn loading_in_one_pass_gives_the_index_and_catalog_that_parsing_whole_json_gave() {
+        let events = [
+            r#"{"dst_ip":"198.51.100.1"}"#,
+            r#"{"dst_ip":"198.51.100.2","ts":"2026-05-01T00:00:00Z"}"#,
+            r#"{"domain":"c2.example.net","ts":"2026-02-01T00:00:00Z"}"#,
+            r#"{"domain":"a.example.org"}"#,
+            r#"{"url":"https://a.example.com/A"}"#,
+        ]
+        .join("\n");
+        for seed in 1..=40 {
+            both_paths_agree(&mixed_versions(seed), &events);
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use super::{db_err, to_u64, version_from_record};
-use crate::{MatchInput, MatchStat, StoreError, StoredVersion, TypedVersion};
+use crate::{FeedVersion, MatchInput, MatchStat, StoreError, StoredVersion, TypedVersion};
 
 /// Adds every count in one transaction (upsert-add). The caller holds the write lock.
 pub(super) async fn add(pool: &SqlitePool, stats: &[MatchStat]) -> Result<(), StoreError> {
@@ -109,6 +109,19 @@ pub(super) async fn add_input(pool: &SqlitePool, input: &MatchInput) -> Result<(
     Ok(())
 }
 
+/// The start of the `WHERE` clause of a by-type feed, up to the types' placeholders: with one
+/// type, the `(type, seq)` index gives its versions in `seq` order; with several, a range of
+/// that index per type would have to be sorted after (a temporary B-tree of every version past
+/// the cursor, for each page: quadratic over a load), so the types are tested on a scan of the
+/// table in `seq` order instead (`+` keeps the planner off the index).
+fn type_filter(types: &[&str]) -> &'static str {
+    if types.len() == 1 {
+        "v.type IN ("
+    } else {
+        "+v.type IN ("
+    }
+}
+
 /// Up to `limit` versions of the given types with `seq > after`, in `seq` order, with JSON
 /// and the id of the collection holding each.
 pub(super) async fn versions_of_types_after(
@@ -124,8 +137,9 @@ pub(super) async fn versions_of_types_after(
         "SELECT c.id, v.seq || char(31) || v.object_id || char(31) || v.type || char(31) \
          || v.spec_version || char(31) || v.version || char(31) || v.date_added || char(31) \
          || v.json FROM object_versions v JOIN collections c ON c.key = v.collection \
-         WHERE v.type IN (",
+         WHERE ",
     );
+    sql.push_str(type_filter(types));
     for i in 0..types.len() {
         let _ = write!(sql, "{}?", if i == 0 { "" } else { ", " });
     }
@@ -149,6 +163,53 @@ pub(super) async fn versions_of_types_after(
             })
         })
         .collect()
+}
+
+/// Up to `limit` versions of the given types with `seq > after`, in `seq` order: what the
+/// matching engine compiles, with each object's remembered origin joined in the same scan.
+pub(super) async fn match_feed_after(
+    pool: &SqlitePool,
+    types: &[&str],
+    after: i64,
+    limit: usize,
+) -> Result<Vec<FeedVersion>, StoreError> {
+    if types.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = String::from(
+        "SELECT v.seq, v.object_id, v.type, v.version_us, v.json, o.origin \
+         FROM object_versions v LEFT JOIN federation_origins o ON o.object_id = v.object_id \
+         WHERE ",
+    );
+    sql.push_str(type_filter(types));
+    for i in 0..types.len() {
+        let _ = write!(sql, "{}?", if i == 0 { "" } else { ", " });
+    }
+    sql.push_str(") AND v.seq > ? ORDER BY v.seq LIMIT ?");
+    let mut query =
+        sqlx::query_as::<_, (i64, String, String, i64, String, Option<String>)>(AssertSqlSafe(sql));
+    for t in types {
+        query = query.bind(*t);
+    }
+    let rows = query
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(pool)
+        .await
+        .map_err(db_err("reading the matching feed"))?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(seq, id, type_name, version_us, json, origin)| FeedVersion {
+                seq,
+                id,
+                type_name,
+                version_us,
+                json,
+                origin,
+            },
+        )
+        .collect())
 }
 
 #[cfg(test)]
@@ -264,5 +325,123 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[tokio::test]
+    async fn the_matching_feed_is_the_versions_of_types_with_their_origin() {
+        use crate::{FederationStore, ProvenanceRecord, SqliteFederationStore};
+        use pacific_core::Timestamp;
+        use pacific_core::policy::{PartyId, Provenance};
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let federation = SqliteFederationStore::open(&path).await.unwrap();
+        let collection = "11111111-1111-4111-8111-111111111111";
+        store
+            .create_collection(&Collection {
+                id: collection.into(),
+                title: "c".into(),
+                description: None,
+                alias: None,
+            })
+            .await
+            .unwrap();
+        let object = |kind: &str, n: u32| {
+            let mut value = json!({
+                "type": kind, "spec_version": "2.1",
+                "id": format!("{kind}--{n:08x}-0000-4000-8000-000000000000"),
+                "created": "2026-01-01T00:00:00Z", "modified": format!("2026-01-0{n}T00:00:00Z"),
+            });
+            match kind {
+                "indicator" => {
+                    value["pattern"] = json!("[ipv4-addr:value = '192.0.2.1']");
+                    value["pattern_type"] = json!("stix");
+                    value["valid_from"] = json!("2026-01-01T00:00:00Z");
+                }
+                "relationship" => {
+                    value["relationship_type"] = json!("indicates");
+                    value["source_ref"] = json!("indicator--00000001-0000-4000-8000-000000000000");
+                    value["target_ref"] = json!("malware--00000003-0000-4000-8000-000000000000");
+                }
+                _ => {
+                    value["name"] = json!("m");
+                    value["is_family"] = json!(true);
+                }
+            }
+            StixObject::from_value(value).unwrap()
+        };
+        store
+            .add_objects(
+                collection,
+                &[
+                    object("indicator", 1),
+                    object("malware", 3),
+                    object("indicator", 2),
+                    object("relationship", 4),
+                    object("indicator", 5),
+                ],
+            )
+            .await
+            .unwrap();
+        let received = "indicator--00000002-0000-4000-8000-000000000000";
+        federation
+            .put_provenance(&[ProvenanceRecord {
+                collection_id: collection.into(),
+                object_id: received.into(),
+                version_us: 0,
+                provenance: Provenance {
+                    received_from: PartyId::new("bravo"),
+                    received_at: Timestamp::now(),
+                    origin: PartyId::new("charlie"),
+                },
+                origin_signature: None,
+            }])
+            .await
+            .unwrap();
+        let types = ["indicator", "relationship"];
+        let expected = store.versions_of_types_after(&types, 0, 100).await.unwrap();
+        for page in [1, 2, 100] {
+            let mut feed = Vec::new();
+            let mut after = 0;
+            loop {
+                let got = store.match_feed_after(&types, after, page).await.unwrap();
+                let Some(last) = got.last() else { break };
+                after = last.seq;
+                feed.extend(got);
+            }
+            let shown: Vec<_> = feed
+                .iter()
+                .map(|v| {
+                    (
+                        v.seq,
+                        v.id.as_str(),
+                        v.type_name.as_str(),
+                        v.version_us,
+                        v.json.as_str(),
+                    )
+                })
+                .collect();
+            let wanted: Vec<_> = expected
+                .iter()
+                .map(|t| {
+                    let v = &t.version;
+                    (
+                        v.seq,
+                        v.id.as_str(),
+                        v.type_name.as_str(),
+                        v.version.unix_micros(),
+                        v.json.as_str(),
+                    )
+                })
+                .collect();
+            assert_eq!(shown, wanted, "pages of {page}");
+            let origins: Vec<_> = feed
+                .iter()
+                .filter_map(|v| Some((v.id.as_str(), v.origin.as_deref()?)))
+                .collect();
+            assert_eq!(origins, [(received, "charlie")]);
+        }
+        assert!(store.match_feed_after(&[], 0, 10).await.unwrap().is_empty());
     }
 }
