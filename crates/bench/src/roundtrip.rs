@@ -46,6 +46,7 @@ pub fn default_bundle() -> Option<PathBuf> {
         .into_iter()
         .map(|root| root.join(DEFAULT_DATA))
         .find(|path| path.is_file())
+        .map(|path| path.canonicalize().unwrap_or(path))
 }
 
 /// What one round trip took.
