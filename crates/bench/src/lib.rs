@@ -5,6 +5,9 @@
 //! - [`ingest()`]: objects/s for parse + validate + store of a generated bundle.
 //! - [`taxii()`]: TAXII GET pages/s (1,000 objects per page) at several collection sizes,
 //!   with pages taken from everywhere in the collection, so a slow deep page would show.
+//! - [`taxii_roundtrip()`]: a bundle file (ATT&CK for ICS by default) POSTed in envelopes of
+//!   1,000 and read back page by page, as the OASIS `taxii2-client` does, against a node that
+//!   never waits for a POST to be stored (the baseline) and one that answers when done.
 //! - [`federation()`]: propagation latency to peers on loopback under a creation rate, and
 //!   envelope signature verification throughput.
 //! - [`coop()`]: two nodes on loopback: time from an `emergency` request sent on one to
@@ -26,6 +29,7 @@ pub mod ingest;
 pub mod match_cold;
 pub mod matching;
 pub mod naive;
+pub mod roundtrip;
 pub mod taxii;
 
 pub use coop::{CoopOptions, coop};
@@ -34,6 +38,7 @@ pub use idle::{IdleOptions, idle};
 pub use ingest::{IngestOptions, ingest};
 pub use match_cold::{ColdMatchOptions, matching_cold};
 pub use matching::{MatchOptions, matching};
+pub use roundtrip::{RoundTripOptions, taxii_roundtrip};
 pub use taxii::{TaxiiOptions, taxii};
 
 /// The process's peak resident set size, from /proc (Linux).

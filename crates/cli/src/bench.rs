@@ -1,12 +1,12 @@
 //! `pacific bench`: the arguments of the benchmarks in `pacific-bench` (ingest, taxii,
-//! federation, coop, match, idle), run in a temporary data directory removed afterwards.
+//! taxii-roundtrip, federation, coop, match, idle), run in a temporary data directory removed afterwards.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use pacific_bench::{
     ColdMatchOptions, CoopOptions, FederationOptions, IdleOptions, IngestOptions, MatchOptions,
-    TaxiiOptions,
+    RoundTripOptions, TaxiiOptions,
 };
 use pacific_node::NodeError;
 
@@ -32,6 +32,32 @@ pub enum BenchCommand {
         /// Concurrent client connections.
         #[arg(long, default_value_t = 4)]
         connections: usize,
+    },
+    /// A bundle file through TAXII and back as the OASIS taxii2-client does it: POSTed in
+    /// envelopes of 1,000 (a pending status polled until complete), then read back page by
+    /// page; timed on a node that never waits for a POST (the baseline) and on one that
+    /// answers when done.
+    TaxiiRoundtrip {
+        /// The STIX bundle posted (default: ../shared/data/ics-attack-18.1.json beside the
+        /// checkout, MITRE ATT&CK for ICS).
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+        /// Post the bundle's objects this many times, each copy with fresh ids (e.g. 14 copies
+        /// of ATT&CK for ICS ≈ the 25k objects of ATT&CK Enterprise).
+        #[arg(long, default_value_t = 1)]
+        copies: usize,
+        /// Objects per POST envelope and per GET page.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// The node's server.post_wait_millis in the timed run (default: the configuration's).
+        #[arg(long)]
+        post_wait_millis: Option<u64>,
+        /// Milliseconds the client sleeps before each poll of a pending status.
+        #[arg(long, default_value_t = 200)]
+        poll_millis: u64,
+        /// Skip the baseline run (a node that never waits).
+        #[arg(long)]
+        no_baseline: bool,
     },
     /// Nodes federating on loopback: propagation latency of new objects to every peer while
     /// objects are created at a target rate, and envelope signature verification throughput.
@@ -127,6 +153,26 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
                 connections,
             };
             pacific_bench::taxii(&tmp, &options).await
+        }
+        BenchCommand::TaxiiRoundtrip {
+            file,
+            copies,
+            batch,
+            post_wait_millis,
+            poll_millis,
+            no_baseline,
+        } => {
+            let options = RoundTripOptions {
+                file,
+                copies,
+                batch,
+                post_wait_millis: post_wait_millis.unwrap_or_else(|| {
+                    pacific_node::config::ServerConfig::default().post_wait_millis
+                }),
+                poll_interval: std::time::Duration::from_millis(poll_millis),
+                no_baseline,
+            };
+            pacific_bench::taxii_roundtrip(&tmp, &options).await
         }
         BenchCommand::Federation {
             nodes,

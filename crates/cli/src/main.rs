@@ -61,7 +61,7 @@ enum Command {
     /// Talk to a TAXII 2.1 server as a client.
     #[command(subcommand)]
     Taxii(commands::TaxiiCommand),
-    /// Measure the node on generated data: ingest, TAXII paging, federation, cooperation, matching, idle cost.
+    /// Measure the node on generated data: ingest, TAXII paging and round trip, federation, cooperation, matching, idle cost.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Print this node's party id, name, URL and public key.

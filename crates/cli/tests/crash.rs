@@ -169,6 +169,14 @@ async fn kill_9_during_a_taxii_post_then_its_status_is_completed_at_the_next_sta
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("node");
     crate::process::init(&data);
+    // The POST answers at once (pending), so the node is killed while it stores in the
+    // background rather than after a POST that may have finished within its wait.
+    let config_path = data.join("pacific.toml");
+    let mut config =
+        pacific_node::config::Config::from_toml(&std::fs::read_to_string(&config_path).unwrap())
+            .unwrap();
+    config.server.post_wait_millis = 0;
+    std::fs::write(&config_path, config.to_toml()).unwrap();
     let token = crate::process::add_user(&data, "ana", "analyst");
     let db = data.join(pacific_node_db_file(&data));
     let collection = {

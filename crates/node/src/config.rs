@@ -182,6 +182,10 @@ pub struct ServerConfig {
     pub max_objects_per_post: usize,
     /// Most failures a TAXII status lists one by one; the rest are counted in one summary.
     pub max_status_failures: usize,
+    /// Milliseconds a TAXII POST waits for its objects to be stored before answering: done in
+    /// time, the answer is the `complete` status resource with its counts (so a client need
+    /// not poll); otherwise the `pending` one, completed in the background. 0 never waits.
+    pub post_wait_millis: u64,
     /// Seconds a client has to send a request's headers, counted from when its connection
     /// opens (after the TLS handshake, which has as long) or its previous answer is sent: a
     /// client sending partial headers is dropped, and a kept-alive connection idle this long is
@@ -213,6 +217,7 @@ impl Default for ServerConfig {
             max_page_size: 10_000,
             max_objects_per_post: 100_000,
             max_status_failures: 1000,
+            post_wait_millis: 2000,
             header_timeout_secs: 15,
             body_timeout_secs: 30,
             min_body_rate: 1024,

@@ -1,9 +1,11 @@
 //! The TAXII 2.1 collections as a service: which collections a principal may see and use,
 //! pages of objects through the policy gate for a peer, deleting, and adding objects with a
-//! status resource completed in the background. It knows nothing of HTTP: the TAXII API
+//! status resource completed in the background (and awaited for a bounded time, so small and
+//! medium POSTs are answered complete). It knows nothing of HTTP: the TAXII API
 //! (`crate::http::taxii`) parses requests, calls it and renders TAXII JSON.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use pacific_core::access::Right;
 use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
@@ -60,6 +62,9 @@ pub struct Collections {
 pub struct Limits {
     pub max_objects_per_post: usize,
     pub max_status_failures: usize,
+    /// How long a POST waits for its objects to be stored before answering the status as it
+    /// stands (zero: answer `pending` at once).
+    pub post_wait: Duration,
 }
 
 impl From<&crate::config::ServerConfig> for Limits {
@@ -67,6 +72,7 @@ impl From<&crate::config::ServerConfig> for Limits {
         Self {
             max_objects_per_post: server.max_objects_per_post,
             max_status_failures: server.max_status_failures,
+            post_wait: Duration::from_millis(server.post_wait_millis),
         }
     }
 }
@@ -363,9 +369,11 @@ impl Collections {
     }
 
     /// Adds `items` (a TAXII envelope's objects, at most `limits` allow) to `c` for `who`:
-    /// validates each now and answers a status resource, pending for the valid ones, which are
-    /// stored in the background; the status resource tells the outcome. Objects a service owns
-    /// are refused per object; past `limits`, failures are counted, not listed.
+    /// validates each now, records a status resource pending for the valid ones and stores
+    /// them in the background; waits up to `limits.post_wait` for that and answers the status
+    /// as it then stands: complete with its counts, or still pending (completed in the
+    /// background; a node stopped meanwhile completes it at its next start). Objects a service
+    /// owns are refused per object; past `limits`, failures are counted, not listed.
     pub async fn add(
         &self,
         who: &Principal,
@@ -376,6 +384,7 @@ impl Collections {
         let Limits {
             max_objects_per_post,
             max_status_failures,
+            post_wait,
         } = limits;
         if items.len() > max_objects_per_post {
             return Err(TaxiiError::TooManyObjects {
@@ -455,18 +464,33 @@ impl Collections {
             pending_count: pendings.len() as u64,
             pendings,
         };
+        // Recorded pending before anything is stored, so a node stopped while storing finds it
+        // at its next start (`complete_interrupted`).
         self.store.put_status(&status).await?;
-        if !valid.is_empty() {
-            tokio::spawn(complete_add(
-                Arc::clone(&self.store),
-                Arc::clone(&self.metrics),
-                c.id.clone(),
-                valid,
-                status.clone(),
-            ));
-        }
         tracing::info!(user = %who, collection = %c.id, "objects posted");
-        Ok(status)
+        if valid.is_empty() {
+            return Ok(status);
+        }
+        // Stored by a task of its own, which goes on if the wait below ends first or the
+        // client goes away (dropping its handle detaches it).
+        let storing = tokio::spawn(complete_add(
+            Arc::clone(&self.store),
+            Arc::clone(&self.metrics),
+            c.id.clone(),
+            valid,
+            status.clone(),
+        ));
+        if post_wait.is_zero() {
+            return Ok(status);
+        }
+        match tokio::time::timeout(post_wait, storing).await {
+            Ok(Ok(completed)) => Ok(completed),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, status = %status.id, "storing posted objects stopped; the status stays pending until the next start");
+                Ok(status)
+            }
+            Err(_) => Ok(status),
+        }
     }
 }
 
@@ -490,14 +514,15 @@ fn version_text(o: &StixObject) -> String {
         .unwrap_or_default()
 }
 
-/// Background half of a POST: stores the objects and completes the status resource.
+/// Background half of a POST: stores the objects, completes the status resource and returns
+/// it as recorded.
 async fn complete_add(
     store: Arc<dyn Store>,
     metrics: Arc<Metrics>,
     collection_id: String,
     objects: Vec<StixObject>,
     mut status: Status,
-) {
+) -> Status {
     let started = std::time::Instant::now();
     let result = crate::ingest::store_in_batches(store.as_ref(), &collection_id, &objects).await;
     let pendings = std::mem::take(&mut status.pendings);
@@ -533,4 +558,5 @@ async fn complete_add(
     if let Err(e) = store.put_status(&status).await {
         tracing::error!(error = %e, status = %status.id, "cannot record a status resource");
     }
+    status
 }

@@ -580,6 +580,8 @@ impl LiveNode {
         )
         .unwrap();
         config.federation.party_id = Some("alpha".into());
+        // A POST answers its status pending, as the golden file of that answer shows.
+        config.server.post_wait_millis = 0;
         std::fs::write(&config_path, config.to_toml()).unwrap();
 
         let store = dir.open_store().await.unwrap();

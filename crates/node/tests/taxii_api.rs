@@ -115,6 +115,153 @@ async fn posted_objects_are_stored_asynchronously_and_reported_in_the_status() {
     );
 }
 
+/// One TAXII POST of `objects` as the analyst, without polling: the HTTP status and the
+/// status resource answered.
+async fn post_once(node: &TestNode, objects: &[Value]) -> (u16, Value) {
+    let r = node
+        .http
+        .post(node.objects_url())
+        .bearer_auth(&node.analyst)
+        .header("accept", TAXII)
+        .header("content-type", TAXII)
+        .body(json!({ "objects": objects }).to_string())
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Polls a status resource until it is complete.
+async fn completed_status(node: &TestNode, status: &Value) -> Value {
+    let path = format!("/taxii2/root/status/{}/", status["id"].as_str().unwrap());
+    for _ in 0..1500 {
+        let now: Value = node.get(&path, &node.reader).await.json().await.unwrap();
+        if now["status"] == "complete" {
+            return now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("status {path} never completed");
+}
+
+fn indicators(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|_| {
+            indicator(
+                &format!("indicator--{}", uuid()),
+                "2026-02-01T00:00:00.000Z",
+            )
+        })
+        .collect()
+}
+
+/// TAXII 2.1 §5.5: the server may answer a POST with a complete status. With the default
+/// `server.post_wait_millis`, a small POST is stored within the request: the 202 answer is the
+/// complete status with its counts, and the objects are readable as soon as it arrives.
+#[tokio::test]
+async fn a_small_post_is_answered_complete_with_its_counts_in_the_same_response() {
+    let node = TestNode::start().await;
+    let good = indicators(3);
+    let mut bad = indicator(
+        &format!("indicator--{}", uuid()),
+        "2026-02-01T00:00:00.000Z",
+    );
+    bad.as_object_mut().unwrap().remove("pattern");
+    let mut objects = good.clone();
+    objects.push(bad.clone());
+
+    let (code, status) = post_once(&node, &objects).await;
+    assert_eq!(code, 202, "{status}");
+    assert_eq!(status["status"], "complete", "{status}");
+    assert_eq!(
+        (
+            &status["total_count"],
+            &status["success_count"],
+            &status["failure_count"],
+            &status["pending_count"]
+        ),
+        (&json!(4), &json!(3), &json!(1), &json!(0)),
+        "{status}"
+    );
+    let succeeded: HashSet<&str> = status["successes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    let posted: HashSet<&str> = good.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(succeeded, posted);
+    assert_eq!(status["failures"][0]["id"], bad["id"]);
+    assert!(
+        status.get("pendings").is_none_or(|p| p == &json!([])),
+        "{status}"
+    );
+
+    // Stored when answered: readable at once, and the status resource says the same.
+    let stored: Value = node
+        .get(
+            &format!("/taxii2/root/collections/{}/objects/", node.collection),
+            &node.reader,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stored: HashSet<String> = ids(&stored).into_iter().collect();
+    assert_eq!(
+        stored,
+        posted
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect::<HashSet<_>>()
+    );
+    let path = format!("/taxii2/root/status/{}/", status["id"].as_str().unwrap());
+    let recorded: Value = node.get(&path, &node.reader).await.json().await.unwrap();
+    assert_eq!(recorded, status);
+}
+
+/// `server.post_wait_millis = 0`: a POST never waits; it is answered pending for its valid
+/// objects and its status completes in the background.
+#[tokio::test]
+async fn with_no_post_wait_a_post_is_answered_pending_and_its_status_completes() {
+    let node = TestNode::start_with(|c| c.server.post_wait_millis = 0).await;
+    let objects = indicators(2);
+    let (code, status) = post_once(&node, &objects).await;
+    assert_eq!(code, 202, "{status}");
+    assert_eq!(status["status"], "pending", "{status}");
+    assert_eq!(status["pending_count"], 2, "{status}");
+    assert_eq!(status["success_count"], 0, "{status}");
+
+    let done = completed_status(&node, &status).await;
+    assert_eq!(done["success_count"], 2, "{done}");
+    assert_eq!(done["pending_count"], 0, "{done}");
+    assert_eq!(done["total_count"], 2, "{done}");
+}
+
+/// A POST whose objects are not all stored within `server.post_wait_millis` is answered
+/// pending when the wait ends, not when storing does; storing goes on and completes its status.
+#[tokio::test]
+async fn a_post_longer_than_the_wait_is_answered_pending_and_completes_in_the_background() {
+    const POSTED: usize = 5000;
+    // One millisecond: no node stores 5,000 objects and records them in its log that fast.
+    let node = TestNode::start_with(|c| c.server.post_wait_millis = 1).await;
+    let before = node.store.stats().await.unwrap().object_versions;
+    let (code, status) = post_once(&node, &indicators(POSTED)).await;
+    assert_eq!(code, 202, "{status}");
+    assert_eq!(status["status"], "pending", "{}", status["status"]);
+    assert_eq!(
+        status["pending_count"], POSTED,
+        "{}",
+        status["pending_count"]
+    );
+
+    let done = completed_status(&node, &status).await;
+    assert_eq!(done["success_count"], POSTED, "{}", done["success_count"]);
+    assert_eq!(done["pending_count"], 0);
+    let after = node.store.stats().await.unwrap().object_versions;
+    assert_eq!(after - before, POSTED as u64);
+}
+
 #[tokio::test]
 async fn pagination_follows_next_and_stays_correct_while_objects_are_added() {
     let node = TestNode::start().await;

@@ -383,8 +383,10 @@ async fn versions(
     ))
 }
 
-/// POST objects: the envelope is read and each object validated now; the answer is 202 with
-/// the status resource, pending for the valid objects, which are stored in the background.
+/// POST objects: the envelope is read and each object validated now; the valid ones are
+/// stored in the background, awaited up to `server.post_wait_millis`. The answer is 202 with
+/// the status resource as it then stands: complete with its counts, or pending (TAXII 2.1
+/// §5.5 lets a server answer either; the client polls a pending one).
 async fn post_objects(
     State(state): State<AppState>,
     who: Principal,
