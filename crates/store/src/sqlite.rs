@@ -117,9 +117,11 @@ fn file_options(path: &Path) -> SqliteConnectOptions {
         // the whole pool stays well under the node's memory budget (8 x 16 MiB).
         .pragma("cache_size", "-16384")
         .pragma("temp_store", "memory")
-        // Checkpoint every ~40 MiB of WAL rather than ~4 MiB: an index page rewritten by
-        // several consecutive transactions is copied back to the database file once.
-        .pragma("wal_autocheckpoint", "10000")
+        // Checkpoint every ~160 MiB of WAL rather than ~4 MiB: an index page rewritten by
+        // several consecutive transactions is copied back to the database file once. While
+        // `changes` watches, it checkpoints from 16 MiB on in the background, so this is the
+        // safety net of a store without a watcher (`pacific ingest`).
+        .pragma("wal_autocheckpoint", "40000")
         // And no larger than that once checkpointed: a WAL grown past it (one large
         // transaction, or readers holding a checkpoint back) is truncated when it restarts.
         // An idle database's WAL is truncated whole (`changes`).

@@ -10,7 +10,11 @@
 //!
 //! The same connection keeps an idle database's write-ahead log from lingering: once nothing
 //! has changed for [`QUIET`] after a change, it checkpoints the WAL into the database file
-//! and truncates it (once per quiet spell).
+//! and truncates it (once per quiet spell). While writes go on, it copies the WAL back into
+//! the database in the background ([`BACKGROUND_CHECKPOINT_BYTES`], a `PASSIVE` checkpoint,
+//! which never waits for or blocks a writer), so that a commit seldom has to do it itself
+//! (the connections' `wal_autocheckpoint` is the safety net): a TAXII POST or an ingest batch
+//! that hit SQLite's automatic checkpoint took ten times its usual time.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -26,6 +30,8 @@ use super::file_options;
 pub const CHANGE_POLL: Duration = Duration::from_millis(100);
 /// How long the database stays unchanged before its WAL is checkpointed and truncated.
 pub const QUIET: Duration = Duration::from_secs(30);
+/// The WAL size past which the watching connection checkpoints it in the background.
+pub const BACKGROUND_CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The change counter of a store and the task watching other connections' commits.
 pub(super) struct Changes {
@@ -142,6 +148,14 @@ async fn watch_commits(path: PathBuf, tx: Weak<watch::Sender<u64>>) {
             last_change = Instant::now();
             truncated = false;
         }
+        let wal = wal_path(&path);
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > BACKGROUND_CHECKPOINT_BYTES) {
+            // PASSIVE: copies what no reader still needs, without waiting for anyone; the WAL
+            // is then reused from its start by the next writer.
+            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut *c)
+                .await;
+        }
         if !truncated && last_change.elapsed() >= QUIET {
             // Busy (a reader or writer in the way) is no failure: the next quiet spell tries
             // again.
@@ -151,4 +165,11 @@ async fn watch_commits(path: PathBuf, tx: Weak<watch::Sender<u64>>) {
             truncated = true;
         }
     }
+}
+
+/// The write-ahead log of the database at `path`.
+fn wal_path(path: &std::path::Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
