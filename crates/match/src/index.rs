@@ -27,6 +27,7 @@
 //!
 //! Concurrency: see [`SharedIndex`].
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -39,6 +40,7 @@ use crate::observable::{
     Event, Kind, Observable, decode_hex, lower, normalise_domain, parse_ipv4, parse_ipv6, trim,
 };
 use crate::pattern::PatternError;
+use crate::prefilter::{Prefilter, Table, fingerprint, planned_capacity};
 
 type Map<K> = HashMap<K, u64, foldhash::fast::RandomState>;
 
@@ -472,6 +474,11 @@ pub struct Index {
     dead_atoms: usize,
     /// Slots of revoked versions among `by_id`.
     revoked: usize,
+    /// Holds every key of the exact maps (`v4` … `sha256`, and `suffixes`), so a probe it
+    /// rejects skips the map (a cache miss) altogether.
+    prefilter: Prefilter,
+    /// Whether probes consult `prefilter` (it is kept current either way).
+    prefilter_on: bool,
 }
 
 impl Default for Index {
@@ -480,8 +487,19 @@ impl Default for Index {
     }
 }
 
-fn attach<K: Hash + Eq>(map: &mut Map<K>, lists: &mut Lists, k: K, a: u64) {
-    lists.push(map.entry(k).or_insert(NONE), a);
+fn attach<K: Hash + Eq>(
+    map: &mut Map<K>,
+    lists: &mut Lists,
+    prefilter: &mut Prefilter,
+    table: Table,
+    k: K,
+    a: u64,
+) {
+    let post = map.entry(k).or_insert_with_key(|k| {
+        prefilter.insert(fingerprint(table, k));
+        NONE
+    });
+    lists.push(post, a);
 }
 
 /// The number of dot-separated labels in a domain name.
@@ -513,7 +531,15 @@ impl Index {
             live_atoms: 0,
             dead_atoms: 0,
             revoked: 0,
+            prefilter: Prefilter::with_capacity(0),
+            prefilter_on: true,
         }
+    }
+
+    /// Turns the prefilter in front of the exact maps on (the default) or off; matches are the
+    /// same either way, only slower without it. For measuring and testing the prefilter.
+    pub fn set_prefilter(&mut self, on: bool) {
+        self.prefilter_on = on;
     }
 
     /// Compiles a batch of indicators given as STIX JSON texts.
@@ -684,22 +710,71 @@ impl Index {
 
     fn attach_key(&mut self, key: Key, a: u64) {
         let lists = &mut self.lists;
+        let pf = &mut self.prefilter;
         match key {
-            Key::V4(v) => attach(&mut self.v4, lists, v, a),
-            Key::V6(v) => attach(&mut self.v6, lists, v, a),
+            Key::V4(v) => attach(&mut self.v4, lists, pf, Table::V4, v, a),
+            Key::V6(v) => attach(&mut self.v6, lists, pf, Table::V6, v, a),
             Key::V4Net(v, len) => lists.push(self.v4net.node_for(u128::from(v) << 96, len), a),
             Key::V6Net(v, len) => lists.push(self.v6net.node_for(v, len), a),
-            Key::Domain(d) => attach(&mut self.domains, lists, d, a),
+            Key::Domain(d) => attach(&mut self.domains, lists, pf, Table::Domain, d, a),
             Key::DomainSuffix(d) => {
                 self.suffix_labels |= 1 << labels(&d).min(63);
-                attach(&mut self.suffixes, lists, d, a)
+                attach(&mut self.suffixes, lists, pf, Table::DomainSuffix, d, a)
             }
-            Key::Url(u) => attach(&mut self.urls, lists, u, a),
-            Key::Email(e) => attach(&mut self.emails, lists, e, a),
-            Key::Md5(h) => attach(&mut self.md5, lists, h, a),
-            Key::Sha1(h) => attach(&mut self.sha1, lists, h, a),
-            Key::Sha256(h) => attach(&mut self.sha256, lists, h, a),
+            Key::Url(u) => attach(&mut self.urls, lists, pf, Table::Url, u, a),
+            Key::Email(e) => attach(&mut self.emails, lists, pf, Table::Email, e, a),
+            Key::Md5(h) => attach(&mut self.md5, lists, pf, Table::Md5, h, a),
+            Key::Sha1(h) => attach(&mut self.sha1, lists, pf, Table::Sha1, h, a),
+            Key::Sha256(h) => attach(&mut self.sha256, lists, pf, Table::Sha256, h, a),
         }
+        if self.prefilter.is_overfull() {
+            self.rebuild_prefilter();
+        }
+    }
+
+    /// Builds the prefilter anew from the exact maps' keys, sized for them with room to grow:
+    /// when it has taken more keys than it was sized for, and after a purge (which is when keys
+    /// leave the maps).
+    fn rebuild_prefilter(&mut self) {
+        let keys = self.v4.len()
+            + self.v6.len()
+            + self.domains.len()
+            + self.suffixes.len()
+            + self.urls.len()
+            + self.emails.len()
+            + self.md5.len()
+            + self.sha1.len()
+            + self.sha256.len();
+        let mut pf = Prefilter::with_capacity(planned_capacity(keys));
+        fn add<K: Hash>(pf: &mut Prefilter, table: Table, map: &Map<K>) {
+            for k in map.keys() {
+                pf.insert(fingerprint(table, k));
+            }
+        }
+        add(&mut pf, Table::V4, &self.v4);
+        add(&mut pf, Table::V6, &self.v6);
+        add(&mut pf, Table::Domain, &self.domains);
+        add(&mut pf, Table::DomainSuffix, &self.suffixes);
+        add(&mut pf, Table::Url, &self.urls);
+        add(&mut pf, Table::Email, &self.emails);
+        add(&mut pf, Table::Md5, &self.md5);
+        add(&mut pf, Table::Sha1, &self.sha1);
+        add(&mut pf, Table::Sha256, &self.sha256);
+        self.prefilter = pf;
+    }
+
+    /// `map.get(key)`, unless the prefilter says `key` is not among the map's keys.
+    fn lookup<'m, K, Q>(&self, table: Table, map: &'m Map<K>, key: &Q) -> Option<&'m u64>
+    where
+        K: Borrow<Q> + Hash + Eq,
+        Q: Hash + Eq + ?Sized,
+    {
+        if map.is_empty()
+            || (self.prefilter_on && !self.prefilter.may_contain(fingerprint(table, key)))
+        {
+            return None;
+        }
+        map.get(key)
     }
 
     /// Drops every posting of a dead slot and frees the slots for reuse: one pass over the
@@ -729,6 +804,7 @@ impl Index {
         }
         self.free_slots.append(&mut self.dead_slots);
         self.dead_atoms = 0;
+        self.rebuild_prefilter();
     }
 
     /// The indicators an event matches, checked for validity at the event's time or `now`
@@ -847,21 +923,30 @@ impl Index {
                 }
             }
             Kind::Url => {
-                if let Some(p) = self.urls.get(trim(v)) {
+                if let Some(p) = self.lookup(Table::Url, &self.urls, trim(v)) {
                     f(p);
                 }
             }
             Kind::Email => {
-                if let Some(p) = self.emails.get(&*lower(trim(v))) {
+                if self.emails.is_empty() {
+                    return;
+                }
+                if let Some(p) = self.lookup(Table::Email, &self.emails, &*lower(trim(v))) {
                     f(p);
                 }
             }
             Kind::Hash => {
                 let v = trim(v);
                 let p = match v.len() {
-                    32 => decode_hex(v).and_then(|h| self.md5.get(&h)),
-                    40 => decode_hex(v).and_then(|h| self.sha1.get(&h)),
-                    64 => decode_hex(v).and_then(|h| self.sha256.get(&h)),
+                    32 if !self.md5.is_empty() => {
+                        decode_hex(v).and_then(|h| self.lookup(Table::Md5, &self.md5, &h))
+                    }
+                    40 if !self.sha1.is_empty() => {
+                        decode_hex(v).and_then(|h| self.lookup(Table::Sha1, &self.sha1, &h))
+                    }
+                    64 if !self.sha256.is_empty() => {
+                        decode_hex(v).and_then(|h| self.lookup(Table::Sha256, &self.sha256, &h))
+                    }
                     _ => None,
                 };
                 if let Some(p) = p {
@@ -876,7 +961,7 @@ impl Index {
         let v = trim(v);
         // IPv4 first: the common case, and its parser gives up at the first `:`.
         if let Some(a) = parse_ipv4(v) {
-            if let Some(p) = self.v4.get(&a) {
+            if let Some(p) = self.lookup(Table::V4, &self.v4, &a) {
                 f(p);
             }
             if !self.v4net.is_empty() {
@@ -884,7 +969,7 @@ impl Index {
             }
         } else {
             let Some(a) = parse_ipv6(v) else { return false };
-            if let Some(p) = self.v6.get(&a) {
+            if let Some(p) = self.lookup(Table::V6, &self.v6, &a) {
                 f(p);
             }
             if !self.v6net.is_empty() {
@@ -896,7 +981,7 @@ impl Index {
 
     fn probe_domain(&self, v: &str, f: &mut dyn FnMut(&u64)) {
         let Some(d) = normalise_domain(v) else { return };
-        if let Some(p) = self.domains.get(&*d) {
+        if let Some(p) = self.lookup(Table::Domain, &self.domains, &*d) {
             f(p);
         }
         if self.suffixes.is_empty() {
@@ -907,7 +992,7 @@ impl Index {
         while let Some((_, parent)) = rest.split_once('.') {
             n -= 1;
             if self.suffix_labels & (1 << n.min(63)) != 0
-                && let Some(p) = self.suffixes.get(parent)
+                && let Some(p) = self.lookup(Table::DomainSuffix, &self.suffixes, parent)
             {
                 f(p);
             }
@@ -947,6 +1032,7 @@ impl Index {
             + (self.v4net.nodes.capacity() + self.v6net.nodes.capacity())
                 * std::mem::size_of::<Node>()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.prefilter.heap_bytes()
             + self.lists.items.capacity() * std::mem::size_of::<Vec<u64>>()
             + self
                 .lists
