@@ -40,7 +40,7 @@ use crate::observable::{
     Event, Kind, Observable, decode_hex, lower, normalise_domain, parse_ipv4, parse_ipv6, trim,
 };
 use crate::pattern::PatternError;
-use crate::prefilter::{Prefilter, Table, fingerprint, planned_capacity};
+use crate::prefilter::{Prefilter, TABLES, Table, fingerprint, planned_capacity};
 
 type Map<K> = HashMap<K, u64, foldhash::fast::RandomState>;
 
@@ -474,10 +474,12 @@ pub struct Index {
     dead_atoms: usize,
     /// Slots of revoked versions among `by_id`.
     revoked: usize,
-    /// Holds every key of the exact maps (`v4` … `sha256`, and `suffixes`), so a probe it
-    /// rejects skips the map (a cache miss) altogether.
-    prefilter: Prefilter,
-    /// Whether probes consult `prefilter` (it is kept current either way).
+    /// One per exact map (`v4` … `sha256`, and `suffixes`), indexed by [`Table`], holding
+    /// every key of its map, so a probe it rejects skips the map (a cache miss) altogether.
+    /// One per map rather than one for all, so that the filters of maps a stream never probes
+    /// (no e-mail addresses, say) take no room in the cache.
+    prefilters: [Prefilter; TABLES],
+    /// Whether probes consult `prefilters` (they are kept current either way).
     prefilter_on: bool,
 }
 
@@ -490,13 +492,13 @@ impl Default for Index {
 fn attach<K: Hash + Eq>(
     map: &mut Map<K>,
     lists: &mut Lists,
-    prefilter: &mut Prefilter,
+    prefilters: &mut [Prefilter; TABLES],
     table: Table,
     k: K,
     a: u64,
 ) {
     let post = map.entry(k).or_insert_with_key(|k| {
-        prefilter.insert(fingerprint(table, k));
+        prefilters[table as usize].insert(fingerprint(table, k));
         NONE
     });
     lists.push(post, a);
@@ -531,7 +533,7 @@ impl Index {
             live_atoms: 0,
             dead_atoms: 0,
             revoked: 0,
-            prefilter: Prefilter::with_capacity(0),
+            prefilters: std::array::from_fn(|_| Prefilter::with_capacity(0)),
             prefilter_on: true,
         }
     }
@@ -710,7 +712,7 @@ impl Index {
 
     fn attach_key(&mut self, key: Key, a: u64) {
         let lists = &mut self.lists;
-        let pf = &mut self.prefilter;
+        let pf = &mut self.prefilters;
         match key {
             Key::V4(v) => attach(&mut self.v4, lists, pf, Table::V4, v, a),
             Key::V6(v) => attach(&mut self.v6, lists, pf, Table::V6, v, a),
@@ -727,40 +729,36 @@ impl Index {
             Key::Sha1(h) => attach(&mut self.sha1, lists, pf, Table::Sha1, h, a),
             Key::Sha256(h) => attach(&mut self.sha256, lists, pf, Table::Sha256, h, a),
         }
-        if self.prefilter.is_overfull() {
-            self.rebuild_prefilter();
+        if let Some(table) = Table::ALL
+            .into_iter()
+            .find(|&t| self.prefilters[t as usize].is_overfull())
+        {
+            self.rebuild_prefilter(table);
         }
     }
 
-    /// Builds the prefilter anew from the exact maps' keys, sized for them with room to grow:
+    /// Builds `table`'s prefilter anew from its map's keys, sized for them with room to grow:
     /// when it has taken more keys than it was sized for, and after a purge (which is when keys
     /// leave the maps).
-    fn rebuild_prefilter(&mut self) {
-        let keys = self.v4.len()
-            + self.v6.len()
-            + self.domains.len()
-            + self.suffixes.len()
-            + self.urls.len()
-            + self.emails.len()
-            + self.md5.len()
-            + self.sha1.len()
-            + self.sha256.len();
-        let mut pf = Prefilter::with_capacity(planned_capacity(keys));
-        fn add<K: Hash>(pf: &mut Prefilter, table: Table, map: &Map<K>) {
+    fn rebuild_prefilter(&mut self, table: Table) {
+        fn build<K: Hash>(table: Table, map: &Map<K>) -> Prefilter {
+            let mut pf = Prefilter::with_capacity(planned_capacity(map.len()));
             for k in map.keys() {
                 pf.insert(fingerprint(table, k));
             }
+            pf
         }
-        add(&mut pf, Table::V4, &self.v4);
-        add(&mut pf, Table::V6, &self.v6);
-        add(&mut pf, Table::Domain, &self.domains);
-        add(&mut pf, Table::DomainSuffix, &self.suffixes);
-        add(&mut pf, Table::Url, &self.urls);
-        add(&mut pf, Table::Email, &self.emails);
-        add(&mut pf, Table::Md5, &self.md5);
-        add(&mut pf, Table::Sha1, &self.sha1);
-        add(&mut pf, Table::Sha256, &self.sha256);
-        self.prefilter = pf;
+        self.prefilters[table as usize] = match table {
+            Table::V4 => build(table, &self.v4),
+            Table::V6 => build(table, &self.v6),
+            Table::Domain => build(table, &self.domains),
+            Table::DomainSuffix => build(table, &self.suffixes),
+            Table::Url => build(table, &self.urls),
+            Table::Email => build(table, &self.emails),
+            Table::Md5 => build(table, &self.md5),
+            Table::Sha1 => build(table, &self.sha1),
+            Table::Sha256 => build(table, &self.sha256),
+        };
     }
 
     /// `map.get(key)`, unless the prefilter says `key` is not among the map's keys.
@@ -770,7 +768,8 @@ impl Index {
         Q: Hash + Eq + ?Sized,
     {
         if map.is_empty()
-            || (self.prefilter_on && !self.prefilter.may_contain(fingerprint(table, key)))
+            || (self.prefilter_on
+                && !self.prefilters[table as usize].may_contain(fingerprint(table, key)))
         {
             return None;
         }
@@ -804,7 +803,9 @@ impl Index {
         }
         self.free_slots.append(&mut self.dead_slots);
         self.dead_atoms = 0;
-        self.rebuild_prefilter();
+        for table in Table::ALL {
+            self.rebuild_prefilter(table);
+        }
     }
 
     /// The indicators an event matches, checked for validity at the event's time or `now`
@@ -1032,7 +1033,11 @@ impl Index {
             + (self.v4net.nodes.capacity() + self.v6net.nodes.capacity())
                 * std::mem::size_of::<Node>()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
-            + self.prefilter.heap_bytes()
+            + self
+                .prefilters
+                .iter()
+                .map(Prefilter::heap_bytes)
+                .sum::<usize>()
             + self.lists.items.capacity() * std::mem::size_of::<Vec<u64>>()
             + self
                 .lists
