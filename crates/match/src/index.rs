@@ -27,7 +27,7 @@
 //!
 //! Concurrency: see [`SharedIndex`].
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -40,6 +40,7 @@ use crate::observable::{
     Event, Kind, Observable, decode_hex, lower, normalise_domain, parse_ipv4, parse_ipv6, trim,
 };
 use crate::pattern::PatternError;
+use crate::prefilter::{Prefilter, TABLES, Table, fingerprint, planned_capacity};
 
 type Map<K> = HashMap<K, u64, foldhash::fast::RandomState>;
 
@@ -553,6 +554,13 @@ pub struct Index {
     dead_atoms: usize,
     /// Slots of revoked versions among `by_id`.
     revoked: usize,
+    /// One per exact map (`v4` … `sha256`, and `suffixes`), indexed by [`Table`], holding
+    /// every key of its map, so a probe it rejects skips the map (a cache miss) altogether.
+    /// One per map rather than one for all, so that the filters of maps a stream never probes
+    /// (no e-mail addresses, say) take no room in the cache.
+    prefilters: [Prefilter; TABLES],
+    /// Whether probes consult `prefilters` (they are kept current either way).
+    prefilter_on: bool,
 }
 
 impl Default for Index {
@@ -561,8 +569,19 @@ impl Default for Index {
     }
 }
 
-fn attach<K: Hash + Eq>(map: &mut Map<K>, lists: &mut Lists, k: K, a: u64) {
-    lists.push(map.entry(k).or_insert(NONE), a);
+fn attach<K: Hash + Eq>(
+    map: &mut Map<K>,
+    lists: &mut Lists,
+    prefilters: &mut [Prefilter; TABLES],
+    table: Table,
+    k: K,
+    a: u64,
+) {
+    let post = map.entry(k).or_insert_with_key(|k| {
+        prefilters[table as usize].insert(fingerprint(table, k));
+        NONE
+    });
+    lists.push(post, a);
 }
 
 /// The number of dot-separated labels in a domain name.
@@ -594,7 +613,15 @@ impl Index {
             live_atoms: 0,
             dead_atoms: 0,
             revoked: 0,
+            prefilters: std::array::from_fn(|_| Prefilter::with_capacity(0)),
+            prefilter_on: true,
         }
+    }
+
+    /// Turns the prefilter in front of the exact maps on (the default) or off; matches are the
+    /// same either way, only slower without it. For measuring and testing the prefilter.
+    pub fn set_prefilter(&mut self, on: bool) {
+        self.prefilter_on = on;
     }
 
     /// Compiles a batch of indicators given as STIX JSON texts.
@@ -765,22 +792,68 @@ impl Index {
 
     fn attach_key(&mut self, key: Key, a: u64) {
         let lists = &mut self.lists;
+        let pf = &mut self.prefilters;
         match key {
-            Key::V4(v) => attach(&mut self.v4, lists, v, a),
-            Key::V6(v) => attach(&mut self.v6, lists, v, a),
+            Key::V4(v) => attach(&mut self.v4, lists, pf, Table::V4, v, a),
+            Key::V6(v) => attach(&mut self.v6, lists, pf, Table::V6, v, a),
             Key::V4Net(v, len) => lists.push(self.v4net.node_for(u128::from(v) << 96, len), a),
             Key::V6Net(v, len) => lists.push(self.v6net.node_for(v, len), a),
-            Key::Domain(d) => attach(&mut self.domains, lists, d, a),
+            Key::Domain(d) => attach(&mut self.domains, lists, pf, Table::Domain, d, a),
             Key::DomainSuffix(d) => {
                 self.suffix_labels |= 1 << labels(&d).min(63);
-                attach(&mut self.suffixes, lists, d, a)
+                attach(&mut self.suffixes, lists, pf, Table::DomainSuffix, d, a)
             }
-            Key::Url(u) => attach(&mut self.urls, lists, u, a),
-            Key::Email(e) => attach(&mut self.emails, lists, e, a),
-            Key::Md5(h) => attach(&mut self.md5, lists, h, a),
-            Key::Sha1(h) => attach(&mut self.sha1, lists, h, a),
-            Key::Sha256(h) => attach(&mut self.sha256, lists, h, a),
+            Key::Url(u) => attach(&mut self.urls, lists, pf, Table::Url, u, a),
+            Key::Email(e) => attach(&mut self.emails, lists, pf, Table::Email, e, a),
+            Key::Md5(h) => attach(&mut self.md5, lists, pf, Table::Md5, h, a),
+            Key::Sha1(h) => attach(&mut self.sha1, lists, pf, Table::Sha1, h, a),
+            Key::Sha256(h) => attach(&mut self.sha256, lists, pf, Table::Sha256, h, a),
         }
+        if let Some(table) = Table::ALL
+            .into_iter()
+            .find(|&t| self.prefilters[t as usize].is_overfull())
+        {
+            self.rebuild_prefilter(table);
+        }
+    }
+
+    /// Builds `table`'s prefilter anew from its map's keys, sized for them with room to grow:
+    /// when it has taken more keys than it was sized for, and after a purge (which is when keys
+    /// leave the maps).
+    fn rebuild_prefilter(&mut self, table: Table) {
+        fn build<K: Hash>(table: Table, map: &Map<K>) -> Prefilter {
+            let mut pf = Prefilter::with_capacity(planned_capacity(map.len()));
+            for k in map.keys() {
+                pf.insert(fingerprint(table, k));
+            }
+            pf
+        }
+        self.prefilters[table as usize] = match table {
+            Table::V4 => build(table, &self.v4),
+            Table::V6 => build(table, &self.v6),
+            Table::Domain => build(table, &self.domains),
+            Table::DomainSuffix => build(table, &self.suffixes),
+            Table::Url => build(table, &self.urls),
+            Table::Email => build(table, &self.emails),
+            Table::Md5 => build(table, &self.md5),
+            Table::Sha1 => build(table, &self.sha1),
+            Table::Sha256 => build(table, &self.sha256),
+        };
+    }
+
+    /// `map.get(key)`, unless the prefilter says `key` is not among the map's keys.
+    fn lookup<'m, K, Q>(&self, table: Table, map: &'m Map<K>, key: &Q) -> Option<&'m u64>
+    where
+        K: Borrow<Q> + Hash + Eq,
+        Q: Hash + Eq + ?Sized,
+    {
+        if map.is_empty()
+            || (self.prefilter_on
+                && !self.prefilters[table as usize].may_contain(fingerprint(table, key)))
+        {
+            return None;
+        }
+        map.get(key)
     }
 
     /// Drops every posting of a dead slot and frees the slots for reuse: one pass over the
@@ -810,6 +883,9 @@ impl Index {
         }
         self.free_slots.append(&mut self.dead_slots);
         self.dead_atoms = 0;
+        for table in Table::ALL {
+            self.rebuild_prefilter(table);
+        }
     }
 
     /// The indicators an event matches, checked for validity at the event's time or `now`
@@ -928,21 +1004,30 @@ impl Index {
                 }
             }
             Kind::Url => {
-                if let Some(p) = self.urls.get(trim(v)) {
+                if let Some(p) = self.lookup(Table::Url, &self.urls, trim(v)) {
                     f(p);
                 }
             }
             Kind::Email => {
-                if let Some(p) = self.emails.get(&*lower(trim(v))) {
+                if self.emails.is_empty() {
+                    return;
+                }
+                if let Some(p) = self.lookup(Table::Email, &self.emails, &*lower(trim(v))) {
                     f(p);
                 }
             }
             Kind::Hash => {
                 let v = trim(v);
                 let p = match v.len() {
-                    32 => decode_hex(v).and_then(|h| self.md5.get(&h)),
-                    40 => decode_hex(v).and_then(|h| self.sha1.get(&h)),
-                    64 => decode_hex(v).and_then(|h| self.sha256.get(&h)),
+                    32 if !self.md5.is_empty() => {
+                        decode_hex(v).and_then(|h| self.lookup(Table::Md5, &self.md5, &h))
+                    }
+                    40 if !self.sha1.is_empty() => {
+                        decode_hex(v).and_then(|h| self.lookup(Table::Sha1, &self.sha1, &h))
+                    }
+                    64 if !self.sha256.is_empty() => {
+                        decode_hex(v).and_then(|h| self.lookup(Table::Sha256, &self.sha256, &h))
+                    }
                     _ => None,
                 };
                 if let Some(p) = p {
@@ -957,7 +1042,7 @@ impl Index {
         let v = trim(v);
         // IPv4 first: the common case, and its parser gives up at the first `:`.
         if let Some(a) = parse_ipv4(v) {
-            if let Some(p) = self.v4.get(&a) {
+            if let Some(p) = self.lookup(Table::V4, &self.v4, &a) {
                 f(p);
             }
             if !self.v4net.is_empty() {
@@ -965,7 +1050,7 @@ impl Index {
             }
         } else {
             let Some(a) = parse_ipv6(v) else { return false };
-            if let Some(p) = self.v6.get(&a) {
+            if let Some(p) = self.lookup(Table::V6, &self.v6, &a) {
                 f(p);
             }
             if !self.v6net.is_empty() {
@@ -977,7 +1062,7 @@ impl Index {
 
     fn probe_domain(&self, v: &str, f: &mut dyn FnMut(&u64)) {
         let Some(d) = normalise_domain(v) else { return };
-        if let Some(p) = self.domains.get(&*d) {
+        if let Some(p) = self.lookup(Table::Domain, &self.domains, &*d) {
             f(p);
         }
         if self.suffixes.is_empty() {
@@ -988,7 +1073,7 @@ impl Index {
         while let Some((_, parent)) = rest.split_once('.') {
             n -= 1;
             if self.suffix_labels & (1 << n.min(63)) != 0
-                && let Some(p) = self.suffixes.get(parent)
+                && let Some(p) = self.lookup(Table::DomainSuffix, &self.suffixes, parent)
             {
                 f(p);
             }
@@ -1028,6 +1113,11 @@ impl Index {
             + (self.v4net.nodes.capacity() + self.v6net.nodes.capacity())
                 * std::mem::size_of::<Node>()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self
+                .prefilters
+                .iter()
+                .map(Prefilter::heap_bytes)
+                .sum::<usize>()
             + self.lists.items.capacity() * std::mem::size_of::<Vec<u64>>()
             + self
                 .lists

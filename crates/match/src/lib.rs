@@ -26,6 +26,7 @@ pub mod compile;
 pub mod index;
 pub mod input;
 pub mod observable;
+mod prefilter;
 pub use pacific_core::pattern;
 
 pub use compile::Unsupported;

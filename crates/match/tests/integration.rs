@@ -4,3 +4,4 @@
 
 mod input;
 mod matching;
+mod prefilter;

@@ -954,13 +954,16 @@ async fn a_watched_store_checkpoints_its_wal_in_the_background_while_writes_go_o
     for batch in 0..25u64 {
         let objects: Vec<_> = (0..500u64)
             .map(|i| {
-                let mut o = common::indicator(batch * 1000 + i, "2021-01-01T00:00:00.000Z")
-                    .to_json();
+                let mut o =
+                    common::indicator(batch * 1000 + i, "2021-01-01T00:00:00.000Z").to_json();
                 o.insert_str(o.len() - 1, &format!(",\"description\":\"{padding}\""));
                 pacific_core::StixObject::from_json(&o).unwrap()
             })
             .collect();
-        store.add_objects(common::COLLECTION, &objects).await.unwrap();
+        store
+            .add_objects(common::COLLECTION, &objects)
+            .await
+            .unwrap();
         largest = largest.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
     }
