@@ -166,7 +166,8 @@ impl Run {
     /// - RFC 3339 timestamps at or after the test's start by `TIME`;
     /// - UUIDs not of the fixed inputs by `UUID`;
     /// - the duration and the rate `pacific ingest` reports (`in S s (R objects/s)`) by
-    ///   `in SECONDS s (RATE objects/s)`.
+    ///   `in SECONDS s (RATE objects/s)`, and the time `pacific match` took to load its index
+    ///   (`(loaded in S s)`) by `(loaded in SECONDS s)`.
     ///
     /// Everything else is compared exactly.
     fn normalise(&self, text: &str) -> String {
@@ -175,7 +176,7 @@ impl Run {
             text = text.replace(value.as_str(), placeholder);
         }
         let text: Vec<String> = text.split('\n').map(mask_log_line).collect();
-        let text = replace_ingest_rate(&text.join("\n"));
+        let text = replace_load_time(&replace_ingest_rate(&text.join("\n")));
         let text = replace_times(&text, &self.started);
         let fixed: Vec<&str> = [INDICATOR_ID, MALWARE_ID, BROKEN_ID, BUNDLE_ID, TLP_GREEN]
             .iter()
@@ -200,6 +201,21 @@ fn mask_log_line(line: &str) -> String {
         *t = "TIME".into();
     }
     serde_json::Value::Object(m).to_string()
+}
+
+/// `(loaded in 0.03 s)` → `(loaded in SECONDS s)`.
+fn replace_load_time(text: &str) -> String {
+    const START: &str = "(loaded in ";
+    text.split('\n')
+        .map(|line| match line.find(START) {
+            Some(at) => match line[at..].find(" s)") {
+                Some(end) => format!("{}{START}SECONDS{}", &line[..at], &line[at + end..]),
+                None => line.to_owned(),
+            },
+            None => line.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `in 0.01 s (2345 objects/s)` → `in SECONDS s (RATE objects/s)`.
