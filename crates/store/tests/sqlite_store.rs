@@ -329,7 +329,7 @@ async fn paging_while_objects_are_added_misses_and_repeats_nothing() {
     let writer = {
         let store = store.clone();
         tokio::spawn(async move {
-            for batch in 0..25u64 {
+            for batch in 0..40u64 {
                 let objects: Vec<_> = (0..25)
                     .map(|i| indicator(1000 + batch * 25 + i, "2021-01-01T00:00:00.000Z"))
                     .collect();
