@@ -280,33 +280,29 @@ pub struct Gov {
     refused: AtomicU64,
 }
 
+/// Where parameter `p` lives in a node's `[coop]` (its key is that path).
+fn field(c: &mut CoopConfig, p: Parameter) -> &mut u64 {
+    match p {
+        Parameter::AckEmergency => &mut c.deadlines.acknowledgement.emergency_secs,
+        Parameter::AckUrgent => &mut c.deadlines.acknowledgement.urgent_secs,
+        Parameter::AckRoutine => &mut c.deadlines.acknowledgement.routine_secs,
+        Parameter::HotlineFirstResend => &mut c.hotline.first_resend_secs,
+        Parameter::HotlinePingTimeout => &mut c.hotline.ping_timeout_secs,
+    }
+}
+
 fn configured_values(c: &CoopConfig) -> BTreeMap<Parameter, u64> {
+    let mut c = c.clone();
     Parameter::ALL
         .into_iter()
-        .map(|p| {
-            let v = match p {
-                Parameter::AckEmergency => c.deadlines.acknowledgement.emergency_secs,
-                Parameter::AckUrgent => c.deadlines.acknowledgement.urgent_secs,
-                Parameter::AckRoutine => c.deadlines.acknowledgement.routine_secs,
-                Parameter::HotlineFirstResend => c.hotline.first_resend_secs,
-                Parameter::HotlinePingTimeout => c.hotline.ping_timeout_secs,
-            };
-            (p, v)
-        })
+        .map(|p| (p, *field(&mut c, p)))
         .collect()
 }
 
 fn with_values(c: &CoopConfig, values: &[InForce]) -> CoopConfig {
     let mut c = c.clone();
     for v in values {
-        let slot = match v.parameter {
-            Parameter::AckEmergency => &mut c.deadlines.acknowledgement.emergency_secs,
-            Parameter::AckUrgent => &mut c.deadlines.acknowledgement.urgent_secs,
-            Parameter::AckRoutine => &mut c.deadlines.acknowledgement.routine_secs,
-            Parameter::HotlineFirstResend => &mut c.hotline.first_resend_secs,
-            Parameter::HotlinePingTimeout => &mut c.hotline.ping_timeout_secs,
-        };
-        *slot = v.value;
+        *field(&mut c, v.parameter) = v.value;
     }
     c
 }
