@@ -1,0 +1,1 @@
+//! The registry's specification, as tests.
