@@ -129,7 +129,8 @@ impl<K: Key> IntervalMap<K> {
         points.dedup();
 
         let mut map = IntervalMap {
-            offsets: vec![0],
+            // The empty answer set is set 0.
+            offsets: vec![0, 0],
             ..Self::default()
         };
         let mut interned: HashMap<Vec<Hit<K>>, u32> = HashMap::new();

@@ -1,1 +1,0 @@
-//! The registry's specification, as tests.
