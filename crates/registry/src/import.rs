@@ -230,6 +230,15 @@ fn one_v6(prefixes: Vec<Ipv6Prefix>) -> Resources {
     }
 }
 
+/// A country code: two ASCII letters (ISO 3166-1 alpha-2, or a registry's own such as `EU`).
+fn check_country(cc: &str) -> Result<(), String> {
+    if cc.len() == 2 && cc.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(())
+    } else {
+        Err(format!("{cc:?} is not a country code (two letters)"))
+    }
+}
+
 fn text_of(e: ResourceError) -> String {
     e.to_string()
 }
@@ -277,6 +286,7 @@ fn delegated_line(run: &Run<'_>, line: &str) -> Result<Outcome, String> {
         "available" | "reserved" => return Ok(Outcome::Skipped),
         other => return Err(format!("unknown status {other:?}")),
     }
+    check_country(cc)?;
     if !run.wants(cc) {
         return Ok(Outcome::Skipped);
     }
@@ -451,6 +461,7 @@ fn range_line(run: &Run<'_>, line: &str) -> Result<Outcome, String> {
             f.len()
         ));
     }
+    check_country(&f[2])?;
     if !run.wants(&f[2]) {
         return Ok(Outcome::Skipped);
     }
