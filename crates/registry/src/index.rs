@@ -197,9 +197,14 @@ impl<K: Key> IntervalMap<K> {
                 map.sets.push(id);
             }
         }
-        map.buckets = (0..=BUCKETS)
-            .map(|b| map.starts.partition_point(|s| s.bucket() < b) as u32)
-            .collect();
+        map.buckets = Vec::with_capacity(BUCKETS + 1);
+        let mut i = 0;
+        for b in 0..=BUCKETS {
+            while i < map.starts.len() && map.starts[i].bucket() < b {
+                i += 1;
+            }
+            map.buckets.push(i as u32);
+        }
         map.starts.shrink_to_fit();
         map.sets.shrink_to_fit();
         map.hits.shrink_to_fit();
