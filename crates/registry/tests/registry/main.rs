@@ -1,0 +1,8 @@
+//! The registry's specification, as tests: one module per part of the crate.
+
+mod claims;
+mod common;
+mod import;
+mod index;
+mod resources;
+mod wire;
