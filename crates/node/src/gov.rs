@@ -790,21 +790,9 @@ impl Gov {
 /// The uuid of `party`'s compliance report for `period` in federation `federation`: a
 /// name-based UUID (version 4 bits set on a SHA-256), the same every time.
 fn report_uuid(federation: &str, party: &PartyId, period: ReportPeriod) -> String {
-    let h = Sha256::digest(format!(
+    crate::name_uuid(&format!(
         "pacific compliance report\n{federation}\n{party}\n{period}"
-    ));
-    let mut b: [u8; 16] = h[..16].try_into().expect("16 bytes of 32");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let x = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &x[..8],
-        &x[8..12],
-        &x[12..16],
-        &x[16..20],
-        &x[20..]
-    )
+    ))
 }
 
 /// Whether objects of `type_name` are made only by this service.

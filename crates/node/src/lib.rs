@@ -19,6 +19,7 @@ pub mod log;
 pub mod matching;
 pub mod metrics;
 pub mod principal;
+pub mod registry;
 pub mod server;
 pub mod taxii;
 pub mod throttle;
@@ -54,13 +55,14 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-/// A random (version 4) UUID in its textual form.
 /// Whether objects of this STIX type are made only by a service of the node, for a principal
 /// whose role allows the command: cooperation acts and records (`coop`), governance acts
-/// (`gov`). TAXII refuses to add or delete them: a user could otherwise post an act the node
-/// replays as its party's own.
+/// (`gov`), resource claims (`registry`). TAXII refuses to add or delete them: a user could
+/// otherwise post an act the node replays as its party's own.
 pub fn is_service_owned_type(type_name: &str) -> bool {
-    coop::is_service_owned_type(type_name) || gov::is_service_owned_type(type_name)
+    coop::is_service_owned_type(type_name)
+        || gov::is_service_owned_type(type_name)
+        || registry::is_service_owned_type(type_name)
 }
 
 /// [`is_service_owned_type`] for an object as posted, and compliance reports besides (a
@@ -79,8 +81,8 @@ pub fn is_service_owned(object: &serde_json::Value) -> bool {
                 .is_some())
 }
 
-pub fn new_uuid() -> String {
-    let mut b = random_bytes::<16>();
+/// 16 bytes as a version 4 UUID's text (the version and variant bits set).
+fn uuid_text(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
@@ -92,6 +94,19 @@ pub fn new_uuid() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+/// A random (version 4) UUID in its textual form.
+pub fn new_uuid() -> String {
+    uuid_text(random_bytes::<16>())
+}
+
+/// A name-based UUID: the first 16 bytes of the SHA-256 of `name`, with the version 4 bits set,
+/// the same on every node (for ids derived from what they name).
+pub fn name_uuid(name: &str) -> String {
+    use sha2::Digest as _;
+    let h = sha2::Sha256::digest(name.as_bytes());
+    uuid_text(h[..16].try_into().expect("16 bytes of 32"))
 }
 
 /// Finds a collection by id or by alias.

@@ -52,6 +52,7 @@ impl Node {
             config.coop.clone(),
             config.governance.clone(),
         )?;
+        let registry = crate::registry::Registry::new(Arc::clone(&federation), Arc::clone(&store));
         let matching = crate::matching::MatchService::open(
             data_dir.root(),
             &config,
@@ -77,6 +78,7 @@ impl Node {
             matching,
             coop,
             gov,
+            registry,
             log,
             collections,
             users,

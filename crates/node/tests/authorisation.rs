@@ -92,12 +92,16 @@ fn concrete(template: &str, collection: &str) -> String {
         .replace("{id}", &format!("{record}--{}", uuid()))
         .replace("{action}", "send")
         .replace("{party}", "alpha")
+        .replace("{addr}", "192.0.2.1")
+        .replace("{len}", "24")
+        .replace("{asn}", "64500")
         // A user who does not exist: the walk must not remove, revoke or demote its callers.
         .replace("{name}", &format!("nobody-{}", &uuid()[..8]));
     match template {
         "/log/entries" => path.push_str("?start=0&end=1"),
         "/log/proof/inclusion" => path.push_str("?index=0&size=1"),
         "/log/proof/consistency" => path.push_str("?old=0&new=1"),
+        "/registry/lookup" => path.push_str("?q=192.0.2.1"),
         _ => {}
     }
     path

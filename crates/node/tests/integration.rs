@@ -22,6 +22,7 @@ mod log_api;
 mod matching_api;
 mod policy_log;
 mod receipts_log;
+mod registry_api;
 mod revocation;
 mod taxii_api;
 mod tls;

@@ -235,6 +235,23 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/gov/norms/{id}", Access::Only(USERS)),
     rule(GET, "/gov/reports", Access::Only(USERS)),
     rule(POST, "/gov/reports", Access::Only(GOVERNORS)),
+    // The jurisdiction registry: every user reads (lookups, RDAP); only a delegate or an
+    // admin claims for the party (peers' claims arrive through the federation).
+    rule(GET, "/registry/claims", Access::Only(USERS)),
+    rule(POST, "/registry/claims", Access::Only(GOVERNORS)),
+    rule(GET, "/registry/claims/{id}", Access::Only(USERS)),
+    rule(
+        POST,
+        "/registry/claims/{id}/revocation",
+        Access::Only(GOVERNORS),
+    ),
+    rule(GET, "/registry/lookup", Access::Only(USERS)),
+    rule(GET, "/registry/conflicts", Access::Only(USERS)),
+    rule(GET, "/rdap/help", Access::Only(USERS)),
+    rule(GET, "/rdap/ip/{addr}", Access::Only(USERS)),
+    rule(GET, "/rdap/ip/{addr}/{len}", Access::Only(USERS)),
+    rule(GET, "/rdap/autnum/{asn}", Access::Only(USERS)),
+    rule(GET, "/rdap/domain/{name}", Access::Only(USERS)),
     // Cooperation: users only (peers exchange acts through the federation); writes need a
     // role that may at least draft, and each command's own capability is the domain's rule.
     rule(GET, "/coop/requests", Access::Only(USERS)),

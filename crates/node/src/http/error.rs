@@ -112,6 +112,13 @@ pub enum ApiError {
         label: &'static str,
         message: String,
     },
+    /// A registry command refused (`label`: `registry-*`, see `From<RegistryError>`).
+    #[error("{message}")]
+    Registry {
+        status: StatusCode,
+        label: &'static str,
+        message: String,
+    },
     /// A federation envelope refused (`label`: `envelope-*`): 401 when the sender is not
     /// authenticated, 413 when it carries too many objects, 403 otherwise.
     #[error("{message}")]
@@ -146,7 +153,9 @@ impl ApiError {
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::LogConflict { .. } | ApiError::CoopHeldBack(_) => StatusCode::CONFLICT,
-            ApiError::PeerRejected { status, .. } | ApiError::Gov { status, .. } => *status,
+            ApiError::PeerRejected { status, .. }
+            | ApiError::Gov { status, .. }
+            | ApiError::Registry { status, .. } => *status,
             ApiError::Coop(e) => match Self::coop_label(e) {
                 "coop-role-not-allowed" | "coop-wrong-party" => StatusCode::FORBIDDEN,
                 "coop-illegal-transition"
@@ -210,6 +219,7 @@ impl ApiError {
             ApiError::CoopHeldBack(_) => "coop-held-back",
             ApiError::CoopUnknown { label, .. } => label,
             ApiError::Gov { label, .. } => label,
+            ApiError::Registry { label, .. } => label,
         }
     }
 
@@ -238,6 +248,7 @@ impl ApiError {
             ApiError::CoopHeldBack(_) => "Held back by the export policy",
             ApiError::CoopUnknown { .. } => "Cooperation command refused",
             ApiError::Gov { .. } => "Governance command refused",
+            ApiError::Registry { .. } => "Registry command refused",
         }
     }
 }
@@ -307,6 +318,32 @@ impl From<crate::gov::GovServiceError> for ApiError {
                     gov(StatusCode::CONFLICT, "gov-act-refused")
                 }
             },
+            E::Store(_) | E::Internal(_) => match e {
+                E::Store(s) => s.into(),
+                other => ApiError::Internal(other.to_string()),
+            },
+        }
+    }
+}
+
+impl From<crate::registry::RegistryError> for ApiError {
+    fn from(e: crate::registry::RegistryError) -> Self {
+        use crate::registry::RegistryError as E;
+        let refused = |status, label| ApiError::Registry {
+            status,
+            label,
+            message: e.to_string(),
+        };
+        match &e {
+            E::NotAUser(user) | E::MayNotClaim { user, .. } => ApiError::Forbidden {
+                user: user.clone(),
+                action: "claim resources for the party (a delegate or an admin does)".into(),
+            },
+            E::Invalid(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, "registry-invalid"),
+            E::Claim(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, "registry-claim-refused"),
+            E::UnknownClaim(_) => ApiError::NotFound(e.to_string()),
+            E::NotOurs { .. } => refused(StatusCode::FORBIDDEN, "registry-not-ours"),
+            E::AlreadyRevoked(_) => refused(StatusCode::CONFLICT, "registry-already-revoked"),
             E::Store(_) | E::Internal(_) => match e {
                 E::Store(s) => s.into(),
                 other => ApiError::Internal(other.to_string()),

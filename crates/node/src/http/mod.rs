@@ -17,6 +17,8 @@ pub mod limits;
 pub mod log;
 pub mod matching;
 mod ops;
+pub mod rdap;
+pub mod registry;
 pub mod state;
 pub mod taxii;
 pub mod users;
@@ -39,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(coop::routes())
         .merge(gov::routes())
+        .merge(registry::routes())
+        .merge(rdap::routes())
         .merge(users::routes())
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))

@@ -23,6 +23,7 @@ pub(crate) struct Inner {
     pub(crate) matching: Arc<crate::matching::MatchService>,
     pub(crate) coop: Arc<crate::coop::Coop>,
     pub(crate) gov: Arc<crate::gov::Gov>,
+    pub(crate) registry: Arc<crate::registry::Registry>,
     pub(crate) log: Arc<crate::log::LogState>,
     pub(crate) collections: Arc<crate::taxii::Collections>,
     pub(crate) users: Arc<crate::users::Users>,
@@ -56,6 +57,10 @@ impl AppState {
     /// The federation's governance (`/gov/…`).
     pub fn gov(&self) -> &Arc<crate::gov::Gov> {
         &self.0.gov
+    }
+    /// The jurisdiction registry (`/registry/…`, `/rdap/…`).
+    pub fn registry(&self) -> &Arc<crate::registry::Registry> {
+        &self.0.registry
     }
     /// The TAXII collections (rights, pages through the gate, adding and deleting).
     pub fn collections(&self) -> &Arc<crate::taxii::Collections> {

@@ -7,6 +7,7 @@ pub mod coop;
 pub mod envelope;
 pub mod gov;
 pub mod peer_header;
+pub mod registry;
 pub mod users;
 
 /// Most entries one `GET /log/entries` returns.

@@ -1,0 +1,101 @@
+//! The `/registry/…` API (JSON): the resource claims this node holds, lookups, conflicts, and
+//! this party's claims made and revoked. Handlers parse, call the registry service
+//! (`crate::registry::Registry`) and render; every user reads, a delegate or an admin claims
+//! (the authorisation table).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::http::authz::Principal;
+use crate::http::error::ApiError;
+use crate::http::extract::TypedQuery;
+use crate::http::state::AppState;
+use crate::registry::{NewClaim, RegistryError};
+use crate::wire::registry::{ClaimBody, claim_view, conflict_view, lookup_view};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/registry/claims", get(claims).post(make_claim))
+        .route("/registry/claims/{id}", get(claim))
+        .route("/registry/claims/{id}/revocation", post(revoke))
+        .route("/registry/lookup", get(lookup))
+        .route("/registry/conflicts", get(conflicts))
+}
+
+async fn claims(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let claims = state.registry().claims().await?;
+    Ok(Json(json!(
+        claims.iter().map(claim_view).collect::<Vec<_>>()
+    )))
+}
+
+async fn claim(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let claim = state.registry().claim(&id).await?;
+    let conflicts = state.registry().index().await?;
+    let mut view = claim_view(&claim);
+    view["conflicts"] = json!(
+        conflicts
+            .conflicts_of(&claim.id)
+            .map(conflict_view)
+            .collect::<Vec<_>>()
+    );
+    Ok(Json(view))
+}
+
+async fn make_claim(
+    State(state): State<AppState>,
+    who: Principal,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let body: ClaimBody = serde_json::from_slice(&bytes)
+        .map_err(|e| RegistryError::Invalid(format!("the body: {e}")))?;
+    let new = NewClaim {
+        role: body.role,
+        resources: body.resources,
+        contact: body.contact,
+        valid_from: body.valid_from,
+        valid_until: body.valid_until,
+        evidence: body.evidence,
+    };
+    let claim = state.registry().make_claim(&who, new).await?;
+    Ok((StatusCode::CREATED, Json(claim_view(&claim))).into_response())
+}
+
+async fn revoke(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let claim = state.registry().revoke(&who, &id).await?;
+    Ok(Json(claim_view(&claim)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LookupQuery {
+    q: String,
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    TypedQuery(query): TypedQuery<LookupQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let answer = state.registry().lookup(&query.q).await?;
+    Ok(Json(lookup_view(&answer)))
+}
+
+async fn conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let conflicts = state.registry().conflicts().await?;
+    Ok(Json(json!(
+        conflicts.iter().map(conflict_view).collect::<Vec<_>>()
+    )))
+}
