@@ -69,8 +69,8 @@ macro_rules! prefix_type {
             pub fn addr(&self) -> $addr {
                 <$addr>::from(self.first)
             }
-            /// The prefix length.
-            pub fn len(&self) -> u8 {
+            /// The prefix length (0 to the address width).
+            pub fn prefix_len(&self) -> u8 {
                 self.len
             }
             /// The first address as an integer.
