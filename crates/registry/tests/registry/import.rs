@@ -211,3 +211,70 @@ fn a_header_is_only_a_header_on_the_first_line() {
         got.errors[0]
     );
 }
+
+#[test]
+fn an_import_becomes_a_claim_with_its_lines_as_evidence() {
+    use pacific_core::policy::PartyId;
+    use pacific_registry::Role;
+    let got = import::delegated(DELEGATED, &ImportOptions::jurisdiction("XA"));
+    let claim = got
+        .into_draft(
+            PartyId::new("xa"),
+            crate::common::identity("xa"),
+            Role::Jurisdiction,
+            crate::common::contact(),
+            crate::common::t0(),
+        )
+        .into_claim(&crate::common::uuid(9), &crate::common::t0())
+        .unwrap();
+    assert_eq!(claim.resources.ipv4.len(), 3);
+    assert_eq!(claim.evidence.len(), 4);
+}
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines made of the characters the formats use, and others.
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                "[0-9a-fA-F.:/|,\"# -]{0,40}",
+                Just("afrinic|XA|ipv4|41.0.0.0|256|20100101|allocated".to_owned()),
+                Just("41.0.0.0,41.0.0.255,XA".to_owned()),
+                Just("2c0f::/32,XA,,,".to_owned()),
+                ".{0,30}",
+            ],
+            0..20,
+        )
+        .prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest! {
+        #[test]
+        fn every_line_is_used_skipped_or_refused_and_nothing_panics(t in text()) {
+            for got in [
+                import::delegated(&t, &ImportOptions::default()),
+                import::geofeed(&t, &only("XA")),
+                import::ranges(&t, &ImportOptions::jurisdiction("XA")),
+            ] {
+                let s = got.summary;
+                prop_assert_eq!(s.lines, t.lines().count());
+                prop_assert_eq!(s.used + s.skipped + s.errors, s.lines);
+                prop_assert_eq!(s.errors, got.errors.len());
+            }
+        }
+
+        #[test]
+        fn any_text_is_refused_or_read_as_a_resource_that_reads_back_the_same(
+            t in prop_oneof![".{0,60}", "[0-9a-fA-F.:/]{1,45}", "(AS|as)?[0-9]{1,11}(-AS[0-9]{1,11})?"]
+        ) {
+            if let Ok(r) = t.parse::<pacific_registry::Resource>() {
+                prop_assert_eq!(r.to_string().parse::<pacific_registry::Resource>(), Ok(r));
+            }
+            if let Ok(q) = t.parse::<pacific_registry::Query>() {
+                prop_assert_eq!(q.to_string().parse::<pacific_registry::Query>(), Ok(q));
+            }
+        }
+    }
+}
