@@ -278,3 +278,52 @@ mod never_panic {
         }
     }
 }
+
+#[test]
+fn a_claim_is_corroborated_by_delegation_data_that_covers_it_and_contradicted_otherwise() {
+    use pacific_registry::Role;
+    use pacific_registry::corroborate::{Verdict, corroborate};
+    let data = import::delegated(DELEGATED, &ImportOptions::jurisdiction("XA")).resources;
+    let source = "delegated-afrinic-extended-20260301";
+    // 41.0.0.0/23 + 41.0.2.0/24 make one range: a prefix across both is covered.
+    let covered = crate::common::claim(
+        1,
+        "xa",
+        Role::Jurisdiction,
+        &[
+            "41.0.1.0/24",
+            "41.0.2.0/24",
+            "41.8.3.0/24",
+            "2c0f:f000:1::/48",
+            "AS37005-AS37010",
+        ],
+    );
+    let mark = corroborate(&covered, &data, source);
+    assert_eq!(mark.verdict, Verdict::Corroborated);
+    assert_eq!(mark.source, source);
+    assert_eq!(mark.claim, covered.id);
+    let beyond = crate::common::claim(
+        2,
+        "xa",
+        Role::Jurisdiction,
+        &[
+            "41.0.0.0/22",
+            "41.16.0.0/16",
+            "AS37005-AS37011",
+            "2c0f:f000::/20",
+            "xa",
+        ],
+    );
+    assert_eq!(
+        corroborate(&beyond, &data, source).verdict,
+        Verdict::Contradicted {
+            uncovered: vec![
+                "41.0.0.0/22".into(),
+                "41.16.0.0/16".into(),
+                "AS37005-AS37011".into(),
+                "xa".into()
+            ]
+        },
+        "41.0.3.0/24 is not XA's, 41.16.0.0/16 is XB's, AS37011 is past XA's range, and the data names no domains"
+    );
+}
