@@ -61,6 +61,7 @@ fn main() {
         v4_ranges += 1;
     }
     let mut v6_ranges = 0;
+    let mut v6_firsts = Vec::new();
     for _ in 0..(ranges - v4_count) {
         let block = 0x2400u128 + u128::from(rng.below(0x0a00) as u16);
         let first = (block << 112) | (u128::from(rng.below(1 << 16)) << 96);
@@ -70,6 +71,7 @@ fn main() {
                 .ipv6
                 .extend(prefixes);
             v6_ranges += 1;
+            v6_firsts.push(first);
         }
     }
     let at = Timestamp::parse("2026-03-01T08:00:00Z").unwrap();
@@ -128,6 +130,26 @@ fn main() {
     println!(
         "index: {lookups} random IPv4 lookups in {took:.3} s: {:.2} million/s on one core ({answered} answered)",
         rate / 1e6
+    );
+
+    // IPv6: addresses in the claimed ranges (a random 64-bit interface id in the first /64 of
+    // a random range), so that each is answered.
+    let addrs6: Vec<Ipv6Addr> = (0..lookups / 4)
+        .map(|_| {
+            let first = v6_firsts[rng.below(v6_firsts.len() as u64) as usize];
+            Ipv6Addr::from(first | u128::from(rng.next()))
+        })
+        .collect();
+    let start = Instant::now();
+    let answered6 = addrs6
+        .iter()
+        .filter(|a| !index.lookup_ipv6(**black_box(a)).is_empty())
+        .count();
+    let took = start.elapsed().as_secs_f64();
+    println!(
+        "index: {} IPv6 lookups in {took:.3} s: {:.2} million/s on one core ({answered6} answered)",
+        addrs6.len(),
+        addrs6.len() as f64 / took / 1e6
     );
 
     let sample = 200.min(lookups);
