@@ -384,8 +384,11 @@ impl Index {
         self.v4 = IntervalMap::build(v4, &party_of, &mut acc, v4_overlap);
         self.v6 = IntervalMap::build(v6, &party_of, &mut acc, v6_overlap);
         self.asn = IntervalMap::build(asn, &party_of, &mut acc, asn_overlap);
-        // Names: the same suffix, or one below another.
-        for (name, held) in &self.domains {
+        // Names: the same suffix, or one below another (in name order, so that the first
+        // overlap of a pair is the same on every node).
+        let mut names: Vec<(&DomainSuffix, &Vec<(Role, u32)>)> = self.domains.iter().collect();
+        names.sort_unstable_by_key(|(name, _)| *name);
+        for (name, held) in names {
             for above in name.suffixes() {
                 let Ok(above_name) = DomainSuffix::parse(above) else {
                     continue;
