@@ -5,8 +5,9 @@
 //! holds at least one resource, a `jurisdiction` claim holds no special-purpose space
 //! ([`crate::special`]), its validity does not end before it begins, its contact can be
 //! reached, and its evidence lines are single lines. A claim changes by new versions of the
-//! same id (STIX `modified`); it is withdrawn by a version marked `revoked`. [`ClaimSet`] keeps
-//! the latest version of each claim and refuses a version from another party than the first.
+//! same id (STIX `modified`); it is withdrawn by a version marked `revoked`, which is final.
+//! [`ClaimSet`] keeps the latest version of each claim and refuses a version from another party
+//! than the first, or one after the claim was revoked.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -289,6 +290,8 @@ pub enum ClaimError {
         first: String,
         party: String,
     },
+    #[error("{id} was revoked: a revoked claim stays so (make a new claim)")]
+    Revoked { id: String },
     #[error("the party's identity for {id} changed from {first} to {now}")]
     IdentityChanged {
         id: String,
@@ -479,7 +482,7 @@ impl ClaimSet {
     }
 
     /// Takes a version of a claim (checked whole); a later version replaces an earlier one,
-    /// but never changes the claim's party or identity.
+    /// but never changes the claim's party or identity, and nothing follows a revocation.
     pub fn insert(&mut self, claim: Claim) -> Result<Inserted, ClaimError> {
         claim.check()?;
         match self.claims.get(&claim.id) {
@@ -504,6 +507,11 @@ impl ClaimSet {
                 }
                 if claim.modified <= held.modified {
                     return Ok(Inserted::Stale);
+                }
+                if held.revoked {
+                    return Err(ClaimError::Revoked {
+                        id: claim.id.clone(),
+                    });
                 }
                 self.claims.insert(claim.id.clone(), claim);
                 Ok(Inserted::Replaced)

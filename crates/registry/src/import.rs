@@ -103,6 +103,30 @@ pub struct Imported {
     pub evidence: Vec<String>,
 }
 
+impl Imported {
+    /// The claim these resources make, ready to sign: the import's evidence lines become the
+    /// claim's evidence.
+    pub fn into_draft(
+        self,
+        party: pacific_core::policy::PartyId,
+        party_identity: String,
+        role: crate::claim::Role,
+        contact: crate::claim::Contact,
+        valid_from: pacific_core::Timestamp,
+    ) -> crate::claim::ClaimDraft {
+        crate::claim::ClaimDraft {
+            party,
+            party_identity,
+            role,
+            resources: self.resources,
+            contact,
+            valid_from,
+            valid_until: None,
+            evidence: self.evidence,
+        }
+    }
+}
+
 /// What one line gave.
 enum Outcome {
     Used(Resources),

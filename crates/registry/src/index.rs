@@ -69,15 +69,12 @@ impl Key for u128 {
 
 const BUCKETS: usize = 1 << 16;
 
-/// One answer of a lookup: a claim of a role covering the key, through its range
-/// `first..=last`.
+/// One answer of a raw lookup: a claim of a role, among the most specific covering the key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Hit<K> {
+pub struct Hit {
     pub role: Role,
     /// The claim's position in [`Index::claims`].
     pub claim: u32,
-    pub first: K,
-    pub last: K,
 }
 
 /// One claimed range, while building.
@@ -93,19 +90,26 @@ struct Entry<K> {
 /// (first, last, as a resource) and how many overlaps.
 type ConflictAcc = BTreeMap<(u32, u32), (Resource, usize)>;
 
-/// Sorted disjoint intervals, each with its answer set.
+/// One interval: its first key and where its answer lies in [`IntervalMap::hits`]. The key
+/// and the answer's place share a cache line, so a lookup touches the bucket table, a few
+/// slots of one bucket, and the answer.
+#[derive(Clone, Copy, Debug, Default)]
+struct Slot<K> {
+    start: K,
+    offset: u32,
+    len: u32,
+}
+
+/// Sorted disjoint intervals, each with its answer.
 #[derive(Clone, Debug, Default)]
 struct IntervalMap<K> {
-    /// The first key of each interval, sorted; the first is 0 (key's default).
-    starts: Vec<K>,
-    /// Per interval, its answer set.
-    sets: Vec<u32>,
+    /// The intervals by first key; the first starts at 0 (the key's default).
+    slots: Vec<Slot<K>>,
     /// Per bucket (top 16 bits) and one past the last: the first interval starting in it or
     /// later.
     buckets: Vec<u32>,
-    /// Per answer set, where its hits begin in `hits` (and one past the last).
-    offsets: Vec<u32>,
-    hits: Vec<Hit<K>>,
+    /// The answers, one after the other.
+    hits: Vec<Hit>,
 }
 
 impl<K: Key> IntervalMap<K> {
@@ -128,16 +132,10 @@ impl<K: Key> IntervalMap<K> {
         points.sort_unstable();
         points.dedup();
 
-        let mut map = IntervalMap {
-            // The empty answer set is set 0.
-            offsets: vec![0, 0],
-            ..Self::default()
-        };
-        let mut interned: HashMap<Vec<Hit<K>>, u32> = HashMap::new();
-        interned.insert(Vec::new(), 0);
+        let mut map = IntervalMap::default();
         let mut active: Vec<usize> = Vec::new();
         let mut next = 0;
-        let mut set: Vec<Hit<K>> = Vec::new();
+        let mut set: Vec<Hit> = Vec::new();
         for p in points {
             active.retain(|&i| entries[i].last >= p);
             while next < entries.len() && entries[next].first == p {
@@ -175,69 +173,68 @@ impl<K: Key> IntervalMap<K> {
                             .map(|e| Hit {
                                 role,
                                 claim: e.claim,
-                                first: e.first,
-                                last: e.last,
                             }),
                     );
                 }
             }
             set.sort_unstable();
-            let id = match interned.get(&set) {
-                Some(id) => *id,
-                None => {
-                    let id = interned.len() as u32;
-                    map.hits.extend_from_slice(&set);
-                    map.offsets.push(map.hits.len() as u32);
-                    interned.insert(set.clone(), id);
-                    id
+            set.dedup();
+            // An interval with the same answer as the one before it extends it.
+            if let Some(prev) = map.slots.last() {
+                let held = &map.hits[prev.offset as usize..(prev.offset + prev.len) as usize];
+                if held == set.as_slice() {
+                    continue;
                 }
-            };
-            if map.sets.last() != Some(&id) {
-                map.starts.push(p);
-                map.sets.push(id);
             }
+            let offset = map.hits.len() as u32;
+            map.hits.extend_from_slice(&set);
+            map.slots.push(Slot {
+                start: p,
+                offset,
+                len: set.len() as u32,
+            });
         }
         map.buckets = Vec::with_capacity(BUCKETS + 1);
         let mut i = 0;
         for b in 0..=BUCKETS {
-            while i < map.starts.len() && map.starts[i].bucket() < b {
+            while i < map.slots.len() && map.slots[i].start.bucket() < b {
                 i += 1;
             }
             map.buckets.push(i as u32);
         }
-        map.starts.shrink_to_fit();
-        map.sets.shrink_to_fit();
+        map.slots.shrink_to_fit();
         map.hits.shrink_to_fit();
         map
     }
 
-    /// The answer set of the interval holding `k`.
+    /// The answer for `k`: the answer of the interval holding it.
     #[inline]
-    fn get(&self, k: K) -> &[Hit<K>] {
+    fn get(&self, k: K) -> &[Hit] {
         let b = k.bucket();
         let (lo, hi) = match (self.buckets.get(b), self.buckets.get(b + 1)) {
             (Some(&lo), Some(&hi)) => (lo as usize, hi as usize),
             _ => return &[],
         };
-        let within = self.starts[lo..hi].partition_point(|s| *s <= k);
-        // `starts[0]` is the least key, so the interval holding `k` is at lo + within - 1 >= 0.
-        let Some(i) = (lo + within).checked_sub(1) else {
+        let within = self.slots[lo..hi].partition_point(|s| s.start <= k);
+        // The first slot starts at the least key, so the one holding `k` is at
+        // lo + within - 1 >= 0 (the last slot of an earlier bucket when `within` is 0).
+        let Some(slot) = (lo + within).checked_sub(1).and_then(|i| self.slots.get(i)) else {
             return &[];
         };
-        let set = self.sets[i] as usize;
-        &self.hits[self.offsets[set] as usize..self.offsets[set + 1] as usize]
+        let start = slot.offset as usize;
+        self.hits
+            .get(start..start + slot.len as usize)
+            .unwrap_or(&[])
     }
 
     fn heap_bytes(&self) -> usize {
-        self.starts.capacity() * size_of::<K>()
-            + self.sets.capacity() * 4
+        self.slots.capacity() * size_of::<Slot<K>>()
             + self.buckets.capacity() * 4
-            + self.offsets.capacity() * 4
-            + self.hits.capacity() * size_of::<Hit<K>>()
+            + self.hits.capacity() * size_of::<Hit>()
     }
 
     fn intervals(&self) -> usize {
-        self.starts.len()
+        self.slots.len()
     }
 }
 
@@ -387,8 +384,11 @@ impl Index {
         self.v4 = IntervalMap::build(v4, &party_of, &mut acc, v4_overlap);
         self.v6 = IntervalMap::build(v6, &party_of, &mut acc, v6_overlap);
         self.asn = IntervalMap::build(asn, &party_of, &mut acc, asn_overlap);
-        // Names: the same suffix, or one below another.
-        for (name, held) in &self.domains {
+        // Names: the same suffix, or one below another (in name order, so that the first
+        // overlap of a pair is the same on every node).
+        let mut names: Vec<(&DomainSuffix, &Vec<(Role, u32)>)> = self.domains.iter().collect();
+        names.sort_unstable_by_key(|(name, _)| *name);
+        for (name, held) in names {
             for above in name.suffixes() {
                 let Ok(above_name) = DomainSuffix::parse(above) else {
                     continue;
@@ -456,19 +456,19 @@ impl Index {
     /// The raw answer for an IPv4 address: per role, the most specific claims covering it.
     /// No allocation: the fast path of lookups in bulk.
     #[inline]
-    pub fn lookup_ipv4(&self, addr: Ipv4Addr) -> &[Hit<u32>] {
+    pub fn lookup_ipv4(&self, addr: Ipv4Addr) -> &[Hit] {
         self.v4.get(addr.into())
     }
 
     /// The raw answer for an IPv6 address.
     #[inline]
-    pub fn lookup_ipv6(&self, addr: Ipv6Addr) -> &[Hit<u128>] {
+    pub fn lookup_ipv6(&self, addr: Ipv6Addr) -> &[Hit] {
         self.v6.get(addr.into())
     }
 
     /// The raw answer for an AS number.
     #[inline]
-    pub fn lookup_asn(&self, asn: u32) -> &[Hit<u32>] {
+    pub fn lookup_asn(&self, asn: u32) -> &[Hit] {
         self.asn.get(asn)
     }
 
@@ -488,28 +488,55 @@ impl Index {
             Query::Ip(IpAddr::V4(a)) => self
                 .lookup_ipv4(*a)
                 .iter()
-                .map(|h| Match {
-                    role: h.role,
-                    claim: claim(h.claim),
-                    resource: v4_overlap(h.first, h.last),
+                .filter_map(|h| {
+                    let c = claim(h.claim);
+                    let bits = u32::from(*a);
+                    // The claim's most specific prefix holding `a`: the longest that it lists.
+                    (0..=32u8).rev().find_map(|len| {
+                        let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+                        let p = Ipv4Prefix::new(Ipv4Addr::from(bits & mask), len).ok()?;
+                        c.resources.ipv4.binary_search(&p).ok().map(|_| Match {
+                            role: h.role,
+                            claim: c,
+                            resource: Resource::Ip(IpPrefix::V4(p)),
+                        })
+                    })
                 })
                 .collect(),
             Query::Ip(IpAddr::V6(a)) => self
                 .lookup_ipv6(*a)
                 .iter()
-                .map(|h| Match {
-                    role: h.role,
-                    claim: claim(h.claim),
-                    resource: v6_overlap(h.first, h.last),
+                .filter_map(|h| {
+                    let c = claim(h.claim);
+                    let bits = u128::from(*a);
+                    (0..=128u8).rev().find_map(|len| {
+                        let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+                        let p = Ipv6Prefix::new(Ipv6Addr::from(bits & mask), len).ok()?;
+                        c.resources.ipv6.binary_search(&p).ok().map(|_| Match {
+                            role: h.role,
+                            claim: c,
+                            resource: Resource::Ip(IpPrefix::V6(p)),
+                        })
+                    })
                 })
                 .collect(),
             Query::Asn(n) => self
                 .lookup_asn(*n)
                 .iter()
-                .map(|h| Match {
-                    role: h.role,
-                    claim: claim(h.claim),
-                    resource: asn_overlap(h.first, h.last),
+                .flat_map(|h| {
+                    let c = claim(h.claim);
+                    // The claim's smallest ranges holding `n` (two ranges of one claim may
+                    // overlap and tie).
+                    let covering = || c.resources.asns.iter().filter(|r| r.contains(*n));
+                    let best = covering().map(|r| r.last() - r.first()).min();
+                    covering()
+                        .filter(move |r| Some(r.last() - r.first()) == best)
+                        .map(move |r| Match {
+                            role: h.role,
+                            claim: c,
+                            resource: Resource::Asn(*r),
+                        })
+                        .collect::<Vec<_>>()
                 })
                 .collect(),
             Query::Domain(name) => {

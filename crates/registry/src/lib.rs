@@ -12,6 +12,7 @@
 //!   definition.
 //! - [`import`]: RIR delegated-extended statistics, RFC 8805 geofeeds and `start,end,country`
 //!   ranges turned into resources, with a dry run's totals and refused lines by number.
+//! - [`corroborate`]: a claim checked against a node's own copy of delegation data.
 //! - [`index`]: every claim in force indexed for lookups (the most specific claim per role)
 //!   and conflicts (same role, different parties, overlapping resources).
 //!
@@ -21,6 +22,7 @@
 //! ([`wire::from_peer`]), and a claim for another party than its publisher is refused.
 
 pub mod claim;
+pub mod corroborate;
 pub mod import;
 pub mod index;
 pub mod resource;

@@ -69,8 +69,8 @@ macro_rules! prefix_type {
             pub fn addr(&self) -> $addr {
                 <$addr>::from(self.first)
             }
-            /// The prefix length.
-            pub fn len(&self) -> u8 {
+            /// The prefix length (0 to the address width).
+            pub fn prefix_len(&self) -> u8 {
                 self.len
             }
             /// The first address as an integer.
@@ -431,9 +431,10 @@ impl FromStr for Resource {
     }
 }
 
+/// `AS` and a digit, and no dot: `as1.example.xa` is a name.
 fn looks_like_asn(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() > 2 && b[..2].eq_ignore_ascii_case(b"as") && b[2].is_ascii_digit()
+    b.len() > 2 && b[..2].eq_ignore_ascii_case(b"as") && b[2].is_ascii_digit() && !s.contains('.')
 }
 
 /// What a lookup asks about: one address, one AS number or one domain name.

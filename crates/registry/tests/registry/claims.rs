@@ -193,10 +193,16 @@ fn a_revoked_claim_answers_for_nothing() {
     let q: Query = "41.0.1.1".parse().unwrap();
     let now = t("2026-03-05T00:00:00Z");
     assert_eq!(Index::build(&set, &now).lookup(&q).len(), 1);
-    set.insert(c.revoke(&t("2026-03-04T00:00:00Z"))).unwrap();
+    let revoked = c.revoke(&t("2026-03-04T00:00:00Z"));
+    set.insert(revoked.clone()).unwrap();
     let index = Index::build(&set, &now);
     assert!(index.lookup(&q).is_empty());
     assert_eq!(index.stats().not_in_force, 1);
+    // Revocation is final: a later version does not bring the claim back.
+    let mut again = revoked.next_version(&t("2026-03-04T12:00:00Z"));
+    again.revoked = false;
+    assert!(matches!(set.insert(again), Err(ClaimError::Revoked { .. })));
+    assert!(set.get(&c.id).unwrap().revoked);
 }
 
 #[test]

@@ -211,3 +211,119 @@ fn a_header_is_only_a_header_on_the_first_line() {
         got.errors[0]
     );
 }
+
+#[test]
+fn an_import_becomes_a_claim_with_its_lines_as_evidence() {
+    use pacific_core::policy::PartyId;
+    use pacific_registry::Role;
+    let got = import::delegated(DELEGATED, &ImportOptions::jurisdiction("XA"));
+    let claim = got
+        .into_draft(
+            PartyId::new("xa"),
+            crate::common::identity("xa"),
+            Role::Jurisdiction,
+            crate::common::contact(),
+            crate::common::t0(),
+        )
+        .into_claim(&crate::common::uuid(9), &crate::common::t0())
+        .unwrap();
+    assert_eq!(claim.resources.ipv4.len(), 3);
+    assert_eq!(claim.evidence.len(), 4);
+}
+
+mod never_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines made of the characters the formats use, and others.
+    fn text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                "[0-9a-fA-F.:/|,\"# -]{0,40}",
+                Just("afrinic|XA|ipv4|41.0.0.0|256|20100101|allocated".to_owned()),
+                Just("41.0.0.0,41.0.0.255,XA".to_owned()),
+                Just("2c0f::/32,XA,,,".to_owned()),
+                ".{0,30}",
+            ],
+            0..20,
+        )
+        .prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest! {
+        #[test]
+        fn every_line_is_used_skipped_or_refused_and_nothing_panics(t in text()) {
+            for got in [
+                import::delegated(&t, &ImportOptions::default()),
+                import::geofeed(&t, &only("XA")),
+                import::ranges(&t, &ImportOptions::jurisdiction("XA")),
+            ] {
+                let s = got.summary;
+                prop_assert_eq!(s.lines, t.lines().count());
+                prop_assert_eq!(s.used + s.skipped + s.errors, s.lines);
+                prop_assert_eq!(s.errors, got.errors.len());
+            }
+        }
+
+        #[test]
+        fn any_text_is_refused_or_read_as_a_resource_that_reads_back_the_same(
+            t in prop_oneof![".{0,60}", "[0-9a-fA-F.:/]{1,45}", "(AS|as)?[0-9]{1,11}(-AS[0-9]{1,11})?"]
+        ) {
+            if let Ok(r) = t.parse::<pacific_registry::Resource>() {
+                prop_assert_eq!(r.to_string().parse::<pacific_registry::Resource>(), Ok(r));
+            }
+            if let Ok(q) = t.parse::<pacific_registry::Query>() {
+                prop_assert_eq!(q.to_string().parse::<pacific_registry::Query>(), Ok(q));
+            }
+        }
+    }
+}
+
+#[test]
+fn a_claim_is_corroborated_by_delegation_data_that_covers_it_and_contradicted_otherwise() {
+    use pacific_registry::Role;
+    use pacific_registry::corroborate::{Verdict, corroborate};
+    let data = import::delegated(DELEGATED, &ImportOptions::jurisdiction("XA")).resources;
+    let source = "delegated-afrinic-extended-20260301";
+    // 41.0.0.0/23 + 41.0.2.0/24 make one range: a prefix across both is covered.
+    let covered = crate::common::claim(
+        1,
+        "xa",
+        Role::Jurisdiction,
+        &[
+            "41.0.1.0/24",
+            "41.0.2.0/24",
+            "41.8.3.0/24",
+            "2c0f:f000:1::/48",
+            "AS37005-AS37010",
+        ],
+    );
+    let mark = corroborate(&covered, &data, source);
+    assert_eq!(mark.verdict, Verdict::Corroborated);
+    assert_eq!(mark.source, source);
+    assert_eq!(mark.claim, covered.id);
+    let beyond = crate::common::claim(
+        2,
+        "xa",
+        Role::Jurisdiction,
+        &[
+            "41.0.0.0/22",
+            "41.16.0.0/16",
+            "AS37005-AS37011",
+            "2c0f:f000::/20",
+            "xa",
+        ],
+    );
+    assert_eq!(
+        corroborate(&beyond, &data, source).verdict,
+        Verdict::Contradicted {
+            uncovered: vec![
+                "41.0.0.0/22".into(),
+                "41.16.0.0/16".into(),
+                "AS37005-AS37011".into(),
+                "xa".into()
+            ]
+        },
+        "41.0.3.0/24 is not XA's, 41.16.0.0/16 is XB's, AS37011 is past XA's range, and the data names no domains"
+    );
+}

@@ -139,5 +139,10 @@ fn resources_and_queries_read_their_usual_text_forms() {
         Query::Domain(DomainSuffix::parse("host.example.xa").unwrap())
     );
     assert!("as".parse::<Query>().is_ok(), "a one-label name");
+    assert_eq!(
+        q("as1.example.xa"),
+        Query::Domain(DomainSuffix::parse("as1.example.xa").unwrap())
+    );
+    assert_eq!(r("AS64500.xa").unwrap(), "as64500.xa");
     assert!("AS99999999999".parse::<Query>().is_err());
 }
