@@ -182,9 +182,9 @@ fn answer(
 /// How much a resource covers, to pick the most specific answer (smaller is more specific).
 fn extent(r: &Resource) -> u128 {
     match r {
-        Resource::Ip(IpPrefix::V4(p)) => 1u128 << (32 - u32::from(p.len())),
+        Resource::Ip(IpPrefix::V4(p)) => 1u128 << (32 - u32::from(p.prefix_len())),
         Resource::Ip(IpPrefix::V6(p)) => 1u128
-            .checked_shl(128 - u32::from(p.len()))
+            .checked_shl(128 - u32::from(p.prefix_len()))
             .unwrap_or(u128::MAX),
         Resource::Asn(a) => u128::from(a.count()),
         Resource::Domain(d) => u128::MAX - d.as_str().len() as u128,
@@ -249,10 +249,10 @@ async fn ip_prefix(
         Ok(mut l) => {
             l.answers.retain(|a| match (&a.resource, prefix) {
                 (Resource::Ip(IpPrefix::V4(held)), IpPrefix::V4(asked)) => {
-                    held.len() <= asked.len()
+                    held.prefix_len() <= asked.prefix_len()
                 }
                 (Resource::Ip(IpPrefix::V6(held)), IpPrefix::V6(asked)) => {
-                    held.len() <= asked.len()
+                    held.prefix_len() <= asked.prefix_len()
                 }
                 _ => false,
             });
