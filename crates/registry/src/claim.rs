@@ -274,6 +274,8 @@ pub enum ClaimError {
     Evidence { line: usize },
     #[error("{0:?} is not the id of a resource claim (x-pacific-resource-claim--UUID)")]
     BadId(String),
+    #[error("{0:?} is not a party id (non-empty, without spaces or control characters)")]
+    BadParty(String),
     #[error("{0:?} is not a STIX identity id")]
     BadIdentity(String),
     #[error("the claim is modified ({modified}) before it was created ({created})")]
@@ -382,6 +384,10 @@ impl Claim {
         {
             Some(uuid) if is_uuid(uuid) => {}
             _ => return Err(ClaimError::BadId(self.id.clone())),
+        }
+        let party = self.party.as_str();
+        if party.is_empty() || party.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(ClaimError::BadParty(party.to_owned()));
         }
         match self.party_identity.strip_prefix("identity--") {
             Some(uuid) if is_uuid(uuid) => {}

@@ -15,6 +15,7 @@
 //! - [`corroborate`]: a claim checked against a node's own copy of delegation data.
 //! - [`index`]: every claim in force indexed for lookups (the most specific claim per role)
 //!   and conflicts (same role, different parties, overlapping resources).
+//! - [`rdap`]: the index's answers as RDAP (RFC 9083) responses.
 //!
 //! **Architecture Invariant:** this crate does no I/O and reads no clock: text and readers are
 //! given, times (`now`) are passed in. It depends on `pacific-core` only. Signatures are the
@@ -25,6 +26,7 @@ pub mod claim;
 pub mod corroborate;
 pub mod import;
 pub mod index;
+pub mod rdap;
 pub mod resource;
 pub mod special;
 pub mod split;

@@ -306,7 +306,7 @@ pub fn ipv4(p: &Ipv4Prefix) -> Option<Special> {
         .map(|(_, _, s)| *s)
 }
 
-/// The first special-purpose block `p` overlaps, or [`NOT_GLOBAL_UNICAST`] if `p` reaches
+/// The first special-purpose block `p` overlaps, or "outside 2000::/3" if `p` reaches
 /// outside `2000::/3`.
 pub fn ipv6(p: &Ipv6Prefix) -> Option<Special> {
     let found = IPV6.iter().find(|(first, len, _)| {

@@ -135,6 +135,14 @@ fn a_claim_holds_a_resource_a_reachable_contact_and_a_validity_that_runs_forward
         wrong.into_claim(&uuid(1), &t0()),
         Err(ClaimError::BadIdentity(_))
     ));
+    for party in ["", "x a", "x\u{7}"] {
+        let mut nobody = d.clone();
+        nobody.party = PartyId::new(party);
+        assert!(matches!(
+            nobody.into_claim(&uuid(1), &t0()),
+            Err(ClaimError::BadParty(_))
+        ));
+    }
     assert!(d.into_claim(&uuid(1), &t0()).is_ok());
 }
 

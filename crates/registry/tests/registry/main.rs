@@ -4,5 +4,6 @@ mod claims;
 mod common;
 mod import;
 mod index;
+mod rdap;
 mod resources;
 mod wire;
