@@ -157,15 +157,29 @@ async fn a_claim_answers_on_every_node_conflicts_show_and_a_revocation_ends_it()
         rdap["startAddress"], "45.10.3.0",
         "the operator's /24 is the most specific"
     );
-    let roles: Vec<&str> = rdap["entities"]
+    let mut entities: Vec<(&str, &str)> = rdap["entities"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["roles"][0].as_str().unwrap())
+        .map(|e| {
+            (
+                e["handle"].as_str().unwrap(),
+                e["roles"][0].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert!(
-        roles.contains(&"registrant") && roles.contains(&"technical"),
+    entities.sort();
+    assert_eq!(
+        entities,
+        [("acme", "registrant"), ("alpha", "registrant")],
         "{rdap}"
+    );
+    assert_eq!(rdap["links"][0]["rel"], "self");
+    assert!(
+        rdap["links"][0]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with("/rdap/ip/45.10.3.4")
     );
     let (s, rdap) = alpha.get("/rdap/autnum/64000").await;
     assert_eq!(s, 200, "{rdap}");

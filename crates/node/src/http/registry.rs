@@ -16,8 +16,8 @@ use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::extract::TypedQuery;
 use crate::http::state::AppState;
-use crate::registry::{NewClaim, RegistryError};
-use crate::wire::registry::{ClaimBody, claim_view, conflict_view, lookup_view};
+use crate::registry::{Answer, Lookup, NewClaim, RegistryError};
+use crate::wire::registry::{ClaimBody, claim_view, conflict_view};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -98,4 +98,24 @@ async fn conflicts(State(state): State<AppState>) -> Result<Json<Value>, ApiErro
     Ok(Json(json!(
         conflicts.iter().map(conflict_view).collect::<Vec<_>>()
     )))
+}
+
+fn answer_view(a: &Answer) -> Value {
+    json!({
+        "role": a.role,
+        "resource": a.resource.to_string(),
+        "claim": a.claim.id,
+        "party": a.claim.party,
+        "contact": a.claim.contact,
+        "valid_until": a.claim.valid_until,
+        "conflicts": a.conflicts.iter().map(conflict_view).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /registry/lookup?q=`: the most specific claim per role.
+pub fn lookup_view(l: &Lookup) -> Value {
+    json!({
+        "query": l.query.to_string(),
+        "answers": l.answers.iter().map(answer_view).collect::<Vec<_>>(),
+    })
 }

@@ -6,8 +6,6 @@ use pacific_registry::{Claim, Conflict};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::registry::{Answer, Lookup};
-
 /// `POST /registry/claims`: a new claim of this party.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,24 +49,4 @@ pub fn claim_view(c: &Claim) -> Value {
 /// A conflict as the API shows it.
 pub fn conflict_view(c: &Conflict) -> Value {
     json!(c)
-}
-
-fn answer_view(a: &Answer) -> Value {
-    json!({
-        "role": a.role,
-        "resource": a.resource.to_string(),
-        "claim": a.claim.id,
-        "party": a.claim.party,
-        "contact": a.claim.contact,
-        "valid_until": a.claim.valid_until,
-        "conflicts": a.conflicts.iter().map(conflict_view).collect::<Vec<_>>(),
-    })
-}
-
-/// `GET /registry/lookup?q=`: the most specific claim per role.
-pub fn lookup_view(l: &Lookup) -> Value {
-    json!({
-        "query": l.query.to_string(),
-        "answers": l.answers.iter().map(answer_view).collect::<Vec<_>>(),
-    })
 }
