@@ -38,6 +38,13 @@ pub enum RequestCommand {
         /// The party asked, by party id (`pacific peer list` shows them).
         #[arg(long)]
         to: Option<String>,
+        /// Instead of --to: ask the party the jurisdiction registry names for this address,
+        /// AS number (AS64500) or domain (refused when nobody, or parties in conflict, answer).
+        #[arg(long, conflicts_with = "to", value_name = "IP|ASN|DOMAIN")]
+        about: Option<String>,
+        /// With --about: the role whose party is asked (jurisdiction, operator or contact).
+        #[arg(long, default_value = "jurisdiction", requires = "about")]
+        about_role: pacific_registry::Role,
         /// routine, urgent or emergency.
         #[arg(long)]
         urgency: Option<String>,
@@ -630,7 +637,9 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
         C::New {
             api,
             spec,
-            to,
+            mut to,
+            about,
+            about_role,
             urgency,
             title,
             kind,
@@ -638,6 +647,12 @@ pub async fn request(cmd: RequestCommand) -> Result<ExitCode, NodeError> {
             evidence,
             deadline,
         } => {
+            if let Some(about) = about {
+                let party =
+                    crate::registry::responsible(&api.url, &api.token, &about, about_role).await?;
+                println!("{about}: {party} answers as {about_role} (jurisdiction registry)");
+                to = Some(party);
+            }
             let base = match &spec {
                 Some(path) => read_json(path)?,
                 None => Value::Object(Default::default()),

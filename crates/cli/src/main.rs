@@ -14,6 +14,7 @@ mod input;
 mod log;
 mod matching;
 mod ports;
+mod registry;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -153,6 +154,9 @@ enum Command {
     Norms(gov::NormsCommand),
     /// Compliance figures of a quarter per party and norm, or publish this party's report.
     Report(gov::ReportArgs),
+    /// The jurisdiction registry: who answers for which IP prefixes, AS numbers and domains.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 fn main() -> ExitCode {
@@ -198,6 +202,7 @@ fn main() -> ExitCode {
             Command::Withdraw { api, yes } => gov::withdraw(api, yes).await,
             Command::Norms(cmd) => gov::norms(cmd).await,
             Command::Report(args) => gov::report(args).await,
+            Command::Registry(cmd) => registry::run(cmd).await,
         }
     });
     match result {

@@ -13,3 +13,4 @@ mod messages;
 mod policy;
 mod process;
 mod readme;
+mod registry;

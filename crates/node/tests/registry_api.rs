@@ -51,13 +51,13 @@ async fn a_claim_answers_on_every_node_conflicts_show_and_a_revocation_ends_it()
     let bravo = Api::user(&nodes[1], "ben", Role::Admin).await;
     let acme = Api::user(&nodes[2], "cat", Role::Admin).await;
 
-    // Alpha claims jurisdiction over a /16, an AS number and its ccTLD.
+    // Alpha claims jurisdiction over a /16, an IPv6 /32, an AS number and its ccTLD.
     let (s, claim) = alpha
         .post(
             "/registry/claims",
             claim_of(
                 "jurisdiction",
-                &["45.10.0.0/16", "AS64000", "xa"],
+                &["45.10.0.0/16", "2a0f:1000::/32", "AS64000", "xa"],
                 "Alpha CERT duty desk",
             ),
         )
@@ -65,6 +65,10 @@ async fn a_claim_answers_on_every_node_conflicts_show_and_a_revocation_ends_it()
     assert_eq!(s, 201, "{claim}");
     assert_eq!(claim["party"], "alpha");
     assert_eq!(claim["totals"]["ipv4_addresses"], 65536, "{claim}");
+    assert_eq!(
+        claim["totals"]["ipv6_addresses"], "79228162514264337593543950336",
+        "{claim}"
+    );
     let alpha_claim = claim["id"].as_str().unwrap().to_owned();
 
     // It reaches Bravo, whose lookups now name Alpha and its 24/7 contact.

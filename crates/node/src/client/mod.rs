@@ -12,6 +12,7 @@ pub mod coop;
 pub mod gov;
 pub mod log;
 pub mod peer;
+pub mod registry;
 pub mod taxii;
 
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::NodeError;
 
 pub use coop::CoopClient;
 pub use gov::GovClient;
+pub use registry::RegistryClient;
 pub use taxii::{Credentials, ObjectsPage, PullReport, TaxiiClient};
 
 /// How long a client waits: for the whole request, and for the connection.

@@ -24,9 +24,11 @@ pub struct ClaimBody {
     pub evidence: Vec<String>,
 }
 
-/// A claim as the API shows it.
+/// A claim as the API shows it. IPv6 address counts (up to 2^128) are decimal strings: JSON
+/// numbers beyond 2^64 do not survive most readers.
 pub fn claim_view(c: &Claim) -> Value {
     let strings = |v: Vec<String>| json!(v);
+    let t = c.resources.totals();
     json!({
         "id": c.id,
         "party": c.party,
@@ -41,7 +43,15 @@ pub fn claim_view(c: &Claim) -> Value {
         "ipv6_prefixes": strings(c.resources.ipv6.iter().map(ToString::to_string).collect()),
         "as_numbers": strings(c.resources.asns.iter().map(ToString::to_string).collect()),
         "domain_suffixes": strings(c.resources.domains.iter().map(ToString::to_string).collect()),
-        "totals": c.resources.totals(),
+        "totals": {
+            "ipv4_prefixes": t.ipv4_prefixes,
+            "ipv4_addresses": t.ipv4_addresses,
+            "ipv6_prefixes": t.ipv6_prefixes,
+            "ipv6_addresses": t.ipv6_addresses.to_string(),
+            "as_ranges": t.as_ranges,
+            "asns": t.asns,
+            "domains": t.domains,
+        },
         "evidence_lines": c.evidence.len(),
     })
 }
