@@ -95,6 +95,13 @@ pub struct MatchingConfig {
     /// (`x_pacific_recipients = [origin]`), so the policy gate may send it back to it, and to
     /// nobody else. Off: sightings name no recipient (under TLP:AMBER they stay here).
     pub share_sightings_with_producer: bool,
+    /// When an incident's matched value is an address or a domain the jurisdiction registry
+    /// has an answer for, send that party a TLP:AMBER abuse notice (a `sighting` of the
+    /// indicator with the registry's answer, `x_pacific_recipients = [party]`) through the
+    /// policy gate: to the one `contact` party, else the `operator`, else the `jurisdiction`;
+    /// none when claims are in conflict or the party is this one. Off: incidents still name
+    /// who answers, and nothing is sent.
+    pub abuse_notices: bool,
     /// Input lines longer than this many bytes are skipped and counted.
     pub max_line_bytes: usize,
     /// Most bytes of input one `POST /match` may have, counted after decompression: beyond,
@@ -110,6 +117,7 @@ impl Default for MatchingConfig {
         Self {
             marking: "amber".into(),
             share_sightings_with_producer: false,
+            abuse_notices: false,
             max_line_bytes: 1 << 20,
             max_input_bytes: 256 * 1024 * 1024,
             max_run_secs: 120,

@@ -28,9 +28,8 @@ use pacific_registry::claim::{CLAIM_TYPE, ClaimDraft, Contact, Role as ClaimRole
 use pacific_registry::{
     Claim, ClaimError, ClaimSet, Conflict, Index, Query, Resource, Resources, wire,
 };
-use pacific_store::{Collection, Store, StoreError};
+use pacific_store::{Collection, FederationStore, Store, StoreError};
 
-use crate::federation::Federation;
 use crate::principal::Principal;
 
 /// Why a registry command or query fails.
@@ -112,6 +111,22 @@ impl Lookup {
     }
 }
 
+impl Lookup {
+    /// Whom an abuse notice about the query goes to: the one party answering as `contact`
+    /// (it handles abuse), else as `operator`, else as `jurisdiction` — the first role with an
+    /// answer decides; none if that answer is in conflict.
+    pub fn abuse_addressee(&self) -> Option<&Answer> {
+        [
+            ClaimRole::Contact,
+            ClaimRole::Operator,
+            ClaimRole::Jurisdiction,
+        ]
+        .into_iter()
+        .find(|role| self.answers.iter().any(|a| a.role == *role))
+        .and_then(|role| self.responsible(role).ok())
+    }
+}
+
 /// Why a lookup names no single responsible party.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Unanswered {
@@ -135,7 +150,9 @@ struct Held {
 
 /// The registry service of a node.
 pub struct Registry {
-    fed: Arc<Federation>,
+    party: PartyId,
+    /// The store's versions with their federation provenance (who published each claim).
+    feed: Arc<dyn FederationStore>,
     store: Arc<dyn Store>,
     held: tokio::sync::Mutex<Held>,
     refused: AtomicU64,
@@ -160,9 +177,11 @@ fn internal(e: impl std::fmt::Display) -> RegistryError {
 }
 
 impl Registry {
-    pub fn new(fed: Arc<Federation>, store: Arc<dyn Store>) -> Arc<Self> {
+    /// The registry of `party`'s node over its store and the store's federation view.
+    pub fn new(party: PartyId, feed: Arc<dyn FederationStore>, store: Arc<dyn Store>) -> Arc<Self> {
         Arc::new(Self {
-            fed,
+            party,
+            feed,
             store,
             held: tokio::sync::Mutex::default(),
             refused: AtomicU64::new(0),
@@ -171,7 +190,7 @@ impl Registry {
 
     /// This node's party.
     pub fn party(&self) -> &PartyId {
-        &self.fed.local().id
+        &self.party
     }
 
     /// Claims that did not count since the node started.
@@ -189,7 +208,7 @@ impl Registry {
         };
         const PAGE: usize = 1000;
         loop {
-            let items = self.fed.store().versions_after(held.cursor, PAGE).await?;
+            let items = self.feed.versions_after(held.cursor, PAGE).await?;
             let n = items.len();
             for item in items {
                 held.cursor = held.cursor.max(item.version.seq);

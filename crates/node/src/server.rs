@@ -52,7 +52,6 @@ impl Node {
             config.coop.clone(),
             config.governance.clone(),
         )?;
-        let registry = crate::registry::Registry::new(Arc::clone(&federation), Arc::clone(&store));
         let matching = crate::matching::MatchService::open(
             data_dir.root(),
             &config,
@@ -60,6 +59,14 @@ impl Node {
             Some(Arc::clone(federation.store())),
         )
         .await?;
+        let registry = match matching.registry() {
+            Some(r) => Arc::clone(r),
+            None => crate::registry::Registry::new(
+                federation.local().id.clone(),
+                Arc::clone(federation.store()),
+                Arc::clone(&store),
+            ),
+        };
         let auth = Authenticator::new(Arc::clone(&store));
         let metrics = Arc::new(Metrics::default());
         let collections = Arc::new(crate::taxii::Collections::new(

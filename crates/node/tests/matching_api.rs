@@ -496,6 +496,7 @@ async fn matched_after_restart(node: &TestNode, ip: &str) -> Vec<String> {
             party: pacific_core::policy::PartyId::new("restarted"),
             marking: Tlp::Amber.marking_id(),
             share_sightings_with_producer: false,
+            abuse_notices: false,
             max_line_bytes: 1 << 20,
         },
     );

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+const WITHIN: Duration = Duration::from_secs(20);
+
 use pacific_core::access::Role;
 use pacific_core::party::StakeholderType::{Company, State};
 use pacific_testkit::federation::*;
@@ -376,4 +378,158 @@ async fn a_claim_stored_under_another_partys_name_does_not_count() {
     assert_eq!(claims, json!([]), "{claims}");
     let (_, lookup) = bravo.get("/registry/lookup?q=45.10.0.1").await;
     assert!(lookup["answers"].as_array().unwrap().is_empty(), "{lookup}");
+}
+
+/// The objects of `node`'s collection with alias `alias`, as its admin reads them over TAXII.
+async fn collection_objects(node: &FedNode, token: &str, alias: &str) -> Vec<Value> {
+    let http = reqwest::Client::new();
+    let taxii = "application/taxii+json;version=2.1";
+    let list: Value = http
+        .get(format!("{}/taxii2/root/collections/", node.url()))
+        .bearer_auth(token)
+        .header("accept", taxii)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let Some(id) = list["collections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["alias"] == alias)
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+    else {
+        return Vec::new();
+    };
+    let page: Value = http
+        .get(format!(
+            "{}/taxii2/root/collections/{id}/objects/",
+            node.url()
+        ))
+        .bearer_auth(token)
+        .header("accept", taxii)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["objects"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_names_who_answers_for_the_attacker_and_an_abuse_notice_goes_to_that_party_alone()
+ {
+    let root = tempfile::tempdir().unwrap();
+    let mut nodes = federation_of(
+        root.path(),
+        &[("alpha", State), ("bravo", State), ("acme", Company)],
+        None,
+        |c| c.matching.abuse_notices = true,
+    )
+    .await;
+    // Alpha's jurisdiction and Acme's abuse desk over the attacker's network.
+    let alpha = Api::user(&nodes[0], "ana", Role::Delegate).await;
+    let acme = Api::user(&nodes[2], "cat", Role::Admin).await;
+    let (s, v) = alpha
+        .post(
+            "/registry/claims",
+            claim_of("jurisdiction", &["45.10.0.0/16"], "Alpha duty"),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = acme
+        .post(
+            "/registry/claims",
+            claim_of("contact", &["45.10.64.0/18"], "Acme abuse desk"),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+
+    // Bravo's power grid, and an indicator of its own naming the attacker's address.
+    std::fs::write(
+        nodes[1].dir.root().join("assets.toml"),
+        "[[assets]]\nname = \"North grid SCADA\"\ncidr = \"10.20.0.0/16\"\nsector = \"energy\"\n",
+    )
+    .unwrap();
+    nodes[1].stop().await;
+    nodes[1].start().await;
+    let bravo = Api::user(&nodes[1], "ben", Role::Admin).await;
+    bravo
+        .until("/registry/lookup?q=45.10.77.1", |v| {
+            v["answers"].as_array().is_some_and(|a| a.len() == 2)
+        })
+        .await;
+    let indicator = pacific_testkit::federation::indicator(
+        Some(pacific_core::tlp::Tlp::Green),
+        json!({"pattern": "[ipv4-addr:value = '45.10.77.1']"}),
+    );
+    let indicator_id = indicator["id"].as_str().unwrap().to_owned();
+    nodes[1].add(&[indicator]).await;
+    let analyst = nodes[1].user("an", Role::Analyst).await;
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/match", nodes[1].url()))
+        .bearer_auth(&analyst)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"src_ip\": \"10.20.1.5\", \"dst_ip\": \"45.10.77.1\"}\n")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["matches"], 1, "{answer}");
+
+    // The incident says who answers for the attacker's address, per role.
+    let token = bravo.token.clone().unwrap();
+    let incidents = collection_objects(&nodes[1], &token, "incidents").await;
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    let mut answered: Vec<(String, String)> = incidents[0]["x_pacific_answered_by"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["role"].as_str().unwrap().into(),
+                a["party"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    answered.sort();
+    assert_eq!(
+        answered,
+        [
+            ("contact".to_owned(), "acme".to_owned()),
+            ("jurisdiction".into(), "alpha".into())
+        ]
+    );
+
+    // The abuse notice goes to Acme (the contact), TLP:AMBER, and reaches Acme only.
+    let sightings = collection_objects(&nodes[1], &token, "sightings").await;
+    let notice = sightings
+        .iter()
+        .find(|s| s.get("x_pacific_abuse_notice").is_some())
+        .unwrap_or_else(|| panic!("no abuse notice among {sightings:?}"))
+        .clone();
+    assert_eq!(notice["x_pacific_recipients"], json!(["acme"]));
+    assert_eq!(notice["sighting_of_ref"], indicator_id.as_str());
+    assert_eq!(notice["x_pacific_abuse_notice"]["party"], "acme");
+    assert_eq!(
+        notice["x_pacific_abuse_notice"]["resource"],
+        "45.10.64.0/18"
+    );
+    let notice_id = notice["id"].as_str().unwrap().to_owned();
+    assert!(
+        eventually(WITHIN, || nodes[2].has(&notice_id))
+            .await
+            .is_some(),
+        "the abuse notice never reached Acme"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !nodes[0].has(&notice_id).await,
+        "the notice went to Alpha too"
+    );
 }

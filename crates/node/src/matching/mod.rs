@@ -120,6 +120,8 @@ pub struct MatchSettings {
     /// The marking-definition id put on sightings and incidents.
     pub marking: &'static str,
     pub share_sightings_with_producer: bool,
+    /// Send an abuse notice to whoever the registry names for an incident's address.
+    pub abuse_notices: bool,
     pub max_line_bytes: usize,
 }
 
@@ -135,6 +137,7 @@ impl MatchSettings {
             party: crate::federation::local_party(config).id,
             marking: tlp.marking_id(),
             share_sightings_with_producer: config.matching.share_sightings_with_producer,
+            abuse_notices: config.matching.abuse_notices,
             max_line_bytes: config.matching.max_line_bytes,
         })
     }
@@ -221,6 +224,10 @@ pub struct MatchService {
     events: tokio::sync::broadcast::Sender<MatchEvent>,
     /// What became of the runs over streams ([`MatchService::match_stream`]), for /metrics.
     runs: RunCounters,
+    /// Who answers for a matched address or domain, named in incidents and abuse notices
+    /// (with a federation store only: claims count by who published them). The node serves
+    /// the same registry.
+    registry: Option<Arc<crate::registry::Registry>>,
 }
 
 /// Runs over streams: running now, and how many ended on a bound or a client gone.
@@ -267,9 +274,17 @@ impl MatchService {
         settings: MatchSettings,
     ) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(1024);
+        let registry = federation.as_ref().map(|f| {
+            crate::registry::Registry::new(
+                settings.party.clone(),
+                Arc::clone(f),
+                Arc::clone(&store),
+            )
+        });
         Self {
             store,
             federation,
+            registry,
             index: SharedIndex::default(),
             catalog: RwLock::default(),
             assets,
@@ -360,6 +375,11 @@ impl MatchService {
 
     pub fn index(&self) -> &SharedIndex {
         &self.index
+    }
+
+    /// The jurisdiction registry matching consults (none without a federation store).
+    pub fn registry(&self) -> Option<&Arc<crate::registry::Registry>> {
+        self.registry.as_ref()
     }
 
     pub fn assets(&self) -> &Assets {

@@ -159,6 +159,7 @@ impl MatchService {
         self.store.add_objects(&sightings, &objects).await?;
 
         let mut raised = Vec::new();
+        let mut notices = Vec::new();
         let mut keys: Vec<_> = tally.incidents.into_iter().collect();
         keys.sort();
         for ((asset, id, day), (value, count)) in keys {
@@ -213,6 +214,30 @@ impl MatchService {
             if let Some(origin) = &origin {
                 value_json["x_pacific_indicator_origin"] = json!(origin);
             }
+            let answered = self.who_answers(&value).await;
+            if let Some(lookup) = &answered
+                && !lookup.answers.is_empty()
+            {
+                value_json["x_pacific_answered_by"] = json!(
+                    lookup
+                        .answers
+                        .iter()
+                        .map(|a| json!({
+                            "role": a.role,
+                            "party": a.claim.party,
+                            "claim": a.claim.id,
+                            "resource": a.resource.to_string(),
+                            "in_conflict": !a.conflicts.is_empty(),
+                        }))
+                        .collect::<Vec<_>>()
+                );
+            }
+            if let Some(notice) = answered
+                .as_ref()
+                .and_then(|l| self.abuse_notice(l, &incident_id, &indicator, &value, &day, count))
+            {
+                notices.push(notice?);
+            }
             let object = StixObject::from_value(value_json)
                 .map_err(|e| NodeError::Input(format!("an incident is not valid STIX: {e}")))?;
             tracing::warn!(
@@ -240,6 +265,10 @@ impl MatchService {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(incident_id);
         }
+        if !notices.is_empty() {
+            self.store.add_objects(&sightings, &notices).await?;
+            done.abuse_notices += notices.len() as u64;
+        }
         if !raised.is_empty() {
             let objects: Vec<StixObject> = raised.iter().map(|(o, _)| o.clone()).collect();
             self.store.add_objects(&incidents, &objects).await?;
@@ -250,6 +279,72 @@ impl MatchService {
             }
         }
         Ok(done)
+    }
+
+    /// What the jurisdiction registry says about a matched value, if it is an address or a
+    /// domain (a URL or a hash is nothing anyone claims) and a registry is at hand.
+    async fn who_answers(&self, value: &str) -> Option<crate::registry::Lookup> {
+        let registry = self.registry.as_ref()?;
+        match registry.lookup(value).await {
+            Ok(lookup) => Some(lookup),
+            Err(crate::registry::RegistryError::Invalid(_)) => None,
+            Err(e) => {
+                tracing::warn!(%value, error = %e, "the registry could not be consulted for a match");
+                None
+            }
+        }
+    }
+
+    /// With `matching.abuse_notices`, the abuse notice of an incident to the party the
+    /// registry names for its value ([`crate::registry::Lookup::abuse_addressee`]): a TLP:AMBER
+    /// `sighting` of the indicator addressed to that party alone, carrying the registry's
+    /// answer; the policy gate decides whether it leaves. None for this party's own space.
+    fn abuse_notice(
+        &self,
+        lookup: &crate::registry::Lookup,
+        incident_id: &str,
+        indicator: &str,
+        value: &str,
+        day: &str,
+        count: u64,
+    ) -> Option<Result<StixObject, NodeError>> {
+        if !self.settings.abuse_notices {
+            return None;
+        }
+        let answer = lookup.abuse_addressee()?;
+        let party = &answer.claim.party;
+        if *party == self.settings.party {
+            return None;
+        }
+        let now = Timestamp::now();
+        let value_json = json!({
+            "type": "sighting",
+            "spec_version": "2.1",
+            "id": derived_id("sighting", &[self.settings.party.as_str(), "abuse-notice", incident_id]),
+            "created": now.as_str(),
+            "modified": now.as_str(),
+            "sighting_of_ref": indicator,
+            "first_seen": now.as_str(),
+            "count": count.min(MAX_COUNT),
+            "description": format!(
+                "Abuse notice from {}: {value} matched indicator {indicator} in {count} event(s) on {day} against a critical asset. The jurisdiction registry names {party} as {} for {} (claim {}).",
+                self.settings.party, answer.role, answer.resource, answer.claim.id
+            ),
+            "object_marking_refs": [pacific_core::tlp::TLP2_AMBER],
+            "x_pacific_recipients": [party],
+            "x_pacific_abuse_notice": {
+                "value": value,
+                "day": day,
+                "role": answer.role,
+                "party": party,
+                "claim": answer.claim.id,
+                "resource": answer.resource.to_string(),
+            },
+        });
+        Some(
+            StixObject::from_value(value_json)
+                .map_err(|e| NodeError::Input(format!("an abuse notice is not valid STIX: {e}"))),
+        )
     }
 
     fn origin(&self, id: u128) -> Option<Arc<str>> {

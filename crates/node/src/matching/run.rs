@@ -231,9 +231,16 @@ pub struct Recorded {
     pub sightings_created: u64,
     pub sightings_updated: u64,
     pub incidents: u64,
+    /// Abuse notices stored for the parties the registry names (`matching.abuse_notices`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub abuse_notices: u64,
     /// The incidents raised, as the hotline's alert task reads them back from the store.
     #[serde(skip)]
     pub raised: Vec<MatchEvent>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Recorded {
@@ -241,6 +248,7 @@ impl Recorded {
         self.sightings_created += o.sightings_created;
         self.sightings_updated += o.sightings_updated;
         self.incidents += o.incidents;
+        self.abuse_notices += o.abuse_notices;
         self.raised.extend(o.raised);
     }
 }
