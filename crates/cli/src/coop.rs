@@ -334,6 +334,10 @@ pub enum DisputeCommand {
         /// The claimant's claim, in words.
         #[arg(long)]
         claim: String,
+        /// A STIX object id the dispute is about, e.g. the two conflicting resource claims of
+        /// `pacific registry conflicts` (repeat for each).
+        #[arg(long = "evidence", value_name = "STIX_ID")]
+        evidence: Vec<String>,
     },
     /// The disputes this node knows of: id, stage, claimant v respondent, subject.
     List {
@@ -973,10 +977,11 @@ pub async fn dispute(cmd: DisputeCommand) -> Result<ExitCode, NodeError> {
             respondent,
             subject,
             claim,
+            evidence,
         } => {
             let v = api
                 .client()
-                .open_dispute(&respondent, &subject, &claim)
+                .open_dispute(&respondent, &subject, &claim, &evidence)
                 .await?;
             print_dispute(&v);
         }

@@ -470,8 +470,12 @@ fn print_conflict(c: &Value) {
 fn print_conflicts(v: &Value) {
     if list(v).is_empty() {
         println!("no conflicts");
+        return;
     }
     for c in list(v) {
         print_conflict(c);
     }
+    println!(
+        "to settle one: pacific dispute open --respondent PARTY --subject … --claim … --evidence CLAIM_ID --evidence CLAIM_ID"
+    );
 }

@@ -171,4 +171,40 @@ async fn a_state_imports_and_claims_its_space_and_a_peer_asks_it_about_an_addres
     let out = pacific(bravo, &liaison, &request).await;
     assert_eq!(out.code, 1, "{out}");
     assert!(out.stderr.contains("in conflict (alpha, bravo)"), "{out}");
+
+    // Alpha takes the conflict to a dispute, with both claims as its objects.
+    let conflicts = pacific(alpha, &delegate, &["registry", "conflicts", "--json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&conflicts.stdout).unwrap();
+    let claims: Vec<&str> = v[0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let alpha_liaison = alpha.user("lee", Role::Liaison).await;
+    let mut open = vec![
+        "dispute",
+        "open",
+        "--respondent",
+        "bravo",
+        "--subject",
+        "45.10.64.0/18",
+        "--claim",
+        "the space is XA's by its RIR delegation",
+    ];
+    for c in &claims {
+        open.extend(["--evidence", c]);
+    }
+    let out = pacific(alpha, &alpha_liaison, &open).await;
+    assert_eq!(out.code, 0, "{out}");
+    let dispute_id = out.stdout.split_whitespace().next().unwrap().to_owned();
+    let shown = pacific(
+        alpha,
+        &alpha_liaison,
+        &["dispute", "show", &dispute_id, "--json"],
+    )
+    .await;
+    for c in &claims {
+        assert!(shown.stdout.contains(c), "{shown}");
+    }
 }

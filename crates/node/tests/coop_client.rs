@@ -273,7 +273,7 @@ async fn the_hotline_consultations_and_disputes_through_the_client() {
 
     // A dispute: opened, a claim added, an unknown step not found.
     let dispute = a
-        .open_dispute("bravo", "due diligence", "servers used against us")
+        .open_dispute("bravo", "due diligence", "servers used against us", &[])
         .await
         .unwrap();
     let did = dispute["record"]["id"].as_str().unwrap().to_owned();

@@ -325,10 +325,12 @@ impl CoopClient {
         respondent: &str,
         subject: &str,
         claim: &str,
+        evidence_refs: &[String],
     ) -> Result<Value, ClientError> {
         self.post(
             "/coop/disputes",
-            json!({"respondent": respondent, "subject": subject, "claim": claim}),
+            json!({"respondent": respondent, "subject": subject, "claim": claim,
+                   "evidence_refs": evidence_refs}),
         )
         .await
     }
