@@ -198,6 +198,15 @@ impl Registry {
         self.refused.load(Ordering::Relaxed)
     }
 
+    /// The registry's counters in the Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        let name = "pacific_registry_claims_refused_total";
+        format!(
+            "# HELP {name} Resource claim versions held that do not count (malformed, or not published by the party they name).\n# TYPE {name} counter\n{name} {}\n",
+            self.refused_claims()
+        )
+    }
+
     /// Reads the object versions stored since the last call.
     async fn sync(&self, held: &mut Held) -> Result<(), RegistryError> {
         if held.default.is_none() {

@@ -378,6 +378,20 @@ async fn a_claim_stored_under_another_partys_name_does_not_count() {
     assert_eq!(claims, json!([]), "{claims}");
     let (_, lookup) = bravo.get("/registry/lookup?q=45.10.0.1").await;
     assert!(lookup["answers"].as_array().unwrap().is_empty(), "{lookup}");
+    // Counted once, however often the registry is read.
+    let metrics = reqwest::Client::new()
+        .get(format!("{}/metrics", nodes[1].url()))
+        .bearer_auth(bravo.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("pacific_registry_claims_refused_total 1\n"),
+        "{metrics}"
+    );
 }
 
 /// The objects of `node`'s collection with alias `alias`, as its admin reads them over TAXII.

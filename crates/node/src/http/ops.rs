@@ -48,6 +48,7 @@ pub(super) async fn metrics(
     let mut body = state.metrics().render(&stats);
     body.push_str(&state.federation().render_metrics());
     body.push_str(&state.matching().render_metrics());
+    body.push_str(&state.registry().render_metrics());
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response())
 }
 
