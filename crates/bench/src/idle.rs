@@ -260,7 +260,7 @@ async fn log_size(http: &reqwest::Client, addr: SocketAddr, token: Option<&str>)
 }
 
 /// The process's user + system CPU time in clock ticks and its resident set in KiB.
-fn process_sample(pid: u32) -> Result<(u64, u64), NodeError> {
+pub(crate) fn process_sample(pid: u32) -> Result<(u64, u64), NodeError> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map_err(|e| NodeError::Setup(format!("cannot read /proc/{pid}/stat: {e}")))?;
     // After the command name (in parentheses, which may hold spaces): state is field 3,
@@ -291,7 +291,7 @@ fn process_sample(pid: u32) -> Result<(u64, u64), NodeError> {
 }
 
 /// `getconf CLK_TCK`, 100 (Linux's usual value) if it cannot be asked.
-fn clock_ticks_per_second() -> u64 {
+pub(crate) fn clock_ticks_per_second() -> u64 {
     Command::new("getconf")
         .arg("CLK_TCK")
         .output()

@@ -17,6 +17,10 @@ pub enum BenchCommand {
         /// Number of objects.
         #[arg(long, default_value_t = 200_000)]
         count: usize,
+        /// Instead of --count: generate objects until the bundle has this size (bytes, or
+        /// with a suffix K, M, G: powers of 1,024), e.g. 1G.
+        #[arg(long, conflicts_with = "count", value_parser = parse_size)]
+        bytes: Option<u64>,
         /// Also time parse + validate alone, without the store.
         #[arg(long)]
         parse_only: bool,
@@ -139,8 +143,17 @@ pub enum BenchCommand {
 pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
     let tmp = std::env::temp_dir().join(format!("pacific-bench-{}", pacific_node::new_uuid()));
     let result = match cmd {
-        BenchCommand::Ingest { count, parse_only } => {
-            pacific_bench::ingest(&tmp, &IngestOptions { count, parse_only }).await
+        BenchCommand::Ingest {
+            count,
+            bytes,
+            parse_only,
+        } => {
+            let options = IngestOptions {
+                count,
+                bytes,
+                parse_only,
+            };
+            pacific_bench::ingest(&tmp, &options).await
         }
         BenchCommand::Taxii {
             sizes,
@@ -243,4 +256,42 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
     };
     let _ = std::fs::remove_dir_all(&tmp);
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// A size in bytes: digits, optionally followed by K, M or G (powers of 1,024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&text[..i], c.to_ascii_uppercase()),
+        _ => (text, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        other => return Err(format!("unknown size unit {other:?} (use K, M or G)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 1G, 500M, 1048576)"))?;
+    n.checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} is not a size between 1 byte and 16 EiB"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("500m"), Ok(500 << 20));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("3K"), Ok(3072));
+        for bad in ["", "G", "1T", "0", "-1G", "1.5G", "99999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -3,6 +3,9 @@
 //!
 //! Reading and validating run on a blocking thread while the previous batch is being written,
 //! so parsing and storage overlap; memory holds at most a few batches, whatever the input size.
+//! That thread also serialises each object to the text the store keeps and hashes it
+//! ([`PreparedObject`]), and frees the batches once stored, so the writer's thread does
+//! little but the database's work.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -10,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use pacific_core::bundle::{BundleError, BundleItem, read_objects};
 use pacific_core::{StixObject, ValidationError};
-use pacific_store::{AddOutcome, Store};
+use pacific_store::{AddOutcome, PreparedObject, Store};
 
 use crate::NodeError;
 
@@ -65,7 +68,7 @@ pub struct IngestProgress {
 const STOPPED: &str = "ingest stopped";
 
 enum Message {
-    Batch(Vec<StixObject>),
+    Batch(Vec<PreparedObject>),
     Invalid(usize, ValidationError),
 }
 
@@ -89,17 +92,28 @@ pub async fn ingest_reader<R: Read + Send + 'static>(
     }
     let started = Instant::now();
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(4);
+    // Stored batches go back to the parsing thread, which frees them (and reuses their
+    // allocation): freeing thousands of parsed objects is not the writer's work.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<Vec<PreparedObject>>();
     let parser = tokio::task::spawn_blocking(move || {
         let mut batch = Vec::with_capacity(BATCH_SIZE);
         let result = read_objects(reader, |item| {
             match item {
                 BundleItem::Valid(object) => {
-                    batch.push(match default_tlp {
+                    let object = match default_tlp {
                         Some(tlp) => object.with_default_tlp(tlp),
                         None => object,
-                    });
+                    };
+                    // The stored text and its hash, computed here rather than by the writer.
+                    batch.push(PreparedObject::new(object));
                     if batch.len() == BATCH_SIZE {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_SIZE));
+                        let mut next = None;
+                        while let Ok(mut stored) = done_rx.try_recv() {
+                            stored.clear();
+                            next = Some(stored);
+                        }
+                        let next = next.unwrap_or_else(|| Vec::with_capacity(BATCH_SIZE));
+                        let full = std::mem::replace(&mut batch, next);
                         tx.blocking_send(Message::Batch(full))
                             .map_err(|_| STOPPED)?;
                     }
@@ -123,7 +137,10 @@ pub async fn ingest_reader<R: Read + Send + 'static>(
         match message {
             Message::Batch(objects) => {
                 read += objects.len() as u64;
-                match store.add_objects(collection_id, &objects).await {
+                let added = store.add_prepared_objects(collection_id, &objects).await;
+                // Back to the parser to be freed; if it has finished, freed here.
+                let _ = done_tx.send(objects);
+                match added {
                     Ok(outcomes) => report.count(&outcomes),
                     Err(e) => {
                         store_error = Some(e);
@@ -173,4 +190,125 @@ pub async fn store_in_batches(
         outcomes.extend(store.add_objects(collection_id, chunk).await?);
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pacific_core::taxii::{ObjectQuery, VersionSelector};
+    use pacific_store::{Collection, SqliteStore};
+
+    const COLLECTION: &str = "6a2b7a3c-8f0e-4d51-9b1c-2f4e5d6a7b8c";
+
+    fn ipv4(n: usize) -> String {
+        format!(
+            r#"{{"type":"ipv4-addr","id":"ipv4-addr--00000000-0000-4000-8000-{n:012x}","value":"10.{}.{}.{}"}}"#,
+            (n >> 16) & 255,
+            (n >> 8) & 255,
+            n & 255
+        )
+    }
+
+    async fn store() -> Arc<dyn Store> {
+        let store = SqliteStore::open_in_memory().await.unwrap();
+        store
+            .create_collection(&Collection {
+                id: COLLECTION.into(),
+                title: "t".into(),
+                description: None,
+                alias: None,
+            })
+            .await
+            .unwrap();
+        Arc::new(store)
+    }
+
+    async fn stored_ids(store: &dyn Store) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut query = ObjectQuery {
+            versions: vec![VersionSelector::All],
+            ..ObjectQuery::all(1000)
+        };
+        loop {
+            let page = store
+                .query_objects(COLLECTION, &query, false)
+                .await
+                .unwrap();
+            ids.extend(page.items.into_iter().map(|v| v.id));
+            match page.next {
+                Some(next) => query.next = Some(next),
+                None => return ids,
+            }
+        }
+    }
+
+    /// Several batches (so stored batches go back to the parser and are reused), invalid
+    /// objects among them, then malformed JSON: every valid object before it is stored, once
+    /// and logged, each invalid one is reported at its position, and the error says so.
+    #[tokio::test]
+    async fn objects_before_malformed_json_are_kept_across_batches() {
+        let store = store().await;
+        let valid = 3 * BATCH_SIZE + 7;
+        let mut elements: Vec<String> = (0..valid).map(ipv4).collect();
+        elements.insert(5, r#"{"type":"ipv4-addr","id":"ipv4-addr--bad"}"#.into());
+        elements.insert(BATCH_SIZE + 11, "42".into());
+        let text = format!(
+            r#"{{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[{},{{"type":"#,
+            elements.join(",")
+        );
+        let mut progress = Vec::new();
+        let result = ingest_reader(
+            Arc::clone(&store),
+            COLLECTION,
+            std::io::Cursor::new(text.into_bytes()),
+            None,
+            |p| progress.push(p.objects_read),
+        )
+        .await;
+        match result {
+            Err(NodeError::Input(message)) => {
+                assert!(message.contains("malformed JSON"), "{message}");
+                assert!(message.contains(&format!("{valid} stored")), "{message}");
+            }
+            other => panic!("expected malformed JSON, got {other:?}"),
+        }
+        let mut ids = stored_ids(store.as_ref()).await;
+        assert_eq!(ids.len(), valid);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), valid);
+        assert_eq!(store.log_size().await.unwrap(), valid as u64);
+        assert!(progress.windows(2).all(|w| w[0] <= w[1]), "{progress:?}");
+        assert_eq!(progress.last().copied(), Some(valid as u64 + 2));
+    }
+
+    /// A complete bundle: counts, positions of the invalid objects, and a second ingest of the
+    /// same bundle stores nothing new.
+    #[tokio::test]
+    async fn a_bundle_ingested_twice_is_stored_once() {
+        let store = store().await;
+        let mut elements: Vec<String> = (0..BATCH_SIZE + 3).map(ipv4).collect();
+        elements.insert(BATCH_SIZE, "[]".into());
+        let text = format!(r#"{{"objects":[{}]}}"#, elements.join(","));
+        for round in 0..2 {
+            let report = ingest_reader(
+                Arc::clone(&store),
+                COLLECTION,
+                std::io::Cursor::new(text.clone().into_bytes()),
+                None,
+                |_| {},
+            )
+            .await
+            .unwrap();
+            let (stored, present) = if round == 0 {
+                (BATCH_SIZE as u64 + 3, 0)
+            } else {
+                (0, BATCH_SIZE as u64 + 3)
+            };
+            assert_eq!((report.stored, report.already_present), (stored, present));
+            let positions: Vec<usize> = report.invalid.iter().map(|(i, _)| *i).collect();
+            assert_eq!(positions, [BATCH_SIZE]);
+        }
+        assert_eq!(store.log_size().await.unwrap(), BATCH_SIZE as u64 + 3);
+    }
 }

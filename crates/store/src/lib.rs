@@ -43,6 +43,43 @@ pub type ReceivedEntry<'a> =
 pub use pacific_tlog::entry::Entry as LogEntryData;
 pub use sqlite::{SqliteFederationStore, SqliteStore};
 
+/// A validated object with the JSON text the store keeps for it (`StixObject::to_json()`) and
+/// that text's SHA-256 (which its `object-stored` log entry names), computed once by
+/// [`PreparedObject::new`]; the fields are private so the text is always the object's.
+#[derive(Clone, Debug)]
+pub struct PreparedObject {
+    object: StixObject,
+    json: String,
+    sha256: Hash,
+}
+
+impl PreparedObject {
+    /// Serialises `object` and hashes the text.
+    pub fn new(object: StixObject) -> Self {
+        let json = object.to_json();
+        let sha256 = pacific_tlog::entry::sha256(json.as_bytes());
+        Self {
+            object,
+            json,
+            sha256,
+        }
+    }
+
+    pub fn object(&self) -> &StixObject {
+        &self.object
+    }
+
+    /// The text stored for the object: `self.object().to_json()`.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// SHA-256 of [`PreparedObject::json`].
+    pub fn sha256(&self) -> &Hash {
+        &self.sha256
+    }
+}
+
 /// The actor recorded in log entries written by the methods without an `actor` argument
 /// ([`Store::add_objects`], [`Store::add_user`]): the node itself, on behalf of a local user
 /// or command.
@@ -293,6 +330,14 @@ pub trait Store: Send + Sync {
         actor: &'a str,
         collection_id: &'a str,
         objects: &'a [StixObject],
+    ) -> StoreFuture<'a, Vec<AddOutcome>>;
+    /// [`Store::add_objects`] for objects whose stored JSON text and its SHA-256 were computed
+    /// beforehand ([`PreparedObject::new`], e.g. on the thread that parsed them), so the
+    /// writer does not compute them. Stores exactly what `add_objects` would.
+    fn add_prepared_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        objects: &'a [PreparedObject],
     ) -> StoreFuture<'a, Vec<AddOutcome>>;
     /// [`Store::add_objects_as`] for objects received from a peer, with what the federation
     /// records beside them, all in **one transaction**: their provenance (as

@@ -55,10 +55,10 @@ use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, CosignatureAdded, FeedVersion, Hash, LogEntry, MatchInput, MatchStat,
-    NewToken, Page, ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError,
-    StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion,
-    User,
+    AddOutcome, Collection, CosignatureAdded, FeedVersion, Hash, LOCAL_ACTOR, LogEntry, MatchInput,
+    MatchStat, NewToken, Page, PreparedObject, ProvenanceRecord, ReceivedEntry, SplitViewEvidence,
+    Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion,
+    TypedVersion, User,
 };
 
 mod changes;
@@ -234,6 +234,18 @@ impl Store for SqliteStore {
         Box::pin(async move {
             let (outcomes, _) = self
                 .add_objects_impl(actor, collection_id, objects, None)
+                .await?;
+            Ok(outcomes)
+        })
+    }
+    fn add_prepared_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        objects: &'a [PreparedObject],
+    ) -> StoreFuture<'a, Vec<AddOutcome>> {
+        Box::pin(async move {
+            let (outcomes, _) = self
+                .add_objects_impl(LOCAL_ACTOR, collection_id, objects, None)
                 .await?;
             Ok(outcomes)
         })

@@ -8,7 +8,8 @@ use common::*;
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
 use pacific_store::{
-    CosignatureAdded, SplitViewEvidence, SqliteStore, Store, StoreError, StoredCosignature, User,
+    AddOutcome, CosignatureAdded, PreparedObject, SplitViewEvidence, SqliteStore, Store,
+    StoreError, StoredCosignature, User,
 };
 use pacific_tlog::entry::{Act, Entry};
 use pacific_tlog::merkle::{self, MemoryTree};
@@ -73,6 +74,102 @@ async fn add_objects_logs_each_new_version_in_order() {
         last.act.object().unwrap().version,
         "2021-02-01T00:00:00.000Z"
     );
+}
+
+/// Prepared objects (text and hash computed before the write) are stored and logged exactly as
+/// bare ones: same outcomes, same rows, same entries but for their time.
+#[tokio::test]
+async fn prepared_objects_are_stored_and_logged_as_bare_ones() {
+    let t = "2021-01-01T00:00:00.000Z";
+    let t2 = "2021-02-01T00:00:00.000Z";
+    // A new version, a resend, an older version, an observable and its resend (which is
+    // recognised by content), and one with new content.
+    let objects = vec![
+        indicator(1, t2),
+        indicator(2, t),
+        indicator(1, t2),
+        indicator(1, t),
+        ipv4(3, "192.0.2.1"),
+        ipv4(3, "192.0.2.1"),
+        ipv4(3, "192.0.2.9"),
+    ];
+    let prepared: Vec<PreparedObject> = objects.iter().cloned().map(PreparedObject::new).collect();
+    for p in &prepared {
+        assert_eq!(p.json(), p.object().to_json());
+        assert_eq!(
+            *p.sha256(),
+            pacific_tlog::entry::sha256(p.json().as_bytes())
+        );
+    }
+    let (_a, bare) = store().await;
+    let (_b, ready) = store().await;
+    let kinds = |outcomes: Vec<AddOutcome>| -> Vec<bool> {
+        outcomes
+            .iter()
+            .map(|o| matches!(o, AddOutcome::Added { .. }))
+            .collect()
+    };
+    let expected = kinds(bare.add_objects(COLLECTION, &objects).await.unwrap());
+    assert_eq!(expected, [true, true, false, true, true, false, true]);
+    assert_eq!(
+        kinds(
+            ready
+                .add_prepared_objects(COLLECTION, &prepared)
+                .await
+                .unwrap()
+        ),
+        expected
+    );
+    let size = bare.log_size().await.unwrap();
+    assert_eq!(size, 5);
+    assert_eq!(ready.log_size().await.unwrap(), size);
+    // Versions without a timestamp of their own are named by date_added, which differs.
+    let acts = |entries: Vec<pacific_store::LogEntry>| -> Vec<(String, String, String, pacific_store::Hash)> {
+        entries
+            .iter()
+            .map(|e| {
+                let d = Entry::decode(&e.entry).unwrap();
+                let Act::ObjectStored { object } = d.act else {
+                    panic!("{d:?}")
+                };
+                let version = if object.id.starts_with("indicator--") {
+                    object.version
+                } else {
+                    String::new()
+                };
+                (d.actor, object.id, version, object.sha256)
+            })
+            .collect()
+    };
+    assert_eq!(
+        acts(ready.log_entries(0, size).await.unwrap()),
+        acts(bare.log_entries(0, size).await.unwrap())
+    );
+    let page = |store: SqliteStore| async move {
+        let query = pacific_core::taxii::ObjectQuery {
+            versions: vec![pacific_core::taxii::VersionSelector::All],
+            ..pacific_core::taxii::ObjectQuery::all(100)
+        };
+        store
+            .query_objects(COLLECTION, &query, true)
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|v| (v.id, v.type_name, v.json))
+            .collect::<Vec<_>>()
+    };
+    let stored = page(bare).await;
+    assert_eq!(stored.len(), 5);
+    assert_eq!(page(ready).await, stored);
+    // A prepared write to a missing collection fails and appends nothing, like a bare one.
+    let (_c, other) = store().await;
+    let missing = "2b0a4fd1-5d4a-4f1e-8a38-3b5d3a8b11aa";
+    assert!(matches!(
+        other.add_prepared_objects(missing, &prepared).await,
+        Err(StoreError::UnknownCollection(_))
+    ));
+    assert_eq!(other.log_size().await.unwrap(), 0);
 }
 
 #[tokio::test]

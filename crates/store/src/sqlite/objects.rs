@@ -17,17 +17,46 @@ use super::{
     ADD_CHUNK, SqliteStore, check_actor, collection_key, db_err, federation, log, placeholders,
     read_counter,
 };
-use crate::{AddOutcome, Hash, LogEntry, ProvenanceRecord, ReceivedEntry, StoreError};
+use crate::{
+    AddOutcome, Hash, LogEntry, PreparedObject, ProvenanceRecord, ReceivedEntry, StoreError,
+};
+
+/// What `add_objects` stores: a bare object (its text computed here) or a prepared one.
+pub(super) trait ToStore: Sync {
+    fn object(&self) -> &StixObject;
+    /// The JSON text to store (`StixObject::to_json()`) and its SHA-256.
+    fn text(&self) -> (Cow<'_, str>, Hash);
+}
+
+impl ToStore for StixObject {
+    fn object(&self) -> &StixObject {
+        self
+    }
+    fn text(&self) -> (Cow<'_, str>, Hash) {
+        let json = self.to_json();
+        let sha = pacific_tlog::entry::sha256(json.as_bytes());
+        (Cow::Owned(json), sha)
+    }
+}
+
+impl ToStore for PreparedObject {
+    fn object(&self) -> &StixObject {
+        PreparedObject::object(self)
+    }
+    fn text(&self) -> (Cow<'_, str>, Hash) {
+        (Cow::Borrowed(self.json()), *self.sha256())
+    }
+}
 
 impl SqliteStore {
     /// Adds objects; with `received`, also their provenance first and a `received` entry per
     /// version added (none for one held already) last, in the same transaction. Returns the
     /// outcomes and the `received` entries as appended.
-    pub(super) async fn add_objects_impl(
+    pub(super) async fn add_objects_impl<T: ToStore>(
         &self,
         actor: &str,
         collection_id: &str,
-        objects: &[StixObject],
+        objects: &[T],
         received: Option<(&[ProvenanceRecord], &ReceivedEntry<'_>)>,
     ) -> Result<(Vec<AddOutcome>, Vec<LogEntry>), StoreError> {
         check_actor(actor)?;
@@ -86,7 +115,7 @@ impl SqliteStore {
                 .iter()
                 .zip(&outcomes)
                 .filter(|(_, outcome)| matches!(outcome, AddOutcome::Added { .. }))
-                .map(|(o, outcome)| entry(o, outcome)?.encode().map_err(log::log_err))
+                .map(|(o, outcome)| entry(o.object(), outcome)?.encode().map_err(log::log_err))
                 .collect::<Result<Vec<_>, _>>()?;
             log::append(&mut tx, &mut frontier, &entries).await?;
             appended = (received_at..)
@@ -236,15 +265,8 @@ fn object_stored_entry(actor: &str, row: &NewRow<'_>) -> Result<Vec<u8>, StoreEr
 }
 
 /// Each object's JSON text to store (`StixObject::to_json()`) and its SHA-256, computed once.
-fn object_texts(chunk: &[StixObject]) -> Vec<(String, Hash)> {
-    chunk
-        .iter()
-        .map(|o| {
-            let json = o.to_json();
-            let sha = pacific_tlog::entry::sha256(json.as_bytes());
-            (json, sha)
-        })
-        .collect()
+fn object_texts<T: ToStore>(chunk: &[T]) -> Vec<(Cow<'_, str>, Hash)> {
+    chunk.iter().map(ToStore::text).collect()
 }
 
 // -------------------------------------------------------------------------------------------
@@ -260,7 +282,7 @@ struct NewRow<'a> {
     version: Cow<'a, str>,
     date_added_us: i64,
     date_added: String,
-    json: String,
+    json: Cow<'a, str>,
     /// SHA-256 of `json`.
     sha256: Hash,
 }
@@ -285,16 +307,16 @@ struct ChunkPlan<'a> {
     states: HashMap<&'a str, IdState>,
 }
 
-async fn plan_chunk<'a>(
+async fn plan_chunk<'a, T: ToStore>(
     tx: &mut SqliteConnection,
     key: i64,
-    chunk: &'a [StixObject],
-    texts: Vec<(String, Hash)>,
+    chunk: &'a [T],
+    texts: Vec<(Cow<'a, str>, Hash)>,
     now: i64,
     last_added: &mut i64,
 ) -> Result<ChunkPlan<'a>, StoreError> {
     let ctx = "reading the stored versions of the objects being added";
-    let mut ids: Vec<&str> = chunk.iter().map(StixObject::id).collect();
+    let mut ids: Vec<&str> = chunk.iter().map(|o| o.object().id()).collect();
     ids.sort_unstable();
     ids.dedup();
 
@@ -326,6 +348,7 @@ async fn plan_chunk<'a>(
     // Objects without created/modified (most observables) are recognised by content.
     let mut unversioned: Vec<&str> = chunk
         .iter()
+        .map(ToStore::object)
         .filter(|o| o.version().is_none())
         .map(StixObject::id)
         .filter(|id| states.contains_key(*id))
@@ -352,7 +375,7 @@ async fn plan_chunk<'a>(
 
     let mut outcomes = Vec::with_capacity(chunk.len());
     let mut rows = Vec::with_capacity(chunk.len());
-    for (object, (json, sha256)) in chunk.iter().zip(texts) {
+    for (object, (json, sha256)) in chunk.iter().map(ToStore::object).zip(texts) {
         let st = states.entry(object.id()).or_default();
         let own_version = object.version().map(Timestamp::unix_micros);
         let duplicate = match own_version {
@@ -474,7 +497,7 @@ async fn apply_plan(
             .bind(row.date_added.as_str())
             .bind(row.version_us == hi)
             .bind(row.version_us == lo)
-            .bind(row.json.as_str());
+            .bind(&*row.json);
     }
     query.execute(&mut *tx).await.map_err(db_err(ctx))?;
     Ok(())
