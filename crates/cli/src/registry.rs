@@ -76,7 +76,9 @@ pub enum RegistryCommand {
     Show {
         #[command(flatten)]
         api: RegistryApi,
+        /// The claim's id (x-pacific-resource-claim--…).
         id: String,
+        /// Print the JSON the node answered.
         #[arg(long)]
         json: bool,
     },
@@ -107,6 +109,7 @@ pub enum RegistryCommand {
     Revoke {
         #[command(flatten)]
         api: RegistryApi,
+        /// The claim's id (x-pacific-resource-claim--…).
         id: String,
     },
     /// Who answers for an address, an AS number (AS64500) or a domain name: the most
@@ -114,7 +117,9 @@ pub enum RegistryCommand {
     Lookup {
         #[command(flatten)]
         api: RegistryApi,
+        /// An address (203.0.113.5, 2001:db8::1), an AS number (AS64500) or a domain name.
         query: String,
+        /// Print the JSON the node answered.
         #[arg(long)]
         json: bool,
     },
@@ -122,6 +127,7 @@ pub enum RegistryCommand {
     Conflicts {
         #[command(flatten)]
         api: RegistryApi,
+        /// Print the JSON the node answered.
         #[arg(long)]
         json: bool,
     },
@@ -150,8 +156,10 @@ pub struct ImportArgs {
     /// The 24/7 contact (required unless --dry-run).
     #[arg(long = "contact-name")]
     contact_name: Option<String>,
+    /// E-mail address of the 24/7 contact.
     #[arg(long = "contact-email")]
     contact_email: Option<String>,
+    /// Telephone number of the 24/7 contact, international form (+CC …).
     #[arg(long = "contact-phone")]
     contact_phone: Option<String>,
     /// When the claim lapses (RFC 3339); default: until revoked.
