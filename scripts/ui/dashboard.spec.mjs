@@ -79,7 +79,7 @@ const rows = (selector) => page.locator(`${selector} tbody tr`).count();
 const text = (selector) => page.locator(selector).innerText();
 
 await check("without a session every page goes to /login", async () => {
-  for (const path of ["/", "/objects", "/peers", "/requests", "/disputes", "/log"]) {
+  for (const path of ["/", "/objects", "/peers", "/requests", "/disputes", "/jurisdiction-registry", "/log"]) {
     await page.goto(BASE + path);
     expect(new URL(page.url()).pathname === "/login", `${path} ended at ${page.url()}`);
   }
@@ -179,6 +179,22 @@ await check("requests and disputes: the pages open from the navigation", async (
     expect(shown === 1, `${id}: neither the table nor the empty note`);
     await shot(id);
   }
+});
+
+await check("registry: the page opens from the navigation and the lookup box answers", async () => {
+  await page.click("nav >> text=Registry");
+  await page.waitForURL(/\/jurisdiction-registry$/);
+  const claims = (await page.locator("table.claims").count()) + (await page.locator("#claims-none").count());
+  expect(claims >= 1, "neither a claims table nor the empty note");
+  await page.fill("#lookup input[name=q]", "203.0.113.7");
+  await Promise.all([page.waitForURL(/q=203\.0\.113\.7/), page.click("#lookup button[type=submit]")]);
+  const answered = (await page.locator("#lookup-answers").count()) + (await page.locator("#lookup-none").count());
+  expect(answered === 1, "the lookup shows neither answers nor 'no claim answers'");
+  // Input that is no address, AS number or name: an error shown as text (an alert would fail).
+  await page.fill("#lookup input[name=q]", "<img src=x onerror=alert(1)>");
+  await Promise.all([page.waitForURL(/q=%3Cimg/), page.click("#lookup button[type=submit]")]);
+  expect(await page.locator("#lookup-error").isVisible(), "no error for a hostile query");
+  await shot("registry");
 });
 
 await check("log: the latest checkpoint and the decoded entries", async () => {
