@@ -181,20 +181,28 @@ await check("requests and disputes: the pages open from the navigation", async (
   }
 });
 
-await check("registry: the page opens from the navigation and the lookup box answers", async () => {
+await check("registry: the claim, the lookup box and a claim's page", async () => {
   await page.click("nav >> text=Registry");
   await page.waitForURL(/\/jurisdiction-registry$/);
-  const claims = (await page.locator("table.claims").count()) + (await page.locator("#claims-none").count());
-  expect(claims >= 1, "neither a claims table nor the empty note");
+  expect((await rows("table.claims")) === 1, "the seeded claim is not listed");
+  expect((await text("table.claims")).includes("65536 addresses"), "the claim's totals missing");
+  await page.fill("#lookup input[name=q]", "45.10.3.4");
+  await Promise.all([page.waitForURL(/q=45\.10\.3\.4/), page.click("#lookup button[type=submit]")]);
+  const answer = await text("#lookup-answers");
+  expect(answer.includes("45.10.0.0/16"), "the lookup names no resource");
+  expect(answer.includes("<img src=x onerror=alert(2)> duty desk"), "hostile contact not shown as text");
+  await shot("registry");
   await page.fill("#lookup input[name=q]", "203.0.113.7");
   await Promise.all([page.waitForURL(/q=203\.0\.113\.7/), page.click("#lookup button[type=submit]")]);
-  const answered = (await page.locator("#lookup-answers").count()) + (await page.locator("#lookup-none").count());
-  expect(answered === 1, "the lookup shows neither answers nor 'no claim answers'");
+  expect((await page.locator("#lookup-none").count()) === 1, "no 'no claim answers' note");
   // Input that is no address, AS number or name: an error shown as text (an alert would fail).
   await page.fill("#lookup input[name=q]", "<img src=x onerror=alert(1)>");
   await Promise.all([page.waitForURL(/q=%3Cimg/), page.click("#lookup button[type=submit]")]);
   expect(await page.locator("#lookup-error").isVisible(), "no error for a hostile query");
-  await shot("registry");
+  await Promise.all([page.waitForURL(/\/jurisdiction-registry\/claims\//), page.click("table.claims a")]);
+  expect((await text("#resources")).includes("AS64000"), "the claim's resources missing");
+  expect((await text("#evidence")) === "1 line", "the evidence count missing");
+  await shot("registry-claim");
 });
 
 await check("log: the latest checkpoint and the decoded entries", async () => {

@@ -190,8 +190,9 @@ async fn render_registry(state: &AppState, q: &str) -> Result<String, ApiError> 
             Err(RegistryError::Invalid(message)) => {
                 let _ = write!(
                     main,
-                    "<p class=\"error\" id=\"lookup-error\">Not an address, AS number or domain \
-                     name: {}</p>",
+                    "<p class=\"error\" id=\"lookup-error\">{}</p><p class=\"muted\">Give an \
+                     address (<code>203.0.113.5</code>, <code>2001:db8::1</code>), an AS number \
+                     (<code>AS64500</code>) or a domain name (<code>host.example.xa</code>).</p>",
                     esc(&message)
                 );
             }
