@@ -79,7 +79,7 @@ const rows = (selector) => page.locator(`${selector} tbody tr`).count();
 const text = (selector) => page.locator(selector).innerText();
 
 await check("without a session every page goes to /login", async () => {
-  for (const path of ["/", "/objects", "/peers", "/requests", "/disputes", "/log"]) {
+  for (const path of ["/", "/objects", "/peers", "/requests", "/disputes", "/jurisdiction-registry", "/log"]) {
     await page.goto(BASE + path);
     expect(new URL(page.url()).pathname === "/login", `${path} ended at ${page.url()}`);
   }
@@ -179,6 +179,30 @@ await check("requests and disputes: the pages open from the navigation", async (
     expect(shown === 1, `${id}: neither the table nor the empty note`);
     await shot(id);
   }
+});
+
+await check("registry: the claim, the lookup box and a claim's page", async () => {
+  await page.click("nav >> text=Registry");
+  await page.waitForURL(/\/jurisdiction-registry$/);
+  expect((await rows("table.claims")) === 1, "the seeded claim is not listed");
+  expect((await text("table.claims")).includes("65536 addresses"), "the claim's totals missing");
+  await page.fill("#lookup input[name=q]", "45.10.3.4");
+  await Promise.all([page.waitForURL(/q=45\.10\.3\.4/), page.click("#lookup button[type=submit]")]);
+  const answer = await text("#lookup-answers");
+  expect(answer.includes("45.10.0.0/16"), "the lookup names no resource");
+  expect(answer.includes("<img src=x onerror=alert(2)> duty desk"), "hostile contact not shown as text");
+  await shot("registry");
+  await page.fill("#lookup input[name=q]", "203.0.113.7");
+  await Promise.all([page.waitForURL(/q=203\.0\.113\.7/), page.click("#lookup button[type=submit]")]);
+  expect((await page.locator("#lookup-none").count()) === 1, "no 'no claim answers' note");
+  // Input that is no address, AS number or name: an error shown as text (an alert would fail).
+  await page.fill("#lookup input[name=q]", "<img src=x onerror=alert(1)>");
+  await Promise.all([page.waitForURL(/q=%3Cimg/), page.click("#lookup button[type=submit]")]);
+  expect(await page.locator("#lookup-error").isVisible(), "no error for a hostile query");
+  await Promise.all([page.waitForURL(/\/jurisdiction-registry\/claims\//), page.click("table.claims a")]);
+  expect((await text("#resources")).includes("AS64000"), "the claim's resources missing");
+  expect((await text("#evidence")) === "1 line", "the evidence count missing");
+  await shot("registry-claim");
 });
 
 await check("log: the latest checkpoint and the decoded entries", async () => {

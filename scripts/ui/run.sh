@@ -7,7 +7,8 @@
 # Seeding: `pacific init`, a reader, assets.toml (two critical-infrastructure ranges),
 # seed-bundle.json ingested, a peer (never reachable: what the policy holds back from it is
 # logged), and generated JSON-lines events over the last 14 days matched with
-# `pacific match --record` (sightings, daily statistics, incidents). Screenshots go to
+# `pacific match --record` (sightings, daily statistics, incidents); once the node serves, a
+# jurisdiction claim made with `pacific registry claim`. Screenshots go to
 # target/ui-artefacts/. The last line is "ui: N passed, N failed".
 set -euo pipefail
 
@@ -31,6 +32,7 @@ trap cleanup EXIT
 mkdir -p "$ARTEFACTS"
 "$PACIFIC_BIN" init --data "$DATA" --name "Alpha CERT" --type state --jurisdiction XA >/dev/null
 TOKEN="$("$PACIFIC_BIN" user add --data "$DATA" rita --role reader 2>/dev/null | tail -n 1)"
+ADMIN="$("$PACIFIC_BIN" user add --data "$DATA" ada --role admin 2>/dev/null | tail -n 1)"
 cat >"$DATA/assets.toml" <<'TOML'
 [[assets]]
 name = "North grid"
@@ -77,6 +79,13 @@ for _ in $(seq 1 100); do
     kill -0 "$NODE_PID" 2>/dev/null || { echo "pacific node exited:"; cat "$ARTEFACTS/node.log"; exit 1; }
     sleep 0.1
 done
+
+# A jurisdiction claim for the registry page, its contact name hostile (shown as text or the
+# spec fails on the alert).
+"$PACIFIC_BIN" registry claim --url "$BASE" --token "$ADMIN" --role jurisdiction \
+    --resource 45.10.0.0/16 --resource AS64000 --resource xa \
+    --contact-name "<img src=x onerror=alert(2)> duty desk" --contact-email duty@cert.example.org \
+    --evidence "ripencc|XA|ipv4|45.10.0.0|65536|20100101|allocated" >/dev/null
 
 cd "$HERE"
 PACIFIC_URL="$BASE" PACIFIC_TOKEN="$TOKEN" UI_ARTEFACTS="$ARTEFACTS" node dashboard.spec.mjs

@@ -2,7 +2,9 @@
 //! (matches per day, top indicators and sectors, incidents, objects, peers with what was sent
 //! and held back, the log), HTML escaping of hostile names, assets and the CSP header; the
 //! governance pages of a federation of three (register, a proposal's versions with their diff,
-//! comments and tally, parameters, norms) and of a node without a charter.
+//! comments and tally, parameters, norms) and of a node without a charter; the jurisdiction
+//! registry's pages (claims by party, conflicts, the lookup box, a claim's page) over claims of
+//! two nodes, hostile contact names and queries escaped.
 
 use pacific_testkit::test_node;
 
@@ -199,6 +201,9 @@ async fn pages_need_a_session_and_login_checks_the_token() {
         "/governance",
         "/governance/proposals/x-pacific-gov-act--00000000-0000-4000-8000-000000000000",
         "/governance/norms",
+        "/jurisdiction-registry",
+        "/jurisdiction-registry?q=192.0.2.1",
+        "/jurisdiction-registry/claims/x-pacific-resource-claim--00000000-0000-4000-8000-000000000000",
     ] {
         let response = client().get(node.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 303, "{path}");
@@ -918,4 +923,303 @@ async fn governance_without_a_charter_says_how_to_found_one() {
     let bad = page(&node, &cookie, "/governance/norms?period=%3Cb%3E").await;
     assert!(bad.contains("id=\"period-error\""), "{bad}");
     assert!(!bad.contains("<b>\"") && !bad.contains("value=\"<b>"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The jurisdiction registry
+
+const HOSTILE_CONTACT: &str = "<script>alert('desk')</script> duty desk";
+
+/// A claim body of `role` over `resources` with the 24/7 contact `name`.
+fn claim_body(role: &str, resources: &[String], name: &str) -> serde_json::Value {
+    json!({
+        "role": role,
+        "resources": resources,
+        "contact": {"name": name, "email": "duty@cert.example.org", "phone": "+99 555 0100"},
+        "evidence": [
+            "ripencc|XA|ipv4|45.10.0.0|65536|20100101|allocated",
+            "ripencc|XA|asn|64000|1|20100101|allocated",
+        ],
+    })
+}
+
+/// Posts a claim to the node at `base` as the user of `token`; returns its id.
+async fn make_claim(base: &str, token: &str, body: serde_json::Value) -> String {
+    let (status, claim) = gov_call(base, token, "/registry/claims", Some(body)).await;
+    assert_eq!(status, 201, "{claim}");
+    claim["id"].as_str().unwrap().to_owned()
+}
+
+/// The `<tr …>…</tr>` of `html` that holds `marker`.
+fn row_of<'a>(html: &'a str, marker: &str) -> &'a str {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {html}"));
+    let start = html[..at].rfind("<tr").unwrap();
+    let end = at + html[at..].find("</tr>").unwrap();
+    &html[start..end]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_pages_show_claims_conflicts_and_lookups_escaped() {
+    use pacific_core::access::Role;
+    use pacific_core::party::StakeholderType::State;
+    let root = tempfile::tempdir().unwrap();
+    let nodes = pacific_testkit::federation::federation_of(
+        root.path(),
+        &[("alpha", State), ("bravo", State)],
+        None,
+        |_| {},
+    )
+    .await;
+    pacific_node::install_crypto_provider();
+    let (alpha, bravo) = (nodes[0].url(), nodes[1].url());
+    let ana = nodes[0].user("ana", Role::Delegate).await;
+    let ben = nodes[1].user("ben", Role::Admin).await;
+    let rea = nodes[0].user("rea", Role::Reader).await;
+    let cookie = login_at(&alpha, "rea", &rea).await;
+
+    // Nothing claimed yet: the page says so, and a lookup finds no claim.
+    let empty = page_at(&alpha, &cookie, "/jurisdiction-registry").await;
+    assert!(empty.contains("id=\"claims-none\""), "{empty}");
+    assert!(empty.contains("id=\"conflicts-none\""), "{empty}");
+    assert!(empty.contains("<a href=\"/jurisdiction-registry\" class=\"active\">Registry</a>"));
+
+    // Alpha claims a /16, 120 separate /24s, an IPv6 /32, an AS number and its ccTLD, with a
+    // hostile contact name; and an operator claim it then revokes. Bravo claims half the /16.
+    let mut resources: Vec<String> = ["45.10.0.0/16", "2a0f:1000::/32", "AS64000", "xa"]
+        .map(str::to_owned)
+        .to_vec();
+    resources.extend((0..120).map(|i| format!("45.20.{}.0/24", 2 * i)));
+    let alpha_claim = make_claim(
+        &alpha,
+        &ana,
+        claim_body("jurisdiction", &resources, HOSTILE_CONTACT),
+    )
+    .await;
+    let revoked = make_claim(
+        &alpha,
+        &ana,
+        claim_body("operator", &["AS64001".to_owned()], "Alpha NOC"),
+    )
+    .await;
+    let (status, v) = gov_call(
+        &alpha,
+        &ana,
+        &format!("/registry/claims/{revoked}/revocation"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    let bravo_claim = make_claim(
+        &bravo,
+        &ben,
+        claim_body(
+            "jurisdiction",
+            &["45.10.128.0/17".to_owned()],
+            "Bravo duty officer",
+        ),
+    )
+    .await;
+    gov_until(&alpha, &ana, "/registry/conflicts", |v| {
+        v.as_array().is_some_and(|a| a.len() == 1)
+    })
+    .await;
+
+    // The registry page: claims by party (this node's first), their totals, the revoked one
+    // shown as such, the conflict, nothing hostile as markup.
+    let home = page_at(&alpha, &cookie, "/jurisdiction-registry").await;
+    assert!(!home.contains("<script>alert"), "{home}");
+    let ours = home.find("data-party=\"alpha\"").expect("alpha's claims");
+    let theirs = home.find("data-party=\"bravo\"").expect("bravo's claims");
+    assert!(ours < theirs);
+    let row = row_of(&home, &format!("data-claim=\"{alpha_claim}\""));
+    assert!(row.starts_with("<tr class=\"in-force\""), "{row}");
+    assert!(
+        row.contains(
+            "<td class=\"num ipv4\">121 prefixes<br><span class=\"muted\">96256 addresses</span>"
+        ),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td class=\"num ipv6\">1 prefix<br><span class=\"muted\">79228162514264337593543950336 addresses</span>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("<td class=\"num asns\">1 range<br><span class=\"muted\">1 number</span>"),
+        "{row}"
+    );
+    assert!(row.contains("<td class=\"num domains\">1</td>"), "{row}");
+    assert!(row.contains("<td class=\"num conflicts\">1</td>"), "{row}");
+    let row = row_of(&home, &format!("data-claim=\"{revoked}\""));
+    assert!(row.starts_with("<tr class=\"revoked\""), "{row}");
+    assert!(
+        row.contains("<td class=\"status revoked\">revoked</td>"),
+        "{row}"
+    );
+    let conflict = row_of(&home, "<tr data-role=\"jurisdiction\">");
+    for id in [&alpha_claim, &bravo_claim] {
+        assert!(
+            conflict.contains(&format!("href=\"/jurisdiction-registry/claims/{id}\"")),
+            "{conflict}"
+        );
+    }
+    assert!(
+        conflict.contains("<code>45.10.128.0/17</code>"),
+        "{conflict}"
+    );
+
+    // The lookup box: Bravo's /17 is the most specific answer there, in conflict with Alpha.
+    let lookup = page_at(&alpha, &cookie, "/jurisdiction-registry?q=+45.10.200.1+").await;
+    assert!(lookup.contains("value=\"45.10.200.1\""), "{lookup}");
+    let answer = row_of(
+        &lookup,
+        "<tr data-role=\"jurisdiction\"><td>jurisdiction</td>",
+    );
+    assert!(answer.contains("<code>bravo</code>"), "{answer}");
+    assert!(
+        answer.contains("<td><code>45.10.128.0/17</code></td>"),
+        "{answer}"
+    );
+    assert!(answer.contains("Bravo duty officer"), "{answer}");
+    assert!(answer.contains("mailto:duty@cert.example.org"), "{answer}");
+    assert!(
+        answer.contains(&format!(
+            "in conflict with <code>alpha</code> <span class=\"muted\">(this node)</span> \
+             (<a href=\"/jurisdiction-registry/claims/{alpha_claim}\">"
+        )),
+        "{answer}"
+    );
+    // Alpha's /16 answers elsewhere, with the hostile contact as text and its claim's conflict.
+    let lookup = page_at(&alpha, &cookie, "/jurisdiction-registry?q=45.10.3.4").await;
+    let answer = row_of(
+        &lookup,
+        "<tr data-role=\"jurisdiction\"><td>jurisdiction</td>",
+    );
+    assert!(
+        answer.contains("<td><code>45.10.0.0/16</code></td>"),
+        "{answer}"
+    );
+    assert!(answer.contains("&lt;script&gt;alert(&#39;desk&#39;)&lt;/script&gt; duty desk"));
+    assert!(
+        answer.contains(&format!(
+            "in conflict with <code>bravo</code> (<a href=\"/jurisdiction-registry/claims/{bravo_claim}\">"
+        )),
+        "{answer}"
+    );
+    assert!(!lookup.contains("<script>alert"));
+    // By AS number and by name; the revoked operator claim answers nothing.
+    let by_asn = page_at(&alpha, &cookie, "/jurisdiction-registry?q=AS64000").await;
+    assert!(by_asn.contains("<td><code>AS64000</code></td>"), "{by_asn}");
+    let by_name = page_at(&alpha, &cookie, "/jurisdiction-registry?q=mail.gov.xa").await;
+    assert!(by_name.contains("<td><code>xa</code></td>"), "{by_name}");
+    let gone = page_at(&alpha, &cookie, "/jurisdiction-registry?q=AS64001").await;
+    assert!(gone.contains("id=\"lookup-none\""), "{gone}");
+    let nobody = page_at(&alpha, &cookie, "/jurisdiction-registry?q=46.1.1.1").await;
+    assert!(nobody.contains("id=\"lookup-none\">No claim answers for <code>46.1.1.1</code>"));
+    assert!(!nobody.contains("id=\"lookup-answers\""));
+    // Input that is no address, AS number or name: an error, escaped, the form kept.
+    let bad = page_at(
+        &alpha,
+        &cookie,
+        "/jurisdiction-registry?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    )
+    .await;
+    assert!(bad.contains("id=\"lookup-error\""), "{bad}");
+    assert!(
+        bad.contains("value=\"&lt;script&gt;alert(1)&lt;/script&gt;\""),
+        "{bad}"
+    );
+    assert!(!bad.contains("<script>alert"), "{bad}");
+    assert!(!bad.contains("id=\"lookup-answers\""));
+
+    // A claim's page: facts, contact escaped, evidence counted, resources capped, conflicts.
+    let claim = page_at(
+        &alpha,
+        &cookie,
+        &format!("/jurisdiction-registry/claims/{alpha_claim}"),
+    )
+    .await;
+    assert!(!claim.contains("<script>alert"), "{claim}");
+    assert!(claim.contains("&lt;script&gt;alert(&#39;desk&#39;)&lt;/script&gt; duty desk"));
+    assert!(
+        claim.contains("<dd id=\"evidence\">2 lines</dd>"),
+        "{claim}"
+    );
+    assert!(claim.contains("<dd class=\"status in-force\" id=\"status\">in force</dd>"));
+    assert!(claim.contains("<h3>IPv4 prefixes (121)</h3>"), "{claim}");
+    let ipv4 = &claim[claim.find("id=\"ipv4\"").unwrap()..];
+    assert_eq!(
+        ipv4[..ipv4.find("</ul>").unwrap()].matches("<li>").count(),
+        100
+    );
+    assert!(claim.contains("id=\"ipv4-more\">… and 21 more"), "{claim}");
+    assert!(!claim.contains("id=\"ipv6-more\""));
+    assert!(
+        claim.contains("<li><code>2a0f:1000::/32</code></li>"),
+        "{claim}"
+    );
+    assert!(claim.contains("<li><code>AS64000</code></li>"));
+    assert!(claim.contains("<li><code>xa</code></li>"));
+    let conflict = &claim[claim.find("id=\"claim-conflicts\"").unwrap()..];
+    assert!(conflict.contains("<code>bravo</code>"), "{conflict}");
+    assert!(conflict.contains(&format!(
+        "href=\"/jurisdiction-registry/claims/{bravo_claim}\""
+    )));
+    let revoked_page = page_at(
+        &alpha,
+        &cookie,
+        &format!("/jurisdiction-registry/claims/{revoked}"),
+    )
+    .await;
+    assert!(
+        revoked_page.contains("id=\"status\">revoked</dd>"),
+        "{revoked_page}"
+    );
+
+    // An unknown claim is a 404 page; the same pages on Bravo name Bravo as this node.
+    let response = client()
+        .get(format!(
+            "{alpha}/jurisdiction-registry/claims/x-pacific-resource-claim--00000000-0000-4000-8000-000000000000"
+        ))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    assert!(response.text().await.unwrap().contains("class=\"error\""));
+    let bob = nodes[1].user("bob", Role::Reader).await;
+    let bravo_cookie = login_at(&bravo, "bob", &bob).await;
+    let home = page_until(&bravo, &bravo_cookie, "/jurisdiction-registry", |h| {
+        h.contains(&format!("data-claim=\"{alpha_claim}\""))
+    })
+    .await;
+    assert!(home.contains("<code>bravo</code> <span class=\"muted\">(this node)</span>"));
+    assert!(
+        home.find("data-party=\"bravo\"").unwrap() < home.find("data-party=\"alpha\"").unwrap()
+    );
+
+    for mut node in nodes {
+        node.stop().await;
+    }
+}
+
+/// Reloads a page until `check` holds on it (at most 30 s); returns it.
+async fn page_until(base: &str, cookie: &str, path: &str, check: impl Fn(&str) -> bool) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let html = page_at(base, cookie, path).await;
+        if check(&html) {
+            return html;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "{path} never satisfied the check: {html}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -285,6 +285,8 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/governance", Access::Session),
     rule(GET, "/governance/proposals/{id}", Access::Session),
     rule(GET, "/governance/norms", Access::Session),
+    rule(GET, "/jurisdiction-registry", Access::Session),
+    rule(GET, "/jurisdiction-registry/claims/{id}", Access::Session),
     rule(
         GET,
         "/login",

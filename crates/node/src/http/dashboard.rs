@@ -7,7 +7,9 @@
 //! reasons), `/log` (the latest checkpoint and the last entries, decoded), `/requests` and
 //! `/disputes` (this party's cooperation records) and the governance pages under `/governance`
 //! (the federation, its register, proposals and parameters; a proposal with its versions, their
-//! diffs and its tally; the norms with a quarter's compliance figures: see [`gov`]). `/login`,
+//! diffs and its tally; the norms with a quarter's compliance figures: see [`gov`]) and the
+//! jurisdiction registry's under `/jurisdiction-registry` (a lookup box, the conflicts, the
+//! claims by party; a claim with its resources and conflicts: see [`registry`]). `/login`,
 //! `POST /logout`, and `/assets/…` (one stylesheet, one small script) complete it; nothing is
 //! fetched from elsewhere, and every answer carries `Content-Security-Policy: default-src 'self'`.
 //!
@@ -73,6 +75,7 @@ use crate::throttle::{
 };
 
 mod gov;
+mod registry;
 
 /// The policy on every page and asset: nothing but this node.
 pub const CSP: &str = "default-src 'self'";
@@ -106,6 +109,11 @@ pub fn routes() -> Router<AppState> {
         .route(gov::HOME, get(gov::federation_page))
         .route("/governance/proposals/{id}", get(gov::proposal_page))
         .route("/governance/norms", get(gov::norms_page))
+        .route(registry::HOME, get(registry::registry_page))
+        .route(
+            "/jurisdiction-registry/claims/{id}",
+            get(registry::claim_page),
+        )
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/assets/dashboard.css", get(css))
@@ -459,6 +467,7 @@ fn nav(state: &AppState, who: &Principal, active: &str) -> String {
         ("/peers", "Peers"),
         ("/requests", "Requests"),
         ("/disputes", "Disputes"),
+        (registry::HOME, "Registry"),
         (gov::HOME, "Governance"),
         ("/log", "Log"),
     ] {
