@@ -11,7 +11,7 @@ use clap::{ArgGroup, Args, Subcommand};
 use pacific_core::Timestamp;
 use pacific_node::NodeError;
 use pacific_node::client::{ClientError, RegistryClient};
-use pacific_node::wire::registry::ClaimBody;
+use pacific_node::wire::registry::{ClaimBody, MarkBody};
 use pacific_registry::claim::{Contact, Role};
 use pacific_registry::import::{self, ImportOptions, Imported};
 use serde_json::Value;
@@ -105,6 +105,20 @@ pub enum RegistryCommand {
     /// Claim a country's resources from a file operators already have; --dry-run shows what
     /// would be claimed, with totals and refused lines, without asking the node.
     Import(ImportArgs),
+    /// Check a claim against delegation data this node holds: corroborated when the data
+    /// covers all it claims, contradicted otherwise (with what is not covered). The mark is
+    /// kept on this node, naming the file; it never leaves it.
+    Corroborate {
+        #[command(flatten)]
+        api: RegistryApi,
+        /// The claim's id (x-pacific-resource-claim--…).
+        id: String,
+        #[command(flatten)]
+        file: DataFile,
+        /// Only the file's lines of this ISO 3166 country code (e.g. the claiming state's).
+        #[arg(long)]
+        cc: Option<String>,
+    },
     /// Revoke one of this party's claims.
     Revoke {
         #[command(flatten)]
@@ -133,11 +147,10 @@ pub enum RegistryCommand {
     },
 }
 
+/// A file of delegation data, in one of the formats operators have.
 #[derive(Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["delegated", "geofeed", "ranges"])))]
-pub struct ImportArgs {
-    #[command(flatten)]
-    api: RegistryApi,
+pub struct DataFile {
     /// An RIR delegated-extended statistics file (registry|cc|type|start|value|date|status…).
     #[arg(long)]
     delegated: Option<PathBuf>,
@@ -147,6 +160,42 @@ pub struct ImportArgs {
     /// A start,end,country range CSV (IPv4 or IPv6).
     #[arg(long)]
     ranges: Option<PathBuf>,
+}
+
+impl DataFile {
+    /// Reads the file's lines of `options.country` (all without one), printing the summary and
+    /// the first refused lines.
+    fn read(&self, options: &ImportOptions) -> Result<(PathBuf, Imported), NodeError> {
+        let (path, read): (&PathBuf, fn(&str, &ImportOptions) -> Imported) =
+            match (&self.delegated, &self.geofeed, &self.ranges) {
+                (Some(p), _, _) => (p, import::delegated),
+                (_, Some(p), _) => (p, import::geofeed),
+                (_, _, Some(p)) => (p, import::ranges),
+                _ => unreachable!("clap requires one source"),
+            };
+        let bytes = std::fs::read(path)
+            .map_err(|e| NodeError::Input(format!("cannot read {}: {e}", path.display())))?;
+        let imported = read(&String::from_utf8_lossy(&bytes), options);
+        println!("{}: {}", path.display(), imported.summary);
+        for e in imported.errors.iter().take(SHOWN_ERRORS) {
+            println!("  refused {e}");
+        }
+        if imported.errors.len() > SHOWN_ERRORS {
+            println!(
+                "  … and {} more refused lines",
+                imported.errors.len() - SHOWN_ERRORS
+            );
+        }
+        Ok((path.clone(), imported))
+    }
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    api: RegistryApi,
+    #[command(flatten)]
+    file: DataFile,
     /// The ISO 3166 country code whose lines are claimed.
     #[arg(long)]
     cc: String,
@@ -211,6 +260,23 @@ pub async fn run(cmd: RegistryCommand) -> Result<ExitCode, NodeError> {
             print_claim(&v);
         }
         RegistryCommand::Import(args) => return import(args).await,
+        RegistryCommand::Corroborate { api, id, file, cc } => {
+            let options = ImportOptions {
+                country: cc.map(|c| c.to_ascii_uppercase()),
+                ..ImportOptions::default()
+            };
+            let (path, imported) = file.read(&options)?;
+            let source = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            let body = MarkBody {
+                source,
+                data: imported.resources.iter().map(|r| r.to_string()).collect(),
+            };
+            let v = api.client()?.mark(&id, &body).await.map_err(refused)?;
+            print_mark(&v);
+        }
         RegistryCommand::Revoke { api, id } => {
             let v = api.client()?.revoke(&id).await.map_err(refused)?;
             println!(
@@ -279,32 +345,12 @@ pub async fn responsible(
 const SHOWN_ERRORS: usize = 20;
 
 async fn import(args: ImportArgs) -> Result<ExitCode, NodeError> {
-    let (path, read): (&PathBuf, fn(&str, &ImportOptions) -> Imported) =
-        match (&args.delegated, &args.geofeed, &args.ranges) {
-            (Some(p), _, _) => (p, import::delegated),
-            (_, Some(p), _) => (p, import::geofeed),
-            (_, _, Some(p)) => (p, import::ranges),
-            _ => unreachable!("clap requires one source"),
-        };
-    let bytes = std::fs::read(path)
-        .map_err(|e| NodeError::Input(format!("cannot read {}: {e}", path.display())))?;
-    let content = String::from_utf8_lossy(&bytes);
     let options = ImportOptions {
         country: Some(args.cc.to_ascii_uppercase()),
         refuse_special: args.role == Role::Jurisdiction,
         keep_evidence: true,
     };
-    let imported = read(&content, &options);
-    println!("{}: {}", path.display(), imported.summary);
-    for e in imported.errors.iter().take(SHOWN_ERRORS) {
-        println!("  refused {e}");
-    }
-    if imported.errors.len() > SHOWN_ERRORS {
-        println!(
-            "  … and {} more refused lines",
-            imported.errors.len() - SHOWN_ERRORS
-        );
-    }
+    let (path, imported) = args.file.read(&options)?;
     if imported.resources.is_empty() {
         return Err(NodeError::Input(format!(
             "nothing to claim: no usable line for country {} in {}",
@@ -429,8 +475,35 @@ fn print_claim(c: &Value) {
             }
         );
     }
+    for mark in list(&c["marks"]) {
+        print!("mark       ");
+        print_mark(mark);
+    }
     for conflict in list(&c["conflicts"]) {
         print_conflict(conflict);
+    }
+}
+
+fn print_mark(m: &Value) {
+    println!(
+        "{} (version {}): {} by {}",
+        text(m, "claim"),
+        text(m, "version"),
+        text(m, "verdict"),
+        text(m, "source")
+    );
+    let uncovered = list(&m["uncovered"]);
+    if !uncovered.is_empty() {
+        let shown: Vec<&str> = uncovered.iter().take(8).filter_map(Value::as_str).collect();
+        println!(
+            "  not covered: {}{}",
+            shown.join(" "),
+            if uncovered.len() > shown.len() {
+                format!(" … (+{})", uncovered.len() - shown.len())
+            } else {
+                String::new()
+            }
+        );
     }
 }
 

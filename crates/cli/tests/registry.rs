@@ -88,6 +88,50 @@ async fn a_state_imports_and_claims_its_space_and_a_peer_asks_it_about_an_addres
         out.stdout.contains("claimed: x-pacific-resource-claim--"),
         "{out}"
     );
+    let claim_id = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("claimed: "))
+        .unwrap()
+        .to_owned();
+
+    // Bravo checks Alpha's claim against its own copy of the delegation data: XA's lines
+    // corroborate it, XB's contradict it; the marks stay on Bravo, naming the file.
+    let bravo_admin = bravo.user("bob", Role::Admin).await;
+    let start = Instant::now();
+    let corroborate = ["registry", "corroborate", &claim_id, "--delegated", file];
+    let out = loop {
+        let mut args = corroborate.to_vec();
+        args.extend(["--cc", "XA"]);
+        let out = pacific(bravo, &bravo_admin, &args).await;
+        if out.code == 0 || start.elapsed() > WITHIN {
+            break out;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(out.code, 0, "{out}");
+    assert!(
+        out.stdout
+            .contains("corroborated by delegated-ripencc-extended-latest"),
+        "{out}"
+    );
+    let mut args = corroborate.to_vec();
+    args.extend(["--cc", "XB"]);
+    let out = pacific(bravo, &bravo_admin, &args).await;
+    assert!(
+        out.stdout.contains("contradicted") && out.stdout.contains("not covered: 45.10.0.0/16"),
+        "{out}"
+    );
+    let shown = pacific(bravo, &bravo_admin, &["registry", "show", &claim_id]).await;
+    assert!(
+        shown.stdout.contains("mark") && shown.stdout.contains("contradicted"),
+        "{shown}"
+    );
+    let on_alpha = pacific(alpha, &delegate, &["registry", "show", &claim_id]).await;
+    assert!(
+        !on_alpha.stdout.contains("mark "),
+        "marks stay where they are made: {on_alpha}"
+    );
 
     // Bravo's liaison sees the claim and asks Alpha about an address without naming Alpha.
     let start = Instant::now();
@@ -144,7 +188,6 @@ async fn a_state_imports_and_claims_its_space_and_a_peer_asks_it_about_an_addres
     );
 
     // Bravo claims part of Alpha's space: in conflict, the request is refused too.
-    let bravo_admin = bravo.user("bob", Role::Admin).await;
     let out = pacific(
         bravo,
         &bravo_admin,

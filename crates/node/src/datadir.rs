@@ -341,6 +341,16 @@ pub fn write_secret(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     write_private(path, contents)
 }
 
+/// Replaces `path` with `contents` whole or not at all (a new private file renamed over it), so
+/// a crash never leaves half a file.
+pub fn write_private_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    write_secret(&tmp, contents)?;
+    std::fs::rename(&tmp, path)
+}
+
 /// Writes a new file readable by its owner only.
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();

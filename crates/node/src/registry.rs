@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use pacific_core::policy::PartyId;
 use pacific_core::{StixObject, Timestamp};
 use pacific_registry::claim::{CLAIM_TYPE, ClaimDraft, Contact, Role as ClaimRole};
+use pacific_registry::corroborate::{Mark, corroborate};
 use pacific_registry::{
     Claim, ClaimError, ClaimSet, Conflict, Index, Query, Resource, Resources, wire,
 };
@@ -148,8 +149,21 @@ struct Held {
     reported: HashSet<String>,
 }
 
+/// This node's own marks on claims (corroborated or contradicted by delegation data it holds),
+/// by claim id, the latest per data source; never published.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct Marks {
+    marks: std::collections::BTreeMap<String, Vec<Mark>>,
+}
+
+/// The file in the data directory holding this node's marks on claims.
+pub const MARKS_FILE: &str = "registry-marks.json";
+
 /// The registry service of a node.
 pub struct Registry {
+    /// Where this node keeps its marks (none: in memory only, e.g. in tests).
+    marks_path: Option<std::path::PathBuf>,
+    marks: std::sync::Mutex<Marks>,
     party: PartyId,
     /// The store's versions with their federation provenance (who published each claim).
     feed: Arc<dyn FederationStore>,
@@ -179,13 +193,41 @@ fn internal(e: impl std::fmt::Display) -> RegistryError {
 impl Registry {
     /// The registry of `party`'s node over its store and the store's federation view.
     pub fn new(party: PartyId, feed: Arc<dyn FederationStore>, store: Arc<dyn Store>) -> Arc<Self> {
-        Arc::new(Self {
+        Self::with_marks_file(party, feed, store, None)
+            .unwrap_or_else(|_| unreachable!("no file is read without a path"))
+    }
+
+    /// [`Registry::new`] keeping this node's marks in `marks_path` (read now if it exists).
+    pub fn with_marks_file(
+        party: PartyId,
+        feed: Arc<dyn FederationStore>,
+        store: Arc<dyn Store>,
+        marks_path: Option<std::path::PathBuf>,
+    ) -> Result<Arc<Self>, crate::NodeError> {
+        let marks = match &marks_path {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                    crate::NodeError::Setup(format!("{} is not valid: {e}", path.display()))
+                })?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Marks::default(),
+                Err(e) => {
+                    return Err(crate::NodeError::Setup(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    )));
+                }
+            },
+            None => Marks::default(),
+        };
+        Ok(Arc::new(Self {
+            marks_path,
+            marks: std::sync::Mutex::new(marks),
             party,
             feed,
             store,
             held: tokio::sync::Mutex::default(),
             refused: AtomicU64::new(0),
-        })
+        }))
     }
 
     /// This node's party.
@@ -282,6 +324,56 @@ impl Registry {
             .get(id)
             .cloned()
             .ok_or_else(|| RegistryError::UnknownClaim(id.to_owned()))
+    }
+
+    /// This node's marks on the claim `id` (one per data source, the latest).
+    pub fn marks_of(&self, id: &str) -> Vec<Mark> {
+        self.marks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .marks
+            .get(id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Checks the claim `id` against delegation data this node holds (`data`, named
+    /// `source`), as `who`, and keeps the mark (replacing an earlier one from the same source).
+    /// The mark is local: it never leaves this node.
+    pub async fn mark(
+        &self,
+        who: &Principal,
+        id: &str,
+        source: &str,
+        data: &[String],
+    ) -> Result<Mark, RegistryError> {
+        self.claimant(who)?;
+        if source.trim().is_empty() || source.chars().any(char::is_control) {
+            return Err(RegistryError::Invalid(
+                "a mark names the data it used: give a source (e.g. the file's name)".into(),
+            ));
+        }
+        let mut resources = Resources::default();
+        for text in data {
+            let r: Resource = text
+                .parse()
+                .map_err(|e| RegistryError::Invalid(format!("data {text:?}: {e}")))?;
+            resources.push(r);
+        }
+        let claim = self.claim(id).await?;
+        let mark = corroborate(&claim, &resources, source);
+        let mut marks = self
+            .marks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let held = marks.marks.entry(id.to_owned()).or_default();
+        held.retain(|m| m.source != mark.source);
+        held.push(mark.clone());
+        if let Some(path) = &self.marks_path {
+            let text = serde_json::to_string_pretty(&*marks).map_err(internal)?;
+            crate::datadir::write_private_atomically(path, text.as_bytes()).map_err(internal)?;
+        }
+        Ok(mark)
     }
 
     /// Every conflict between claims in force.

@@ -4,13 +4,13 @@
 //! data does not cover. The mark is the node's own: it names the data it used and is never
 //! part of the claim.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::claim::{Claim, Resources};
 use crate::resource::{IpPrefix, Resource};
 
 /// What a node's data says of a claim.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
 pub enum Verdict {
     /// The data covers every resource of the claim.
@@ -20,7 +20,7 @@ pub enum Verdict {
 }
 
 /// A node's mark on a claim: the verdict and the data it rests on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
     /// The claim's id and the version (`modified`) checked.
     pub claim: String,

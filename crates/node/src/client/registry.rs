@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::{ClientError, CoopClient};
-use crate::wire::registry::ClaimBody;
+use crate::wire::registry::{ClaimBody, MarkBody};
 
 /// A user of one node's `/registry/` API.
 #[derive(Clone, Debug)]
@@ -43,6 +43,14 @@ impl RegistryClient {
     pub async fn revoke(&self, id: &str) -> Result<Value, ClientError> {
         self.http
             .post(&format!("/registry/claims/{id}/revocation"), json!({}))
+            .await
+    }
+
+    /// Checks the claim `id` against this node's delegation data; answers the mark kept.
+    pub async fn mark(&self, id: &str, body: &MarkBody) -> Result<Value, ClientError> {
+        let body = serde_json::to_value(body).unwrap_or(Value::Null);
+        self.http
+            .post(&format!("/registry/claims/{id}/marks"), body)
             .await
     }
 

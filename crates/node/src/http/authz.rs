@@ -245,6 +245,7 @@ pub const ROUTES: &[Rule] = &[
         "/registry/claims/{id}/revocation",
         Access::Only(GOVERNORS),
     ),
+    rule(POST, "/registry/claims/{id}/marks", Access::Only(GOVERNORS)),
     rule(GET, "/registry/lookup", Access::Only(USERS)),
     rule(GET, "/registry/conflicts", Access::Only(USERS)),
     rule(GET, "/rdap/help", Access::Only(USERS)),

@@ -17,13 +17,14 @@ use crate::http::error::ApiError;
 use crate::http::extract::TypedQuery;
 use crate::http::state::AppState;
 use crate::registry::{Answer, Lookup, NewClaim, RegistryError};
-use crate::wire::registry::{ClaimBody, claim_view, conflict_view};
+use crate::wire::registry::{ClaimBody, MarkBody, claim_view, conflict_view};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/registry/claims", get(claims).post(make_claim))
         .route("/registry/claims/{id}", get(claim))
         .route("/registry/claims/{id}/revocation", post(revoke))
+        .route("/registry/claims/{id}/marks", post(mark))
         .route("/registry/lookup", get(lookup))
         .route("/registry/conflicts", get(conflicts))
 }
@@ -42,6 +43,7 @@ async fn claim(
     let claim = state.registry().claim(&id).await?;
     let conflicts = state.registry().index().await?;
     let mut view = claim_view(&claim);
+    view["marks"] = json!(state.registry().marks_of(&claim.id));
     view["conflicts"] = json!(
         conflicts
             .conflicts_of(&claim.id)
@@ -77,6 +79,21 @@ async fn revoke(
 ) -> Result<Json<Value>, ApiError> {
     let claim = state.registry().revoke(&who, &id).await?;
     Ok(Json(claim_view(&claim)))
+}
+
+async fn mark(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let body: MarkBody = serde_json::from_slice(&bytes)
+        .map_err(|e| RegistryError::Invalid(format!("the body: {e}")))?;
+    let mark = state
+        .registry()
+        .mark(&who, &id, &body.source, &body.data)
+        .await?;
+    Ok(Json(json!(mark)))
 }
 
 #[derive(Deserialize)]

@@ -368,6 +368,14 @@ impl MatchService {
             MatchSettings::from_config(config)?,
         );
         service.record_lock = Some(root.join(RECORD_LOCK_FILE));
+        if let Some(federation) = &service.federation {
+            service.registry = Some(crate::registry::Registry::with_marks_file(
+                service.settings.party.clone(),
+                Arc::clone(federation),
+                Arc::clone(&service.store),
+                Some(root.join(crate::registry::MARKS_FILE)),
+            )?);
+        }
         let service = Arc::new(service);
         service.refresh_with_progress(progress).await?;
         Ok(service)

@@ -24,6 +24,16 @@ pub struct ClaimBody {
     pub evidence: Vec<String>,
 }
 
+/// `POST /registry/claims/{id}/marks`: this node's delegation data to check a claim against.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkBody {
+    /// What the data is (e.g. the statistics file's name and date).
+    pub source: String,
+    /// The resources the data gives, as in a claim.
+    pub data: Vec<String>,
+}
+
 /// A claim as the API shows it. IPv6 address counts (up to 2^128) are decimal strings: JSON
 /// numbers beyond 2^64 do not survive most readers.
 pub fn claim_view(c: &Claim) -> Value {
