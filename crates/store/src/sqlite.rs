@@ -55,10 +55,10 @@ use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, CosignatureAdded, FeedVersion, Hash, LogEntry, MatchInput, MatchStat,
-    NewToken, Page, ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store, StoreError,
-    StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion, TypedVersion,
-    User,
+    AddOutcome, Collection, CosignatureAdded, FeedState, FeedVersion, Hash, LogEntry, MatchInput,
+    MatchStat, NewToken, Page, ProvenanceRecord, ReceivedEntry, SplitViewEvidence, Store,
+    StoreError, StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion,
+    TypedVersion, User,
 };
 
 mod changes;
@@ -420,6 +420,9 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreFuture<'a, Vec<FeedVersion>> {
         Box::pin(stats::match_feed_after(&self.pool, types, after, limit))
+    }
+    fn feed_state(&self, seq: i64) -> StoreFuture<'_, FeedState> {
+        Box::pin(stats::feed_state(&self.pool, seq))
     }
     fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()> {
         Box::pin(async move {
