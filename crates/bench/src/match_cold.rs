@@ -1,7 +1,9 @@
 //! `bench match --cold`: how long `pacific match` takes to start on a data directory holding N
 //! stored indicators — from opening the directory to the index ready, then to the first event
 //! matched — and a whole run over generated JSON-lines events. It opens the directory as the
-//! CLI does (configuration, store, federation store, [`MatchService::open`]).
+//! CLI does (configuration, store, federation store, [`MatchService::open`]), twice: first with
+//! no index snapshot (loading from the store), then from the snapshot that start wrote
+//! (`<data>/match-index.snap`); both runs must match alike.
 
 use std::io::Read;
 use std::path::Path;
@@ -154,22 +156,79 @@ pub async fn matching_cold(root: &Path, options: &ColdMatchOptions) -> Result<()
                 report.took.as_secs_f64()
             );
         }
-        let started = Instant::now();
-        let dir = DataDir::new(&dir_root);
-        let config = dir.load_config()?;
-        let store = dir.open_store().await?;
-        let origins: Arc<dyn FederationStore> =
-            Arc::new(SqliteFederationStore::open(&dir.db_path()).await?);
-        let service = MatchService::open(dir.root(), &config, store, Some(origins)).await?;
-        let ready = started.elapsed();
-        let report = service.report();
-        let now = pacific_core::Timestamp::now().unix_micros();
+        // From the store (no snapshot yet), as the first start on a data directory does; then
+        // the snapshot that start writes, and a start from it.
+        let scratch = start(&dir_root, &events).await?;
+        scratch.print(size, "from the store");
+        let written = Instant::now();
+        let bytes = scratch.service.save_snapshot().await?.unwrap_or(0);
+        println!(
+            "  snapshot written in {:.3} s ({:.1} MB)",
+            written.elapsed().as_secs_f64(),
+            bytes as f64 / 1e6
+        );
+        let scratch_matches = scratch.matches;
+        drop(scratch);
+        let snap = start(&dir_root, &events).await?;
+        snap.print(size, "from the snapshot");
+        if snap.matches != scratch_matches {
+            return Err(NodeError::Input(format!(
+                "the start from the snapshot matched {} times, the one from the store {scratch_matches}",
+                snap.matches
+            )));
+        }
+        println!("  peak RSS {}", crate::peak_rss());
+        drop(snap);
+        let _ = std::fs::remove_dir_all(&dir_root);
+    }
+    Ok(())
+}
+
+/// One timed start of `pacific match` on a data directory and its run over `events`.
+struct Start {
+    service: Arc<MatchService>,
+    ready: std::time::Duration,
+    first: Option<std::time::Duration>,
+    total: std::time::Duration,
+    events: u64,
+    matches: u64,
+}
+
+impl Start {
+    fn print(&self, size: usize, how: &str) {
+        println!(
+            "bench match --cold: {size} stored indicators, {how} [{}] ({}); index ready in {:.3} s, first event matched at {}, {} events matched end to end in {:.3} s ({} matches)",
+            self.service.load_source(),
+            self.service.report(),
+            self.ready.as_secs_f64(),
+            self.first.map_or_else(
+                || "never".to_owned(),
+                |t| format!("{:.3} s", t.as_secs_f64())
+            ),
+            self.events,
+            self.total.as_secs_f64(),
+            self.matches
+        );
+    }
+}
+
+async fn start(dir_root: &Path, events: &[u8]) -> Result<Start, NodeError> {
+    let started = Instant::now();
+    let dir = DataDir::new(dir_root);
+    let config = dir.load_config()?;
+    let store = dir.open_store().await?;
+    let origins: Arc<dyn FederationStore> =
+        Arc::new(SqliteFederationStore::open(&dir.db_path()).await?);
+    let service = MatchService::open(dir.root(), &config, store, Some(origins)).await?;
+    let ready = started.elapsed();
+    let now = pacific_core::Timestamp::now().unix_micros();
+    let mut first = None;
+    let mut matches = 0u64;
+    let stats = {
         let mut run = service.run(now, 0);
-        let mut first = None;
-        let mut matches = 0u64;
-        let stats = service
+        service
             .match_reader(
-                &events[..],
+                events,
                 &InputOptions::default(),
                 &mut run,
                 |_, _| {
@@ -178,21 +237,14 @@ pub async fn matching_cold(root: &Path, options: &ColdMatchOptions) -> Result<()
                 },
                 |_| {},
             )
-            .map_err(|e| NodeError::Input(e.to_string()))?;
-        let total = started.elapsed();
-        println!(
-            "bench match --cold: {size} stored indicators ({report}); index ready in {:.3} s, first event matched at {}, {} events matched end to end in {:.3} s ({matches} matches)",
-            ready.as_secs_f64(),
-            first.map_or_else(
-                || "never".to_owned(),
-                |t| format!("{:.3} s", t.as_secs_f64())
-            ),
-            stats.events,
-            total.as_secs_f64()
-        );
-        println!("  peak RSS {}", crate::peak_rss());
-        drop(service);
-        let _ = std::fs::remove_dir_all(&dir_root);
-    }
-    Ok(())
+            .map_err(|e| NodeError::Input(e.to_string()))?
+    };
+    Ok(Start {
+        total: started.elapsed(),
+        service,
+        ready,
+        first,
+        events: stats.events,
+        matches,
+    })
 }
