@@ -313,3 +313,7 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()>
     }
     result
 }
+
+#[cfg(test)]
+#[path = "snapshot_tests.rs"]
+mod tests;
