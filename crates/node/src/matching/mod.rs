@@ -411,10 +411,10 @@ impl MatchService {
         };
         let started = Instant::now();
         let refused = match self.read_snapshot(path).await {
-            Ok(cursor) => {
+            Ok((cursor, phases)) => {
                 let mut snap = self.snap_state();
                 snap.source = format!(
-                    "snapshot at seq {cursor}, read in {:.3} s",
+                    "snapshot at seq {cursor}, taken in {:.3} s: {phases}",
                     started.elapsed().as_secs_f64()
                 );
                 tracing::debug!(source = %snap.source, "matching index loaded from its snapshot");
@@ -438,11 +438,20 @@ impl MatchService {
         snap.versions_deleted = deleted.ok();
     }
 
-    /// Reads the snapshot and, when it is usable, takes its state; returns its cursor.
-    async fn read_snapshot(&self, path: &Path) -> Result<i64, snapshot::Refused> {
+    /// Reads the snapshot and, when it is usable, takes its state; returns its cursor and
+    /// how long each step took.
+    async fn read_snapshot(&self, path: &Path) -> Result<(i64, String), snapshot::Refused> {
         use snapshot::Refused::Stale;
+        let mut t = Instant::now();
+        let mut lap = || {
+            let s = t.elapsed().as_secs_f64();
+            t = Instant::now();
+            s
+        };
         let bytes = tokio::fs::read(path).await?;
+        let read = lap();
         let (header, body) = snapshot::open(&bytes)?;
+        let checked = lap();
         let state = self
             .store
             .feed_state(header.cursor)
@@ -471,7 +480,9 @@ impl MatchService {
             ));
         }
         let versions_deleted = header.versions_deleted;
-        let snap = snapshot::read_body(header, body)?;
+        let store = lap();
+        let (snap, index_secs) = snapshot::read_body(header, body)?;
+        let decoded = lap();
         let mut cursor = self.cursor.lock().await;
         *self.index.write() = snap.index;
         *self
@@ -487,7 +498,13 @@ impl MatchService {
         state.versions_deleted = Some(versions_deleted);
         state.applied_since = 0;
         state.covered = true;
-        Ok(*cursor)
+        let phases = format!(
+            "{:.1} MB read in {read:.3} s, checksum {checked:.3} s, store checked {store:.3} s, \
+             index built {index_secs:.3} s, the rest {:.3} s",
+            bytes.len() as f64 / 1e6,
+            decoded - index_secs
+        );
+        Ok((*cursor, phases))
     }
 
     /// Whether writing the snapshot is worth it: the state is known, and no snapshot holds it
