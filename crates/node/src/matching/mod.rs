@@ -16,6 +16,11 @@
 //!   the deleted ids to [`MatchService::objects_deleted`]: under the same lock, each id is
 //!   forgotten and the latest version left in any collection (if any) applied again, which is
 //!   what a restart would load. Ids whose re-reading fails stay pending for the next refresh.
+//! - **Snapshot.** A data directory's service starts from `<data>/match-index.snap` (the
+//!   index, catalog and report as of a `seq`, see [`snapshot`]) when it is whole and still true
+//!   of the store, then follows the feed from that `seq`; otherwise it loads from the store and
+//!   [`MatchService::save_snapshot`] writes one (`pacific match` after such a load, the
+//!   follower after [`SNAPSHOT_AFTER_VERSIONS`] versions, at most every [`SNAPSHOT_EVERY`]).
 //! - **Sightings.** One STIX 2.1 `sighting` per (indicator, this party), with a stable id
 //!   derived from both; every batch of matches stores a new version of it in the `sightings`
 //!   collection (`count` accumulates, `modified` advances, `first_seen`/`last_seen` widen),

@@ -12,7 +12,8 @@
 //! version deleted since it was taken (the store's count of deleted versions), with the version
 //! at its `seq` still there, and for the same party and federation setting; otherwise it is
 //! ignored, with the reason logged, and the index loads from the store. Kept by
-//! `matching::snapshot_and_feed_give_what_loading_from_the_store_gives` (node tests).
+//! `matching::snapshot::tests::snapshot_and_feed_give_what_loading_from_the_store_gives` and
+//! `a_damaged_stale_or_foreign_snapshot_is_ignored_with_its_reason`.
 
 use std::collections::HashMap;
 use std::path::Path;
