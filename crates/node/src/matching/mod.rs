@@ -1293,7 +1293,7 @@ mod tests {
         }
         assert_eq!(fast.2, whole.2, "the compile reports");
         assert_eq!(fast.0.len(), whole.0.len(), "indicators in the index");
-        let sorted = |m: &HashMap<u128, IndicatorMeta>| {
+        let sorted = |m: &catalog::FastMap<u128, IndicatorMeta>| {
             let mut v: Vec<_> = m.iter().map(|(k, m)| (*k, format!("{m:?}"))).collect();
             v.sort();
             v

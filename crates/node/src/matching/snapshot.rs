@@ -22,7 +22,7 @@ use std::sync::Arc;
 use pacific_match::codec::{DecodeError, Decoder, Encoder};
 use pacific_match::{CompileError, CompileReport, Index, Rejected};
 
-use super::catalog::{Catalog, IndicatorMeta};
+use super::catalog::{Catalog, FastMap, IndicatorMeta};
 
 /// The snapshot's file name in the data directory.
 pub const SNAPSHOT_FILE: &str = "match-index.snap";
@@ -121,6 +121,9 @@ pub(crate) fn encode(
     let index_len = (e.buf.len() - index_at - 8) as u64;
     e.patch_u64(index_at, index_len);
 
+    // The parties and each indicator's details, then the relationships, each section after
+    // its length, so that reading takes them on two threads.
+    let meta_at = e.placeholder();
     let mut parties: HashMap<&str, u32> = HashMap::new();
     for m in catalog.meta.values() {
         if let Some(o) = &m.origin {
@@ -150,6 +153,8 @@ pub(crate) fn encode(
         }
         e.u32(m.origin.as_deref().map_or(u32::MAX, |o| parties[o]));
     }
+    let meta_len = (e.buf.len() - meta_at - 8) as u64;
+    e.patch_u64(meta_at, meta_len);
     e.u64(catalog.relationships.len() as u64);
     for (id, (version, pair)) in &catalog.relationships {
         e.str(id);
@@ -212,7 +217,10 @@ pub(crate) fn open(bytes: &[u8]) -> Result<(Header, Decoder<'_>), Refused> {
 }
 
 /// The rest of the body after [`open`], and the seconds the index took of it.
-pub(crate) fn read_body(header: Header, mut d: Decoder<'_>) -> Result<(Snapshot, f64), Refused> {
+pub(crate) fn read_body<'a>(
+    header: Header,
+    mut d: Decoder<'a>,
+) -> Result<(Snapshot, f64), Refused> {
     let d = &mut d;
     let mut report = CompileReport {
         added: d.u64()? as usize,
@@ -235,7 +243,13 @@ pub(crate) fn read_body(header: Header, mut d: Decoder<'_>) -> Result<(Snapshot,
         usize::try_from(index_len)
             .map_err(|_| d.invalid(format!("an index of {index_len} bytes")))?,
     )?;
-    let (index, catalog) = std::thread::scope(|s| {
+    let section = |d: &mut Decoder<'a>| -> Result<Decoder<'a>, DecodeError> {
+        let len = d.u64()?;
+        let len = usize::try_from(len).map_err(|_| d.invalid(format!("{len} bytes")))?;
+        Ok(Decoder::new(d.take(len)?))
+    };
+    let mut meta = section(d)?;
+    let (index, relationships, catalog) = std::thread::scope(|s| {
         let index = s.spawn(|| {
             let started = std::time::Instant::now();
             let mut d = Decoder::new(index_bytes);
@@ -245,14 +259,23 @@ pub(crate) fn read_body(header: Header, mut d: Decoder<'_>) -> Result<(Snapshot,
             }
             Ok((index, started.elapsed().as_secs_f64()))
         });
-        let catalog = read_catalog(d);
-        let index = index
+        let relationships = s.spawn(|| read_relationships(d));
+        let catalog = read_meta(&mut meta);
+        let stopped = || DecodeError::Invalid {
+            at: 0,
+            why: "a reader stopped".into(),
+        };
+        let index = index.join().unwrap_or_else(|_| Err(stopped()));
+        let relationships = relationships
             .join()
-            .unwrap_or_else(|_| Err(d.invalid("the index's reader stopped")));
-        (index, catalog)
+            .unwrap_or_else(|_| Err(stopped().into()));
+        (index, relationships, catalog)
     });
     let (index, index_secs) = index?;
-    let catalog = catalog?;
+    let mut catalog = catalog?;
+    let (relationships, targets) = relationships?;
+    catalog.relationships = relationships;
+    catalog.targets = targets;
     Ok((
         Snapshot {
             header,
@@ -264,8 +287,8 @@ pub(crate) fn read_body(header: Header, mut d: Decoder<'_>) -> Result<(Snapshot,
     ))
 }
 
-/// The catalog: the parties, each indicator's details, every relationship.
-fn read_catalog(d: &mut Decoder<'_>) -> Result<Catalog, Refused> {
+/// The catalog's first section: the parties and each indicator's details.
+fn read_meta(d: &mut Decoder<'_>) -> Result<Catalog, Refused> {
     let mut parties: Vec<Arc<str>> = Vec::new();
     for _ in 0..d.count(4)? {
         parties.push(Arc::from(d.str()?));
@@ -303,6 +326,20 @@ fn read_catalog(d: &mut Decoder<'_>) -> Result<Catalog, Refused> {
             return Err(d.invalid("an indicator's details written twice").into());
         }
     }
+    if d.remaining() != 0 {
+        return Err(d.invalid("trailing bytes after the details").into());
+    }
+    Ok(catalog)
+}
+
+type Relationships = (
+    FastMap<String, (i64, Option<(u128, String)>)>,
+    FastMap<u128, HashMap<String, u32>>,
+);
+
+/// The catalog's second section: every relationship, and the targets they give.
+fn read_relationships(d: &mut Decoder<'_>) -> Result<Relationships, Refused> {
+    let mut catalog = Catalog::default();
     let n = d.count(4 + 8 + 1)?;
     catalog.relationships.reserve(n);
     for _ in 0..n {
@@ -328,7 +365,7 @@ fn read_catalog(d: &mut Decoder<'_>) -> Result<Catalog, Refused> {
     if d.remaining() != 0 {
         return Err(d.invalid("trailing bytes").into());
     }
-    Ok(catalog)
+    Ok((catalog.relationships, catalog.targets))
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed over
