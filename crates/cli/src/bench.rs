@@ -122,6 +122,10 @@ pub enum BenchCommand {
         /// With --cold: the numbers of stored indicators (comma-separated).
         #[arg(long, value_delimiter = ',', default_values_t = [100_000usize, 1_000_000])]
         sizes: Vec<usize>,
+        /// With --cold: keep the data directories under this directory and reuse those found
+        /// there (the indicators are stored once for several runs).
+        #[arg(long, requires = "cold")]
+        keep: Option<std::path::PathBuf>,
     },
     /// What an idle federation costs: runs `pacific demo` (four nodes in one process), lets
     /// it come to rest after its scenario, then watches it untouched: CPU % (from
@@ -236,9 +240,14 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
             events,
             cold: true,
             sizes,
+            keep,
             ..
         } => {
-            let options = ColdMatchOptions { sizes, events };
+            let options = ColdMatchOptions {
+                sizes,
+                events,
+                keep,
+            };
             pacific_bench::matching_cold(&tmp, &options).await
         }
         BenchCommand::Match {

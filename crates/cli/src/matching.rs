@@ -94,6 +94,14 @@ pub async fn run(args: MatchArgs) -> Result<ExitCode, NodeError> {
             }
         })
         .await?;
+    // Loaded from the store (no usable snapshot, or many versions after it): write the index
+    // snapshot, so that the next start reads it instead (`<data>/match-index.snap`). A data
+    // directory that cannot take it only costs the next start its time.
+    if service.snapshot_due(10_000)
+        && let Err(e) = service.save_snapshot().await
+    {
+        tracing::warn!(error = %e, "cannot write the index snapshot");
+    }
     let report = service.report();
     eprintln!(
         "indicators: {report} (loaded in {:.2} s)",

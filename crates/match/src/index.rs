@@ -42,6 +42,8 @@ use crate::observable::{
 use crate::pattern::PatternError;
 use crate::prefilter::{Prefilter, TABLES, Table, fingerprint, planned_capacity};
 
+mod snapshot;
+
 type Map<K> = HashMap<K, u64, foldhash::fast::RandomState>;
 
 /// A key the index stores (the normal form of one value of a pattern).
@@ -256,6 +258,10 @@ pub enum CompileError {
     Parse(#[from] PatternError),
     #[error("the pattern is not supported: {0}")]
     Unsupported(#[from] Unsupported),
+    /// A reason given by an earlier load, as it was worded then (read back from a snapshot
+    /// of the index, which keeps reasons as text).
+    #[error("{0}")]
+    Earlier(String),
 }
 
 /// What [`Index::upsert`] did.

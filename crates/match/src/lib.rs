@@ -22,6 +22,7 @@
 //! **Architecture Invariant:** nothing here panics on outside input: patterns, indicators and
 //! input lines of any content become typed errors or counted malformed lines.
 
+pub mod codec;
 pub mod compile;
 pub mod index;
 pub mod input;

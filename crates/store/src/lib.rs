@@ -281,6 +281,20 @@ pub struct TypedVersion {
 }
 
 /// A version as the matching engine reads it to load its index
+/// What a snapshot of what was read from the matching feed is checked against
+/// ([`Store::feed_state`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedState {
+    /// A random number drawn once per database: another database's differs.
+    pub instance: i64,
+    /// Object versions ever deleted (a deletion moves no `seq`; this moves with each).
+    pub versions_deleted: i64,
+    /// The highest `seq` ever given (0 in an empty store).
+    pub last_seq: i64,
+    /// The object id and version (Unix microseconds) stored at the `seq` asked about.
+    pub at_seq: Option<(String, i64)>,
+}
+
 /// ([`Store::match_feed_after`]): only what compiling and the statistics need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FeedVersion {
@@ -537,6 +551,10 @@ pub trait Store: Send + Sync {
         after: i64,
         limit: usize,
     ) -> StoreFuture<'a, Vec<FeedVersion>>;
+    /// What a snapshot of the matching index is checked against: the store's instance, the
+    /// versions ever deleted, the last `seq` ever given, and the object and version stored at
+    /// `seq` if any ([`FeedState`]).
+    fn feed_state(&self, seq: i64) -> StoreFuture<'_, FeedState>;
     /// Adds the counts to the matching statistics (a row's count grows by the given count),
     /// in one transaction.
     fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()>;

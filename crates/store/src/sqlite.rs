@@ -55,10 +55,10 @@ use pacific_tlog::entry::Entry;
 use pacific_tlog::merkle;
 
 use crate::{
-    AddOutcome, Collection, CosignatureAdded, FeedVersion, Hash, LOCAL_ACTOR, LogEntry, MatchInput,
-    MatchStat, NewToken, Page, PreparedObject, ProvenanceRecord, ReceivedEntry, SplitViewEvidence,
-    Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint, StoredCosignature, StoredVersion,
-    TypedVersion, User,
+    AddOutcome, Collection, CosignatureAdded, FeedState, FeedVersion, Hash, LOCAL_ACTOR, LogEntry,
+    MatchInput, MatchStat, NewToken, Page, PreparedObject, ProvenanceRecord, ReceivedEntry,
+    SplitViewEvidence, Store, StoreError, StoreFuture, StoreStats, StoredCheckpoint,
+    StoredCosignature, StoredVersion, TypedVersion, User,
 };
 
 mod changes;
@@ -432,6 +432,9 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> StoreFuture<'a, Vec<FeedVersion>> {
         Box::pin(stats::match_feed_after(&self.pool, types, after, limit))
+    }
+    fn feed_state(&self, seq: i64) -> StoreFuture<'_, FeedState> {
+        Box::pin(stats::feed_state(&self.pool, seq))
     }
     fn add_match_stats<'a>(&'a self, stats: &'a [MatchStat]) -> StoreFuture<'a, ()> {
         Box::pin(async move {

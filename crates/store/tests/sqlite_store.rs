@@ -973,3 +973,41 @@ async fn a_watched_store_checkpoints_its_wal_in_the_background_while_writes_go_o
         "the WAL grew to {largest} bytes"
     );
 }
+
+#[tokio::test]
+async fn the_feed_state_moves_with_every_deletion_and_differs_between_stores() {
+    let (_other_dir, other) = store().await;
+    let (_dir, store) = store().await;
+    let empty = store.feed_state(1).await.unwrap();
+    assert_eq!(
+        (empty.versions_deleted, empty.last_seq, empty.at_seq),
+        (0, 0, None)
+    );
+    assert_ne!(
+        empty.instance,
+        other.feed_state(1).await.unwrap().instance,
+        "two databases, two instances"
+    );
+    let vs = ["2021-01-01T00:00:00.000Z", "2021-02-01T00:00:00.000Z"];
+    store
+        .add_objects(COLLECTION, &[indicator(1, vs[0]), indicator(1, vs[1])])
+        .await
+        .unwrap();
+    let id = indicator(1, vs[0]).id().to_owned();
+    let added = store.feed_state(2).await.unwrap();
+    assert_eq!(added.instance, empty.instance);
+    assert_eq!(added.last_seq, 2);
+    assert_eq!(added.at_seq, Some((id.clone(), ts(vs[1]).unix_micros())));
+    assert_eq!(added.versions_deleted, 0);
+
+    let deleted = store
+        .delete_object(COLLECTION, &id, &query(vec![VersionSelector::All]))
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2);
+    let after = store.feed_state(2).await.unwrap();
+    assert_eq!(after.versions_deleted, 2);
+    assert_eq!(after.last_seq, 2, "the last seq given survives its row");
+    assert_eq!(after.at_seq, None);
+    assert_eq!(after.instance, empty.instance);
+}

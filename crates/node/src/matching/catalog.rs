@@ -17,14 +17,18 @@ pub(crate) struct IndicatorMeta {
     pub(crate) origin: Option<Arc<str>>,
 }
 
+/// A map with foldhash's fast hasher: the catalog holds an entry per indicator and per
+/// relationship, built at every start (from the store or the index snapshot).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 pub(crate) struct Catalog {
-    pub(crate) meta: HashMap<u128, IndicatorMeta>,
+    pub(crate) meta: FastMap<u128, IndicatorMeta>,
     /// `indicates` relationships: id → (version, (indicator, target) unless revoked).
-    pub(crate) relationships: HashMap<String, (i64, Option<(u128, String)>)>,
+    pub(crate) relationships: FastMap<String, (i64, Option<(u128, String)>)>,
     /// Targets (`malware--…`, `campaign--…`) of each indicator, with how many relationships
     /// name them.
-    pub(crate) targets: HashMap<u128, HashMap<String, u32>>,
+    pub(crate) targets: FastMap<u128, HashMap<String, u32>>,
 }
 
 impl Catalog {

@@ -16,6 +16,11 @@
 //!   the deleted ids to [`MatchService::objects_deleted`]: under the same lock, each id is
 //!   forgotten and the latest version left in any collection (if any) applied again, which is
 //!   what a restart would load. Ids whose re-reading fails stay pending for the next refresh.
+//! - **Snapshot.** A data directory's service starts from `<data>/match-index.snap` (the
+//!   index, catalog and report as of a `seq`, see [`snapshot`]) when it is whole and still true
+//!   of the store, then follows the feed from that `seq`; otherwise it loads from the store and
+//!   [`MatchService::save_snapshot`] writes one (`pacific match` after such a load, the
+//!   follower after [`SNAPSHOT_AFTER_VERSIONS`] versions, at most every [`SNAPSHOT_EVERY`]).
 //! - **Sightings.** One STIX 2.1 `sighting` per (indicator, this party), with a stable id
 //!   derived from both; every batch of matches stores a new version of it in the `sightings`
 //!   collection (`count` accumulates, `modified` advances, `first_seen`/`last_seen` widen),
@@ -92,6 +97,11 @@ pub const DIMENSIONS: [&str; 6] = [
 const PAGE: usize = 1000;
 /// The types of the store's versions the index follows.
 const FOLLOWED_TYPES: &[&str] = &["indicator", "relationship"];
+/// The serving node writes the index snapshot after at least this many versions were applied
+/// since the last one (or since loading)…
+const SNAPSHOT_AFTER_VERSIONS: usize = 10_000;
+/// … and at most this often.
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(60);
 /// STIX caps `count` at 999 999 999.
 const MAX_COUNT: u64 = 999_999_999;
 
@@ -101,6 +111,8 @@ mod digest;
 mod record;
 pub use record::{InputRecording, RECORD_LOCK_FILE};
 mod run;
+mod snapshot;
+pub use snapshot::SNAPSHOT_FILE;
 
 pub use digest::{Digesting, InputDigest};
 
@@ -221,6 +233,10 @@ pub struct MatchService {
     record_lock: Option<std::path::PathBuf>,
     /// Incidents known to exist (asset, indicator, day).
     incidents: Mutex<HashSet<String>>,
+    /// `<data>/match-index.snap` when the service belongs to a data directory.
+    snapshot_path: Option<std::path::PathBuf>,
+    /// What the index snapshot needs to know of the state held.
+    snap: Mutex<SnapState>,
     events: tokio::sync::broadcast::Sender<MatchEvent>,
     /// What became of the runs over streams ([`MatchService::match_stream`]), for /metrics.
     runs: RunCounters,
@@ -228,6 +244,23 @@ pub struct MatchService {
     /// (with a federation store only: claims count by who published them). The node serves
     /// the same registry.
     registry: Option<Arc<crate::registry::Registry>>,
+}
+
+/// Where the state held stands against the index snapshot.
+#[derive(Default)]
+struct SnapState {
+    /// The store's count of deleted versions when the state was loaded (from the store or a
+    /// snapshot): a snapshot is written only while the store's count is still this, since a
+    /// deletion after it may not be reflected yet. `None`: unknown, no snapshot is written.
+    versions_deleted: Option<i64>,
+    /// Versions applied since the state was last the same as a snapshot's.
+    applied_since: usize,
+    /// Whether some snapshot holds the state as loaded (it was loaded from one, or written).
+    covered: bool,
+    /// When this service last wrote one.
+    saved_at: Option<Instant>,
+    /// How the index was loaded at open, said by [`MatchService::load_source`].
+    source: String,
 }
 
 /// Runs over streams: running now, and how many ended on a bound or a client gone.
@@ -295,6 +328,8 @@ impl MatchService {
             record: tokio::sync::Mutex::new(None),
             record_lock: None,
             incidents: Mutex::default(),
+            snapshot_path: None,
+            snap: Mutex::default(),
             events,
             runs: RunCounters::default(),
         }
@@ -376,9 +411,186 @@ impl MatchService {
                 Some(root.join(crate::registry::MARKS_FILE)),
             )?);
         }
+        service.snapshot_path = Some(root.join(SNAPSHOT_FILE));
         let service = Arc::new(service);
+        service.load_snapshot().await;
         service.refresh_with_progress(progress).await?;
         Ok(service)
+    }
+
+    /// How the index was loaded at open: from the snapshot (and at which `seq`), or from the
+    /// store and why the snapshot was not used.
+    pub fn load_source(&self) -> String {
+        self.snap_state().source.clone()
+    }
+
+    fn snap_state(&self) -> std::sync::MutexGuard<'_, SnapState> {
+        self.snap
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Loads the index, catalog and report from `<data>/match-index.snap` when it is usable
+    /// (see [`snapshot`]); otherwise logs why, and the refresh that follows loads from the
+    /// store. Either way, notes the store's count of deleted versions the state reflects.
+    async fn load_snapshot(&self) {
+        let Some(path) = &self.snapshot_path else {
+            return;
+        };
+        let started = Instant::now();
+        let refused = match self.read_snapshot(path).await {
+            Ok((cursor, phases)) => {
+                let mut snap = self.snap_state();
+                snap.source = format!(
+                    "snapshot at seq {cursor}, taken in {:.3} s: {phases}",
+                    started.elapsed().as_secs_f64()
+                );
+                tracing::debug!(source = %snap.source, "matching index loaded from its snapshot");
+                return;
+            }
+            Err(snapshot::Refused::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                "store (no snapshot)".to_owned()
+            }
+            Err(e @ snapshot::Refused::Stale(_)) => {
+                tracing::debug!(path = %path.display(), reason = %e, "index snapshot not used");
+                format!("store (snapshot not used: {e})")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), reason = %e, "index snapshot ignored");
+                format!("store (snapshot ignored: {e})")
+            }
+        };
+        let deleted = self.store.feed_state(0).await.map(|s| s.versions_deleted);
+        let mut snap = self.snap_state();
+        snap.source = refused;
+        snap.versions_deleted = deleted.ok();
+    }
+
+    /// Reads the snapshot and, when it is usable, takes its state; returns its cursor and
+    /// how long each step took.
+    async fn read_snapshot(&self, path: &Path) -> Result<(i64, String), snapshot::Refused> {
+        use snapshot::Refused::Stale;
+        let mut t = Instant::now();
+        let mut lap = || {
+            let s = t.elapsed().as_secs_f64();
+            t = Instant::now();
+            s
+        };
+        let bytes = tokio::fs::read(path).await?;
+        let read = lap();
+        let (header, body) = snapshot::open(&bytes)?;
+        let checked = lap();
+        let state = self
+            .store
+            .feed_state(header.cursor)
+            .await
+            .map_err(|e| Stale(format!("the store's state cannot be read: {e}")))?;
+        if state.instance != header.instance {
+            return Err(Stale("taken of another database".into()));
+        }
+        if state.versions_deleted != header.versions_deleted {
+            return Err(Stale(format!(
+                "versions were deleted since it was taken ({} then, {} now)",
+                header.versions_deleted, state.versions_deleted
+            )));
+        }
+        if header.cursor > state.last_seq || state.at_seq != header.at_cursor {
+            return Err(Stale(format!(
+                "the store's version at seq {} is not the one it was taken at",
+                header.cursor
+            )));
+        }
+        if header.party != self.settings.party.as_str()
+            || header.federation != self.federation.is_some()
+        {
+            return Err(Stale(
+                "taken for another party or federation setting".into(),
+            ));
+        }
+        let versions_deleted = header.versions_deleted;
+        let store = lap();
+        let (snap, index_secs) = snapshot::read_body(header, body)?;
+        let decoded = lap();
+        let mut cursor = self.cursor.lock().await;
+        *self.index.write() = snap.index;
+        *self
+            .catalog
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = snap.catalog;
+        *self
+            .report
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = snap.report;
+        *cursor = snap.header.cursor;
+        let mut state = self.snap_state();
+        state.versions_deleted = Some(versions_deleted);
+        state.applied_since = 0;
+        state.covered = true;
+        let phases = format!(
+            "{:.1} MB read in {read:.3} s, checksum {checked:.3} s, store checked {store:.3} s, \
+             index built {index_secs:.3} s, the rest {:.3} s",
+            bytes.len() as f64 / 1e6,
+            decoded - index_secs
+        );
+        Ok((*cursor, phases))
+    }
+
+    /// Whether writing the snapshot is worth it: the state is known, and no snapshot holds it
+    /// yet or `min_versions` were applied since one did.
+    pub fn snapshot_due(&self, min_versions: usize) -> bool {
+        let s = self.snap_state();
+        self.snapshot_path.is_some()
+            && s.versions_deleted.is_some()
+            && ((!s.covered && s.applied_since > 0) || s.applied_since >= min_versions.max(1))
+    }
+
+    /// Writes the snapshot of the state held (atomically: a reader sees the old file or the new
+    /// one) and returns its size in bytes; `None` when it would not be exact: versions were
+    /// deleted since the state was loaded (the next load from the store writes one), or the
+    /// service has no data directory.
+    pub async fn save_snapshot(&self) -> Result<Option<usize>, NodeError> {
+        let Some(path) = self.snapshot_path.clone() else {
+            return Ok(None);
+        };
+        let bytes = {
+            let cursor = self.cursor.lock().await;
+            let Some(deleted) = self.snap_state().versions_deleted else {
+                return Ok(None);
+            };
+            let state = self.store.feed_state(*cursor).await?;
+            if state.versions_deleted != deleted {
+                tracing::debug!(
+                    "index snapshot not written: versions were deleted since the index loaded"
+                );
+                return Ok(None);
+            }
+            let header = snapshot::Header {
+                instance: state.instance,
+                versions_deleted: deleted,
+                cursor: *cursor,
+                at_cursor: state.at_seq,
+                party: self.settings.party.as_str().to_owned(),
+                federation: self.federation.is_some(),
+            };
+            let report = self.report();
+            let index = self.index.read();
+            let catalog = self
+                .catalog
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let bytes = snapshot::encode(&header, &report, &index, &catalog);
+            let mut s = self.snap_state();
+            s.applied_since = 0;
+            s.covered = true;
+            s.saved_at = Some(Instant::now());
+            bytes
+        };
+        let len = bytes.len();
+        tokio::task::spawn_blocking(move || snapshot::write_atomically(&path, &bytes))
+            .await
+            .map_err(|e| NodeError::Setup(format!("writing the index snapshot stopped: {e}")))?
+            .map_err(|e| NodeError::Setup(format!("writing the index snapshot: {e}")))?;
+        Ok(Some(len))
     }
 
     pub fn index(&self) -> &SharedIndex {
@@ -485,6 +697,7 @@ impl MatchService {
             }
             self.add_report(report);
             *cursor = last_seq;
+            self.snap_state().applied_since += page.len();
             progress(read);
         }
         deleted.map(|()| read)
@@ -714,7 +927,17 @@ pub fn spawn_follower(service: Arc<MatchService>) -> tokio::task::JoinHandle<()>
         loop {
             changes.borrow_and_update();
             match service.refresh().await {
-                Ok(_) => failing = false,
+                Ok(_) => {
+                    failing = false;
+                    let due = service.snapshot_due(SNAPSHOT_AFTER_VERSIONS)
+                        && service
+                            .snap_state()
+                            .saved_at
+                            .is_none_or(|t| t.elapsed() >= SNAPSHOT_EVERY);
+                    if due && let Err(e) = service.save_snapshot().await {
+                        tracing::warn!(error = %e, "cannot write the index snapshot");
+                    }
+                }
                 Err(e) if !failing => {
                     failing = true;
                     tracing::error!(error = %e, "cannot follow new indicators");
@@ -1098,7 +1321,7 @@ mod tests {
         }
         assert_eq!(fast.2, whole.2, "the compile reports");
         assert_eq!(fast.0.len(), whole.0.len(), "indicators in the index");
-        let sorted = |m: &HashMap<u128, IndicatorMeta>| {
+        let sorted = |m: &catalog::FastMap<u128, IndicatorMeta>| {
             let mut v: Vec<_> = m.iter().map(|(k, m)| (*k, format!("{m:?}"))).collect();
             v.sort();
             v

@@ -245,6 +245,11 @@ impl SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err(ctx()))?;
+        sqlx::query("UPDATE counters SET value = value + ? WHERE name = 'versions_deleted'")
+            .bind(deleted)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err(ctx()))?;
         log::append_all(&mut tx, &entries).await?;
         tx.commit().await.map_err(db_err(ctx()))?;
         Ok(deleted as u64)

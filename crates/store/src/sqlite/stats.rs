@@ -212,6 +212,47 @@ pub(super) async fn match_feed_after(
         .collect())
 }
 
+/// What the matching index's snapshot is checked against ([`crate::FeedState`]), read in one
+/// transaction.
+pub(super) async fn feed_state(
+    pool: &SqlitePool,
+    seq: i64,
+) -> Result<crate::FeedState, StoreError> {
+    let err = db_err("reading the feed's state");
+    let mut tx = pool.begin().await.map_err(err)?;
+    let counter = |name: &'static str| {
+        sqlx::query_scalar::<_, i64>("SELECT value FROM counters WHERE name = ?").bind(name)
+    };
+    let instance = counter("store_instance")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err("reading the store's instance"))?;
+    let versions_deleted = counter("versions_deleted")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err("reading the deleted versions' count"))?;
+    let last_seq: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'object_versions'")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err("reading the last seq"))?;
+    let at_seq: Option<(String, i64)> =
+        sqlx::query_as("SELECT object_id, version_us FROM object_versions WHERE seq = ?")
+            .bind(seq)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err("reading a version by seq"))?;
+    tx.commit()
+        .await
+        .map_err(db_err("reading the feed's state"))?;
+    Ok(crate::FeedState {
+        instance,
+        versions_deleted,
+        last_seq: last_seq.unwrap_or(0),
+        at_seq,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use pacific_core::StixObject;
