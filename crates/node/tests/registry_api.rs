@@ -30,6 +30,11 @@ fn claim_of(role: &str, resources: &[&str], contact: &str) -> Value {
     })
 }
 
+/// Alpha and Bravo, two states, each the other's peer, serving.
+async fn two_states(root: &std::path::Path) -> Vec<FedNode> {
+    federation_of(root, &[("alpha", State), ("bravo", State)], None, |_| {}).await
+}
+
 /// The lookup's answer of `role`, if any.
 fn answer<'a>(lookup: &'a Value, role: &str) -> Option<&'a Value> {
     lookup["answers"]
@@ -240,13 +245,7 @@ async fn a_claim_answers_on_every_node_conflicts_show_and_a_revocation_ends_it()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_delegate_or_an_admin_claims_and_bad_claims_store_nothing() {
     let root = tempfile::tempdir().unwrap();
-    let nodes = federation_of(
-        root.path(),
-        &[("alpha", State), ("bravo", State)],
-        None,
-        |_| {},
-    )
-    .await;
+    let nodes = two_states(root.path()).await;
     let delegate = Api::user(&nodes[0], "ana", Role::Delegate).await;
     let good = claim_of("jurisdiction", &["45.10.0.0/16"], "Alpha CERT duty desk");
     for role in [Role::Reader, Role::Analyst, Role::Liaison] {
@@ -313,13 +312,7 @@ async fn only_a_delegate_or_an_admin_claims_and_bad_claims_store_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claim_stored_under_another_partys_name_does_not_count() {
     let root = tempfile::tempdir().unwrap();
-    let nodes = federation_of(
-        root.path(),
-        &[("alpha", State), ("bravo", State)],
-        None,
-        |_| {},
-    )
-    .await;
+    let nodes = two_states(root.path()).await;
     let bravo = Api::user(&nodes[1], "ben", Role::Admin).await;
     // A claim naming Alpha, written straight into Bravo's store (as a forged object would
     // arrive): Bravo's registry reads it as Bravo's own publication, and refuses it.
