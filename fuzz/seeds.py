@@ -165,3 +165,17 @@ for k in ("title", "text", "rationale", "change"):
     _vote.pop(k)
 write("gov_act", compact(_propose))
 write("gov_act", "\n".join(compact(o) for o in (_propose, _vote)))
+
+# registry_input: import files of each format, a lookup and a resource per line, and claims as
+# their golden files have them (one line each).
+write("registry_input", "2|ripencc|20261201|4|19830705|20261201|+0100\n"
+      "ripencc|*|ipv4|*|2|summary\n"
+      "ripencc|XA|ipv4|45.10.0.0|768|20100101|allocated|a1\n"
+      "ripencc|XA|ipv6|2a0f:1000::|32|20120101|allocated|a1\n"
+      "ripencc|XA|asn|64000|2|20100101|allocated|a1\n")
+write("registry_input", "# geofeed\n45.10.0.0/16,XA,XA-01,Capital,\n2a0f:1000::/32,XA,,,\n")
+write("registry_input", "45.10.0.0,45.10.2.255,XA\n2a0f:1000::,2a0f:1000:ffff:ffff:ffff:ffff:ffff:ffff,XA\n")
+write("registry_input", "45.10.77.1\nAS64000\nhost.example.xa\n45.10.0.0/16\nAS64000-AS64010\n")
+_claims = [compact(json.loads(read(f"crates/registry/tests/golden/{n}.json")))
+           for n in ("claim-jurisdiction", "claim-revoked")]
+write("registry_input", "\n".join(_claims + ["45.10.77.1", "2a0f:1000::1"]))
