@@ -279,7 +279,7 @@ fn three_countries_of_the_real_delegations_answer_as_the_csv_says() {
         assert_eq!(got, Vec::from_iter(want.clone()), "{addr}");
         *seen.entry(("IPv4", want.is_some())).or_default() += 1;
         expected_answered += usize::from(want.is_some());
-        if want.is_some() && a % 7 == 0 {
+        if want.is_some() && a.is_multiple_of(7) {
             // The full answer names a prefix of the claim that holds the address.
             let m = index.lookup(&Query::Ip(addr.into()));
             assert_eq!(m.len(), 1, "{addr}");
@@ -299,7 +299,7 @@ fn three_countries_of_the_real_delegations_answer_as_the_csv_says() {
         let got = answered(index.lookup_ipv6(addr));
         assert_eq!(got, Vec::from_iter(want.clone()), "{addr}");
         *seen.entry(("IPv6", want.is_some())).or_default() += 1;
-        if want.is_some() && a % 7 == 0 {
+        if want.is_some() && a.is_multiple_of(7) {
             let m = index.lookup(&Query::Ip(addr.into()));
             assert_eq!(m.len(), 1, "{addr}");
             match &m[0].resource {
