@@ -227,6 +227,11 @@ fn python_baseline(options: &RegistryOptions) -> Result<PythonRun, String> {
 /// Imports every country of the package's files as one jurisdiction claim each, builds the
 /// index, and prints its build time, size, peak RSS and lookups/s against the baselines.
 pub fn registry(options: &RegistryOptions) -> Result<(), NodeError> {
+    if options.lookups == 0 || options.scan_sample == 0 {
+        return Err(NodeError::Setup(
+            "--lookups and --scan-sample must be at least 1".into(),
+        ));
+    }
     let dir = &options.dir;
     let rss_start = rss_bytes();
     let (text4, text6) = (read(dir, IPV4_FILE)?, read(dir, IPV6_FILE)?);
