@@ -3,13 +3,17 @@
 #
 #   1. a Python venv at target/interop-venv with the OASIS taxii2-client and stix2-validator
 #      (pinned in scripts/interop/requirements.txt; reused while it matches that file)
-#   2. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
+#   2. real delegation data for the registry's tests: the npm package @ip-location-db/asn-country
+#      (pinned in scripts/registry-data/package-lock.json; reused while it matches that file),
+#      named by PACIFIC_ASN_COUNTRY_DIR, with PACIFIC_REQUIRE_DATA=1 so that a test missing it
+#      fails instead of skipping
+#   3. the Rust tests: cargo nextest run --workspace (cargo test --workspace without nextest),
 #      then the doctests
-#   3. lints: cargo clippy --workspace --all-targets -D warnings (a warning fails the run)
-#   4. the interop tests: pytest scripts/interop against a live `pacific node`, the debug
+#   4. lints: cargo clippy --workspace --all-targets -D warnings (a warning fails the run)
+#   5. the interop tests: pytest scripts/interop against a live `pacific node`, the debug
 #      target/debug/pacific (the CLI's own tests build it; a release build would be a second
 #      build of every dependency, in time and on disk)
-#   5. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
+#   6. the dashboard in a browser: scripts/ui/run.sh seeds and serves a node, and
 #      scripts/ui/dashboard.spec.mjs drives Debian's chromium with playwright-core (installs
 #      chromium, nodejs and npm with apt-get when missing; screenshots in target/ui-artefacts)
 #
@@ -76,6 +80,56 @@ fi
     | grep -Ei '^(taxii2-client|stix2-validator|pytest) ' || true
 
 # ---------------------------------------------------------------------------------------------
+# Debian packages by apt-get (as root, or with sudo -n); nothing to do without arguments.
+apt_install() {
+    local sudo=""
+    [ "$#" -gt 0 ] || return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || { echo "error: need $*: not root, no sudo" >&2; return 1; }
+        sudo="sudo -n"
+    fi
+    echo "installing $* (apt-get)"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "$@" >/dev/null || return 1
+}
+
+section "Registry data: @ip-location-db/asn-country (scripts/registry-data)"
+# The registry's tests on real delegations read it; PACIFIC_REQUIRE_DATA=1 makes them fail,
+# not skip, when it is missing. A failure here counts as one failed test and the run goes on.
+REGISTRY_DATA="$ROOT/scripts/registry-data"
+ASN_COUNTRY_DIR="$REGISTRY_DATA/node_modules/@ip-location-db/asn-country"
+export PACIFIC_REQUIRE_DATA=1
+registry_data() {
+    { command -v node && command -v npm; } >/dev/null 2>&1 || apt_install nodejs npm || return 1
+    local want stamp="$REGISTRY_DATA/node_modules/.package-lock.sha256"
+    want="$(sha256sum "$REGISTRY_DATA/package-lock.json" | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] \
+        || [ ! -s "$ASN_COUNTRY_DIR/asn-country-ipv4.csv" ] || [ ! -s "$ASN_COUNTRY_DIR/asn-country-ipv6.csv" ]; then
+        (cd "$REGISTRY_DATA" && timeout 300 npm ci --no-audit --no-fund \
+            --cache "$ROOT/target/npm-cache" --prefer-offline) || return 1
+        echo "$want" >"$stamp"
+    fi
+    local f
+    for f in asn-country-ipv4.csv asn-country-ipv6.csv; do
+        [ -s "$ASN_COUNTRY_DIR/$f" ] || { echo "error: $ASN_COUNTRY_DIR/$f missing after npm ci" >&2; return 1; }
+    done
+    echo "$ASN_COUNTRY_DIR: $(wc -l <"$ASN_COUNTRY_DIR/asn-country-ipv4.csv") IPv4 and" \
+        "$(wc -l <"$ASN_COUNTRY_DIR/asn-country-ipv6.csv") IPv6 ranges"
+}
+set +e
+registry_data 2>&1 | tee "$LOGS/registry-data.log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -eq 0 ]; then
+    export PACIFIC_ASN_COUNTRY_DIR="$ASN_COUNTRY_DIR"
+else
+    echo "error: could not install @ip-location-db/asn-country (npm ci in scripts/registry-data," \
+        "exit $rc; see target/test-logs/registry-data.log): the registry's real-data tests will fail" >&2
+    FAILED=$((FAILED + 1))
+    FAILED_STAGES+=("registry data (exit $rc)")
+fi
+
 # ---------------------------------------------------------------------------------------------
 strip_ansi() { sed -e 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1"; }
 # The sum of "N <word>" over libtest's "test result:" lines (0 if there are none).
@@ -188,19 +242,10 @@ INTEROP_RESULT="$p passed, $f failed, $s skipped"
 section "Dashboard in a browser: scripts/ui (playwright-core + Debian chromium vs. a seeded node)"
 # Set-up failures and test failures alike count as failed here; the run goes on.
 ui_setup() {
-    local sudo="" missing=()
+    local missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     { command -v node && command -v npm; } >/dev/null 2>&1 || missing+=(nodejs npm)
-    if [ "${#missing[@]}" -gt 0 ]; then
-        if [ "$(id -u)" -ne 0 ]; then
-            command -v sudo >/dev/null 2>&1 || { echo "error: need ${missing[*]}: not root, no sudo" >&2; return 1; }
-            sudo="sudo -n"
-        fi
-        echo "installing ${missing[*]} (apt-get)"
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
-        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            "${missing[@]}" >/dev/null || return 1
-    fi
+    apt_install "${missing[@]}" || return 1
     # playwright-core (pinned in scripts/ui/package-lock.json; no browser download), reused
     # while the lock file matches; npm's cache lives in target/.
     local want stamp="$ROOT/scripts/ui/node_modules/.package-lock.sha256"

@@ -18,6 +18,9 @@
 //!   JSON lines, against a naive linear scan ([`naive`]).
 //! - [`matching_cold()`]: `pacific match`'s start-up on a data directory of N stored
 //!   indicators: to the index ready, to the first event matched, and a whole run.
+//! - [`registry()`]: the jurisdiction registry's lookup index on the real delegations
+//!   (`@ip-location-db/asn-country`, one claim per country): build time, size, IPv4 and IPv6
+//!   lookups/s on one core, against a linear scan and Python's `ipaddress` with `bisect`.
 //!
 //! [`generate`] makes the STIX objects they store.
 
@@ -29,6 +32,7 @@ pub mod ingest;
 pub mod match_cold;
 pub mod matching;
 pub mod naive;
+pub mod registry;
 pub mod roundtrip;
 pub mod taxii;
 
@@ -38,6 +42,7 @@ pub use idle::{IdleOptions, idle};
 pub use ingest::{IngestOptions, ingest};
 pub use match_cold::{ColdMatchOptions, matching_cold};
 pub use matching::{MatchOptions, matching};
+pub use registry::{RegistryOptions, registry};
 pub use roundtrip::{RoundTripOptions, taxii_roundtrip};
 pub use taxii::{TaxiiOptions, taxii};
 

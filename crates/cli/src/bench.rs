@@ -1,12 +1,12 @@
 //! `pacific bench`: the arguments of the benchmarks in `pacific-bench` (ingest, taxii,
-//! taxii-roundtrip, federation, coop, match, idle), run in a temporary data directory removed afterwards.
+//! taxii-roundtrip, federation, coop, match, idle, registry), run in a temporary data directory removed afterwards.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
 use pacific_bench::{
     ColdMatchOptions, CoopOptions, FederationOptions, IdleOptions, IngestOptions, MatchOptions,
-    RoundTripOptions, TaxiiOptions,
+    RegistryOptions, RoundTripOptions, TaxiiOptions,
 };
 use pacific_node::NodeError;
 
@@ -142,6 +142,30 @@ pub enum BenchCommand {
         #[arg(long)]
         exe: Option<std::path::PathBuf>,
     },
+    /// The jurisdiction registry on the real delegations (@ip-location-db/asn-country, every
+    /// country's IPv4 and IPv6 ranges as its jurisdiction claim): index build time and size,
+    /// peak RSS, IPv4 and IPv6 lookups/s on one core, against a linear scan of the ranges and
+    /// Python's ipaddress with bisect.
+    Registry {
+        /// The package's directory, holding asn-country-ipv4.csv and asn-country-ipv6.csv
+        /// (default: $PACIFIC_ASN_COUNTRY_DIR, else
+        /// scripts/registry-data/node_modules/@ip-location-db/asn-country, installed by
+        /// scripts/test.sh or `npm ci` there).
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+        /// Random IPv4 addresses looked up (IPv6: a quarter as many).
+        #[arg(long, default_value_t = 20_000_000)]
+        lookups: usize,
+        /// Addresses of the linear scan baseline (its rate scaled to lookups/s).
+        #[arg(long, default_value_t = 2_000)]
+        scan_sample: usize,
+        /// Addresses the Python baseline looks up (0: no Python baseline).
+        #[arg(long, default_value_t = 1_000_000)]
+        python_lookups: usize,
+        /// The Python interpreter of the baseline.
+        #[arg(long, default_value = "python3")]
+        python: std::path::PathBuf,
+    },
 }
 
 pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
@@ -236,6 +260,19 @@ pub async fn run(cmd: BenchCommand) -> Result<ExitCode, NodeError> {
                 "cannot find the pacific binary: {e}"
             ))),
         },
+        BenchCommand::Registry {
+            dir,
+            lookups,
+            scan_sample,
+            python_lookups,
+            python,
+        } => pacific_bench::registry(&RegistryOptions {
+            dir: dir.unwrap_or_else(pacific_bench::registry::default_dir),
+            lookups,
+            scan_sample,
+            python_lookups,
+            python,
+        }),
         BenchCommand::Match {
             events,
             cold: true,

@@ -5,5 +5,6 @@ mod common;
 mod import;
 mod index;
 mod rdap;
+mod real_data;
 mod resources;
 mod wire;
