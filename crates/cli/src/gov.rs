@@ -366,9 +366,15 @@ fn install_if_signed(dir: &DataDir, file: &Path) -> Result<Option<ExitCode>, Nod
 
 /// A refusal of the node, with what to do when it is about who may act.
 fn refused(e: ClientError) -> NodeError {
+    refused_unless(e, "acts in governance")
+}
+
+/// A refusal of the node; one for the caller's role (`auth-forbidden`) says that a delegate or
+/// an admin does `what` (and every user reads).
+pub(crate) fn refused_unless(e: ClientError, what: &str) -> NodeError {
     match e.label() {
         Some("auth-forbidden") => NodeError::Remote(format!(
-            "{e}\nhint: only a delegate or an admin of the node acts in governance; every user reads"
+            "{e}\nhint: only a delegate or an admin of the node {what}; every user reads"
         )),
         _ => e.into(),
     }

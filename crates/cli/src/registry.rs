@@ -221,12 +221,7 @@ pub struct ImportArgs {
 
 /// A refusal of the node, with what to do when it is about who may claim.
 fn refused(e: ClientError) -> NodeError {
-    match e.label() {
-        Some("auth-forbidden") => NodeError::Remote(format!(
-            "{e}\nhint: only a delegate or an admin of the node claims for the party; every user reads"
-        )),
-        _ => e.into(),
-    }
+    crate::gov::refused_unless(e, "claims for the party")
 }
 
 pub async fn run(cmd: RegistryCommand) -> Result<ExitCode, NodeError> {
