@@ -191,10 +191,10 @@ fn internal(e: impl std::fmt::Display) -> RegistryError {
 }
 
 impl Registry {
-    /// The registry of `party`'s node over its store and the store's federation view.
+    /// The registry of `party`'s node over its store and the store's federation view; its
+    /// marks kept in memory only.
     pub fn new(party: PartyId, feed: Arc<dyn FederationStore>, store: Arc<dyn Store>) -> Arc<Self> {
-        Self::with_marks_file(party, feed, store, None)
-            .unwrap_or_else(|_| unreachable!("no file is read without a path"))
+        Self::build(party, feed, store, None, Marks::default())
     }
 
     /// [`Registry::new`] keeping this node's marks in `marks_path` (read now if it exists).
@@ -202,24 +202,31 @@ impl Registry {
         party: PartyId,
         feed: Arc<dyn FederationStore>,
         store: Arc<dyn Store>,
-        marks_path: Option<std::path::PathBuf>,
+        marks_path: std::path::PathBuf,
     ) -> Result<Arc<Self>, crate::NodeError> {
-        let marks = match &marks_path {
-            Some(path) => match std::fs::read_to_string(path) {
-                Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                    crate::NodeError::Setup(format!("{} is not valid: {e}", path.display()))
-                })?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Marks::default(),
-                Err(e) => {
-                    return Err(crate::NodeError::Setup(format!(
-                        "cannot read {}: {e}",
-                        path.display()
-                    )));
-                }
-            },
-            None => Marks::default(),
+        let marks = match std::fs::read_to_string(&marks_path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                crate::NodeError::Setup(format!("{} is not valid: {e}", marks_path.display()))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Marks::default(),
+            Err(e) => {
+                return Err(crate::NodeError::Setup(format!(
+                    "cannot read {}: {e}",
+                    marks_path.display()
+                )));
+            }
         };
-        Ok(Arc::new(Self {
+        Ok(Self::build(party, feed, store, Some(marks_path), marks))
+    }
+
+    fn build(
+        party: PartyId,
+        feed: Arc<dyn FederationStore>,
+        store: Arc<dyn Store>,
+        marks_path: Option<std::path::PathBuf>,
+        marks: Marks,
+    ) -> Arc<Self> {
+        Arc::new(Self {
             marks_path,
             marks: std::sync::Mutex::new(marks),
             party,
@@ -227,7 +234,7 @@ impl Registry {
             store,
             held: tokio::sync::Mutex::default(),
             refused: AtomicU64::new(0),
-        }))
+        })
     }
 
     /// This node's party.

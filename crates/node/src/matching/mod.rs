@@ -240,9 +240,9 @@ pub struct MatchService {
     events: tokio::sync::broadcast::Sender<MatchEvent>,
     /// What became of the runs over streams ([`MatchService::match_stream`]), for /metrics.
     runs: RunCounters,
-    /// Who answers for a matched address or domain, named in incidents and abuse notices
-    /// (with a federation store only: claims count by who published them). The node serves
-    /// the same registry.
+    /// Who answers for a matched address or domain, named in incidents and abuse notices: set
+    /// by [`MatchService::open`] when there is a federation store (claims count by who
+    /// published them), with this node's marks file. The node serves the same registry.
     registry: Option<Arc<crate::registry::Registry>>,
 }
 
@@ -307,17 +307,10 @@ impl MatchService {
         settings: MatchSettings,
     ) -> Self {
         let (events, _) = tokio::sync::broadcast::channel(1024);
-        let registry = federation.as_ref().map(|f| {
-            crate::registry::Registry::new(
-                settings.party.clone(),
-                Arc::clone(f),
-                Arc::clone(&store),
-            )
-        });
         Self {
             store,
             federation,
-            registry,
+            registry: None,
             index: SharedIndex::default(),
             catalog: RwLock::default(),
             assets,
@@ -408,7 +401,7 @@ impl MatchService {
                 service.settings.party.clone(),
                 Arc::clone(federation),
                 Arc::clone(&service.store),
-                Some(root.join(crate::registry::MARKS_FILE)),
+                root.join(crate::registry::MARKS_FILE),
             )?);
         }
         service.snapshot_path = Some(root.join(SNAPSHOT_FILE));
