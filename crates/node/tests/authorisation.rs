@@ -76,6 +76,127 @@ async fn call(
     (status, label)
 }
 
+/// Dashboard sessions of the walk's users, signed in once each (again after a logout).
+#[derive(Default)]
+struct Sessions(Vec<(Caller, Session)>);
+
+#[derive(Clone)]
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+impl Sessions {
+    async fn of(&mut self, alpha: &FedNode, callers: &Callers, caller: Caller) -> Session {
+        if let Some((_, s)) = self.0.iter().find(|(c, _)| *c == caller) {
+            return s.clone();
+        }
+        let http = no_redirects();
+        let token = &callers.tokens.iter().find(|(c, _)| *c == caller).unwrap().1;
+        let r = http
+            .post(format!("{}/login", alpha.url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("token={}", form_value(token)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{caller:?} signs in to the dashboard");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page = http
+            .get(format!("{}/", alpha.url()))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let start = page
+            .find(marker)
+            .expect("every page's logout form carries the token")
+            + marker.len();
+        let csrf = page[start..start + 64].to_owned();
+        let session = Session { cookie, csrf };
+        self.0.push((caller, session.clone()));
+        session
+    }
+
+    fn forget(&mut self, caller: Caller) {
+        self.0.retain(|(c, _)| *c != caller);
+    }
+}
+
+impl Session {
+    /// A dashboard request in this session; a POST sends a form, with the session's token if
+    /// `with_token`. Answers the status and the error page's label, if any (`to-login` for a redirect to
+    /// the sign-in form).
+    async fn call(
+        &self,
+        alpha: &FedNode,
+        method: &str,
+        path: &str,
+        with_token: bool,
+    ) -> (u16, String) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut r = no_redirects()
+            .request(m, format!("{}{path}", alpha.url()))
+            .header("cookie", &self.cookie)
+            .timeout(Duration::from_secs(20));
+        if method == "POST" {
+            let token = if with_token { self.csrf.as_str() } else { "" };
+            r = r
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("csrf={token}"));
+        }
+        let response = r.send().await.unwrap();
+        let status = response.status().as_u16();
+        let to_login = response
+            .headers()
+            .get("location")
+            .is_some_and(|l| l == "/login");
+        if to_login {
+            return (status, "to-login".into());
+        }
+        let body = response.text().await.unwrap();
+        let marker = "data-label=\"";
+        let label = body
+            .find(marker)
+            .map(|i| &body[i + marker.len()..])
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        (status, label)
+    }
+}
+
+/// Percent-encodes a form value.
+fn form_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn no_redirects() -> reqwest::Client {
+    pacific_node::install_crypto_provider();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// A concrete path for a route template.
 fn concrete(template: &str, collection: &str) -> String {
     let record = if template.starts_with("/coop/consultations") {
@@ -141,6 +262,7 @@ async fn authorisation_table() {
         bravo_key: bravo.dir.load_identity().unwrap(),
         other_key: ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
     };
+    let mut sessions = Sessions::default();
     let mut walked = 0;
     for rule in ROUTES {
         let method = rule.method.as_str();
@@ -154,12 +276,44 @@ async fn authorisation_table() {
                     "{what} is public, yet anonymous got {status} {label}"
                 );
             }
-            Access::Session => {
+            Access::Session(_) => {
                 let (status, _) = call(&alpha, &callers, Who::Anonymous, method, &path).await;
                 assert_eq!(
                     status, 303,
                     "{what}: a dashboard page without a session goes to /login"
                 );
+                for caller in Caller::ALL.into_iter().filter(|c| *c != Caller::Peer) {
+                    let session = sessions.of(&alpha, &callers, caller).await;
+                    if method == "POST" && rule.access.admits(caller) {
+                        // A form without the session's anti-forgery token is never acted on.
+                        let (status, label) = session.call(&alpha, method, &path, false).await;
+                        assert_eq!(
+                            (status, label.as_str()),
+                            (403, "form-token-missing"),
+                            "{what} as {caller:?} without the form token"
+                        );
+                    }
+                    let (status, label) = session.call(&alpha, method, &path, true).await;
+                    if rule.access.admits(caller) && path == "/logout" {
+                        assert_eq!(status, 303, "{what} as {caller:?}");
+                        let (after, _) = session.call(&alpha, "GET", "/", true).await;
+                        assert_eq!(after, 303, "{what} as {caller:?} ended the session");
+                    } else if rule.access.admits(caller) {
+                        assert!(
+                            label != "to-login" && label != "auth-forbidden",
+                            "{what}: the table admits {caller:?}, the node answered {status} {label}"
+                        );
+                    } else {
+                        assert_eq!(
+                            (status, label.as_str()),
+                            (403, "auth-forbidden"),
+                            "{what}: the table refuses {caller:?}"
+                        );
+                    }
+                    if path == "/logout" {
+                        sessions.forget(caller);
+                    }
+                }
             }
             Access::Only(_) => {
                 for who in [Who::Anonymous, Who::WrongKeyPeer, Who::UnknownPeer] {

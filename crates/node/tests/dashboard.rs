@@ -30,6 +30,13 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The anti-forgery token a page's forms carry.
+fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.find(marker).expect("the page has a form token") + marker.len();
+    page[start..start + 64].to_owned()
+}
+
 fn today() -> String {
     Timestamp::now().as_str()[..10].to_owned()
 }
@@ -264,15 +271,32 @@ async fn pages_need_a_session_and_login_checks_the_token() {
     let cookie = cookie.split(';').next().unwrap().to_owned();
     assert!(page(&node, &cookie, "/").await.contains("reader (reader)"));
 
-    // Logout ends the session on the server: the old cookie no longer works.
+    // Logout ends the session on the server: the old cookie no longer works. A logout posted
+    // without the session's anti-forgery token (from another site, say) is refused.
     let named = login(&node, "admin", &node.admin).await;
+    let log = page(&node, &named, "/log").await;
+    assert!(log.contains("admin (admin)"));
+    let logout = |token: String| {
+        client()
+            .post(node.url("/logout"))
+            .header("cookie", &named)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("csrf={token}"))
+            .send()
+    };
+    for forged in [String::new(), "0".repeat(64)] {
+        let response = logout(forged).await.unwrap();
+        assert_eq!(response.status(), 403);
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("data-label=\"form-token-missing\"")
+        );
+    }
     assert!(page(&node, &named, "/log").await.contains("admin (admin)"));
-    let response = client()
-        .post(node.url("/logout"))
-        .header("cookie", &named)
-        .send()
-        .await
-        .unwrap();
+    let response = logout(csrf_of(&log)).await.unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/login");
     assert!(

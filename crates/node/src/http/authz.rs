@@ -81,9 +81,10 @@ impl Caller {
 pub enum Access {
     /// Anyone, unauthenticated at this layer; the reason says why that is safe.
     Public(&'static str),
-    /// A dashboard page: the dashboard's own session cookie decides (a page without a live
-    /// session is a 303 to `/login`).
-    Session,
+    /// A dashboard page or form: the dashboard's own session cookie authenticates (a page
+    /// without a live session is a 303 to `/login`), and only these kinds of users are let in
+    /// (another gets a 403 page: `dashboard::Viewer` checks this row).
+    Session(&'static [Caller]),
     /// Only these kinds of authenticated callers.
     Only(&'static [Caller]),
 }
@@ -92,8 +93,8 @@ impl Access {
     /// Whether an authenticated caller of this kind may call the route.
     pub fn admits(self, caller: Caller) -> bool {
         match self {
-            Access::Public(_) | Access::Session => true,
-            Access::Only(callers) => callers.contains(&caller),
+            Access::Public(_) => true,
+            Access::Session(callers) | Access::Only(callers) => callers.contains(&caller),
         }
     }
 }
@@ -277,17 +278,21 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/coop/disputes/{id}", Access::Only(USERS)),
     rule(POST, "/coop/disputes/{id}/{action}", Access::Only(WRITERS)),
     // The dashboard: its own sign-in and session cookie.
-    rule(GET, "/", Access::Session),
-    rule(GET, "/objects", Access::Session),
-    rule(GET, "/peers", Access::Session),
-    rule(GET, "/log", Access::Session),
-    rule(GET, "/requests", Access::Session),
-    rule(GET, "/disputes", Access::Session),
-    rule(GET, "/governance", Access::Session),
-    rule(GET, "/governance/proposals/{id}", Access::Session),
-    rule(GET, "/governance/norms", Access::Session),
-    rule(GET, "/jurisdiction-registry", Access::Session),
-    rule(GET, "/jurisdiction-registry/claims/{id}", Access::Session),
+    rule(GET, "/", Access::Session(USERS)),
+    rule(GET, "/objects", Access::Session(USERS)),
+    rule(GET, "/peers", Access::Session(USERS)),
+    rule(GET, "/log", Access::Session(USERS)),
+    rule(GET, "/requests", Access::Session(USERS)),
+    rule(GET, "/disputes", Access::Session(USERS)),
+    rule(GET, "/governance", Access::Session(USERS)),
+    rule(GET, "/governance/proposals/{id}", Access::Session(USERS)),
+    rule(GET, "/governance/norms", Access::Session(USERS)),
+    rule(GET, "/jurisdiction-registry", Access::Session(USERS)),
+    rule(
+        GET,
+        "/jurisdiction-registry/claims/{id}",
+        Access::Session(USERS),
+    ),
     rule(
         GET,
         "/login",
@@ -298,7 +303,7 @@ pub const ROUTES: &[Rule] = &[
         "/login",
         Access::Public("signs in with an API token, throttled per name and address"),
     ),
-    rule(POST, "/logout", Access::Session),
+    rule(POST, "/logout", Access::Session(USERS)),
     rule(
         GET,
         "/assets/dashboard.css",

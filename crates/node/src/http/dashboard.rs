@@ -51,7 +51,9 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Extension, FromRequestParts, State};
+use axum::extract::{
+    ConnectInfo, Extension, FromRequest, FromRequestParts, MatchedPath, Request, State,
+};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -59,7 +61,8 @@ use axum::routing::get;
 use base64::Engine;
 
 use crate::auth::VerifiedToken;
-use crate::http::authz::Principal;
+use crate::http::authz::{Access, Principal, rule_for};
+use crate::http::error::ApiError;
 use crate::http::state::AppState;
 use crate::throttle::{
     ADDRESS_POLICY, AfterFailure, LoginThrottle, PairKey, RetryAfter, USER_POLICY, address_key,
@@ -129,6 +132,9 @@ struct Session {
     user: String,
     /// The token the user signed in with, checked again on every request.
     token: VerifiedToken,
+    /// The session's anti-forgery token: every dashboard form carries it and every POST must
+    /// (checked by [`Form`]), so a page elsewhere cannot post as the user.
+    csrf: String,
     expires: Instant,
 }
 
@@ -167,20 +173,21 @@ impl Sessions {
             Session {
                 user,
                 token,
+                csrf: hex::encode(crate::random_bytes::<32>()),
                 expires: now + SESSION_TTL,
             },
         );
         id
     }
 
-    /// The token of a live session.
-    fn get(&self, id: &str) -> Option<VerifiedToken> {
+    /// The token and the anti-forgery token of a live session.
+    fn get(&self, id: &str) -> Option<(VerifiedToken, String)> {
         let mut map = self
             .0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match map.get(id) {
-            Some(s) if s.expires > Instant::now() => Some(s.token.clone()),
+            Some(s) if s.expires > Instant::now() => Some((s.token.clone(), s.csrf.clone())),
             Some(_) => {
                 map.remove(id);
                 None
@@ -311,9 +318,15 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// A user with a live dashboard session whose token still stands, with the role the store
-/// holds now. Without one, the request is redirected to `/login` (and a session whose user was
-/// removed, or whose token was revoked, re-issued or expired, is ended).
-pub struct Viewer(pub Principal);
+/// holds now, admitted by the route's row of the authorisation table
+/// ([`Access::Session`]). Without a session the request is redirected to `/login` (and a
+/// session whose user was removed, or whose token was revoked, re-issued or expired, is
+/// ended); a role the row does not admit gets a 403 page.
+pub struct Viewer {
+    pub who: Principal,
+    /// The session's anti-forgery token, for the forms a page renders ([`html::csrf_field`]).
+    pub csrf: String,
+}
 
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = Response;
@@ -328,18 +341,90 @@ impl FromRequestParts<AppState> for Viewer {
         ) else {
             return Err(see_other("/login"));
         };
-        let Some(token) = sessions.get(&id) else {
+        let Some((token, csrf)) = sessions.get(&id) else {
             return Err(see_other("/login"));
         };
-        match state.auth().current(&token).await {
-            Some(principal) => Ok(Viewer(principal)),
-            None => {
-                sessions.end(&id);
-                tracing::info!("dashboard session ended: its user or token no longer stands");
-                Err(see_other("/login"))
-            }
+        let Some(who) = state.auth().current(&token).await else {
+            sessions.end(&id);
+            tracing::info!("dashboard session ended: its user or token no longer stands");
+            return Err(see_other("/login"));
+        };
+        let viewer = Viewer { who, csrf };
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let admitted = route
+            .and_then(|path| rule_for(&parts.method, path).ok())
+            .is_some_and(|rule| match rule.access {
+                Access::Session(callers) => callers.contains(&viewer.who.caller()),
+                Access::Public(_) | Access::Only(_) => false,
+            });
+        if !admitted {
+            tracing::info!(user = %viewer.who, route = ?route, "dashboard: refused by the authorisation table");
+            let action = format!("{} {}", parts.method, route.unwrap_or("?"));
+            return Err(error_page(
+                state,
+                &viewer,
+                ApiError::Forbidden {
+                    user: viewer.who.actor(),
+                    action,
+                },
+            ));
         }
+        Ok(viewer)
     }
+}
+
+/// The largest form body the dashboard reads (a STIX bundle or a list of values pasted or
+/// loaded in the browser included).
+pub const FORM_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A dashboard form posted by a [`Viewer`]: its fields (`application/x-www-form-urlencoded`),
+/// read once its `csrf` field was found equal to the session's anti-forgery token. A missing or
+/// wrong token is a 403 page, before the form is acted on; so is a role the route's row does
+/// not admit.
+pub struct Form {
+    pub viewer: Viewer,
+    pub fields: HashMap<String, String>,
+}
+
+impl Form {
+    /// A field's value, trimmed; empty when absent.
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", |v| v.trim())
+    }
+}
+
+impl FromRequest<AppState> for Form {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, state).await?;
+        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+            Ok(b) => b,
+            Err(_) => {
+                return Err(error_page(
+                    state,
+                    &viewer,
+                    ApiError::PayloadTooLarge { limit: FORM_LIMIT },
+                ));
+            }
+        };
+        let fields = form_fields(&bytes);
+        let sent = fields.get("csrf").map(String::as_bytes).unwrap_or_default();
+        if !same_secret(sent, viewer.csrf.as_bytes()) {
+            tracing::info!(user = %viewer.who, path = %parts.uri.path(), "dashboard form refused: anti-forgery token missing or wrong");
+            return Err(error_page(state, &viewer, ApiError::FormNotFromDashboard));
+        }
+        Ok(Form { viewer, fields })
+    }
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn see_other(location: &'static str) -> Response {
@@ -482,7 +567,11 @@ fn too_many_attempts(wait: RetryAfter, user: &str) -> Response {
     r
 }
 
-async fn logout(Extension(sessions): Extension<Sessions>, headers: HeaderMap) -> Response {
+async fn logout(
+    Extension(sessions): Extension<Sessions>,
+    headers: HeaderMap,
+    _form: Form,
+) -> Response {
     if let Some(id) = session_id(&headers) {
         sessions.end(&id);
     }

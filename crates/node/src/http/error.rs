@@ -35,6 +35,12 @@ pub enum ApiError {
     AuthenticationBusy { retry_after: u64 },
     #[error("{user} may not {action}")]
     Forbidden { user: String, action: String },
+    /// A dashboard form posted without the session's anti-forgery token, or with another
+    /// (403 `form-token-missing`): not acted on.
+    #[error(
+        "this form did not come from this node's dashboard in your session (its anti-forgery token is missing or wrong); reload the page and send it again"
+    )]
+    FormNotFromDashboard,
     /// A route that is not in the authorisation table (`crate::authz::ROUTES`): refused, so no
     /// route is served before it states who may call it.
     #[error("route {0} has no authorisation rule")]
@@ -136,7 +142,9 @@ impl ApiError {
             ApiError::TooManyFailedAuthentications { .. } | ApiError::AuthenticationBusy { .. } => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden { .. }
+            | ApiError::ServiceOwnedType(_)
+            | ApiError::FormNotFromDashboard => StatusCode::FORBIDDEN,
             ApiError::RouteWithoutRule(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::LastAdmin(_) | ApiError::AlreadyExists(_) => StatusCode::CONFLICT,
@@ -198,6 +206,7 @@ impl ApiError {
             ApiError::TooManyFailedAuthentications { .. } => "too-many-failed-authentications",
             ApiError::AuthenticationBusy { .. } => "authentication-busy",
             ApiError::Forbidden { .. } => "auth-forbidden",
+            ApiError::FormNotFromDashboard => "form-token-missing",
             ApiError::RouteWithoutRule(_) => "route-without-rule",
             ApiError::ServiceOwnedType(_) => "service-owned-type",
             ApiError::NotFound(_) => "not-found",
@@ -228,7 +237,9 @@ impl ApiError {
             ApiError::Unauthenticated | ApiError::TokenNotAccepted => "Authentication required",
             ApiError::TooManyFailedAuthentications { .. } => "Too many failed authentications",
             ApiError::AuthenticationBusy { .. } => "Too many authentications",
-            ApiError::Forbidden { .. } | ApiError::ServiceOwnedType(_) => "Forbidden",
+            ApiError::Forbidden { .. }
+            | ApiError::ServiceOwnedType(_)
+            | ApiError::FormNotFromDashboard => "Forbidden",
             ApiError::RouteWithoutRule(_) => "Internal server error",
             ApiError::NotFound(_) => "Not found",
             ApiError::LastAdmin(_) | ApiError::AlreadyExists(_) => "Conflict",

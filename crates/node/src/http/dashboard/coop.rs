@@ -9,7 +9,7 @@ use super::{Viewer, error_page, esc, page};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
-pub(super) async fn requests_page(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
+pub(super) async fn requests_page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let columns = [
         ("kind", "Kind"),
         ("state", "State"),
@@ -22,19 +22,19 @@ pub(super) async fn requests_page(State(state): State<AppState>, Viewer(who): Vi
     ];
     let rows = state
         .coop()
-        .request_list(&who)
+        .request_list(&viewer.who)
         .await
         .map_err(ApiError::from);
     match rows {
         Ok(rows) => {
             let main = records_table("Requests for assistance", "requests", &columns, &rows);
-            page(&state, &who, "/requests", "Requests", &main)
+            page(&state, &viewer, "/requests", "Requests", &main)
         }
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 
-pub(super) async fn disputes_page(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
+pub(super) async fn disputes_page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let columns = [
         ("stage", "Stage"),
         ("claimant", "Claimant"),
@@ -46,15 +46,15 @@ pub(super) async fn disputes_page(State(state): State<AppState>, Viewer(who): Vi
     ];
     let rows = state
         .coop()
-        .dispute_list(&who)
+        .dispute_list(&viewer.who)
         .await
         .map_err(ApiError::from);
     match rows {
         Ok(rows) => {
             let main = records_table("Disputes", "disputes", &columns, &rows);
-            page(&state, &who, "/disputes", "Disputes", &main)
+            page(&state, &viewer, "/disputes", "Disputes", &main)
         }
-        Err(e) => error_page(&state, &who, e),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 

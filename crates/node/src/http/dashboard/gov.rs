@@ -207,13 +207,10 @@ fn time(t: &Timestamp) -> String {
 // ---------------------------------------------------------------------------------------------
 // The federation page
 
-pub(super) async fn federation_page(
-    State(state): State<AppState>,
-    Viewer(who): Viewer,
-) -> Response {
+pub(super) async fn federation_page(State(state): State<AppState>, viewer: Viewer) -> Response {
     match render_federation(&state).await {
-        Ok(main) => page(&state, &who, HOME, "Governance", &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok(main) => page(&state, &viewer, HOME, "Governance", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 
@@ -406,12 +403,12 @@ fn params_card(main: &mut String, params: &[InForce]) {
 
 pub(super) async fn proposal_page(
     State(state): State<AppState>,
-    Viewer(who): Viewer,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
     match render_proposal(&state, &id).await {
-        Ok((title, main)) => page(&state, &who, HOME, &title, &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok((title, main)) => page(&state, &viewer, HOME, &title, &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 
@@ -646,12 +643,12 @@ fn render_diff(diff: &[DiffLine<'_>]) -> String {
 
 pub(super) async fn norms_page(
     State(state): State<AppState>,
-    Viewer(who): Viewer,
+    viewer: Viewer,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     match render_norms(&state, params.get("period").map(|p| p.trim())).await {
-        Ok(main) => page(&state, &who, HOME, "Norms", &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok(main) => page(&state, &viewer, HOME, "Norms", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 

@@ -11,7 +11,7 @@ use pacific_core::access::Role;
 use pacific_store::Collection;
 use serde_json::Value;
 
-use super::{gov, registry, secure_headers};
+use super::{Viewer, gov, registry, secure_headers};
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -104,7 +104,8 @@ pub(super) fn document(title: &str, header: &str, main: &str) -> String {
 }
 
 /// The navigation bar.
-pub(super) fn nav(state: &AppState, who: &Principal, active: &str) -> String {
+pub(super) fn nav(state: &AppState, viewer: &Viewer, active: &str) -> String {
+    let who = &viewer.who;
     let mut links = String::new();
     for (href, label) in [
         ("/", "Overview"),
@@ -126,34 +127,48 @@ pub(super) fn nav(state: &AppState, who: &Principal, active: &str) -> String {
     format!(
         "<header><span class=\"brand\">Pacific · {}</span><nav>{links}</nav>\
          <span class=\"who\"><span id=\"user\">{} ({})</span>\
-         <form method=\"post\" action=\"/logout\"><button type=\"submit\">Log out</button></form>\
+         <form method=\"post\" action=\"/logout\">{}<button type=\"submit\">Log out</button></form>\
          </span></header>",
         esc(&state.config().party.name),
         esc(&who.actor()),
         esc(who.role().map_or("peer", Role::as_str)),
+        csrf_field(viewer),
     )
 }
 
 pub(super) fn page(
     state: &AppState,
-    who: &Principal,
+    viewer: &Viewer,
     active: &str,
     title: &str,
     main: &str,
 ) -> Response {
     html(
         StatusCode::OK,
-        document(title, &nav(state, who, active), main),
+        document(title, &nav(state, viewer, active), main),
     )
 }
 
-pub(super) fn error_page(state: &AppState, who: &Principal, e: ApiError) -> Response {
-    tracing::error!(error = %e, "dashboard page failed");
+pub(super) fn error_page(state: &AppState, viewer: &Viewer, e: ApiError) -> Response {
+    let status = e.status();
+    let heading = match status {
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::NOT_FOUND => "Not found",
+        s if s.is_client_error() => "Not done",
+        _ => "Something went wrong",
+    };
+    if status.is_server_error() {
+        tracing::error!(error = %e, "dashboard page failed");
+    } else {
+        tracing::info!(error = %e, user = %viewer.who, "dashboard request refused");
+    }
+    // The stable label, as the JSON API gives it, for scripts and tests.
     let body = format!(
-        "<h1>Something went wrong</h1><p class=\"error\">{}</p>",
+        "<h1>{heading}</h1><p class=\"error\" id=\"error\" data-label=\"{}\">{}</p>",
+        e.label(),
         esc(&e.to_string())
     );
-    html(e.status(), document("Error", &nav(state, who, ""), &body))
+    html(status, document(heading, &nav(state, viewer, ""), &body))
 }
 
 /// The UTC day (`YYYY-MM-DD`) `days_ago` days before now.
@@ -197,6 +212,14 @@ pub(super) async fn readable(
 
 pub(super) fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The hidden field that carries the session's anti-forgery token in every dashboard form.
+pub(super) fn csrf_field(viewer: &Viewer) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
+        esc(&viewer.csrf)
+    )
 }
 
 #[cfg(test)]

@@ -22,13 +22,13 @@ pub(super) async fn recent_entries(
 
 pub(super) async fn log_page(
     State(state): State<AppState>,
-    Viewer(who): Viewer,
+    viewer: Viewer,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let before = params.get("before").and_then(|b| b.parse::<u64>().ok());
     match render_log(&state, before).await {
-        Ok(main) => page(&state, &who, "/log", "Transparency log", &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok(main) => page(&state, &viewer, "/log", "Transparency log", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 

@@ -33,12 +33,12 @@ const COMMON_TYPES: [&str; 12] = [
 
 pub(super) async fn objects(
     State(state): State<AppState>,
-    Viewer(who): Viewer,
+    viewer: Viewer,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    match render_objects(&state, &who, &params).await {
-        Ok(main) => page(&state, &who, "/objects", "Objects", &main),
-        Err(e) => error_page(&state, &who, e),
+    match render_objects(&state, &viewer.who, &params).await {
+        Ok(main) => page(&state, &viewer, "/objects", "Objects", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 

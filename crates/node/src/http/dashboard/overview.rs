@@ -17,10 +17,10 @@ use crate::http::state::AppState;
 /// Days in the overview's chart.
 const CHART_DAYS: i64 = 30;
 
-pub(super) async fn overview(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
-    match render_overview(&state, &who).await {
-        Ok(main) => page(&state, &who, "/", "Overview", &main),
-        Err(e) => error_page(&state, &who, e),
+pub(super) async fn overview(State(state): State<AppState>, viewer: Viewer) -> Response {
+    match render_overview(&state, &viewer.who).await {
+        Ok(main) => page(&state, &viewer, "/", "Overview", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 

@@ -16,10 +16,10 @@ use crate::http::state::AppState;
 /// Log entries the peers page reads (the most recent ones).
 const PEER_SCAN: u64 = 20_000;
 
-pub(super) async fn peers(State(state): State<AppState>, Viewer(who): Viewer) -> Response {
+pub(super) async fn peers(State(state): State<AppState>, viewer: Viewer) -> Response {
     match render_peers(&state).await {
-        Ok(main) => page(&state, &who, "/peers", "Peers", &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok(main) => page(&state, &viewer, "/peers", "Peers", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 

@@ -155,13 +155,13 @@ fn conflicts_cell(conflicts: &[&Conflict], of: &str, ours: &PartyId) -> String {
 
 pub(super) async fn registry_page(
     State(state): State<AppState>,
-    Viewer(who): Viewer,
+    viewer: Viewer,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let q = params.get("q").map(|q| q.trim()).unwrap_or("");
     match render_registry(&state, q).await {
-        Ok(main) => page(&state, &who, HOME, "Registry", &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok(main) => page(&state, &viewer, HOME, "Registry", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 
@@ -355,12 +355,12 @@ fn claims_card(
 
 pub(super) async fn claim_page(
     State(state): State<AppState>,
-    Viewer(who): Viewer,
+    viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
     match render_claim(&state, &id).await {
-        Ok(main) => page(&state, &who, HOME, "Claim", &main),
-        Err(e) => error_page(&state, &who, e),
+        Ok(main) => page(&state, &viewer, HOME, "Claim", &main),
+        Err(e) => error_page(&state, &viewer, e),
     }
 }
 
