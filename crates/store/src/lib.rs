@@ -21,6 +21,7 @@
 //! text ([`StoredVersion::json`], which is `StixObject::to_json()`), never by content.
 
 pub mod federation;
+pub mod search;
 mod sqlite;
 
 use std::future::Future;
@@ -376,6 +377,13 @@ pub trait Store: Send + Sync {
         query: &'a ObjectQuery,
         with_json: bool,
     ) -> StoreFuture<'a, Page>;
+    /// The latest versions of a collection that `search` keeps, newest first, with their
+    /// provenance and the total count ([`search`]).
+    fn search_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        search: &'a search::ObjectSearch,
+    ) -> StoreFuture<'a, search::SearchPage>;
     /// Deletes the versions of `object_id` selected by the query's `versions` and
     /// `spec_versions`, appending one `object-deleted` log entry (by [`LOCAL_ACTOR`]) per
     /// deleted version in the same transaction; returns how many were deleted.

@@ -69,6 +69,7 @@ mod federation;
 mod log;
 mod objects;
 mod query;
+mod search;
 mod stats;
 mod statuses;
 mod users;
@@ -267,6 +268,13 @@ impl Store for SqliteStore {
         with_json: bool,
     ) -> StoreFuture<'a, Page> {
         Box::pin(self.query_objects_impl(collection_id, query, with_json))
+    }
+    fn search_objects<'a>(
+        &'a self,
+        collection_id: &'a str,
+        search: &'a crate::search::ObjectSearch,
+    ) -> StoreFuture<'a, crate::search::SearchPage> {
+        Box::pin(self.search_objects_impl(collection_id, search))
     }
     fn delete_object_as<'a>(
         &'a self,

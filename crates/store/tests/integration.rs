@@ -4,6 +4,7 @@
 
 mod common;
 mod log;
+mod search;
 mod sqlite_store;
 mod throughput;
 mod users;
