@@ -10,6 +10,7 @@ use std::time::Duration;
 use pacific_core::access::Right;
 use pacific_core::taxii::{ObjectQuery, Status, StatusDetail, StatusState, VersionSelector};
 use pacific_core::{StixObject, Timestamp};
+use pacific_store::search::{ObjectSearch, SearchPage};
 use pacific_store::{AddOutcome, Collection, Page, SignedProvenance, Store, StoreError};
 use serde_json::Value;
 
@@ -211,6 +212,24 @@ impl Collections {
             page,
             provenance: Some(provenance),
         })
+    }
+
+    /// A user's search of a collection's latest versions (the dashboard's objects page), the
+    /// collection read as `who` may: [`Collections::collection`] with [`Right::Read`] first. A
+    /// peer never searches: what a peer reads passes the policy gate page by page.
+    pub async fn search(
+        &self,
+        who: &Principal,
+        c: &Collection,
+        search: &ObjectSearch,
+    ) -> Result<SearchPage, TaxiiError> {
+        if who.peer().is_some() {
+            return Err(TaxiiError::Forbidden {
+                who: who.actor(),
+                action: format!("search collection {}", c.id),
+            });
+        }
+        Ok(self.store.search_objects(&c.id, search).await?)
     }
 
     /// For a peer's page: each version's origin and origin signature (`x_pacific_origins`).

@@ -348,7 +348,7 @@ async fn every_page_shows_the_seeded_data_escaped() {
     assert!(!overview.contains(HOSTILE));
     assert!(overview.contains("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;"));
 
-    // Objects: all of them, then filtered by type, by id and by text in the name.
+    // Objects: all of them, then filtered by type, by id, by a value and by text in the name.
     let all = page(&node, &cookie, "/objects").await;
     for id in [IND_IP, IND_EVIL, "malware--33333333"] {
         assert!(all.contains(id), "{id}");
@@ -357,8 +357,11 @@ async fn every_page_shows_the_seeded_data_escaped() {
     assert!(all.contains("&lt;script&gt;"));
     let malware = page(&node, &cookie, "/objects?type=malware").await;
     assert!(malware.contains("GridWiper") && !malware.contains(IND_IP));
-    let by_id = page(&node, &cookie, &format!("/objects?id={IND_IP}")).await;
+    let by_id = page(&node, &cookie, &format!("/objects?q={IND_IP}")).await;
     assert!(by_id.contains(IND_IP) && !by_id.contains(IND_EVIL));
+    let by_value = page(&node, &cookie, "/objects?q=203.0.113.7").await;
+    assert!(by_value.contains(IND_IP) && !by_value.contains(IND_EVIL));
+    assert!(by_value.contains("data-total=\"1\""), "{by_value}");
     let by_text = page(&node, &cookie, "/objects?q=grid+c2").await;
     assert!(by_text.contains(IND_IP) && !by_text.contains("GridWiper"));
     let hostile = page(&node, &cookie, "/objects?q=%3Cscript%3E").await;
@@ -366,7 +369,7 @@ async fn every_page_shows_the_seeded_data_escaped() {
     assert!(!hostile.contains("value=\"<script>"));
 
     let indicators = page(&node, &cookie, "/objects?type=indicator").await;
-    assert!(indicators.contains("End of the collection"));
+    assert!(indicators.contains("Page 1 of 1") && !indicators.contains("next-page"));
 
     // Peers: bravo, one sent, two held back with their reasons.
     let peers = page(&node, &cookie, "/peers").await;
@@ -401,7 +404,7 @@ async fn every_page_shows_the_seeded_data_escaped() {
 }
 
 #[tokio::test]
-async fn objects_page_through_the_store_cursor() {
+async fn objects_pages_are_numbered_and_the_total_shown() {
     let node = TestNode::start().await;
     let objects: Vec<_> = (0..60)
         .map(|i| {
@@ -414,13 +417,107 @@ async fn objects_page_through_the_store_cursor() {
     node.post_objects(&node.analyst, &objects).await;
     let cookie = login(&node, "", &node.reader).await;
     let first = page(&node, &cookie, "/objects").await;
-    assert_eq!(first.matches("<tr><td>indicator</td>").count(), 50);
+    assert_eq!(first.matches("<tr data-id=\"indicator--").count(), 50);
+    assert!(first.contains("data-total=\"60\"") && first.contains("Page 1 of 2"));
+    assert!(!first.contains("prev-page"));
+    // Newest first.
+    assert!(first.contains("indicator--0000003b-") && !first.contains("indicator--00000000-"));
     let start = first.find("id=\"next-page\" href=\"").unwrap() + 21;
     let href = &first[start..start + first[start..].find('"').unwrap()];
     let second = page(&node, &cookie, &href.replace("&amp;", "&")).await;
-    assert_eq!(second.matches("<tr><td>indicator</td>").count(), 10);
-    assert!(second.contains("indicator--0000003b-"));
-    assert!(!second.contains("indicator--00000000-"));
+    assert_eq!(second.matches("<tr data-id=\"indicator--").count(), 10);
+    assert!(second.contains("indicator--00000000-"));
+    assert!(!second.contains("indicator--0000003b-"));
+    assert!(second.contains("Page 2 of 2") && second.contains("prev-page"));
+    assert!(!second.contains("next-page"));
+    // A bad filter value is said, not a failure.
+    let bad = page(&node, &cookie, "/objects?tlp=purple&from=yesterday").await;
+    assert!(bad.contains("id=\"search-error\""), "{bad}");
+}
+
+/// An object's page: its fields (TLP in words, the pattern, kill-chain phases, references as
+/// links only for http(s)), relationships both ways with links to pivot, sightings, versions;
+/// hostile text escaped; an unknown id is a 404 page.
+#[tokio::test]
+async fn an_object_page_shows_fields_relationships_sightings_and_versions() {
+    let node = TestNode::start().await;
+    let ind = "indicator--a1a1a1a1-1111-4111-8111-111111111111";
+    let mal = "malware--b2b2b2b2-2222-4222-8222-222222222222";
+    let rel = "relationship--c3c3c3c3-3333-4333-8333-333333333333";
+    let sig = "sighting--d4d4d4d4-4444-4444-8444-444444444444";
+    let indicator = |modified: &str, name: &str| {
+        json!({
+            "type": "indicator", "spec_version": "2.1", "id": ind,
+            "created": "2026-01-01T00:00:00.000Z", "modified": modified,
+            "name": name, "pattern": "[domain-name:value = 'evil.example']",
+            "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+            "object_marking_refs": [pacific_core::tlp::TLP2_AMBER],
+            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "command-and-control"}],
+            "external_references": [
+                {"source_name": "report", "url": "https://cert.example/r/1"},
+                {"source_name": "trap", "url": "javascript:alert(1)"}
+            ]
+        })
+    };
+    node.post_objects(
+        &node.analyst,
+        &[
+            indicator("2026-01-01T00:00:00.000Z", "Evil domain"),
+            indicator("2026-02-01T00:00:00.000Z", HOSTILE),
+            test_node::malware(mal),
+            json!({
+                "type": "relationship", "spec_version": "2.1", "id": rel,
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "relationship_type": "indicates", "source_ref": ind, "target_ref": mal
+            }),
+            json!({
+                "type": "sighting", "spec_version": "2.1", "id": sig,
+                "created": "2026-01-02T00:00:00.000Z", "modified": "2026-01-02T00:00:00.000Z",
+                "sighting_of_ref": ind, "count": 7,
+                "first_seen": "2026-01-02T00:00:00Z", "last_seen": "2026-01-03T00:00:00Z"
+            }),
+        ],
+    )
+    .await;
+    let cookie = login(&node, "", &node.reader).await;
+    let object = page(&node, &cookie, &format!("/objects/{ind}")).await;
+    assert!(object.contains("TLP:AMBER"), "{object}");
+    assert!(object.contains("command-and-control"));
+    assert!(
+        object.contains(
+            "<code class=\"pattern\">[domain-name:value = &#39;evil.example&#39;]</code>"
+        )
+    );
+    assert!(object.contains("<a href=\"https://cert.example/r/1\""));
+    assert!(
+        !object.contains("href=\"javascript:"),
+        "a script URL is not a link"
+    );
+    assert!(!object.contains(HOSTILE) && object.contains("&lt;script&gt;"));
+    // The relationship, out from the indicator to the malware, with a link to pivot.
+    assert!(object.contains("<tr class=\"out\">"), "{object}");
+    assert!(object.contains(&format!("href=\"/objects/{}\"", mal.replace("--", "--"))));
+    assert!(object.contains("indicates"));
+    assert!(object.contains(sig) && object.contains("<td class=\"num\">7</td>"));
+    // Two versions, newest first; provenance: made here.
+    let versions = &object[object.find("id=\"versions\"").unwrap()..];
+    let (new, old) = (
+        versions.find("2026-02-01T00:00:00.000Z").unwrap(),
+        versions.find("2026-01-01T00:00:00.000Z").unwrap(),
+    );
+    assert!(new < old);
+    assert!(object.contains("Made on this node"));
+    // From the malware's page, the same relationship comes in.
+    let malware = page(&node, &cookie, &format!("/objects/{mal}")).await;
+    assert!(malware.contains("<tr class=\"in\">") && malware.contains(ind));
+    // An unknown object.
+    let missing = client()
+        .get(node.url("/objects/indicator--00000000-0000-4000-8000-000000000000"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
 }
 
 #[tokio::test]

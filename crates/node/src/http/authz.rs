@@ -280,6 +280,7 @@ pub const ROUTES: &[Rule] = &[
     // The dashboard: its own sign-in and session cookie.
     rule(GET, "/", Access::Session(USERS)),
     rule(GET, "/objects", Access::Session(USERS)),
+    rule(GET, "/objects/{id}", Access::Session(USERS)),
     rule(GET, "/peers", Access::Session(USERS)),
     rule(GET, "/log", Access::Session(USERS)),
     rule(GET, "/requests", Access::Session(USERS)),

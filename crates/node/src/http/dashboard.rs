@@ -103,6 +103,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/objects", get(objects::objects))
+        .route("/objects/{id}", get(objects::object_page))
         .route("/peers", get(peers::peers))
         .route("/log", get(log::log_page))
         .route("/requests", get(coop::requests_page))
