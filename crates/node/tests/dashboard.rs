@@ -1344,3 +1344,151 @@ async fn page_until(base: &str, cookie: &str, path: &str, check: impl Fn(&str) -
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A form posted in a dashboard session, with the page's anti-forgery token; answers the
+/// status, the `Location` header and the body.
+async fn post_form(
+    base: &str,
+    cookie: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    let r = client()
+        .post(format!("{base}{path}"))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.join("&"))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, location, r.text().await.unwrap())
+}
+
+/// The issue's first workbench story: an analyst makes a TLP:AMBER indicator for Bravo alone
+/// in the dashboard; the preview says Bravo gets it and Charlie does not, and the outbox does
+/// exactly that. A reader sees no write control and is refused if it posts anyway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_indicator_made_in_the_dashboard_reaches_its_one_recipient_as_the_preview_said() {
+    use pacific_core::access::Role;
+    let tmp = tempfile::tempdir().unwrap();
+    let nodes =
+        pacific_testkit::federation::mesh(tmp.path(), &["alpha", "bravo", "charlie"], |_| {}).await;
+    let (alpha, bravo, charlie) = (&nodes[0], &nodes[1], &nodes[2]);
+    let base = alpha.url();
+    let analyst = login_at(&base, "", &alpha.user("ana", Role::Analyst).await).await;
+    let reader = login_at(&base, "", &alpha.user("rea", Role::Reader).await).await;
+
+    let form_page = page_at(&base, &analyst, "/objects/new").await;
+    let csrf = csrf_of(&form_page);
+    let fields = |action: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("kind", "domain".to_owned()),
+            ("value", "c2.evil.example".to_owned()),
+            ("pattern", String::new()),
+            ("name", "C2 domain <b>".to_owned()),
+            ("tlp", "amber".to_owned()),
+            ("to.bravo", "on".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let as_refs = |f: &[(&'static str, String)]| -> Vec<(&'static str, String)> { f.to_vec() };
+    let post = |path: &'static str, f: Vec<(&'static str, String)>, cookie: String| {
+        let base = base.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post_form(&base, &cookie, path, &refs).await
+        }
+    };
+
+    // The pattern check the editor's script calls.
+    let (status, _, checked) = post(
+        "/objects/pattern-check",
+        as_refs(&fields("")),
+        analyst.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let checked: serde_json::Value = serde_json::from_str(&checked).unwrap();
+    assert_eq!(
+        checked["pattern"],
+        "[domain-name:value = 'c2.evil.example']"
+    );
+    let mut bad = fields("");
+    bad[2].1 = "not a domain".into();
+    let (_, _, refused) = post("/objects/pattern-check", bad, analyst.clone()).await;
+    assert!(refused.contains("\"ok\":false"), "{refused}");
+
+    // The preview: Bravo gets it, Charlie does not, with the gate's reason.
+    let (status, _, preview) = post("/objects/new", fields("preview"), analyst.clone()).await;
+    assert_eq!(status, 200, "{preview}");
+    let row = |peer: &str| {
+        let start = preview.find(&format!("data-peer=\"{peer}\"")).expect(peer);
+        preview[..start].rsplit("<tr class=\"").next().unwrap()[..4].to_owned()
+    };
+    assert_eq!(row("bravo"), "sent", "{preview}");
+    assert_eq!(row("charlie"), "with", "{preview}");
+    assert!(!preview.contains("C2 domain <b>"), "escaped");
+
+    // Saved: to the object's page, then delivered to Bravo and not to Charlie.
+    let (status, location, _) = post("/objects/new", fields("save"), analyst.clone()).await;
+    assert_eq!(status, 303);
+    let id = location
+        .strip_prefix("/objects/")
+        .expect(&location)
+        .to_owned();
+    assert!(id.starts_with("indicator--"));
+    let shown = page_at(&base, &analyst, &location).await;
+    assert!(shown.contains("TLP:AMBER") && shown.contains("c2.evil.example"));
+    let arrived =
+        pacific_testkit::federation::eventually(std::time::Duration::from_secs(10), || async {
+            bravo.has(&id).await
+        })
+        .await;
+    assert!(arrived.is_some(), "Bravo received it");
+    assert!(
+        alpha
+            .drained_to("charlie", std::time::Duration::from_secs(10))
+            .await
+    );
+    assert!(!charlie.has(&id).await, "Charlie did not");
+
+    // A reader: no write control, a 403 page for the form and for a post.
+    let objects = page_at(&base, &reader, "/objects").await;
+    assert!(objects.contains("c2.evil.example") || objects.contains(&id));
+    assert!(!objects.contains("new-indicator"));
+    let r = client()
+        .get(format!("{base}/objects/new"))
+        .header("cookie", &reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let reader_page = page_at(&base, &reader, "/objects").await;
+    let mut as_reader = fields("save");
+    as_reader[0].1 = csrf_of(&reader_page);
+    let (status, _, body) = post("/objects/new", as_reader, reader.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("data-label=\"auth-forbidden\""));
+}

@@ -431,6 +431,31 @@ impl Federation {
         decide(object, recipient, &ctx)
     }
 
+    /// What the gate would decide for a new object of this node in `collection`, peer by
+    /// peer, as the outbox will ask it ([`OutboundPath::FederationPush`], no provenance: the
+    /// object is this node's own): the dashboard's preview before saving.
+    pub async fn preview(
+        &self,
+        object: &StixObject,
+        collection: &Collection,
+    ) -> Result<Vec<(Peer, Decision)>, StoreError> {
+        let (peers, members) = self.members().await?;
+        Ok(peers
+            .into_iter()
+            .map(|peer| {
+                let decision = self.decide_known(
+                    object,
+                    &peer_party(&peer),
+                    &members,
+                    collection,
+                    OutboundPath::FederationPush,
+                    None,
+                );
+                (peer, decision)
+            })
+            .collect())
+    }
+
     /// Filters stored versions (with their JSON) for a peer's TAXII read: only what the gate
     /// allows stays, each with its provenance and origin signature as read for the gate (see
     /// [`Federation::origin_for_peer`]). Versions whose JSON does not parse are held back.

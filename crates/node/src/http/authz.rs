@@ -280,6 +280,9 @@ pub const ROUTES: &[Rule] = &[
     // The dashboard: its own sign-in and session cookie.
     rule(GET, "/", Access::Session(USERS)),
     rule(GET, "/objects", Access::Session(USERS)),
+    rule(GET, "/objects/new", Access::Session(WRITERS)),
+    rule(POST, "/objects/new", Access::Session(WRITERS)),
+    rule(POST, "/objects/pattern-check", Access::Session(WRITERS)),
     rule(GET, "/objects/{id}", Access::Session(USERS)),
     rule(GET, "/peers", Access::Session(USERS)),
     rule(GET, "/log", Access::Session(USERS)),

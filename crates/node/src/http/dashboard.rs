@@ -70,6 +70,7 @@ use crate::throttle::{
 };
 
 mod coop;
+mod editor;
 mod gov;
 mod html;
 mod log;
@@ -103,6 +104,11 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(overview::overview))
         .route("/objects", get(objects::objects))
+        .route("/objects/new", get(editor::new_form).post(editor::submit))
+        .route(
+            "/objects/pattern-check",
+            axum::routing::post(editor::pattern_check),
+        )
         .route("/objects/{id}", get(objects::object_page))
         .route("/peers", get(peers::peers))
         .route("/log", get(log::log_page))

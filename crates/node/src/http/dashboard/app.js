@@ -16,5 +16,31 @@ document.addEventListener("DOMContentLoaded", () => {
   // Choosing a type in the objects browser applies the filters at once.
   const type = document.querySelector("form.filters select[name=type]");
   if (type) type.addEventListener("change", () => type.form.submit());
+  // The indicator editor: the pattern checked by the node's parser as it is typed.
+  const editor = document.getElementById("indicator-form");
+  const status = document.getElementById("pattern-status");
+  if (editor && status) {
+    let timer = null;
+    let asked = 0;
+    const check = async () => {
+      const mine = ++asked;
+      const body = new URLSearchParams(new FormData(editor));
+      try {
+        const r = await fetch("/objects/pattern-check", { method: "POST", body, credentials: "same-origin" });
+        const answer = await r.json();
+        if (mine !== asked) return;
+        status.textContent = answer.ok ? `Pattern: ${answer.pattern}` : `Not yet a pattern: ${answer.problem}`;
+        status.className = answer.ok ? "ok" : "error";
+      } catch (e) {
+        status.textContent = "";
+      }
+    };
+    for (const name of ["kind", "value", "pattern"]) {
+      const input = editor.elements.namedItem(name);
+      if (!input) continue;
+      input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 250); });
+      input.addEventListener("change", check);
+    }
+  }
   document.body.dataset.js = "ready";
 });

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::log::recent_entries;
 use super::{Viewer, error_page, esc, page, readable, short_time, str_field, url_enc};
-use crate::http::authz::Principal;
+use crate::http::authz::{Principal, rule_for};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -255,6 +255,14 @@ async fn render_objects(
 ) -> Result<String, ApiError> {
     let f = Filters::read(params);
     let mut main = String::from("<h1>Objects</h1>");
+    // Write controls only for the roles the authorisation table lets write.
+    let may_write = rule_for(&axum::http::Method::POST, "/objects/new")
+        .is_ok_and(|rule| rule.access.admits(who.caller()));
+    if may_write {
+        main.push_str(
+            "<p class=\"actions\"><a class=\"button\" id=\"new-indicator\" href=\"/objects/new\">New indicator</a></p>",
+        );
+    }
     let Some(c) = default_collection(state, who, &mut main).await? else {
         return Ok(main);
     };

@@ -1,0 +1,471 @@
+//! The indicator editor: `/objects/new`. A pattern builder for the common cases (an address,
+//! a network, a domain, a URL, a hash, an e-mail address) or a pattern typed in full, checked
+//! by the node's own pattern parser (live, through `POST /objects/pattern-check`, when the
+//! script runs); TLP, recipients, sharing groups, jurisdiction and personal-data markings; a
+//! preview of what the policy gate would do with the indicator for each peer, asked exactly
+//! as the outbox will ask it ([`crate::federation::Federation::preview`]); and saving it into
+//! the `default` collection through the same service as a TAXII POST.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use pacific_core::StixObject;
+use pacific_core::Timestamp;
+use pacific_core::policy::{
+    Decision, PROP_JURISDICTION_RESTRICTION, PROP_PERSONAL_DATA, PROP_RECIPIENTS,
+    PROP_SHARING_GROUPS,
+};
+use pacific_core::tlp::Tlp;
+use serde_json::{Value, json};
+
+use super::html::csrf_field;
+use super::{Form, Viewer, error_page, esc, page, readable, secure_headers};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+
+/// What the builder makes a pattern from: (form value, label, STIX object path).
+const KINDS: [(&str, &str, &str); 9] = [
+    ("ipv4", "IPv4 address", "ipv4-addr:value"),
+    ("cidr", "IPv4 network (CIDR)", "ipv4-addr:value"),
+    ("ipv6", "IPv6 address or network", "ipv6-addr:value"),
+    ("domain", "Domain name", "domain-name:value"),
+    ("url", "URL", "url:value"),
+    ("email", "E-mail address", "email-addr:value"),
+    ("md5", "MD5", "file:hashes.MD5"),
+    ("sha1", "SHA-1", "file:hashes.'SHA-1'"),
+    ("sha256", "SHA-256", "file:hashes.'SHA-256'"),
+];
+
+/// STIX 2.1 `indicator-type-ov`.
+const INDICATOR_TYPES: [&str; 6] = [
+    "malicious-activity",
+    "anomalous-activity",
+    "attribution",
+    "compromised",
+    "benign",
+    "unknown",
+];
+
+const TLPS: [Tlp; 5] = [
+    Tlp::Clear,
+    Tlp::Green,
+    Tlp::Amber,
+    Tlp::AmberStrict,
+    Tlp::Red,
+];
+
+/// Checks `value` as a `kind` and makes the one-comparison pattern for it.
+pub fn build_pattern(kind: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    let Some((_, label, path)) = KINDS.iter().find(|(k, _, _)| *k == kind) else {
+        return Err(format!("{kind:?} is not a kind of value the builder knows"));
+    };
+    if value.is_empty() {
+        return Err(format!("type the {}", label.to_lowercase()));
+    }
+    let hex = |len: usize| value.len() == len && value.bytes().all(|b| b.is_ascii_hexdigit());
+    let ok = match kind {
+        "ipv4" => value.parse::<Ipv4Addr>().is_ok(),
+        "cidr" => value.split_once('/').is_some_and(|(a, n)| {
+            a.parse::<Ipv4Addr>().is_ok() && n.parse::<u8>().is_ok_and(|n| n <= 32)
+        }),
+        "ipv6" => match value.split_once('/') {
+            Some((a, n)) => {
+                a.parse::<Ipv6Addr>().is_ok() && n.parse::<u8>().is_ok_and(|n| n <= 128)
+            }
+            None => value.parse::<Ipv6Addr>().is_ok(),
+        },
+        "domain" => {
+            value.contains('.')
+                && value.parse::<IpAddr>().is_err()
+                && value.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b >= 0x80)
+                })
+        }
+        "url" => value.contains("://") && !value.chars().any(char::is_whitespace),
+        "email" => value
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.')),
+        "md5" => hex(32),
+        "sha1" => hex(40),
+        "sha256" => hex(64),
+        _ => false,
+    };
+    if !ok {
+        return Err(format!("{value:?} is not an {}", label.to_lowercase()));
+    }
+    let literal = value.replace('\\', "\\\\").replace('\'', "\\'");
+    let pattern = format!("[{path} = '{literal}']");
+    pacific_core::pattern::parse(&pattern).map_err(|e| e.to_string())?;
+    Ok(pattern)
+}
+
+/// The pattern a form asks for: the one typed in full, else the builder's.
+fn form_pattern(form: &Form) -> Result<String, String> {
+    let typed = form.field("pattern");
+    if typed.is_empty() {
+        build_pattern(form.field("kind"), form.field("value"))
+    } else {
+        pacific_core::pattern::parse(typed)
+            .map(|_| typed.to_owned())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A comma- or space-separated list, trimmed, without empties.
+fn list(text: &str) -> Vec<String> {
+    text.split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The indicator a form describes, validated as any STIX object.
+fn indicator(form: &Form, pattern: &str, peers: &[String]) -> Result<StixObject, String> {
+    let now = Timestamp::now();
+    let tlp = Tlp::parse(form.field("tlp"))?;
+    let mut v = json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--{}", crate::new_uuid()),
+        "created": now.as_str(),
+        "modified": now.as_str(),
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": now.as_str(),
+        "object_marking_refs": [tlp.marking_id()],
+    });
+    for (key, field) in [("name", "name"), ("description", "description")] {
+        let text = form.field(field);
+        if !text.is_empty() {
+            v[key] = json!(text);
+        }
+    }
+    let kind = form.field("indicator_type");
+    if !kind.is_empty() {
+        v["indicator_types"] = json!([kind]);
+    }
+    let recipients: Vec<&String> = peers
+        .iter()
+        .filter(|p| !form.field(&format!("to.{p}")).is_empty())
+        .collect();
+    if !recipients.is_empty() {
+        v[PROP_RECIPIENTS] = json!(recipients);
+    }
+    let groups = list(form.field("groups"));
+    if !groups.is_empty() {
+        v[PROP_SHARING_GROUPS] = json!(groups);
+    }
+    let within = list(&form.field("keep_within").to_uppercase());
+    if !within.is_empty() {
+        v[PROP_JURISDICTION_RESTRICTION] = json!({ "keep_within": within });
+    }
+    let residents = list(&form.field("personal_data").to_uppercase());
+    if !residents.is_empty() {
+        v[PROP_PERSONAL_DATA] = json!({ "subjects_resident_in": residents });
+    }
+    StixObject::from_value(v).map_err(|e| e.to_string())
+}
+
+pub(super) async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Response {
+    match render_form(&state, &viewer, None, "").await {
+        Ok(main) => page(&state, &viewer, "/objects", "New indicator", &main),
+        Err(e) => error_page(&state, &viewer, e),
+    }
+}
+
+/// `POST /objects/new`: `action=preview` shows the form again with the pattern checked and
+/// the gate's decision per peer; `action=save` stores the indicator and goes to its page.
+pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Response {
+    let viewer = &form.viewer;
+    let result = async {
+        let Some(Ok(c)) = readable(&state, &viewer.who, "default").await? else {
+            return Err(ApiError::Forbidden {
+                user: viewer.who.actor(),
+                action: "add objects to the default collection".into(),
+            });
+        };
+        let peers = peer_ids(&state).await?;
+        let draft = form_pattern(&form).and_then(|p| indicator(&form, &p, &peers));
+        let object = match draft {
+            Ok(o) => o,
+            Err(problem) => {
+                return Ok(Err(
+                    render_form(&state, viewer, Some(&form), &problem).await?
+                ));
+            }
+        };
+        if form.field("action") != "save" {
+            let mut main = render_form(&state, viewer, Some(&form), "").await?;
+            main.push_str(&preview_table(&state, &object, &c).await?);
+            return Ok(Err(main));
+        }
+        let id = object.id().to_owned();
+        let limits = crate::taxii::Limits::from(&state.config().server);
+        let value = Value::Object(object.as_map().clone());
+        let status = state
+            .collections()
+            .add(&viewer.who, &c, vec![value], limits)
+            .await?;
+        if let Some(failure) = status.failures.first() {
+            let problem = failure
+                .message
+                .clone()
+                .unwrap_or_else(|| "not stored".into());
+            return Ok(Err(
+                render_form(&state, viewer, Some(&form), &problem).await?
+            ));
+        }
+        tracing::info!(user = %viewer.who, object = %id, "indicator made in the dashboard");
+        Ok(Ok(id))
+    }
+    .await;
+    match result {
+        Ok(Ok(id)) => {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            let location = format!("/objects/{}", super::url_enc(&id));
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            secure_headers(r.headers_mut());
+            r
+        }
+        Ok(Err(main)) => page(&state, viewer, "/objects", "New indicator", &main),
+        Err(e) => error_page(&state, viewer, e),
+    }
+}
+
+/// `POST /objects/pattern-check`: the builder's pattern, or the typed one, checked by the
+/// node's parser, as JSON `{ok, pattern, problem}` for the editor's script.
+pub(super) async fn pattern_check(form: Form) -> Response {
+    let body = match form_pattern(&form) {
+        Ok(pattern) => json!({"ok": true, "pattern": pattern, "problem": null}),
+        Err(problem) => json!({"ok": false, "pattern": null, "problem": problem}),
+    };
+    let mut r = axum::Json(body).into_response();
+    secure_headers(r.headers_mut());
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn peer_ids(state: &AppState) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .federation()
+        .peers_and_links()
+        .await?
+        .into_iter()
+        .map(|(p, _)| p.party_id.as_str().to_owned())
+        .collect())
+}
+
+async fn render_form(
+    state: &AppState,
+    viewer: &Viewer,
+    form: Option<&Form>,
+    problem: &str,
+) -> Result<String, ApiError> {
+    let field = |name: &str| form.map_or("", |f| f.field(name));
+    let mut main = String::from("<h1>New indicator</h1>");
+    if !problem.is_empty() {
+        let _ = write!(
+            main,
+            "<p class=\"error\" id=\"form-problem\" role=\"alert\">{}</p>",
+            esc(problem)
+        );
+    }
+    let _ = write!(
+        main,
+        "<form class=\"editor card\" method=\"post\" action=\"/objects/new\" id=\"indicator-form\">{}",
+        csrf_field(viewer)
+    );
+    main.push_str("<fieldset><legend>Pattern</legend><label>Kind of value<select name=\"kind\">");
+    let kind = field("kind");
+    for (k, label, _) in KINDS {
+        let sel = if k == kind { " selected" } else { "" };
+        let _ = write!(main, "<option value=\"{k}\"{sel}>{label}</option>");
+    }
+    let _ = write!(
+        main,
+        "</select></label><label>Value<input name=\"value\" value=\"{}\" \
+         placeholder=\"203.0.113.7\" autocomplete=\"off\"></label>\
+         <label>Or the whole pattern<textarea name=\"pattern\" rows=\"2\" \
+         placeholder=\"[ipv4-addr:value = '203.0.113.7']\">{}</textarea></label>\
+         <p class=\"muted\" id=\"pattern-status\" aria-live=\"polite\"></p></fieldset>",
+        esc(field("value")),
+        esc(field("pattern")),
+    );
+    let _ = write!(
+        main,
+        "<fieldset><legend>Description</legend><label>Name<input name=\"name\" value=\"{}\"></label>\
+         <label>Description<textarea name=\"description\" rows=\"3\">{}</textarea></label>\
+         <label>Indicator type<select name=\"indicator_type\"><option value=\"\">—</option>",
+        esc(field("name")),
+        esc(field("description")),
+    );
+    for t in INDICATOR_TYPES {
+        let sel = if t == field("indicator_type") {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(main, "<option{sel}>{t}</option>");
+    }
+    main.push_str("</select></label></fieldset><fieldset><legend>Sharing</legend><label>TLP<select name=\"tlp\">");
+    let chosen = Tlp::parse(field("tlp")).unwrap_or(Tlp::Amber);
+    for t in TLPS {
+        let sel = if t == chosen { " selected" } else { "" };
+        let value = t.label()[4..].to_ascii_lowercase();
+        let _ = write!(
+            main,
+            "<option value=\"{value}\"{sel}>{}</option>",
+            t.label()
+        );
+    }
+    main.push_str("</select></label><div class=\"recipients\" role=\"group\" aria-label=\"Recipients\"><span>Recipients (none: every party the TLP allows)</span>");
+    let peers = state.federation().peers_and_links().await?;
+    for (p, _) in &peers {
+        let id = p.party_id.as_str();
+        let checked = if field(&format!("to.{id}")).is_empty() {
+            ""
+        } else {
+            " checked"
+        };
+        let _ = write!(
+            main,
+            "<label class=\"check\"><input type=\"checkbox\" name=\"to.{}\" value=\"on\"{checked}> {} <code class=\"muted\">{}</code></label>",
+            esc(id),
+            esc(&p.name),
+            esc(id)
+        );
+    }
+    if peers.is_empty() {
+        main.push_str("<span class=\"muted\">No peers yet.</span>");
+    }
+    let _ = write!(
+        main,
+        "</div><label>Sharing groups<input name=\"groups\" value=\"{}\" placeholder=\"energy-isac\"></label>\
+         <label>Keep within jurisdictions<input name=\"keep_within\" value=\"{}\" placeholder=\"XA, XB\"></label>\
+         <label>Personal data of residents of<input name=\"personal_data\" value=\"{}\" placeholder=\"XA\"></label>\
+         </fieldset><div class=\"actions\"><button type=\"submit\" name=\"action\" value=\"preview\">Preview sharing</button> \
+         <button type=\"submit\" name=\"action\" value=\"save\" class=\"primary\">Save</button></div></form>",
+        esc(field("groups")),
+        esc(field("keep_within")),
+        esc(field("personal_data")),
+    );
+    Ok(main)
+}
+
+/// The gate's decision for each peer, as the outbox will ask it.
+async fn preview_table(
+    state: &AppState,
+    object: &StixObject,
+    c: &pacific_store::Collection,
+) -> Result<String, ApiError> {
+    let decisions = state.federation().preview(object, c).await?;
+    let mut out = String::from(
+        "<section class=\"card\"><h2>Who would receive it</h2><p class=\"muted\">The export \
+         policy's decision for each peer, asked as the outbox will ask it once saved.</p>",
+    );
+    if decisions.is_empty() {
+        out.push_str(
+            "<p class=\"muted\" id=\"preview-none\">No peers: it stays on this node.</p></section>",
+        );
+        return Ok(out);
+    }
+    out.push_str(
+        "<table id=\"gate-preview\"><thead><tr><th>Peer</th><th>Decision</th><th>Why</th></tr></thead><tbody>",
+    );
+    for (peer, decision) in decisions {
+        let (class, what, why) = match &decision {
+            Decision::Allow { rule } => {
+                ("sent", "sent", format!("rule <code>{}</code>", esc(rule)))
+            }
+            Decision::Deny(reason) => (
+                "withheld",
+                "held back",
+                format!(
+                    "<code>{}</code> {}",
+                    esc(reason.label()),
+                    esc(&reason.to_string())
+                ),
+            ),
+        };
+        let _ = write!(
+            out,
+            "<tr class=\"{class}\" data-peer=\"{}\"><td>{} <code class=\"muted\">{}</code></td><td>{what}</td><td>{why}</td></tr>",
+            esc(peer.party_id.as_str()),
+            esc(&peer.name),
+            esc(peer.party_id.as_str()),
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builder_makes_patterns_the_parser_takes_and_refuses_wrong_values() {
+        for (kind, value, pattern) in [
+            ("ipv4", "203.0.113.7", "[ipv4-addr:value = '203.0.113.7']"),
+            (
+                "cidr",
+                "198.51.100.0/24",
+                "[ipv4-addr:value = '198.51.100.0/24']",
+            ),
+            (
+                "ipv6",
+                "2001:db8::/32",
+                "[ipv6-addr:value = '2001:db8::/32']",
+            ),
+            (
+                "domain",
+                "evil.example",
+                "[domain-name:value = 'evil.example']",
+            ),
+            (
+                "url",
+                "http://x.example/a'b",
+                "[url:value = 'http://x.example/a\\'b']",
+            ),
+            (
+                "md5",
+                "d41d8cd98f00b204e9800998ecf8427e",
+                "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+            ),
+            (
+                "sha256",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+                "[file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
+            ),
+        ] {
+            assert_eq!(build_pattern(kind, value).as_deref(), Ok(pattern), "{kind}");
+        }
+        for (kind, value) in [
+            ("ipv4", "203.0.113.300"),
+            ("cidr", "198.51.100.0/33"),
+            ("domain", "203.0.113.7"),
+            ("domain", "no-dot"),
+            ("md5", "xyz"),
+            ("sha1", "d41d8cd98f00b204e9800998ecf8427e"),
+            ("url", "not a url"),
+            ("ipv4", ""),
+            ("nonsense", "1.2.3.4"),
+        ] {
+            assert!(
+                build_pattern(kind, value).is_err(),
+                "{kind} {value:?} accepted"
+            );
+        }
+    }
+}
