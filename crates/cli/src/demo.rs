@@ -597,15 +597,16 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     }
 
     let mut liaisons = Vec::new();
+    let mut matchers = Vec::new();
     for (i, p) in PARTIES.iter().enumerate() {
         let path = args.data.join(liaison_token_file(p.id));
         let token = std::fs::read_to_string(&path)
             .map_err(|e| NodeError::Setup(format!("cannot read {}: {e}", path.display())))?;
-        liaisons.push(CoopClient::new(
-            &format!("http://{}", addr_of(args.listen, i)),
-            token.trim(),
-        ));
+        let url = format!("http://{}", addr_of(args.listen, i));
+        liaisons.push(CoopClient::new(&url, token.trim()));
+        matchers.push((url, token.trim().to_owned()));
     }
+    match_logs(&matchers).await;
     let mut played = cooperation(&liaisons, &c2_indicator).await;
     if let Err(e) = &played {
         eprintln!("error: the cooperation scenario stopped: {e}");
@@ -662,6 +663,88 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode, NodeError> {
     }
     eprintln!("Stopped.");
     Ok(ExitCode::SUCCESS)
+}
+
+// --- Matching logs ---------------------------------------------------------------------------
+
+/// Days of logs each party matches.
+const LOG_DAYS: i64 = 14;
+/// Events per party per day.
+const EVENTS_PER_DAY: u64 = 400;
+
+/// A party's sample of JSON-lines events over the last [`LOG_DAYS`] days: mostly benign
+/// traffic, with the scenario's C2 address and staging domain turning up more often as the
+/// attack goes on (so the overview's chart rises), deterministic for `seed`.
+fn sample_events(seed: u64) -> String {
+    let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (now, _) = Timestamp::now().unix();
+    let mut out = String::new();
+    for day in (0..LOG_DAYS).rev() {
+        for n in 0..EVENTS_PER_DAY {
+            let r = next();
+            let at = Timestamp::from_unix(now - day * 86_400 - (r % 86_000) as i64, 0);
+            let src = format!("10.20.{}.{}", (r >> 8) % 250, (r >> 16) % 250 + 1);
+            // One event in ~40 early on, ~1 in 8 in the last days, reaches the attacker.
+            let hot = (r >> 24) % 100 < 2 + (LOG_DAYS - day) as u64;
+            let (dst, query) = if hot {
+                if n % 3 == 0 {
+                    ("198.51.100.23".to_owned(), "update-grid-xa.example")
+                } else {
+                    ("198.51.100.23".to_owned(), "cdn.example")
+                }
+            } else {
+                (
+                    format!("192.0.2.{}", (r >> 32) % 250 + 1),
+                    ["cdn.example", "mail.example", "intranet.example"][((r >> 40) % 3) as usize],
+                )
+            };
+            out.push_str(
+                &json!({"ts": at.as_str(), "src_ip": src, "dst_ip": dst, "query": query})
+                    .to_string(),
+            );
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Each party (its node's URL and a liaison's token) matches two weeks of its own logs against what it holds now (`POST /match`,
+/// `retro=true`: the logs are older than the indicators), so every overview has a chart.
+async fn match_logs(nodes: &[(String, String)]) {
+    println!("\nEach party matches the last {LOG_DAYS} days of its own logs against what it now holds:\n");
+    let http = pacific_node::http_client();
+    for (i, (party, (url, token))) in PARTIES.iter().zip(nodes).enumerate() {
+        let answer = http
+            .post(format!("{url}/match?retro=true"))
+            .bearer_auth(token)
+            .header("content-type", "application/x-ndjson")
+            .body(sample_events(i as u64 + 1))
+            .send()
+            .await;
+        let totals = match answer {
+            Ok(r) if r.status().is_success() => r.json::<Value>().await.ok(),
+            Ok(r) => {
+                eprintln!("  {}: matching refused: {}", party.name, r.status());
+                None
+            }
+            Err(e) => {
+                eprintln!("  {}: matching failed: {e}", party.name);
+                None
+            }
+        };
+        if let Some(t) = totals {
+            println!(
+                "  {}: {} events, {} matched ({} matches against {} indicators)",
+                party.name, t["events"], t["matched_events"], t["matches"], t["indicators"]
+            );
+        }
+    }
 }
 
 // --- The cooperation scenario ----------------------------------------------------------------

@@ -44,6 +44,9 @@ fn the_demo_plays_the_threat_intel_and_the_cooperation_scenarios_then_exits() {
         // The threat-intel part: the gate's decisions.
         "SENT  Alpha CERT (XA) -> Bravo Police Cyber Unit (XB): [AMBER] Operator's staging domain",
         "HELD  Alpha CERT (XA) -/-> Charlie Hosting Co. (XB): [RED]",
+        // Every party matches two weeks of its logs.
+        "Alpha CERT: 5600 events, ",
+        "Echo Open Net: 5600 events, ",
         // The cooperation part.
         "drafts x-pacific-assistance-request--",
         "Bravo Police Cyber Unit  acknowledges  [acknowledged]",
@@ -68,6 +71,18 @@ fn the_demo_plays_the_threat_intel_and_the_cooperation_scenarios_then_exits() {
             "missing {expected:?} in:\n{stdout}\nstderr:\n{stderr}"
         );
     }
+    // Alpha's logs met the C2 address it published: its overview's chart has bars.
+    let alpha = stdout
+        .lines()
+        .find(|l| l.contains("Alpha CERT: 5600 events, "))
+        .unwrap();
+    let matched: u64 = alpha
+        .split(", ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(matched > 100, "{alpha}");
     // Nobody's act was refused on the way: no node logged one that did not count.
     assert!(!stderr.contains("does not count"), "{stderr}");
     assert!(!stdout.contains("Serving until Ctrl-C"));
