@@ -717,7 +717,9 @@ fn sample_events(seed: u64) -> String {
 /// Each party (its node's URL and a liaison's token) matches two weeks of its own logs against what it holds now (`POST /match`,
 /// `retro=true`: the logs are older than the indicators), so every overview has a chart.
 async fn match_logs(nodes: &[(String, String)]) {
-    println!("\nEach party matches the last {LOG_DAYS} days of its own logs against what it now holds:\n");
+    println!(
+        "\nEach party matches the last {LOG_DAYS} days of its own logs against what it now holds:\n"
+    );
     let http = pacific_node::http_client();
     for (i, (party, (url, token))) in PARTIES.iter().zip(nodes).enumerate() {
         let answer = http

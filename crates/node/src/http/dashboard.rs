@@ -74,6 +74,7 @@ mod editor;
 mod gov;
 mod html;
 mod log;
+mod names;
 mod objects;
 mod overview;
 mod peers;

@@ -7,7 +7,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use pacific_tlog::entry::{Act, Entry};
 
+use super::names::Names;
 use super::{Viewer, error_page, esc, gov, page, time_of_ms};
+use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -26,35 +28,40 @@ pub(super) async fn log_page(
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let before = params.get("before").and_then(|b| b.parse::<u64>().ok());
-    match render_log(&state, before).await {
+    match render_log(&state, &viewer.who, before).await {
         Ok(main) => page(&state, &viewer, "/log", "Transparency log", &main),
         Err(e) => error_page(&state, &viewer, e),
     }
 }
 
-fn act_details(act: &Act) -> String {
+/// An entry's act in words: parties by name, objects by name with a link to their page.
+fn act_details(act: &Act, names: &Names) -> String {
     let object = act
         .object()
-        .map(|o| format!("<code>{}</code> {}", esc(&o.id), esc(&o.version)))
+        .map(|o| {
+            format!(
+                "{} <span class=\"muted\">{}</span>",
+                names.object(&o.id),
+                esc(&o.version)
+            )
+        })
         .unwrap_or_default();
     match act {
         Act::ObjectStored { .. } => object,
-        Act::ObjectReceived { peer, .. } => format!("{object} from <b>{}</b>", esc(peer)),
+        Act::ObjectReceived { peer, .. } => format!("{object} from {}", names.party(peer)),
         Act::ObjectSent { peer, rule, .. } => {
             format!(
-                "{object} to <b>{}</b> (rule <code>{}</code>)",
-                esc(peer),
+                "{object} to {} (rule <code>{}</code>)",
+                names.party(peer),
                 esc(rule)
             )
         }
         Act::ObjectWithheld { peer, reason, .. } => format!(
-            "{object} from <b>{}</b>: <code>{}</code>",
-            esc(peer),
+            "{object} from {}: <code>{}</code>",
+            names.party(peer),
             esc(reason)
         ),
-        Act::PeerAdded { peer, .. } | Act::PeerRemoved { peer } => {
-            format!("<b>{}</b>", esc(peer))
-        }
+        Act::PeerAdded { peer, .. } | Act::PeerRemoved { peer } => names.party(peer),
         Act::PolicyChanged { policy_sha256 } => {
             format!("policy SHA-256 <code>{}</code>", hex::encode(policy_sha256))
         }
@@ -107,24 +114,28 @@ fn act_details(act: &Act) -> String {
         ),
         Act::ReceiptReceived { peer, log_size, .. } => {
             format!(
-                "from <b>{}</b>, bound to its log size {log_size}",
-                esc(peer)
+                "from {}, bound to its log size {log_size}",
+                names.party(peer)
             )
         }
         Act::CosignatureReceived {
             peer, tree_size, ..
         } => {
-            format!("by witness <b>{}</b>, of size {tree_size}", esc(peer))
+            format!("by witness {}, of size {tree_size}", names.party(peer))
         }
         Act::CosignatureSent {
             peer, tree_size, ..
         } => {
-            format!("to <b>{}</b>, of its log at size {tree_size}", esc(peer))
+            format!("to {}, of its log at size {tree_size}", names.party(peer))
         }
     }
 }
 
-async fn render_log(state: &AppState, before: Option<u64>) -> Result<String, ApiError> {
+async fn render_log(
+    state: &AppState,
+    who: &Principal,
+    before: Option<u64>,
+) -> Result<String, ApiError> {
     let mut main =
         String::from("<h1>Transparency log</h1><section class=\"card\"><h2>Latest checkpoint</h2>");
     match crate::log::latest_published(state.store().as_ref()).await? {
@@ -143,6 +154,17 @@ async fn render_log(state: &AppState, before: Option<u64>) -> Result<String, Api
     }
     main.push_str("</section>");
     let (size, entries) = recent_entries(state, 50, before).await?;
+    let names = Names::of(state)
+        .await?
+        .with_objects(
+            state,
+            who,
+            entries
+                .iter()
+                .filter_map(|(_, e)| e.act.object())
+                .map(|o| o.id.as_str()),
+        )
+        .await?;
     let _ = write!(
         main,
         "<h2>Entries</h2><p class=\"muted\">{} of {size} entries, newest first.</p>\
@@ -157,7 +179,7 @@ async fn render_log(state: &AppState, before: Option<u64>) -> Result<String, Api
             esc(&time_of_ms(e.time)),
             esc(&e.actor),
             e.act.kind(),
-            act_details(&e.act)
+            act_details(&e.act, &names)
         );
     }
     main.push_str("</tbody></table><p class=\"pager\">");

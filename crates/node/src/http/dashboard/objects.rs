@@ -18,6 +18,7 @@ use pacific_tlog::entry::Act;
 use serde_json::Value;
 
 use super::log::recent_entries;
+use super::names::{Names, display_name, object_link};
 use super::{Viewer, error_page, esc, page, readable, short_time, str_field, url_enc};
 use crate::http::authz::{Principal, rule_for};
 use crate::http::error::ApiError;
@@ -61,50 +62,6 @@ const TLP_CHOICES: [(&str, &str); 7] = [
     ("none", "no TLP"),
 ];
 
-/// Party names by id: this node's and its peers'.
-struct Parties {
-    local: (String, String),
-    names: HashMap<String, String>,
-}
-
-impl Parties {
-    async fn of(state: &AppState) -> Result<Self, ApiError> {
-        let fed = state.federation();
-        let local = fed.local();
-        let names = fed
-            .peers_and_links()
-            .await?
-            .into_iter()
-            .map(|(p, _)| (p.party_id.as_str().to_owned(), p.name))
-            .collect();
-        Ok(Parties {
-            local: (local.id.as_str().to_owned(), local.name.clone()),
-            names,
-        })
-    }
-
-    /// A party's name with its id, escaped.
-    fn name(&self, id: &str) -> String {
-        let name = if id == self.local.0 {
-            Some(&self.local.1)
-        } else {
-            self.names.get(id)
-        };
-        match name {
-            Some(n) => format!("{} <code class=\"muted\">{}</code>", esc(n), esc(id)),
-            None => format!("<code>{}</code>", esc(id)),
-        }
-    }
-
-    /// Where a hit came from: its origin party, else this node.
-    fn origin(&self, hit: &SearchHit) -> String {
-        match &hit.received {
-            Some(r) => self.name(&r.origin),
-            None => self.name(&self.local.0.clone()),
-        }
-    }
-}
-
 /// The TLP of an object as a coloured label (or "no TLP").
 fn tlp_label(v: &Value) -> String {
     let refs = marking_refs(v);
@@ -123,19 +80,6 @@ fn marking_refs(v: &Value) -> Vec<&str> {
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default()
-}
-
-/// The link to an object's page.
-fn object_link(id: &str, text: &str) -> String {
-    format!(
-        "<a href=\"/objects/{}\">{}</a>",
-        esc(&url_enc(id)),
-        if text.is_empty() {
-            format!("<code>{}</code>", esc(id))
-        } else {
-            esc(text)
-        }
-    )
 }
 
 /// A day `YYYY-MM-DD` as the start of that UTC day.
@@ -266,7 +210,7 @@ async fn render_objects(
     let Some(c) = default_collection(state, who, &mut main).await? else {
         return Ok(main);
     };
-    let parties = Parties::of(state).await?;
+    let names = Names::of(state).await?;
 
     let mut types: Vec<(String, String)> = vec![(String::new(), "any".into())];
     types.extend(COMMON_TYPES.iter().map(|t| (t.to_string(), t.to_string())));
@@ -279,12 +223,9 @@ async fn render_objects(
         .collect();
     let mut origins = vec![
         (String::new(), "any".to_owned()),
-        (
-            "local".to_owned(),
-            format!("{} (this node)", parties.local.1),
-        ),
+        ("local".to_owned(), format!("{} (this node)", names.local.1)),
     ];
-    let mut peers: Vec<(&String, &String)> = parties.names.iter().collect();
+    let mut peers: Vec<(&String, &String)> = names.parties.iter().collect();
     peers.sort();
     origins.extend(
         peers
@@ -306,7 +247,7 @@ async fn render_objects(
         esc(&f.from),
         esc(&f.to),
     );
-    let search = match f.search(&parties.local.0) {
+    let search = match f.search(&names.local.0) {
         Ok(s) => s,
         Err(e) => {
             let _ = write!(
@@ -349,7 +290,7 @@ async fn render_objects(
             tlp_label(&v),
             esc(&item.type_name),
             object_link(&item.id, &name),
-            parties.origin(hit),
+            names.origin(hit),
             esc(&short_time(str_field(&v, "created"))),
             esc(&short_time(str_field(&v, "modified"))),
             esc(&short_time(item.date_added.as_str())),
@@ -376,17 +317,6 @@ async fn render_objects(
     }
     main.push_str("</nav>");
     Ok(main)
-}
-
-/// The name an object shows: its `name`, else its value (observables), else nothing.
-fn display_name(v: &Value) -> String {
-    for key in ["name", "value", "pattern", "relationship_type"] {
-        let s = str_field(v, key);
-        if !s.is_empty() {
-            return s.to_owned();
-        }
-    }
-    String::new()
 }
 
 /// The `default` collection, if the viewer may read it; else says why not in `main`.
@@ -481,7 +411,7 @@ async fn render_object(
     };
     let v: Value = serde_json::from_str(&latest.json)
         .map_err(|e| ApiError::Internal(format!("stored JSON of {id}: {e}")))?;
-    let parties = Parties::of(state).await?;
+    let names = Names::of(state).await?;
     let name = display_name(&v);
     let _ = write!(
         main,
@@ -524,8 +454,8 @@ async fn render_object(
                 "Made by {}; received from {} at {}. Objects from peers are stored only when \
                  their envelope's signature, and the origin's signature where the origin is \
                  another party, verify.",
-                parties.name(&r.origin),
-                parties.name(&r.from),
+                names.party(&r.origin),
+                names.party(&r.from),
                 esc(&short_time(&r.at)),
             );
         }
@@ -533,7 +463,7 @@ async fn render_object(
             let _ = write!(
                 main,
                 "Made on this node, {}; added {}.",
-                parties.name(&parties.local.0.clone()),
+                names.party(&names.local.0),
                 esc(&short_time(latest.date_added.as_str()))
             );
         }
@@ -590,7 +520,7 @@ async fn render_object(
         .filter(|(_, s)| str_field(s, "sighting_of_ref") == id)
         .map(|(h, s)| {
             let by = match &h.received {
-                Some(r) => format!("returned by {}", parties.name(&r.origin)),
+                Some(r) => format!("returned by {}", names.party(&r.origin)),
                 None => "here".to_owned(),
             };
             format!(
@@ -638,7 +568,7 @@ async fn render_object(
                 object, peer, rule, ..
             } if object.id == id => format!(
                 "<tr class=\"sent\"><td class=\"num\">{index}</td><td>sent to {}</td><td>rule <code>{}</code></td><td>{}</td></tr>",
-                parties.name(peer),
+                names.party(peer),
                 esc(rule),
                 esc(&object.version)
             ),
@@ -648,7 +578,7 @@ async fn render_object(
                 reason,
             } if object.id == id => format!(
                 "<tr class=\"withheld\"><td class=\"num\">{index}</td><td>held back from {}</td><td><code>{}</code></td><td>{}</td></tr>",
-                parties.name(peer),
+                names.party(peer),
                 esc(reason),
                 esc(&object.version)
             ),

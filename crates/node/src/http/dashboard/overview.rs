@@ -9,10 +9,13 @@ use pacific_core::taxii::ObjectQuery;
 use pacific_store::Collection;
 use serde_json::Value;
 
-use super::{Viewer, day, error_page, esc, page, readable, short_time, str_field};
+use super::log::recent_entries;
+use super::names::Names;
+use super::{Viewer, day, error_page, esc, page, readable, short_time, str_field, time_of_ms};
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
+use pacific_tlog::entry::Act;
 
 /// Days in the overview's chart.
 const CHART_DAYS: i64 = 30;
@@ -115,7 +118,9 @@ async fn render_overview(state: &AppState, who: &Principal) -> Result<String, Ap
             d = esc(d)
         );
     }
-    main.push_str("</tbody></table></details></section><div class=\"grid\">");
+    main.push_str("</tbody></table></details></section>");
+    main.push_str(&exchange_row(state, who).await?);
+    main.push_str("<div class=\"grid\">");
 
     // Top indicators, named from the default collection when the viewer may read it.
     let indicators = top(&stats, "indicator", 10);
@@ -234,6 +239,166 @@ async fn last_versions(
         }
     }
     Ok(kept.into())
+}
+
+/// Days in the shared/received charts.
+const EXCHANGE_DAYS: i64 = 14;
+/// Log entries read for them (the most recent ones).
+const EXCHANGE_SCAN: u64 = 50_000;
+
+/// Objects sent to and received from each peer per day, as the log says.
+#[derive(Default)]
+struct Exchange {
+    sent: BTreeMap<String, u64>,
+    received: BTreeMap<String, u64>,
+}
+
+/// The charts row: objects sent to and received from each peer per day (from the log's
+/// `object-sent` and `object-received` entries), and this party's requests by state.
+async fn exchange_row(state: &AppState, who: &Principal) -> Result<String, ApiError> {
+    let first = day(EXCHANGE_DAYS - 1);
+    let (_, entries) = recent_entries(state, EXCHANGE_SCAN, None).await?;
+    let mut peers: BTreeMap<String, Exchange> = BTreeMap::new();
+    for (_, e) in &entries {
+        let when = time_of_ms(e.time);
+        let d = when.get(..10).unwrap_or_default();
+        if d < first.as_str() {
+            continue;
+        }
+        match &e.act {
+            Act::ObjectSent { peer, .. } => {
+                *peers
+                    .entry(peer.clone())
+                    .or_default()
+                    .sent
+                    .entry(d.to_owned())
+                    .or_default() += 1
+            }
+            Act::ObjectReceived { peer, .. } => {
+                *peers
+                    .entry(peer.clone())
+                    .or_default()
+                    .received
+                    .entry(d.to_owned())
+                    .or_default() += 1
+            }
+            _ => {}
+        }
+    }
+    let names = Names::of(state).await?;
+    for id in names.parties.keys() {
+        peers.entry(id.clone()).or_default();
+    }
+    let days: Vec<String> = (0..EXCHANGE_DAYS).rev().map(day).collect();
+    let mut out = format!(
+        "<section class=\"card\"><h2>Shared and received, last {EXCHANGE_DAYS} days</h2>\
+         <p class=\"muted\"><span class=\"key sent\"></span> sent to the peer \
+         <span class=\"key received\"></span> received from it, per day (UTC), from the \
+         transparency log.</p><div class=\"grid small\" id=\"exchange\">"
+    );
+    if peers.is_empty() {
+        out.push_str("<p class=\"muted\">No peers yet.</p>");
+    }
+    for (peer, x) in &peers {
+        let series: Vec<(String, u64, u64)> = days
+            .iter()
+            .map(|d| {
+                (
+                    d.clone(),
+                    x.sent.get(d).copied().unwrap_or(0),
+                    x.received.get(d).copied().unwrap_or(0),
+                )
+            })
+            .collect();
+        let (sent, received): (u64, u64) = series
+            .iter()
+            .fold((0, 0), |(s, r), (_, a, b)| (s + a, r + b));
+        let _ = write!(
+            out,
+            "<figure data-peer=\"{}\"><figcaption>{}: {sent} sent, {received} received</figcaption>{}</figure>",
+            esc(peer),
+            names.party(peer),
+            pair_chart(peer, &series)
+        );
+    }
+    out.push_str("</div></section>");
+
+    // Requests by state.
+    let requests = state
+        .coop()
+        .request_list(who)
+        .await
+        .map_err(ApiError::from)?;
+    let mut by_state: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &requests {
+        *by_state
+            .entry(str_field(r, "state").to_owned())
+            .or_default() += 1;
+    }
+    let most = by_state.values().copied().max().unwrap_or(0);
+    let _ = write!(
+        out,
+        "<section class=\"card\"><h2>Requests for assistance by state</h2><table id=\"requests-by-state\">\
+         <thead><tr><th>State</th><th class=\"num\">Requests</th><th></th></tr></thead><tbody>"
+    );
+    for (s, n) in &by_state {
+        let width = if most == 0 {
+            0
+        } else {
+            (*n * 200 / most).max(1)
+        };
+        let _ = write!(
+            out,
+            "<tr data-state=\"{s}\"><td><a href=\"/requests\">{s}</a></td><td class=\"num\">{n}</td>\
+             <td><svg class=\"hbar\" viewBox=\"0 0 200 10\" role=\"img\" aria-label=\"{n} requests\">\
+             <rect class=\"bar\" x=\"0\" y=\"0\" width=\"{width}\" height=\"10\"/></svg></td></tr>",
+            s = esc(s)
+        );
+    }
+    if by_state.is_empty() {
+        out.push_str("<tr><td colspan=\"3\" class=\"muted\">No requests yet.</td></tr>");
+    }
+    out.push_str("</tbody></table></section>");
+    Ok(out)
+}
+
+/// A small SVG of two bars per day (sent, received), oldest first.
+fn pair_chart(peer: &str, series: &[(String, u64, u64)]) -> String {
+    const W: usize = 280;
+    const H: usize = 60;
+    let max = series
+        .iter()
+        .map(|(_, s, r)| *s.max(r))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let slot = W / series.len().max(1);
+    let bar = (slot / 2).saturating_sub(1).max(1);
+    let mut svg = format!(
+        "<svg class=\"chart pair\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"Objects sent to and received from {} per day\">",
+        esc(peer)
+    );
+    for (i, (d, sent, received)) in series.iter().enumerate() {
+        for (k, (n, class)) in [(*sent, "sent"), (*received, "received")]
+            .into_iter()
+            .enumerate()
+        {
+            let h = if n == 0 {
+                0
+            } else {
+                ((n as usize * (H - 2)) / max as usize).max(1)
+            };
+            let x = i * slot + k * (bar + 1);
+            let _ = write!(
+                svg,
+                "<rect class=\"{class}\" x=\"{x}\" y=\"{}\" width=\"{bar}\" height=\"{h}\"><title>{}: {n} {class}</title></rect>",
+                H - h,
+                esc(d)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use axum::response::Response;
 use pacific_tlog::entry::Act;
 
 use super::log::recent_entries;
+use super::names::Names;
 use super::{Viewer, error_page, esc, page};
+use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -17,7 +19,7 @@ use crate::http::state::AppState;
 const PEER_SCAN: u64 = 20_000;
 
 pub(super) async fn peers(State(state): State<AppState>, viewer: Viewer) -> Response {
-    match render_peers(&state).await {
+    match render_peers(&state, &viewer.who).await {
         Ok(main) => page(&state, &viewer, "/peers", "Peers", &main),
         Err(e) => error_page(&state, &viewer, e),
     }
@@ -32,7 +34,7 @@ struct Shared {
     recent: Vec<(String, String)>,
 }
 
-async fn render_peers(state: &AppState) -> Result<String, ApiError> {
+async fn render_peers(state: &AppState, who: &Principal) -> Result<String, ApiError> {
     let mut main = String::from("<h1>Peers</h1>");
     let fed = state.federation();
     let peers = fed.peers_and_links().await?;
@@ -56,6 +58,14 @@ async fn render_peers(state: &AppState) -> Result<String, ApiError> {
             _ => {}
         }
     }
+    let held: Vec<String> = shared
+        .values()
+        .flat_map(|s| s.recent.iter().map(|(id, _)| id.clone()))
+        .collect();
+    let names = Names::of(state)
+        .await?
+        .with_objects(state, who, held.iter().map(String::as_str))
+        .await?;
     let _ = write!(
         main,
         "<p class=\"muted\">This node is <b>{}</b> (<code>{}</code>). Counts are from the \
@@ -107,8 +117,8 @@ async fn render_peers(state: &AppState) -> Result<String, ApiError> {
             for (object, reason) in &s.recent {
                 let _ = write!(
                     main,
-                    "<tr><td><code>{}</code></td><td><code>{}</code></td></tr>",
-                    esc(object),
+                    "<tr><td>{}</td><td><code>{}</code></td></tr>",
+                    names.object(object),
                     esc(reason)
                 );
             }
