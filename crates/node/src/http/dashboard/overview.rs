@@ -342,11 +342,7 @@ async fn exchange_row(state: &AppState, who: &Principal) -> Result<String, ApiEr
          <thead><tr><th>State</th><th class=\"num\">Requests</th><th></th></tr></thead><tbody>"
     );
     for (s, n) in &by_state {
-        let width = if most == 0 {
-            0
-        } else {
-            (*n * 200 / most).max(1)
-        };
+        let width = (*n * 200).checked_div(most).unwrap_or(0).max(1);
         let _ = write!(
             out,
             "<tr data-state=\"{s}\"><td><a href=\"/requests\">{s}</a></td><td class=\"num\">{n}</td>\
