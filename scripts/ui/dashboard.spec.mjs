@@ -2,6 +2,7 @@
 // Starts nothing itself: scripts/ui/run.sh seeds and serves a node and sets
 //   PACIFIC_URL    the node, e.g. http://127.0.0.1:9001
 //   PACIFIC_TOKEN  a reader's API token
+//   PACIFIC_ANALYST_TOKEN  an analyst's API token (the indicator editor)
 //   UI_ARTEFACTS   where the screenshots go (target/ui-artefacts)
 // Logs in, opens each page, checks that the chart and the tables show the seeded data, and
 // saves a screenshot of each page. The last line is "ui: N passed, N failed".
@@ -11,10 +12,11 @@ import { chromium } from "playwright-core";
 
 const BASE = process.env.PACIFIC_URL;
 const TOKEN = process.env.PACIFIC_TOKEN;
+const ANALYST = process.env.PACIFIC_ANALYST_TOKEN;
 const OUT = process.env.UI_ARTEFACTS || "../../target/ui-artefacts";
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-if (!BASE || !TOKEN) {
-  console.error("set PACIFIC_URL and PACIFIC_TOKEN (scripts/ui/run.sh does)");
+if (!BASE || !TOKEN || !ANALYST) {
+  console.error("set PACIFIC_URL, PACIFIC_TOKEN and PACIFIC_ANALYST_TOKEN (scripts/ui/run.sh does)");
   process.exit(2);
 }
 mkdirSync(OUT, { recursive: true });
@@ -219,6 +221,82 @@ await check("log: the latest checkpoint and the decoded entries", async () => {
   // More than a page of entries: the pager goes back to the first ones.
   await Promise.all([page.waitForURL(/before=/), page.click("#older")]);
   expect((await text("#log-entries")).includes("user-added"), "user-added missing on the older page");
+});
+
+await check("objects: a value finds its indicator, whose page shows it as fields", async () => {
+  await page.goto(BASE + "/objects");
+  await page.fill("input[name=q]", "203.0.113.7");
+  await Promise.all([page.waitForURL(/q=203/), page.click("form.filters button")]);
+  expect((await rows("#objects")) === 1, "the value is not in exactly one object");
+  expect((await text("#objects-total")).startsWith("1 object matches"), "no total");
+  await Promise.all([page.waitForURL(/\/objects\/indicator--/), page.click("#objects a")]);
+  const fields = await text("#object-fields");
+  expect(fields.includes("[ipv4-addr:value = '203.0.113.7']"), "the pattern is missing");
+  await shot("object");
+});
+
+await check("a reader sees no write control, and is refused when it posts anyway", async () => {
+  await page.goto(BASE + "/objects");
+  expect((await page.locator("#new-indicator").count()) === 0, "the reader sees New indicator");
+  const form = await page.request.get(BASE + "/objects/new");
+  expect(form.status() === 403, `GET /objects/new answered ${form.status()}`);
+  // Without the session's form token: refused before the role is even asked.
+  const forged = await page.request.post(BASE + "/logout", { form: { csrf: "x" } });
+  expect(forged.status() === 403, `a forged logout answered ${forged.status()}`);
+  const csrf = await page.locator("header input[name=csrf]").getAttribute("value");
+  const posted = await page.request.post(BASE + "/objects/new", {
+    form: { csrf, kind: "ipv4", value: "192.0.2.9", tlp: "green", action: "save" },
+  });
+  expect(posted.status() === 403, `the reader's post answered ${posted.status()}`);
+});
+
+await check("an analyst builds a TLP:AMBER indicator, previews the gate and saves it", async () => {
+  const analyst = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const p = await analyst.newPage();
+  p.on("pageerror", (e) => problems.push(String(e)));
+  p.on("console", (m) => {
+    if (m.type() === "error") problems.push(m.text());
+  });
+  await p.goto(BASE + "/login");
+  await p.fill("#token", ANALYST);
+  await Promise.all([p.waitForURL(BASE + "/"), p.click("button[type=submit]")]);
+  await p.goto(BASE + "/objects");
+  await Promise.all([p.waitForURL(/\/objects\/new$/), p.click("#new-indicator")]);
+  await p.selectOption("select[name=kind]", "domain");
+  await p.fill("input[name=value]", "c2.grid-xa.example");
+  // Checked live by the node's parser.
+  await p.waitForFunction(() => document.getElementById("pattern-status").textContent.includes("domain-name:value"));
+  await p.fill("input[name=name]", "GRIDLOCK fallback C2");
+  await p.selectOption("select[name=tlp]", "amber");
+  await p.check('input[name="to.bravo-cert"]');
+  await p.click("button[value=preview]");
+  await p.waitForSelector("#gate-preview");
+  const decision = await p.locator('#gate-preview tr[data-peer="bravo-cert"]').innerText();
+  expect(/sent|held back/.test(decision), `no decision for Bravo: ${decision}`);
+  await p.screenshot({ path: join(OUT, "editor-preview.png"), fullPage: true });
+  await Promise.all([p.waitForURL(/\/objects\/indicator--/), p.click("button[value=save]")]);
+  expect((await p.locator("h1").innerText()).includes("GRIDLOCK fallback C2"), "not on the new object's page");
+  expect((await p.locator("#object-fields").innerText()).includes("TLP:AMBER"), "not TLP:AMBER");
+  await analyst.close();
+});
+
+await check("a phone-sized screen: the header and the tables stay inside the screen", async () => {
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const p = await phone.newPage();
+  await p.goto(BASE + "/login");
+  await p.fill("#token", TOKEN);
+  await Promise.all([p.waitForURL(BASE + "/"), p.click("button[type=submit]")]);
+  for (const path of ["/", "/objects", "/peers", "/log"]) {
+    await p.goto(BASE + path);
+    const width = await p.evaluate(() => document.documentElement.scrollWidth);
+    expect(width <= 391, `${path} is ${width} px wide on a 390 px screen`);
+    for (const sel of ["header nav a[href='/log']", "header button[type=submit]", "#user"]) {
+      const box = await p.locator(sel).boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= 391, `${sel} is off screen on ${path}`);
+    }
+    await p.screenshot({ path: join(OUT, `phone${path === "/" ? "-overview" : path.replace("/", "-")}.png`), fullPage: true });
+  }
+  await phone.close();
 });
 
 await check("no CSP violation, script error or dialog on any page", async () => {

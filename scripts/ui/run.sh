@@ -33,6 +33,7 @@ mkdir -p "$ARTEFACTS"
 "$PACIFIC_BIN" init --data "$DATA" --name "Alpha CERT" --type state --jurisdiction XA >/dev/null
 TOKEN="$("$PACIFIC_BIN" user add --data "$DATA" rita --role reader 2>/dev/null | tail -n 1)"
 ADMIN="$("$PACIFIC_BIN" user add --data "$DATA" ada --role admin 2>/dev/null | tail -n 1)"
+ANALYST="$("$PACIFIC_BIN" user add --data "$DATA" ana --role analyst 2>/dev/null | tail -n 1)"
 cat >"$DATA/assets.toml" <<'TOML'
 [[assets]]
 name = "North grid"
@@ -88,4 +89,4 @@ done
     --evidence "ripencc|XA|ipv4|45.10.0.0|65536|20100101|allocated" >/dev/null
 
 cd "$HERE"
-PACIFIC_URL="$BASE" PACIFIC_TOKEN="$TOKEN" UI_ARTEFACTS="$ARTEFACTS" node dashboard.spec.mjs
+PACIFIC_URL="$BASE" PACIFIC_TOKEN="$TOKEN" PACIFIC_ANALYST_TOKEN="$ANALYST" UI_ARTEFACTS="$ARTEFACTS" node dashboard.spec.mjs

@@ -387,16 +387,30 @@ async fn every_page_shows_the_seeded_data_escaped() {
         .split("<figure data-peer=\"bravo\">")
         .nth(1)
         .expect("a chart for Bravo");
-    assert!(figure.starts_with("<figcaption><b>Bravo Police</b>"), "{figure}");
-    assert!(figure.contains(": 1 sent, 0 received</figcaption>"), "{figure}");
+    assert!(
+        figure.starts_with("<figcaption><b>Bravo Police</b>"),
+        "{figure}"
+    );
+    assert!(
+        figure.contains(": 1 sent, 0 received</figcaption>"),
+        "{figure}"
+    );
     assert!(figure.contains(&format!("<title>{}: 1 sent</title>", today())));
     assert!(overview.contains("id=\"requests-by-state\"") && overview.contains("No requests yet."));
 
     // Log: the entries decoded (the withheld one with its reason), the checkpoint when out;
     // parties by name, objects by name with a link to their page.
     let log = page(&node, &cookie, "/log").await;
-    assert!(log.contains("<b>Bravo Police</b> <code class=\"muted\">bravo</code>"), "{log}");
-    assert!(log.contains(&format!("<a href=\"/objects/{IND_IP}\">Grid C2 address</a>")), "{log}");
+    assert!(
+        log.contains("<b>Bravo Police</b> <code class=\"muted\">bravo</code>"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "<a href=\"/objects/{IND_IP}\">Grid C2 address</a>"
+        )),
+        "{log}"
+    );
     assert!(log.contains("object-withheld"));
     assert!(log.contains("<code>tlp-red</code>"));
     assert!(log.contains("user-added"));

@@ -273,6 +273,8 @@ async fn render_form(
     problem: &str,
 ) -> Result<String, ApiError> {
     let field = |name: &str| form.map_or("", |f| f.field(name));
+    // A submitted form shows its pattern as the node read it (the script does so as one types).
+    let checked = form.map(form_pattern);
     let mut main = String::from("<h1>New indicator</h1>");
     if !problem.is_empty() {
         let _ = write!(
@@ -298,9 +300,17 @@ async fn render_form(
          placeholder=\"203.0.113.7\" autocomplete=\"off\"></label>\
          <label>Or the whole pattern<textarea name=\"pattern\" rows=\"2\" \
          placeholder=\"[ipv4-addr:value = '203.0.113.7']\">{}</textarea></label>\
-         <p class=\"muted\" id=\"pattern-status\" aria-live=\"polite\"></p></fieldset>",
+         <p id=\"pattern-status\" class=\"{}\" aria-live=\"polite\">{}</p></fieldset>",
         esc(field("value")),
         esc(field("pattern")),
+        checked
+            .as_ref()
+            .map_or("muted", |c| if c.is_ok() { "ok" } else { "error" }),
+        match &checked {
+            Some(Ok(p)) => format!("Pattern: {}", esc(p)),
+            Some(Err(problem)) => format!("Not yet a pattern: {}", esc(problem)),
+            None => String::new(),
+        },
     );
     let _ = write!(
         main,
