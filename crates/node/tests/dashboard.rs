@@ -1519,3 +1519,80 @@ async fn an_indicator_made_in_the_dashboard_reaches_its_one_recipient_as_the_pre
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("data-label=\"auth-forbidden\""));
 }
+
+/// Importing from the browser: a bundle (an unmarked object gets the TLP chosen, an invalid
+/// one and a cooperation record are refused with their place) and a list of values (each an
+/// indicator; a line that is no value is refused by its number).
+#[tokio::test]
+async fn an_analyst_imports_a_bundle_and_a_list_of_values() {
+    let node = TestNode::start().await;
+    let base = node.url("");
+    let analyst = login(&node, "", &node.analyst).await;
+    let csrf = csrf_of(&page(&node, &analyst, "/objects/import").await);
+    let unmarked = "malware--6b616fc1-1505-48e3-8b2c-0d19337bff38";
+    let bundle = json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d", "objects": [
+        {"type": "malware", "spec_version": "2.1", "id": unmarked,
+         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+         "name": "Imported wiper", "is_family": true},
+        {"type": "malware", "spec_version": "2.1", "id": "malware--not-a-uuid"},
+        {"type": "x-pacific-assistance-request", "spec_version": "2.1",
+         "id": "x-pacific-assistance-request--7b616fc1-1505-48e3-8b2c-0d19337bff38",
+         "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z"}
+    ]});
+    let (status, _, result) = post_form(
+        &base,
+        &analyst,
+        "/objects/import",
+        &[
+            ("csrf", &csrf),
+            ("format", "stix"),
+            ("tlp", "green"),
+            ("content", &bundle.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{result}");
+    assert!(result.contains("data-stored=\"1\""), "{result}");
+    assert!(result.contains("data-refused=\"2\""), "{result}");
+    assert!(
+        result.contains("objects[1]") && result.contains("objects[2]"),
+        "{result}"
+    );
+    let green = page(&node, &analyst, "/objects?tlp=green").await;
+    assert!(
+        green.contains(unmarked),
+        "the unmarked object got TLP:GREEN"
+    );
+
+    let (_, _, result) = post_form(
+        &base,
+        &analyst,
+        "/objects/import",
+        &[
+            ("csrf", &csrf),
+            ("format", "values"),
+            ("tlp", "amber"),
+            (
+                "content",
+                "203.0.113.99\nwiper-c2.example,domain\n<script>\n",
+            ),
+        ],
+    )
+    .await;
+    assert!(result.contains("data-stored=\"2\""), "{result}");
+    assert!(
+        result.contains("line 3") && !result.contains("<script>"),
+        "{result}"
+    );
+    let found = page(&node, &analyst, "/objects?q=wiper-c2.example&tlp=amber").await;
+    assert!(found.contains("data-total=\"1\""), "{found}");
+    // A reader may not import.
+    let reader = login(&node, "", &node.reader).await;
+    let r = client()
+        .get(node.url("/objects/import"))
+        .header("cookie", &reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

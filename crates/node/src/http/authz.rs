@@ -283,6 +283,8 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/objects/new", Access::Session(WRITERS)),
     rule(POST, "/objects/new", Access::Session(WRITERS)),
     rule(POST, "/objects/pattern-check", Access::Session(WRITERS)),
+    rule(GET, "/objects/import", Access::Session(WRITERS)),
+    rule(POST, "/objects/import", Access::Session(WRITERS)),
     rule(GET, "/objects/{id}", Access::Session(USERS)),
     rule(GET, "/peers", Access::Session(USERS)),
     rule(GET, "/log", Access::Session(USERS)),

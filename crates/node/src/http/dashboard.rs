@@ -73,6 +73,7 @@ mod coop;
 mod editor;
 mod gov;
 mod html;
+mod import;
 mod log;
 mod names;
 mod objects;
@@ -109,6 +110,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/objects/pattern-check",
             axum::routing::post(editor::pattern_check),
+        )
+        .route(
+            "/objects/import",
+            get(import::import_form).post(import::submit),
         )
         .route("/objects/{id}", get(objects::object_page))
         .route("/peers", get(peers::peers))

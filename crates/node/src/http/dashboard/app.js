@@ -42,5 +42,14 @@ document.addEventListener("DOMContentLoaded", () => {
       input.addEventListener("change", check);
     }
   }
+  // Import: a chosen file is read here into the form's text (no upload format needed).
+  const file = document.getElementById("import-file");
+  const content = document.getElementById("import-content");
+  if (file && content) {
+    file.addEventListener("change", async () => {
+      const chosen = file.files && file.files[0];
+      if (chosen) content.value = await chosen.text();
+    });
+  }
   document.body.dataset.js = "ready";
 });

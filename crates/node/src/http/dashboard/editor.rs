@@ -27,7 +27,7 @@ use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
 /// What the builder makes a pattern from: (form value, label, STIX object path).
-const KINDS: [(&str, &str, &str); 9] = [
+pub(super) const KINDS: [(&str, &str, &str); 9] = [
     ("ipv4", "IPv4 address", "ipv4-addr:value"),
     ("cidr", "IPv4 network (CIDR)", "ipv4-addr:value"),
     ("ipv6", "IPv6 address or network", "ipv6-addr:value"),
@@ -58,7 +58,7 @@ const TLPS: [Tlp; 5] = [
 ];
 
 /// Checks `value` as a `kind` and makes the one-comparison pattern for it.
-pub fn build_pattern(kind: &str, value: &str) -> Result<String, String> {
+pub(super) fn build_pattern(kind: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
     let Some((_, label, path)) = KINDS.iter().find(|(k, _, _)| *k == kind) else {
         return Err(format!("{kind:?} is not a kind of value the builder knows"));

@@ -204,7 +204,8 @@ async fn render_objects(
         .is_ok_and(|rule| rule.access.admits(who.caller()));
     if may_write {
         main.push_str(
-            "<p class=\"actions\"><a class=\"button\" id=\"new-indicator\" href=\"/objects/new\">New indicator</a></p>",
+            "<p class=\"actions\"><a class=\"button\" id=\"new-indicator\" href=\"/objects/new\">New indicator</a> \
+             <a class=\"button\" id=\"import\" href=\"/objects/import\">Import</a></p>",
         );
     }
     let Some(c) = default_collection(state, who, &mut main).await? else {
