@@ -1596,3 +1596,124 @@ async fn an_analyst_imports_a_bundle_and_a_list_of_values() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+/// Working on an object from its page: a note, a relationship to an object held (and not to
+/// one that is not), a new report, then the same report grown by a second object; a reader
+/// sees none of the forms.
+#[tokio::test]
+async fn an_analyst_adds_a_note_a_relationship_and_reports_from_an_objects_page() {
+    let node = TestNode::start().await;
+    let base = node.url("");
+    let (ind, mal) = (IND_IP, "malware--33333333-3333-4333-8333-333333333333");
+    node.post_objects(
+        &node.analyst,
+        &[
+            json!({
+                "type": "indicator", "spec_version": "2.1", "id": ind,
+                "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+                "name": "Grid C2 address", "pattern": "[ipv4-addr:value = '203.0.113.7']",
+                "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z"
+            }),
+            test_node::malware(mal),
+        ],
+    )
+    .await;
+    let analyst = login(&node, "", &node.analyst).await;
+    let path = format!("/objects/{ind}");
+    let shown = page(&node, &analyst, &path).await;
+    assert!(shown.contains("id=\"work\""));
+    let csrf = csrf_of(&shown);
+    let annotate = format!("{path}/annotate");
+    let post = |fields: Vec<(&'static str, &'static str)>| {
+        let (base, cookie, annotate, csrf) = (
+            base.clone(),
+            analyst.clone(),
+            annotate.clone(),
+            csrf.clone(),
+        );
+        async move {
+            let mut all = vec![("csrf", csrf.as_str())];
+            all.extend(fields);
+            post_form(&base, &cookie, &annotate, &all).await
+        }
+    };
+    let (status, location, _) = post(vec![
+        ("what", "note"),
+        ("abstract", "Seen at the grid"),
+        ("content", "Beacons every 60 s <b>"),
+        ("tlp", "amber"),
+    ])
+    .await;
+    assert_eq!(
+        (status, location.as_str()),
+        (303, format!("{path}#work").as_str())
+    );
+    let (status, _, _) = post(vec![
+        ("what", "relationship"),
+        ("relationship_type", "indicates"),
+        ("target", mal),
+        ("tlp", "green"),
+    ])
+    .await;
+    assert_eq!(status, 303);
+    let (status, _, refused) = post(vec![
+        ("what", "relationship"),
+        ("relationship_type", "indicates"),
+        ("target", "malware--00000000-0000-4000-8000-000000000000"),
+        ("tlp", "green"),
+    ])
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, _, _) = post(vec![
+        ("what", "report"),
+        ("report", ""),
+        ("name", "GRIDLOCK"),
+        ("tlp", "amber"),
+    ])
+    .await;
+    assert_eq!(status, 303);
+
+    let shown = page(&node, &analyst, &path).await;
+    let notes = &shown[shown.find("id=\"notes\"").expect("the note")..];
+    assert!(notes.contains("Seen at the grid") && notes.contains("Beacons every 60 s &lt;b&gt;"));
+    assert!(shown.contains("<tr class=\"out\">") && shown.contains("indicates"));
+    let reports = &shown[shown.find("id=\"reports\"").expect("the report")..];
+    assert!(reports.contains("GRIDLOCK"));
+    // The report is offered on the malware's page; adding the malware makes a new version.
+    let mal_page = page(&node, &analyst, &format!("/objects/{mal}")).await;
+    let start = mal_page
+        .find("<option value=\"report--")
+        .expect("the report offered")
+        + 15;
+    let report = mal_page[start..start + mal_page[start..].find('"').unwrap()].to_owned();
+    let (status, _, _) = post_form(
+        &base,
+        &analyst,
+        &format!("/objects/{mal}/annotate"),
+        &[
+            ("csrf", &csrf),
+            ("what", "report"),
+            ("report", &report),
+            ("tlp", "amber"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let report_page = page(&node, &analyst, &format!("/objects/{report}")).await;
+    let versions = &report_page[report_page.find("id=\"versions\"").unwrap()..];
+    assert_eq!(
+        versions
+            .split("</table>")
+            .next()
+            .unwrap()
+            .matches("<tr><td>")
+            .count(),
+        2
+    );
+    let refs = &report_page[report_page.find("data-field=\"object_refs\"").unwrap()..];
+    assert!(refs.contains(ind) && refs.contains(mal), "{refs}");
+
+    // A reader: no forms.
+    let reader = login(&node, "", &node.reader).await;
+    assert!(!page(&node, &reader, &path).await.contains("id=\"work\""));
+}

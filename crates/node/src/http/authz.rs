@@ -286,6 +286,7 @@ pub const ROUTES: &[Rule] = &[
     rule(GET, "/objects/import", Access::Session(WRITERS)),
     rule(POST, "/objects/import", Access::Session(WRITERS)),
     rule(GET, "/objects/{id}", Access::Session(USERS)),
+    rule(POST, "/objects/{id}/annotate", Access::Session(WRITERS)),
     rule(GET, "/peers", Access::Session(USERS)),
     rule(GET, "/log", Access::Session(USERS)),
     rule(GET, "/requests", Access::Session(USERS)),

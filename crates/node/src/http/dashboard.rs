@@ -69,6 +69,7 @@ use crate::throttle::{
     name_key, pair_key,
 };
 
+mod annotate;
 mod coop;
 mod editor;
 mod gov;
@@ -116,6 +117,10 @@ pub fn routes() -> Router<AppState> {
             get(import::import_form).post(import::submit),
         )
         .route("/objects/{id}", get(objects::object_page))
+        .route(
+            "/objects/{id}/annotate",
+            axum::routing::post(annotate::submit),
+        )
         .route("/peers", get(peers::peers))
         .route("/log", get(log::log_page))
         .route("/requests", get(coop::requests_page))
@@ -441,9 +446,15 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn see_other(location: &'static str) -> Response {
+    see_other_to(location)
+}
+
+/// A 303 to `location` (a path of this dashboard, its dynamic parts percent-encoded).
+fn see_other_to(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
-    r.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static(location));
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
     secure_headers(r.headers_mut());
     r
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pacific_core::StixObject;
 use pacific_core::Timestamp;
@@ -21,8 +21,8 @@ use pacific_core::policy::{
 use pacific_core::tlp::Tlp;
 use serde_json::{Value, json};
 
-use super::html::csrf_field;
-use super::{Form, Viewer, error_page, esc, page, readable, secure_headers};
+use super::html::{csrf_field, tlp_select};
+use super::{Form, Viewer, error_page, esc, page, readable, secure_headers, see_other_to};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -47,14 +47,6 @@ const INDICATOR_TYPES: [&str; 6] = [
     "compromised",
     "benign",
     "unknown",
-];
-
-const TLPS: [Tlp; 5] = [
-    Tlp::Clear,
-    Tlp::Green,
-    Tlp::Amber,
-    Tlp::AmberStrict,
-    Tlp::Red,
 ];
 
 /// Checks `value` as a `kind` and makes the one-comparison pattern for it.
@@ -228,15 +220,7 @@ pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Respons
     }
     .await;
     match result {
-        Ok(Ok(id)) => {
-            let mut r = StatusCode::SEE_OTHER.into_response();
-            let location = format!("/objects/{}", super::url_enc(&id));
-            if let Ok(v) = HeaderValue::from_str(&location) {
-                r.headers_mut().insert(header::LOCATION, v);
-            }
-            secure_headers(r.headers_mut());
-            r
-        }
+        Ok(Ok(id)) => see_other_to(&format!("/objects/{}", super::url_enc(&id))),
         Ok(Err(main)) => page(&state, viewer, "/objects", "New indicator", &main),
         Err(e) => error_page(&state, viewer, e),
     }
@@ -328,18 +312,9 @@ async fn render_form(
         };
         let _ = write!(main, "<option{sel}>{t}</option>");
     }
-    main.push_str("</select></label></fieldset><fieldset><legend>Sharing</legend><label>TLP<select name=\"tlp\">");
-    let chosen = Tlp::parse(field("tlp")).unwrap_or(Tlp::Amber);
-    for t in TLPS {
-        let sel = if t == chosen { " selected" } else { "" };
-        let value = t.label()[4..].to_ascii_lowercase();
-        let _ = write!(
-            main,
-            "<option value=\"{value}\"{sel}>{}</option>",
-            t.label()
-        );
-    }
-    main.push_str("</select></label><div class=\"recipients\" role=\"group\" aria-label=\"Recipients\"><span>Recipients (none: every party the TLP allows)</span>");
+    main.push_str("</select></label></fieldset><fieldset><legend>Sharing</legend>");
+    main.push_str(&tlp_select(Tlp::parse(field("tlp")).unwrap_or(Tlp::Amber)));
+    main.push_str("<div class=\"recipients\" role=\"group\" aria-label=\"Recipients\"><span>Recipients (none: every party the TLP allows)</span>");
     let peers = state.federation().peers_and_links().await?;
     for (p, _) in &peers {
         let id = p.party_id.as_str();

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use pacific_core::Timestamp;
 use pacific_core::access::Role;
+use pacific_core::tlp::Tlp;
 use pacific_store::Collection;
 use serde_json::Value;
 
@@ -220,6 +221,24 @@ pub(super) fn csrf_field(viewer: &Viewer) -> String {
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
         esc(&viewer.csrf)
     )
+}
+
+/// A `<select name="tlp">` of the TLP 2.0 levels, `chosen` selected, in a label.
+pub(super) fn tlp_select(chosen: Tlp) -> String {
+    let mut out = String::from("<label>TLP<select name=\"tlp\">");
+    for t in [
+        Tlp::Clear,
+        Tlp::Green,
+        Tlp::Amber,
+        Tlp::AmberStrict,
+        Tlp::Red,
+    ] {
+        let sel = if t == chosen { " selected" } else { "" };
+        let value = t.label()[4..].to_ascii_lowercase();
+        let _ = write!(out, "<option value=\"{value}\"{sel}>{}</option>", t.label());
+    }
+    out.push_str("</select></label>");
+    out
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use pacific_core::{StixObject, Timestamp};
 use serde_json::{Value, json};
 
 use super::editor::build_pattern;
-use super::html::csrf_field;
+use super::html::{csrf_field, tlp_select};
 use super::{Form, Viewer, error_page, esc, page, readable};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -52,30 +52,15 @@ fn render_form(viewer: &Viewer, form: Option<&Form>) -> String {
          <fieldset><legend>What</legend><label>Format<select name=\"format\">\
          <option value=\"stix\"{}>STIX 2.1 bundle (or TAXII envelope)</option>\
          <option value=\"values\"{}>Values: one per line, or CSV lines value,kind</option></select></label>\
-         <label>TLP for what carries none<select name=\"tlp\">",
+         <span title=\"for what carries none\">{}</span>",
         csrf_field(viewer),
         if format != "values" { " selected" } else { "" },
         if format == "values" { " selected" } else { "" },
+        tlp_select(Tlp::parse(field("tlp")).unwrap_or(Tlp::Amber)),
     );
-    let chosen = Tlp::parse(field("tlp")).unwrap_or(Tlp::Amber);
-    for t in [
-        Tlp::Clear,
-        Tlp::Green,
-        Tlp::Amber,
-        Tlp::AmberStrict,
-        Tlp::Red,
-    ] {
-        let sel = if t == chosen { " selected" } else { "" };
-        let value = t.label()[4..].to_ascii_lowercase();
-        let _ = write!(
-            main,
-            "<option value=\"{value}\"{sel}>{}</option>",
-            t.label()
-        );
-    }
     let _ = write!(
         main,
-        "</select></label><label>From a file<input type=\"file\" id=\"import-file\" \
+        "<label>From a file<input type=\"file\" id=\"import-file\" \
          accept=\".json,.csv,.txt,application/json,text/csv,text/plain\"></label></fieldset>\
          <fieldset><legend>Content</legend><label>Paste, or choose a file above\
          <textarea name=\"content\" rows=\"14\" id=\"import-content\" spellcheck=\"false\">{}</textarea>\

@@ -349,7 +349,7 @@ pub(super) async fn object_page(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    match render_object(&state, &viewer.who, &id).await {
+    match render_object(&state, &viewer, &id).await {
         Ok(Some(main)) => page(&state, &viewer, "/objects", &id, &main),
         Ok(None) => error_page(
             &state,
@@ -388,9 +388,10 @@ async fn mentioning(
 
 async fn render_object(
     state: &AppState,
-    who: &Principal,
+    viewer: &Viewer,
     id: &str,
 ) -> Result<Option<String>, ApiError> {
+    let who = &viewer.who;
     let mut main = String::new();
     let Some(c) = default_collection(state, who, &mut main).await? else {
         return Ok(Some(main));
@@ -545,6 +546,50 @@ async fn render_object(
     }
     main.push_str("</section>");
 
+    // Notes about it and the reports that group it.
+    for (kind, title, section) in [
+        ("note", "Notes", "notes"),
+        ("report", "In reports", "reports"),
+    ] {
+        let (_, found) = mentioning(state, who, &c, id, kind).await?;
+        let rows: Vec<String> = found
+            .iter()
+            .filter(|(_, o)| {
+                o.get("object_refs")
+                    .and_then(Value::as_array)
+                    .is_some_and(|refs| refs.iter().any(|r| r == id))
+            })
+            .map(|(h, o)| {
+                let text = if kind == "note" {
+                    format!(
+                        "{} {}",
+                        esc(str_field(o, "abstract")),
+                        esc(str_field(o, "content"))
+                    )
+                } else {
+                    String::new()
+                };
+                format!(
+                    "<tr><td>{}</td><td>{text}</td><td>{}</td><td>{}</td></tr>",
+                    object_link(&h.version.id, &display_name(o)),
+                    names.origin(h),
+                    esc(&short_time(h.version.date_added.as_str())),
+                )
+            })
+            .collect();
+        let _ = write!(main, "<section class=\"card\"><h2>{title}</h2>");
+        if rows.is_empty() {
+            let _ = write!(main, "<p class=\"muted\" id=\"{section}-none\">None.</p>");
+        } else {
+            let _ = write!(
+                main,
+                "<table id=\"{section}\"><tbody>{}</tbody></table>",
+                rows.join("")
+            );
+        }
+        main.push_str("</section>");
+    }
+
     // Versions.
     main.push_str(
         "<section class=\"card\"><h2>Versions</h2><table id=\"versions\"><thead><tr>\
@@ -603,6 +648,13 @@ async fn render_object(
         );
     }
     main.push_str("</section>");
+    // Write controls only for the roles the authorisation table lets write.
+    let may_write = rule_for(&axum::http::Method::POST, "/objects/{id}/annotate")
+        .is_ok_and(|rule| rule.access.admits(who.caller()));
+    if may_write {
+        let tlp = Tlp::strictest(marking_refs(&v).iter().copied()).unwrap_or(Tlp::Amber);
+        main.push_str(&super::annotate::forms(state, viewer, &c, id, tlp).await?);
+    }
     Ok(Some(main))
 }
 
