@@ -39,6 +39,10 @@ pub async fn id(args: IdArgs) -> Result<ExitCode, NodeError> {
     }
     println!("url:         {}", local_url(&config));
     println!("public key:  {public}");
+    println!(
+        "fingerprint: {}",
+        pacific_node::federation::key_fingerprint(&public)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

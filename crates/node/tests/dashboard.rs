@@ -1717,3 +1717,183 @@ async fn an_analyst_adds_a_note_a_relationship_and_reports_from_an_objects_page(
     let reader = login(&node, "", &node.reader).await;
     assert!(!page(&node, &reader, &path).await.contains("id=\"work\""));
 }
+
+/// The admin's pages: a user added (the token shown once signs in), demoted, given a new
+/// token (the old one stops), removed; the export policy checked, refused when invalid and
+/// applied (logged); a peer added only once the key's fingerprint is confirmed. Others see no
+/// forms and are refused.
+#[tokio::test]
+async fn an_admin_manages_users_the_policy_and_peers_from_the_dashboard() {
+    let node = TestNode::start().await;
+    let base = node.url("");
+    let admin = login(&node, "", &node.admin).await;
+    let users = page(&node, &admin, "/users").await;
+    let csrf = csrf_of(&users);
+    let act = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let (base, admin, csrf) = (base.clone(), admin.clone(), csrf.clone());
+        async move {
+            let mut all: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+            all.extend(fields.iter().map(|(k, v)| (*k, v.as_str())));
+            post_form(&base, &admin, path, &all).await
+        }
+    };
+    let token_in = |page: &str| {
+        let start = page.find("<code id=\"new-token\">").expect("a new token") + 21;
+        page[start..start + page[start..].find('<').unwrap()].to_owned()
+    };
+
+    // Users.
+    let (status, _, added) = act(
+        "/users",
+        vec![
+            ("what", "add".into()),
+            ("name", "zoe".into()),
+            ("role", "analyst".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{added}");
+    let zoe_token = token_in(&added);
+    let zoe = login(&node, "", &zoe_token).await;
+    assert!(page(&node, &zoe, "/").await.contains("zoe (analyst)"));
+    let (_, _, demoted) = act(
+        "/users",
+        vec![
+            ("what", "role".into()),
+            ("name", "zoe".into()),
+            ("role", "reader".into()),
+        ],
+    )
+    .await;
+    assert!(demoted.contains("is now reader"), "{demoted}");
+    assert!(page(&node, &zoe, "/").await.contains("zoe (reader)"));
+    let (_, _, reissued) = act(
+        "/users",
+        vec![("what", "reissue".into()), ("name", "zoe".into())],
+    )
+    .await;
+    let new_token = token_in(&reissued);
+    assert_ne!(new_token, zoe_token);
+    let old = client()
+        .get(node.url("/"))
+        .header("cookie", &zoe)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 303, "the session of the old token ended");
+    let (status, _, _) = act(
+        "/users",
+        vec![("what", "remove".into()), ("name", "zoe".into())],
+    )
+    .await;
+    assert_eq!(status, 400, "not without ticking sure");
+    let (_, _, removed) = act(
+        "/users",
+        vec![
+            ("what", "remove".into()),
+            ("name", "zoe".into()),
+            ("sure", "yes".into()),
+        ],
+    )
+    .await;
+    assert!(removed.contains("removed") && !removed.contains("data-user=\"zoe\""));
+    let (status, _, last) = act(
+        "/users",
+        vec![
+            ("what", "role".into()),
+            ("name", "admin".into()),
+            ("role", "reader".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 409, "the last admin stays: {last}");
+
+    // The export policy.
+    let policy = page(&node, &admin, "/policy").await;
+    assert!(policy.contains("id=\"policy-form\""));
+    let (_, _, bad) = act(
+        "/policy",
+        vec![
+            ("action", "check".into()),
+            ("text", "default = \"maybe\"".into()),
+        ],
+    )
+    .await;
+    assert!(bad.contains("id=\"policy-problem\""), "{bad}");
+    let good = "default = \"deny\"\n[[sharing_groups]]\nname = \"energy-isac\"\nmembers = [\"bravo\"]\n[[rules]]\nname = \"green-to-isac\"\naction = \"allow\"\ntlp = [\"green\"]\nrecipient_groups = [\"energy-isac\"]\n";
+    let (_, _, checked) = act(
+        "/policy",
+        vec![("action", "check".into()), ("text", good.into())],
+    )
+    .await;
+    assert!(
+        checked.contains("id=\"policy-ok\"") && checked.contains("1 rules"),
+        "{checked}"
+    );
+    let (status, _, refused) = act(
+        "/policy",
+        vec![
+            ("action", "apply".into()),
+            ("text", "[[rules]]\nname = 1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(refused.contains("the policy was not applied"), "{refused}");
+    let (status, location, _) = act(
+        "/policy",
+        vec![("action", "apply".into()), ("text", good.into())],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (303, "/policy"));
+    let applied = page(&node, &admin, "/policy").await;
+    assert!(
+        applied.contains("<code>green-to-isac</code>")
+            && applied.contains("<code>energy-isac</code>")
+    );
+    assert_eq!(
+        std::fs::read_to_string(node.data_dir().root().join("policy.toml")).unwrap(),
+        good
+    );
+    assert!(page(&node, &admin, "/log").await.contains("policy-changed"));
+
+    // A peer, after its fingerprint.
+    let key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+    let fingerprint = pacific_node::federation::key_fingerprint(key);
+    let peer = |confirm: &str| {
+        vec![
+            ("name", "Delta CERT".to_owned()),
+            ("url", "http://127.0.0.1:9".to_owned()),
+            ("key", key.to_owned()),
+            ("kind", "state".to_owned()),
+            ("jurisdiction", "xd".to_owned()),
+            ("confirm", confirm.to_owned()),
+        ]
+    };
+    let (_, _, asked) = act("/peers/add", peer("")).await;
+    assert!(asked.contains(&fingerprint), "{asked}");
+    let (_, _, wrong) = act("/peers/add", peer("0000 0000")).await;
+    assert!(wrong.contains("id=\"fingerprint-mismatch\""));
+    assert!(!page(&node, &admin, "/peers").await.contains("Delta CERT"));
+    let (status, location, _) = act("/peers/add", peer(&fingerprint.to_uppercase())).await;
+    assert_eq!((status, location.as_str()), (303, "/peers"));
+    assert!(page(&node, &admin, "/peers").await.contains("Delta CERT"));
+
+    // Not an admin: no Users link, no forms, refused.
+    let reader = login(&node, "", &node.reader).await;
+    let policy = page(&node, &reader, "/policy").await;
+    assert!(!policy.contains("id=\"policy-form\"") && policy.contains("id=\"policy-text\""));
+    assert!(!policy.contains("href=\"/users\""));
+    assert!(
+        !page(&node, &reader, "/peers")
+            .await
+            .contains("id=\"add-peer\"")
+    );
+    let r = client()
+        .get(node.url("/users"))
+        .header("cookie", &reader)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}

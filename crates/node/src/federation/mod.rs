@@ -111,6 +111,20 @@ pub fn policy_sha256(policy: &ExportPolicy) -> Result<pacific_store::Hash, NodeE
 }
 
 /// The party a peer record describes.
+/// A public key's fingerprint as people read it out to each other before adding a peer: the
+/// first 16 bytes of the SHA-256 of its 64 lower-case hex digits, in eight groups of four hex
+/// digits (`pacific id` prints it; the dashboard asks for it).
+pub fn key_fingerprint(key_hex: &str) -> String {
+    let key = key_hex.trim().to_ascii_lowercase();
+    let digest = pacific_tlog::entry::sha256(key.as_bytes());
+    hex::encode(&digest[..16])
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 pub fn peer_party(peer: &Peer) -> Party {
     Party {
         id: peer.party_id.clone(),
@@ -187,6 +201,9 @@ pub struct Federation {
     own_signatures: Mutex<BTreeMap<i64, String>>,
     /// The register's members in good standing, once a charter is in force.
     community: std::sync::RwLock<Option<BTreeSet<PartyId>>>,
+    /// The data directory's `policy.toml`, for a node opened from one: what
+    /// [`Federation::apply_policy_text`] writes.
+    policy_file: std::sync::OnceLock<std::path::PathBuf>,
 }
 
 /// Own origin signatures remembered (the oldest are dropped first).
@@ -206,13 +223,9 @@ impl Federation {
         store
             .record_policy(policy_sha256(&policy)?, pacific_store::LOCAL_ACTOR)
             .await?;
-        Ok(Self::from_parts(
-            config,
-            key,
-            policy,
-            Arc::new(store),
-            objects,
-        ))
+        let fed = Self::from_parts(config, key, policy, Arc::new(store), objects);
+        let _ = fed.policy_file.set(dir.root().join(POLICY_FILE));
+        Ok(fed)
     }
 
     pub fn from_parts(
@@ -241,6 +254,7 @@ impl Federation {
             replay: replay::ReplayGuard::new(max_skew_secs),
             own_signatures: Mutex::default(),
             community: std::sync::RwLock::default(),
+            policy_file: std::sync::OnceLock::new(),
         })
     }
 
@@ -317,6 +331,62 @@ impl Federation {
         let after = policy_sha256(&policy)?;
         self.set_policy(policy).await?;
         Ok(before != after)
+    }
+
+    /// The text of the policy in force's file (`policy.toml`); for a node without one, the
+    /// policy in force as TOML.
+    pub fn policy_text(&self) -> Result<String, NodeError> {
+        if let Some(path) = self.policy_file.get() {
+            match std::fs::read_to_string(path) {
+                Ok(text) => return Ok(text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(NodeError::Setup(format!(
+                        "cannot read {}: {e}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        self.policy()
+            .to_toml()
+            .map_err(|e| NodeError::Setup(format!("export policy: {e}")))
+    }
+
+    /// Replaces the export policy by the one `text` holds, if it is valid (else nothing
+    /// changes): the data directory's `policy.toml` is replaced whole (written beside it,
+    /// synced, renamed over it), then the policy applies as [`Federation::set_policy`] does,
+    /// logged `policy-changed`. Returns whether it differs from the one before.
+    pub async fn apply_policy_text(&self, text: &str) -> Result<bool, NodeError> {
+        let policy = ExportPolicy::from_toml(text)
+            .map_err(|e| NodeError::Input(format!("the policy was not applied: {e}")))?;
+        let Some(path) = self.policy_file.get() else {
+            return Err(NodeError::Setup(
+                "this node was not opened from a data directory: it has no policy file".into(),
+            ));
+        };
+        let draft = path.with_extension("toml.new");
+        let written = (|| {
+            use std::io::Write as _;
+            let mut f = std::fs::File::create(&draft)?;
+            f.write_all(text.as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&draft, path)
+        })();
+        written.map_err(|e| NodeError::Setup(format!("cannot write {}: {e}", path.display())))?;
+        let before = policy_sha256(&self.policy())?;
+        let after = policy_sha256(&policy)?;
+        self.set_policy(policy).await?;
+        Ok(before != after)
+    }
+
+    /// Adds a peer (checked as [`peers::PeerSpec::check`] checks it), logged `peer-added` by
+    /// `actor`; the outbox starts delivering to it.
+    pub async fn add_peer(&self, spec: peers::PeerSpec, actor: &str) -> Result<Peer, NodeError> {
+        // What the admin typed is input here, whatever the CLI calls it.
+        let peer = spec.check().map_err(|e| NodeError::Input(e.to_string()))?;
+        self.store.add_peer(&peer, actor).await?;
+        Ok(peer)
     }
 
     /// Border events from now on (sent, held back, received, rejected).
@@ -537,6 +607,19 @@ impl Federation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fingerprint_is_the_keys_not_its_spelling() {
+        let key = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        let fp = key_fingerprint(key);
+        assert_eq!(fp.split(' ').count(), 8);
+        assert!(
+            fp.split(' ')
+                .all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+        assert_eq!(key_fingerprint(&format!(" {} ", key.to_uppercase())), fp);
+        assert_ne!(key_fingerprint(&key.replace('d', "e")), fp);
+    }
 
     #[test]
     fn party_ids_from_names() {

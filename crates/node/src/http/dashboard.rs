@@ -69,6 +69,7 @@ use crate::throttle::{
     name_key, pair_key,
 };
 
+mod admin;
 mod annotate;
 mod coop;
 mod editor;
@@ -122,6 +123,9 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(annotate::submit),
         )
         .route("/peers", get(peers::peers))
+        .route("/peers/add", axum::routing::post(admin::add_peer))
+        .route("/users", get(admin::users_page).post(admin::users_act))
+        .route("/policy", get(admin::policy_page).post(admin::policy_act))
         .route("/log", get(log::log_page))
         .route("/requests", get(coop::requests_page))
         .route("/disputes", get(coop::disputes_page))

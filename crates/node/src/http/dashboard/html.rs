@@ -116,8 +116,16 @@ pub(super) fn nav(state: &AppState, viewer: &Viewer, active: &str) -> String {
         ("/disputes", "Disputes"),
         (registry::HOME, "Registry"),
         (gov::HOME, "Governance"),
+        ("/policy", "Policy"),
+        ("/users", "Users"),
         ("/log", "Log"),
     ] {
+        // Only the pages the authorisation table lets this viewer open.
+        let shown = crate::http::authz::rule_for(&axum::http::Method::GET, href)
+            .is_ok_and(|r| r.access.admits(who.caller()));
+        if !shown {
+            continue;
+        }
         let class = if href == active {
             " class=\"active\""
         } else {

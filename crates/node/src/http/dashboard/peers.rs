@@ -11,7 +11,7 @@ use pacific_tlog::entry::Act;
 use super::log::recent_entries;
 use super::names::Names;
 use super::{Viewer, error_page, esc, page};
-use crate::http::authz::Principal;
+use crate::http::authz::{Principal, rule_for};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -20,7 +20,14 @@ const PEER_SCAN: u64 = 20_000;
 
 pub(super) async fn peers(State(state): State<AppState>, viewer: Viewer) -> Response {
     match render_peers(&state, &viewer.who).await {
-        Ok(main) => page(&state, &viewer, "/peers", "Peers", &main),
+        Ok(mut main) => {
+            let may_add = rule_for(&axum::http::Method::POST, "/peers/add")
+                .is_ok_and(|r| r.access.admits(viewer.who.caller()));
+            if may_add {
+                main.push_str(&super::admin::peer_form(&viewer, None, None));
+            }
+            page(&state, &viewer, "/peers", "Peers", &main)
+        }
         Err(e) => error_page(&state, &viewer, e),
     }
 }
@@ -68,10 +75,12 @@ async fn render_peers(state: &AppState, who: &Principal) -> Result<String, ApiEr
         .await?;
     let _ = write!(
         main,
-        "<p class=\"muted\">This node is <b>{}</b> (<code>{}</code>). Counts are from the \
-         transparency log's last {} entries (of {size}).</p>",
+        "<p class=\"muted\">This node is <b>{}</b> (<code>{}</code>, key fingerprint \
+         <code id=\"own-fingerprint\">{}</code>). Counts are from the transparency log's last {} \
+         entries (of {size}).</p>",
         esc(&fed.local().name),
         esc(fed.local().id.as_str()),
+        esc(&crate::federation::key_fingerprint(&fed.public_key_hex())),
         entries.len(),
     );
     main.push_str(
