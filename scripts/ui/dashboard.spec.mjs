@@ -52,7 +52,7 @@ const browser = await chromium.launch({
     "--disable-sync",
   ],
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
 context.setDefaultTimeout(10_000);
 const page = await context.newPage();
 // Anything the CSP blocks (an inline script or style) or a script error is a failure; so is an
@@ -297,6 +297,41 @@ await check("a phone-sized screen: the header and the tables stay inside the scr
     await p.screenshot({ path: join(OUT, `phone${path === "/" ? "-overview" : path.replace("/", "-")}.png`), fullPage: true });
   }
   await phone.close();
+});
+
+// Every form control a page shows has an accessible name: a label, an aria-label, or (a
+// button) its text — what a screen reader announces.
+async function unnamedControls(p) {
+  return p.evaluate(() =>
+    [...document.querySelectorAll("input:not([type=hidden]), select, textarea, button")]
+      .filter((e) => e.offsetParent !== null)
+      .filter((e) => !((e.labels && e.labels.length) || e.getAttribute("aria-label") || (e.tagName === "BUTTON" && e.textContent.trim())))
+      .map((e) => `${e.tagName.toLowerCase()}[name=${e.getAttribute("name")}]`),
+  );
+}
+
+await check("every control has an accessible name, and the keyboard reaches the header", async () => {
+  const analyst = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const p = await analyst.newPage();
+  await p.goto(BASE + "/login");
+  expect((await unnamedControls(p)).length === 0, "unnamed controls on /login");
+  await p.fill("#token", ANALYST);
+  await Promise.all([p.waitForURL(BASE + "/"), p.click("button[type=submit]")]);
+  for (const path of ["/", "/objects", "/objects/new", "/objects/import", "/peers", "/policy", "/requests", "/log", "/jurisdiction-registry", "/governance"]) {
+    await p.goto(BASE + path);
+    const unnamed = await unnamedControls(p);
+    expect(unnamed.length === 0, `${path}: ${unnamed.join(", ")}`);
+  }
+  // From the top of a page, Tab reaches every header link and the logout button in order.
+  await p.goto(BASE + "/objects");
+  const reached = [];
+  for (let i = 0; i < 20; i++) {
+    await p.keyboard.press("Tab");
+    reached.push(await p.evaluate(() => document.activeElement && (document.activeElement.textContent || "").trim()));
+    if (reached[reached.length - 1] === "Log out") break;
+  }
+  for (const name of ["Overview", "Objects", "Log", "Log out"]) expect(reached.includes(name), `Tab never reached ${name}: ${reached.join(" | ")}`);
+  await analyst.close();
 });
 
 await check("no CSP violation, script error or dialog on any page", async () => {
