@@ -1897,3 +1897,69 @@ async fn an_admin_manages_users_the_policy_and_peers_from_the_dashboard() {
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+/// Editing one of this node's indicators makes its next version: the form comes filled from
+/// the latest version (markings included), the id and `created` stay, the page shows both.
+#[tokio::test]
+async fn an_analyst_edits_an_indicator_into_a_new_version() {
+    let node = TestNode::start().await;
+    let base = node.url("");
+    node.post_objects(
+        &node.analyst,
+        &[json!({
+            "type": "indicator", "spec_version": "2.1", "id": IND_IP,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": "Grid C2 address", "pattern": "[ipv4-addr:value = '203.0.113.7']",
+            "pattern_type": "stix", "valid_from": "2026-01-01T00:00:00Z",
+            "object_marking_refs": [pacific_core::tlp::TLP2_AMBER],
+            "x_pacific_sharing_groups": ["energy-isac"]
+        })],
+    )
+    .await;
+    let analyst = login(&node, "", &node.analyst).await;
+    let shown = page(&node, &analyst, &format!("/objects/{IND_IP}")).await;
+    assert!(shown.contains("id=\"edit-indicator\""));
+    let form = page(&node, &analyst, &format!("/objects/new?edit={IND_IP}")).await;
+    assert!(form.contains(&format!("name=\"edit\" value=\"{IND_IP}\"")));
+    assert!(form.contains("value=\"Grid C2 address\"") && form.contains("value=\"energy-isac\""));
+    assert!(form.contains("<option value=\"amber\" selected>"), "{form}");
+    let csrf = csrf_of(&form);
+    let (status, location, body) = post_form(
+        &base,
+        &analyst,
+        "/objects/new",
+        &[
+            ("csrf", &csrf),
+            ("edit", IND_IP),
+            ("pattern", "[ipv4-addr:value = '203.0.113.8']"),
+            ("name", "Grid C2 address, moved"),
+            ("tlp", "red"),
+            ("groups", "energy-isac"),
+            ("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(location, format!("/objects/{IND_IP}"));
+    let shown = page(&node, &analyst, &location).await;
+    assert!(shown.contains("Grid C2 address, moved") && shown.contains("TLP:RED"));
+    assert!(shown.contains("203.0.113.8") && shown.contains("2026-01-01T00:00:00.000Z"));
+    let versions = &shown[shown.find("id=\"versions\"").unwrap()..];
+    assert_eq!(
+        versions
+            .split("</table>")
+            .next()
+            .unwrap()
+            .matches("<tr><td>")
+            .count(),
+        2
+    );
+    // Not an indicator: nothing to edit.
+    let r = client()
+        .get(node.url("/objects/new?edit=malware--33333333-3333-4333-8333-333333333333"))
+        .header("cookie", &analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}

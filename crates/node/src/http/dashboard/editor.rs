@@ -9,7 +9,9 @@
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use axum::extract::State;
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use pacific_core::StixObject;
@@ -22,7 +24,9 @@ use pacific_core::tlp::Tlp;
 use serde_json::{Value, json};
 
 use super::html::{csrf_field, tlp_select};
-use super::{Form, Viewer, error_page, esc, page, readable, secure_headers, see_other_to};
+use super::{
+    Form, Viewer, error_page, esc, page, readable, secure_headers, see_other_to, str_field,
+};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -98,8 +102,18 @@ pub(super) fn build_pattern(kind: &str, value: &str) -> Result<String, String> {
     Ok(pattern)
 }
 
+/// A form's fields, trimmed; empty when absent (a posted form's, or an edited object's).
+#[derive(Clone, Copy)]
+struct Fields<'a>(&'a HashMap<String, String>);
+
+impl<'a> Fields<'a> {
+    fn field(&self, name: &str) -> &'a str {
+        self.0.get(name).map_or("", |v| v.trim())
+    }
+}
+
 /// The pattern a form asks for: the one typed in full, else the builder's.
-fn form_pattern(form: &Form) -> Result<String, String> {
+fn form_pattern(form: Fields<'_>) -> Result<String, String> {
     let typed = form.field("pattern");
     if typed.is_empty() {
         build_pattern(form.field("kind"), form.field("value"))
@@ -119,19 +133,45 @@ fn list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The indicator a form describes, validated as any STIX object.
-fn indicator(form: &Form, pattern: &str, peers: &[String]) -> Result<StixObject, String> {
-    let now = Timestamp::now();
+/// The indicator a form describes, validated as any STIX object: a new one, or with `edited`
+/// (the latest version of one of this node's indicators) its next version — same id and
+/// `created`, `modified` now (after the edited version's), and the form's properties.
+fn indicator(
+    form: Fields<'_>,
+    pattern: &str,
+    peers: &[String],
+    edited: Option<&Value>,
+) -> Result<StixObject, String> {
+    let mut now = Timestamp::now();
     let tlp = Tlp::parse(form.field("tlp"))?;
+    let (id, created, valid_from) = match edited {
+        Some(old) => {
+            let modified = Timestamp::parse(str_field(old, "modified"))
+                .map_err(|e| format!("the edited version's modified: {e}"))?;
+            if now.unix_micros() <= modified.unix_micros() {
+                now = Timestamp::from_unix_micros(modified.unix_micros() + 1000);
+            }
+            (
+                str_field(old, "id").to_owned(),
+                str_field(old, "created").to_owned(),
+                str_field(old, "valid_from").to_owned(),
+            )
+        }
+        None => (
+            format!("indicator--{}", crate::new_uuid()),
+            now.as_str().to_owned(),
+            now.as_str().to_owned(),
+        ),
+    };
     let mut v = json!({
         "type": "indicator",
         "spec_version": "2.1",
-        "id": format!("indicator--{}", crate::new_uuid()),
-        "created": now.as_str(),
+        "id": id,
+        "created": created,
         "modified": now.as_str(),
         "pattern": pattern,
         "pattern_type": "stix",
-        "valid_from": now.as_str(),
+        "valid_from": valid_from,
         "object_marking_refs": [tlp.marking_id()],
     });
     for (key, field) in [("name", "name"), ("description", "description")] {
@@ -166,36 +206,150 @@ fn indicator(form: &Form, pattern: &str, peers: &[String]) -> Result<StixObject,
     StixObject::from_value(v).map_err(|e| e.to_string())
 }
 
-pub(super) async fn new_form(State(state): State<AppState>, viewer: Viewer) -> Response {
-    match render_form(&state, &viewer, None, "").await {
-        Ok(main) => page(&state, &viewer, "/objects", "New indicator", &main),
+/// `GET /objects/new`, or with `?edit=ID` the form filled from one of this node's indicators,
+/// to save its next version.
+pub(super) async fn new_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let result = async {
+        let filled = match params.get("edit") {
+            Some(id) => {
+                let c = default_collection(&state, &viewer).await?;
+                let old = editable(&state, &viewer, &c, id).await?;
+                Some(fields_of(&old))
+            }
+            None => None,
+        };
+        render_form(&state, &viewer, filled.as_ref().map(Fields), "").await
+    }
+    .await;
+    match result {
+        Ok(main) => page(&state, &viewer, "/objects", "Indicator", &main),
         Err(e) => error_page(&state, &viewer, e),
     }
+}
+
+async fn default_collection(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<pacific_store::Collection, ApiError> {
+    match readable(state, &viewer.who, "default").await? {
+        Some(Ok(c)) => Ok(c),
+        _ => Err(ApiError::Forbidden {
+            user: viewer.who.actor(),
+            action: "add objects to the default collection".into(),
+        }),
+    }
+}
+
+/// The latest version of `id` if it is an indicator this node made (a received one is its
+/// origin's to version: peers would refuse another party's version of it).
+async fn editable(
+    state: &AppState,
+    viewer: &Viewer,
+    c: &pacific_store::Collection,
+    id: &str,
+) -> Result<Value, ApiError> {
+    let search = pacific_store::search::ObjectSearch {
+        text: Some(id.to_owned()),
+        types: vec!["indicator".into()],
+        limit: 50,
+        ..Default::default()
+    };
+    let found = state.collections().search(&viewer.who, c, &search).await?;
+    let Some(hit) = found.hits.into_iter().find(|h| h.version.id == id) else {
+        return Err(ApiError::NotFound(format!(
+            "indicator {id} in the default collection"
+        )));
+    };
+    if let Some(r) = &hit.received {
+        return Err(ApiError::Unprocessable(format!(
+            "{id} was made by {}: only its origin makes new versions of it",
+            r.origin
+        )));
+    }
+    serde_json::from_str(&hit.version.json)
+        .map_err(|e| ApiError::Internal(format!("stored JSON of {id}: {e}")))
+}
+
+/// The editor's fields for an indicator's properties.
+fn fields_of(v: &Value) -> HashMap<String, String> {
+    let strings = |key: &str| -> Vec<String> {
+        v.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut f = HashMap::new();
+    f.insert("edit".into(), str_field(v, "id").to_owned());
+    for key in ["pattern", "name", "description"] {
+        f.insert(key.into(), str_field(v, key).to_owned());
+    }
+    if let Some(t) = strings("indicator_types").first() {
+        f.insert("indicator_type".into(), t.clone());
+    }
+    let refs = strings("object_marking_refs");
+    if let Some(tlp) = Tlp::strictest(refs.iter().map(String::as_str)) {
+        f.insert("tlp".into(), tlp.label()[4..].to_ascii_lowercase());
+    }
+    for party in strings(PROP_RECIPIENTS) {
+        f.insert(format!("to.{party}"), "on".into());
+    }
+    f.insert("groups".into(), strings(PROP_SHARING_GROUPS).join(", "));
+    let nested = |key: &str, inner: &str| -> String {
+        v.get(key)
+            .and_then(|o| o.get(inner))
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    };
+    f.insert(
+        "keep_within".into(),
+        nested(PROP_JURISDICTION_RESTRICTION, "keep_within"),
+    );
+    f.insert(
+        "personal_data".into(),
+        nested(PROP_PERSONAL_DATA, "subjects_resident_in"),
+    );
+    f
 }
 
 /// `POST /objects/new`: `action=preview` shows the form again with the pattern checked and
 /// the gate's decision per peer; `action=save` stores the indicator and goes to its page.
 pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Response {
     let viewer = &form.viewer;
+    let fields = Fields(&form.fields);
     let result = async {
-        let Some(Ok(c)) = readable(&state, &viewer.who, "default").await? else {
-            return Err(ApiError::Forbidden {
-                user: viewer.who.actor(),
-                action: "add objects to the default collection".into(),
-            });
-        };
+        let c = default_collection(&state, viewer).await?;
         let peers = peer_ids(&state).await?;
-        let draft = form_pattern(&form).and_then(|p| indicator(&form, &p, &peers));
+        let edited = match fields.field("edit") {
+            "" => None,
+            id => Some(editable(&state, viewer, &c, id).await?),
+        };
+        let draft =
+            form_pattern(fields).and_then(|p| indicator(fields, &p, &peers, edited.as_ref()));
         let object = match draft {
             Ok(o) => o,
             Err(problem) => {
                 return Ok(Err(
-                    render_form(&state, viewer, Some(&form), &problem).await?
+                    render_form(&state, viewer, Some(fields), &problem).await?
                 ));
             }
         };
         if form.field("action") != "save" {
-            let mut main = render_form(&state, viewer, Some(&form), "").await?;
+            let mut main = render_form(&state, viewer, Some(fields), "").await?;
             main.push_str(&preview_table(&state, &object, &c).await?);
             return Ok(Err(main));
         }
@@ -212,7 +366,7 @@ pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Respons
                 .clone()
                 .unwrap_or_else(|| "not stored".into());
             return Ok(Err(
-                render_form(&state, viewer, Some(&form), &problem).await?
+                render_form(&state, viewer, Some(fields), &problem).await?
             ));
         }
         tracing::info!(user = %viewer.who, object = %id, "indicator made in the dashboard");
@@ -229,7 +383,7 @@ pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Respons
 /// `POST /objects/pattern-check`: the builder's pattern, or the typed one, checked by the
 /// node's parser, as JSON `{ok, pattern, problem}` for the editor's script.
 pub(super) async fn pattern_check(form: Form) -> Response {
-    let body = match form_pattern(&form) {
+    let body = match form_pattern(Fields(&form.fields)) {
         Ok(pattern) => json!({"ok": true, "pattern": pattern, "problem": null}),
         Err(problem) => json!({"ok": false, "pattern": null, "problem": problem}),
     };
@@ -253,13 +407,21 @@ async fn peer_ids(state: &AppState) -> Result<Vec<String>, ApiError> {
 async fn render_form(
     state: &AppState,
     viewer: &Viewer,
-    form: Option<&Form>,
+    form: Option<Fields<'_>>,
     problem: &str,
 ) -> Result<String, ApiError> {
     let field = |name: &str| form.map_or("", |f| f.field(name));
     // A submitted form shows its pattern as the node read it (the script does so as one types).
     let checked = form.map(form_pattern);
-    let mut main = String::from("<h1>New indicator</h1>");
+    let editing = field("edit");
+    let mut main = if editing.is_empty() {
+        String::from("<h1>New indicator</h1>")
+    } else {
+        format!(
+            "<h1>Edit an indicator</h1><p class=\"muted\">Saving makes a new version of <code>{}</code>.</p>",
+            esc(editing)
+        )
+    };
     if !problem.is_empty() {
         let _ = write!(
             main,
@@ -269,8 +431,10 @@ async fn render_form(
     }
     let _ = write!(
         main,
-        "<form class=\"editor card\" method=\"post\" action=\"/objects/new\" id=\"indicator-form\">{}",
-        csrf_field(viewer)
+        "<form class=\"editor card\" method=\"post\" action=\"/objects/new\" id=\"indicator-form\">{}\
+         <input type=\"hidden\" name=\"edit\" value=\"{}\">",
+        csrf_field(viewer),
+        esc(editing)
     );
     main.push_str("<fieldset><legend>Pattern</legend><label>Kind of value<select name=\"kind\">");
     let kind = field("kind");

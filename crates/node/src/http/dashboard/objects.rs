@@ -444,12 +444,12 @@ async fn render_object(
     };
     let found = state.collections().search(who, &c, &own).await?;
     main.push_str("<section class=\"card\"><h2>Provenance</h2><p id=\"provenance\">");
-    match found
+    let received = found
         .hits
         .iter()
         .find(|h| h.version.id == id)
-        .and_then(|h| h.received.as_ref())
-    {
+        .and_then(|h| h.received.as_ref());
+    match received {
         Some(r) => {
             let _ = write!(
                 main,
@@ -652,6 +652,14 @@ async fn render_object(
     let may_write = rule_for(&axum::http::Method::POST, "/objects/{id}/annotate")
         .is_ok_and(|rule| rule.access.admits(who.caller()));
     if may_write {
+        // Only this node's own indicators: a received one is its origin's to version.
+        if latest.type_name == "indicator" && received.is_none() {
+            let _ = write!(
+                main,
+                "<p class=\"actions\"><a class=\"button\" id=\"edit-indicator\" href=\"/objects/new?edit={}\">Edit: a new version</a></p>",
+                esc(&url_enc(id))
+            );
+        }
         let tlp = Tlp::strictest(marking_refs(&v).iter().copied()).unwrap_or(Tlp::Amber);
         main.push_str(&super::annotate::forms(state, viewer, &c, id, tlp).await?);
     }
