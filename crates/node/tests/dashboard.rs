@@ -30,6 +30,18 @@ fn client() -> reqwest::Client {
         .unwrap()
 }
 
+/// The status of a GET of `path` in the session `cookie` (no redirect followed).
+async fn status_of(node: &TestNode, cookie: &str, path: &str) -> u16 {
+    client()
+        .get(node.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// The anti-forgery token a page's forms carry.
 fn csrf_of(page: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
@@ -305,13 +317,7 @@ async fn pages_need_a_session_and_login_checks_the_token() {
             .unwrap()
             .contains("Max-Age=0")
     );
-    let response = client()
-        .get(node.url("/log"))
-        .header("cookie", &named)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
+    assert_eq!(status_of(&node, &named, "/log").await, 303);
     // The other session lives on.
     page(&node, &cookie, "/log").await;
 }
@@ -538,13 +544,15 @@ async fn an_object_page_shows_fields_relationships_sightings_and_versions() {
     let malware = page(&node, &cookie, &format!("/objects/{mal}")).await;
     assert!(malware.contains("<tr class=\"in\">") && malware.contains(ind));
     // An unknown object.
-    let missing = client()
-        .get(node.url("/objects/indicator--00000000-0000-4000-8000-000000000000"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        status_of(
+            &node,
+            &cookie,
+            "/objects/indicator--00000000-0000-4000-8000-000000000000"
+        )
+        .await,
+        404
+    );
 }
 
 #[tokio::test]
@@ -1588,13 +1596,7 @@ async fn an_analyst_imports_a_bundle_and_a_list_of_values() {
     assert!(found.contains("data-total=\"1\""), "{found}");
     // A reader may not import.
     let reader = login(&node, "", &node.reader).await;
-    let r = client()
-        .get(node.url("/objects/import"))
-        .header("cookie", &reader)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(status_of(&node, &reader, "/objects/import").await, 403);
 }
 
 /// Working on an object from its page: a note, a relationship to an object held (and not to
@@ -1774,13 +1776,11 @@ async fn an_admin_manages_users_the_policy_and_peers_from_the_dashboard() {
     .await;
     let new_token = token_in(&reissued);
     assert_ne!(new_token, zoe_token);
-    let old = client()
-        .get(node.url("/"))
-        .header("cookie", &zoe)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(old.status(), 303, "the session of the old token ended");
+    assert_eq!(
+        status_of(&node, &zoe, "/").await,
+        303,
+        "the session of the old token ended"
+    );
     let (status, _, _) = act(
         "/users",
         vec![("what", "remove".into()), ("name", "zoe".into())],
@@ -1889,13 +1889,7 @@ async fn an_admin_manages_users_the_policy_and_peers_from_the_dashboard() {
             .await
             .contains("id=\"add-peer\"")
     );
-    let r = client()
-        .get(node.url("/users"))
-        .header("cookie", &reader)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
+    assert_eq!(status_of(&node, &reader, "/users").await, 403);
 }
 
 /// Editing one of this node's indicators makes its next version: the form comes filled from
@@ -1955,11 +1949,13 @@ async fn an_analyst_edits_an_indicator_into_a_new_version() {
         2
     );
     // Not an indicator: nothing to edit.
-    let r = client()
-        .get(node.url("/objects/new?edit=malware--33333333-3333-4333-8333-333333333333"))
-        .header("cookie", &analyst)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
+    assert_eq!(
+        status_of(
+            &node,
+            &analyst,
+            "/objects/new?edit=malware--33333333-3333-4333-8333-333333333333"
+        )
+        .await,
+        404
+    );
 }

@@ -85,8 +85,8 @@ mod registry;
 
 pub use html::esc;
 use html::{
-    day, document, error_page, form_fields, html, page, readable, short_time, str_field,
-    time_of_ms, url_enc,
+    day, default_for_adding, document, error_page, form_fields, html, page, readable, short_time,
+    str_field, time_of_ms, url_enc,
 };
 
 /// The policy on every page and asset: nothing but this node.

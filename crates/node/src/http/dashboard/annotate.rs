@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::html::{csrf_field, tlp_select};
 use super::names::display_name;
-use super::{Form, Viewer, error_page, esc, readable, see_other_to, str_field, url_enc};
+use super::{Form, Viewer, default_for_adding, error_page, esc, see_other_to, str_field, url_enc};
 use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -230,12 +230,7 @@ pub(super) async fn submit(
 ) -> Response {
     let viewer = &form.viewer;
     let result = async {
-        let Some(Ok(c)) = readable(&state, &viewer.who, "default").await? else {
-            return Err(ApiError::Forbidden {
-                user: viewer.who.actor(),
-                action: "add objects to the default collection".into(),
-            });
-        };
+        let c = default_for_adding(&state, viewer).await?;
         if latest(&state, &viewer.who, &c, &id).await?.is_none() {
             return Err(ApiError::NotFound(format!("object {id} in the default collection")));
         }

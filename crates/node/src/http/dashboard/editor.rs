@@ -25,7 +25,8 @@ use serde_json::{Value, json};
 
 use super::html::{csrf_field, tlp_select};
 use super::{
-    Form, Viewer, error_page, esc, page, readable, secure_headers, see_other_to, str_field,
+    Form, Viewer, default_for_adding, error_page, esc, page, secure_headers, see_other_to,
+    str_field,
 };
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
@@ -216,7 +217,7 @@ pub(super) async fn new_form(
     let result = async {
         let filled = match params.get("edit") {
             Some(id) => {
-                let c = default_collection(&state, &viewer).await?;
+                let c = default_for_adding(&state, &viewer).await?;
                 let old = editable(&state, &viewer, &c, id).await?;
                 Some(fields_of(&old))
             }
@@ -228,19 +229,6 @@ pub(super) async fn new_form(
     match result {
         Ok(main) => page(&state, &viewer, "/objects", "Indicator", &main),
         Err(e) => error_page(&state, &viewer, e),
-    }
-}
-
-async fn default_collection(
-    state: &AppState,
-    viewer: &Viewer,
-) -> Result<pacific_store::Collection, ApiError> {
-    match readable(state, &viewer.who, "default").await? {
-        Some(Ok(c)) => Ok(c),
-        _ => Err(ApiError::Forbidden {
-            user: viewer.who.actor(),
-            action: "add objects to the default collection".into(),
-        }),
     }
 }
 
@@ -332,7 +320,7 @@ pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Respons
     let viewer = &form.viewer;
     let fields = Fields(&form.fields);
     let result = async {
-        let c = default_collection(&state, viewer).await?;
+        let c = default_for_adding(&state, viewer).await?;
         let peers = peer_ids(&state).await?;
         let edited = match fields.field("edit") {
             "" => None,

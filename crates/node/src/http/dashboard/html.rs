@@ -219,6 +219,21 @@ pub(super) async fn readable(
         .map(|(c, read, _)| if read { Ok(c) } else { Err(c) }))
 }
 
+/// The `default` collection, where the dashboard's forms add objects: refused (403) when the
+/// viewer may not read it; whether it may write there, the service adding decides.
+pub(super) async fn default_for_adding(
+    state: &AppState,
+    viewer: &Viewer,
+) -> Result<Collection, ApiError> {
+    match readable(state, &viewer.who, "default").await? {
+        Some(Ok(c)) => Ok(c),
+        _ => Err(ApiError::Forbidden {
+            user: viewer.who.actor(),
+            action: "add objects to the default collection".into(),
+        }),
+    }
+}
+
 pub(super) fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
     v.get(key).and_then(Value::as_str).unwrap_or("")
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::editor::build_pattern;
 use super::html::{csrf_field, tlp_select};
-use super::{Form, Viewer, error_page, esc, page, readable};
+use super::{Form, Viewer, default_for_adding, error_page, esc, page};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -151,12 +151,7 @@ fn value_indicators(text: &str, tlp: Tlp, out: &mut Outcome) -> Vec<Value> {
 pub(super) async fn submit(State(state): State<AppState>, form: Form) -> Response {
     let viewer = &form.viewer;
     let result = async {
-        let Some(Ok(c)) = readable(&state, &viewer.who, "default").await? else {
-            return Err(ApiError::Forbidden {
-                user: viewer.who.actor(),
-                action: "add objects to the default collection".into(),
-            });
-        };
+        let c = default_for_adding(&state, viewer).await?;
         let tlp = Tlp::parse(form.field("tlp")).map_err(ApiError::BadRequest)?;
         let content = form.field("content");
         let mut outcome = Outcome::default();
