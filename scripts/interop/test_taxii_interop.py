@@ -26,6 +26,7 @@ import requests
 import requests.auth
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.exceptions import AccessError
+from taxii2client.common import TokenAuth
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -281,6 +282,13 @@ def test_collections_and_rights(analyst, reader, node):
 
 def test_bearer_token_is_accepted(node):
     with ApiRoot(f"{node.base}/taxii2/root/", auth=BearerAuth(node.tokens["ana"])) as root:
+        assert TAXII_21 in root.versions
+        assert any(c.alias == "default" for c in root.collections)
+
+
+def test_the_clients_own_token_auth_is_accepted(node):
+    # taxii2-client's TokenAuth sends `Authorization: Token <key>`.
+    with ApiRoot(f"{node.base}/taxii2/root/", auth=TokenAuth(node.tokens["ana"])) as root:
         assert TAXII_21 in root.versions
         assert any(c.alias == "default" for c in root.collections)
 

@@ -1,5 +1,6 @@
 //! Users' API tokens: issuing them, storing only their argon2 hash, and checking the
-//! `Authorization` header (HTTP Basic with the token as password, or Bearer).
+//! `Authorization` header (HTTP Basic with the token as password, Bearer, or `Token`, as the
+//! OASIS `taxii2-client`'s `TokenAuth` sends it).
 //!
 //! A token reads `pac_<token id>_<secret>`. The token id is public and finds the user; the
 //! secret is checked against the argon2 hash. Argon2 is deliberately slow, so a successful
@@ -63,7 +64,7 @@ const CACHE_TTL: Duration = Duration::from_secs(300);
 pub enum AuthError {
     #[error("no Authorization header")]
     Missing,
-    #[error("Authorization header is neither Basic nor Bearer, or is malformed")]
+    #[error("Authorization header is neither Basic, Bearer nor Token, or is malformed")]
     Malformed,
     #[error("unknown or wrong token")]
     BadToken,
@@ -432,11 +433,12 @@ fn refused(address: Option<IpAddr>, token_id: Option<&str>, wait: RetryAfter) ->
     AuthError::LockedOut(wait)
 }
 
-/// Splits `Basic base64(user:token)` or `Bearer token` into (claimed user, token).
+/// Splits `Basic base64(user:token)`, `Bearer token` or `Token token` into (claimed user,
+/// token). `Token` is the scheme the OASIS `taxii2-client`'s `TokenAuth` sends.
 fn parse_authorization(header: &str) -> Result<(Option<String>, String), AuthError> {
     let (scheme, value) = header.trim().split_once(' ').ok_or(AuthError::Malformed)?;
     let value = value.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
+    if scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token") {
         return if value.is_empty() {
             Err(AuthError::Malformed)
         } else {
@@ -459,11 +461,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_basic_and_bearer() {
-        assert_eq!(
-            parse_authorization("Bearer pac_1_x").unwrap(),
-            (None, "pac_1_x".into())
-        );
+    fn reads_basic_bearer_and_token() {
+        for scheme in ["Bearer", "bearer", "Token", "TOKEN"] {
+            assert_eq!(
+                parse_authorization(&format!("{scheme} pac_1_x")).unwrap(),
+                (None, "pac_1_x".into())
+            );
+        }
         let basic = base64::engine::general_purpose::STANDARD.encode("ana:pac_1_x");
         assert_eq!(
             parse_authorization(&format!("Basic {basic}")).unwrap(),
@@ -473,6 +477,8 @@ mod tests {
             "",
             "Bearer",
             "Bearer ",
+            "Token",
+            "Token  ",
             "Basic !!!",
             "Digest abc",
             "Basic bm9jb2xvbg==",
