@@ -12,6 +12,8 @@ use pacific_store::StoreStats;
 pub struct Metrics {
     /// Requests by (route template, status code).
     requests: Mutex<BTreeMap<(String, u16), u64>>,
+    /// Time to answer, by route template.
+    durations: Mutex<BTreeMap<String, Histogram>>,
     objects_ingested: AtomicU64,
     /// Objects per second of the most recent ingest job, as f64 bits.
     last_ingest_rate: AtomicU64,
@@ -25,6 +27,30 @@ pub struct Metrics {
     connections_timed_out: AtomicU64,
 }
 
+/// Upper bounds (seconds) of the request duration histogram's buckets.
+const DURATION_BUCKETS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// A Prometheus histogram of durations: counts per bucket (not cumulative here), the count
+/// and the sum.
+#[derive(Default)]
+struct Histogram {
+    buckets: [u64; DURATION_BUCKETS.len()],
+    count: u64,
+    sum_secs: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        if let Some(i) = DURATION_BUCKETS.iter().position(|b| secs <= *b) {
+            self.buckets[i] += 1;
+        }
+        self.count += 1;
+        self.sum_secs += secs;
+    }
+}
+
 /// Why a connection was closed as soon as it was accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnectionRefusal {
@@ -35,13 +61,20 @@ pub enum ConnectionRefusal {
 }
 
 impl Metrics {
-    pub fn record_request(&self, route: &str, status: u16) {
+    /// Counts a request answered, and how long it took to answer (to its response head).
+    pub fn record_request(&self, route: &str, status: u16, took: Duration) {
         *self
             .requests
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .entry((route.to_owned(), status))
             .or_default() += 1;
+        self.durations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(route.to_owned())
+            .or_default()
+            .observe(took.as_secs_f64());
     }
 
     /// Records a finished ingest job (a TAXII POST or a CLI ingest).
@@ -90,6 +123,31 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "pacific_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP pacific_http_request_duration_seconds Time to answer a request (to the response head), by route.\n");
+        out.push_str("# TYPE pacific_http_request_duration_seconds histogram\n");
+        for (route, h) in self
+            .durations
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+        {
+            let route = route.replace('\\', "\\\\").replace('"', "\\\"");
+            let mut cumulative = 0;
+            for (bound, n) in DURATION_BUCKETS.iter().zip(h.buckets) {
+                cumulative += n;
+                let _ = writeln!(
+                    out,
+                    "pacific_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "pacific_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}\n\
+                 pacific_http_request_duration_seconds_sum{{route=\"{route}\"}} {}\n\
+                 pacific_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count, h.sum_secs, h.count
             );
         }
         let gauges = [
@@ -159,9 +217,9 @@ mod tests {
     #[test]
     fn renders_prometheus_text() {
         let m = Metrics::default();
-        m.record_request("/taxii2/", 200);
-        m.record_request("/taxii2/", 200);
-        m.record_request("/taxii2/", 401);
+        m.record_request("/taxii2/", 200, Duration::from_millis(3));
+        m.record_request("/taxii2/", 200, Duration::from_millis(30));
+        m.record_request("/taxii2/", 401, Duration::from_secs(60));
         m.record_ingest(500, Duration::from_millis(250));
         let text = m.render(&StoreStats {
             object_versions: 7,
@@ -174,6 +232,31 @@ mod tests {
             text.contains("pacific_http_requests_total{route=\"/taxii2/\",status=\"401\"} 1\n")
         );
         assert!(text.contains("pacific_objects_stored 7\n"));
+        // Cumulative buckets: 3 ms in le=0.005 and up, 30 ms from le=0.05, 60 s only in +Inf.
+        let bucket = |le: &str| {
+            format!(
+                "pacific_http_request_duration_seconds_bucket{{route=\"/taxii2/\",le=\"{le}\"}} "
+            )
+        };
+        for (le, n) in [
+            ("0.001", 0),
+            ("0.005", 1),
+            ("0.025", 1),
+            ("0.05", 2),
+            ("10", 2),
+            ("+Inf", 3),
+        ] {
+            assert!(
+                text.contains(&format!("{}{n}\n", bucket(le))),
+                "le={le}: {text}"
+            );
+        }
+        assert!(
+            text.contains("pacific_http_request_duration_seconds_count{route=\"/taxii2/\"} 3\n")
+        );
+        assert!(
+            text.contains("pacific_http_request_duration_seconds_sum{route=\"/taxii2/\"} 60.033")
+        );
         assert!(text.contains("pacific_objects_ingested_total 500\n"));
         assert!(text.contains("pacific_ingest_rate_objects_per_second 2000\n"));
     }

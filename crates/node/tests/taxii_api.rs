@@ -1128,3 +1128,105 @@ async fn a_post_is_bounded_in_objects_and_its_status_in_failures() {
         "{status}"
     );
 }
+
+/// `/metrics` follows Prometheus' conventions — every family has HELP and TYPE, names are
+/// `pacific_` snake case, counters end in `_total` and nothing else does, histograms name
+/// their unit — and the Grafana dashboard shipped in `docs/` only queries families the node
+/// exports.
+#[tokio::test]
+async fn metrics_follow_the_naming_conventions_and_the_grafana_dashboard_uses_them() {
+    let node = TestNode::start().await;
+    let _ = node.get("/taxii2/", &node.reader).await;
+    let text = node
+        .get("/metrics", &node.admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut kinds = std::collections::BTreeMap::new();
+    let mut helped = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(
+                kinds.insert(name.to_owned(), kind.to_owned()).is_none(),
+                "{name} typed twice"
+            );
+        } else if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split_once(' ').unwrap().0.to_owned());
+        }
+    }
+    assert!(kinds.len() >= 15, "{kinds:?}");
+    for (name, kind) in &kinds {
+        assert!(helped.contains(name), "{name} has no HELP");
+        assert!(
+            name.starts_with("pacific_")
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{name}"
+        );
+        match kind.as_str() {
+            "counter" => assert!(name.ends_with("_total"), "counter {name} without _total"),
+            "gauge" => assert!(
+                !name.ends_with("_total"),
+                "gauge {name} named like a counter"
+            ),
+            "histogram" => assert!(
+                name.ends_with("_seconds") || name.ends_with("_bytes"),
+                "histogram {name} without its unit"
+            ),
+            other => panic!("{name}: unexpected type {other}"),
+        }
+    }
+    // Every sample belongs to a declared family (a histogram's as _bucket, _sum, _count).
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let name = line.split(['{', ' ']).next().unwrap();
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| {
+                name.strip_suffix(s)
+                    .filter(|f| kinds.get(*f).is_some_and(|k| k == "histogram"))
+            })
+            .unwrap_or(name);
+        assert!(
+            kinds.contains_key(family),
+            "sample of undeclared family: {line}"
+        );
+    }
+    assert!(
+        text.contains("pacific_http_request_duration_seconds_count{route=\"/taxii2/\"} 1"),
+        "{text}"
+    );
+
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/grafana-dashboard.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut queried = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for (i, _) in expr.match_indices("pacific_") {
+                let name: String = expr[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let family = name.strip_suffix("_bucket").unwrap_or(&name);
+                assert!(
+                    kinds.contains_key(family),
+                    "the dashboard queries {name}, which the node does not export"
+                );
+                queried += 1;
+            }
+        }
+    }
+    assert!(queried >= 10);
+}

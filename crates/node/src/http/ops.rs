@@ -10,7 +10,7 @@ use crate::http::authz::Principal;
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
-/// Counts every request by route template and status.
+/// Counts every request by route template and status, and times it.
 pub(super) async fn record_request(
     State(state): State<AppState>,
     request: Request,
@@ -20,10 +20,11 @@ pub(super) async fn record_request(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
     let response = next.run(request).await;
     state
         .metrics()
-        .record_request(&route, response.status().as_u16());
+        .record_request(&route, response.status().as_u16(), started.elapsed());
     response
 }
 
