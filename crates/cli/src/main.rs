@@ -157,10 +157,67 @@ enum Command {
     /// The jurisdiction registry: who answers for which IP prefixes, AS numbers and domains.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Print a completion script for a shell, e.g. `pacific completions bash > /etc/bash_completion.d/pacific`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
+    /// Print the manual page (roff), e.g. `pacific man > pacific.1 && man ./pacific.1`.
+    Man,
+}
+
+/// A shell `pacific completions` writes for.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Writes what `completions` and `man` print: made from the command line's own definition,
+/// in memory first, so a reader that goes away (`| head`) ends the output, not the process
+/// with a panic.
+fn print_reference(command: &Command) -> Option<ExitCode> {
+    use clap::CommandFactory;
+    use clap_complete::Generator;
+    use std::io::Write;
+    let mut cli = Cli::command();
+    let mut text = Vec::new();
+    let made = match command {
+        Command::Completions { shell } => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            cli.set_bin_name("pacific");
+            cli.build();
+            shell.try_generate(&cli, &mut text)
+        }
+        Command::Man => clap_mangen::Man::new(cli).render(&mut text),
+        _ => return None,
+    };
+    let written = made.and_then(|()| {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&text)?;
+        out.flush()
+    });
+    Some(match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write it: {e}");
+            ExitCode::FAILURE
+        }
+    })
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(code) = print_reference(&cli.command) {
+        return code;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -203,6 +260,8 @@ fn main() -> ExitCode {
             Command::Norms(cmd) => gov::norms(cmd).await,
             Command::Report(args) => gov::report(args).await,
             Command::Registry(cmd) => registry::run(cmd).await,
+            // Printed before the runtime starts.
+            Command::Completions { .. } | Command::Man => Ok(ExitCode::SUCCESS),
         }
     });
     match result {

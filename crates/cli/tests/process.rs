@@ -170,3 +170,42 @@ pub async fn run_async(args: Vec<String>) -> Out {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// `pacific completions SHELL` and `pacific man` print what the command line defines: a bash
+/// script bash accepts, zsh and fish scripts, a roff page naming the subcommands; an unknown
+/// shell is a usage error; a reader that stops early ends the output, not with a panic.
+#[test]
+fn completions_and_the_manual_come_from_the_command_line() {
+    let bash = run(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(script.contains("_pacific()") && script.contains("registry"));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &script).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(file.path()).status().unwrap();
+    assert!(checked.success(), "bash -n refused the script");
+    let zsh = String::from_utf8(run(&["completions", "zsh"]).stdout).unwrap();
+    assert!(zsh.starts_with("#compdef pacific"));
+    let fish = String::from_utf8(run(&["completions", "fish"]).stdout).unwrap();
+    assert!(fish.contains("complete -c pacific"));
+    let unknown = run(&["completions", "powershell"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("invalid value"));
+
+    let man = String::from_utf8(run(&["man"]).stdout).unwrap();
+    assert!(man.contains(".TH pacific 1"), "{man}");
+    for sub in ["ingest", "node", "registry", "completions"] {
+        assert!(man.contains(sub), "{sub} missing from the manual");
+    }
+    // Its reader goes away after the first bytes.
+    let mut child = pacific()
+        .args(["man"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
